@@ -1,0 +1,36 @@
+// What every generated network offers, so trainers, evaluators and weight files work on any of them.
+using System;
+using System.Collections.Generic;
+
+namespace CnnGen
+{
+    public interface INetwork : IDisposable
+    {
+        /// <summary>Floats per input image (channels * height * width), NCHW.</summary>
+        int InputLength { get; }
+        /// <summary>Floats per output (number of classes for a classifier).</summary>
+        int OutputLength { get; }
+        /// <summary>The largest batch the network's memory was planned for.</summary>
+        int MaxBatch { get; }
+        /// <summary>The kernel set this instance runs.</summary>
+        Isa Isa { get; }
+        /// <summary>Every learnable tensor, in declaration order.</summary>
+        IReadOnlyList<Parameter> Parameters { get; }
+        /// <summary>Training mode turns dropout on in <see cref="Forward"/>; inference (false) is the default.</summary>
+        bool Training { get; set; }
+
+        /// <summary>Runs the network on <paramref name="batch"/> NCHW images; writes probabilities (Softmax output) or logits.</summary>
+        void Forward(ReadOnlySpan<float> input, Span<float> output, int batch);
+
+        /// <summary>Back-propagates <paramref name="outputGradient"/> (d loss / d output of the last Forward, same batch):
+        /// adds to every parameter's gradient and writes d loss / d input (pass an empty span to skip it).</summary>
+        void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch);
+
+        /// <summary>Sets every parameter gradient to zero.</summary>
+        void ZeroGradients();
+
+        /// <summary>One training step on a batch: forward in training mode, softmax cross-entropy on the logits,
+        /// backward, optimizer update. Returns the mean loss; <paramref name="correct"/> counts right predictions.</summary>
+        float TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, IOptimizer optimizer, out int correct);
+    }
+}

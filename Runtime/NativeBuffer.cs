@@ -1,0 +1,63 @@
+// Aligned native memory: every parameter, activation, gradient and workspace of a network lives in a few of
+// these, allocated once at construction, so training steps never touch the managed heap.
+using System;
+using System.Runtime.InteropServices;
+
+namespace CnnGen
+{
+    /// <summary>A zero-initialised block of 64-byte-aligned native floats, freed on <see cref="Dispose"/>.</summary>
+    public sealed unsafe class NativeBuffer : IDisposable
+    {
+        public const int Alignment = 64;
+        private float* _pointer;
+
+        public NativeBuffer(long length)
+        {
+            if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, "A buffer length cannot be negative.");
+            Length = length;
+            nuint bytes = (nuint)Math.Max(1, length) * sizeof(float);
+            _pointer = (float*)NativeMemory.AlignedAlloc(bytes, Alignment);
+            if (_pointer == null) throw new OutOfMemoryException($"Could not allocate {bytes} bytes of aligned native memory.");
+            NativeMemory.Clear(_pointer, bytes);
+            if (length > 0) GC.AddMemoryPressure((long)bytes);
+        }
+
+        /// <summary>Number of floats.</summary>
+        public long Length { get; }
+
+        public float* Pointer
+        {
+            get
+            {
+                if (_pointer == null) throw new ObjectDisposedException(nameof(NativeBuffer), "The buffer (and the network that owned it) has been disposed.");
+                return _pointer;
+            }
+        }
+
+        public bool IsDisposed => _pointer == null;
+
+        /// <summary>The floats from <paramref name="offset"/>, <paramref name="length"/> long.</summary>
+        public Span<float> AsSpan(long offset, int length)
+        {
+            if (offset < 0 || length < 0 || offset + length > Length)
+                throw new ArgumentOutOfRangeException(nameof(offset), $"[{offset}, {offset + length}) is outside the buffer of {Length} floats.");
+            return new Span<float>(Pointer + offset, length);
+        }
+
+        public void Clear() => NativeMemory.Clear(Pointer, (nuint)Length * sizeof(float));
+
+        public void Dispose()
+        {
+            if (_pointer == null) return;
+            NativeMemory.AlignedFree(_pointer);
+            _pointer = null;
+            if (Length > 0) GC.RemoveMemoryPressure(Math.Max(1, Length) * sizeof(float));
+            GC.SuppressFinalize(this);
+        }
+
+        ~NativeBuffer()
+        {
+            if (_pointer != null) NativeMemory.AlignedFree(_pointer);
+        }
+    }
+}

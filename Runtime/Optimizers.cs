@@ -1,0 +1,156 @@
+// Optimizers update parameters from their gradients. State (momentum, moments) is allocated in native
+// memory the first time a parameter is seen, so steady-state steps allocate nothing.
+using System;
+using System.Collections.Generic;
+using System.Numerics;
+
+namespace CnnGen
+{
+    public interface IOptimizer
+    {
+        /// <summary>The step size; schedules change it between steps.</summary>
+        float LearningRate { get; set; }
+        /// <summary>Applies one update to every parameter from its current gradient.</summary>
+        void Step(IReadOnlyList<Parameter> parameters);
+    }
+
+    /// <summary>Per-parameter state buffers, created on first use and freed with the optimizer.</summary>
+    public abstract class OptimizerBase : IOptimizer, IDisposable
+    {
+        private readonly Dictionary<Parameter, NativeBuffer[]> _state = new(ReferenceEqualityComparer.Instance);
+        private readonly int _buffersPerParameter;
+
+        protected OptimizerBase(float learningRate, int buffersPerParameter)
+        {
+            if (!(learningRate > 0) || float.IsInfinity(learningRate))
+                throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be a positive finite number, e.g. 0.001.");
+            LearningRate = learningRate;
+            _buffersPerParameter = buffersPerParameter;
+        }
+
+        private float _learningRate;
+        public float LearningRate
+        {
+            get => _learningRate;
+            set
+            {
+                if (!(value >= 0) || float.IsInfinity(value))
+                    throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be a non-negative finite number.");
+                _learningRate = value;
+            }
+        }
+
+        /// <summary>Number of completed steps.</summary>
+        public long Steps { get; private set; }
+
+        public void Step(IReadOnlyList<Parameter> parameters)
+        {
+            Steps++;
+            for (int i = 0; i < parameters.Count; i++)
+            {
+                Parameter p = parameters[i];
+                if (!_state.TryGetValue(p, out NativeBuffer[]? state))
+                {
+                    state = new NativeBuffer[_buffersPerParameter];
+                    for (int b = 0; b < state.Length; b++) state[b] = new NativeBuffer(p.Length);
+                    _state.Add(p, state);
+                }
+                Update(p.Value, p.Gradient, state);
+            }
+        }
+
+        protected abstract void Update(Span<float> values, Span<float> gradients, NativeBuffer[] state);
+
+        public void Dispose()
+        {
+            foreach (NativeBuffer[] buffers in _state.Values)
+                foreach (NativeBuffer b in buffers) b.Dispose();
+            _state.Clear();
+        }
+    }
+
+    /// <summary>Stochastic gradient descent with momentum and L2 weight decay, as PyTorch's <c>torch.optim.SGD</c>
+    /// (dampening 0): <c>v = m*v + (g + wd*w); w -= lr*v</c>.</summary>
+    public sealed class Sgd : OptimizerBase
+    {
+        public Sgd(float learningRate, float momentum = 0f, float weightDecay = 0f) : base(learningRate, 1)
+        {
+            if (!(momentum >= 0 && momentum < 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "Momentum must be in [0, 1), e.g. 0.9.");
+            if (!(weightDecay >= 0 && weightDecay < 1)) throw new ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, "Weight decay must be in [0, 1), e.g. 5e-4.");
+            Momentum = momentum;
+            WeightDecay = weightDecay;
+        }
+
+        public float Momentum { get; }
+        public float WeightDecay { get; }
+
+        protected override unsafe void Update(Span<float> w, Span<float> g, NativeBuffer[] state)
+        {
+            Span<float> v = new(state[0].Pointer, w.Length);
+            float lr = LearningRate, m = Momentum, wd = WeightDecay;
+            bool first = Steps == 1;
+            for (int i = 0; i < w.Length; i++)
+            {
+                float d = g[i] + wd * w[i];
+                v[i] = first ? d : m * v[i] + d;
+                w[i] -= lr * v[i];
+            }
+        }
+    }
+
+    /// <summary>Adam (Kingma and Ba, 2015) with bias correction, as PyTorch's <c>torch.optim.Adam</c>
+    /// (L2 weight decay added to the gradient).</summary>
+    public sealed class Adam : OptimizerBase
+    {
+        public Adam(float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
+            : base(learningRate, 2)
+        {
+            if (!(beta1 >= 0 && beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "beta1 must be in [0, 1), e.g. 0.9.");
+            if (!(beta2 >= 0 && beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "beta2 must be in [0, 1), e.g. 0.999.");
+            if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be positive, e.g. 1e-8.");
+            if (!(weightDecay >= 0 && weightDecay < 1)) throw new ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, "Weight decay must be in [0, 1).");
+            Beta1 = beta1; Beta2 = beta2; Epsilon = epsilon; WeightDecay = weightDecay;
+        }
+
+        public float Beta1 { get; }
+        public float Beta2 { get; }
+        public float Epsilon { get; }
+        public float WeightDecay { get; }
+
+        protected override unsafe void Update(Span<float> w, Span<float> g, NativeBuffer[] state)
+        {
+            float* m = state[0].Pointer, v = state[1].Pointer;
+            float b1 = Beta1, b2 = Beta2, wd = WeightDecay;
+            float c1 = 1f / (1f - MathF.Pow(b1, Steps));
+            float c2 = 1f / MathF.Sqrt(1f - MathF.Pow(b2, Steps));
+            float step = LearningRate * c1;
+            float eps = Epsilon;
+            int n = w.Length, i = 0;
+            fixed (float* pw = w, pg = g)
+            {
+                int vw = Vector<float>.Count;
+                var vb1 = new Vector<float>(b1); var vb2 = new Vector<float>(b2);
+                var v1b1 = new Vector<float>(1 - b1); var v1b2 = new Vector<float>(1 - b2);
+                var vwd = new Vector<float>(wd); var vstep = new Vector<float>(step);
+                var vc2 = new Vector<float>(c2); var veps = new Vector<float>(eps);
+                for (; i <= n - vw; i += vw)
+                {
+                    var wi = Vector.Load(pw + i);
+                    var gi = Vector.Load(pg + i) + vwd * wi;
+                    var mi = vb1 * Vector.Load(m + i) + v1b1 * gi;
+                    var vi = vb2 * Vector.Load(v + i) + v1b2 * gi * gi;
+                    mi.Store(m + i);
+                    vi.Store(v + i);
+                    (wi - vstep * mi / (Vector.SquareRoot(vi) * vc2 + veps)).Store(pw + i);
+                }
+                for (; i < n; i++)
+                {
+                    float gi = pg[i] + wd * pw[i];
+                    m[i] = b1 * m[i] + (1 - b1) * gi;
+                    v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+                    pw[i] -= step * m[i] / (MathF.Sqrt(v[i]) * c2 + eps);
+                }
+            }
+        }
+    }
+}
