@@ -32,8 +32,8 @@ namespace CnnGen.Data
             CheckDataLength(bytes, path, headerLength, expected, $"{count} images of {rows}x{columns} pixels");
 
             var pixels = new float[expected];
-            const float scale = 1f / 255f;
-            for (int i = 0; i < pixels.Length; i++) pixels[i] = bytes[headerLength + i] * scale;
+            // A division rather than a multiply by 1/255 so every pixel is the correctly rounded x / 255.
+            for (int i = 0; i < pixels.Length; i++) pixels[i] = bytes[headerLength + i] / 255f;
             return new IdxImages(pixels, count, rows, columns);
         }
 
