@@ -95,6 +95,19 @@ namespace CnnGen.Runtime.Tests
         }
 
         [Fact]
+        public void Corrupt_gzip_is_reported_as_such()
+        {
+            using var dir = new TempDirectory();
+            string path = dir.File("images.gz");
+            System.IO.File.WriteAllBytes(path, new byte[] { 0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 });
+
+            var error = Assert.Throws<InvalidDataException>(() => Idx.ReadImages(path));
+
+            Assert.Contains(path, error.Message);
+            Assert.Contains("does not decompress", error.Message);
+        }
+
+        [Fact]
         public void Missing_file_throws_FileNotFoundException_with_the_path()
         {
             using var dir = new TempDirectory();

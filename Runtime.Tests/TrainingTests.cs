@@ -112,6 +112,20 @@ namespace CnnGen.Runtime.Tests
         }
 
         [Fact]
+        public void Diverging_training_stops_with_advice_to_lower_the_learning_rate()
+        {
+            using var net = new SoftmaxRegression(Side * Side, Classes, maxBatch: 8);
+            using var sgd = new Sgd(0.1f);
+            net.Parameters[0].Value[0] = float.NaN;   // what an overflowing update leaves behind
+            var trainer = new Trainer(net, sgd, new TrainingOptions { Epochs = 1, BatchSize = 8 });
+
+            var error = Assert.Throws<InvalidOperationException>(() => trainer.Run(Synthetic(64, 9)));
+
+            Assert.Contains("lower the learning rate", error.Message);
+            Assert.Contains("epoch 1", error.Message);
+        }
+
+        [Fact]
         public void Cosine_schedule_runs_from_initial_to_final_fraction()
         {
             Func<int, float> lr = LearningRateSchedules.Cosine(1e-3f, 5, 0.1f);
@@ -132,7 +146,7 @@ namespace CnnGen.Runtime.Tests
         public void Batch_one_inference_speed_is_measured()
         {
             using var net = new SoftmaxRegression(9, Classes, maxBatch: 4);
-            double rate = new Evaluator(net).InferenceImagesPerSecond(Synthetic(10, 8), minimumSeconds: 0.05, warmupImages: 10);
+            double rate = new Evaluator(net).InferenceImagesPerSecond(Synthetic(10, 8), minimumSeconds: 0.05, warmupSeconds: 0.01);
             Assert.True(rate > 1000, $"{rate} images/s");
             Assert.Equal(1, net.LargestForwardBatch);
         }

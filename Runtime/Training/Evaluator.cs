@@ -92,9 +92,10 @@ namespace CnnGen.Training
 
         /// <summary>
         /// Images per second of batch-1 inference (latency-bound use), timed over at least
-        /// <paramref name="minimumSeconds"/> after a warm-up that lets tiered compilation reach the optimised code.
+        /// <paramref name="minimumSeconds"/> after <paramref name="warmupSeconds"/> of untimed runs, which give tiered
+        /// compilation time to replace the first, unoptimised code (it recompiles hot methods in the background).
         /// </summary>
-        public double InferenceImagesPerSecond(LabeledImages data, double minimumSeconds = 2.0, int warmupImages = 500)
+        public double InferenceImagesPerSecond(LabeledImages data, double minimumSeconds = 2.0, double warmupSeconds = 0.5)
         {
             ArgumentNullException.ThrowIfNull(data);
             if (data.Count == 0) throw new ArgumentException("The data set is empty: there is nothing to time.", nameof(data));
@@ -105,11 +106,14 @@ namespace CnnGen.Training
 
             _net.Training = false;
             Span<float> output = _outputs.AsSpan(0, _net.OutputLength);
+            if (!(warmupSeconds >= 0))
+                throw new ArgumentOutOfRangeException(nameof(warmupSeconds), warmupSeconds, "warmupSeconds must be zero or positive, e.g. 0.5.");
             int index = 0;
-            for (int i = 0; i < warmupImages; i++) ForwardOne(data, ref index, output);
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed.TotalSeconds < warmupSeconds) ForwardOne(data, ref index, output);
 
             long images = 0;
-            var clock = Stopwatch.StartNew();
+            clock.Restart();
             do
             {
                 // Check the clock every 64 images so timing costs nothing measurable.
