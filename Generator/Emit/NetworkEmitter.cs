@@ -117,24 +117,24 @@ namespace CnnGen.Generator.Emit
         {
             w.Line("// Memory plan (floats per image, multiplied by maxBatch at construction). Every activation is kept for");
             w.Line("// backward; gradients ping-pong between two buffers sized for the largest layer.");
-            w.Line("private const long InputOffset = 0;");
+            w.Line("private const nint InputOffset = 0;");
             foreach (LayerPlan lp in plan.Layers)
             {
                 CheckedLayer l = lp.Layer;
                 if (l.Kind == LayerKind.Flatten)
-                    w.Line($"private const long {Buffer(lp)} = {I(lp.OutputOffset)}; // {l.Name}: a view of its input");
+                    w.Line($"private const nint {Buffer(lp)} = {I(lp.OutputOffset)}; // {l.Name}: a view of its input");
                 else
-                    w.Line($"private const long {Buffer(lp)} = {I(lp.OutputOffset)}; // {l.Name}: {Chw(l.Output)}");
+                    w.Line($"private const nint {Buffer(lp)} = {I(lp.OutputOffset)}; // {l.Name}: {Chw(l.Output)}");
                 if (lp.AuxOffset >= 0)
-                    w.Line($"private const long {Pascal(l.Name)}{(l.Kind == LayerKind.MaxPool2D ? "Argmax" : "Mask")} = {I(lp.AuxOffset)};");
+                    w.Line($"private const nint {Pascal(l.Name)}{(l.Kind == LayerKind.MaxPool2D ? "Argmax" : "Mask")} = {I(lp.AuxOffset)};");
             }
-            w.Line($"private const long ActivationsPerImage = {I(plan.ActivationsPerImage)};");
-            w.Line($"private const long GradientPerImage = {I(plan.GradientPerImage)};");
+            w.Line($"private const nint ActivationsPerImage = {I(plan.ActivationsPerImage)};");
+            w.Line($"private const nint GradientPerImage = {I(plan.GradientPerImage)};");
             w.Line($"/// <summary>im2col columns (and the same again for their gradient), per image being processed.</summary>");
-            w.Line($"private const long ColumnsLength = {I(plan.WorkspaceLength)};");
-            w.Line($"private const long ParameterArenaLength = {I(plan.ParameterArenaLength)};");
+            w.Line($"private const nint ColumnsLength = {I(plan.WorkspaceLength)};");
+            w.Line($"private const nint ParameterArenaLength = {I(plan.ParameterArenaLength)};");
             foreach (ParameterPlan p in plan.Parameters)
-                w.Line($"private const long {ParameterConst(p)} = {I(p.Offset)}; // {p.Name} [{string.Join(", ", p.Shape)}]");
+                w.Line($"private const nint {ParameterConst(p)} = {I(p.Offset)}; // {p.Name} [{string.Join(", ", p.Shape)}]");
             w.Line();
         }
 
@@ -288,7 +288,7 @@ namespace CnnGen.Generator.Emit
             w.Close();
             w.Line();
 
-            w.Line("private Span<float> Activations(long offset, int length) => _activationMemory.AsSpan(offset * _mb, length);");
+            w.Line("private Span<float> Activations(nint offset, int length) => _activationMemory.AsSpan(offset * _mb, length);");
             w.Line();
             w.Open("private void RunForward(ReadOnlySpan<float> input, int batch, bool training)");
             w.Line("input.CopyTo(Activations(InputOffset, batch * InputSize));");
