@@ -72,12 +72,24 @@ namespace CnnGen
         /// with respect to the logits, (softmax - onehot) / batch, written to <paramref name="gradient"/>.
         /// Labels must already be validated (see <see cref="Guard.Labels"/>).
         /// </summary>
-        public static float ForwardBackward(float* logits, ReadOnlySpan<int> labels, int classes, float* gradient, out int correct)
+        public static float ForwardBackward(float* logits, ReadOnlySpan<int> labels, int classes, float* gradient, out int correct) =>
+            (float)(SumForwardBackward(logits, labels, classes, gradient, 1f / labels.Length, out correct) / labels.Length);
+
+        /// <summary>A slice of a batch: returns the summed (not mean) loss of these rows and writes
+        /// (softmax - onehot) * <paramref name="scale"/> (1 / whole batch) as their gradient.</summary>
+        public static double SumForwardBackward(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classes, Span<float> gradient, float scale, out int correct)
+        {
+            long need = (long)labels.Length * classes;
+            if (logits.Length < need || gradient.Length < need)
+                throw new ArgumentException($"{labels.Length} labels x {classes} classes need {need} logits and gradients, got {logits.Length} and {gradient.Length}.");
+            fixed (float* pl = logits, pg = gradient) return SumForwardBackward(pl, labels, classes, pg, scale, out correct);
+        }
+
+        public static double SumForwardBackward(float* logits, ReadOnlySpan<int> labels, int classes, float* gradient, float scale, out int correct)
         {
             int batch = labels.Length;
             double total = 0;
             correct = 0;
-            float scale = 1f / batch;
             for (int n = 0; n < batch; n++)
             {
                 float* z = logits + (long)n * classes, g = gradient + (long)n * classes;
@@ -93,7 +105,7 @@ namespace CnnGen
                 for (int c = 0; c < classes; c++) g[c] *= inv;
                 g[label] -= scale;
             }
-            return (float)(total / batch);
+            return total;
         }
     }
 }

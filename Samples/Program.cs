@@ -23,10 +23,11 @@ namespace CnnGen.Samples
             "  --lr X                initial learning rate, decayed by cosine to 10% (default 0.001 for adam, 0.01 for sgd)\n" +
             "  --optimizer adam|sgd  adam, or sgd with momentum 0.9 (default adam)\n" +
             "  --seed N              seeds weights, dropout and batch order (default 1)\n" +
+            "  --threads N           workers that split each batch, 0 = one per core (default 0)\n" +
             "  --data DIR            directory of the four Fashion-MNIST IDX files\n" +
             "                        (default $CNNGEN_DATA, else /usr/share/datasets/fashion-mnist)\n";
 
-        private sealed record TrainArguments(int Epochs, int Batch, float? LearningRate, string Optimizer, int Seed, string? Data);
+        private sealed record TrainArguments(int Epochs, int Batch, float? LearningRate, string Optimizer, int Seed, string? Data, int Threads = 0);
 
         public static int Main(string[] args)
         {
@@ -72,7 +73,7 @@ namespace CnnGen.Samples
                 if (inline) { value = name[(equals + 1)..]; name = name[..equals]; }
                 else if (i + 1 < options.Length) value = options[i + 1];
 
-                if (name is not ("--epochs" or "--batch" or "--lr" or "--optimizer" or "--seed" or "--data"))
+                if (name is not ("--epochs" or "--batch" or "--lr" or "--optimizer" or "--seed" or "--data" or "--threads"))
                 {
                     error = $"Unknown option '{options[i]}'.";
                     return null;
@@ -111,6 +112,11 @@ namespace CnnGen.Samples
                     case "--data":
                         result = result with { Data = value };
                         break;
+                    case "--threads":
+                        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int threads) || threads < 0)
+                        { error = $"--threads must be 0 (one per core) or a positive integer, but was '{value}'."; return null; }
+                        result = result with { Threads = threads };
+                        break;
                 }
             }
             return result;
@@ -132,7 +138,7 @@ namespace CnnGen.Samples
                 return ExitData;
             }
 
-            using var net = new FashionNet(maxBatch: arguments.Batch, seed: arguments.Seed);
+            using var net = new FashionNet(maxBatch: arguments.Batch, seed: arguments.Seed, threads: arguments.Threads);
             float learningRate = arguments.LearningRate ?? (arguments.Optimizer == "sgd" ? 0.01f : 0.001f);
             using OptimizerBase optimizer = arguments.Optimizer == "sgd"
                 ? new Sgd(learningRate, momentum: 0.9f)
@@ -148,7 +154,7 @@ namespace CnnGen.Samples
 
             var invariant = CultureInfo.InvariantCulture;
             Console.WriteLine(string.Create(invariant,
-                $"FashionNet  ISA {net.Isa}  {FashionNet.ParameterCount:N0} parameters  {FashionNet.FlopsPerImage / 1e6:F1} MFLOP/image"));
+                $"FashionNet  ISA {net.Isa}  {net.Threads} thread(s)  {FashionNet.ParameterCount:N0} parameters  {FashionNet.FlopsPerImage / 1e6:F1} MFLOP/image"));
             Console.WriteLine(string.Create(invariant,
                 $"data: {train.Count:N0} train / {test.Count:N0} test images of {train.Height}x{train.Width}  " +
                 $"{arguments.Optimizer} lr {learningRate:G3} (cosine to 10%)  batch {arguments.Batch}  seed {arguments.Seed}"));

@@ -147,14 +147,25 @@ namespace CnnGen.Generator.Emit
         {
             CheckedNetwork net = plan.Network;
             w.Line("private readonly NativeBuffer _parameterMemory;");
+            w.Line("/// <summary>Parameter gradients: worker 0's, and the sum after every backward.</summary>");
             w.Line("private readonly NativeBuffer _gradientMemory;");
+            w.Line("/// <summary>Each worker's private parameter gradients ([0] is <see cref=\"_gradientMemory\"/>), summed after backward.</summary>");
+            w.Line("private readonly NativeBuffer[] _workerGradients;");
             w.Line("private readonly NativeBuffer _activationMemory;");
+            w.Line("/// <summary>Ping-pong gradient buffers, GradientPerImage floats per image so that workers' slices never overlap.</summary>");
             w.Line("private readonly NativeBuffer _gradientA;");
             w.Line("private readonly NativeBuffer _gradientB;");
+            w.Line("/// <summary>Per worker: im2col columns, then their gradient.</summary>");
             w.Line("private readonly NativeBuffer _columns;");
             w.Line("private readonly Parameter[] _parameters;");
-            w.Line("private readonly Rng _dropoutRng;");
+            w.Line("private readonly Rng[] _dropoutRngs;");
+            w.Line("private readonly WorkerPool _pool;");
+            w.Line("private readonly SliceJob _job;");
+            w.Line("private readonly int[] _labels;");
+            w.Line("private readonly double[] _workerLoss;");
+            w.Line("private readonly int[] _workerCorrect;");
             w.Line("private readonly int _maxBatch;");
+            w.Line("private readonly int _threads;");
             w.Line("private readonly nint _mb;");
             w.Line("private readonly Isa _isa;");
             w.Line("private int _forwardBatch;");
@@ -164,17 +175,23 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Allocates every buffer once for batches of up to <paramref name=\"maxBatch\"/> images and initialises");
             w.Line("/// the weights from <paramref name=\"seed\"/> (He uniform before ReLU, Glorot uniform otherwise, zero biases).</summary>");
             w.Line("/// <param name=\"isa\">Kernel set to run; null picks the widest this machine accelerates.</param>");
-            w.Open($"public {net.ClassName}(int maxBatch, int seed = 1, Isa? isa = null)");
+            w.Line("/// <param name=\"threads\">Workers that split each batch (0 = one per core). Results are deterministic for a given count.</param>");
+            w.Open($"public {net.ClassName}(int maxBatch, int seed = 1, Isa? isa = null, int threads = 1)");
             w.Line("if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1: it is the largest batch the network will run.\");");
+            w.Line("if (threads < 0) throw new ArgumentOutOfRangeException(nameof(threads), threads, \"threads must be 0 (one per core) or positive.\");");
             w.Line("_isa = IsaSupport.Resolve(isa);");
             w.Line("_maxBatch = maxBatch;");
             w.Line("_mb = maxBatch;");
+            w.Line("_threads = Math.Min(threads == 0 ? Environment.ProcessorCount : threads, maxBatch);");
             w.Line("_parameterMemory = new NativeBuffer(ParameterArenaLength);");
             w.Line("_gradientMemory = new NativeBuffer(ParameterArenaLength);");
+            w.Line("_workerGradients = new NativeBuffer[_threads];");
+            w.Line("_workerGradients[0] = _gradientMemory;");
+            w.Line("for (int i = 1; i < _threads; i++) _workerGradients[i] = new NativeBuffer(ParameterArenaLength);");
             w.Line("_activationMemory = new NativeBuffer(ActivationsPerImage * maxBatch);");
             w.Line("_gradientA = new NativeBuffer(GradientPerImage * maxBatch);");
             w.Line("_gradientB = new NativeBuffer(GradientPerImage * maxBatch);");
-            w.Line("_columns = new NativeBuffer(2 * ColumnsLength);");
+            w.Line("_columns = new NativeBuffer(2 * ColumnsLength * _threads);");
             w.Open("_parameters = new Parameter[]");
             foreach (ParameterPlan p in plan.Parameters)
                 w.Line($"new Parameter(\"{p.Name}\", new[] {{ {string.Join(", ", p.Shape)} }}, _parameterMemory, _gradientMemory, {ParameterConst(p)}, {I(p.FanIn)}, {I(p.FanOut)}),");
@@ -190,7 +207,13 @@ namespace CnnGen.Generator.Emit
                     default: w.Line($"// {p.Name} starts at zero"); break;
                 }
             }
-            w.Line("_dropoutRng = new Rng(((ulong)seed << 32) ^ 0xD1B54A32D192ED03UL);");
+            w.Line("_dropoutRngs = new Rng[_threads];");
+            w.Line("for (int i = 0; i < _threads; i++) _dropoutRngs[i] = new Rng(((ulong)seed << 32) ^ (0xD1B54A32D192ED03UL + (ulong)i));");
+            w.Line("_labels = new int[maxBatch];");
+            w.Line("_workerLoss = new double[_threads];");
+            w.Line("_workerCorrect = new int[_threads];");
+            w.Line("_job = new SliceJob(this);");
+            w.Line("_pool = new WorkerPool(_threads);");
             w.Close();
             w.Line();
         }
@@ -200,10 +223,13 @@ namespace CnnGen.Generator.Emit
             string cls = plan.Network.ClassName;
             bool softmax = plan.EndsWithSoftmax;
             LayerPlan logits = plan.Layers[plan.LogitsLayer];
+            string last = Buffer(plan.Layers[plan.Layers.Count - 1]);
             w.Line("public int InputLength => InputSize;");
             w.Line("public int OutputLength => OutputSize;");
             w.Line("public int MaxBatch => _maxBatch;");
             w.Line("public Isa Isa => _isa;");
+            w.Line("/// <summary>Workers that split each batch.</summary>");
+            w.Line("public int Threads => _threads;");
             w.Line("public IReadOnlyList<Parameter> Parameters => _parameters;");
             w.Line("/// <summary>Dropout is active in Forward only when true (TrainStep turns it on for its own forward).</summary>");
             w.Line("public bool Training { get; set; }");
@@ -215,17 +241,11 @@ namespace CnnGen.Generator.Emit
             w.Line("Guard.Batch(batch, _maxBatch);");
             w.Line("Guard.Length(input.Length, batch, InputSize, nameof(input));");
             w.Line("Guard.Length(output.Length, batch, OutputSize, nameof(output));");
-            w.Line("RunForward(input, batch, Training);");
+            w.Line("input.CopyTo(Activations(InputOffset, InputSize, 0, batch));");
+            w.Line("Dispatch(Mode.Forward, batch, Training, inputGradient: false);");
             if (softmax)
-            {
-                LayerPlan last = plan.Layers[plan.Layers.Count - 1];
-                w.Line($"Softmax.Forward(Activations({Buffer(logits)}, batch * OutputSize), Activations({Buffer(last)}, batch * OutputSize), batch, OutputSize);");
-                w.Line($"Activations({Buffer(last)}, batch * OutputSize).CopyTo(output);");
-            }
-            else
-            {
-                w.Line($"Activations({Buffer(logits)}, batch * OutputSize).CopyTo(output);");
-            }
+                w.Line($"Softmax.Forward(Activations({Buffer(logits)}, OutputSize, 0, batch), Activations({last}, OutputSize, 0, batch), batch, OutputSize);");
+            w.Line($"Activations({last}, OutputSize, 0, batch).CopyTo(output);");
             w.Close();
             w.Line();
 
@@ -239,15 +259,16 @@ namespace CnnGen.Generator.Emit
             w.Line("        (_forwardBatch == 0 ? \"has not run (or a TrainStep has since updated the weights)\" : $\"ran with batch {_forwardBatch}\") + \". Call Forward first.\");");
             w.Line("Guard.Length(outputGradient.Length, batch, OutputSize, nameof(outputGradient));");
             w.Line("if (!inputGradient.IsEmpty) Guard.Length(inputGradient.Length, batch, InputSize, nameof(inputGradient));");
-            w.Line("outputGradient.CopyTo(_gradientA.AsSpan(0, batch * OutputSize));");
-            if (softmax)
-            {
-                LayerPlan last = plan.Layers[plan.Layers.Count - 1];
-                w.Line($"Softmax.Backward(Activations({Buffer(last)}, batch * OutputSize), _gradientA.AsSpan(0, batch * OutputSize), _gradientB.AsSpan(0, batch * OutputSize), batch, OutputSize);");
-            }
-            w.Line("bool wantInput = !inputGradient.IsEmpty;");
-            w.Line("NativeBuffer result = RunBackward(batch, wantInput);");
-            w.Line("if (wantInput) result.AsSpan(0, batch * InputSize).CopyTo(inputGradient);");
+            w.Open("for (int worker = 0; worker < _threads; worker++)");
+            w.Line("(int n0, int count) = Slice(batch, worker);");
+            w.Line("if (count > 0) outputGradient.Slice(n0 * OutputSize, count * OutputSize).CopyTo(_gradientA.AsSpan(n0 * GradientPerImage, count * OutputSize));");
+            w.Close();
+            w.Line("Dispatch(Mode.Backward, batch, _forwardTraining, !inputGradient.IsEmpty);");
+            w.Line("if (inputGradient.IsEmpty) return;");
+            w.Open("for (int worker = 0; worker < _threads; worker++)");
+            w.Line("(int n0, int count) = Slice(batch, worker);");
+            w.Line($"if (count > 0) {InputGradientBuffer(plan)}.AsSpan(n0 * GradientPerImage, count * InputSize).CopyTo(inputGradient.Slice(n0 * InputSize, count * InputSize));");
+            w.Close();
             w.Close();
             w.Line();
 
@@ -265,22 +286,28 @@ namespace CnnGen.Generator.Emit
             w.Line("Guard.Batch(batch, _maxBatch, nameof(labels));");
             w.Line("Guard.Length(images.Length, batch, InputSize, nameof(images));");
             w.Line("Guard.Labels(labels, OutputSize);");
-            w.Line("RunForward(images, batch, training: true);");
-            w.Line("_gradientMemory.Clear();");
-            string logitsGrad = softmax ? "_gradientB" : "_gradientA";
-            w.Line($"float loss = SoftmaxCrossEntropy.ForwardBackward(Activations({Buffer(logits)}, batch * OutputSize), labels, OutputSize, {logitsGrad}.AsSpan(0, batch * OutputSize), out correct);");
-            w.Line("RunBackward(batch, inputGradient: false);");
+            w.Line("images.CopyTo(Activations(InputOffset, InputSize, 0, batch));");
+            w.Line("labels.CopyTo(_labels);");
+            w.Line("Dispatch(Mode.TrainStep, batch, training: true, inputGradient: false);");
+            w.Line("double loss = 0;");
+            w.Line("correct = 0;");
+            w.Open("for (int worker = 0; worker < _threads; worker++)");
+            w.Line("if (Slice(batch, worker).Count <= 0) break;");
+            w.Line("loss += _workerLoss[worker];");
+            w.Line("correct += _workerCorrect[worker];");
+            w.Close();
             w.Line("optimizer.Step(_parameters);");
             w.Line("_forwardBatch = 0; // the weights changed: the stored activations no longer match them");
-            w.Line("return loss;");
+            w.Line("return (float)(loss / batch);");
             w.Close();
             w.Line();
 
             w.Open("public void Dispose()");
             w.Line("if (_disposed) return;");
             w.Line("_disposed = true;");
+            w.Line("_pool.Dispose();");
             w.Line("_parameterMemory.Dispose();");
-            w.Line("_gradientMemory.Dispose();");
+            w.Line("foreach (NativeBuffer gradients in _workerGradients) gradients.Dispose();");
             w.Line("_activationMemory.Dispose();");
             w.Line("_gradientA.Dispose();");
             w.Line("_gradientB.Dispose();");
@@ -288,25 +315,81 @@ namespace CnnGen.Generator.Emit
             w.Close();
             w.Line();
 
-            w.Line("private Span<float> Activations(nint offset, int length) => _activationMemory.AsSpan(offset * _mb, length);");
+            w.Line("/// <summary>Images [n0, n0 + count) of the activation buffer at <paramref name=\"offset\"/> (per-image size <paramref name=\"size\"/>).</summary>");
+            w.Line("private Span<float> Activations(nint offset, int size, int n0, int count) => _activationMemory.AsSpan(offset * _mb + (nint)n0 * size, count * size);");
             w.Line();
-            w.Open("private void RunForward(ReadOnlySpan<float> input, int batch, bool training)");
-            w.Line("input.CopyTo(Activations(InputOffset, batch * InputSize));");
-            w.Open("switch (_isa)");
-            foreach (IsaTarget isa in IsaTarget.All)
-                w.Line($"case Isa.{isa.Name}: ForwardLayers_{isa.Name}(batch, training); break;");
+            w.Line("/// <summary>The images worker <paramref name=\"worker\"/> handles: equal contiguous slices, the last one shorter.</summary>");
+            w.Open("private (int Start, int Count) Slice(int batch, int worker)");
+            w.Line("int per = (batch + _threads - 1) / _threads;");
+            w.Line("int start = worker * per;");
+            w.Line("return (start, Math.Min(per, batch - start));");
+            w.Close();
+            w.Line();
+            w.Line("private enum Mode { Forward, Backward, TrainStep }");
+            w.Line();
+            w.Line("/// <summary>The pool's view of a step (allocated once, so dispatch allocates nothing).</summary>");
+            w.Open("private sealed class SliceJob : IWorkerJob");
+            w.Line($"private readonly {cls} _network;");
+            w.Line($"public SliceJob({cls} network) => _network = network;");
+            w.Line("public Mode Mode;");
+            w.Line("public int Batch;");
+            w.Line("public bool Training;");
+            w.Line("public bool InputGradient;");
+            w.Line("public void Execute(int worker) => _network.RunSlice(worker);");
+            w.Close();
+            w.Line();
+            w.Open("private void Dispatch(Mode mode, int batch, bool training, bool inputGradient)");
+            w.Line("_job.Mode = mode;");
+            w.Line("_job.Batch = batch;");
+            w.Line("_job.Training = training;");
+            w.Line("_job.InputGradient = inputGradient;");
+            w.Line("int workers = 1;");
+            w.Line("while (workers < _threads && Slice(batch, workers).Count > 0) workers++;");
+            w.Line("_pool.Run(_job, workers);");
+            w.Open("if (mode != Mode.Forward)");
+            w.Line("// Sum the workers' parameter gradients into worker 0's, in worker order (deterministic).");
+            w.Line("Span<float> total = _gradientMemory.AsSpan(0, ParameterArenaLength);");
+            w.Line("for (int worker = 1; worker < workers; worker++)");
+            w.Line("    System.Numerics.Tensors.TensorPrimitives.Add(total, _workerGradients[worker].AsSpan(0, ParameterArenaLength), total);");
             w.Close();
             w.Line("_forwardBatch = batch;");
             w.Line("_forwardTraining = training;");
             w.Close();
             w.Line();
-            w.Line("/// <summary>Runs the layers' backward passes from the logits gradient; returns the buffer holding d loss / d input.</summary>");
-            w.Open("private NativeBuffer RunBackward(int batch, bool inputGradient)");
+            w.Open("private void RunSlice(int worker)");
+            w.Line("int batch = _job.Batch;");
+            w.Line("(int n0, int count) = Slice(batch, worker);");
+            w.Line("if (count <= 0) return;");
+            w.Line("Mode mode = _job.Mode;");
+            w.Line("if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, worker);");
+            w.Line("if (mode == Mode.Forward) return;");
+            w.Line("if (worker == 0 && mode == Mode.TrainStep) _gradientMemory.Clear();");
+            w.Line("if (worker > 0) _workerGradients[worker].Clear();");
+            w.Open("if (mode == Mode.TrainStep)");
+            string logitsGrad = softmax ? "_gradientB" : "_gradientA";
+            w.Line($"_workerLoss[worker] = SoftmaxCrossEntropy.SumForwardBackward(Activations({Buffer(logits)}, OutputSize, n0, count), _labels.AsSpan(n0, count), OutputSize,");
+            w.Line($"    {logitsGrad}.AsSpan(n0 * GradientPerImage, count * OutputSize), 1f / batch, out _workerCorrect[worker]);");
+            w.Close();
+            if (softmax)
+            {
+                w.Line("else");
+                w.Line($"    Softmax.Backward(Activations({last}, OutputSize, n0, count), _gradientA.AsSpan(n0 * GradientPerImage, count * OutputSize), _gradientB.AsSpan(n0 * GradientPerImage, count * OutputSize), count, OutputSize);");
+            }
+            w.Line("BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, worker);");
+            w.Close();
+            w.Line();
+            w.Open("private void ForwardSlice(int n0, int count, bool training, int worker)");
             w.Open("switch (_isa)");
             foreach (IsaTarget isa in IsaTarget.All)
-                w.Line($"case Isa.{isa.Name}: BackwardLayers_{isa.Name}(batch, inputGradient); break;");
+                w.Line($"case Isa.{isa.Name}: ForwardLayers_{isa.Name}(n0, count, training, worker); break;");
             w.Close();
-            w.Line($"return {InputGradientBuffer(plan)};");
+            w.Close();
+            w.Line();
+            w.Open("private void BackwardSlice(int n0, int count, bool inputGradient, int worker)");
+            w.Open("switch (_isa)");
+            foreach (IsaTarget isa in IsaTarget.All)
+                w.Line($"case Isa.{isa.Name}: BackwardLayers_{isa.Name}(n0, count, inputGradient, worker); break;");
+            w.Close();
             w.Close();
             w.Line();
         }
@@ -322,7 +405,7 @@ namespace CnnGen.Generator.Emit
 
         // ------------------------------------------------------------------ per-ISA layer sequences
 
-        private static string Act(long offset, string buffer) => $"ref Unsafe.Add(ref act, {buffer} * mb)";
+        private static string Act(string buffer, long size) => $"ref Unsafe.Add(ref act, {buffer} * mb + n * {I(size)})";
         private static string Prm(NetworkPlan plan, int index, string arena) =>
             index < 0 ? "ref Unsafe.NullRef<float>()" : $"ref Unsafe.Add(ref {arena}, {ParameterConst(plan.Parameters[index])})";
 
@@ -331,49 +414,54 @@ namespace CnnGen.Generator.Emit
 
         private static void EmitForwardLayers(CodeWriter w, NetworkPlan plan, KernelEmitter k, IsaTarget isa)
         {
-            w.Open($"private void ForwardLayers_{isa.Name}(int batch, bool training)");
+            w.Line($"/// <summary>Forward of images [n0, n0 + count) up to the logits with the {isa.Name} kernels.</summary>");
+            w.Open($"private void ForwardLayers_{isa.Name}(int n0, int count, bool training, int worker)");
             w.Line("ref float act = ref _activationMemory.Reference;");
             w.Line("ref float prm = ref _parameterMemory.Reference;");
-            w.Line("ref float col = ref _columns.Reference;");
+            w.Line("ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);");
             w.Line("nint mb = _mb;");
+            w.Line("nint n = n0;");
             string input = "InputOffset";
+            long inputSize = plan.Network.Input.Size;
             for (int i = 0; i <= plan.LogitsLayer; i++)
             {
                 LayerPlan lp = plan.Layers[i];
                 CheckedLayer l = lp.Layer;
                 string output = Buffer(lp);
+                long outSize = l.Output.Size;
                 w.Line(Describe(l));
-                string x = Act(0, input), y = Act(0, output);
+                string x = Act(input, inputSize), y = Act(output, outSize);
                 switch (l.Kind)
                 {
                     case LayerKind.Conv2D:
-                        w.Line($"{k.ConvForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, ref col, batch);");
+                        w.Line($"{k.ConvForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, ref col, count);");
                         break;
                     case LayerKind.Dense:
-                        w.Line($"{k.DenseForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, batch);");
+                        w.Line($"{k.DenseForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, count);");
                         break;
                     case LayerKind.ReLU:
-                        w.Line($"{k.ReluForward(l, isa)}({x}, {y}, batch);");
+                        w.Line($"{k.ReluForward(l, isa)}({x}, {y}, count);");
                         break;
                     case LayerKind.MaxPool2D:
-                        w.Line($"{k.MaxPoolForward(l)}({x}, {y}, ref Unsafe.Add(ref act, {Pascal(l.Name)}Argmax * mb), batch);");
+                        w.Line($"{k.MaxPoolForward(l)}({x}, {y}, {Act(Pascal(l.Name) + "Argmax", outSize)}, count);");
                         break;
                     case LayerKind.AvgPool2D:
-                        w.Line($"{k.AvgPoolForward(l)}({x}, {y}, batch);");
+                        w.Line($"{k.AvgPoolForward(l)}({x}, {y}, count);");
                         break;
                     case LayerKind.GlobalAvgPool:
-                        w.Line($"{k.GlobalAvgPoolForward(l)}({x}, {y}, batch);");
+                        w.Line($"{k.GlobalAvgPoolForward(l)}({x}, {y}, count);");
                         break;
                     case LayerKind.Flatten:
                         w.Line("// (a view: NCHW is already PyTorch's flatten order)");
                         break;
                     case LayerKind.Dropout:
-                        w.Line($"if (training) Dropout.Forward(Activations({input}, batch * {I(l.Input.Size)}), Activations({output}, batch * {I(l.Output.Size)}), " +
-                               $"Activations({Pascal(l.Name)}Mask, batch * {I(l.Output.Size)}), {F(l.Rate)}, _dropoutRng);");
-                        w.Line($"else Activations({input}, batch * {I(l.Input.Size)}).CopyTo(Activations({output}, batch * {I(l.Output.Size)}));");
+                        w.Line($"if (training) Dropout.Forward(Activations({input}, {I(inputSize)}, n0, count), Activations({output}, {I(outSize)}, n0, count), " +
+                               $"Activations({Pascal(l.Name)}Mask, {I(outSize)}, n0, count), {F(l.Rate)}, _dropoutRngs[worker]);");
+                        w.Line($"else Activations({input}, {I(inputSize)}, n0, count).CopyTo(Activations({output}, {I(outSize)}, n0, count));");
                         break;
                 }
                 input = output;
+                inputSize = outSize;
             }
             w.Close();
             w.Line();
@@ -381,15 +469,18 @@ namespace CnnGen.Generator.Emit
 
         private static void EmitBackwardLayers(CodeWriter w, NetworkPlan plan, KernelEmitter k, IsaTarget isa)
         {
-            w.Open($"private void BackwardLayers_{isa.Name}(int batch, bool inputGradient)");
+            w.Line($"/// <summary>Backward of images [n0, n0 + count) from the logits gradient with the {isa.Name} kernels; parameter");
+            w.Line("/// gradients go to this worker's buffer.</summary>");
+            w.Open($"private void BackwardLayers_{isa.Name}(int n0, int count, bool inputGradient, int worker)");
             w.Line("ref float act = ref _activationMemory.Reference;");
             w.Line("ref float prm = ref _parameterMemory.Reference;");
-            w.Line("ref float grd = ref _gradientMemory.Reference;");
-            w.Line("ref float col = ref _columns.Reference;");
+            w.Line("ref float grd = ref _workerGradients[worker].Reference;");
+            w.Line("ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);");
             w.Line("ref float dcol = ref Unsafe.Add(ref col, ColumnsLength);");
-            w.Line("ref float ga = ref _gradientA.Reference;");
-            w.Line("ref float gb = ref _gradientB.Reference;");
+            w.Line("ref float ga = ref Unsafe.Add(ref _gradientA.Reference, (nint)n0 * GradientPerImage);");
+            w.Line("ref float gb = ref Unsafe.Add(ref _gradientB.Reference, (nint)n0 * GradientPerImage);");
             w.Line("nint mb = _mb;");
+            w.Line("nint n = n0;");
             bool inA = !plan.EndsWithSoftmax;
             for (int i = plan.LogitsLayer; i >= 0; i--)
             {
@@ -400,32 +491,34 @@ namespace CnnGen.Generator.Emit
                 string dy = inA ? "ref ga" : "ref gb", dx = inA ? "ref gb" : "ref ga";
                 string dyName = inA ? "_gradientA" : "_gradientB", dxName = inA ? "_gradientB" : "_gradientA";
                 inA = !inA;
-                string x = Act(0, i == 0 ? "InputOffset" : Buffer(plan.Layers[i - 1]));
-                string y = Act(0, Buffer(lp));
+                string x = i == 0 ? Act("InputOffset", plan.Network.Input.Size) : Act(Buffer(plan.Layers[i - 1]), l.Input.Size);
+                string y = Act(Buffer(lp), l.Output.Size);
                 string want = i == 0 ? "inputGradient" : "true";
                 switch (l.Kind)
                 {
                     case LayerKind.Conv2D:
-                        w.Line($"{k.ConvBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, {dx}, ref col, ref dcol, batch, {want});");
+                        w.Line($"{k.ConvBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, {dx}, ref col, ref dcol, count, {want});");
                         break;
                     case LayerKind.Dense:
-                        w.Line($"{k.DenseBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, {dx}, batch, {want});");
+                        w.Line($"{k.DenseBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, {dx}, count, {want});");
                         break;
                     case LayerKind.ReLU:
-                        w.Line($"{k.ReluBackward(l, isa)}({y}, {dy}, {dx}, batch);");
+                        w.Line($"{k.ReluBackward(l, isa)}({y}, {dy}, {dx}, count);");
                         break;
                     case LayerKind.MaxPool2D:
-                        w.Line($"{k.MaxPoolBackward(l)}(ref Unsafe.Add(ref act, {Pascal(l.Name)}Argmax * mb), {dy}, {dx}, batch);");
+                        w.Line($"{k.MaxPoolBackward(l)}({Act(Pascal(l.Name) + "Argmax", l.Output.Size)}, {dy}, {dx}, count);");
                         break;
                     case LayerKind.AvgPool2D:
-                        w.Line($"{k.AvgPoolBackward(l)}({dy}, {dx}, batch);");
+                        w.Line($"{k.AvgPoolBackward(l)}({dy}, {dx}, count);");
                         break;
                     case LayerKind.GlobalAvgPool:
-                        w.Line($"{k.GlobalAvgPoolBackward(l)}({dy}, {dx}, batch);");
+                        w.Line($"{k.GlobalAvgPoolBackward(l)}({dy}, {dx}, count);");
                         break;
                     case LayerKind.Dropout:
-                        w.Line($"if (_forwardTraining) Dropout.Backward({dyName}.AsSpan(0, batch * {I(l.Output.Size)}), Activations({Pascal(l.Name)}Mask, batch * {I(l.Output.Size)}), {dxName}.AsSpan(0, batch * {I(l.Input.Size)}));");
-                        w.Line($"else {dyName}.AsSpan(0, batch * {I(l.Output.Size)}).CopyTo({dxName}.AsSpan(0, batch * {I(l.Input.Size)}));");
+                        string dySpan = $"{dyName}.AsSpan(n0 * GradientPerImage, count * {I(l.Output.Size)})";
+                        string dxSpan = $"{dxName}.AsSpan(n0 * GradientPerImage, count * {I(l.Input.Size)})";
+                        w.Line($"if (_job.Training) Dropout.Backward({dySpan}, Activations({Pascal(l.Name)}Mask, {I(l.Output.Size)}, n0, count), {dxSpan});");
+                        w.Line($"else {dySpan}.CopyTo({dxSpan});");
                         break;
                 }
             }
