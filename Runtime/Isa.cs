@@ -22,11 +22,19 @@ namespace CnnGen
             Vector512.IsHardwareAccelerated ? Isa.Avx512 :
             Vector256.IsHardwareAccelerated ? Isa.Avx2 : Isa.Portable;
 
-        /// <summary>Resolves a requested kernel set: null means <see cref="Best"/>; wider than the hardware is refused.</summary>
+        /// <summary>
+        /// Lets a process run kernel sets wider than the hardware accelerates: .NET then emulates the wide vectors with
+        /// narrower ones, which is slow but computes the same values. Tests use it to check every generated kernel set
+        /// on any machine.
+        /// </summary>
+        public static bool AllowEmulation { get; set; }
+
+        /// <summary>Resolves a requested kernel set: null means <see cref="Best"/>; wider than the hardware is refused
+        /// unless <see cref="AllowEmulation"/> is set.</summary>
         public static Isa Resolve(Isa? requested)
         {
             if (requested is null) return Best;
-            if (requested.Value > Best)
+            if (requested.Value > Best && !AllowEmulation)
                 throw new PlatformNotSupportedException(
                     $"Kernel set {requested.Value} was requested but this process only accelerates up to {Best}; pass null or {Best}.");
             return requested.Value;

@@ -3,7 +3,7 @@ using System;
 
 namespace CnnGen
 {
-    public static unsafe class Softmax
+    public static unsafe partial class Softmax
     {
         /// <summary>Row-wise softmax of a [rows, cols] matrix (numerically stable: subtracts the row max).</summary>
         public static void Forward(float* x, float* y, int rows, int cols)
@@ -33,8 +33,40 @@ namespace CnnGen
         }
     }
 
+    public static unsafe partial class Softmax
+    {
+        /// <summary>Row-wise softmax of a [rows, cols] matrix held in spans.</summary>
+        public static void Forward(ReadOnlySpan<float> x, Span<float> y, int rows, int cols)
+        {
+            CheckShape(x.Length, y.Length, rows, cols);
+            fixed (float* px = x, py = y) Forward(px, py, rows, cols);
+        }
+
+        public static void Backward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int rows, int cols)
+        {
+            CheckShape(y.Length, dy.Length, rows, cols);
+            CheckShape(y.Length, dx.Length, rows, cols);
+            fixed (float* py = y, pdy = dy, pdx = dx) Backward(py, pdy, pdx, rows, cols);
+        }
+
+        private static void CheckShape(int a, int b, int rows, int cols)
+        {
+            long need = (long)rows * cols;
+            if (a < need || b < need) throw new ArgumentException($"Softmax over [{rows} x {cols}] needs {need} floats per buffer, got {a} and {b}.");
+        }
+    }
+
     public static unsafe class SoftmaxCrossEntropy
     {
+        /// <summary>Span form of <see cref="ForwardBackward(float*, ReadOnlySpan{int}, int, float*, out int)"/>.</summary>
+        public static float ForwardBackward(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classes, Span<float> gradient, out int correct)
+        {
+            long need = (long)labels.Length * classes;
+            if (logits.Length < need || gradient.Length < need)
+                throw new ArgumentException($"{labels.Length} labels x {classes} classes need {need} logits and gradients, got {logits.Length} and {gradient.Length}.");
+            fixed (float* pl = logits, pg = gradient) return ForwardBackward(pl, labels, classes, pg, out correct);
+        }
+
         /// <summary>
         /// Mean cross-entropy of softmax(logits) against <paramref name="labels"/> over the batch, and its gradient
         /// with respect to the logits, (softmax - onehot) / batch, written to <paramref name="gradient"/>.

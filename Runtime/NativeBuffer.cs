@@ -36,12 +36,16 @@ namespace CnnGen
 
         public bool IsDisposed => _pointer == null;
 
+        /// <summary>A reference to the first float, for generated kernels that index with <c>Unsafe.Add</c>
+        /// (so user projects need no <c>AllowUnsafeBlocks</c>).</summary>
+        public ref float Reference => ref *Pointer;
+
         /// <summary>The floats from <paramref name="offset"/>, <paramref name="length"/> long.</summary>
-        public Span<float> AsSpan(long offset, int length)
+        public Span<float> AsSpan(long offset, long length)
         {
             if (offset < 0 || length < 0 || offset + length > Length)
                 throw new ArgumentOutOfRangeException(nameof(offset), $"[{offset}, {offset + length}) is outside the buffer of {Length} floats.");
-            return new Span<float>(Pointer + offset, length);
+            return new Span<float>(Pointer + offset, checked((int)length));
         }
 
         public void Clear() => NativeMemory.Clear(Pointer, (nuint)Length * sizeof(float));

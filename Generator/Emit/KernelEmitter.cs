@@ -1,0 +1,447 @@
+// Emits one kernel method per distinct layer shape (layers with identical shapes share it) and per ISA where the
+// kernel is vectorised. Every size is a literal; kernels take refs into the network's arenas and the batch size.
+// Conv: im2col (skipped for 1x1/stride 1/no padding) + the register-blocked GEMMs of GemmEmitter.
+// Forward  y = W * col + b;  backward-weights dW += dy * col^T;  backward-data dcol = W^T * dy, then col2im.
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using CnnGen.Generator.Model;
+using CnnGen.Generator.Plan;
+
+namespace CnnGen.Generator.Emit
+{
+    internal sealed class KernelEmitter
+    {
+        private sealed class Kernel
+        {
+            public Kernel(string name, string description, System.Action<CodeWriter> body)
+            {
+                Name = name; Description = description; Body = body;
+            }
+            public string Name { get; }
+            public string Description { get; }
+            public System.Action<CodeWriter> Body { get; }
+            public List<string> Users { get; } = new();
+        }
+
+        private readonly Dictionary<string, Kernel> _kernels = new();
+        private readonly List<string> _order = new();
+
+        private static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
+        private static string Chw(Shape s) => s.IsVector ? I(s.C) : $"{s.C}x{s.H}x{s.W}";
+
+        /// <summary>Registers a kernel (once per name) and records the layer that uses it.</summary>
+        private string Use(string name, string user, string description, System.Action<CodeWriter> body)
+        {
+            if (!_kernels.TryGetValue(name, out Kernel? k))
+            {
+                k = new Kernel(name, description, body);
+                _kernels.Add(name, k);
+                _order.Add(name);
+            }
+            if (!k.Users.Contains(user)) k.Users.Add(user);
+            return name;
+        }
+
+        public void WriteAll(CodeWriter w)
+        {
+            foreach (string name in _order)
+            {
+                Kernel k = _kernels[name];
+                w.Line($"/// <summary>{k.Description}</summary>");
+                w.Line($"/// <remarks>Used by {string.Join(", ", k.Users)}.</remarks>");
+                k.Body(w);
+                w.Line();
+            }
+        }
+
+        // ---------------------------------------------------------------- convolution
+
+        public static string ConvName(CheckedLayer l) =>
+            $"Conv{l.Kernel}x{l.Kernel}S{l.Stride}P{l.Padding}{(l.Groups > 1 ? "G" + l.Groups : "")}_{Chw(l.Input)}To{l.Output.C}{(l.Bias ? "" : "NoBias")}";
+
+        private static string ConvDescription(CheckedLayer l) =>
+            $"Conv2D {Chw(l.Input)} -> {Chw(l.Output)} (C x H x W per image), kernel {l.Kernel}x{l.Kernel}, stride {l.Stride}, padding {l.Padding}, " +
+            $"groups {l.Groups}{(l.Bias ? "" : ", no bias")}. GEMM per image and group: [{l.Output.C / l.Groups} x {l.Input.C / l.Groups * l.Kernel * l.Kernel}] * " +
+            $"[{l.Input.C / l.Groups * l.Kernel * l.Kernel} x {l.Output.H * l.Output.W}]{(MemoryPlanner.IsDirectConv(l) ? " read directly from the input (1x1, no im2col)" : " from im2col")}.";
+
+        public string ConvIm2Col(CheckedLayer l)
+        {
+            string name = ConvName(l) + "_Im2Col";
+            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W, N = OH * OW;
+            return Use(name, l.Name, $"im2col for {ConvName(l)}: col[c*{K * K} + kh*{K} + kw][oh*{OW} + ow] = x[c][oh*{S} - {P} + kh][ow*{S} - {P} + kw], zero outside.", w =>
+            {
+                w.Open($"private static void {name}(ref float x, ref float col)");
+                w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
+                w.Open($"for (int kh = 0; kh < {K}; kh++)");
+                w.Open($"for (int kw = 0; kw < {K}; kw++)");
+                w.Line($"ref float dst = ref Unsafe.Add(ref col, ((c * {K} + kh) * {K} + kw) * {N});");
+                w.Open($"for (int oh = 0; oh < {OH}; oh++)");
+                w.Line($"int ih = oh * {S} - {P} + kh;");
+                w.Line($"ref float row = ref Unsafe.Add(ref dst, oh * {OW});");
+                w.Open($"if ((uint)ih >= {H}u)");
+                w.Line($"for (int ow = 0; ow < {OW}; ow++) Unsafe.Add(ref row, ow) = 0f;");
+                w.Line("continue;");
+                w.Close();
+                w.Line($"ref float src = ref Unsafe.Add(ref x, (c * {H} + ih) * {W});");
+                w.Open($"for (int ow = 0; ow < {OW}; ow++)");
+                w.Line($"int iw = ow * {S} - {P} + kw;");
+                w.Line($"Unsafe.Add(ref row, ow) = (uint)iw < {W}u ? Unsafe.Add(ref src, iw) : 0f;");
+                w.Close().Close().Close().Close().Close().Close();
+            });
+        }
+
+        public string ConvCol2Im(CheckedLayer l)
+        {
+            string name = ConvName(l) + "_Col2Im";
+            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W, N = OH * OW;
+            return Use(name, l.Name, $"col2im for {ConvName(l)}: adds each column entry back to the input pixel it was copied from (dx must be zeroed).", w =>
+            {
+                w.Open($"private static void {name}(ref float col, ref float dx)");
+                w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
+                w.Open($"for (int kh = 0; kh < {K}; kh++)");
+                w.Open($"for (int kw = 0; kw < {K}; kw++)");
+                w.Line($"ref float src = ref Unsafe.Add(ref col, ((c * {K} + kh) * {K} + kw) * {N});");
+                w.Open($"for (int oh = 0; oh < {OH}; oh++)");
+                w.Line($"int ih = oh * {S} - {P} + kh;");
+                w.Line($"if ((uint)ih >= {H}u) continue;");
+                w.Line($"ref float row = ref Unsafe.Add(ref src, oh * {OW});");
+                w.Line($"ref float dst = ref Unsafe.Add(ref dx, (c * {H} + ih) * {W});");
+                w.Open($"for (int ow = 0; ow < {OW}; ow++)");
+                w.Line($"int iw = ow * {S} - {P} + kw;");
+                w.Line($"if ((uint)iw < {W}u) Unsafe.Add(ref dst, iw) += Unsafe.Add(ref row, ow);");
+                w.Close().Close().Close().Close().Close().Close();
+            });
+        }
+
+        public string ConvForward(CheckedLayer l, IsaTarget isa)
+        {
+            bool direct = MemoryPlanner.IsDirectConv(l);
+            string im2col = direct ? "" : ConvIm2Col(l);
+            string name = ConvName(l) + "_Forward_" + isa.Name;
+            int G = l.Groups, MG = l.Output.C / G, KG = l.Input.C / G * l.Kernel * l.Kernel, N = l.Output.H * l.Output.W;
+            long inSize = l.Input.Size, outSize = l.Output.Size;
+            return Use(name, l.Name, "Forward of " + ConvDescription(l), w =>
+            {
+                w.Open($"private static void {name}(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)");
+                w.Open("for (int n = 0; n < batch; n++)");
+                w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
+                w.Line($"ref float yn = ref Unsafe.Add(ref y, n * {outSize});");
+                if (direct) w.Line("ref float cols = ref xn;");
+                else { w.Line($"{im2col}(ref xn, ref col);"); w.Line("ref float cols = ref col;"); }
+                OpenGroups(w, G);
+                w.Line($"ref float wg = ref Unsafe.Add(ref w, g * {MG * KG});");
+                w.Line($"ref float cg = ref Unsafe.Add(ref cols, g * {KG * N});");
+                w.Line($"ref float yg = ref Unsafe.Add(ref yn, g * {MG * N});");
+                if (l.Bias) w.Line($"ref float bg = ref Unsafe.Add(ref bias, g * {MG});");
+                GemmEmitter.Emit(w, new BroadcastGemm
+                {
+                    Rows = I(MG), RowsConst = MG, N = N, T = I(KG),
+                    A = (r, t) => $"Unsafe.Add(ref wg, ({r}) * {KG} + {t})",
+                    B = "cg", LdB = N, C = "yg", LdC = N,
+                    Init = l.Bias ? r => $"Unsafe.Add(ref bg, {r})" : null,
+                }, isa);
+                w.Close().Close().Close();
+            });
+        }
+
+        private static void OpenGroups(CodeWriter w, int groups)
+        {
+            if (groups > 1) w.Open($"for (int g = 0; g < {groups}; g++)");
+            else { w.Open(""); w.Line("const int g = 0;"); }
+        }
+
+        public string ConvBackward(CheckedLayer l, IsaTarget isa)
+        {
+            bool direct = MemoryPlanner.IsDirectConv(l);
+            string im2col = direct ? "" : ConvIm2Col(l);
+            string col2im = direct ? "" : ConvCol2Im(l);
+            string name = ConvName(l) + "_Backward_" + isa.Name;
+            int G = l.Groups, MG = l.Output.C / G, KG = l.Input.C / G * l.Kernel * l.Kernel, N = l.Output.H * l.Output.W;
+            long inSize = l.Input.Size, outSize = l.Output.Size;
+            string V = isa.Vec;
+            return Use(name, l.Name, "Backward of " + ConvDescription(l) + " Adds to dW (and db); writes dx when inputGradient.", w =>
+            {
+                w.Open($"private static void {name}(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)");
+                w.Open("for (int n = 0; n < batch; n++)");
+                w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
+                w.Line($"ref float dyn = ref Unsafe.Add(ref dy, n * {outSize});");
+                w.Line($"ref float dxn = ref Unsafe.Add(ref dx, n * {inSize});");
+                if (direct) w.Line("ref float cols = ref xn;");
+                else { w.Line($"{im2col}(ref xn, ref col);"); w.Line("ref float cols = ref col;"); }
+                w.Line("// dW[m][k] += sum_j dy[m][j] * col[k][j]");
+                OpenGroups(w, G);
+                w.Line($"ref float dyg = ref Unsafe.Add(ref dyn, g * {MG * N});");
+                w.Line($"ref float cg = ref Unsafe.Add(ref cols, g * {KG * N});");
+                w.Line($"ref float dwg = ref Unsafe.Add(ref dw, g * {MG * KG});");
+                GemmEmitter.Emit(w, new DotGemm
+                {
+                    Rows = I(MG), RowsConst = MG, Cols = I(KG), L = N,
+                    A = "dyg", LdA = N, B = "cg", LdB = N,
+                    C = (r, s) => $"Unsafe.Add(ref dwg, ({r}) * {KG} + {s})", Accumulate = true,
+                }, isa);
+                if (l.Bias)
+                {
+                    w.Line("// db[m] += sum_j dy[m][j]");
+                    w.Open($"for (int m = 0; m < {MG}; m++)");
+                    w.Line($"ref float row = ref Unsafe.Add(ref dyg, m * {N});");
+                    w.Line($"{isa.V} acc = {isa.V}.Zero;");
+                    w.Line("int j = 0;");
+                    w.Line($"for (; j + {isa.Width} <= {N}; j += {isa.Width}) acc += {V}.LoadUnsafe(ref row, (nuint)j);");
+                    w.Line($"float sum = {V}.Sum(acc);");
+                    w.Line($"for (; j < {N}; j++) sum += Unsafe.Add(ref row, j);");
+                    w.Line($"Unsafe.Add(ref db, g * {MG} + m) += sum;");
+                    w.Close();
+                }
+                w.Close();
+                w.Line("if (!inputGradient) continue;");
+                w.Line(direct ? "// dx = W^T * dy (1x1: the columns are the input pixels)" : "// dcol = W^T * dy, then col2im into dx");
+                w.Line(direct ? "ref float dcols = ref dxn;" : "ref float dcols = ref dcol;");
+                OpenGroups(w, G);
+                w.Line($"ref float wg = ref Unsafe.Add(ref w, g * {MG * KG});");
+                w.Line($"ref float dyg = ref Unsafe.Add(ref dyn, g * {MG * N});");
+                w.Line($"ref float dcg = ref Unsafe.Add(ref dcols, g * {KG * N});");
+                GemmEmitter.Emit(w, new BroadcastGemm
+                {
+                    Rows = I(KG), RowsConst = KG, N = N, T = I(MG),
+                    A = (r, t) => $"Unsafe.Add(ref wg, ({t}) * {KG} + {r})",
+                    B = "dyg", LdB = N, C = "dcg", LdC = N,
+                }, isa);
+                w.Close();
+                if (!direct)
+                {
+                    w.Line($"MemoryMarshal.CreateSpan(ref dxn, {inSize}).Clear();");
+                    w.Line($"{col2im}(ref dcol, ref dxn);");
+                }
+                w.Close().Close();
+            });
+        }
+
+        // ---------------------------------------------------------------- dense
+
+        public static string DenseName(CheckedLayer l) => $"Dense{l.Input.C}To{l.Output.C}{(l.Bias ? "" : "NoBias")}";
+
+        public string DenseForward(CheckedLayer l, IsaTarget isa)
+        {
+            string name = DenseName(l) + "_Forward_" + isa.Name;
+            int IN = l.Input.C, U = l.Output.C;
+            return Use(name, l.Name, $"Forward of Dense {IN} -> {U}{(l.Bias ? "" : ", no bias")}: y[b][u] = {(l.Bias ? "bias[u] + " : "")}sum_i x[b][i] * W[u][i] (W is [{U} x {IN}], PyTorch's layout).", w =>
+            {
+                w.Open($"private static void {name}(ref float x, ref float w, ref float bias, ref float y, int batch)");
+                GemmEmitter.Emit(w, new DotGemm
+                {
+                    Rows = "batch", Cols = I(U), L = IN, A = "x", LdA = IN, B = "w", LdB = IN,
+                    C = (r, s) => $"Unsafe.Add(ref y, ({r}) * {U} + {s})",
+                    Init = l.Bias ? s => $"Unsafe.Add(ref bias, {s})" : null,
+                }, isa);
+                w.Close();
+            });
+        }
+
+        public string DenseBackward(CheckedLayer l, IsaTarget isa)
+        {
+            string name = DenseName(l) + "_Backward_" + isa.Name;
+            int IN = l.Input.C, U = l.Output.C;
+            string V = isa.Vec;
+            return Use(name, l.Name, $"Backward of Dense {IN} -> {U}: dW += dy^T * x, db += column sums of dy, dx = dy * W (when inputGradient).", w =>
+            {
+                w.Open($"private static void {name}(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)");
+                w.Line("// dW[u][i] += sum_b dy[b][u] * x[b][i]");
+                w.Open("");
+                GemmEmitter.Emit(w, new BroadcastGemm
+                {
+                    Rows = I(U), RowsConst = U, N = IN, T = "batch",
+                    A = (r, t) => $"Unsafe.Add(ref dy, ({t}) * {U} + {r})",
+                    B = "x", LdB = IN, C = "dw", LdC = IN, Accumulate = true,
+                }, isa);
+                w.Close();
+                if (l.Bias)
+                {
+                    w.Line("// db[u] += sum_b dy[b][u]");
+                    w.Open("for (int b = 0; b < batch; b++)");
+                    w.Line($"ref float row = ref Unsafe.Add(ref dy, b * {U});");
+                    w.Line("int u = 0;");
+                    w.Line($"for (; u + {isa.Width} <= {U}; u += {isa.Width}) ({V}.LoadUnsafe(ref db, (nuint)u) + {V}.LoadUnsafe(ref row, (nuint)u)).StoreUnsafe(ref db, (nuint)u);");
+                    w.Line($"for (; u < {U}; u++) Unsafe.Add(ref db, u) += Unsafe.Add(ref row, u);");
+                    w.Close();
+                }
+                w.Line("if (!inputGradient) return;");
+                w.Line("// dx[b][i] = sum_u dy[b][u] * W[u][i]");
+                w.Open("");
+                GemmEmitter.Emit(w, new BroadcastGemm
+                {
+                    Rows = "batch", N = IN, T = I(U),
+                    A = (r, t) => $"Unsafe.Add(ref dy, ({r}) * {U} + {t})",
+                    B = "w", LdB = IN, C = "dx", LdC = IN,
+                }, isa);
+                w.Close();
+                w.Close();
+            });
+        }
+
+        // ---------------------------------------------------------------- element-wise
+
+        public string ReluForward(CheckedLayer l, IsaTarget isa)
+        {
+            long size = l.Output.Size;
+            string name = $"Relu{size}_Forward_{isa.Name}";
+            string V = isa.Vec;
+            return Use(name, l.Name, $"ReLU on {size} floats per image: y = max(x, 0).", w =>
+            {
+                w.Open($"private static void {name}(ref float x, ref float y, int batch)");
+                w.Line($"nint count = (nint)batch * {size};");
+                w.Line("nint i = 0;");
+                w.Line($"for (; i + {isa.Width} <= count; i += {isa.Width}) {V}.Max({V}.LoadUnsafe(ref x, (nuint)i), {isa.V}.Zero).StoreUnsafe(ref y, (nuint)i);");
+                w.Line("for (; i < count; i++) Unsafe.Add(ref y, i) = MathF.Max(Unsafe.Add(ref x, i), 0f);");
+                w.Close();
+            });
+        }
+
+        public string ReluBackward(CheckedLayer l, IsaTarget isa)
+        {
+            long size = l.Output.Size;
+            string name = $"Relu{size}_Backward_{isa.Name}";
+            string V = isa.Vec;
+            return Use(name, l.Name, $"ReLU backward on {size} floats per image: dx = y > 0 ? dy : 0 (y is the forward output).", w =>
+            {
+                w.Open($"private static void {name}(ref float y, ref float dy, ref float dx, int batch)");
+                w.Line($"nint count = (nint)batch * {size};");
+                w.Line("nint i = 0;");
+                w.Open($"for (; i + {isa.Width} <= count; i += {isa.Width})");
+                w.Line($"{isa.V} positive = {V}.GreaterThan({V}.LoadUnsafe(ref y, (nuint)i), {isa.V}.Zero);");
+                w.Line($"{V}.ConditionalSelect(positive, {V}.LoadUnsafe(ref dy, (nuint)i), {isa.V}.Zero).StoreUnsafe(ref dx, (nuint)i);");
+                w.Close();
+                w.Line("for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;");
+                w.Close();
+            });
+        }
+
+        // ---------------------------------------------------------------- pooling (scalar: memory-bound, no FMAs)
+
+        private static string PoolName(CheckedLayer l, string kind) =>
+            $"{kind}{l.Kernel}x{l.Kernel}S{l.Stride}P{l.Padding}_{Chw(l.Input)}";
+
+        private static void PoolLoops(CodeWriter w, CheckedLayer l, System.Action<CodeWriter> perOutputBefore, System.Action<CodeWriter> perInput, System.Action<CodeWriter> perOutputAfter)
+        {
+            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
+            w.Open($"for (int plane = 0; plane < batch * {l.Input.C}; plane++)");
+            w.Line($"ref float xp = ref Unsafe.Add(ref x, (nint)plane * {H * W});");
+            w.Line($"ref float yp = ref Unsafe.Add(ref y, (nint)plane * {OH * OW});");
+            w.Open($"for (int oh = 0; oh < {OH}; oh++)");
+            w.Open($"for (int ow = 0; ow < {OW}; ow++)");
+            w.Line($"int o = oh * {OW} + ow;");
+            perOutputBefore(w);
+            w.Open($"for (int kh = 0; kh < {K}; kh++)");
+            w.Line($"int ih = oh * {S} - {P} + kh;");
+            w.Line($"if ((uint)ih >= {H}u) continue;");
+            w.Open($"for (int kw = 0; kw < {K}; kw++)");
+            w.Line($"int iw = ow * {S} - {P} + kw;");
+            w.Line($"if ((uint)iw >= {W}u) continue;");
+            w.Line($"int at = ih * {W} + iw;");
+            perInput(w);
+            w.Close().Close();
+            perOutputAfter(w);
+            w.Close().Close().Close();
+        }
+
+        public string MaxPoolForward(CheckedLayer l)
+        {
+            string name = PoolName(l, "MaxPool") + "_Forward";
+            return Use(name, l.Name, $"MaxPool2D {Chw(l.Input)} -> {Chw(l.Output)}, window {l.Kernel}, stride {l.Stride}, padding {l.Padding} (-inf): y = max of the window; argmax keeps the winner's index for backward.", w =>
+            {
+                w.Open($"private static void {name}(ref float x, ref float y, ref float argmax, int batch)");
+                PoolLoops(w, l,
+                    b => { b.Line("float best = float.NegativeInfinity;"); b.Line("int bestAt = -1;"); },
+                    b => { b.Line("float v = Unsafe.Add(ref xp, at);"); b.Line("if (v > best || bestAt < 0) { best = v; bestAt = at; }"); },
+                    b =>
+                    {
+                        b.Line("Unsafe.Add(ref yp, o) = best;");
+                        b.Line($"Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {l.Output.H * l.Output.W} + o)) = bestAt;");
+                    });
+                w.Close();
+            });
+        }
+
+        public string MaxPoolBackward(CheckedLayer l)
+        {
+            string name = PoolName(l, "MaxPool") + "_Backward";
+            int OHW = l.Output.H * l.Output.W, HW = l.Input.H * l.Input.W;
+            return Use(name, l.Name, $"MaxPool2D backward {Chw(l.Output)} -> {Chw(l.Input)}: each output gradient goes to the input that won the forward max.", w =>
+            {
+                w.Open($"private static void {name}(ref float argmax, ref float dy, ref float dx, int batch)");
+                w.Line($"MemoryMarshal.CreateSpan(ref dx, batch * {l.Input.Size}).Clear();");
+                w.Open($"for (int plane = 0; plane < batch * {l.Input.C}; plane++)");
+                w.Line($"ref float dxp = ref Unsafe.Add(ref dx, (nint)plane * {HW});");
+                w.Line($"ref float dyp = ref Unsafe.Add(ref dy, (nint)plane * {OHW});");
+                w.Line($"ref int ap = ref Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {OHW}));");
+                w.Line($"for (int o = 0; o < {OHW}; o++) Unsafe.Add(ref dxp, Unsafe.Add(ref ap, o)) += Unsafe.Add(ref dyp, o);");
+                w.Close();
+                w.Close();
+            });
+        }
+
+        public string AvgPoolForward(CheckedLayer l)
+        {
+            string name = PoolName(l, "AvgPool") + "_Forward";
+            float inv = 1f / (l.Kernel * l.Kernel);
+            return Use(name, l.Name, $"AvgPool2D {Chw(l.Input)} -> {Chw(l.Output)}, window {l.Kernel}, stride {l.Stride}, padding {l.Padding}: mean over the window, padded cells count as zeros (divisor {l.Kernel * l.Kernel}).", w =>
+            {
+                w.Open($"private static void {name}(ref float x, ref float y, int batch)");
+                PoolLoops(w, l,
+                    b => b.Line("float sum = 0f;"),
+                    b => b.Line("sum += Unsafe.Add(ref xp, at);"),
+                    b => b.Line($"Unsafe.Add(ref yp, o) = sum * (1f / {l.Kernel * l.Kernel});"));
+                w.Close();
+            });
+        }
+
+        public string AvgPoolBackward(CheckedLayer l)
+        {
+            string name = PoolName(l, "AvgPool") + "_Backward";
+            return Use(name, l.Name, $"AvgPool2D backward {Chw(l.Output)} -> {Chw(l.Input)}: each output gradient is shared equally by its window.", w =>
+            {
+                w.Open($"private static void {name}(ref float dy, ref float dx, int batch)");
+                w.Line($"MemoryMarshal.CreateSpan(ref dx, batch * {l.Input.Size}).Clear();");
+                // Same loop nest as the forward, with x/y standing for dx/dy.
+                w.Line("ref float x = ref dx;");
+                w.Line("ref float y = ref dy;");
+                PoolLoops(w, l,
+                    b => b.Line($"float share = Unsafe.Add(ref yp, o) * (1f / {l.Kernel * l.Kernel});"),
+                    b => b.Line("Unsafe.Add(ref xp, at) += share;"),
+                    b => { });
+                w.Close();
+            });
+        }
+
+        public string GlobalAvgPoolForward(CheckedLayer l)
+        {
+            string name = $"GlobalAvgPool_{Chw(l.Input)}_Forward";
+            int HW = l.Input.H * l.Input.W;
+            return Use(name, l.Name, $"GlobalAvgPool {Chw(l.Input)} -> {l.Output.C}: the mean of each channel's {HW} pixels.", w =>
+            {
+                w.Open($"private static void {name}(ref float x, ref float y, int batch)");
+                w.Open($"for (int plane = 0; plane < batch * {l.Input.C}; plane++)");
+                w.Line($"ref float xp = ref Unsafe.Add(ref x, (nint)plane * {HW});");
+                w.Line("float sum = 0f;");
+                w.Line($"for (int i = 0; i < {HW}; i++) sum += Unsafe.Add(ref xp, i);");
+                w.Line($"Unsafe.Add(ref y, plane) = sum * (1f / {HW});");
+                w.Close();
+                w.Close();
+            });
+        }
+
+        public string GlobalAvgPoolBackward(CheckedLayer l)
+        {
+            string name = $"GlobalAvgPool_{Chw(l.Input)}_Backward";
+            int HW = l.Input.H * l.Input.W;
+            return Use(name, l.Name, $"GlobalAvgPool backward {l.Output.C} -> {Chw(l.Input)}: dx = dy / {HW} on every pixel.", w =>
+            {
+                w.Open($"private static void {name}(ref float dy, ref float dx, int batch)");
+                w.Open($"for (int plane = 0; plane < batch * {l.Input.C}; plane++)");
+                w.Line($"MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dx, (nint)plane * {HW}), {HW}).Fill(Unsafe.Add(ref dy, plane) * (1f / {HW}));");
+                w.Close();
+                w.Close();
+            });
+        }
+    }
+}
