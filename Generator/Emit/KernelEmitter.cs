@@ -114,6 +114,28 @@ namespace CnnGen.Generator.Emit
             });
         }
 
+        public string ConvIm2ColT(CheckedLayer l)
+        {
+            string name = ConvName(l) + "_Im2ColT";
+            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
+            int KC = l.Input.C * K * K;
+            return Use(name, l.Name, $"Transposed im2col for {ConvName(l)}: colT[oh*{OW} + ow][c*{K * K} + kh*{K} + kw] = x[c][oh*{S} - {P} + kh][ow*{S} - {P} + kw], zero outside (rows contiguous over the patch, for the weight gradient).", w =>
+            {
+                w.Open($"private static void {name}(ref float x, ref float colT)");
+                w.Open($"for (int oh = 0; oh < {OH}; oh++)");
+                w.Open($"for (int ow = 0; ow < {OW}; ow++)");
+                w.Line($"ref float row = ref Unsafe.Add(ref colT, (oh * {OW} + ow) * {KC});");
+                w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
+                w.Line($"ref float plane = ref Unsafe.Add(ref x, c * {H * W});");
+                w.Open($"for (int kh = 0; kh < {K}; kh++)");
+                w.Line($"int ih = oh * {S} - {P} + kh;");
+                w.Open($"for (int kw = 0; kw < {K}; kw++)");
+                w.Line($"int iw = ow * {S} - {P} + kw;");
+                w.Line($"Unsafe.Add(ref row, (c * {K} + kh) * {K} + kw) = (uint)ih < {H}u && (uint)iw < {W}u ? Unsafe.Add(ref plane, ih * {W} + iw) : 0f;");
+                w.Close().Close().Close().Close().Close().Close();
+            });
+        }
+
         public string ConvForward(CheckedLayer l, IsaTarget isa)
         {
             bool direct = MemoryPlanner.IsDirectConv(l);
@@ -154,31 +176,30 @@ namespace CnnGen.Generator.Emit
         public string ConvBackward(CheckedLayer l, IsaTarget isa)
         {
             bool direct = MemoryPlanner.IsDirectConv(l);
-            string im2col = direct ? "" : ConvIm2Col(l);
+            string im2colT = ConvIm2ColT(l);
             string col2im = direct ? "" : ConvCol2Im(l);
             string name = ConvName(l) + "_Backward_" + isa.Name;
             int G = l.Groups, MG = l.Output.C / G, KG = l.Input.C / G * l.Kernel * l.Kernel, N = l.Output.H * l.Output.W;
             long inSize = l.Input.Size, outSize = l.Output.Size;
             string V = isa.Vec;
-            return Use(name, l.Name, "Backward of " + ConvDescription(l) + " Adds to dW (and db); writes dx when inputGradient.", w =>
+            return Use(name, l.Name, "Backward of " + ConvDescription(l) + " Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.", w =>
             {
                 w.Open($"private static void {name}(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)");
                 w.Open("for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
                 w.Line($"ref float dyn = ref Unsafe.Add(ref dy, n * {outSize});");
                 w.Line($"ref float dxn = ref Unsafe.Add(ref dx, n * {inSize});");
-                if (direct) w.Line("ref float cols = ref xn;");
-                else { w.Line($"{im2col}(ref xn, ref col);"); w.Line("ref float cols = ref col;"); }
-                w.Line("// dW[m][k] += sum_j dy[m][j] * col[k][j]");
+                w.Line($"{im2colT}(ref xn, ref col);");
+                w.Line("// dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT");
                 OpenGroups(w, G);
                 w.Line($"ref float dyg = ref Unsafe.Add(ref dyn, g * {MG * N});");
-                w.Line($"ref float cg = ref Unsafe.Add(ref cols, g * {KG * N});");
+                w.Line($"ref float ctg = ref Unsafe.Add(ref col, g * {KG});");
                 w.Line($"ref float dwg = ref Unsafe.Add(ref dw, g * {MG * KG});");
-                GemmEmitter.Emit(w, new DotGemm
+                GemmEmitter.Emit(w, new BroadcastGemm
                 {
-                    Rows = I(MG), RowsConst = MG, Cols = I(KG), L = N,
-                    A = "dyg", LdA = N, B = "cg", LdB = N,
-                    C = (r, s) => $"Unsafe.Add(ref dwg, ({r}) * {KG} + {s})", Accumulate = true,
+                    Rows = I(MG), RowsConst = MG, N = KG, T = I(N),
+                    A = (r, t) => $"Unsafe.Add(ref dyg, ({r}) * {N} + {t})",
+                    B = "ctg", LdB = l.Input.C * l.Kernel * l.Kernel, C = "dwg", LdC = KG, Accumulate = true,
                 }, isa);
                 if (l.Bias)
                 {

@@ -83,7 +83,8 @@ namespace CnnGen.Generator.Plan
                         int fanOut = l.Output.C / l.Groups * l.Kernel * l.Kernel;
                         weight = AddParameter(l.Name + ".weight", new[] { l.Output.C, cinPerGroup, l.Kernel, l.Kernel }, fanIn, fanOut, l.FollowedByReLU ? Init.He : Init.Glorot);
                         if (l.Bias) bias = AddParameter(l.Name + ".bias", new[] { l.Output.C }, fanIn, fanOut, Init.Zero);
-                        if (!IsDirectConv(l)) workspace = Math.Max(workspace, (long)l.Input.C * l.Kernel * l.Kernel * l.Output.H * l.Output.W);
+                        // im2col columns (forward, backward-data) or their transpose (backward-weights; 1x1 convs too)
+                        workspace = Math.Max(workspace, (long)l.Input.C * l.Kernel * l.Kernel * l.Output.H * l.Output.W);
                         output = Allocate(l.Output.Size);
                         break;
                     }
