@@ -34,9 +34,21 @@ namespace CnnGen.Generator
             var type = (INamedTypeSymbol)context.Symbol;
             if (type.TypeKind != TypeKind.Class) return;
             bool isNetwork = false;
+            AttributeData? firstLayer = null;
             foreach (AttributeData a in type.GetAttributes())
+            {
                 if (SymbolEqualityComparer.Default.Equals(a.AttributeClass, networkAttribute)) { isNetwork = true; break; }
-            if (!isNetwork) return;
+                if (firstLayer is null && a.AttributeClass is { } cls && NetworkParser.IsLayerAttribute(cls.ToDisplayString())) firstLayer = a;
+            }
+            if (!isNetwork)
+            {
+                // Layers without [Network] would silently generate nothing.
+                if (firstLayer?.ApplicationSyntaxReference is { } reference)
+                    context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.MissingInput,
+                        Location.Create(reference.SyntaxTree, reference.Span),
+                        $"'{type.Name}' declares layers but no [Network(Channels = ..., Height = ..., Width = ...)] giving the input shape, so no network is generated"));
+                return;
+            }
             CheckResult result;
             try
             {

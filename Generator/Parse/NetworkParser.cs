@@ -28,6 +28,8 @@ namespace CnnGen.Generator.Parse
             ["CnnGen.SoftmaxAttribute"] = LayerKind.Softmax,
         };
 
+        public static bool IsLayerAttribute(string fullName) => LayerAttributes.ContainsKey(fullName);
+
         public static NetworkSpec Parse(INamedTypeSymbol type, CancellationToken cancellationToken)
         {
             var ordered = new List<(int Part, int Position, AttributeData Data, AttributeSyntax Syntax)>();
