@@ -30,6 +30,14 @@ namespace CnnGen.Runtime.Tests
         public int MaxBatch { get; }
         public Isa Isa => Isa.Portable;
         public IReadOnlyList<Parameter> Parameters { get; }
+        public IReadOnlyList<LayerInfo> LayerInfos => new[] { new LayerInfo("dense1", "Dense", new[] { OutputLength }, (long)OutputLength * (InputLength + 1)) };
+        private int _lastBatch;
+        public ReadOnlySpan<float> LayerOutput(int layer, int image)
+        {
+            if (layer != 0) throw new ArgumentOutOfRangeException(nameof(layer));
+            if ((uint)image >= (uint)_lastBatch) throw new ArgumentOutOfRangeException(nameof(image));
+            return new ReadOnlySpan<float>(_logits.Pointer + (long)image * OutputLength, OutputLength);
+        }
         public bool Training { get; set; }
         /// <summary>Largest batch seen by Forward, and how many Forward calls ran in training mode (for tests).</summary>
         public int LargestForwardBatch { get; private set; }
@@ -56,6 +64,7 @@ namespace CnnGen.Runtime.Tests
             LargestForwardBatch = Math.Max(LargestForwardBatch, batch);
             if (Training) ForwardCallsWhileTraining++;
             Logits(input, batch);
+            _lastBatch = batch;
             fixed (float* y = output) Softmax.Forward(_logits.Pointer, y, batch, OutputLength);
         }
 

@@ -14,6 +14,13 @@ namespace CnnGen
         int MaxBatch { get; }
         /// <summary>The kernel set this instance runs.</summary>
         Isa Isa { get; }
+        /// <summary>Every layer with its output shape (the generated static <c>Layers</c>).</summary>
+        IReadOnlyList<LayerInfo> LayerInfos { get; }
+
+        /// <summary>The output of layer <paramref name="layer"/> (index into <see cref="LayerInfos"/>) for image
+        /// <paramref name="image"/> of the last Forward, C x H x W or N floats; valid until the next call.</summary>
+        ReadOnlySpan<float> LayerOutput(int layer, int image);
+
         /// <summary>Every learnable tensor, in declaration order.</summary>
         IReadOnlyList<Parameter> Parameters { get; }
         /// <summary>Training mode turns dropout on in <see cref="Forward"/>; inference (false) is the default.</summary>

@@ -231,6 +231,24 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Workers that split each batch.</summary>");
             w.Line("public int Threads => _threads;");
             w.Line("public IReadOnlyList<Parameter> Parameters => _parameters;");
+            w.Line("IReadOnlyList<LayerInfo> INetwork.LayerInfos => Layers;");
+            w.Line();
+            w.Line("/// <summary>The output of layer <paramref name=\"layer\"/> (index into <see cref=\"Layers\"/>) for image <paramref name=\"image\"/>");
+            w.Line("/// of the last Forward; valid until the next call.</summary>");
+            w.Open("public ReadOnlySpan<float> LayerOutput(int layer, int image)");
+            w.Line($"Guard.NotDisposed(_disposed, nameof({cls}));");
+            w.Line("if (_forwardBatch == 0) throw new InvalidOperationException(\"LayerOutput reads the activations of the last Forward, but none has run since construction or the last TrainStep.\");");
+            w.Line("if ((uint)image >= (uint)_forwardBatch) throw new ArgumentOutOfRangeException(nameof(image), image, $\"image must be in [0, {_forwardBatch - 1}]: the last Forward ran {_forwardBatch} image(s).\");");
+            w.Open("return layer switch");
+            for (int i = 0; i < plan.Layers.Count; i++)
+            {
+                LayerPlan lp = plan.Layers[i];
+                w.Line($"{i} => Activations({Buffer(lp)}, {I(lp.Layer.Output.Size)}, image, 1),");
+            }
+            w.Line($"_ => throw new ArgumentOutOfRangeException(nameof(layer), layer, $\"layer must be in [0, {plan.Layers.Count - 1}] (an index into Layers).\"),");
+            w.Close(";");
+            w.Close();
+            w.Line();
             w.Line("/// <summary>Dropout is active in Forward only when true (TrainStep turns it on for its own forward).</summary>");
             w.Line("public bool Training { get; set; }");
             w.Line();
