@@ -63,6 +63,9 @@ namespace CnnGen.Training
         }
     }
 
+    /// <summary>Where an epoch is, reported after every batch (a struct: reporting allocates nothing).</summary>
+    public readonly record struct BatchProgress(int Epoch, int Epochs, long Seen, long Total, double Loss, double Accuracy, double ImagesPerSecond, double Seconds);
+
     public sealed class Trainer
     {
         private readonly INetwork _net;
@@ -93,7 +96,7 @@ namespace CnnGen.Training
         /// the thread pool and can print epochs out of order).
         /// </summary>
         public IReadOnlyList<EpochResult> Run(LabeledImages train, LabeledImages? test = null,
-            Action<EpochResult>? onEpoch = null, CancellationToken cancellation = default)
+            Action<EpochResult>? onEpoch = null, CancellationToken cancellation = default, Action<BatchProgress>? onBatch = null)
         {
             ArgumentNullException.ThrowIfNull(train);
             if (train.ImageLength != _net.InputLength)
@@ -123,6 +126,11 @@ namespace CnnGen.Training
                     lossSum += (double)loss * batches.CurrentCount;   // TrainStep returns the batch mean
                     correctSum += correct;
                     seen += batches.CurrentCount;
+                    if (onBatch is not null)
+                    {
+                        double elapsed = clock.Elapsed.TotalSeconds;
+                        onBatch(new BatchProgress(epoch, Options.Epochs, seen, train.Count, lossSum / seen, (double)correctSum / seen, seen / elapsed, elapsed));
+                    }
                 }
                 double seconds = clock.Elapsed.TotalSeconds;
 
