@@ -184,6 +184,28 @@ namespace CnnGen.Tests.Generator
             }
         }
 
+        /// <summary>A user can silence the CNN0009 warning in source, and then neither the analyzer nor the generator
+        /// reports it (generator diagnostics with file-path-only locations would escape #pragma: dotnet/roslyn#68291).</summary>
+        [Fact]
+        public void PragmaSuppressesTheWarningFromBothGeneratorAndAnalyzer()
+        {
+            const string network = """
+                [Network(Channels = 1, Height = 8, Width = 8)]
+                [Conv2D(4, 3, Stride = 2), ReLU]
+                [Flatten, Dense(10)]
+                public partial class Net;
+                """;
+            // Without the pragma both report it, so the assertions below can fail.
+            Assert.Contains(GeneratorHarness.Run(Header + network).GeneratorDiagnostics, d => d.Id == "CNN0009");
+            Assert.Contains(GeneratorHarness.RunAnalyzer(Header + network).Diagnostics, d => d.Id == "CNN0009");
+
+            string suppressed = Header + "#pragma warning disable CNN0009\n" + network;
+            GeneratorRun run = GeneratorHarness.Run(suppressed);
+            Assert.DoesNotContain(run.GeneratorDiagnostics, d => d.Id == "CNN0009" && !d.IsSuppressed);
+            Assert.DoesNotContain(GeneratorHarness.RunAnalyzer(suppressed).Diagnostics, d => d.Id == "CNN0009" && !d.IsSuppressed);
+            Assert.Single(run.Sources);
+        }
+
         // ------------------------------------------------------------------ robustness: never an internal error
 
         /// <summary>Every input of this class plus odd ones (attributes that do not bind, split partial declarations,
