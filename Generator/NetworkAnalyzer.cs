@@ -64,7 +64,8 @@ namespace CnnGen.Generator
                     $"CnnGen could not check network '{type.Name}': {e.GetType().Name}: {e.Message}. Please report this declaration."));
                 return;
             }
-            foreach (DiagnosticInfo d in result.Diagnostics) context.ReportDiagnostic(d.ToDiagnostic());
+            // Located in the compilation's own trees, so #pragma warning disable applies (see DiagnosticFactory).
+            foreach (DiagnosticInfo d in result.Diagnostics) context.ReportDiagnostic(d.ToDiagnostic(context.Compilation));
         }
     }
 }

@@ -41,9 +41,12 @@ namespace CnnGen.Generator
                 .Select(static (p, _) => p.Spec is null ? new CheckResult(null, p.Diagnostics) : ShapeChecker.Check(p.Spec))
                 .WithTrackingName(Steps.Check);
 
-            context.RegisterSourceOutput(checkedNetworks.Select(static (c, _) => c.Diagnostics), static (spc, diagnostics) =>
+            // Diagnostics are re-anchored to the compilation's syntax trees: a location made from a file path alone is
+            // not checked against #pragma warning disable (dotnet/roslyn#68291, fixed the same way in dotnet/runtime#124994).
+            // Combining with the compilation re-runs only this cheap branch on each edit, never the code branch below.
+            context.RegisterSourceOutput(checkedNetworks.Select(static (c, _) => c.Diagnostics).Combine(context.CompilationProvider), static (spc, pair) =>
             {
-                foreach (DiagnosticInfo d in diagnostics) spc.ReportDiagnostic(d.ToDiagnostic());
+                foreach (DiagnosticInfo d in pair.Left) spc.ReportDiagnostic(d.ToDiagnostic(pair.Right));
             });
 
             IncrementalValuesProvider<NetworkPlan> plans = checkedNetworks

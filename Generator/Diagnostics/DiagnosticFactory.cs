@@ -10,6 +10,24 @@ namespace CnnGen.Generator.Diagnostics
         public static Diagnostic ToDiagnostic(this DiagnosticInfo info) =>
             Diagnostic.Create(DiagnosticDescriptors.ForId(info.Id), info.Location.ToLocation(), info.Message);
 
+        /// <summary>As <see cref="ToDiagnostic(DiagnosticInfo)"/>, but located in <paramref name="compilation"/>'s syntax tree
+        /// for the file when it has one, so that #pragma warning disable and [SuppressMessage] apply.</summary>
+        public static Diagnostic ToDiagnostic(this DiagnosticInfo info, Compilation compilation) =>
+            Diagnostic.Create(DiagnosticDescriptors.ForId(info.Id), info.Location.ToLocation(compilation), info.Message);
+
+        public static Location ToLocation(this LocationInfo info, Compilation compilation)
+        {
+            if (info.FilePath.Length > 0)
+            {
+                foreach (SyntaxTree tree in compilation.SyntaxTrees)
+                {
+                    if (tree.FilePath == info.FilePath && info.Start + info.Length <= tree.Length)
+                        return Location.Create(tree, new TextSpan(info.Start, info.Length));
+                }
+            }
+            return info.ToLocation();
+        }
+
         public static Location ToLocation(this LocationInfo info) =>
             info.FilePath.Length == 0 && info.Length == 0
                 ? Location.None

@@ -1,0 +1,50 @@
+// Reference networks whose shapes and parameter counts are published, declared for ShapeTests. Only their static
+// members (ParameterCount, Layers, Summary) are used: constructing the big ones would allocate gigabytes.
+using CnnGen;
+
+// Keras' AlexNet keeps floor division: 224 -> 54 with an 11x11 stride-4 kernel drops a column, and so do two of its
+// 3x3 stride-2 pools. That is the seed's network, so the CNN0009 warnings are expected here.
+#pragma warning disable CNN0009
+
+namespace CnnGen.Tests.Zoo
+{
+    /// <summary>The Keras AlexNet of seed 003_845404c9dffaba01.txt (34,066,792 parameters).</summary>
+    [Network(Channels = 3, Height = 224, Width = 224)]
+    [Conv2D(96, 11, Stride = 4), ReLU]
+    [Conv2D(256, 5, Padding = Pad.Same), ReLU, MaxPool2D(3, Stride = 2)]
+    [Conv2D(384, 3), ReLU, MaxPool2D(3, Stride = 2)]
+    [Conv2D(384, 3), ReLU]
+    [Conv2D(256, 3), ReLU, MaxPool2D(3, Stride = 2)]
+    [Flatten, Dense(4096), ReLU, Dropout(0.5), Dense(4096), ReLU, Dropout(0.5), Dense(1000), Softmax]
+    public partial class KerasAlexNet;
+
+    /// <summary>The same seed's variant with a 3x3 conv to 1000 channels and global average pooling instead of
+    /// Flatten and the big dense layers (7,053,200 parameters).</summary>
+    [Network(Channels = 3, Height = 224, Width = 224)]
+    [Conv2D(96, 11, Stride = 4), ReLU]
+    [Conv2D(256, 5, Padding = Pad.Same), ReLU, MaxPool2D(3, Stride = 2)]
+    [Conv2D(384, 3), ReLU, MaxPool2D(3, Stride = 2)]
+    [Conv2D(384, 3), ReLU]
+    [Conv2D(256, 3), ReLU, MaxPool2D(3, Stride = 2)]
+    [Conv2D(1000, 3), GlobalAvgPool, Dense(1000)]
+    public partial class KerasAlexNetGap;
+
+    /// <summary>torchvision's vgg16 (configuration D, no batch norm) at 224x224: 138,357,544 parameters.</summary>
+    [Network(Channels = 3, Height = 224, Width = 224)]
+    [Conv2D(64, 3, Padding = Pad.Same), ReLU, Conv2D(64, 3, Padding = Pad.Same), ReLU, MaxPool2D(2)]
+    [Conv2D(128, 3, Padding = Pad.Same), ReLU, Conv2D(128, 3, Padding = Pad.Same), ReLU, MaxPool2D(2)]
+    [Conv2D(256, 3, Padding = Pad.Same), ReLU, Conv2D(256, 3, Padding = Pad.Same), ReLU, Conv2D(256, 3, Padding = Pad.Same), ReLU, MaxPool2D(2)]
+    [Conv2D(512, 3, Padding = Pad.Same), ReLU, Conv2D(512, 3, Padding = Pad.Same), ReLU, Conv2D(512, 3, Padding = Pad.Same), ReLU, MaxPool2D(2)]
+    [Conv2D(512, 3, Padding = Pad.Same), ReLU, Conv2D(512, 3, Padding = Pad.Same), ReLU, Conv2D(512, 3, Padding = Pad.Same), ReLU, MaxPool2D(2)]
+    [Flatten, Dense(4096), ReLU, Dropout(0.5), Dense(4096), ReLU, Dropout(0.5), Dense(1000)]
+    public partial class Vgg16;
+
+    /// <summary>The seed network of 004_e68e161a2efaeef1.txt for 28x28 grey images, as declared in Samples/FashionNet.cs
+    /// (455,338 parameters).</summary>
+    [Network(Channels = 1, Height = 28, Width = 28)]
+    [Conv2D(36, 3, Padding = Pad.Same), ReLU, MaxPool2D(2), Dropout(0.25)]
+    [Conv2D(72, 3, Padding = Pad.Same), ReLU, MaxPool2D(2), Dropout(0.25)]
+    [Conv2D(144, 3), ReLU, MaxPool2D(2), Dropout(0.25)]
+    [Flatten, Dense(576), ReLU, Dropout(0.5), Dense(10), Softmax]
+    public partial class SeedNet;
+}
