@@ -40,22 +40,85 @@ namespace CnnGen
             }
         }
 
-        /// <summary>Number of completed steps.</summary>
-        public long Steps { get; private set; }
+        private long _steps;
+        /// <summary>Number of completed steps. Settable so a checkpoint can resume a run (Adam's bias correction and
+        /// SGD's first-step rule depend on it); set it together with the per-parameter state (see <see cref="GetOrCreateState"/>).</summary>
+        public long Steps
+        {
+            get => _steps;
+            set
+            {
+                if (value < 0) throw new ArgumentOutOfRangeException(nameof(value), value, "Steps cannot be negative.");
+                _steps = value;
+            }
+        }
+
+        /// <summary>Short lower-case name used in checkpoints (<c>sgd</c>, <c>adam</c>).</summary>
+        public virtual string Kind => GetType().Name.ToLowerInvariant();
+
+        /// <summary>Names of the per-parameter state buffers, in buffer order (<c>momentum</c>; <c>m</c>, <c>v</c>).</summary>
+        public virtual IReadOnlyList<string> StateNames
+        {
+            get
+            {
+                var names = new string[_buffersPerParameter];
+                for (int i = 0; i < names.Length; i++) names[i] = "state" + i;
+                return names;
+            }
+        }
+
+        /// <summary>The settings that, with the state, decide every update (checkpoints record and compare them).
+        /// The learning rate is not among them: schedules change it.</summary>
+        public virtual IReadOnlyList<KeyValuePair<string, float>> Hyperparameters => [];
+
+        /// <summary>The state buffer <paramref name="index"/> (see <see cref="StateNames"/>) of <paramref name="parameter"/>,
+        /// if a step has created it. Same length as the parameter; a live view, valid until <see cref="Dispose"/>.</summary>
+        public unsafe bool TryGetState(Parameter parameter, int index, out Span<float> state)
+        {
+            ArgumentNullException.ThrowIfNull(parameter);
+            CheckStateIndex(index);
+            if (_state.TryGetValue(parameter, out NativeBuffer[]? buffers))
+            {
+                state = new Span<float>(buffers[index].Pointer, parameter.Length);
+                return true;
+            }
+            state = default;
+            return false;
+        }
+
+        /// <summary>Like <see cref="TryGetState"/>, but creates zeroed state for the parameter when it has none, so a
+        /// checkpoint can be imported before the first step.</summary>
+        public unsafe Span<float> GetOrCreateState(Parameter parameter, int index)
+        {
+            ArgumentNullException.ThrowIfNull(parameter);
+            CheckStateIndex(index);
+            return new Span<float>(StateOf(parameter)[index].Pointer, parameter.Length);
+        }
+
+        private void CheckStateIndex(int index)
+        {
+            if ((uint)index >= (uint)_buffersPerParameter)
+                throw new ArgumentOutOfRangeException(nameof(index), index, $"{GetType().Name} keeps {_buffersPerParameter} state buffer(s) per parameter.");
+        }
+
+        private NativeBuffer[] StateOf(Parameter p)
+        {
+            if (!_state.TryGetValue(p, out NativeBuffer[]? state))
+            {
+                state = new NativeBuffer[_buffersPerParameter];
+                for (int b = 0; b < state.Length; b++) state[b] = new NativeBuffer(p.Length);
+                _state.Add(p, state);
+            }
+            return state;
+        }
 
         public void Step(IReadOnlyList<Parameter> parameters)
         {
-            Steps++;
+            _steps++;
             for (int i = 0; i < parameters.Count; i++)
             {
                 Parameter p = parameters[i];
-                if (!_state.TryGetValue(p, out NativeBuffer[]? state))
-                {
-                    state = new NativeBuffer[_buffersPerParameter];
-                    for (int b = 0; b < state.Length; b++) state[b] = new NativeBuffer(p.Length);
-                    _state.Add(p, state);
-                }
-                Update(p.Value, p.Gradient, state);
+                Update(p.Value, p.Gradient, StateOf(p));
             }
         }
 
@@ -83,6 +146,11 @@ namespace CnnGen
 
         public float Momentum { get; }
         public float WeightDecay { get; }
+
+        public override string Kind => "sgd";
+        public override IReadOnlyList<string> StateNames { get; } = ["momentum"];
+        public override IReadOnlyList<KeyValuePair<string, float>> Hyperparameters =>
+            [new("momentum", Momentum), new("weight_decay", WeightDecay)];
 
         protected override unsafe void Update(Span<float> w, Span<float> g, NativeBuffer[] state)
         {
@@ -116,6 +184,11 @@ namespace CnnGen
         public float Beta2 { get; }
         public float Epsilon { get; }
         public float WeightDecay { get; }
+
+        public override string Kind => "adam";
+        public override IReadOnlyList<string> StateNames { get; } = ["m", "v"];
+        public override IReadOnlyList<KeyValuePair<string, float>> Hyperparameters =>
+            [new("beta1", Beta1), new("beta2", Beta2), new("epsilon", Epsilon), new("weight_decay", WeightDecay)];
 
         protected override unsafe void Update(Span<float> w, Span<float> g, NativeBuffer[] state)
         {
