@@ -45,13 +45,13 @@ namespace CnnGen.Generator.Emit
 
         public void WriteAll(CodeWriter w)
         {
-            foreach (string name in _order)
+            for (int i = 0; i < _order.Count; i++)
             {
-                Kernel k = _kernels[name];
+                Kernel k = _kernels[_order[i]];
+                if (i > 0) w.Line();
                 w.Line($"/// <summary>{k.Description}</summary>");
                 w.Line($"/// <remarks>Used by {string.Join(", ", k.Users)}.</remarks>");
                 k.Body(w);
-                w.Line();
             }
         }
 

@@ -76,14 +76,25 @@ _________________________________________________________________";
         private const nint Dense1Bias = 256; // dense1.bias [3]
 
         private readonly NativeBuffer _parameterMemory;
+        /// <summary>Parameter gradients: worker 0's, and the sum after every backward.</summary>
         private readonly NativeBuffer _gradientMemory;
+        /// <summary>Each worker's private parameter gradients ([0] is <see cref="_gradientMemory"/>), summed after backward.</summary>
+        private readonly NativeBuffer[] _workerGradients;
         private readonly NativeBuffer _activationMemory;
+        /// <summary>Ping-pong gradient buffers, GradientPerImage floats per image so that workers' slices never overlap.</summary>
         private readonly NativeBuffer _gradientA;
         private readonly NativeBuffer _gradientB;
+        /// <summary>Per worker: im2col columns, then their gradient.</summary>
         private readonly NativeBuffer _columns;
         private readonly Parameter[] _parameters;
-        private readonly Rng _dropoutRng;
+        private readonly Rng[] _dropoutRngs;
+        private readonly WorkerPool _pool;
+        private readonly SliceJob _job;
+        private readonly int[] _labels;
+        private readonly double[] _workerLoss;
+        private readonly int[] _workerCorrect;
         private readonly int _maxBatch;
+        private readonly int _threads;
         private readonly nint _mb;
         private readonly Isa _isa;
         private int _forwardBatch;
@@ -93,18 +104,24 @@ _________________________________________________________________";
         /// <summary>Allocates every buffer once for batches of up to <paramref name="maxBatch"/> images and initialises
         /// the weights from <paramref name="seed"/> (He uniform before ReLU, Glorot uniform otherwise, zero biases).</summary>
         /// <param name="isa">Kernel set to run; null picks the widest this machine accelerates.</param>
-        public SmallNet(int maxBatch, int seed = 1, Isa? isa = null)
+        /// <param name="threads">Workers that split each batch (0 = one per core). Results are deterministic for a given count.</param>
+        public SmallNet(int maxBatch, int seed = 1, Isa? isa = null, int threads = 1)
         {
             if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, "maxBatch must be at least 1: it is the largest batch the network will run.");
+            if (threads < 0) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be 0 (one per core) or positive.");
             _isa = IsaSupport.Resolve(isa);
             _maxBatch = maxBatch;
             _mb = maxBatch;
+            _threads = Math.Min(threads == 0 ? Environment.ProcessorCount : threads, maxBatch);
             _parameterMemory = new NativeBuffer(ParameterArenaLength);
             _gradientMemory = new NativeBuffer(ParameterArenaLength);
+            _workerGradients = new NativeBuffer[_threads];
+            _workerGradients[0] = _gradientMemory;
+            for (int i = 1; i < _threads; i++) _workerGradients[i] = new NativeBuffer(ParameterArenaLength);
             _activationMemory = new NativeBuffer(ActivationsPerImage * maxBatch);
             _gradientA = new NativeBuffer(GradientPerImage * maxBatch);
             _gradientB = new NativeBuffer(GradientPerImage * maxBatch);
-            _columns = new NativeBuffer(2 * ColumnsLength);
+            _columns = new NativeBuffer(2 * ColumnsLength * _threads);
             _parameters = new Parameter[]
             {
                 new Parameter("conv1.weight", new[] { 4, 1, 3, 3 }, _parameterMemory, _gradientMemory, Conv1Weight, 9, 36),
@@ -117,14 +134,43 @@ _________________________________________________________________";
             // conv1.bias starts at zero
             Initializers.GlorotUniform(_parameters[2].Value, 64, 3, rng);
             // dense1.bias starts at zero
-            _dropoutRng = new Rng(((ulong)seed << 32) ^ 0xD1B54A32D192ED03UL);
+            _dropoutRngs = new Rng[_threads];
+            for (int i = 0; i < _threads; i++) _dropoutRngs[i] = new Rng(((ulong)seed << 32) ^ (0xD1B54A32D192ED03UL + (ulong)i));
+            _labels = new int[maxBatch];
+            _workerLoss = new double[_threads];
+            _workerCorrect = new int[_threads];
+            _job = new SliceJob(this);
+            _pool = new WorkerPool(_threads);
         }
 
         public int InputLength => InputSize;
         public int OutputLength => OutputSize;
         public int MaxBatch => _maxBatch;
         public Isa Isa => _isa;
+        /// <summary>Workers that split each batch.</summary>
+        public int Threads => _threads;
         public IReadOnlyList<Parameter> Parameters => _parameters;
+        IReadOnlyList<LayerInfo> INetwork.LayerInfos => Layers;
+
+        /// <summary>The output of layer <paramref name="layer"/> (index into <see cref="Layers"/>) for image <paramref name="image"/>
+        /// of the last Forward; valid until the next call.</summary>
+        public ReadOnlySpan<float> LayerOutput(int layer, int image)
+        {
+            Guard.NotDisposed(_disposed, nameof(SmallNet));
+            if (_forwardBatch == 0) throw new InvalidOperationException("LayerOutput reads the activations of the last Forward, but none has run since construction or the last TrainStep.");
+            if ((uint)image >= (uint)_forwardBatch) throw new ArgumentOutOfRangeException(nameof(image), image, $"image must be in [0, {_forwardBatch - 1}]: the last Forward ran {_forwardBatch} image(s).");
+            return layer switch
+            {
+                0 => Activations(Conv1Output, 256, image, 1),
+                1 => Activations(Relu1Output, 256, image, 1),
+                2 => Activations(Maxpool1Output, 64, image, 1),
+                3 => Activations(Flatten1Output, 64, image, 1),
+                4 => Activations(Dense1Output, 3, image, 1),
+                5 => Activations(Softmax1Output, 3, image, 1),
+                _ => throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in [0, 5] (an index into Layers)."),
+            };
+        }
+
         /// <summary>Dropout is active in Forward only when true (TrainStep turns it on for its own forward).</summary>
         public bool Training { get; set; }
 
@@ -135,9 +181,10 @@ _________________________________________________________________";
             Guard.Batch(batch, _maxBatch);
             Guard.Length(input.Length, batch, InputSize, nameof(input));
             Guard.Length(output.Length, batch, OutputSize, nameof(output));
-            RunForward(input, batch, Training);
-            Softmax.Forward(Activations(Dense1Output, batch * OutputSize), Activations(Softmax1Output, batch * OutputSize), batch, OutputSize);
-            Activations(Softmax1Output, batch * OutputSize).CopyTo(output);
+            input.CopyTo(Activations(InputOffset, InputSize, 0, batch));
+            Dispatch(Mode.Forward, batch, Training, inputGradient: false);
+            Softmax.Forward(Activations(Dense1Output, OutputSize, 0, batch), Activations(Softmax1Output, OutputSize, 0, batch), batch, OutputSize);
+            Activations(Softmax1Output, OutputSize, 0, batch).CopyTo(output);
         }
 
         /// <summary>Back-propagates d loss / d output of the last Forward (same batch): adds to every parameter gradient and
@@ -151,11 +198,18 @@ _________________________________________________________________";
                     (_forwardBatch == 0 ? "has not run (or a TrainStep has since updated the weights)" : $"ran with batch {_forwardBatch}") + ". Call Forward first.");
             Guard.Length(outputGradient.Length, batch, OutputSize, nameof(outputGradient));
             if (!inputGradient.IsEmpty) Guard.Length(inputGradient.Length, batch, InputSize, nameof(inputGradient));
-            outputGradient.CopyTo(_gradientA.AsSpan(0, batch * OutputSize));
-            Softmax.Backward(Activations(Softmax1Output, batch * OutputSize), _gradientA.AsSpan(0, batch * OutputSize), _gradientB.AsSpan(0, batch * OutputSize), batch, OutputSize);
-            bool wantInput = !inputGradient.IsEmpty;
-            NativeBuffer result = RunBackward(batch, wantInput);
-            if (wantInput) result.AsSpan(0, batch * InputSize).CopyTo(inputGradient);
+            for (int worker = 0; worker < _threads; worker++)
+            {
+                (int n0, int count) = Slice(batch, worker);
+                if (count > 0) outputGradient.Slice(n0 * OutputSize, count * OutputSize).CopyTo(_gradientA.AsSpan(n0 * GradientPerImage, count * OutputSize));
+            }
+            Dispatch(Mode.Backward, batch, _forwardTraining, !inputGradient.IsEmpty);
+            if (inputGradient.IsEmpty) return;
+            for (int worker = 0; worker < _threads; worker++)
+            {
+                (int n0, int count) = Slice(batch, worker);
+                if (count > 0) _gradientB.AsSpan(n0 * GradientPerImage, count * InputSize).CopyTo(inputGradient.Slice(n0 * InputSize, count * InputSize));
+            }
         }
 
         /// <summary>Sets every parameter gradient to zero.</summary>
@@ -173,172 +227,253 @@ _________________________________________________________________";
             Guard.Batch(batch, _maxBatch, nameof(labels));
             Guard.Length(images.Length, batch, InputSize, nameof(images));
             Guard.Labels(labels, OutputSize);
-            RunForward(images, batch, training: true);
-            _gradientMemory.Clear();
-            float loss = SoftmaxCrossEntropy.ForwardBackward(Activations(Dense1Output, batch * OutputSize), labels, OutputSize, _gradientB.AsSpan(0, batch * OutputSize), out correct);
-            RunBackward(batch, inputGradient: false);
+            images.CopyTo(Activations(InputOffset, InputSize, 0, batch));
+            labels.CopyTo(_labels);
+            Dispatch(Mode.TrainStep, batch, training: true, inputGradient: false);
+            double loss = 0;
+            correct = 0;
+            for (int worker = 0; worker < _threads; worker++)
+            {
+                if (Slice(batch, worker).Count <= 0) break;
+                loss += _workerLoss[worker];
+                correct += _workerCorrect[worker];
+            }
             optimizer.Step(_parameters);
             _forwardBatch = 0; // the weights changed: the stored activations no longer match them
-            return loss;
+            return (float)(loss / batch);
         }
 
         public void Dispose()
         {
             if (_disposed) return;
             _disposed = true;
+            _pool.Dispose();
             _parameterMemory.Dispose();
-            _gradientMemory.Dispose();
+            foreach (NativeBuffer gradients in _workerGradients) gradients.Dispose();
             _activationMemory.Dispose();
             _gradientA.Dispose();
             _gradientB.Dispose();
             _columns.Dispose();
         }
 
-        private Span<float> Activations(nint offset, int length) => _activationMemory.AsSpan(offset * _mb, length);
+        /// <summary>Images [n0, n0 + count) of the activation buffer at <paramref name="offset"/> (per-image size <paramref name="size"/>).</summary>
+        private Span<float> Activations(nint offset, int size, int n0, int count) => _activationMemory.AsSpan(offset * _mb + (nint)n0 * size, count * size);
 
-        private void RunForward(ReadOnlySpan<float> input, int batch, bool training)
+        /// <summary>The images worker <paramref name="worker"/> handles: equal contiguous slices, the last one shorter.</summary>
+        private (int Start, int Count) Slice(int batch, int worker)
         {
-            input.CopyTo(Activations(InputOffset, batch * InputSize));
-            switch (_isa)
+            int per = (batch + _threads - 1) / _threads;
+            int start = worker * per;
+            return (start, Math.Min(per, batch - start));
+        }
+
+        private enum Mode { Forward, Backward, TrainStep }
+
+        /// <summary>The pool's view of a step (allocated once, so dispatch allocates nothing).</summary>
+        private sealed class SliceJob : IWorkerJob
+        {
+            private readonly SmallNet _network;
+            public SliceJob(SmallNet network) => _network = network;
+            public Mode Mode;
+            public int Batch;
+            public bool Training;
+            public bool InputGradient;
+            public void Execute(int worker) => _network.RunSlice(worker);
+        }
+
+        private void Dispatch(Mode mode, int batch, bool training, bool inputGradient)
+        {
+            _job.Mode = mode;
+            _job.Batch = batch;
+            _job.Training = training;
+            _job.InputGradient = inputGradient;
+            int workers = 1;
+            while (workers < _threads && Slice(batch, workers).Count > 0) workers++;
+            _pool.Run(_job, workers);
+            if (mode != Mode.Forward)
             {
-                case Isa.Avx512: ForwardLayers_Avx512(batch, training); break;
-                case Isa.Avx2: ForwardLayers_Avx2(batch, training); break;
-                case Isa.Portable: ForwardLayers_Portable(batch, training); break;
+                // Sum the workers' parameter gradients into worker 0's, in worker order (deterministic).
+                Span<float> total = _gradientMemory.AsSpan(0, ParameterArenaLength);
+                for (int worker = 1; worker < workers; worker++)
+                    System.Numerics.Tensors.TensorPrimitives.Add(total, _workerGradients[worker].AsSpan(0, ParameterArenaLength), total);
             }
             _forwardBatch = batch;
             _forwardTraining = training;
         }
 
-        /// <summary>Runs the layers' backward passes from the logits gradient; returns the buffer holding d loss / d input.</summary>
-        private NativeBuffer RunBackward(int batch, bool inputGradient)
+        private void RunSlice(int worker)
+        {
+            int batch = _job.Batch;
+            (int n0, int count) = Slice(batch, worker);
+            if (count <= 0) return;
+            Mode mode = _job.Mode;
+            if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, worker);
+            if (mode == Mode.Forward) return;
+            if (worker == 0 && mode == Mode.TrainStep) _gradientMemory.Clear();
+            if (worker > 0) _workerGradients[worker].Clear();
+            if (mode == Mode.TrainStep)
+            {
+                _workerLoss[worker] = SoftmaxCrossEntropy.SumForwardBackward(Activations(Dense1Output, OutputSize, n0, count), _labels.AsSpan(n0, count), OutputSize,
+                    _gradientB.AsSpan(n0 * GradientPerImage, count * OutputSize), 1f / batch, out _workerCorrect[worker]);
+            }
+            else
+                Softmax.Backward(Activations(Softmax1Output, OutputSize, n0, count), _gradientA.AsSpan(n0 * GradientPerImage, count * OutputSize), _gradientB.AsSpan(n0 * GradientPerImage, count * OutputSize), count, OutputSize);
+            BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, worker);
+        }
+
+        private void ForwardSlice(int n0, int count, bool training, int worker)
         {
             switch (_isa)
             {
-                case Isa.Avx512: BackwardLayers_Avx512(batch, inputGradient); break;
-                case Isa.Avx2: BackwardLayers_Avx2(batch, inputGradient); break;
-                case Isa.Portable: BackwardLayers_Portable(batch, inputGradient); break;
+                case Isa.Avx512: ForwardLayers_Avx512(n0, count, training, worker); break;
+                case Isa.Avx2: ForwardLayers_Avx2(n0, count, training, worker); break;
+                case Isa.Portable: ForwardLayers_Portable(n0, count, training, worker); break;
             }
-            return _gradientB;
         }
 
-        private void ForwardLayers_Avx512(int batch, bool training)
+        private void BackwardSlice(int n0, int count, bool inputGradient, int worker)
+        {
+            switch (_isa)
+            {
+                case Isa.Avx512: BackwardLayers_Avx512(n0, count, inputGradient, worker); break;
+                case Isa.Avx2: BackwardLayers_Avx2(n0, count, inputGradient, worker); break;
+                case Isa.Portable: BackwardLayers_Portable(n0, count, inputGradient, worker); break;
+            }
+        }
+
+        /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx512 kernels.</summary>
+        private void ForwardLayers_Avx512(int n0, int count, bool training, int worker)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
-            ref float col = ref _columns.Reference;
+            ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);
             nint mb = _mb;
+            nint n = n0;
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8
-            Conv3x3S1P1_1x8x8To4_Forward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb), ref col, batch);
+            Conv3x3S1P1_1x8x8To4_Forward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref col, count);
             // relu1: ReLU: 4x8x8 -> 4x8x8
-            Relu256_Forward_Avx512(ref Unsafe.Add(ref act, Conv1Output * mb), ref Unsafe.Add(ref act, Relu1Output * mb), batch);
+            Relu256_Forward_Avx512(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count);
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4
-            MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb), ref Unsafe.Add(ref act, Maxpool1Output * mb), ref Unsafe.Add(ref act, Maxpool1Argmax * mb), batch);
+            MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count);
             // flatten1: Flatten: 4x4x4 -> 64
             // (a view: NCHW is already PyTorch's flatten order)
             // dense1: Dense(3): 64 -> 3
-            Dense64To3_Forward_Avx512(ref Unsafe.Add(ref act, Flatten1Output * mb), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb), batch);
+            Dense64To3_Forward_Avx512(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
         }
 
-        private void BackwardLayers_Avx512(int batch, bool inputGradient)
+        /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Avx512 kernels; parameter
+        /// gradients go to this worker's buffer.</summary>
+        private void BackwardLayers_Avx512(int n0, int count, bool inputGradient, int worker)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
-            ref float grd = ref _gradientMemory.Reference;
-            ref float col = ref _columns.Reference;
+            ref float grd = ref _workerGradients[worker].Reference;
+            ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);
             ref float dcol = ref Unsafe.Add(ref col, ColumnsLength);
-            ref float ga = ref _gradientA.Reference;
-            ref float gb = ref _gradientB.Reference;
+            ref float ga = ref Unsafe.Add(ref _gradientA.Reference, (nint)n0 * GradientPerImage);
+            ref float gb = ref Unsafe.Add(ref _gradientB.Reference, (nint)n0 * GradientPerImage);
             nint mb = _mb;
+            nint n = n0;
             // dense1: Dense(3): 64 -> 3 (backward)
-            Dense64To3_Backward_Avx512(ref Unsafe.Add(ref act, Flatten1Output * mb), ref Unsafe.Add(ref prm, Dense1Weight), ref gb, ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref ga, batch, true);
+            Dense64To3_Backward_Avx512(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref gb, ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref ga, count, true);
             // flatten1: Flatten: 4x4x4 -> 64 (backward)
             // (a view: the gradient passes through unchanged)
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4 (backward)
-            MaxPool2x2S2P0_4x8x8_Backward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb), ref ga, ref gb, batch);
+            MaxPool2x2S2P0_4x8x8_Backward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref ga, ref gb, count);
             // relu1: ReLU: 4x8x8 -> 4x8x8 (backward)
-            Relu256_Backward_Avx512(ref Unsafe.Add(ref act, Relu1Output * mb), ref gb, ref ga, batch);
+            Relu256_Backward_Avx512(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref gb, ref ga, count);
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
-            Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb), ref Unsafe.Add(ref prm, Conv1Weight), ref ga, ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref gb, ref col, ref dcol, batch, inputGradient);
+            Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref ga, ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref gb, ref col, ref dcol, count, inputGradient);
         }
 
-        private void ForwardLayers_Avx2(int batch, bool training)
+        /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx2 kernels.</summary>
+        private void ForwardLayers_Avx2(int n0, int count, bool training, int worker)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
-            ref float col = ref _columns.Reference;
+            ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);
             nint mb = _mb;
+            nint n = n0;
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8
-            Conv3x3S1P1_1x8x8To4_Forward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb), ref col, batch);
+            Conv3x3S1P1_1x8x8To4_Forward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref col, count);
             // relu1: ReLU: 4x8x8 -> 4x8x8
-            Relu256_Forward_Avx2(ref Unsafe.Add(ref act, Conv1Output * mb), ref Unsafe.Add(ref act, Relu1Output * mb), batch);
+            Relu256_Forward_Avx2(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count);
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4
-            MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb), ref Unsafe.Add(ref act, Maxpool1Output * mb), ref Unsafe.Add(ref act, Maxpool1Argmax * mb), batch);
+            MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count);
             // flatten1: Flatten: 4x4x4 -> 64
             // (a view: NCHW is already PyTorch's flatten order)
             // dense1: Dense(3): 64 -> 3
-            Dense64To3_Forward_Avx2(ref Unsafe.Add(ref act, Flatten1Output * mb), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb), batch);
+            Dense64To3_Forward_Avx2(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
         }
 
-        private void BackwardLayers_Avx2(int batch, bool inputGradient)
+        /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Avx2 kernels; parameter
+        /// gradients go to this worker's buffer.</summary>
+        private void BackwardLayers_Avx2(int n0, int count, bool inputGradient, int worker)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
-            ref float grd = ref _gradientMemory.Reference;
-            ref float col = ref _columns.Reference;
+            ref float grd = ref _workerGradients[worker].Reference;
+            ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);
             ref float dcol = ref Unsafe.Add(ref col, ColumnsLength);
-            ref float ga = ref _gradientA.Reference;
-            ref float gb = ref _gradientB.Reference;
+            ref float ga = ref Unsafe.Add(ref _gradientA.Reference, (nint)n0 * GradientPerImage);
+            ref float gb = ref Unsafe.Add(ref _gradientB.Reference, (nint)n0 * GradientPerImage);
             nint mb = _mb;
+            nint n = n0;
             // dense1: Dense(3): 64 -> 3 (backward)
-            Dense64To3_Backward_Avx2(ref Unsafe.Add(ref act, Flatten1Output * mb), ref Unsafe.Add(ref prm, Dense1Weight), ref gb, ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref ga, batch, true);
+            Dense64To3_Backward_Avx2(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref gb, ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref ga, count, true);
             // flatten1: Flatten: 4x4x4 -> 64 (backward)
             // (a view: the gradient passes through unchanged)
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4 (backward)
-            MaxPool2x2S2P0_4x8x8_Backward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb), ref ga, ref gb, batch);
+            MaxPool2x2S2P0_4x8x8_Backward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref ga, ref gb, count);
             // relu1: ReLU: 4x8x8 -> 4x8x8 (backward)
-            Relu256_Backward_Avx2(ref Unsafe.Add(ref act, Relu1Output * mb), ref gb, ref ga, batch);
+            Relu256_Backward_Avx2(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref gb, ref ga, count);
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
-            Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb), ref Unsafe.Add(ref prm, Conv1Weight), ref ga, ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref gb, ref col, ref dcol, batch, inputGradient);
+            Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref ga, ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref gb, ref col, ref dcol, count, inputGradient);
         }
 
-        private void ForwardLayers_Portable(int batch, bool training)
+        /// <summary>Forward of images [n0, n0 + count) up to the logits with the Portable kernels.</summary>
+        private void ForwardLayers_Portable(int n0, int count, bool training, int worker)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
-            ref float col = ref _columns.Reference;
+            ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);
             nint mb = _mb;
+            nint n = n0;
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8
-            Conv3x3S1P1_1x8x8To4_Forward_Portable(ref Unsafe.Add(ref act, InputOffset * mb), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb), ref col, batch);
+            Conv3x3S1P1_1x8x8To4_Forward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref col, count);
             // relu1: ReLU: 4x8x8 -> 4x8x8
-            Relu256_Forward_Portable(ref Unsafe.Add(ref act, Conv1Output * mb), ref Unsafe.Add(ref act, Relu1Output * mb), batch);
+            Relu256_Forward_Portable(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count);
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4
-            MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb), ref Unsafe.Add(ref act, Maxpool1Output * mb), ref Unsafe.Add(ref act, Maxpool1Argmax * mb), batch);
+            MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count);
             // flatten1: Flatten: 4x4x4 -> 64
             // (a view: NCHW is already PyTorch's flatten order)
             // dense1: Dense(3): 64 -> 3
-            Dense64To3_Forward_Portable(ref Unsafe.Add(ref act, Flatten1Output * mb), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb), batch);
+            Dense64To3_Forward_Portable(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
         }
 
-        private void BackwardLayers_Portable(int batch, bool inputGradient)
+        /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Portable kernels; parameter
+        /// gradients go to this worker's buffer.</summary>
+        private void BackwardLayers_Portable(int n0, int count, bool inputGradient, int worker)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
-            ref float grd = ref _gradientMemory.Reference;
-            ref float col = ref _columns.Reference;
+            ref float grd = ref _workerGradients[worker].Reference;
+            ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);
             ref float dcol = ref Unsafe.Add(ref col, ColumnsLength);
-            ref float ga = ref _gradientA.Reference;
-            ref float gb = ref _gradientB.Reference;
+            ref float ga = ref Unsafe.Add(ref _gradientA.Reference, (nint)n0 * GradientPerImage);
+            ref float gb = ref Unsafe.Add(ref _gradientB.Reference, (nint)n0 * GradientPerImage);
             nint mb = _mb;
+            nint n = n0;
             // dense1: Dense(3): 64 -> 3 (backward)
-            Dense64To3_Backward_Portable(ref Unsafe.Add(ref act, Flatten1Output * mb), ref Unsafe.Add(ref prm, Dense1Weight), ref gb, ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref ga, batch, true);
+            Dense64To3_Backward_Portable(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref gb, ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref ga, count, true);
             // flatten1: Flatten: 4x4x4 -> 64 (backward)
             // (a view: the gradient passes through unchanged)
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4 (backward)
-            MaxPool2x2S2P0_4x8x8_Backward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb), ref ga, ref gb, batch);
+            MaxPool2x2S2P0_4x8x8_Backward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref ga, ref gb, count);
             // relu1: ReLU: 4x8x8 -> 4x8x8 (backward)
-            Relu256_Backward_Portable(ref Unsafe.Add(ref act, Relu1Output * mb), ref gb, ref ga, batch);
+            Relu256_Backward_Portable(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref gb, ref ga, count);
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
-            Conv3x3S1P1_1x8x8To4_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb), ref Unsafe.Add(ref prm, Conv1Weight), ref ga, ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref gb, ref col, ref dcol, batch, inputGradient);
+            Conv3x3S1P1_1x8x8To4_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref ga, ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref gb, ref col, ref dcol, count, inputGradient);
         }
 
         // ---------------------------------------------------------------- kernels
@@ -686,6 +821,32 @@ _________________________________________________________________";
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
+        /// <summary>Transposed im2col for Conv3x3S1P1_1x8x8To4: colT[oh*8 + ow][c*9 + kh*3 + kw] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside (rows contiguous over the patch, for the weight gradient).</summary>
+        /// <remarks>Used by conv1.</remarks>
+        private static void Conv3x3S1P1_1x8x8To4_Im2ColT(ref float x, ref float colT)
+        {
+            for (int oh = 0; oh < 8; oh++)
+            {
+                for (int ow = 0; ow < 8; ow++)
+                {
+                    ref float row = ref Unsafe.Add(ref colT, (oh * 8 + ow) * 9);
+                    for (int c = 0; c < 1; c++)
+                    {
+                        ref float plane = ref Unsafe.Add(ref x, c * 64);
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            int ih = oh * 1 - 1 + kh;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                int iw = ow * 1 - 1 + kw;
+                                Unsafe.Add(ref row, (c * 3 + kh) * 3 + kw) = (uint)ih < 8u && (uint)iw < 8u ? Unsafe.Add(ref plane, ih * 8 + iw) : 0f;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
         /// <summary>col2im for Conv3x3S1P1_1x8x8To4: adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_1x8x8To4_Col2Im(ref float col, ref float dx)
@@ -714,7 +875,7 @@ _________________________________________________________________";
             }
         }
 
-        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds to dW (and db); writes dx when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
@@ -723,44 +884,34 @@ _________________________________________________________________";
                 ref float xn = ref Unsafe.Add(ref x, n * 64);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 256);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 64);
-                Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]
+                Conv3x3S1P1_1x8x8To4_Im2ColT(ref xn, ref col);
+                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
                 {
                     const int g = 0;
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 256);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 576);
+                    ref float ctg = ref Unsafe.Add(ref col, g * 9);
                     ref float dwg = ref Unsafe.Add(ref dw, g * 36);
                     int r = 0;
                     for (; r + 4 <= 4; r += 4)
                     {
-                        ref float a0 = ref Unsafe.Add(ref dyg, (r) * 64);
-                        ref float a1 = ref Unsafe.Add(ref dyg, (r + 1) * 64);
-                        ref float a2 = ref Unsafe.Add(ref dyg, (r + 2) * 64);
-                        ref float a3 = ref Unsafe.Add(ref dyg, (r + 3) * 64);
-                        for (int s = 0; s < 9; s++)
+                        for (int jj = 0; jj < 9; jj++)
                         {
-                            ref float bs = ref Unsafe.Add(ref cg, s * 64);
-                            Vector512<float> c0 = Vector512<float>.Zero;
-                            Vector512<float> c1 = Vector512<float>.Zero;
-                            Vector512<float> c2 = Vector512<float>.Zero;
-                            Vector512<float> c3 = Vector512<float>.Zero;
-                            for (int j = 0; j < 64; j += 16)
+                            float s0 = 0f;
+                            float s1 = 0f;
+                            float s2 = 0f;
+                            float s3 = 0f;
+                            for (int t = 0; t < 64; t++)
                             {
-                                Vector512<float> bv = Vector512.LoadUnsafe(ref bs, (nuint)j);
-                                c0 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref a0, (nuint)j), bv, c0);
-                                c1 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref a1, (nuint)j), bv, c1);
-                                c2 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref a2, (nuint)j), bv, c2);
-                                c3 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref a3, (nuint)j), bv, c3);
+                                float bv = Unsafe.Add(ref ctg, t * 9 + jj);
+                                s0 += Unsafe.Add(ref dyg, (r) * 64 + t) * bv;
+                                s1 += Unsafe.Add(ref dyg, (r + 1) * 64 + t) * bv;
+                                s2 += Unsafe.Add(ref dyg, (r + 2) * 64 + t) * bv;
+                                s3 += Unsafe.Add(ref dyg, (r + 3) * 64 + t) * bv;
                             }
-                            float s0 = Vector512.Sum(c0);
-                            float s1 = Vector512.Sum(c1);
-                            float s2 = Vector512.Sum(c2);
-                            float s3 = Vector512.Sum(c3);
-                            Unsafe.Add(ref dwg, (r) * 9 + s) += s0;
-                            Unsafe.Add(ref dwg, (r + 1) * 9 + s) += s1;
-                            Unsafe.Add(ref dwg, (r + 2) * 9 + s) += s2;
-                            Unsafe.Add(ref dwg, (r + 3) * 9 + s) += s3;
+                            Unsafe.Add(ref dwg, (r) * 9 + jj) += s0;
+                            Unsafe.Add(ref dwg, (r + 1) * 9 + jj) += s1;
+                            Unsafe.Add(ref dwg, (r + 2) * 9 + jj) += s2;
+                            Unsafe.Add(ref dwg, (r + 3) * 9 + jj) += s3;
                         }
                     }
                     // db[m] += sum_j dy[m][j]
@@ -1122,7 +1273,7 @@ _________________________________________________________________";
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds to dW (and db); writes dx when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
@@ -1131,44 +1282,61 @@ _________________________________________________________________";
                 ref float xn = ref Unsafe.Add(ref x, n * 64);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 256);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 64);
-                Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]
+                Conv3x3S1P1_1x8x8To4_Im2ColT(ref xn, ref col);
+                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
                 {
                     const int g = 0;
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 256);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 576);
+                    ref float ctg = ref Unsafe.Add(ref col, g * 9);
                     ref float dwg = ref Unsafe.Add(ref dw, g * 36);
                     int r = 0;
                     for (; r + 4 <= 4; r += 4)
                     {
-                        ref float a0 = ref Unsafe.Add(ref dyg, (r) * 64);
-                        ref float a1 = ref Unsafe.Add(ref dyg, (r + 1) * 64);
-                        ref float a2 = ref Unsafe.Add(ref dyg, (r + 2) * 64);
-                        ref float a3 = ref Unsafe.Add(ref dyg, (r + 3) * 64);
-                        for (int s = 0; s < 9; s++)
                         {
-                            ref float bs = ref Unsafe.Add(ref cg, s * 64);
-                            Vector256<float> c0 = Vector256<float>.Zero;
-                            Vector256<float> c1 = Vector256<float>.Zero;
-                            Vector256<float> c2 = Vector256<float>.Zero;
-                            Vector256<float> c3 = Vector256<float>.Zero;
-                            for (int j = 0; j < 64; j += 8)
+                            Vector256<float> c00 = Vector256<float>.Zero;
+                            Vector256<float> c10 = Vector256<float>.Zero;
+                            Vector256<float> c20 = Vector256<float>.Zero;
+                            Vector256<float> c30 = Vector256<float>.Zero;
+                            for (int t = 0; t < 64; t++)
                             {
-                                Vector256<float> bv = Vector256.LoadUnsafe(ref bs, (nuint)j);
-                                c0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref a0, (nuint)j), bv, c0);
-                                c1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref a1, (nuint)j), bv, c1);
-                                c2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref a2, (nuint)j), bv, c2);
-                                c3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref a3, (nuint)j), bv, c3);
+                                ref float bt = ref Unsafe.Add(ref ctg, t * 9 + 0);
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
+                                Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref dyg, (r) * 64 + t));
+                                c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
+                                Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref dyg, (r + 1) * 64 + t));
+                                c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
+                                Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref dyg, (r + 2) * 64 + t));
+                                c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
+                                Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref dyg, (r + 3) * 64 + t));
+                                c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
                             }
-                            float s0 = Vector256.Sum(c0);
-                            float s1 = Vector256.Sum(c1);
-                            float s2 = Vector256.Sum(c2);
-                            float s3 = Vector256.Sum(c3);
-                            Unsafe.Add(ref dwg, (r) * 9 + s) += s0;
-                            Unsafe.Add(ref dwg, (r + 1) * 9 + s) += s1;
-                            Unsafe.Add(ref dwg, (r + 2) * 9 + s) += s2;
-                            Unsafe.Add(ref dwg, (r + 3) * 9 + s) += s3;
+                            ref float out0 = ref Unsafe.Add(ref dwg, (r) * 9 + 0);
+                            (Vector256.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
+                            ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 9 + 0);
+                            (Vector256.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
+                            ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 9 + 0);
+                            (Vector256.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
+                            ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 9 + 0);
+                            (Vector256.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
+                        }
+                        for (int jj = 8; jj < 9; jj++)
+                        {
+                            float s0 = 0f;
+                            float s1 = 0f;
+                            float s2 = 0f;
+                            float s3 = 0f;
+                            for (int t = 0; t < 64; t++)
+                            {
+                                float bv = Unsafe.Add(ref ctg, t * 9 + jj);
+                                s0 += Unsafe.Add(ref dyg, (r) * 64 + t) * bv;
+                                s1 += Unsafe.Add(ref dyg, (r + 1) * 64 + t) * bv;
+                                s2 += Unsafe.Add(ref dyg, (r + 2) * 64 + t) * bv;
+                                s3 += Unsafe.Add(ref dyg, (r + 3) * 64 + t) * bv;
+                            }
+                            Unsafe.Add(ref dwg, (r) * 9 + jj) += s0;
+                            Unsafe.Add(ref dwg, (r + 1) * 9 + jj) += s1;
+                            Unsafe.Add(ref dwg, (r + 2) * 9 + jj) += s2;
+                            Unsafe.Add(ref dwg, (r + 3) * 9 + jj) += s3;
                         }
                     }
                     // db[m] += sum_j dy[m][j]
@@ -1530,7 +1698,7 @@ _________________________________________________________________";
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds to dW (and db); writes dx when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_1x8x8To4_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
@@ -1539,44 +1707,78 @@ _________________________________________________________________";
                 ref float xn = ref Unsafe.Add(ref x, n * 64);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 256);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 64);
-                Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]
+                Conv3x3S1P1_1x8x8To4_Im2ColT(ref xn, ref col);
+                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
                 {
                     const int g = 0;
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 256);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 576);
+                    ref float ctg = ref Unsafe.Add(ref col, g * 9);
                     ref float dwg = ref Unsafe.Add(ref dw, g * 36);
                     int r = 0;
                     for (; r + 4 <= 4; r += 4)
                     {
-                        ref float a0 = ref Unsafe.Add(ref dyg, (r) * 64);
-                        ref float a1 = ref Unsafe.Add(ref dyg, (r + 1) * 64);
-                        ref float a2 = ref Unsafe.Add(ref dyg, (r + 2) * 64);
-                        ref float a3 = ref Unsafe.Add(ref dyg, (r + 3) * 64);
-                        for (int s = 0; s < 9; s++)
+                        int j = 0;
+                        for (; j + 8 <= 9; j += 8)
                         {
-                            ref float bs = ref Unsafe.Add(ref cg, s * 64);
-                            Vector128<float> c0 = Vector128<float>.Zero;
-                            Vector128<float> c1 = Vector128<float>.Zero;
-                            Vector128<float> c2 = Vector128<float>.Zero;
-                            Vector128<float> c3 = Vector128<float>.Zero;
-                            for (int j = 0; j < 64; j += 4)
                             {
-                                Vector128<float> bv = Vector128.LoadUnsafe(ref bs, (nuint)j);
-                                c0 = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref a0, (nuint)j), bv, c0);
-                                c1 = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref a1, (nuint)j), bv, c1);
-                                c2 = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref a2, (nuint)j), bv, c2);
-                                c3 = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref a3, (nuint)j), bv, c3);
+                                Vector128<float> c00 = Vector128<float>.Zero;
+                                Vector128<float> c01 = Vector128<float>.Zero;
+                                Vector128<float> c10 = Vector128<float>.Zero;
+                                Vector128<float> c11 = Vector128<float>.Zero;
+                                Vector128<float> c20 = Vector128<float>.Zero;
+                                Vector128<float> c21 = Vector128<float>.Zero;
+                                Vector128<float> c30 = Vector128<float>.Zero;
+                                Vector128<float> c31 = Vector128<float>.Zero;
+                                for (int t = 0; t < 64; t++)
+                                {
+                                    ref float bt = ref Unsafe.Add(ref ctg, t * 9 + j);
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
+                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dyg, (r) * 64 + t));
+                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
+                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref dyg, (r + 1) * 64 + t));
+                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
+                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref dyg, (r + 2) * 64 + t));
+                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
+                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref dyg, (r + 3) * 64 + t));
+                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
+                                }
+                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 9 + j);
+                                (Vector128.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
+                                (Vector128.LoadUnsafe(ref out0, 4) + c01).StoreUnsafe(ref out0, 4);
+                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 9 + j);
+                                (Vector128.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
+                                (Vector128.LoadUnsafe(ref out1, 4) + c11).StoreUnsafe(ref out1, 4);
+                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 9 + j);
+                                (Vector128.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
+                                (Vector128.LoadUnsafe(ref out2, 4) + c21).StoreUnsafe(ref out2, 4);
+                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 9 + j);
+                                (Vector128.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
+                                (Vector128.LoadUnsafe(ref out3, 4) + c31).StoreUnsafe(ref out3, 4);
                             }
-                            float s0 = Vector128.Sum(c0);
-                            float s1 = Vector128.Sum(c1);
-                            float s2 = Vector128.Sum(c2);
-                            float s3 = Vector128.Sum(c3);
-                            Unsafe.Add(ref dwg, (r) * 9 + s) += s0;
-                            Unsafe.Add(ref dwg, (r + 1) * 9 + s) += s1;
-                            Unsafe.Add(ref dwg, (r + 2) * 9 + s) += s2;
-                            Unsafe.Add(ref dwg, (r + 3) * 9 + s) += s3;
+                        }
+                        for (int jj = 8; jj < 9; jj++)
+                        {
+                            float s0 = 0f;
+                            float s1 = 0f;
+                            float s2 = 0f;
+                            float s3 = 0f;
+                            for (int t = 0; t < 64; t++)
+                            {
+                                float bv = Unsafe.Add(ref ctg, t * 9 + jj);
+                                s0 += Unsafe.Add(ref dyg, (r) * 64 + t) * bv;
+                                s1 += Unsafe.Add(ref dyg, (r + 1) * 64 + t) * bv;
+                                s2 += Unsafe.Add(ref dyg, (r + 2) * 64 + t) * bv;
+                                s3 += Unsafe.Add(ref dyg, (r + 3) * 64 + t) * bv;
+                            }
+                            Unsafe.Add(ref dwg, (r) * 9 + jj) += s0;
+                            Unsafe.Add(ref dwg, (r + 1) * 9 + jj) += s1;
+                            Unsafe.Add(ref dwg, (r + 2) * 9 + jj) += s2;
+                            Unsafe.Add(ref dwg, (r + 3) * 9 + jj) += s3;
                         }
                     }
                     // db[m] += sum_j dy[m][j]
@@ -1675,6 +1877,5 @@ _________________________________________________________________";
                 Conv3x3S1P1_1x8x8To4_Col2Im(ref dcol, ref dxn);
             }
         }
-
     }
 }
