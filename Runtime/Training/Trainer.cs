@@ -32,6 +32,10 @@ namespace CnnGen.Training
         /// <summary>Learning rate for each 1-based epoch; null keeps the optimizer's rate. See <see cref="LearningRateSchedules"/>.</summary>
         public Func<int, float>? LearningRateSchedule { get; init; }
         public bool DropLastPartialBatch { get; init; }
+        /// <summary>The first epoch to train (1 = from the start). Resuming from a checkpoint saved after epoch k
+        /// passes k + 1: the batch order of the skipped epochs is drawn and discarded, so later epochs see the
+        /// same batches as an uninterrupted run.</summary>
+        public int StartEpoch { get; init; } = 1;
         public NetworkOutput Output { get; init; } = NetworkOutput.Probabilities;
     }
 
@@ -107,7 +111,10 @@ namespace CnnGen.Training
 
             var batches = new BatchIterator(train, Options.BatchSize, Options.Seed, shuffle: true, Options.DropLastPartialBatch);
             var results = new List<EpochResult>(Options.Epochs);
-            for (int epoch = 1; epoch <= Options.Epochs; epoch++)
+            if (Options.StartEpoch < 1 || Options.StartEpoch > Options.Epochs + 1)
+                throw new ArgumentOutOfRangeException(nameof(Options.StartEpoch), Options.StartEpoch, $"StartEpoch must be in [1, {Options.Epochs + 1}].");
+            for (int skipped = 1; skipped < Options.StartEpoch; skipped++) batches.BeginEpoch();
+            for (int epoch = Options.StartEpoch; epoch <= Options.Epochs; epoch++)
             {
                 if (Options.LearningRateSchedule is { } schedule) _optimizer.LearningRate = schedule(epoch);
 

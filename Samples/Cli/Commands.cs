@@ -1,11 +1,17 @@
 // The commands and their options. Each action returns an exit code; validation errors are reported by
 // System.CommandLine before an action runs (see Program.Main), so actions can trust their values.
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
 using CnnGen.Data;
 using CnnGen.Training;
+using CnnGen.Visualization;
+using CnnGen.Weights;
 
 namespace CnnGen.Samples.Cli
 {
@@ -15,7 +21,10 @@ namespace CnnGen.Samples.Cli
         {
             var root = new RootCommand("CnnGen samples: CNNs declared with attributes, compiled to SIMD C# at build time.");
             root.Add(Train());
+            root.Add(Eval());
             root.Add(Summary());
+            root.Add(Visualize());
+            root.Add(Predict());
             return root;
         }
 
@@ -70,31 +79,54 @@ namespace CnnGen.Samples.Cli
             threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be 0 (one per core) or positive."); });
             var seed = new Option<int>("--seed") { Description = "seeds weights, dropout and batch order", DefaultValueFactory = _ => 1 };
             var data = DataOption();
+            var checkpoint = new Option<string?>("--checkpoint")
+            {
+                Description = "checkpoint file (weights + optimizer state), written atomically after every epoch; an existing one is resumed",
+            };
+            var save = new Option<string>("--save")
+            {
+                Description = "where to write the final weights (safetensors) and, beside them, the training history",
+                DefaultValueFactory = _ => Path.Combine("artifacts", "fashion.safetensors"),
+            };
             var command = new Command("train", "train a network on Fashion-MNIST, evaluating on the test set after every epoch")
             {
-                model, epochs, batch, optimizer, lr, threads, seed, data,
+                model, epochs, batch, optimizer, lr, threads, seed, data, checkpoint, save,
             };
             command.SetAction(parse => RunTrain(
                 Models.Get(parse.GetValue(model)!), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(optimizer)!,
-                parse.GetValue(lr), parse.GetValue(threads), parse.GetValue(seed), parse.GetValue(data)));
+                parse.GetValue(lr), parse.GetValue(threads), parse.GetValue(seed), parse.GetValue(data), parse.GetValue(checkpoint), parse.GetValue(save)!));
             return command;
         }
 
-        private static int RunTrain(ModelEntry entry, int epochs, int batch, string optimizerName, float? lr, int threads, int seed, string? dataDir)
+        private static string HistoryPath(string weights) => Path.ChangeExtension(weights, ".history.json");
+
+        private static int RunTrain(ModelEntry entry, int epochs, int batch, string optimizerName, float? lr, int threads, int seed, string? dataDir,
+            string? checkpoint, string save)
         {
             (LabeledImages train, LabeledImages test) = FashionMnist.Load(dataDir);
             using INetwork net = entry.Create(batch, seed, threads);
             float learningRate = lr ?? (optimizerName == "sgd" ? 0.01f : 0.001f);
             using OptimizerBase optimizer = optimizerName == "sgd" ? new Sgd(learningRate, momentum: 0.9f) : new Adam(learningRate);
+            var history = new List<EpochResult>();
+            int startEpoch = 1;
+            var invariant = CultureInfo.InvariantCulture;
+            if (checkpoint is not null && File.Exists(checkpoint))
+            {
+                CheckpointInfo resumed = Checkpoint.Load(net, optimizer, checkpoint);
+                startEpoch = resumed.Epoch + 1;
+                if (File.Exists(HistoryPath(checkpoint)))
+                    history.AddRange(JsonSerializer.Deserialize(File.ReadAllText(HistoryPath(checkpoint)), SamplesJson.Default.ListEpochResult) ?? new List<EpochResult>());
+                Console.WriteLine(string.Create(invariant, $"resuming from {checkpoint}: epoch {resumed.Epoch} done, step {resumed.Step}"));
+            }
             var options = new TrainingOptions
             {
                 Epochs = epochs,
                 BatchSize = batch,
                 Seed = (ulong)seed,
+                StartEpoch = startEpoch,
                 // A mild cosine decay to 10% lets the last epochs settle into a minimum instead of bouncing around it.
                 LearningRateSchedule = LearningRateSchedules.Cosine(learningRate, epochs, finalFraction: 0.1f),
             };
-            var invariant = CultureInfo.InvariantCulture;
             Console.WriteLine(string.Create(invariant,
                 $"{entry.Name}  ISA {net.Isa}  {threads switch { 0 => Environment.ProcessorCount, _ => threads }} thread(s)  {entry.ParameterCount:N0} parameters  {entry.FlopsPerImage / 1e6:F1} MFLOP/image"));
             Console.WriteLine(string.Create(invariant,
@@ -102,13 +134,126 @@ namespace CnnGen.Samples.Cli
                 $"{optimizerName} lr {learningRate:G3} (cosine to 10%)  batch {batch}  seed {seed}"));
 
             var trainer = new Trainer(net, optimizer, options);
-            new TrainingView().Run((onEpoch, onBatch) => trainer.Run(train, test, onEpoch, default, onBatch));
+            new TrainingView().Run((onEpoch, onBatch) => trainer.Run(train, test, r =>
+            {
+                history.Add(r);
+                if (checkpoint is not null)
+                {
+                    Checkpoint.Save(net, optimizer, checkpoint, r.Epoch, (ulong)seed);
+                    WriteHistory(HistoryPath(checkpoint), history);
+                }
+                onEpoch(r);
+            }, default, onBatch), history);
+
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(save))!);
+            WeightFile.Save(net, save, new Dictionary<string, string> { ["model"] = entry.Name });
+            WriteHistory(HistoryPath(save), history);
+            Console.WriteLine($"weights written to {save}");
 
             double inference = trainer.Evaluator.InferenceImagesPerSecond(test);
             Evaluation final = trainer.Evaluator.Evaluate(test);
             Console.WriteLine(string.Create(invariant, $"batch-1 inference  {inference:F0} img/s"));
             Console.WriteLine(string.Create(invariant, $"final test accuracy  {final.Accuracy * 100:F2}%  ({final.Correct}/{final.Count})"));
             return 0;
+        }
+
+        private static void WriteHistory(string path, List<EpochResult> history)
+        {
+            string temp = path + ".tmp";
+            File.WriteAllText(temp, JsonSerializer.Serialize(history, SamplesJson.Default.ListEpochResult));
+            File.Move(temp, path, overwrite: true);
+        }
+
+        private static Option<string> WeightsOption() => new("--weights", "-w")
+        {
+            Description = "weights file (safetensors) written by train",
+            DefaultValueFactory = _ => Path.Combine("artifacts", "fashion.safetensors"),
+        };
+
+        /// <summary>Builds the model and loads its weights (with a clear message when the file is missing).</summary>
+        private static INetwork Load(ModelEntry entry, string weights, int maxBatch, int threads)
+        {
+            if (!File.Exists(weights))
+                throw new FileNotFoundException($"No weights at '{weights}'. Train first (bash train.sh, which writes {Path.Combine("artifacts", "fashion.safetensors")}) or pass --weights FILE.", weights);
+            INetwork net = entry.Create(maxBatch, 1, threads);
+            try { WeightFile.Load(net, weights); }
+            catch { net.Dispose(); throw; }
+            return net;
+        }
+
+        private static Command Eval()
+        {
+            var model = ModelOption();
+            var weights = WeightsOption();
+            var data = DataOption();
+            var batch = Positive("--batch", "images per forward pass", 256);
+            var command = new Command("eval", "accuracy and loss of trained weights on the Fashion-MNIST test set") { model, weights, data, batch };
+            command.SetAction(parse =>
+            {
+                ModelEntry entry = Models.Get(parse.GetValue(model)!);
+                (_, LabeledImages test) = FashionMnist.Load(parse.GetValue(data));
+                using INetwork net = Load(entry, parse.GetValue(weights)!, parse.GetValue(batch), threads: 0);
+                var evaluator = new Evaluator(net);
+                Evaluation result = evaluator.Evaluate(test);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{entry.Name}: test accuracy {result.Accuracy * 100:F2}% ({result.Correct}/{result.Count})  loss {result.Loss:F4}"));
+                return 0;
+            });
+            return command;
+        }
+
+        private static Command Predict()
+        {
+            var model = ModelOption();
+            var weights = WeightsOption();
+            var data = DataOption();
+            var index = new Option<int>("--index") { Description = "index of a Fashion-MNIST test image", DefaultValueFactory = _ => 0 };
+            index.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--index must be 0 or more."); });
+            var command = new Command("predict", "classify one Fashion-MNIST test image and print the top 3 classes") { model, weights, data, index };
+            command.SetAction(parse =>
+            {
+                ModelEntry entry = Models.Get(parse.GetValue(model)!);
+                (_, LabeledImages test) = FashionMnist.Load(parse.GetValue(data));
+                int i = parse.GetValue(index);
+                if (i >= test.Count) throw new ArgumentException($"--index {i} is beyond the test set's {test.Count} images (0 to {test.Count - 1}).");
+                using INetwork net = Load(entry, parse.GetValue(weights)!, 1, threads: 1);
+                var probabilities = new float[net.OutputLength];
+                net.Forward(test.Images.AsSpan(i * test.ImageLength, test.ImageLength), probabilities, 1);
+                Console.WriteLine($"test image {i}: label {FashionMnist.ClassNames[test.Labels[i]]}");
+                foreach (int c in Enumerable.Range(0, probabilities.Length).OrderByDescending(c => probabilities[c]).Take(3))
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {probabilities[c] * 100,6:F2}%  {FashionMnist.ClassNames[c]}"));
+                return 0;
+            });
+            return command;
+        }
+
+        private static Command Visualize()
+        {
+            var model = ModelOption();
+            var weights = WeightsOption();
+            var data = DataOption();
+            var output = new Option<string>("--out", "-o") { Description = "output directory for the PNGs and report.html", DefaultValueFactory = _ => Path.Combine("artifacts", "report") };
+            var image = new Option<int>("--image") { Description = "test image for feature maps and occlusion", DefaultValueFactory = _ => 0 };
+            var command = new Command("visualize", "first-layer filters, feature maps, occlusion sensitivity, training curves and a confusion matrix as PNGs and one HTML report")
+            {
+                model, weights, data, output, image,
+            };
+            command.SetAction(parse =>
+            {
+                ModelEntry entry = Models.Get(parse.GetValue(model)!);
+                (_, LabeledImages test) = FashionMnist.Load(parse.GetValue(data));
+                string weightsPath = parse.GetValue(weights)!;
+                using INetwork net = Load(entry, weightsPath, 64, threads: 0);
+                string historyPath = HistoryPath(weightsPath);
+                List<EpochResult> history = File.Exists(historyPath)
+                    ? JsonSerializer.Deserialize(File.ReadAllText(historyPath), SamplesJson.Default.ListEpochResult) ?? new List<EpochResult>()
+                    : new List<EpochResult>();
+                var files = Visualizer.WriteReport(net, entry.Summary, test, history, parse.GetValue(output)!,
+                    new VisualizationOptions { ImageIndex = parse.GetValue(image), ClassNames = FashionMnist.ClassNames });
+                foreach (string f in files) Console.WriteLine(f);
+                return 0;
+            });
+            return command;
         }
     }
 }

@@ -23,11 +23,12 @@ namespace CnnGen.Samples.Cli
             $"{r.ImagesPerSecond:F0} img/s  {r.Seconds:F1} s  lr {r.LearningRate:G3}");
 
         /// <summary>Runs <paramref name="train"/> (given the two callbacks) under the chosen display.</summary>
-        public IReadOnlyList<EpochResult> Run(Func<Action<EpochResult>, Action<BatchProgress>, IReadOnlyList<EpochResult>> train)
+        /// <summary>Runs <paramref name="train"/> and then prints the table of <paramref name="history"/> (every epoch so
+        /// far, including those of a resumed run).</summary>
+        public void Run(Func<Action<EpochResult>, Action<BatchProgress>, IReadOnlyList<EpochResult>> train, IReadOnlyList<EpochResult> history)
         {
-            IReadOnlyList<EpochResult> results = _interactive ? RunLive(train) : RunPlain(train);
-            AnsiConsole.Write(Table(results));
-            return results;
+            if (_interactive) RunLive(train); else RunPlain(train);
+            AnsiConsole.Write(Table(history));
         }
 
         private static IReadOnlyList<EpochResult> RunPlain(Func<Action<EpochResult>, Action<BatchProgress>, IReadOnlyList<EpochResult>> train)
