@@ -34,16 +34,21 @@ namespace CnnGen.Samples.Cli
             DefaultValueFactory = _ => "fashion",
         }.AcceptOnlyFromAmong(Models.Names);
 
-        private static Option<int> Positive(string name, string description, int defaultValue)
+        private static Option<int> Positive(string name, string description, int defaultValue) => IntOption(name, description, defaultValue, 1, "a positive integer");
+
+        /// <summary>An integer option whose parser reports both unparseable and out-of-range values in one message.</summary>
+        private static Option<int> IntOption(string name, string description, int defaultValue, int minimum, string rule) => new(name)
         {
-            var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
-            option.Validators.Add(r =>
+            Description = description,
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = r =>
             {
-                int v = r.GetValueOrDefault<int>();
-                if (v < 1) r.AddError($"{name} must be a positive integer, but was {v}.");
-            });
-            return option;
-        }
+                string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= minimum) return v;
+                r.AddError($"{name} must be {rule}, but was '{text}'.");
+                return defaultValue;
+            },
+        };
 
         private static Option<string?> DataOption() => new("--data")
         {
@@ -69,15 +74,19 @@ namespace CnnGen.Samples.Cli
             var batch = Positive("--batch", "mini-batch size", 64);
             var optimizer = new Option<string>("--optimizer") { Description = "adam, or sgd with momentum 0.9", DefaultValueFactory = _ => "adam" }
                 .AcceptOnlyFromAmong("adam", "sgd");
-            var lr = new Option<float?>("--lr") { Description = "initial learning rate, decayed by cosine to 10% (default 0.001 adam, 0.01 sgd)" };
-            lr.Validators.Add(r =>
+            var lr = new Option<float?>("--lr")
             {
-                float? v = r.GetValueOrDefault<float?>();
-                if (v is { } x && (!(x > 0) || float.IsInfinity(x))) r.AddError($"--lr must be a positive number such as 0.001, but was {x}.");
-            });
-            var threads = new Option<int>("--threads") { Description = "workers that split each batch, 0 = one per core", DefaultValueFactory = _ => 0 };
-            threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be 0 (one per core) or positive."); });
-            var seed = new Option<int>("--seed") { Description = "seeds weights, dropout and batch order", DefaultValueFactory = _ => 1 };
+                Description = "initial learning rate, decayed by cosine to 10% (default 0.001 adam, 0.01 sgd)",
+                CustomParser = r =>
+                {
+                    string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                    if (float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float x) && x > 0 && float.IsFinite(x)) return x;
+                    r.AddError($"--lr must be a positive number such as 0.001, but was '{text}'.");
+                    return null;
+                },
+            };
+            var threads = IntOption("--threads", "workers that split each batch, 0 = one per core", 0, 0, "0 (one per core) or a positive integer");
+            var seed = IntOption("--seed", "seeds weights, dropout and batch order", 1, 0, "a non-negative integer");
             var data = DataOption();
             var checkpoint = new Option<string?>("--checkpoint")
             {
@@ -207,8 +216,7 @@ namespace CnnGen.Samples.Cli
             var model = ModelOption();
             var weights = WeightsOption();
             var data = DataOption();
-            var index = new Option<int>("--index") { Description = "index of a Fashion-MNIST test image", DefaultValueFactory = _ => 0 };
-            index.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--index must be 0 or more."); });
+            var index = IntOption("--index", "index of a Fashion-MNIST test image", 0, 0, "0 or more");
             var command = new Command("predict", "classify one Fashion-MNIST test image and print the top 3 classes") { model, weights, data, index };
             command.SetAction(parse =>
             {
@@ -233,7 +241,7 @@ namespace CnnGen.Samples.Cli
             var weights = WeightsOption();
             var data = DataOption();
             var output = new Option<string>("--out", "-o") { Description = "output directory for the PNGs and report.html", DefaultValueFactory = _ => Path.Combine("artifacts", "report") };
-            var image = new Option<int>("--image") { Description = "test image for feature maps and occlusion", DefaultValueFactory = _ => 0 };
+            var image = IntOption("--image", "test image for feature maps and occlusion", 0, 0, "0 or more");
             var command = new Command("visualize", "first-layer filters, feature maps, occlusion sensitivity, training curves and a confusion matrix as PNGs and one HTML report")
             {
                 model, weights, data, output, image,
