@@ -101,6 +101,8 @@ namespace CnnGen.Package.Tests
             Assert.Contains("ParameterCount = 235", run.Output);
             Assert.Contains("Counted = 235", run.Output);
             Assert.Contains("OutputSize = 3", run.Output);
+            if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX2") == "0")
+                Assert.Contains("Isa = Portable", run.Output);
         }
 
         [Fact]
