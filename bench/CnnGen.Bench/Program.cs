@@ -1,0 +1,115 @@
+// dotnet run -c Release --project bench/CnnGen.Bench -- [--quick] [BenchmarkDotNet args, e.g. --filter *Conv*]
+//   the BenchmarkDotNet suite (in-process, 3 warmup + 5 measured iterations): FMA peak, seed net, conv layers,
+//   then one summary table (also written to BenchmarkDotNet.Artifacts/cnngen-summary.md).
+// dotnet run -c Release --project bench/CnnGen.Bench -- compare [--quick] [--steps 30] [--seconds 2]
+//   plain Stopwatch timings as `RESULT <key> <ms> <flops> <images>` lines, paired with bench/pytorch_layers.py
+//   by bench/compare.sh.
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+
+namespace CnnGen.Bench
+{
+    public static class Program
+    {
+        public static int Main(string[] args)
+        {
+            var rest = new List<string>(args);
+            ConvShape.Quick = rest.Remove("--quick");
+            if (rest.Count > 0 && rest[0] == "compare") return Compare.Run(rest.Skip(1).ToArray());
+
+            // In-process: no per-run rebuild of the generator-using project; short job to keep the suite ~10 minutes.
+            Job job = Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(5)
+                .WithToolchain(InProcessEmitToolchain.Instance).WithId("Short-InProcess");
+            IConfig config = DefaultConfig.Instance.AddJob(job)
+                .AddColumn(new MetricColumn("GFLOP/s"), new MetricColumn("%peak"), new MetricColumn("img/s"))
+                .WithOptions(ConfigOptions.JoinSummary | ConfigOptions.DisableLogFile);
+            string[] bdnArgs = rest.ToArray();
+
+            Summary fma = BenchmarkRunner.Run(typeof(FmaBenchmarks), config, bdnArgs);
+            Metrics.TakePeak(fma);
+            Metrics.Collect(fma);
+            foreach (Type t in new[] { typeof(SeedNetBenchmarks), typeof(ConvBenchmarks) })
+                Metrics.Collect(BenchmarkRunner.Run(t, config, bdnArgs));
+
+            string table = Metrics.Table();
+            Console.WriteLine();
+            Console.WriteLine(table);
+            Directory.CreateDirectory("BenchmarkDotNet.Artifacts");
+            File.WriteAllText(Path.Combine("BenchmarkDotNet.Artifacts", "cnngen-summary.md"), table);
+            return 0;
+        }
+    }
+
+    /// <summary>The CnnGen half of bench/compare.sh: the same keys, shapes, batches and threads as pytorch_layers.py.</summary>
+    public static class Compare
+    {
+        private static double _seconds = 2;
+
+        public static int Run(string[] args)
+        {
+            int steps = 30;
+            for (int i = 0; i + 1 < args.Length; i++)
+            {
+                if (args[i] == "--steps") steps = int.Parse(args[i + 1]);
+                if (args[i] == "--seconds") _seconds = double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            Console.WriteLine($"# cnngen isa={IsaSupport.Best} cores={Environment.ProcessorCount}");
+
+            // (a) seed net training, batch 64, 2 threads, SGD, random data, fixed number of steps.
+            using (var train = new SeedWorkload(64, 2))
+            {
+                for (int i = 0; i < 5; i++) train.TrainStep();
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < steps; i++) train.TrainStep();
+                double ms = sw.Elapsed.TotalMilliseconds / steps;
+                Line("seed/train/b64/t2", ms, 3.0 * 64 * FashionNet.FlopsPerImage, 64);
+            }
+            // (b) seed net inference, batch 1 (threads are capped at maxBatch, so 2 threads run as 1).
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var infer = new SeedWorkload(1, threads);
+                Line($"seed/infer/b1/t{threads}", Measure(infer.Forward), FashionNet.FlopsPerImage, 1);
+            }
+            // (c) conv layers, 1 thread.
+            foreach (ConvShape shape in ConvShape.Selected)
+            {
+                using var work = new ConvWorkload(shape, 1);
+                Line($"conv/{shape.Key}/fwd/t1", Measure(work.Forward), shape.PassFlops, shape.N);
+                Line($"conv/{shape.Key}/fwdbwd/t1", Measure(work.ForwardBackward), 3 * shape.PassFlops, shape.N);
+            }
+            return 0;
+        }
+
+        private static void Line(string key, double ms, double flops, int images) =>
+            Console.WriteLine(FormattableString.Invariant($"RESULT {key} {ms:0.0000} {flops:0} {images}"));
+
+        /// <summary>Median ms per call: warm up, then samples of >= 20 ms each until ~_seconds (at least 3).</summary>
+        private static double Measure(Action action)
+        {
+            var sw = Stopwatch.StartNew();
+            int calls = 0;
+            do { action(); calls++; } while (calls < 2 || (sw.Elapsed.TotalSeconds < 0.3 && calls < 1000));
+            double once = sw.Elapsed.TotalSeconds / calls;
+            int inner = Math.Max(1, (int)(0.02 / once));
+            var samples = new List<double>();
+            sw.Restart();
+            while (samples.Count < 3 || sw.Elapsed.TotalSeconds < _seconds)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                for (int i = 0; i < inner; i++) action();
+                samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds / inner);
+                if (samples.Count >= 200) break;
+            }
+            samples.Sort();
+            return samples[samples.Count / 2];
+        }
+    }
+}

@@ -1,0 +1,140 @@
+// The timed bodies, shared by the BenchmarkDotNet classes and the `compare` console mode.
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Threading.Tasks;
+
+namespace CnnGen.Bench
+{
+    /// <summary>One single-conv network with random input and output gradient.</summary>
+    public sealed class ConvWorkload : IDisposable
+    {
+        private readonly INetwork _net;
+        private readonly float[] _x, _y, _dy, _dx;
+        public ConvShape Shape { get; }
+        public int Threads { get; }
+
+        public ConvWorkload(ConvShape shape, int threads)
+        {
+            Shape = shape;
+            _net = shape.Create(threads);
+            Threads = threads;
+            var rng = new Random(42);
+            _x = Fill(new float[shape.N * _net.InputLength], rng);
+            _y = new float[shape.N * _net.OutputLength];
+            _dy = Fill(new float[shape.N * _net.OutputLength], rng);
+            _dx = new float[shape.N * _net.InputLength];
+            if (_net.Isa != IsaSupport.Best) throw new InvalidOperationException("unexpected kernel set");
+        }
+
+        public Isa Isa => _net.Isa;
+
+        private static float[] Fill(float[] a, Random rng)
+        {
+            for (int i = 0; i < a.Length; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * 0.1f;
+            return a;
+        }
+
+        /// <summary>Forward: one GEMM pass.</summary>
+        public void Forward() => _net.Forward(_x, _y, Shape.N);
+
+        /// <summary>Forward + backward with the input gradient: forward, backward-weights, backward-data (three passes).</summary>
+        public void ForwardBackward()
+        {
+            _net.Forward(_x, _y, Shape.N);
+            _net.Backward(_dy, _dx, Shape.N);
+        }
+
+        public void Dispose() => _net.Dispose();
+    }
+
+    /// <summary>The seed net: TrainStep (SGD) at a batch size, Forward at batch 1.</summary>
+    public sealed class SeedWorkload : IDisposable
+    {
+        private readonly FashionNet _net;
+        private readonly Sgd _sgd = new(0.01f);
+        private readonly float[] _images, _probs;
+        private readonly int[] _labels;
+        public int Batch { get; }
+
+        public SeedWorkload(int batch, int threads)
+        {
+            Batch = batch;
+            _net = new FashionNet(batch, seed: 1, threads: threads);
+            var rng = new Random(7);
+            _images = new float[batch * FashionNet.InputSize];
+            for (int i = 0; i < _images.Length; i++) _images[i] = (float)rng.NextDouble();
+            _labels = new int[batch];
+            for (int i = 0; i < batch; i++) _labels[i] = rng.Next(10);
+            _probs = new float[batch * FashionNet.OutputSize];
+        }
+
+        public float TrainStep() => _net.TrainStep(_images, _labels, _sgd, out _);
+
+        public void Forward() => _net.Forward(_images, _probs, Batch);
+
+        public void Dispose() => _net.Dispose();
+    }
+
+    /// <summary>FMA throughput: independent chains of fused multiply-adds on registers.</summary>
+    public static class FmaPeak
+    {
+        public const int Accumulators = 12;
+        public const long Iterations = 20_000_000;
+
+        /// <summary>FLOPs of one <see cref="Run"/> call on one thread.</summary>
+        public static double Flops(int width) => 2.0 * Accumulators * Iterations * (width / 32);
+
+        public static float Run(int width) => width == 512 ? Run512(Iterations) : Run256(Iterations);
+
+        /// <summary>Runs <see cref="Run"/> on <paramref name="threads"/> threads at once.</summary>
+        public static float RunParallel(int width, int threads)
+        {
+            if (threads == 1) return Run(width);
+            var results = new float[threads];
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, i => results[i] = Run(width));
+            float s = 0;
+            foreach (float r in results) s += r;
+            return s;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static float Run256(long iterations)
+        {
+            // c = c * a + b converges to 1 (no overflow, no denormals); 12 independent chains hide the FMA latency.
+            Vector256<float> a = Vector256.Create(0.9999f), b = Vector256.Create(0.0001f);
+            Vector256<float> c0 = Vector256.Create(0.1f), c1 = Vector256.Create(0.2f), c2 = Vector256.Create(0.3f), c3 = Vector256.Create(0.4f);
+            Vector256<float> c4 = Vector256.Create(0.5f), c5 = Vector256.Create(0.6f), c6 = Vector256.Create(0.7f), c7 = Vector256.Create(0.8f);
+            Vector256<float> c8 = Vector256.Create(0.9f), c9 = Vector256.Create(1.1f), c10 = Vector256.Create(1.2f), c11 = Vector256.Create(1.3f);
+            for (long i = 0; i < iterations; i++)
+            {
+                c0 = Vector256.FusedMultiplyAdd(c0, a, b); c1 = Vector256.FusedMultiplyAdd(c1, a, b);
+                c2 = Vector256.FusedMultiplyAdd(c2, a, b); c3 = Vector256.FusedMultiplyAdd(c3, a, b);
+                c4 = Vector256.FusedMultiplyAdd(c4, a, b); c5 = Vector256.FusedMultiplyAdd(c5, a, b);
+                c6 = Vector256.FusedMultiplyAdd(c6, a, b); c7 = Vector256.FusedMultiplyAdd(c7, a, b);
+                c8 = Vector256.FusedMultiplyAdd(c8, a, b); c9 = Vector256.FusedMultiplyAdd(c9, a, b);
+                c10 = Vector256.FusedMultiplyAdd(c10, a, b); c11 = Vector256.FusedMultiplyAdd(c11, a, b);
+            }
+            return Vector256.Sum(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11)));
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static float Run512(long iterations)
+        {
+            Vector512<float> a = Vector512.Create(0.9999f), b = Vector512.Create(0.0001f);
+            Vector512<float> c0 = Vector512.Create(0.1f), c1 = Vector512.Create(0.2f), c2 = Vector512.Create(0.3f), c3 = Vector512.Create(0.4f);
+            Vector512<float> c4 = Vector512.Create(0.5f), c5 = Vector512.Create(0.6f), c6 = Vector512.Create(0.7f), c7 = Vector512.Create(0.8f);
+            Vector512<float> c8 = Vector512.Create(0.9f), c9 = Vector512.Create(1.1f), c10 = Vector512.Create(1.2f), c11 = Vector512.Create(1.3f);
+            for (long i = 0; i < iterations; i++)
+            {
+                c0 = Vector512.FusedMultiplyAdd(c0, a, b); c1 = Vector512.FusedMultiplyAdd(c1, a, b);
+                c2 = Vector512.FusedMultiplyAdd(c2, a, b); c3 = Vector512.FusedMultiplyAdd(c3, a, b);
+                c4 = Vector512.FusedMultiplyAdd(c4, a, b); c5 = Vector512.FusedMultiplyAdd(c5, a, b);
+                c6 = Vector512.FusedMultiplyAdd(c6, a, b); c7 = Vector512.FusedMultiplyAdd(c7, a, b);
+                c8 = Vector512.FusedMultiplyAdd(c8, a, b); c9 = Vector512.FusedMultiplyAdd(c9, a, b);
+                c10 = Vector512.FusedMultiplyAdd(c10, a, b); c11 = Vector512.FusedMultiplyAdd(c11, a, b);
+            }
+            return Vector512.Sum(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11)));
+        }
+    }
+}

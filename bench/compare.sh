@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# CnnGen vs PyTorch on the same shapes, seed net, batches and threads, one after the other:
+#   (a) seed-net training, batch 64, 2 threads, SGD, random data, --steps steps
+#   (b) seed-net inference, batch 1, 1 and 2 threads
+#   (c) each conv shape of the speed issue, forward and forward+backward (with the input gradient), 1 thread
+# Usage: bash bench/compare.sh [--quick] [--rounds N] [--steps 30] [--seconds 2]
+# --rounds N alternates CnnGen and PyTorch N times and keeps each side's best (lowest) time per line, which damps
+# noise from other processes on the machine. Raw lines go to bench/compare-raw.txt.
+# ratio = CnnGen speed / PyTorch speed (= PyTorch ms / CnnGen ms): above 1 CnnGen is faster.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rounds=1
+args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    --quick) args+=(--quick); shift ;;
+    --steps|--seconds) args+=("$1" "$2"); shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+dotnet build bench/CnnGen.Bench -c Release -v quiet -nologo >/dev/null
+raw=bench/compare-raw.txt
+: > "$raw"
+for ((r = 1; r <= rounds; r++)); do
+  echo "round $r/$rounds: CnnGen" >&2
+  dotnet run -c Release --no-build --project bench/CnnGen.Bench -- compare "${args[@]}" | sed 's/^/cnngen /' >> "$raw"
+  echo "round $r/$rounds: PyTorch" >&2
+  /usr/bin/python3 bench/pytorch_layers.py "${args[@]}" | sed 's/^/pytorch /' >> "$raw"
+done
+
+/usr/bin/python3 - "$raw" <<'PY'
+import sys
+best, order, notes = {}, [], []
+for ln in open(sys.argv[1]):
+    side, rest = ln.split(" ", 1)
+    if rest.startswith("#"):
+        notes.append(f"{side}: {rest[1:].strip()}")
+        continue
+    _, key, ms, flops, images = rest.split()
+    if key not in order:
+        order.append(key)
+    d = best.setdefault(key, {})
+    if side not in d or float(ms) < d[side][0]:
+        d[side] = (float(ms), float(flops), int(images))
+for n in dict.fromkeys(notes):
+    print("#", n)
+print(f"| {'case':44} | {'CnnGen ms':>10} | {'PyTorch ms':>10} | {'CnnGen':>14} | {'PyTorch':>14} | {'ratio':>6} |")
+print(f"|{'-'*46}|{'-'*11}:|{'-'*11}:|{'-'*15}:|{'-'*15}:|{'-'*7}:|")
+def rate(ms, flops, images, conv):
+    return f"{flops / ms * 1e-6:8.2f} GFLOP/s" if conv else f"{images / ms * 1e3:8.1f} img/s"
+for key in order:
+    d = best[key]
+    if "cnngen" not in d or "pytorch" not in d:
+        continue
+    (cm, f, i), (pm, _, _) = d["cnngen"], d["pytorch"]
+    conv = key.startswith("conv/")
+    print(f"| {key:44} | {cm:10.3f} | {pm:10.3f} | {rate(cm, f, i, conv):>14} | {rate(pm, f, i, conv):>14} | {pm / cm:6.3f} |")
+PY
