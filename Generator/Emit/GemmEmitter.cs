@@ -53,52 +53,58 @@ namespace CnnGen.Generator.Emit
 
         public static void Emit(CodeWriter w, BroadcastGemm g, IsaTarget isa)
         {
-            int W = isa.Width;
-            bool blocks = g.RowsConst is null || g.RowsConst >= RowBlock;
-            bool singles = g.RowsConst is null || g.RowsConst % RowBlock != 0;
-            w.Line("int r = 0;");
-            if (blocks)
-            {
-                w.Open($"for (; r + {RowBlock} <= {g.Rows}; r += {RowBlock})");
-                EmitRowBlock(w, g, isa, RowBlock);
-                w.Close();
-            }
-            if (singles)
-            {
-                w.Open($"for (; r < {g.Rows}; r++)");
-                EmitRowBlock(w, g, isa, 1);
-                w.Close();
-            }
-        }
-
-        private static void EmitRowBlock(CodeWriter w, BroadcastGemm g, IsaTarget isa, int rows)
-        {
+            // Column panels outside, rows inside: one panel of B (T x 2 vectors) stays in L1/L2 while every row block
+            // of A streams past it, instead of the whole of B coming from L3 once per row block.
             int W = isa.Width;
             int done = 0;
             if (g.N >= 2 * W)
             {
-                w.Line("int j = 0;");
-                w.Open($"for (; j + {2 * W} <= {g.N}; j += {2 * W})");
-                Tile(w, g, isa, rows, 2, "j");
+                w.Open($"for (int j = 0; j + {2 * W} <= {g.N}; j += {2 * W})");
+                EmitRows(w, g, isa, 2, "j");
                 w.Close();
                 done = g.N / (2 * W) * (2 * W);
             }
             int rest = g.N - done;
             if (rest >= W)
             {
-                Tile(w, g, isa, rows, 1, I(done));
+                w.Open("");
+                EmitRows(w, g, isa, 1, I(done));
+                w.Close();
                 done += W;
                 rest -= W;
             }
             if (rest == 0) return;
+            w.Open("");
             if (!g.Accumulate && g.N >= W)
             {
                 w.Line($"// last {rest} columns: an overlapping vector (recomputed columns get the same values)");
-                Tile(w, g, isa, rows, 1, I(g.N - W));
+                EmitRows(w, g, isa, 1, I(g.N - W));
             }
             else
             {
-                ScalarTail(w, g, rows, done);
+                EmitRows(w, g, isa, 0, I(done));
+            }
+            w.Close();
+        }
+
+        /// <summary>All rows for one column position: blocks of 4 rows, then single rows. <paramref name="vecs"/> = 0
+        /// means the scalar tail from column <paramref name="j"/> to the end.</summary>
+        private static void EmitRows(CodeWriter w, BroadcastGemm g, IsaTarget isa, int vecs, string j)
+        {
+            bool blocks = g.RowsConst is null || g.RowsConst >= RowBlock;
+            bool singles = g.RowsConst is null || g.RowsConst % RowBlock != 0;
+            w.Line("int r = 0;");
+            if (blocks)
+            {
+                w.Open($"for (; r + {RowBlock} <= {g.Rows}; r += {RowBlock})");
+                if (vecs == 0) ScalarTail(w, g, RowBlock, int.Parse(j, CultureInfo.InvariantCulture)); else Tile(w, g, isa, RowBlock, vecs, j);
+                w.Close();
+            }
+            if (singles)
+            {
+                w.Open($"for (; r < {g.Rows}; r++)");
+                if (vecs == 0) ScalarTail(w, g, 1, int.Parse(j, CultureInfo.InvariantCulture)); else Tile(w, g, isa, 1, vecs, j);
+                w.Close();
             }
         }
 

@@ -526,11 +526,10 @@ _________________________________________________________________";
                     ref float cg = ref Unsafe.Add(ref cols, g * 576);
                     ref float yg = ref Unsafe.Add(ref yn, g * 256);
                     ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    int r = 0;
-                    for (; r + 4 <= 4; r += 4)
+                    for (int j = 0; j + 32 <= 64; j += 32)
                     {
-                        int j = 0;
-                        for (; j + 32 <= 64; j += 32)
+                        int r = 0;
+                        for (; r + 4 <= 4; r += 4)
                         {
                             {
                                 Vector512<float> c00 = Vector512.Create(Unsafe.Add(ref bg, r));
@@ -683,11 +682,10 @@ _________________________________________________________________";
         {
             // dW[u][i] += sum_b dy[b][u] * x[b][i]
             {
-                int r = 0;
-                for (; r < 3; r++)
+                for (int j = 0; j + 32 <= 64; j += 32)
                 {
-                    int j = 0;
-                    for (; j + 32 <= 64; j += 32)
+                    int r = 0;
+                    for (; r < 3; r++)
                     {
                         {
                             Vector512<float> c00 = Vector512<float>.Zero;
@@ -719,11 +717,10 @@ _________________________________________________________________";
             if (!inputGradient) return;
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
             {
-                int r = 0;
-                for (; r + 4 <= batch; r += 4)
+                for (int j = 0; j + 32 <= 64; j += 32)
                 {
-                    int j = 0;
-                    for (; j + 32 <= 64; j += 32)
+                    int r = 0;
+                    for (; r + 4 <= batch; r += 4)
                     {
                         {
                             Vector512<float> c00 = Vector512<float>.Zero;
@@ -766,11 +763,7 @@ _________________________________________________________________";
                             c31.StoreUnsafe(ref out3, 16);
                         }
                     }
-                }
-                for (; r < batch; r++)
-                {
-                    int j = 0;
-                    for (; j + 32 <= 64; j += 32)
+                    for (; r < batch; r++)
                     {
                         {
                             Vector512<float> c00 = Vector512<float>.Zero;
@@ -891,27 +884,29 @@ _________________________________________________________________";
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 256);
                     ref float ctg = ref Unsafe.Add(ref col, g * 9);
                     ref float dwg = ref Unsafe.Add(ref dw, g * 36);
-                    int r = 0;
-                    for (; r + 4 <= 4; r += 4)
                     {
-                        for (int jj = 0; jj < 9; jj++)
+                        int r = 0;
+                        for (; r + 4 <= 4; r += 4)
                         {
-                            float s0 = 0f;
-                            float s1 = 0f;
-                            float s2 = 0f;
-                            float s3 = 0f;
-                            for (int t = 0; t < 64; t++)
+                            for (int jj = 0; jj < 9; jj++)
                             {
-                                float bv = Unsafe.Add(ref ctg, t * 9 + jj);
-                                s0 += Unsafe.Add(ref dyg, (r) * 64 + t) * bv;
-                                s1 += Unsafe.Add(ref dyg, (r + 1) * 64 + t) * bv;
-                                s2 += Unsafe.Add(ref dyg, (r + 2) * 64 + t) * bv;
-                                s3 += Unsafe.Add(ref dyg, (r + 3) * 64 + t) * bv;
+                                float s0 = 0f;
+                                float s1 = 0f;
+                                float s2 = 0f;
+                                float s3 = 0f;
+                                for (int t = 0; t < 64; t++)
+                                {
+                                    float bv = Unsafe.Add(ref ctg, t * 9 + jj);
+                                    s0 += Unsafe.Add(ref dyg, (r) * 64 + t) * bv;
+                                    s1 += Unsafe.Add(ref dyg, (r + 1) * 64 + t) * bv;
+                                    s2 += Unsafe.Add(ref dyg, (r + 2) * 64 + t) * bv;
+                                    s3 += Unsafe.Add(ref dyg, (r + 3) * 64 + t) * bv;
+                                }
+                                Unsafe.Add(ref dwg, (r) * 9 + jj) += s0;
+                                Unsafe.Add(ref dwg, (r + 1) * 9 + jj) += s1;
+                                Unsafe.Add(ref dwg, (r + 2) * 9 + jj) += s2;
+                                Unsafe.Add(ref dwg, (r + 3) * 9 + jj) += s3;
                             }
-                            Unsafe.Add(ref dwg, (r) * 9 + jj) += s0;
-                            Unsafe.Add(ref dwg, (r + 1) * 9 + jj) += s1;
-                            Unsafe.Add(ref dwg, (r + 2) * 9 + jj) += s2;
-                            Unsafe.Add(ref dwg, (r + 3) * 9 + jj) += s3;
                         }
                     }
                     // db[m] += sum_j dy[m][j]
@@ -934,11 +929,10 @@ _________________________________________________________________";
                     ref float wg = ref Unsafe.Add(ref w, g * 36);
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 256);
                     ref float dcg = ref Unsafe.Add(ref dcols, g * 576);
-                    int r = 0;
-                    for (; r + 4 <= 9; r += 4)
+                    for (int j = 0; j + 32 <= 64; j += 32)
                     {
-                        int j = 0;
-                        for (; j + 32 <= 64; j += 32)
+                        int r = 0;
+                        for (; r + 4 <= 9; r += 4)
                         {
                             {
                                 Vector512<float> c00 = Vector512<float>.Zero;
@@ -981,11 +975,7 @@ _________________________________________________________________";
                                 c31.StoreUnsafe(ref out3, 16);
                             }
                         }
-                    }
-                    for (; r < 9; r++)
-                    {
-                        int j = 0;
-                        for (; j + 32 <= 64; j += 32)
+                        for (; r < 9; r++)
                         {
                             {
                                 Vector512<float> c00 = Vector512<float>.Zero;
@@ -1027,11 +1017,10 @@ _________________________________________________________________";
                     ref float cg = ref Unsafe.Add(ref cols, g * 576);
                     ref float yg = ref Unsafe.Add(ref yn, g * 256);
                     ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    int r = 0;
-                    for (; r + 4 <= 4; r += 4)
+                    for (int j = 0; j + 16 <= 64; j += 16)
                     {
-                        int j = 0;
-                        for (; j + 16 <= 64; j += 16)
+                        int r = 0;
+                        for (; r + 4 <= 4; r += 4)
                         {
                             {
                                 Vector256<float> c00 = Vector256.Create(Unsafe.Add(ref bg, r));
@@ -1149,11 +1138,10 @@ _________________________________________________________________";
         {
             // dW[u][i] += sum_b dy[b][u] * x[b][i]
             {
-                int r = 0;
-                for (; r < 3; r++)
+                for (int j = 0; j + 16 <= 64; j += 16)
                 {
-                    int j = 0;
-                    for (; j + 16 <= 64; j += 16)
+                    int r = 0;
+                    for (; r < 3; r++)
                     {
                         {
                             Vector256<float> c00 = Vector256<float>.Zero;
@@ -1185,11 +1173,10 @@ _________________________________________________________________";
             if (!inputGradient) return;
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
             {
-                int r = 0;
-                for (; r + 4 <= batch; r += 4)
+                for (int j = 0; j + 16 <= 64; j += 16)
                 {
-                    int j = 0;
-                    for (; j + 16 <= 64; j += 16)
+                    int r = 0;
+                    for (; r + 4 <= batch; r += 4)
                     {
                         {
                             Vector256<float> c00 = Vector256<float>.Zero;
@@ -1232,11 +1219,7 @@ _________________________________________________________________";
                             c31.StoreUnsafe(ref out3, 8);
                         }
                     }
-                }
-                for (; r < batch; r++)
-                {
-                    int j = 0;
-                    for (; j + 16 <= 64; j += 16)
+                    for (; r < batch; r++)
                     {
                         {
                             Vector256<float> c00 = Vector256<float>.Zero;
@@ -1289,54 +1272,62 @@ _________________________________________________________________";
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 256);
                     ref float ctg = ref Unsafe.Add(ref col, g * 9);
                     ref float dwg = ref Unsafe.Add(ref dw, g * 36);
-                    int r = 0;
-                    for (; r + 4 <= 4; r += 4)
                     {
+                        int r = 0;
+                        for (; r + 4 <= 4; r += 4)
                         {
-                            Vector256<float> c00 = Vector256<float>.Zero;
-                            Vector256<float> c10 = Vector256<float>.Zero;
-                            Vector256<float> c20 = Vector256<float>.Zero;
-                            Vector256<float> c30 = Vector256<float>.Zero;
-                            for (int t = 0; t < 64; t++)
                             {
-                                ref float bt = ref Unsafe.Add(ref ctg, t * 9 + 0);
-                                Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref dyg, (r) * 64 + t));
-                                c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref dyg, (r + 1) * 64 + t));
-                                c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref dyg, (r + 2) * 64 + t));
-                                c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref dyg, (r + 3) * 64 + t));
-                                c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
+                                Vector256<float> c00 = Vector256<float>.Zero;
+                                Vector256<float> c10 = Vector256<float>.Zero;
+                                Vector256<float> c20 = Vector256<float>.Zero;
+                                Vector256<float> c30 = Vector256<float>.Zero;
+                                for (int t = 0; t < 64; t++)
+                                {
+                                    ref float bt = ref Unsafe.Add(ref ctg, t * 9 + 0);
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
+                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref dyg, (r) * 64 + t));
+                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
+                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref dyg, (r + 1) * 64 + t));
+                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
+                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref dyg, (r + 2) * 64 + t));
+                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
+                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref dyg, (r + 3) * 64 + t));
+                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
+                                }
+                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 9 + 0);
+                                (Vector256.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
+                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 9 + 0);
+                                (Vector256.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
+                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 9 + 0);
+                                (Vector256.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
+                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 9 + 0);
+                                (Vector256.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
                             }
-                            ref float out0 = ref Unsafe.Add(ref dwg, (r) * 9 + 0);
-                            (Vector256.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                            ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 9 + 0);
-                            (Vector256.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                            ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 9 + 0);
-                            (Vector256.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                            ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 9 + 0);
-                            (Vector256.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
                         }
-                        for (int jj = 8; jj < 9; jj++)
+                    }
+                    {
+                        int r = 0;
+                        for (; r + 4 <= 4; r += 4)
                         {
-                            float s0 = 0f;
-                            float s1 = 0f;
-                            float s2 = 0f;
-                            float s3 = 0f;
-                            for (int t = 0; t < 64; t++)
+                            for (int jj = 8; jj < 9; jj++)
                             {
-                                float bv = Unsafe.Add(ref ctg, t * 9 + jj);
-                                s0 += Unsafe.Add(ref dyg, (r) * 64 + t) * bv;
-                                s1 += Unsafe.Add(ref dyg, (r + 1) * 64 + t) * bv;
-                                s2 += Unsafe.Add(ref dyg, (r + 2) * 64 + t) * bv;
-                                s3 += Unsafe.Add(ref dyg, (r + 3) * 64 + t) * bv;
+                                float s0 = 0f;
+                                float s1 = 0f;
+                                float s2 = 0f;
+                                float s3 = 0f;
+                                for (int t = 0; t < 64; t++)
+                                {
+                                    float bv = Unsafe.Add(ref ctg, t * 9 + jj);
+                                    s0 += Unsafe.Add(ref dyg, (r) * 64 + t) * bv;
+                                    s1 += Unsafe.Add(ref dyg, (r + 1) * 64 + t) * bv;
+                                    s2 += Unsafe.Add(ref dyg, (r + 2) * 64 + t) * bv;
+                                    s3 += Unsafe.Add(ref dyg, (r + 3) * 64 + t) * bv;
+                                }
+                                Unsafe.Add(ref dwg, (r) * 9 + jj) += s0;
+                                Unsafe.Add(ref dwg, (r + 1) * 9 + jj) += s1;
+                                Unsafe.Add(ref dwg, (r + 2) * 9 + jj) += s2;
+                                Unsafe.Add(ref dwg, (r + 3) * 9 + jj) += s3;
                             }
-                            Unsafe.Add(ref dwg, (r) * 9 + jj) += s0;
-                            Unsafe.Add(ref dwg, (r + 1) * 9 + jj) += s1;
-                            Unsafe.Add(ref dwg, (r + 2) * 9 + jj) += s2;
-                            Unsafe.Add(ref dwg, (r + 3) * 9 + jj) += s3;
                         }
                     }
                     // db[m] += sum_j dy[m][j]
@@ -1359,11 +1350,10 @@ _________________________________________________________________";
                     ref float wg = ref Unsafe.Add(ref w, g * 36);
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 256);
                     ref float dcg = ref Unsafe.Add(ref dcols, g * 576);
-                    int r = 0;
-                    for (; r + 4 <= 9; r += 4)
+                    for (int j = 0; j + 16 <= 64; j += 16)
                     {
-                        int j = 0;
-                        for (; j + 16 <= 64; j += 16)
+                        int r = 0;
+                        for (; r + 4 <= 9; r += 4)
                         {
                             {
                                 Vector256<float> c00 = Vector256<float>.Zero;
@@ -1406,11 +1396,7 @@ _________________________________________________________________";
                                 c31.StoreUnsafe(ref out3, 8);
                             }
                         }
-                    }
-                    for (; r < 9; r++)
-                    {
-                        int j = 0;
-                        for (; j + 16 <= 64; j += 16)
+                        for (; r < 9; r++)
                         {
                             {
                                 Vector256<float> c00 = Vector256<float>.Zero;
@@ -1452,11 +1438,10 @@ _________________________________________________________________";
                     ref float cg = ref Unsafe.Add(ref cols, g * 576);
                     ref float yg = ref Unsafe.Add(ref yn, g * 256);
                     ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    int r = 0;
-                    for (; r + 4 <= 4; r += 4)
+                    for (int j = 0; j + 8 <= 64; j += 8)
                     {
-                        int j = 0;
-                        for (; j + 8 <= 64; j += 8)
+                        int r = 0;
+                        for (; r + 4 <= 4; r += 4)
                         {
                             {
                                 Vector128<float> c00 = Vector128.Create(Unsafe.Add(ref bg, r));
@@ -1574,11 +1559,10 @@ _________________________________________________________________";
         {
             // dW[u][i] += sum_b dy[b][u] * x[b][i]
             {
-                int r = 0;
-                for (; r < 3; r++)
+                for (int j = 0; j + 8 <= 64; j += 8)
                 {
-                    int j = 0;
-                    for (; j + 8 <= 64; j += 8)
+                    int r = 0;
+                    for (; r < 3; r++)
                     {
                         {
                             Vector128<float> c00 = Vector128<float>.Zero;
@@ -1610,11 +1594,10 @@ _________________________________________________________________";
             if (!inputGradient) return;
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
             {
-                int r = 0;
-                for (; r + 4 <= batch; r += 4)
+                for (int j = 0; j + 8 <= 64; j += 8)
                 {
-                    int j = 0;
-                    for (; j + 8 <= 64; j += 8)
+                    int r = 0;
+                    for (; r + 4 <= batch; r += 4)
                     {
                         {
                             Vector128<float> c00 = Vector128<float>.Zero;
@@ -1657,11 +1640,7 @@ _________________________________________________________________";
                             c31.StoreUnsafe(ref out3, 4);
                         }
                     }
-                }
-                for (; r < batch; r++)
-                {
-                    int j = 0;
-                    for (; j + 8 <= 64; j += 8)
+                    for (; r < batch; r++)
                     {
                         {
                             Vector128<float> c00 = Vector128<float>.Zero;
@@ -1714,11 +1693,10 @@ _________________________________________________________________";
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 256);
                     ref float ctg = ref Unsafe.Add(ref col, g * 9);
                     ref float dwg = ref Unsafe.Add(ref dw, g * 36);
-                    int r = 0;
-                    for (; r + 4 <= 4; r += 4)
+                    for (int j = 0; j + 8 <= 9; j += 8)
                     {
-                        int j = 0;
-                        for (; j + 8 <= 9; j += 8)
+                        int r = 0;
+                        for (; r + 4 <= 4; r += 4)
                         {
                             {
                                 Vector128<float> c00 = Vector128<float>.Zero;
@@ -1761,24 +1739,30 @@ _________________________________________________________________";
                                 (Vector128.LoadUnsafe(ref out3, 4) + c31).StoreUnsafe(ref out3, 4);
                             }
                         }
-                        for (int jj = 8; jj < 9; jj++)
+                    }
+                    {
+                        int r = 0;
+                        for (; r + 4 <= 4; r += 4)
                         {
-                            float s0 = 0f;
-                            float s1 = 0f;
-                            float s2 = 0f;
-                            float s3 = 0f;
-                            for (int t = 0; t < 64; t++)
+                            for (int jj = 8; jj < 9; jj++)
                             {
-                                float bv = Unsafe.Add(ref ctg, t * 9 + jj);
-                                s0 += Unsafe.Add(ref dyg, (r) * 64 + t) * bv;
-                                s1 += Unsafe.Add(ref dyg, (r + 1) * 64 + t) * bv;
-                                s2 += Unsafe.Add(ref dyg, (r + 2) * 64 + t) * bv;
-                                s3 += Unsafe.Add(ref dyg, (r + 3) * 64 + t) * bv;
+                                float s0 = 0f;
+                                float s1 = 0f;
+                                float s2 = 0f;
+                                float s3 = 0f;
+                                for (int t = 0; t < 64; t++)
+                                {
+                                    float bv = Unsafe.Add(ref ctg, t * 9 + jj);
+                                    s0 += Unsafe.Add(ref dyg, (r) * 64 + t) * bv;
+                                    s1 += Unsafe.Add(ref dyg, (r + 1) * 64 + t) * bv;
+                                    s2 += Unsafe.Add(ref dyg, (r + 2) * 64 + t) * bv;
+                                    s3 += Unsafe.Add(ref dyg, (r + 3) * 64 + t) * bv;
+                                }
+                                Unsafe.Add(ref dwg, (r) * 9 + jj) += s0;
+                                Unsafe.Add(ref dwg, (r + 1) * 9 + jj) += s1;
+                                Unsafe.Add(ref dwg, (r + 2) * 9 + jj) += s2;
+                                Unsafe.Add(ref dwg, (r + 3) * 9 + jj) += s3;
                             }
-                            Unsafe.Add(ref dwg, (r) * 9 + jj) += s0;
-                            Unsafe.Add(ref dwg, (r + 1) * 9 + jj) += s1;
-                            Unsafe.Add(ref dwg, (r + 2) * 9 + jj) += s2;
-                            Unsafe.Add(ref dwg, (r + 3) * 9 + jj) += s3;
                         }
                     }
                     // db[m] += sum_j dy[m][j]
@@ -1801,11 +1785,10 @@ _________________________________________________________________";
                     ref float wg = ref Unsafe.Add(ref w, g * 36);
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 256);
                     ref float dcg = ref Unsafe.Add(ref dcols, g * 576);
-                    int r = 0;
-                    for (; r + 4 <= 9; r += 4)
+                    for (int j = 0; j + 8 <= 64; j += 8)
                     {
-                        int j = 0;
-                        for (; j + 8 <= 64; j += 8)
+                        int r = 0;
+                        for (; r + 4 <= 9; r += 4)
                         {
                             {
                                 Vector128<float> c00 = Vector128<float>.Zero;
@@ -1848,11 +1831,7 @@ _________________________________________________________________";
                                 c31.StoreUnsafe(ref out3, 4);
                             }
                         }
-                    }
-                    for (; r < 9; r++)
-                    {
-                        int j = 0;
-                        for (; j + 8 <= 64; j += 8)
+                        for (; r < 9; r++)
                         {
                             {
                                 Vector128<float> c00 = Vector128<float>.Zero;
