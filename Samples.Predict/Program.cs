@@ -6,6 +6,7 @@ using System.Globalization;
 using System.IO;
 using CnnGen.Data;
 using CnnGen.Weights;
+using CnnGen.Samples;
 
 namespace CnnGen.Predict
 {

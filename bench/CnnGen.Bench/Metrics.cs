@@ -8,6 +8,7 @@ using System.Text;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using CnnGen.Samples;
 
 namespace CnnGen.Bench
 {

@@ -1,16 +1,9 @@
-// The networks the benchmarks run: the seed net (a copy of Samples/FashionNet.cs, so this project needs no
-// Samples reference) and one single-conv network per benchmarked layer shape.
+// The networks the benchmarks run: one single-conv network per benchmarked layer shape. The seed net is
+// Samples/FashionNet.cs itself, compiled into this project as a linked file.
 using CnnGen;
 
 namespace CnnGen.Bench
 {
-    [Network(Channels = 1, Height = 28, Width = 28)]
-    [Conv2D(36, 3, Padding = Pad.Same), ReLU, MaxPool2D(2), Dropout(0.25)]
-    [Conv2D(72, 3, Padding = Pad.Same), ReLU, MaxPool2D(2), Dropout(0.25)]
-    [Conv2D(144, 3), ReLU, MaxPool2D(2), Dropout(0.25)]
-    [Flatten, Dense(576), ReLU, Dropout(0.5), Dense(10), Softmax]
-    public partial class FashionNet;
-
     // The seed net's second conv layer.
     [Network(Channels = 36, Height = 14, Width = 14)]
     [Conv2D(72, 3, Padding = 1)]
