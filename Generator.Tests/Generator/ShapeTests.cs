@@ -5,6 +5,8 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using CnnGen.Tests.Zoo;
+// The shipped declaration itself (Samples/FashionNet.cs), not a copy.
+using SeedNet = CnnGen.Samples.FashionNet;
 
 namespace CnnGen.Tests.Generator
 {
@@ -151,7 +153,7 @@ namespace CnnGen.Tests.Generator
         {
             Assert.Equal(455_338L, SeedNet.ParameterCount);
             AssertLayers(SeedNetRows, SeedNet.Layers, SeedNet.ParameterCount);
-            AssertSummary(SeedNet.Summary, "SeedNet", "455,338", SeedNetRows);
+            AssertSummary(SeedNet.Summary, "FashionNet", "455,338", SeedNetRows);
             Assert.Equal((1, 28, 28, 784, 10), (SeedNet.InputChannels, SeedNet.InputHeight, SeedNet.InputWidth, SeedNet.InputSize, SeedNet.OutputSize));
         }
 

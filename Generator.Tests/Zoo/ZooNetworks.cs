@@ -38,13 +38,4 @@ namespace CnnGen.Tests.Zoo
     [Conv2D(512, 3, Padding = Pad.Same), ReLU, Conv2D(512, 3, Padding = Pad.Same), ReLU, Conv2D(512, 3, Padding = Pad.Same), ReLU, MaxPool2D(2)]
     [Flatten, Dense(4096), ReLU, Dropout(0.5), Dense(4096), ReLU, Dropout(0.5), Dense(1000)]
     public partial class Vgg16;
-
-    /// <summary>The seed network of 004_e68e161a2efaeef1.txt for 28x28 grey images, as declared in Samples/FashionNet.cs
-    /// (455,338 parameters).</summary>
-    [Network(Channels = 1, Height = 28, Width = 28)]
-    [Conv2D(36, 3, Padding = Pad.Same), ReLU, MaxPool2D(2), Dropout(0.25)]
-    [Conv2D(72, 3, Padding = Pad.Same), ReLU, MaxPool2D(2), Dropout(0.25)]
-    [Conv2D(144, 3), ReLU, MaxPool2D(2), Dropout(0.25)]
-    [Flatten, Dense(576), ReLU, Dropout(0.5), Dense(10), Softmax]
-    public partial class SeedNet;
 }
