@@ -1,8 +1,11 @@
-// The samples' command line (System.CommandLine): train, eval, summary, predict. Progress is drawn with
+// The samples' command line (System.CommandLine): train, eval, summary, visualize, predict. Progress is drawn with
 // Spectre.Console when the output is a terminal and printed as plain lines otherwise (CI logs stay readable).
-// Exit codes: 0 success, 1 failure, 2 bad usage (System.CommandLine's parse errors print usage help), 3 data missing.
+// Exit codes: 0 success, 1 failure (bad file, bad argument value), 2 bad usage (parse errors print the command's
+// usage), 3 data set missing.
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.IO;
 using CnnGen.Data;
@@ -24,38 +27,32 @@ namespace CnnGen.Samples
                 foreach (var error in parsed.Errors) Console.Error.WriteLine("error: " + error.Message);
                 Console.Error.WriteLine();
                 // Show the help of the command that failed to parse, so the user sees what it accepts.
-                var help = new ParseResult[] { root.Parse(PathTo(parsed).Append("--help")) };
-                help[0].Invoke(new InvocationConfiguration { Output = Console.Error });
+                root.Parse([.. CommandPath(parsed), "--help"]).Invoke(new InvocationConfiguration { Output = Console.Error });
                 return ExitUsage;
             }
             try
             {
                 return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
             }
-            catch (Exception e) when (e is DataNotFoundException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
+            catch (DataNotFoundException e)
             {
                 Console.Error.WriteLine("error: " + e.Message);
-                return e is DataNotFoundException || e.Message.Contains("IDX", StringComparison.Ordinal) ? ExitData : ExitFailure;
+                return ExitData;
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException)
             {
                 Console.Error.WriteLine("error: " + e.Message);
                 return ExitFailure;
             }
         }
 
-        private static System.Collections.Generic.List<string> PathTo(ParseResult parsed)
+        /// <summary>The subcommand names leading to the command that was parsed (empty for the root).</summary>
+        private static List<string> CommandPath(ParseResult parsed)
         {
-            var path = new System.Collections.Generic.List<string>();
-            for (var result = parsed.CommandResult; result.Parent is System.CommandLine.Parsing.CommandResult parent; result = parent)
+            var path = new List<string>();
+            for (CommandResult result = parsed.CommandResult; result.Parent is CommandResult parent; result = parent)
                 path.Insert(0, result.Command.Name);
             return path;
-        }
-
-        private static string[] Append(this System.Collections.Generic.List<string> list, string item)
-        {
-            list.Add(item);
-            return list.ToArray();
         }
     }
 }
