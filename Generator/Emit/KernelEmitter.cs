@@ -404,7 +404,6 @@ namespace CnnGen.Generator.Emit
         public string AvgPoolForward(CheckedLayer l)
         {
             string name = PoolName(l, "AvgPool") + "_Forward";
-            float inv = 1f / (l.Kernel * l.Kernel);
             return Use(name, l.Name, $"AvgPool2D {Chw(l.Input)} -> {Chw(l.Output)}, window {l.Kernel}, stride {l.Stride}, padding {l.Padding}: mean over the window, padded cells count as zeros (divisor {l.Kernel * l.Kernel}).", w =>
             {
                 w.Open($"private static void {name}(ref float x, ref float y, int batch)");

@@ -35,7 +35,7 @@ namespace CnnGen.Generator.Emit
             w.Line("using CnnGen;");
             w.Line();
             if (net.Namespace.Length > 0) w.Open($"namespace {net.Namespace}");
-            w.Line($"/// <summary>{net.ClassName}: input {Chw(net.Input)} (C x H x W), output {Chw(net.Output)}, {plan.ParameterCount:N0} parameters.</summary>".Replace(",", ","));
+            w.Line($"/// <summary>{net.ClassName}: input {Chw(net.Input)} (C x H x W), output {Chw(net.Output)}, {plan.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)} parameters.</summary>");
             w.Open($"{net.Accessibility} partial class {net.ClassName} : global::CnnGen.INetwork");
             EmitConstants(w, plan);
             EmitMemoryPlan(w, plan);
