@@ -30,16 +30,19 @@ namespace CnnGen
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
     public sealed class Conv2DAttribute : Attribute
     {
-        public Conv2DAttribute(int filters, int kernel) { Filters = filters; Kernel = kernel; }
+        /// <param name="filters">Output channels: an int, or inside a [Block] the name of a block parameter.</param>
+        /// <param name="kernel">Square kernel size: an int or a block parameter name.</param>
+        public Conv2DAttribute(object filters, object kernel) { Filters = filters; Kernel = kernel; }
         /// <summary>Output channels.</summary>
-        public int Filters { get; }
+        public object Filters { get; }
         /// <summary>Square kernel size.</summary>
-        public int Kernel { get; }
-        public int Stride { get; set; } = 1;
-        /// <summary>Zero padding on every side, or <see cref="Pad.Same"/>.</summary>
-        public int Padding { get; set; } = Pad.Valid;
+        public object Kernel { get; }
+        /// <summary>An int or a block parameter name.</summary>
+        public object Stride { get; set; } = 1;
+        /// <summary>Zero padding on every side, or <see cref="Pad.Same"/> (an int or a block parameter name).</summary>
+        public object Padding { get; set; } = Pad.Valid;
         /// <summary>Grouped convolution: input and output channels are split into this many independent groups.</summary>
-        public int Groups { get; set; } = 1;
+        public object Groups { get; set; } = 1;
         public bool Bias { get; set; } = true;
     }
 
@@ -47,11 +50,14 @@ namespace CnnGen
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
     public sealed class MaxPool2DAttribute : Attribute
     {
-        public MaxPool2DAttribute(int window) { Window = window; }
-        public int Window { get; }
+        /// <param name="window">An int or a block parameter name.</param>
+        public MaxPool2DAttribute(object window) { Window = window; }
+        public object Window { get; }
         /// <summary>Defaults to the window size.</summary>
-        public int Stride { get; set; }
-        public int Padding { get; set; }
+        public object Stride { get; set; } = 0;
+        public object Padding { get; set; } = 0;
+        /// <summary>Round the output size up instead of down (PyTorch's <c>ceil_mode</c>); a window never starts in the right/bottom padding.</summary>
+        public bool CeilMode { get; set; }
     }
 
     /// <summary>Average pooling over a square window; the stride defaults to the window.
@@ -59,11 +65,14 @@ namespace CnnGen
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
     public sealed class AvgPool2DAttribute : Attribute
     {
-        public AvgPool2DAttribute(int window) { Window = window; }
-        public int Window { get; }
+        /// <param name="window">An int or a block parameter name.</param>
+        public AvgPool2DAttribute(object window) { Window = window; }
+        public object Window { get; }
         /// <summary>Defaults to the window size.</summary>
-        public int Stride { get; set; }
-        public int Padding { get; set; }
+        public object Stride { get; set; } = 0;
+        public object Padding { get; set; } = 0;
+        /// <summary>Round the output size up instead of down (PyTorch's <c>ceil_mode</c>); a window never starts in the right/bottom padding.</summary>
+        public bool CeilMode { get; set; }
     }
 
     /// <summary>Global average pooling: C x H x W to a vector of C.</summary>
@@ -78,8 +87,9 @@ namespace CnnGen
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
     public sealed class DenseAttribute : Attribute
     {
-        public DenseAttribute(int units) { Units = units; }
-        public int Units { get; }
+        /// <param name="units">An int or a block parameter name.</param>
+        public DenseAttribute(object units) { Units = units; }
+        public object Units { get; }
         public bool Bias { get; set; } = true;
     }
 
@@ -92,8 +102,9 @@ namespace CnnGen
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
     public sealed class DropoutAttribute : Attribute
     {
-        public DropoutAttribute(double rate) { Rate = rate; }
-        public double Rate { get; }
+        /// <param name="rate">A number in [0, 1) or a block parameter name.</param>
+        public DropoutAttribute(object rate) { Rate = rate; }
+        public object Rate { get; }
     }
 
     /// <summary>Softmax over the output vector; must be the last layer. Training fuses it with cross-entropy.</summary>
