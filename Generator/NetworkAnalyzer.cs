@@ -33,20 +33,22 @@ namespace CnnGen.Generator
         {
             var type = (INamedTypeSymbol)context.Symbol;
             if (type.TypeKind != TypeKind.Class) return;
-            bool isNetwork = false;
+            bool isNetwork = false, isBlock = false;
             AttributeData? firstLayer = null;
             foreach (AttributeData a in type.GetAttributes())
             {
                 if (SymbolEqualityComparer.Default.Equals(a.AttributeClass, networkAttribute)) { isNetwork = true; break; }
-                if (firstLayer is null && a.AttributeClass is { } cls && NetworkParser.IsLayerAttribute(cls.ToDisplayString())) firstLayer = a;
+                if (a.AttributeClass?.ToDisplayString() == NetworkParser.BlockAttributeName) isBlock = true;
+                if (firstLayer is null && NetworkParser.LayerKindOf(a.AttributeClass) is not null) firstLayer = a;
             }
+            if (isBlock && !isNetwork) return; // a [Block] is checked where a network uses it
             if (!isNetwork)
             {
                 // Layers without [Network] would silently generate nothing.
                 if (firstLayer?.ApplicationSyntaxReference is { } reference)
                     context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.MissingInput,
                         Location.Create(reference.SyntaxTree, reference.Span),
-                        $"'{type.Name}' declares layers but no [Network(Channels = ..., Height = ..., Width = ...)] giving the input shape, so no network is generated"));
+                        $"'{type.Name}' declares layers but no [Network(Channels = ..., Height = ..., Width = ...)] giving the input shape (or [Block] to make it a reusable block), so no network is generated"));
                 return;
             }
             CheckResult result;

@@ -23,6 +23,11 @@ namespace CnnGen
 
         /// <summary>Every learnable tensor, in declaration order.</summary>
         IReadOnlyList<Parameter> Parameters { get; }
+        /// <summary>State that is saved with the weights but not learned: BatchNorm running statistics (empty when none).</summary>
+        IReadOnlyList<Parameter> Buffers => Array.Empty<Parameter>();
+        /// <summary>Tells the network that parameter or buffer values were written through a <see cref="Parameter"/> obtained
+        /// earlier (it recomputes derived data such as BatchNorm-folded weights before the next inference).</summary>
+        void ParametersChanged() { }
         /// <summary>Training mode turns dropout on in <see cref="Forward"/>; inference (false) is the default.</summary>
         bool Training { get; set; }
 

@@ -12,7 +12,7 @@ namespace CnnGen
     public sealed unsafe class Parameter
     {
         private readonly NativeBuffer _values;
-        private readonly NativeBuffer _gradients;
+        private readonly NativeBuffer? _gradients;
         private readonly long _offset;
 
         public Parameter(string name, int[] shape, NativeBuffer values, NativeBuffer gradients, long offset, int fanIn, int fanOut)
@@ -31,6 +31,25 @@ namespace CnnGen
             FanOut = fanOut;
         }
 
+        /// <summary>A non-learnable state tensor (a BatchNorm running statistic): saved in weight files, never optimized;
+        /// its <see cref="Gradient"/> is empty.</summary>
+        public Parameter(string name, int[] shape, NativeBuffer values, long offset)
+        {
+            Name = name;
+            Shape = shape;
+            int length = 1;
+            foreach (int d in shape) length *= d;
+            Length = length;
+            if (offset < 0 || offset + length > values.Length)
+                throw new ArgumentOutOfRangeException(nameof(offset), $"Buffer {name} [{offset}, {offset + length}) does not fit its memory.");
+            _values = values;
+            _offset = offset;
+            IsBuffer = true;
+        }
+
+        /// <summary>True for a state tensor (BatchNorm running mean/variance) that optimizers skip.</summary>
+        public bool IsBuffer { get; }
+
         /// <summary>PyTorch-style name: <c>conv1.weight</c>, <c>dense2.bias</c>.</summary>
         public string Name { get; }
         /// <summary>PyTorch's layout: conv weights [out, in/groups, kh, kw], dense weights [out, in], biases [out].</summary>
@@ -42,9 +61,9 @@ namespace CnnGen
         public int FanOut { get; }
 
         public float* Values => _values.Pointer + _offset;
-        public float* Gradients => _gradients.Pointer + _offset;
+        public float* Gradients => _gradients is null ? null : _gradients.Pointer + _offset;
         public Span<float> Value => new(Values, Length);
-        public Span<float> Gradient => new(Gradients, Length);
+        public Span<float> Gradient => _gradients is null ? Span<float>.Empty : new(Gradients, Length);
 
         public override string ToString() => $"{Name} [{string.Join(", ", Shape)}]";
     }

@@ -173,7 +173,7 @@ namespace CnnGen.Tests.Generator
         public void EveryDescriptorIsDistinctAndSupportedByTheAnalyzer()
         {
             string[] ids = DiagnosticDescriptors.All.Select(d => d.Id).ToArray();
-            Assert.Equal(Enumerable.Range(1, 12).Select(i => $"CNN{i:D4}").Append("CNN0099"), ids);
+            Assert.Equal(Enumerable.Range(1, 19).Select(i => $"CNN{i:D4}").Append("CNN0099"), ids);
             Assert.Equal(ids, new CnnGen.Generator.NetworkAnalyzer().SupportedDiagnostics.Select(d => d.Id));
             foreach (DiagnosticDescriptor d in DiagnosticDescriptors.All)
             {

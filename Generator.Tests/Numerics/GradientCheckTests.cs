@@ -94,6 +94,62 @@ namespace CnnGen.Tests.Numerics
     [Flatten, Dropout(0.25)]
     public partial class GcDropoutStats;
 
+    // ---- graph networks: residual add (identity and projection shortcuts, user blocks with parameters), concat
+    // (identity, conv and pooling branches), BatchNorm (inference and training mode, maps and vectors), LRN, and
+    // the built-in ResNet / DenseNet / Inception blocks.
+
+    [Block("width", "stride = 1")]
+    [Conv2D("width", 3, Stride = "stride", Padding = 1, Bias = false), BatchNorm, ReLU, Conv2D("width", 3, Padding = 1)]
+    public class GcBody;
+
+    [Block("width", "stride = 1")]
+    [Conv2D("width", 1, Stride = "stride")]
+    public class GcProjection;
+
+    // 2x6x6 -> residual (identity) 2x6x6 -> residual with a stride-2 projection 4x3x3 -> 36
+    [Network(Channels = 2, Height = 6, Width = 6)]
+    [Residual<GcBody>(2), ReLU, Residual<GcBody, GcProjection>(4, 2), Flatten]
+    public partial class GcResidual;
+
+    [Block]
+    [Conv2D(3, 1)]
+    public class GcBranchConv;
+
+    [Block]
+    [MaxPool2D(3, Stride = 1, Padding = 1)]
+    public class GcBranchPool;
+
+    // 2x5x5 -> concat [input, 1x1 conv, 3x3 max pool] 7x5x5 -> conv 3x3x3 -> 27
+    [Network(Channels = 2, Height = 5, Width = 5)]
+    [Concat<Identity, GcBranchConv, GcBranchPool>, Conv2D(3, 3), Flatten]
+    public partial class GcConcat;
+
+    // BatchNorm on maps and on a vector, in training mode (batch statistics)
+    [Network(Channels = 2, Height = 4, Width = 4)]
+    [Conv2D(3, 3, Padding = 1), BatchNorm, ReLU, Flatten, Dense(5), BatchNorm(Epsilon = 1e-3)]
+    public partial class GcBatchNormTrain;
+
+    // the same network in inference mode (running statistics; the conv + BatchNorm pair is folded in Forward)
+    [Network(Channels = 2, Height = 4, Width = 4)]
+    [Conv2D(3, 3, Padding = 1), BatchNorm, ReLU, Flatten, Dense(5), BatchNorm(Epsilon = 1e-3)]
+    public partial class GcBatchNormEval;
+
+    // local response normalization across 5 channels (window larger than half the channels), big alpha so it matters
+    [Network(Channels = 4, Height = 3, Width = 3)]
+    [LocalResponseNorm(3, Alpha = 0.5, Beta = 0.75, K = 2), Flatten]
+    public partial class GcLrn;
+
+    // the built-in ResNet blocks, tiny: basic (projection, stride 2), bottleneck (projection for the channel change)
+    [Network(Channels = 2, Height = 8, Width = 8)]
+    [BasicBlock(3, Stride = 2), Bottleneck(2), GlobalAvgPool, Dense(3)]
+    public partial class GcResNetBlocksTrain;
+
+    // the built-in DenseNet and Inception blocks, tiny: 2x6x6 -> dense block 6x6x6 -> transition 3x3x3 -> inception 8x3x3
+    [Network(Channels = 2, Height = 6, Width = 6)]
+    [DenseBlock(2, GrowthRate = 2, BottleneckWidth = 2), Transition]
+    [Inception(2, 2, 2, 1, 2, 2, LargeKernel = 3, BatchNorm = true), GlobalAvgPool, Dense(3)]
+    public partial class GcDenseInceptionTrain;
+
     public sealed class GradientCheckTests
     {
         private const float Step = 1e-3f;
@@ -118,6 +174,13 @@ namespace CnnGen.Tests.Numerics
             [nameof(GcSoftmax)] = isa => new GcSoftmax(MaxBatch, 1, isa),
             [nameof(GcDropout)] = isa => new GcDropout(MaxBatch, 1, isa),
             [nameof(GcWholeNet)] = isa => new GcWholeNet(MaxBatch, 1, isa),
+            [nameof(GcResidual)] = isa => new GcResidual(MaxBatch, 1, isa),
+            [nameof(GcConcat)] = isa => new GcConcat(MaxBatch, 1, isa),
+            [nameof(GcBatchNormTrain)] = isa => new GcBatchNormTrain(MaxBatch, 1, isa),
+            [nameof(GcBatchNormEval)] = isa => new GcBatchNormEval(MaxBatch, 1, isa),
+            [nameof(GcLrn)] = isa => new GcLrn(MaxBatch, 1, isa),
+            [nameof(GcResNetBlocksTrain)] = isa => new GcResNetBlocksTrain(MaxBatch, 1, isa),
+            [nameof(GcDenseInceptionTrain)] = isa => new GcDenseInceptionTrain(MaxBatch, 1, isa),
         };
 
         public static IEnumerable<object[]> Cases() =>
@@ -133,9 +196,15 @@ namespace CnnGen.Tests.Numerics
         {
             using INetwork net = Nets[netName](isa);
             Assert.Equal(isa, net.Isa);
-            net.Training = false;
+            // Training mode matters only for BatchNorm here (batch statistics); dropout nets run in inference mode.
+            net.Training = netName.EndsWith("Train", StringComparison.Ordinal);
             var rng = new Rng(0xC0FFEE);
             foreach (Parameter p in net.Parameters) NumericsSupport.FillGaussian(p.Value, rng, 0.3f); // as the PyTorch fixtures; keeps deep outputs O(1)
+            foreach (Parameter p in net.Buffers) // running statistics away from the initial 0 / 1, so inference mode is not trivial
+                for (int i = 0; i < p.Length; i++) p.Value[i] = p.Name.EndsWith("running_var", StringComparison.Ordinal) ? 0.5f + 0.5f * MathF.Abs(rng.NextGaussian()) : 0.2f * rng.NextGaussian();
+            foreach (Parameter p in net.Parameters)
+                if (p.Name.Contains(".bias") == false && p.Shape.Count == 1 && p.Name.StartsWith("bn", StringComparison.Ordinal))
+                    for (int i = 0; i < p.Length; i++) p.Value[i] = 1f + p.Value[i]; // BatchNorm gammas around 1
             float[] x = NumericsSupport.Gaussian(Batch * net.InputLength, rng);
             float[] r = NumericsSupport.Gaussian(Batch * net.OutputLength, rng);
             float[] y = new float[Batch * net.OutputLength];
@@ -163,7 +232,7 @@ namespace CnnGen.Tests.Numerics
                 for (int i = 0; i < p.Length; i++)
                 {
                     int idx = i;
-                    check.Element($"{p.Name}[{idx}]", () => p.Value[idx], v => p.Value[idx] = v, dp[k][idx]);
+                    check.Element($"{p.Name}[{idx}]", () => p.Value[idx], v => { p.Value[idx] = v; net.ParametersChanged(); }, dp[k][idx]);
                 }
             }
             for (int i = 0; i < x.Length; i++)

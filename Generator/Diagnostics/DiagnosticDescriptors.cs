@@ -64,13 +64,42 @@ namespace CnnGen.Generator.Diagnostics
             "Network has no layers",
             "Add layer attributes such as [Conv2D(32, 3)] after [Network].");
 
+        public static readonly DiagnosticDescriptor AddShapeMismatch = Error("CNN0013",
+            "Residual add of different shapes",
+            "A residual connection adds its body's output to its shortcut's, so both must have the same shape; use a projection shortcut.");
+
+        public static readonly DiagnosticDescriptor ConcatMismatch = Error("CNN0014",
+            "Concat of different spatial sizes",
+            "Concatenated branches must all be feature maps with the same height and width.");
+
+        public static readonly DiagnosticDescriptor BlockCycle = Error("CNN0015",
+            "Block uses itself",
+            "A block cannot contain itself, directly or through other blocks.");
+
+        public static readonly DiagnosticDescriptor UnknownBlockParameter = Error("CNN0016",
+            "Unknown block parameter",
+            "A layer argument names a parameter its [Block] does not declare, or a parameter declaration is malformed.");
+
+        public static readonly DiagnosticDescriptor BlockArguments = Error("CNN0017",
+            "Missing or extra block argument",
+            "Each use of a block gives one argument per declared parameter without a default, in declaration order.");
+
+        public static readonly DiagnosticDescriptor NotABlock = Error("CNN0018",
+            "Type is not a block",
+            "Use, Residual and Concat take classes marked [Block] (or CnnGen.Identity).");
+
+        public static readonly DiagnosticDescriptor AuxNeedsClasses = Error("CNN0019",
+            "Auxiliary classifier without classes",
+            "An AuxClassifier predicts the network's classes, so the network must end in a vector (Dense, optionally Softmax).");
+
         public static readonly DiagnosticDescriptor InternalError = Error("CNN0099",
             "CnnGen internal error",
             "The generator met a state it did not expect; please report it with the declaration.");
 
         public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
             MissingInput, OutputTooSmall, InvalidArgument, GroupsMismatch, DenseNeedsVector, NotPartial, Generic,
-            Nested, UnevenStride, NeedsMap, SoftmaxNotLast, NoLayers, InternalError);
+            Nested, UnevenStride, NeedsMap, SoftmaxNotLast, NoLayers, AddShapeMismatch, ConcatMismatch, BlockCycle,
+            UnknownBlockParameter, BlockArguments, NotABlock, AuxNeedsClasses, InternalError);
 
         private static readonly Dictionary<string, DiagnosticDescriptor> ById = BuildIndex();
 

@@ -340,7 +340,16 @@ namespace CnnGen.Generator.Emit
         // ---------------------------------------------------------------- pooling (scalar: memory-bound, no FMAs)
 
         private static string PoolName(CheckedLayer l, string kind) =>
-            $"{kind}{l.Kernel}x{l.Kernel}S{l.Stride}P{l.Padding}_{Chw(l.Input)}";
+            $"{kind}{l.Kernel}x{l.Kernel}S{l.Stride}P{l.Padding}{(l.CeilMode ? "Ceil" : "")}_{Chw(l.Input)}";
+
+        /// <summary>The average's divisor: the window area, or with ceil mode the part of it inside the padded input
+        /// (PyTorch's count_include_pad = True), computed per output.</summary>
+        private static string AvgDivisor(CheckedLayer l)
+        {
+            if (!l.CeilMode) return $"(1f / {l.Kernel * l.Kernel})";
+            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W;
+            return $"(1f / ((Math.Min(oh * {S} - {P} + {K}, {H + P}) - (oh * {S} - {P})) * (Math.Min(ow * {S} - {P} + {K}, {W + P}) - (ow * {S} - {P}))))";
+        }
 
         private static void PoolLoops(CodeWriter w, CheckedLayer l, System.Action<CodeWriter> perOutputBefore, System.Action<CodeWriter> perInput, System.Action<CodeWriter> perOutputAfter)
         {
@@ -404,13 +413,13 @@ namespace CnnGen.Generator.Emit
         public string AvgPoolForward(CheckedLayer l)
         {
             string name = PoolName(l, "AvgPool") + "_Forward";
-            return Use(name, l.Name, $"AvgPool2D {Chw(l.Input)} -> {Chw(l.Output)}, window {l.Kernel}, stride {l.Stride}, padding {l.Padding}: mean over the window, padded cells count as zeros (divisor {l.Kernel * l.Kernel}).", w =>
+            return Use(name, l.Name, $"AvgPool2D {Chw(l.Input)} -> {Chw(l.Output)}, window {l.Kernel}, stride {l.Stride}, padding {l.Padding}: mean over the window, padded cells count as zeros (divisor {(l.CeilMode ? "the window's part inside the padded input (ceil mode)" : I(l.Kernel * l.Kernel))}).", w =>
             {
                 w.Open($"private static void {name}(ref float x, ref float y, int batch)");
                 PoolLoops(w, l,
                     b => b.Line("float sum = 0f;"),
                     b => b.Line("sum += Unsafe.Add(ref xp, at);"),
-                    b => b.Line($"Unsafe.Add(ref yp, o) = sum * (1f / {l.Kernel * l.Kernel});"));
+                    b => b.Line($"Unsafe.Add(ref yp, o) = sum * {AvgDivisor(l)};"));
                 w.Close();
             });
         }
@@ -426,7 +435,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("ref float x = ref dx;");
                 w.Line("ref float y = ref dy;");
                 PoolLoops(w, l,
-                    b => b.Line($"float share = Unsafe.Add(ref yp, o) * (1f / {l.Kernel * l.Kernel});"),
+                    b => b.Line($"float share = Unsafe.Add(ref yp, o) * {AvgDivisor(l)};"),
                     b => b.Line("Unsafe.Add(ref xp, at) += share;"),
                     b => { });
                 w.Close();

@@ -1,5 +1,6 @@
 // Emit: NetworkPlan -> the C# source of the network class: constants, Summary, memory plan, constructor,
 // Forward / Backward / TrainStep, and per-ISA layer sequences calling the kernels of KernelEmitter.
+using System;
 using System.Globalization;
 using System.Linq;
 using System.Text;
@@ -66,6 +67,7 @@ namespace CnnGen.Generator.Emit
             w.Line("public const int InputSize = " + I(net.Input.Size) + ";");
             w.Line("/// <summary>Floats per output.</summary>");
             w.Line("public const int OutputSize = " + I(net.Output.Size) + ";");
+            w.Line("/// <summary>Learnable parameters (BatchNorm running statistics are buffers, not counted; auxiliary heads are).</summary>");
             w.Line("public const long ParameterCount = " + I(plan.ParameterCount) + ";");
             w.Line("/// <summary>Forward floating-point operations per image (2 per multiply-add of conv and dense layers).</summary>");
             w.Line("public const long FlopsPerImage = " + I(plan.FlopsPerImage) + ";");
@@ -73,7 +75,7 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Keras-style summary, computed at compile time. Shapes are (batch, height, width, channels) as Keras prints them.</summary>");
             w.Line("public const string Summary = @\"" + Summary(plan).Replace("\"", "\"\"") + "\";");
             w.Line();
-            w.Line("/// <summary>Every layer: name, type, output shape per image (C, H, W) or (N), parameters.</summary>");
+            w.Line("/// <summary>Every operation in execution order: name, type, output shape per image (C, H, W) or (N), parameters.</summary>");
             w.Open("public static IReadOnlyList<LayerInfo> Layers { get; } = new LayerInfo[]");
             foreach (LayerPlan lp in plan.Layers)
             {
@@ -88,58 +90,117 @@ namespace CnnGen.Generator.Emit
         public static string Summary(NetworkPlan plan)
         {
             var sb = new StringBuilder();
-            string rule = new string('_', 65), doubleRule = new string('=', 65);
-            sb.Append("Model: \"").Append(plan.Network.ClassName).Append("\"\n").Append(rule).Append('\n');
-            sb.Append(Row("Layer (type)", "Output Shape", "Param #")).Append(doubleRule).Append('\n');
-            sb.Append(Row("input (InputLayer)", KerasShape(plan.Network.Input), "0"));
-            foreach (LayerPlan lp in plan.Layers)
+            CheckedNetwork net = plan.Network;
+            // Keras adds a "Connected to" column for functional (non-sequential) models; so do we.
+            bool graph = net.Layers.Select((l, i) => l.Inputs.Count != 1 || l.Inputs[0] != i - 1).Any(b => b);
+            int nameWidth = Math.Max(28, net.Layers.Max(l => l.Name.Length + l.Kind.ToString().Length + 4));
+            int width = nameWidth + 26 + 12 + (graph ? 30 : 0);
+            string rule = new string('_', width), doubleRule = new string('=', width);
+            string Row(string a, string b, string c, string d) =>
+                " " + a.PadRight(nameWidth) + b.PadRight(26) + (graph ? c.PadRight(12) + d : c) + "\n";
+            string Source(int node) => node < 0 ? "input" : net.Layers[node].Name;
+            sb.Append("Model: \"").Append(net.ClassName).Append("\"\n").Append(rule).Append('\n');
+            sb.Append(Row("Layer (type)", "Output Shape", "Param #", "Connected to")).Append(doubleRule).Append('\n');
+            sb.Append(Row("input (InputLayer)", KerasShape(net.Input), "0", ""));
+            for (int i = 0; i < net.Layers.Count; i++)
             {
-                CheckedLayer l = lp.Layer;
-                sb.Append(Row($"{l.Name} ({l.Kind})", KerasShape(l.Output), l.Parameters.ToString("N0", CultureInfo.InvariantCulture)));
+                CheckedLayer l = net.Layers[i];
+                string kind = l.Head > 0 ? l.Kind + ", aux" : l.Kind.ToString();
+                sb.Append(Row($"{l.Name} ({kind})", KerasShape(l.Output), l.Parameters.ToString("N0", CultureInfo.InvariantCulture),
+                    string.Join(", ", l.Inputs.Select(Source))));
             }
+            long buffers = plan.Buffers.Sum(b => b.Length);
             sb.Append(doubleRule).Append('\n');
-            sb.Append("Total params: ").Append(plan.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
+            sb.Append("Total params: ").Append((plan.ParameterCount + buffers).ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
             sb.Append("Trainable params: ").Append(plan.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
-            sb.Append("Non-trainable params: 0\n");
+            sb.Append("Non-trainable params: ").Append(buffers.ToString("N0", CultureInfo.InvariantCulture))
+              .Append(buffers > 0 ? " (BatchNorm running statistics)\n" : "\n");
+            if (net.Heads.Count > 1)
+                sb.Append("Auxiliary heads: ").Append(I(net.Heads.Count - 1)).Append(" (training only; their parameters are included above)\n");
             sb.Append("Forward FLOPs per image: ").Append(plan.FlopsPerImage.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
             sb.Append(rule);
             return sb.ToString();
         }
 
         private static string KerasShape(Shape s) => s.IsVector ? $"(None, {s.C})" : $"(None, {s.H}, {s.W}, {s.C})";
-        private static string Row(string a, string b, string c) => " " + a.PadRight(28) + b.PadRight(26) + c + "\n";
 
-        // ------------------------------------------------------------------ memory plan
+        // ------------------------------------------------------------------ names and memory plan
 
-        private static string Buffer(LayerPlan lp) => Pascal(lp.Layer.Name) + "Output";
+        /// <summary>A C# identifier for a hierarchical name: "bottleneck1.conv2" -> "Bottleneck1Conv2".</summary>
+        private static string Id(string name) =>
+            string.Concat(name.Split('.', '_').Where(p => p.Length > 0).Select(Pascal));
+
+        private static string Out(LayerPlan lp) => Id(lp.Layer.Name) + "Output";
+        private static string Grad(LayerPlan lp) => Id(lp.Layer.Name) + "Gradient";
+        private static string Extra(LayerPlan lp) => Id(lp.Layer.Name) + lp.Layer.Kind switch
+        {
+            LayerKind.MaxPool2D => "Argmax",
+            LayerKind.LocalResponseNorm => "Scale",
+            _ => "Mask",
+        };
+
+        private static string ActOf(NetworkPlan plan, int node) => node < 0 ? "InputOffset" : Out(plan.Layers[node]);
+        private static string GradOf(NetworkPlan plan, int node) => node < 0 ? "InputGradient" : Grad(plan.Layers[node]);
+        private static long SizeOf(NetworkPlan plan, int node) => plan.Network.ShapeOf(node).Size;
+
+        /// <summary>BatchNorm partial sums: per BN node 4C doubles (forward sum and sum of squares, backward sums).</summary>
+        private static (System.Collections.Generic.Dictionary<int, long> Offsets, long Length) Partials(NetworkPlan plan)
+        {
+            var offsets = new System.Collections.Generic.Dictionary<int, long>();
+            long length = 0;
+            for (int i = 0; i < plan.Layers.Count; i++)
+            {
+                if (plan.Layers[i].Layer.Kind != LayerKind.BatchNorm) continue;
+                offsets[i] = length;
+                length += 4L * plan.Layers[i].Layer.Output.C;
+            }
+            return (offsets, length);
+        }
 
         private static void EmitMemoryPlan(CodeWriter w, NetworkPlan plan)
         {
-            w.Line("// Memory plan (floats per image, multiplied by maxBatch at construction). Every activation is kept for");
-            w.Line("// backward; gradients ping-pong between two buffers sized for the largest layer.");
+            w.Line("// Memory plan. Activations: floats per image, multiplied by maxBatch at construction; every output is kept for");
+            w.Line("// backward. Gradients: floats per image of a worker's slice (times its image count), slots reused by lifetime.");
             w.Line("private const nint InputOffset = 0;");
+            w.Line($"private const nint InputGradient = {I(plan.InputGradientOffset)};");
             foreach (LayerPlan lp in plan.Layers)
             {
                 CheckedLayer l = lp.Layer;
                 if (l.Kind == LayerKind.Flatten)
-                    w.Line($"private const nint {Buffer(lp)} = {I(lp.OutputOffset)}; // {l.Name}: a view of its input");
+                    w.Line($"private const nint {Out(lp)} = {I(lp.OutputOffset)}; // {l.Name}: a view of its input");
                 else
-                    w.Line($"private const nint {Buffer(lp)} = {I(lp.OutputOffset)}; // {l.Name}: {Chw(l.Output)}");
-                if (lp.AuxOffset >= 0)
-                    w.Line($"private const nint {Pascal(l.Name)}{(l.Kind == LayerKind.MaxPool2D ? "Argmax" : "Mask")} = {I(lp.AuxOffset)};");
+                    w.Line($"private const nint {Out(lp)} = {I(lp.OutputOffset)}; // {l.Name}: {Chw(l.Output)}");
+                if (lp.AuxOffset >= 0) w.Line($"private const nint {Extra(lp)} = {I(lp.AuxOffset)};");
+                w.Line($"private const nint {Grad(lp)} = {I(lp.GradientOffset)};");
+                if (lp.StatsOffset >= 0) w.Line($"private const int {Id(l.Name)}Stats = {I(lp.StatsOffset)}; // batch mean, 1/std");
             }
+            var (partialOffsets, partialsLength) = Partials(plan);
+            foreach (var pair in partialOffsets) w.Line($"private const int {Id(plan.Layers[pair.Key].Layer.Name)}Partials = {I(pair.Value)};");
             w.Line($"private const nint ActivationsPerImage = {I(plan.ActivationsPerImage)};");
             w.Line($"private const nint GradientPerImage = {I(plan.GradientPerImage)};");
+            w.Line($"/// <summary>Where a gradient goes first when it must be added to one another consumer already wrote.</summary>");
+            w.Line($"private const nint ScratchGradient = {I(plan.ScratchGradientOffset)};");
             w.Line($"/// <summary>im2col columns (and the same again for their gradient), per image being processed.</summary>");
             w.Line($"private const nint ColumnsLength = {I(plan.WorkspaceLength)};");
             w.Line($"private const nint ParameterArenaLength = {I(plan.ParameterArenaLength)};");
+            w.Line($"private const nint BufferArenaLength = {I(Math.Max(plan.BufferArenaLength, 1))};");
+            w.Line($"private const nint FoldArenaLength = {I(Math.Max(plan.FoldArenaLength, 1))};");
+            w.Line($"private const nint StatsLength = {I(Math.Max(plan.StatsLength, 1))};");
+            w.Line($"private const int PartialsLength = {I(Math.Max(partialsLength, 1))};");
             foreach (ParameterPlan p in plan.Parameters)
                 w.Line($"private const nint {ParameterConst(p)} = {I(p.Offset)}; // {p.Name} [{string.Join(", ", p.Shape)}]");
+            foreach (ParameterPlan p in plan.Buffers)
+                w.Line($"private const nint {ParameterConst(p)} = {I(p.Offset)}; // {p.Name} [{string.Join(", ", p.Shape)}] (buffer)");
+            foreach (FoldPlan f in plan.Folds)
+            {
+                string conv = Id(plan.Layers[f.Conv].Layer.Name);
+                w.Line($"private const nint {conv}FoldedWeight = {I(f.WeightOffset)}; // {plan.Layers[f.Conv].Layer.Name} with {plan.Layers[f.BatchNorm].Layer.Name} folded in");
+                w.Line($"private const nint {conv}FoldedBias = {I(f.BiasOffset)};");
+            }
             w.Line();
         }
 
-        private static string ParameterConst(ParameterPlan p) =>
-            string.Concat(p.Name.Split('.').Select(Pascal));
+        private static string ParameterConst(ParameterPlan p) => Id(p.Name);
 
         // ------------------------------------------------------------------ fields, constructor, API
 
@@ -152,12 +213,21 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Each worker's private parameter gradients ([0] is <see cref=\"_gradientMemory\"/>), summed after backward.</summary>");
             w.Line("private readonly NativeBuffer[] _workerGradients;");
             w.Line("private readonly NativeBuffer _activationMemory;");
-            w.Line("/// <summary>Ping-pong gradient buffers, GradientPerImage floats per image so that workers' slices never overlap.</summary>");
-            w.Line("private readonly NativeBuffer _gradientA;");
-            w.Line("private readonly NativeBuffer _gradientB;");
+            w.Line("/// <summary>Activation gradients: GradientPerImage floats per image, so that workers' slices never overlap.</summary>");
+            w.Line("private readonly NativeBuffer _gradients;");
             w.Line("/// <summary>Per worker: im2col columns, then their gradient.</summary>");
             w.Line("private readonly NativeBuffer _columns;");
+            w.Line("/// <summary>BatchNorm running statistics (saved with the weights, never optimized).</summary>");
+            w.Line("private readonly NativeBuffer _bufferMemory;");
+            w.Line("/// <summary>Conv weights with the following BatchNorm folded in, for inference.</summary>");
+            w.Line("private readonly NativeBuffer _foldMemory;");
+            w.Line("/// <summary>Per worker: each BatchNorm's batch mean and 1/std from the last training forward.</summary>");
+            w.Line("private readonly NativeBuffer _batchStats;");
+            w.Line("/// <summary>Per worker: BatchNorm partial sums, combined after the barrier in worker order.</summary>");
+            w.Line("private readonly double[] _partials;");
+            w.Line("private readonly SpinBarrier _barrier = new SpinBarrier();");
             w.Line("private readonly Parameter[] _parameters;");
+            w.Line("private readonly Parameter[] _buffers;");
             w.Line("private readonly Rng[] _dropoutRngs;");
             w.Line("private readonly WorkerPool _pool;");
             w.Line("private readonly SliceJob _job;");
@@ -170,10 +240,16 @@ namespace CnnGen.Generator.Emit
             w.Line("private readonly Isa _isa;");
             w.Line("private int _forwardBatch;");
             w.Line("private bool _forwardTraining;");
+            w.Line("/// <summary>The last forward ran convs with folded BatchNorm, so those convs' own outputs were not computed.</summary>");
+            w.Line("private bool _forwardFolded;");
+            w.Line("/// <summary>Bumped whenever parameters or buffers may have changed; the folded weights follow it.</summary>");
+            w.Line("private long _parameterVersion;");
+            if (plan.Folds.Count > 0) w.Line("private long _foldVersion = -1;");
             w.Line("private bool _disposed;");
             w.Line();
             w.Line("/// <summary>Allocates every buffer once for batches of up to <paramref name=\"maxBatch\"/> images and initialises");
-            w.Line("/// the weights from <paramref name=\"seed\"/> (He uniform before ReLU, Glorot uniform otherwise, zero biases).</summary>");
+            w.Line("/// the weights from <paramref name=\"seed\"/> (He uniform before ReLU, Glorot uniform otherwise, zero biases;");
+            w.Line("/// BatchNorm: weight 1, bias 0, running mean 0, running variance 1).</summary>");
             w.Line("/// <param name=\"isa\">Kernel set to run; null picks the widest this machine accelerates.</param>");
             w.Line("/// <param name=\"threads\">Workers that split each batch (0 = one per core). Results are deterministic for a given count.</param>");
             w.Open($"public {net.ClassName}(int maxBatch, int seed = 1, Isa? isa = null, int threads = 1)");
@@ -189,13 +265,24 @@ namespace CnnGen.Generator.Emit
             w.Line("_workerGradients[0] = _gradientMemory;");
             w.Line("for (int i = 1; i < _threads; i++) _workerGradients[i] = new NativeBuffer(ParameterArenaLength);");
             w.Line("_activationMemory = new NativeBuffer(ActivationsPerImage * maxBatch);");
-            w.Line("_gradientA = new NativeBuffer(GradientPerImage * maxBatch);");
-            w.Line("_gradientB = new NativeBuffer(GradientPerImage * maxBatch);");
+            w.Line("_gradients = new NativeBuffer(GradientPerImage * maxBatch);");
             w.Line("_columns = new NativeBuffer(2 * ColumnsLength * _threads);");
+            w.Line("_bufferMemory = new NativeBuffer(BufferArenaLength);");
+            w.Line("_foldMemory = new NativeBuffer(FoldArenaLength);");
+            w.Line("_batchStats = new NativeBuffer(StatsLength * _threads);");
+            w.Line("_partials = new double[PartialsLength * _threads];");
             w.Open("_parameters = new Parameter[]");
             foreach (ParameterPlan p in plan.Parameters)
                 w.Line($"new Parameter(\"{p.Name}\", new[] {{ {string.Join(", ", p.Shape)} }}, _parameterMemory, _gradientMemory, {ParameterConst(p)}, {I(p.FanIn)}, {I(p.FanOut)}),");
             w.Close(";");
+            if (plan.Buffers.Count == 0) w.Line("_buffers = Array.Empty<Parameter>();");
+            else
+            {
+                w.Open("_buffers = new Parameter[]");
+                foreach (ParameterPlan p in plan.Buffers)
+                    w.Line($"new Parameter(\"{p.Name}\", new[] {{ {string.Join(", ", p.Shape)} }}, _bufferMemory, {ParameterConst(p)}),");
+                w.Close(";");
+            }
             w.Line("var rng = new Rng((ulong)seed);");
             for (int i = 0; i < plan.Parameters.Count; i++)
             {
@@ -204,9 +291,12 @@ namespace CnnGen.Generator.Emit
                 {
                     case Init.He: w.Line($"Initializers.HeUniform(_parameters[{i}].Value, {I(p.FanIn)}, rng);"); break;
                     case Init.Glorot: w.Line($"Initializers.GlorotUniform(_parameters[{i}].Value, {I(p.FanIn)}, {I(p.FanOut)}, rng);"); break;
+                    case Init.One: w.Line($"_parameters[{i}].Value.Fill(1f); // {p.Name}"); break;
                     default: w.Line($"// {p.Name} starts at zero"); break;
                 }
             }
+            for (int i = 0; i < plan.Buffers.Count; i++)
+                if (plan.Buffers[i].Init == Init.One) w.Line($"_buffers[{i}].Value.Fill(1f); // {plan.Buffers[i].Name}");
             w.Line("_dropoutRngs = new Rng[_threads];");
             w.Line("for (int i = 0; i < _threads; i++) _dropoutRngs[i] = new Rng(((ulong)seed << 32) ^ (0xD1B54A32D192ED03UL + (ulong)i));");
             w.Line("_labels = new int[maxBatch];");
@@ -222,16 +312,27 @@ namespace CnnGen.Generator.Emit
         {
             string cls = plan.Network.ClassName;
             bool softmax = plan.EndsWithSoftmax;
+            bool folds = plan.Folds.Count > 0;
             LayerPlan logits = plan.Layers[plan.LogitsLayer];
-            string last = Buffer(plan.Layers[plan.Layers.Count - 1]);
+            LayerPlan last = plan.Layers[plan.OutputLayer];
             w.Line("public int InputLength => InputSize;");
             w.Line("public int OutputLength => OutputSize;");
             w.Line("public int MaxBatch => _maxBatch;");
             w.Line("public Isa Isa => _isa;");
             w.Line("/// <summary>Workers that split each batch.</summary>");
             w.Line("public int Threads => _threads;");
-            w.Line("public IReadOnlyList<Parameter> Parameters => _parameters;");
+            w.Line("/// <summary>The learnable tensors. Reading this property tells the network its weights may change (folded");
+            w.Line("/// BatchNorm weights are recomputed before the next inference); after writing values through a list kept from");
+            w.Line("/// earlier, call <see cref=\"ParametersChanged\"/>.</summary>");
+            w.Line("public IReadOnlyList<Parameter> Parameters { get { _parameterVersion++; return _parameters; } }");
+            w.Line("/// <summary>BatchNorm running statistics (saved in weight files; not learned).</summary>");
+            w.Line("public IReadOnlyList<Parameter> Buffers { get { _parameterVersion++; return _buffers; } }");
+            w.Line("/// <summary>Tells the network that parameter or buffer values were written directly.</summary>");
+            w.Line("public void ParametersChanged() => _parameterVersion++;");
             w.Line("IReadOnlyList<LayerInfo> INetwork.LayerInfos => Layers;");
+            w.Line();
+            w.Line("/// <summary>Inference runs each conv followed by BatchNorm as one conv with folded weights (default true).</summary>");
+            w.Line("public bool FoldBatchNorm { get; set; } = true;");
             w.Line();
             w.Line("/// <summary>The output of layer <paramref name=\"layer\"/> (index into <see cref=\"Layers\"/>) for image <paramref name=\"image\"/>");
             w.Line("/// of the last Forward; valid until the next call.</summary>");
@@ -239,17 +340,20 @@ namespace CnnGen.Generator.Emit
             w.Line($"Guard.NotDisposed(_disposed, nameof({cls}));");
             w.Line("if (_forwardBatch == 0) throw new InvalidOperationException(\"LayerOutput reads the activations of the last Forward, but none has run since construction or the last TrainStep.\");");
             w.Line("if ((uint)image >= (uint)_forwardBatch) throw new ArgumentOutOfRangeException(nameof(image), image, $\"image must be in [0, {_forwardBatch - 1}]: the last Forward ran {_forwardBatch} image(s).\");");
+            if (folds) w.Line("if (_forwardFolded) Dispatch(Mode.Forward, _forwardBatch, training: false, inputGradient: false, fold: false); // fill in the folded convs' own outputs");
             w.Open("return layer switch");
             for (int i = 0; i < plan.Layers.Count; i++)
             {
                 LayerPlan lp = plan.Layers[i];
-                w.Line($"{i} => Activations({Buffer(lp)}, {I(lp.Layer.Output.Size)}, image, 1),");
+                if (lp.Layer.Head > 0) continue;
+                w.Line($"{i} => Activations({Out(lp)}, {I(lp.Layer.Output.Size)}, image, 1),");
             }
-            w.Line($"_ => throw new ArgumentOutOfRangeException(nameof(layer), layer, $\"layer must be in [0, {plan.Layers.Count - 1}] (an index into Layers).\"),");
+            w.Line($"_ => throw new ArgumentOutOfRangeException(nameof(layer), layer, $\"layer must be in [0, {plan.Layers.Count - 1}] (an index into Layers) and not an auxiliary head's (they run only in TrainStep).\"),");
             w.Close(";");
             w.Close();
             w.Line();
-            w.Line("/// <summary>Dropout is active in Forward only when true (TrainStep turns it on for its own forward).</summary>");
+            w.Line("/// <summary>Training mode for Forward: dropout on, BatchNorm on batch statistics (updating the running ones).");
+            w.Line("/// TrainStep always trains.</summary>");
             w.Line("public bool Training { get; set; }");
             w.Line();
 
@@ -260,10 +364,13 @@ namespace CnnGen.Generator.Emit
             w.Line("Guard.Length(input.Length, batch, InputSize, nameof(input));");
             w.Line("Guard.Length(output.Length, batch, OutputSize, nameof(output));");
             w.Line("input.CopyTo(Activations(InputOffset, InputSize, 0, batch));");
-            w.Line("Dispatch(Mode.Forward, batch, Training, inputGradient: false);");
+            w.Line("bool fold = !Training && FoldBatchNorm;");
+            if (folds) w.Line("if (fold) RefreshFolds();");
+            w.Line("Dispatch(Mode.Forward, batch, Training, inputGradient: false, fold);");
+            if (plan.HasBatchNorm) w.Line("if (Training) _parameterVersion++; // the running statistics moved");
             if (softmax)
-                w.Line($"Softmax.Forward(Activations({Buffer(logits)}, OutputSize, 0, batch), Activations({last}, OutputSize, 0, batch), batch, OutputSize);");
-            w.Line($"Activations({last}, OutputSize, 0, batch).CopyTo(output);");
+                w.Line($"Softmax.Forward(Activations({Out(logits)}, OutputSize, 0, batch), Activations({Out(last)}, OutputSize, 0, batch), batch, OutputSize);");
+            w.Line($"Activations({Out(last)}, OutputSize, 0, batch).CopyTo(output);");
             w.Close();
             w.Line();
 
@@ -277,15 +384,17 @@ namespace CnnGen.Generator.Emit
             w.Line("        (_forwardBatch == 0 ? \"has not run (or a TrainStep has since updated the weights)\" : $\"ran with batch {_forwardBatch}\") + \". Call Forward first.\");");
             w.Line("Guard.Length(outputGradient.Length, batch, OutputSize, nameof(outputGradient));");
             w.Line("if (!inputGradient.IsEmpty) Guard.Length(inputGradient.Length, batch, InputSize, nameof(inputGradient));");
-            w.Open("for (int worker = 0; worker < _threads; worker++)");
+            if (folds) w.Line("if (_forwardFolded) Dispatch(Mode.Forward, batch, training: false, inputGradient: false, fold: false); // backward needs the unfolded activations");
+            w.Line("int workers = Workers(batch);");
+            w.Open("for (int worker = 0; worker < workers; worker++)");
             w.Line("(int n0, int count) = Slice(batch, worker);");
-            w.Line("if (count > 0) outputGradient.Slice(n0 * OutputSize, count * OutputSize).CopyTo(_gradientA.AsSpan(n0 * GradientPerImage, count * OutputSize));");
+            w.Line($"outputGradient.Slice(n0 * OutputSize, count * OutputSize).CopyTo(Gradient({Grad(last)}, OutputSize, n0, count));");
             w.Close();
-            w.Line("Dispatch(Mode.Backward, batch, _forwardTraining, !inputGradient.IsEmpty);");
+            w.Line("Dispatch(Mode.Backward, batch, _forwardTraining, !inputGradient.IsEmpty, fold: false);");
             w.Line("if (inputGradient.IsEmpty) return;");
-            w.Open("for (int worker = 0; worker < _threads; worker++)");
+            w.Open("for (int worker = 0; worker < workers; worker++)");
             w.Line("(int n0, int count) = Slice(batch, worker);");
-            w.Line($"if (count > 0) {InputGradientBuffer(plan)}.AsSpan(n0 * GradientPerImage, count * InputSize).CopyTo(inputGradient.Slice(n0 * InputSize, count * InputSize));");
+            w.Line("Gradient(InputGradient, InputSize, n0, count).CopyTo(inputGradient.Slice(n0 * InputSize, count * InputSize));");
             w.Close();
             w.Close();
             w.Line();
@@ -293,7 +402,8 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Sets every parameter gradient to zero.</summary>");
             w.Line($"public void ZeroGradients() {{ Guard.NotDisposed(_disposed, nameof({cls})); _gradientMemory.Clear(); }}");
             w.Line();
-            w.Line("/// <summary>One training step: forward with dropout, softmax cross-entropy on the logits, backward, optimizer update.</summary>");
+            string aux = plan.Network.Heads.Count > 1 ? " plus each auxiliary head's weighted loss" : "";
+            w.Line($"/// <summary>One training step: forward in training mode, softmax cross-entropy on the logits{aux}, backward, optimizer update.</summary>");
             w.Line("public float TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, IOptimizer optimizer) => TrainStep(images, labels, optimizer, out _);");
             w.Line();
             w.Line("/// <summary>One training step; <paramref name=\"correct\"/> counts the images whose largest logit is the label.</summary>");
@@ -303,10 +413,10 @@ namespace CnnGen.Generator.Emit
             w.Line("int batch = labels.Length;");
             w.Line("Guard.Batch(batch, _maxBatch, nameof(labels));");
             w.Line("Guard.Length(images.Length, batch, InputSize, nameof(images));");
-            w.Line("Guard.Labels(labels, OutputSize);");
+            w.Line($"Guard.Labels(labels, {I(logits.Layer.Output.Size)});");
             w.Line("images.CopyTo(Activations(InputOffset, InputSize, 0, batch));");
             w.Line("labels.CopyTo(_labels);");
-            w.Line("Dispatch(Mode.TrainStep, batch, training: true, inputGradient: false);");
+            w.Line("Dispatch(Mode.TrainStep, batch, training: true, inputGradient: false, fold: false);");
             w.Line("double loss = 0;");
             w.Line("correct = 0;");
             w.Open("for (int worker = 0; worker < _threads; worker++)");
@@ -315,6 +425,7 @@ namespace CnnGen.Generator.Emit
             w.Line("correct += _workerCorrect[worker];");
             w.Close();
             w.Line("optimizer.Step(_parameters);");
+            w.Line("_parameterVersion++;");
             w.Line("_forwardBatch = 0; // the weights changed: the stored activations no longer match them");
             w.Line("return (float)(loss / batch);");
             w.Close();
@@ -327,22 +438,35 @@ namespace CnnGen.Generator.Emit
             w.Line("_parameterMemory.Dispose();");
             w.Line("foreach (NativeBuffer gradients in _workerGradients) gradients.Dispose();");
             w.Line("_activationMemory.Dispose();");
-            w.Line("_gradientA.Dispose();");
-            w.Line("_gradientB.Dispose();");
+            w.Line("_gradients.Dispose();");
             w.Line("_columns.Dispose();");
+            w.Line("_bufferMemory.Dispose();");
+            w.Line("_foldMemory.Dispose();");
+            w.Line("_batchStats.Dispose();");
             w.Close();
             w.Line();
 
             w.Line("/// <summary>Images [n0, n0 + count) of the activation buffer at <paramref name=\"offset\"/> (per-image size <paramref name=\"size\"/>).</summary>");
             w.Line("private Span<float> Activations(nint offset, int size, int n0, int count) => _activationMemory.AsSpan(offset * _mb + (nint)n0 * size, count * size);");
             w.Line();
+            w.Line("/// <summary>The gradient slot at <paramref name=\"offset\"/> for the slice of images [n0, n0 + count).</summary>");
+            w.Line("private Span<float> Gradient(nint offset, int size, int n0, int count) => _gradients.AsSpan((nint)n0 * GradientPerImage + offset * count, count * size);");
+            w.Line();
             w.Line("/// <summary>The images worker <paramref name=\"worker\"/> handles: equal contiguous slices, the last one shorter.</summary>");
             w.Open("private (int Start, int Count) Slice(int batch, int worker)");
             w.Line("int per = (batch + _threads - 1) / _threads;");
             w.Line("int start = worker * per;");
-            w.Line("return (start, Math.Min(per, batch - start));");
+            w.Line("return (start, Math.Max(0, Math.Min(per, batch - start)));");
             w.Close();
             w.Line();
+            w.Line("/// <summary>Workers with a non-empty slice of <paramref name=\"batch\"/>.</summary>");
+            w.Open("private int Workers(int batch)");
+            w.Line("int workers = 1;");
+            w.Line("while (workers < _threads && Slice(batch, workers).Count > 0) workers++;");
+            w.Line("return workers;");
+            w.Close();
+            w.Line();
+            if (folds) EmitRefreshFolds(w, plan);
             w.Line("private enum Mode { Forward, Backward, TrainStep }");
             w.Line();
             w.Line("/// <summary>The pool's view of a step (allocated once, so dispatch allocates nothing).</summary>");
@@ -351,18 +475,21 @@ namespace CnnGen.Generator.Emit
             w.Line($"public SliceJob({cls} network) => _network = network;");
             w.Line("public Mode Mode;");
             w.Line("public int Batch;");
+            w.Line("public int Workers;");
             w.Line("public bool Training;");
             w.Line("public bool InputGradient;");
+            w.Line("public bool Fold;");
             w.Line("public void Execute(int worker) => _network.RunSlice(worker);");
             w.Close();
             w.Line();
-            w.Open("private void Dispatch(Mode mode, int batch, bool training, bool inputGradient)");
+            w.Open("private void Dispatch(Mode mode, int batch, bool training, bool inputGradient, bool fold)");
+            w.Line("int workers = Workers(batch);");
             w.Line("_job.Mode = mode;");
             w.Line("_job.Batch = batch;");
+            w.Line("_job.Workers = workers;");
             w.Line("_job.Training = training;");
             w.Line("_job.InputGradient = inputGradient;");
-            w.Line("int workers = 1;");
-            w.Line("while (workers < _threads && Slice(batch, workers).Count > 0) workers++;");
+            w.Line("_job.Fold = fold;");
             w.Line("_pool.Run(_job, workers);");
             w.Open("if (mode != Mode.Forward)");
             w.Line("// Sum the workers' parameter gradients into worker 0's, in worker order (deterministic).");
@@ -371,7 +498,7 @@ namespace CnnGen.Generator.Emit
             w.Line("    System.Numerics.Tensors.TensorPrimitives.Add(total, _workerGradients[worker].AsSpan(0, ParameterArenaLength), total);");
             w.Close();
             w.Line("_forwardBatch = batch;");
-            w.Line("_forwardTraining = training;");
+            w.Line("if (mode != Mode.Backward) { _forwardTraining = training; _forwardFolded = fold; }");
             w.Close();
             w.Line();
             w.Open("private void RunSlice(int worker)");
@@ -379,46 +506,66 @@ namespace CnnGen.Generator.Emit
             w.Line("(int n0, int count) = Slice(batch, worker);");
             w.Line("if (count <= 0) return;");
             w.Line("Mode mode = _job.Mode;");
-            w.Line("if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, worker);");
+            w.Line("bool heads = mode == Mode.TrainStep;");
+            w.Line("if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker);");
             w.Line("if (mode == Mode.Forward) return;");
             w.Line("if (worker == 0 && mode == Mode.TrainStep) _gradientMemory.Clear();");
             w.Line("if (worker > 0) _workerGradients[worker].Clear();");
             w.Open("if (mode == Mode.TrainStep)");
-            string logitsGrad = softmax ? "_gradientB" : "_gradientA";
-            w.Line($"_workerLoss[worker] = SoftmaxCrossEntropy.SumForwardBackward(Activations({Buffer(logits)}, OutputSize, n0, count), _labels.AsSpan(n0, count), OutputSize,");
-            w.Line($"    {logitsGrad}.AsSpan(n0 * GradientPerImage, count * OutputSize), 1f / batch, out _workerCorrect[worker]);");
+            int classes = (int)logits.Layer.Output.Size;
+            w.Line($"double loss = SoftmaxCrossEntropy.SumForwardBackward(Activations({Out(logits)}, {I(classes)}, n0, count), _labels.AsSpan(n0, count), {I(classes)},");
+            w.Line($"    Gradient({Grad(logits)}, {I(classes)}, n0, count), 1f / batch, out _workerCorrect[worker]);");
+            for (int h = 1; h < plan.Network.Heads.Count; h++)
+            {
+                HeadInfo head = plan.Network.Heads[h];
+                LayerPlan hl = plan.Layers[head.Logits];
+                w.Line($"// auxiliary head {h} ({hl.Layer.Name}), loss weight {F(head.Weight)}");
+                w.Line($"loss += {F(head.Weight)} * SoftmaxCrossEntropy.SumForwardBackward(Activations({Out(hl)}, {I(classes)}, n0, count), _labels.AsSpan(n0, count), {I(classes)},");
+                w.Line($"    Gradient({Grad(hl)}, {I(classes)}, n0, count), {F(head.Weight)} / batch, out _);");
+            }
+            w.Line("_workerLoss[worker] = loss;");
             w.Close();
             if (softmax)
             {
                 w.Line("else");
-                w.Line($"    Softmax.Backward(Activations({last}, OutputSize, n0, count), _gradientA.AsSpan(n0 * GradientPerImage, count * OutputSize), _gradientB.AsSpan(n0 * GradientPerImage, count * OutputSize), count, OutputSize);");
+                w.Line($"    Softmax.Backward(Activations({Out(last)}, OutputSize, n0, count), Gradient({Grad(last)}, OutputSize, n0, count), Gradient({Grad(logits)}, OutputSize, n0, count), count, OutputSize);");
             }
-            w.Line("BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, worker);");
+            w.Line("BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, heads, worker);");
             w.Close();
             w.Line();
-            w.Open("private void ForwardSlice(int n0, int count, bool training, int worker)");
+            w.Open("private void ForwardSlice(int n0, int count, bool training, bool heads, bool fold, int worker)");
             w.Open("switch (_isa)");
             foreach (IsaTarget isa in IsaTarget.All)
-                w.Line($"case Isa.{isa.Name}: ForwardLayers_{isa.Name}(n0, count, training, worker); break;");
+                w.Line($"case Isa.{isa.Name}: ForwardLayers_{isa.Name}(n0, count, training, heads, fold, worker); break;");
             w.Close();
             w.Close();
             w.Line();
-            w.Open("private void BackwardSlice(int n0, int count, bool inputGradient, int worker)");
+            w.Open("private void BackwardSlice(int n0, int count, bool inputGradient, bool heads, int worker)");
             w.Open("switch (_isa)");
             foreach (IsaTarget isa in IsaTarget.All)
-                w.Line($"case Isa.{isa.Name}: BackwardLayers_{isa.Name}(n0, count, inputGradient, worker); break;");
+                w.Line($"case Isa.{isa.Name}: BackwardLayers_{isa.Name}(n0, count, inputGradient, heads, worker); break;");
             w.Close();
             w.Close();
             w.Line();
         }
 
-        /// <summary>Which ping-pong buffer holds the input gradient after the layer walk (known statically).</summary>
-        private static string InputGradientBuffer(NetworkPlan plan)
+        private static void EmitRefreshFolds(CodeWriter w, NetworkPlan plan)
         {
-            bool inA = !plan.EndsWithSoftmax; // the logits gradient starts in A, or in B after Softmax.Backward
-            for (int i = plan.LogitsLayer; i >= 0; i--)
-                if (plan.Layers[i].Layer.Kind != LayerKind.Flatten) inA = !inA;
-            return inA ? "_gradientA" : "_gradientB";
+            w.Line("/// <summary>Recomputes the folded conv weights when parameters or running statistics may have changed.</summary>");
+            w.Open("private void RefreshFolds()");
+            w.Line("if (_foldVersion == _parameterVersion) return;");
+            foreach (FoldPlan f in plan.Folds)
+            {
+                LayerPlan conv = plan.Layers[f.Conv], bn = plan.Layers[f.BatchNorm];
+                string id = Id(conv.Layer.Name);
+                long weightLength = plan.Parameters[conv.WeightIndex].Length;
+                string bias = conv.BiasIndex >= 0 ? $"_parameters[{conv.BiasIndex}].Value" : "ReadOnlySpan<float>.Empty";
+                w.Line($"BatchNorm.Fold(_parameters[{conv.WeightIndex}].Value, {bias}, _parameters[{bn.WeightIndex}].Value, _parameters[{bn.BiasIndex}].Value,");
+                w.Line($"    _buffers[{bn.MeanIndex}].Value, _buffers[{bn.VarIndex}].Value, {F(bn.Layer.Eps)}, _foldMemory.AsSpan({id}FoldedWeight, {I(weightLength)}), _foldMemory.AsSpan({id}FoldedBias, {I(conv.Layer.Output.C)}));");
+            }
+            w.Line("_foldVersion = _parameterVersion;");
+            w.Close();
+            w.Line();
         }
 
         // ------------------------------------------------------------------ per-ISA layer sequences
@@ -426,33 +573,56 @@ namespace CnnGen.Generator.Emit
         private static string Act(string buffer, long size) => $"ref Unsafe.Add(ref act, {buffer} * mb + n * {I(size)})";
         private static string Prm(NetworkPlan plan, int index, string arena) =>
             index < 0 ? "ref Unsafe.NullRef<float>()" : $"ref Unsafe.Add(ref {arena}, {ParameterConst(plan.Parameters[index])})";
+        private static string Span(string buffer, long size) => $"Activations({buffer}, {I(size)}, n0, count)";
+        private static string GSpan(string slot, long size) => $"Gradient({slot}, {I(size)}, n0, count)";
+        private static string GRef(string slot) => $"ref Unsafe.Add(ref gs, {slot} * cnt)";
 
         private static string Describe(CheckedLayer l) =>
             $"// {l.Name}: {l.Text}: {Chw(l.Input)} -> {Chw(l.Output)}";
 
+        private static bool IsMainSoftmax(NetworkPlan plan, int i) => plan.EndsWithSoftmax && i == plan.OutputLayer;
+
+        private static string BatchNormArgs(NetworkPlan plan, LayerPlan lp) =>
+            $"{I(lp.Layer.Output.C)}, {I(lp.Layer.Output.H * lp.Layer.Output.W)}";
+
         private static void EmitForwardLayers(CodeWriter w, NetworkPlan plan, KernelEmitter k, IsaTarget isa)
         {
-            w.Line($"/// <summary>Forward of images [n0, n0 + count) up to the logits with the {isa.Name} kernels.</summary>");
-            w.Open($"private void ForwardLayers_{isa.Name}(int n0, int count, bool training, int worker)");
+            w.Line($"/// <summary>Forward of images [n0, n0 + count) up to the logits with the {isa.Name} kernels; auxiliary heads when");
+            w.Line("/// <paramref name=\"heads\"/>; folded conv+BatchNorm pairs when <paramref name=\"fold\"/>.</summary>");
+            w.Open($"private void ForwardLayers_{isa.Name}(int n0, int count, bool training, bool heads, bool fold, int worker)");
             w.Line("ref float act = ref _activationMemory.Reference;");
             w.Line("ref float prm = ref _parameterMemory.Reference;");
+            w.Line("ref float fld = ref _foldMemory.Reference;");
             w.Line("ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);");
             w.Line("nint mb = _mb;");
             w.Line("nint n = n0;");
-            string input = "InputOffset";
-            long inputSize = plan.Network.Input.Size;
-            for (int i = 0; i <= plan.LogitsLayer; i++)
+            var (partials, _) = Partials(plan);
+            for (int i = 0; i < plan.Layers.Count; i++)
             {
+                if (IsMainSoftmax(plan, i)) continue; // applied to the whole batch by Forward
                 LayerPlan lp = plan.Layers[i];
                 CheckedLayer l = lp.Layer;
-                string output = Buffer(lp);
+                string output = Out(lp);
                 long outSize = l.Output.Size;
+                int in0 = l.Inputs[0];
+                string input = ActOf(plan, in0);
+                long inputSize = SizeOf(plan, in0);
                 w.Line(Describe(l));
+                if (l.Head > 0) w.Open("if (heads)");
                 string x = Act(input, inputSize), y = Act(output, outSize);
                 switch (l.Kind)
                 {
                     case LayerKind.Conv2D:
-                        w.Line($"{k.ConvForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, ref col, count);");
+                        if (lp.FoldIndex >= 0)
+                        {
+                            FoldPlan f = plan.Folds[lp.FoldIndex];
+                            LayerPlan bn = plan.Layers[f.BatchNorm];
+                            string id = Id(l.Name);
+                            w.Line($"if (fold) {k.ConvForward(l with { Bias = true }, isa)}({x}, ref Unsafe.Add(ref fld, {id}FoldedWeight), ref Unsafe.Add(ref fld, {id}FoldedBias), {Act(Out(bn), outSize)}, ref col, count); // {bn.Layer.Name} folded in");
+                            w.Line($"else {k.ConvForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, ref col, count);");
+                        }
+                        else
+                            w.Line($"{k.ConvForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, ref col, count);");
                         break;
                     case LayerKind.Dense:
                         w.Line($"{k.DenseForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, count);");
@@ -461,7 +631,7 @@ namespace CnnGen.Generator.Emit
                         w.Line($"{k.ReluForward(l, isa)}({x}, {y}, count);");
                         break;
                     case LayerKind.MaxPool2D:
-                        w.Line($"{k.MaxPoolForward(l)}({x}, {y}, {Act(Pascal(l.Name) + "Argmax", outSize)}, count);");
+                        w.Line($"{k.MaxPoolForward(l)}({x}, {y}, {Act(Extra(lp), outSize)}, count);");
                         break;
                     case LayerKind.AvgPool2D:
                         w.Line($"{k.AvgPoolForward(l)}({x}, {y}, count);");
@@ -473,13 +643,41 @@ namespace CnnGen.Generator.Emit
                         w.Line("// (a view: NCHW is already PyTorch's flatten order)");
                         break;
                     case LayerKind.Dropout:
-                        w.Line($"if (training) Dropout.Forward(Activations({input}, {I(inputSize)}, n0, count), Activations({output}, {I(outSize)}, n0, count), " +
-                               $"Activations({Pascal(l.Name)}Mask, {I(outSize)}, n0, count), {F(l.Rate)}, _dropoutRngs[worker]);");
-                        w.Line($"else Activations({input}, {I(inputSize)}, n0, count).CopyTo(Activations({output}, {I(outSize)}, n0, count));");
+                        w.Line($"if (training) Dropout.Forward({Span(input, inputSize)}, {Span(output, outSize)}, {Span(Extra(lp), outSize)}, {F(l.Rate)}, _dropoutRngs[worker]);");
+                        w.Line($"else {Span(input, inputSize)}.CopyTo({Span(output, outSize)});");
                         break;
+                    case LayerKind.BatchNorm:
+                    {
+                        string id = Id(l.Name);
+                        w.Line($"if (training) BatchNorm.ForwardTraining({Span(input, inputSize)}, {Span(output, outSize)}, count, {BatchNormArgs(plan, lp)},");
+                        w.Line($"    _parameters[{lp.WeightIndex}].Value, _parameters[{lp.BiasIndex}].Value, _buffers[{lp.MeanIndex}].Value, _buffers[{lp.VarIndex}].Value, {F(l.Momentum)}, {F(l.Eps)},");
+                        w.Line($"    _batchStats.AsSpan(worker * StatsLength + {id}Stats, {I(2 * l.Output.C)}), _partials, {id}Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);");
+                        w.Line($"else{(lp.FoldedIntoPrevious ? " if (!fold)" : "")} BatchNorm.ForwardInference({Span(input, inputSize)}, {Span(output, outSize)}, count, {BatchNormArgs(plan, lp)},");
+                        w.Line($"    _parameters[{lp.WeightIndex}].Value, _parameters[{lp.BiasIndex}].Value, _buffers[{lp.MeanIndex}].Value, _buffers[{lp.VarIndex}].Value, {F(l.Eps)});");
+                        if (lp.FoldedIntoPrevious) w.Line("// else: the conv above wrote this output with the folded weights");
+                        break;
+                    }
+                    case LayerKind.LocalResponseNorm:
+                        w.Line($"LocalResponseNorm.Forward({Span(input, inputSize)}, {Span(output, outSize)}, {Span(Extra(lp), outSize)}, count, {I(l.Output.C)}, {I(l.Output.H * l.Output.W)}, {I(l.Kernel)}, {F(l.Alpha)}, {F(l.Beta)}, {F(l.K)});");
+                        break;
+                    case LayerKind.Add:
+                        w.Line($"GraphOps.Add({Span(ActOf(plan, l.Inputs[0]), outSize)}, {Span(ActOf(plan, l.Inputs[1]), outSize)}, {Span(output, outSize)});");
+                        break;
+                    case LayerKind.Concat:
+                    {
+                        long at = 0;
+                        foreach (int part in l.Inputs)
+                        {
+                            long partSize = SizeOf(plan, part);
+                            w.Line($"GraphOps.ConcatForward({Span(ActOf(plan, part), partSize)}, {Span(output, outSize)}, count, {I(partSize)}, {I(outSize)}, {I(at)});");
+                            at += partSize;
+                        }
+                        break;
+                    }
+                    default:
+                        throw new System.InvalidOperationException($"no forward for {l.Kind}");
                 }
-                input = output;
-                inputSize = outSize;
+                if (l.Head > 0) w.Close();
             }
             w.Close();
             w.Line();
@@ -487,31 +685,41 @@ namespace CnnGen.Generator.Emit
 
         private static void EmitBackwardLayers(CodeWriter w, NetworkPlan plan, KernelEmitter k, IsaTarget isa)
         {
-            w.Line($"/// <summary>Backward of images [n0, n0 + count) from the logits gradient with the {isa.Name} kernels; parameter");
-            w.Line("/// gradients go to this worker's buffer.</summary>");
-            w.Open($"private void BackwardLayers_{isa.Name}(int n0, int count, bool inputGradient, int worker)");
+            w.Line($"/// <summary>Backward of images [n0, n0 + count) from the logits gradient with the {isa.Name} kernels (auxiliary heads when");
+            w.Line("/// <paramref name=\"heads\"/>); parameter gradients go to this worker's buffer.</summary>");
+            w.Open($"private void BackwardLayers_{isa.Name}(int n0, int count, bool inputGradient, bool heads, int worker)");
             w.Line("ref float act = ref _activationMemory.Reference;");
             w.Line("ref float prm = ref _parameterMemory.Reference;");
             w.Line("ref float grd = ref _workerGradients[worker].Reference;");
             w.Line("ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);");
             w.Line("ref float dcol = ref Unsafe.Add(ref col, ColumnsLength);");
-            w.Line("ref float ga = ref Unsafe.Add(ref _gradientA.Reference, (nint)n0 * GradientPerImage);");
-            w.Line("ref float gb = ref Unsafe.Add(ref _gradientB.Reference, (nint)n0 * GradientPerImage);");
+            w.Line("ref float gs = ref Unsafe.Add(ref _gradients.Reference, (nint)n0 * GradientPerImage);");
+            w.Line("nint cnt = count;");
             w.Line("nint mb = _mb;");
             w.Line("nint n = n0;");
-            bool inA = !plan.EndsWithSoftmax;
-            for (int i = plan.LogitsLayer; i >= 0; i--)
+            for (int i = plan.Layers.Count - 1; i >= 0; i--)
             {
+                if (IsMainSoftmax(plan, i)) continue; // Backward/RunSlice turn the output gradient into the logits gradient
                 LayerPlan lp = plan.Layers[i];
                 CheckedLayer l = lp.Layer;
+                int in0 = l.Inputs[0];
+                bool toInput = in0 < 0;
                 w.Line(Describe(l) + " (backward)");
-                if (l.Kind == LayerKind.Flatten) { w.Line("// (a view: the gradient passes through unchanged)"); continue; }
-                string dy = inA ? "ref ga" : "ref gb", dx = inA ? "ref gb" : "ref ga";
-                string dyName = inA ? "_gradientA" : "_gradientB", dxName = inA ? "_gradientB" : "_gradientA";
-                inA = !inA;
-                string x = i == 0 ? Act("InputOffset", plan.Network.Input.Size) : Act(Buffer(plan.Layers[i - 1]), l.Input.Size);
-                string y = Act(Buffer(lp), l.Output.Size);
-                string want = i == 0 ? "inputGradient" : "true";
+                bool openHeads = l.Head > 0, openInput = false;
+                if (openHeads) w.Open("if (heads)");
+                string dySlot = Grad(lp);
+                string dxSlot = lp.InputGradientAccumulates[0] ? "ScratchGradient" : GradOf(plan, in0);
+                string dy = GRef(dySlot), dx = GRef(dxSlot);
+                long inSize = SizeOf(plan, in0), outSize = l.Output.Size;
+                string x = Act(ActOf(plan, in0), inSize);
+                string y = Act(Out(lp), outSize);
+                string want = toInput ? "inputGradient" : "true";
+                // Layers without parameters have nothing to do when the input gradient is not wanted.
+                if (toInput && l.Kind is not (LayerKind.Conv2D or LayerKind.Dense or LayerKind.BatchNorm))
+                {
+                    w.Open("if (inputGradient)");
+                    openInput = true;
+                }
                 switch (l.Kind)
                 {
                     case LayerKind.Conv2D:
@@ -524,7 +732,7 @@ namespace CnnGen.Generator.Emit
                         w.Line($"{k.ReluBackward(l, isa)}({y}, {dy}, {dx}, count);");
                         break;
                     case LayerKind.MaxPool2D:
-                        w.Line($"{k.MaxPoolBackward(l)}({Act(Pascal(l.Name) + "Argmax", l.Output.Size)}, {dy}, {dx}, count);");
+                        w.Line($"{k.MaxPoolBackward(l)}({Act(Extra(lp), outSize)}, {dy}, {dx}, count);");
                         break;
                     case LayerKind.AvgPool2D:
                         w.Line($"{k.AvgPoolBackward(l)}({dy}, {dx}, count);");
@@ -532,13 +740,58 @@ namespace CnnGen.Generator.Emit
                     case LayerKind.GlobalAvgPool:
                         w.Line($"{k.GlobalAvgPoolBackward(l)}({dy}, {dx}, count);");
                         break;
-                    case LayerKind.Dropout:
-                        string dySpan = $"{dyName}.AsSpan(n0 * GradientPerImage, count * {I(l.Output.Size)})";
-                        string dxSpan = $"{dxName}.AsSpan(n0 * GradientPerImage, count * {I(l.Input.Size)})";
-                        w.Line($"if (_job.Training) Dropout.Backward({dySpan}, Activations({Pascal(l.Name)}Mask, {I(l.Output.Size)}, n0, count), {dxSpan});");
-                        w.Line($"else {dySpan}.CopyTo({dxSpan});");
+                    case LayerKind.Flatten:
+                        w.Line($"{GSpan(dySlot, outSize)}.CopyTo({GSpan(dxSlot, inSize)}); // a view in forward; the gradient passes through");
                         break;
+                    case LayerKind.Dropout:
+                        w.Line($"if (_job.Training) Dropout.Backward({GSpan(dySlot, outSize)}, {Span(Extra(lp), outSize)}, {GSpan(dxSlot, inSize)});");
+                        w.Line($"else {GSpan(dySlot, outSize)}.CopyTo({GSpan(dxSlot, inSize)});");
+                        break;
+                    case LayerKind.BatchNorm:
+                    {
+                        string id = Id(l.Name);
+                        string gamma = $"_parameters[{lp.WeightIndex}].Value";
+                        string dgamma = $"_workerGradients[worker].AsSpan({ParameterConst(plan.Parameters[lp.WeightIndex])}, {I(l.Output.C)})";
+                        string dbeta = $"_workerGradients[worker].AsSpan({ParameterConst(plan.Parameters[lp.BiasIndex])}, {I(l.Output.C)})";
+                        w.Line($"if (_job.Training) BatchNorm.BackwardTraining({Span(ActOf(plan, in0), inSize)}, {GSpan(dySlot, outSize)}, {GSpan(dxSlot, inSize)}, count, {BatchNormArgs(plan, lp)},");
+                        w.Line($"    {gamma}, _batchStats.AsSpan(worker * StatsLength + {id}Stats, {I(2 * l.Output.C)}), {dgamma}, {dbeta},");
+                        w.Line($"    _partials, {id}Partials + {I(2 * l.Output.C)}, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);");
+                        w.Line($"else BatchNorm.BackwardInference({Span(ActOf(plan, in0), inSize)}, {GSpan(dySlot, outSize)}, {GSpan(dxSlot, inSize)}, count, {BatchNormArgs(plan, lp)},");
+                        w.Line($"    {gamma}, _buffers[{lp.MeanIndex}].Value, _buffers[{lp.VarIndex}].Value, {F(l.Eps)}, {dgamma}, {dbeta});");
+                        break;
+                    }
+                    case LayerKind.LocalResponseNorm:
+                        w.Line($"LocalResponseNorm.Backward({Span(ActOf(plan, in0), inSize)}, {Span(Extra(lp), outSize)}, {GSpan(dySlot, outSize)}, {GSpan(dxSlot, inSize)}, count, {I(l.Output.C)}, {I(l.Output.H * l.Output.W)}, {I(l.Kernel)}, {F(l.Alpha)}, {F(l.Beta)});");
+                        break;
+                    case LayerKind.Add:
+                        for (int s = 0; s < l.Inputs.Count; s++)
+                        {
+                            int src = l.Inputs[s];
+                            string line = $"GraphOps.CopyOrAdd({GSpan(dySlot, outSize)}, {GSpan(GradOf(plan, src), outSize)}, accumulate: {(lp.InputGradientAccumulates[s] ? "true" : "false")});";
+                            w.Line(src < 0 && !openInput ? "if (inputGradient) " + line : line);
+                        }
+                        break;
+                    case LayerKind.Concat:
+                    {
+                        long at = 0;
+                        for (int s = 0; s < l.Inputs.Count; s++)
+                        {
+                            int src = l.Inputs[s];
+                            long partSize = SizeOf(plan, src);
+                            string line = $"GraphOps.ConcatBackward({GSpan(dySlot, outSize)}, {GSpan(GradOf(plan, src), partSize)}, count, {I(partSize)}, {I(outSize)}, {I(at)}, accumulate: {(lp.InputGradientAccumulates[s] ? "true" : "false")});";
+                            w.Line(src < 0 && !openInput ? "if (inputGradient) " + line : line);
+                            at += partSize;
+                        }
+                        break;
+                    }
+                    default:
+                        throw new System.InvalidOperationException($"no backward for {l.Kind}");
                 }
+                // A consumer that is not the first to write its input's gradient wrote to the scratch slot: add it in.
+                if (l.Kind is not (LayerKind.Add or LayerKind.Concat) && lp.InputGradientAccumulates[0])
+                    w.Line($"{(toInput && !openInput ? "if (inputGradient) " : "")}GraphOps.CopyOrAdd({GSpan("ScratchGradient", inSize)}, {GSpan(GradOf(plan, in0), inSize)}, accumulate: true);");
+                if (openInput) w.Close();
+                if (openHeads) w.Close();
             }
             w.Close();
             w.Line();

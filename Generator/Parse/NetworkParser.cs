@@ -1,6 +1,8 @@
 // Parse: a [Network] class symbol (with its attribute syntax) -> NetworkSpec. The only stage that knows Roslyn.
-// Layer order is source order: attributes sorted by declaration part, then by position in the file.
+// Layer order is source order: attributes sorted by declaration part, then by position in the file. Block classes
+// named by Use/Residual/Concat attributes are parsed the same way (transitively) and travel with the spec as values.
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Threading;
 using CnnGen.Generator.Diagnostics;
@@ -14,45 +16,61 @@ namespace CnnGen.Generator.Parse
     internal static class NetworkParser
     {
         public const string NetworkAttributeName = "CnnGen.NetworkAttribute";
+        public const string BlockAttributeName = "CnnGen.BlockAttribute";
+        public const string IdentityName = "CnnGen.Identity";
 
+        /// <summary>Attribute classes by metadata name ("UseAttribute`1" for the generic ones), all in namespace CnnGen.</summary>
         private static readonly Dictionary<string, LayerKind> LayerAttributes = new()
         {
-            ["CnnGen.Conv2DAttribute"] = LayerKind.Conv2D,
-            ["CnnGen.MaxPool2DAttribute"] = LayerKind.MaxPool2D,
-            ["CnnGen.AvgPool2DAttribute"] = LayerKind.AvgPool2D,
-            ["CnnGen.GlobalAvgPoolAttribute"] = LayerKind.GlobalAvgPool,
-            ["CnnGen.FlattenAttribute"] = LayerKind.Flatten,
-            ["CnnGen.DenseAttribute"] = LayerKind.Dense,
-            ["CnnGen.ReLUAttribute"] = LayerKind.ReLU,
-            ["CnnGen.DropoutAttribute"] = LayerKind.Dropout,
-            ["CnnGen.SoftmaxAttribute"] = LayerKind.Softmax,
+            ["Conv2DAttribute"] = LayerKind.Conv2D,
+            ["MaxPool2DAttribute"] = LayerKind.MaxPool2D,
+            ["AvgPool2DAttribute"] = LayerKind.AvgPool2D,
+            ["GlobalAvgPoolAttribute"] = LayerKind.GlobalAvgPool,
+            ["FlattenAttribute"] = LayerKind.Flatten,
+            ["DenseAttribute"] = LayerKind.Dense,
+            ["ReLUAttribute"] = LayerKind.ReLU,
+            ["DropoutAttribute"] = LayerKind.Dropout,
+            ["SoftmaxAttribute"] = LayerKind.Softmax,
+            ["BatchNormAttribute"] = LayerKind.BatchNorm,
+            ["LocalResponseNormAttribute"] = LayerKind.LocalResponseNorm,
+            ["UseAttribute`1"] = LayerKind.Use,
+            ["ResidualAttribute`1"] = LayerKind.Residual,
+            ["ResidualAttribute`2"] = LayerKind.Residual,
+            ["ConcatAttribute`2"] = LayerKind.Branches,
+            ["ConcatAttribute`3"] = LayerKind.Branches,
+            ["ConcatAttribute`4"] = LayerKind.Branches,
+            ["BasicBlockAttribute"] = LayerKind.BasicBlock,
+            ["BottleneckAttribute"] = LayerKind.Bottleneck,
+            ["InceptionAttribute"] = LayerKind.Inception,
+            ["DenseBlockAttribute"] = LayerKind.DenseBlock,
+            ["TransitionAttribute"] = LayerKind.Transition,
+            ["AuxClassifierAttribute"] = LayerKind.AuxClassifier,
         };
 
-        public static bool IsLayerAttribute(string fullName) => LayerAttributes.ContainsKey(fullName);
+        /// <summary>The layer kind of an attribute class, or null when it is not a CnnGen layer attribute.</summary>
+        public static LayerKind? LayerKindOf(INamedTypeSymbol? attributeClass)
+        {
+            if (attributeClass is null || attributeClass.ContainingNamespace?.ToDisplayString() != "CnnGen") return null;
+            return LayerAttributes.TryGetValue(attributeClass.OriginalDefinition.MetadataName, out LayerKind kind) ? kind : null;
+        }
 
         public static NetworkSpec Parse(INamedTypeSymbol type, CancellationToken cancellationToken)
         {
-            var ordered = new List<(int Part, int Position, AttributeData Data, AttributeSyntax Syntax)>();
-            var parts = type.DeclaringSyntaxReferences.Select(r => r.SyntaxTree).ToList();
-            AttributeData? network = null;
-            AttributeSyntax? networkSyntax = null;
-            foreach (AttributeData data in type.GetAttributes())
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (data.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax syntax) continue;
-                string? name = data.AttributeClass?.ToDisplayString();
-                if (name == NetworkAttributeName) { network = data; networkSyntax = syntax; continue; }
-                if (name is null || !LayerAttributes.ContainsKey(name)) continue;
-                int part = parts.IndexOf(syntax.SyntaxTree);
-                ordered.Add((part < 0 ? int.MaxValue : part, syntax.SpanStart, data, syntax));
-            }
+            AttributeData? network = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == NetworkAttributeName);
+            AttributeSyntax? networkSyntax = network?.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+            var referenced = new List<INamedTypeSymbol>();
+            EquatableArray<LayerSpec> layers = ParseLayers(type, referenced, cancellationToken);
 
-            var layers = ordered
-                .OrderBy(a => a.Part).ThenBy(a => a.Position)
-                .Select(a => ParseLayer(LayerAttributes[a.Data.AttributeClass!.ToDisplayString()], a.Data, a.Syntax))
-                .Where(l => l is not null)
-                .Select(l => l!)
-                .ToEquatableArray();
+            // Every block reachable from the network, each once (a cycle is reported by the checker, not followed here).
+            var blocks = new List<BlockSpec>();
+            var seen = new HashSet<string>();
+            for (int i = 0; i < referenced.Count; i++)
+            {
+                INamedTypeSymbol block = referenced[i];
+                string name = FullName(block);
+                if (name == IdentityName || !seen.Add(name)) continue;
+                blocks.Add(ParseBlock(block, referenced, cancellationToken));
+            }
 
             ClassDeclarationSyntax? declaration = type.DeclaringSyntaxReferences
                 .Select(r => r.GetSyntax(cancellationToken)).OfType<ClassDeclarationSyntax>().FirstOrDefault();
@@ -72,32 +90,121 @@ namespace CnnGen.Generator.Parse
                 Width: Named(network, "Width", 0),
                 ClassLocation: declaration is null ? LocationInfo.None : declaration.Identifier.GetLocation().ToLocationInfo(),
                 NetworkLocation: networkSyntax?.GetLocation().ToLocationInfo() ?? LocationInfo.None,
-                Layers: layers);
+                Layers: layers,
+                Blocks: blocks.ToEquatableArray());
         }
 
-        private static LayerSpec? ParseLayer(LayerKind kind, AttributeData data, AttributeSyntax syntax)
+        private static string FullName(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "");
+
+        private static BlockSpec ParseBlock(INamedTypeSymbol type, List<INamedTypeSymbol> referenced, CancellationToken cancellationToken)
+        {
+            AttributeData? block = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == BlockAttributeName);
+            var parameters = new List<BlockParameter>();
+            var errors = new List<string>();
+            if (block is { ConstructorArguments.Length: 1 } && block.ConstructorArguments[0].Kind == TypedConstantKind.Array)
+            {
+                foreach (TypedConstant c in block.ConstructorArguments[0].Values)
+                {
+                    if (c.Value is not string text || text.Trim().Length == 0) { errors.Add($"a parameter name must be a non-empty string, but one is {c.ToCSharpString()}"); continue; }
+                    int eq = text.IndexOf('=');
+                    string name = (eq < 0 ? text : text.Substring(0, eq)).Trim();
+                    Arg? fallback = null;
+                    if (eq >= 0)
+                    {
+                        string value = text.Substring(eq + 1).Trim();
+                        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double number)) fallback = Arg.Of(name, number);
+                        else if (value is "true" or "false") fallback = Arg.Of(name, value == "true" ? 1 : 0);
+                        else { errors.Add($"the default of parameter '{name}' must be a number, but is '{value}' (write \"{name} = 1\")"); continue; }
+                    }
+                    if (!IsIdentifier(name)) { errors.Add($"parameter '{name}' is not a valid name (letters, digits and _, not starting with a digit)"); continue; }
+                    if (parameters.Any(p => p.Name == name)) { errors.Add($"parameter '{name}' is declared twice"); continue; }
+                    parameters.Add(new BlockParameter(name, fallback));
+                }
+            }
+            LocationInfo location = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<ClassDeclarationSyntax>()
+                .Select(c => c.Identifier.GetLocation().ToLocationInfo()).FirstOrDefault() ?? LocationInfo.None;
+            return new BlockSpec(FullName(type), type.Name, block is not null, parameters.ToEquatableArray(), errors.ToEquatableArray(),
+                ParseLayers(type, referenced, cancellationToken), location);
+        }
+
+        private static bool IsIdentifier(string name) =>
+            name.Length > 0 && (char.IsLetter(name[0]) || name[0] == '_') && name.All(ch => char.IsLetterOrDigit(ch) || ch == '_');
+
+        private static EquatableArray<LayerSpec> ParseLayers(INamedTypeSymbol type, List<INamedTypeSymbol> referenced, CancellationToken cancellationToken)
+        {
+            var ordered = new List<(int Part, int Position, LayerKind Kind, AttributeData Data, AttributeSyntax Syntax)>();
+            var parts = type.DeclaringSyntaxReferences.Select(r => r.SyntaxTree).ToList();
+            foreach (AttributeData data in type.GetAttributes())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (data.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax syntax) continue;
+                if (LayerKindOf(data.AttributeClass) is not LayerKind kind) continue;
+                int part = parts.IndexOf(syntax.SyntaxTree);
+                ordered.Add((part < 0 ? int.MaxValue : part, syntax.SpanStart, kind, data, syntax));
+            }
+            return ordered
+                .OrderBy(a => a.Part).ThenBy(a => a.Position)
+                .Select(a => ParseLayer(a.Kind, a.Data, a.Syntax, referenced))
+                .Where(l => l is not null)
+                .Select(l => l!)
+                .ToEquatableArray();
+        }
+
+        private static LayerSpec? ParseLayer(LayerKind kind, AttributeData data, AttributeSyntax syntax, List<INamedTypeSymbol> referenced)
         {
             // An attribute the compiler could not bind (wrong argument count or type) already has a compiler error.
             if (data.AttributeConstructor is null) return null;
-            var args = data.ConstructorArguments;
-            int Ctor(int i) => i < args.Length && args[i].Value is int v ? v : 0;
-            int size = kind is LayerKind.Conv2D or LayerKind.Dense or LayerKind.MaxPool2D or LayerKind.AvgPool2D ? Ctor(0) : 0;
-            int kernel = kind == LayerKind.Conv2D ? Ctor(1) : kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D ? size : 0;
-            bool strideGiven = data.NamedArguments.Any(a => a.Key == "Stride");
-            int defaultStride = kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D ? size : 1;
-            double rate = kind == LayerKind.Dropout && args.Length > 0 && args[0].Value is double r ? r : 0;
-            return new LayerSpec(
-                Kind: kind,
-                Text: syntax.ToString(),
-                Size: size,
-                Kernel: kernel,
-                Stride: Named(data, "Stride", defaultStride),
-                StrideGiven: strideGiven,
-                Padding: Named(data, "Padding", 0),
-                Groups: Named(data, "Groups", 1),
-                Bias: Named(data, "Bias", true),
-                Rate: rate,
-                Location: syntax.GetLocation().ToLocationInfo());
+            var args = new List<Arg>();
+            var ctorParameters = data.AttributeConstructor.Parameters;
+            for (int i = 0; i < data.ConstructorArguments.Length && i < ctorParameters.Length; i++)
+            {
+                TypedConstant value = data.ConstructorArguments[i];
+                if (ctorParameters[i].IsParams && value.Kind == TypedConstantKind.Array)
+                {
+                    int n = 0;
+                    foreach (TypedConstant element in value.Values) args.Add(ToArg("#" + (n++).ToString(CultureInfo.InvariantCulture), element));
+                }
+                else
+                {
+                    args.Add(ToArg(ctorParameters[i].Name, value));
+                }
+            }
+            foreach (var pair in data.NamedArguments) args.Add(ToArg(pair.Key, pair.Value));
+
+            var blocks = new List<string>();
+            if (data.AttributeClass is { IsGenericType: true } generic)
+            {
+                foreach (ITypeSymbol t in generic.TypeArguments)
+                {
+                    if (t is INamedTypeSymbol named && t.TypeKind != TypeKind.Error)
+                    {
+                        blocks.Add(FullName(named));
+                        referenced.Add(named);
+                    }
+                    else
+                    {
+                        blocks.Add("?" + t.ToDisplayString());
+                    }
+                }
+            }
+            return new LayerSpec(kind, syntax.ToString(), args.ToEquatableArray(), blocks.ToEquatableArray(), syntax.GetLocation().ToLocationInfo());
+        }
+
+        private static Arg ToArg(string key, TypedConstant c)
+        {
+            if (c.Kind == TypedConstantKind.Array || c.IsNull) return new Arg(key, ArgKind.Invalid, 0, c.IsNull ? "null" : c.ToCSharpString());
+            return c.Value switch
+            {
+                string s => new Arg(key, ArgKind.Name, 0, s),
+                bool b => Arg.Of(key, b ? 1 : 0),
+                int i => Arg.Of(key, i),
+                double d => Arg.Of(key, d),
+                float f => Arg.Of(key, f),
+                long l => Arg.Of(key, l),
+                short s => Arg.Of(key, s),
+                byte b => Arg.Of(key, b),
+                _ => new Arg(key, ArgKind.Invalid, 0, c.ToCSharpString()),
+            };
         }
 
         private static T Named<T>(AttributeData? data, string name, T fallback)

@@ -1,7 +1,8 @@
-// Plan: CheckedNetwork -> NetworkPlan. Decides where every tensor lives: parameter offsets in one parameter
-// arena, activation offsets in one activation arena (per image; scaled by maxBatch at run time), two
-// ping-pong gradient buffers sized for the largest layer (gradients die as soon as the layer below has
-// consumed them), and one im2col workspace shared by all convolutions.
+// Plan: CheckedNetwork -> NetworkPlan. Decides where every tensor lives: parameter offsets in one parameter arena,
+// BatchNorm running statistics in a buffer arena, every node's output in the activation arena (per image; scaled by
+// maxBatch at run time; kept for backward), gradients in a gradient arena where slots are reused by lifetime (a
+// gradient lives from the backward of its tensor's last consumer to the backward of its producer), one im2col
+// workspace shared by all convolutions, and the folded weights of every conv -> BatchNorm pair for inference.
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -9,35 +10,59 @@ using CnnGen.Generator.Model;
 
 namespace CnnGen.Generator.Plan
 {
-    internal enum Init { Zero, He, Glorot }
+    internal enum Init { Zero, He, Glorot, One }
 
-    /// <summary>A learnable tensor: PyTorch name and shape, offset in the parameter arena, initialiser.</summary>
+    /// <summary>A learnable tensor (or a BatchNorm buffer): PyTorch name and shape, offset in its arena, initialiser.</summary>
     internal sealed record ParameterPlan(string Name, EquatableArray<int> Shape, long Offset, long Length, int FanIn, int FanOut, Init Init);
 
-    /// <summary>Where one layer reads and writes. Offsets are per image (multiply by maxBatch); -1 = none.</summary>
+    /// <summary>Where one node reads and writes. Activation offsets are per image (multiply by maxBatch); gradient offsets
+    /// are per image of a worker's slice (multiply by its image count); -1 = none.</summary>
     internal sealed record LayerPlan(
         CheckedLayer Layer,
-        long InputOffset,
+        EquatableArray<long> InputOffsets,
         long OutputOffset,
         long AuxOffset,
         int WeightIndex,
-        int BiasIndex);
+        int BiasIndex,
+        int MeanIndex,
+        int VarIndex,
+        long StatsOffset,
+        long GradientOffset,
+        EquatableArray<long> InputGradientOffsets,
+        EquatableArray<bool> InputGradientAccumulates,
+        int FoldIndex,
+        bool FoldedIntoPrevious)
+    {
+        public long InputOffset => InputOffsets.Count > 0 ? InputOffsets[0] : 0;
+    }
+
+    /// <summary>A conv whose output feeds only a BatchNorm: in inference the pair runs as one conv with folded weights.</summary>
+    internal sealed record FoldPlan(int Conv, int BatchNorm, long WeightOffset, long BiasOffset);
 
     internal sealed record NetworkPlan(
         CheckedNetwork Network,
         EquatableArray<LayerPlan> Layers,
         EquatableArray<ParameterPlan> Parameters,
+        EquatableArray<ParameterPlan> Buffers,
+        EquatableArray<FoldPlan> Folds,
         long ParameterArenaLength,
+        long BufferArenaLength,
+        long FoldArenaLength,
         long ActivationsPerImage,
         long GradientPerImage,
+        long InputGradientOffset,
         long WorkspaceLength,
+        long StatsLength,
         long ParameterCount,
         long FlopsPerImage)
     {
-        /// <summary>True when the last layer is Softmax: TrainStep stops before it and fuses it with the loss.</summary>
-        public bool EndsWithSoftmax => Layers.Count > 0 && Layers[Layers.Count - 1].Layer.Kind == LayerKind.Softmax;
-        /// <summary>The layer whose output is the logits (the last before Softmax, or the last).</summary>
-        public int LogitsLayer => EndsWithSoftmax ? Layers.Count - 2 : Layers.Count - 1;
+        public bool EndsWithSoftmax => Network.EndsWithSoftmax;
+        /// <summary>The node whose output is the main logits (the last before Softmax, or the last).</summary>
+        public int LogitsLayer => Network.Heads[0].Logits;
+        public int OutputLayer => Network.Heads[0].Output;
+        public bool HasBatchNorm => Layers.Any(l => l.Layer.Kind == LayerKind.BatchNorm);
+        /// <summary>Gradient slot where a consumer that adds to an already written gradient writes first.</summary>
+        public long ScratchGradientOffset { get; init; }
     }
 
     internal static class MemoryPlanner
@@ -52,8 +77,12 @@ namespace CnnGen.Generator.Plan
 
         public static NetworkPlan Plan(CheckedNetwork network)
         {
+            var nodes = network.Layers;
+            int count = nodes.Count;
+
             var parameters = new List<ParameterPlan>();
-            long parameterArena = 0;
+            var buffers = new List<ParameterPlan>();
+            long parameterArena = 0, bufferArena = 0;
             int AddParameter(string name, int[] shape, int fanIn, int fanOut, Init init)
             {
                 long length = shape.Aggregate(1L, (a, d) => a * d);
@@ -61,19 +90,57 @@ namespace CnnGen.Generator.Plan
                 parameterArena += RoundUp(length);
                 return parameters.Count - 1;
             }
+            int AddBuffer(string name, int length, Init init)
+            {
+                buffers.Add(new ParameterPlan(name, new[] { length }.ToEquatableArray(), bufferArena, length, 0, 0, init));
+                bufferArena += RoundUp(length);
+                return buffers.Count - 1;
+            }
 
-            var layers = new List<LayerPlan>();
+            // Consumers of every tensor (node index, or -1 for the network input), in execution order.
+            var consumers = new Dictionary<int, List<int>>();
+            for (int i = -1; i < count; i++) consumers[i] = new List<int>();
+            for (int i = 0; i < count; i++)
+                foreach (int input in nodes[i].Inputs) consumers[input].Add(i);
+
+            // Activations: every node's output is kept for backward; Flatten is a view of its input.
             long activations = 0;
             long Allocate(long size) { long at = activations; activations += RoundUp(size); return at; }
+            var outputOffset = new long[count];
+            long inputOffset = Allocate(network.Input.Size);
+            long OffsetOf(int node) => node < 0 ? inputOffset : outputOffset[node];
 
-            long current = Allocate(network.Input.Size); // the network input, kept for the first layer's backward
-            long gradient = RoundUp(network.Input.Size);
-            long workspace = 0;
-            foreach (CheckedLayer l in network.Layers)
+            // Folding: conv -> BatchNorm where the conv's output feeds nothing else.
+            var folds = new List<FoldPlan>();
+            var foldOf = new int[count];
+            var foldedBn = new bool[count];
+            for (int i = 0; i < count; i++) foldOf[i] = -1;
+            long foldArena = 0;
+            for (int i = 0; i < count; i++)
             {
-                int weight = -1, bias = -1;
-                long aux = -1;
-                long output;
+                if (nodes[i].Kind != LayerKind.BatchNorm) continue;
+                int p = nodes[i].Inputs[0];
+                if (p < 0 || nodes[p].Kind != LayerKind.Conv2D || consumers[p].Count != 1) continue;
+                CheckedLayer conv = nodes[p];
+                long weightLength = (long)conv.Output.C * (conv.Input.C / conv.Groups) * conv.Kernel * conv.Kernel;
+                folds.Add(new FoldPlan(p, i, foldArena, foldArena + RoundUp(weightLength)));
+                foldArena += RoundUp(weightLength) + RoundUp(conv.Output.C);
+                foldOf[p] = folds.Count - 1;
+                foldedBn[i] = true;
+            }
+
+            var weightIndex = new int[count];
+            var biasIndex = new int[count];
+            var meanIndex = new int[count];
+            var varIndex = new int[count];
+            var auxOffset = new long[count];
+            var statsOffset = new long[count];
+            long workspace = 0, stats = 0;
+            for (int i = 0; i < count; i++)
+            {
+                CheckedLayer l = nodes[i];
+                weightIndex[i] = biasIndex[i] = meanIndex[i] = varIndex[i] = -1;
+                auxOffset[i] = statsOffset[i] = -1;
                 switch (l.Kind)
                 {
                     case LayerKind.Conv2D:
@@ -81,42 +148,127 @@ namespace CnnGen.Generator.Plan
                         int cinPerGroup = l.Input.C / l.Groups;
                         int fanIn = cinPerGroup * l.Kernel * l.Kernel;
                         int fanOut = l.Output.C / l.Groups * l.Kernel * l.Kernel;
-                        weight = AddParameter(l.Name + ".weight", new[] { l.Output.C, cinPerGroup, l.Kernel, l.Kernel }, fanIn, fanOut, l.FollowedByReLU ? Init.He : Init.Glorot);
-                        if (l.Bias) bias = AddParameter(l.Name + ".bias", new[] { l.Output.C }, fanIn, fanOut, Init.Zero);
+                        weightIndex[i] = AddParameter(l.Name + ".weight", new[] { l.Output.C, cinPerGroup, l.Kernel, l.Kernel }, fanIn, fanOut, l.FollowedByReLU ? Init.He : Init.Glorot);
+                        if (l.Bias) biasIndex[i] = AddParameter(l.Name + ".bias", new[] { l.Output.C }, fanIn, fanOut, Init.Zero);
                         // im2col columns (forward, backward-data) or their transpose (backward-weights; 1x1 convs too)
                         workspace = Math.Max(workspace, (long)l.Input.C * l.Kernel * l.Kernel * l.Output.H * l.Output.W);
-                        output = Allocate(l.Output.Size);
+                        outputOffset[i] = Allocate(l.Output.Size);
                         break;
                     }
                     case LayerKind.Dense:
-                        weight = AddParameter(l.Name + ".weight", new[] { l.Output.C, l.Input.C }, l.Input.C, l.Output.C, l.FollowedByReLU ? Init.He : Init.Glorot);
-                        if (l.Bias) bias = AddParameter(l.Name + ".bias", new[] { l.Output.C }, l.Input.C, l.Output.C, Init.Zero);
-                        output = Allocate(l.Output.Size);
+                        weightIndex[i] = AddParameter(l.Name + ".weight", new[] { l.Output.C, l.Input.C }, l.Input.C, l.Output.C, l.FollowedByReLU ? Init.He : Init.Glorot);
+                        if (l.Bias) biasIndex[i] = AddParameter(l.Name + ".bias", new[] { l.Output.C }, l.Input.C, l.Output.C, Init.Zero);
+                        outputOffset[i] = Allocate(l.Output.Size);
+                        break;
+                    case LayerKind.BatchNorm:
+                        weightIndex[i] = AddParameter(l.Name + ".weight", new[] { l.Output.C }, 0, 0, Init.One);
+                        biasIndex[i] = AddParameter(l.Name + ".bias", new[] { l.Output.C }, 0, 0, Init.Zero);
+                        meanIndex[i] = AddBuffer(l.Name + ".running_mean", l.Output.C, Init.Zero);
+                        varIndex[i] = AddBuffer(l.Name + ".running_var", l.Output.C, Init.One);
+                        statsOffset[i] = stats; // batch mean and 1/std of the last training forward
+                        stats += RoundUp(2L * l.Output.C);
+                        outputOffset[i] = Allocate(l.Output.Size);
                         break;
                     case LayerKind.MaxPool2D:
-                        output = Allocate(l.Output.Size);
-                        aux = Allocate(l.Output.Size); // argmax per output, as int bits
+                        outputOffset[i] = Allocate(l.Output.Size);
+                        auxOffset[i] = Allocate(l.Output.Size); // argmax per output, as int bits
                         break;
                     case LayerKind.Dropout:
-                        output = Allocate(l.Output.Size);
-                        aux = Allocate(l.Output.Size); // the scaled keep-mask of the last training forward
+                        outputOffset[i] = Allocate(l.Output.Size);
+                        auxOffset[i] = Allocate(l.Output.Size); // the scaled keep-mask of the last training forward
+                        break;
+                    case LayerKind.LocalResponseNorm:
+                        outputOffset[i] = Allocate(l.Output.Size);
+                        auxOffset[i] = Allocate(l.Output.Size); // the denominator base s = k + alpha/size * sum x^2, for backward
                         break;
                     case LayerKind.Flatten:
-                        output = current; // NCHW is already flat in PyTorch's order: a view, no copy
+                        outputOffset[i] = OffsetOf(l.Inputs[0]); // NCHW is already flat in PyTorch's order: a view, no copy
                         break;
                     default:
-                        output = Allocate(l.Output.Size);
+                        outputOffset[i] = Allocate(l.Output.Size);
                         break;
                 }
-                gradient = Math.Max(gradient, RoundUp(l.Output.Size));
-                layers.Add(new LayerPlan(l, current, output, aux, weight, bias));
-                current = output;
             }
 
-            long parameterCount = network.Layers.Sum(l => l.Parameters);
-            long flops = network.Layers.Sum(l => l.Flops);
-            return new NetworkPlan(network, layers.ToEquatableArray(), parameters.ToEquatableArray(), parameterArena,
-                activations, gradient, RoundUp(workspace), parameterCount, flops);
+            // Gradients: which consumer writes each tensor's gradient first (in backward order) and which add to it.
+            var isHeadTensor = new HashSet<int>(network.Heads.Select(h => h.Logits));
+            isHeadTensor.Add(network.Heads[0].Output);
+            var accumulates = new Dictionary<(int Node, int Slot), bool>();
+            for (int t = -1; t < count; t++)
+            {
+                List<int> users = consumers[t];
+                if (users.Count == 0) continue;
+                int writer = isHeadTensor.Contains(t) ? -2 : users.Max();
+                bool mainUser = users.Any(u => nodes[u].Head == 0);
+                if (writer >= 0 && mainUser && nodes[writer].Head != 0)
+                    throw new InvalidOperationException($"the last consumer of {(t < 0 ? "the input" : nodes[t].Name)} is an auxiliary head");
+                bool written = false;
+                foreach (int u in users.OrderByDescending(u => u))
+                    for (int slot = 0; slot < nodes[u].Inputs.Count; slot++)
+                    {
+                        if (nodes[u].Inputs[slot] != t) continue;
+                        accumulates[(u, slot)] = writer == -2 || written || u != writer;
+                        written = true;
+                    }
+            }
+
+            // Gradient slots by lifetime: tensor t's gradient is live while backward runs nodes [t, last consumer]
+            // (head outputs from the start). First fit over offsets, freeing slots whose producer has run.
+            var gradientOffset = new long[count];
+            long gradientArena = 0;
+            var live = new List<(long Offset, long Size, int FreedAfter)>();
+            long Place(long size, int start, int end)
+            {
+                live.RemoveAll(s => s.FreedAfter > start);
+                size = RoundUp(size);
+                long at = 0;
+                foreach (var s in live.OrderBy(s => s.Offset))
+                {
+                    if (at + size <= s.Offset) break;
+                    at = Math.Max(at, s.Offset + s.Size);
+                }
+                live.Add((at, size, end));
+                gradientArena = Math.Max(gradientArena, at + size);
+                return at;
+            }
+            var order = new List<(int Tensor, int Start)>();
+            for (int t = -1; t < count; t++)
+            {
+                int start = isHeadTensor.Contains(t) ? count : consumers[t].Count > 0 ? consumers[t].Max() : -1;
+                if (start < 0) continue;
+                order.Add((t, start));
+            }
+            long inputGradient = -1;
+            foreach (var (t, start) in order.OrderByDescending(o => o.Start).ThenByDescending(o => o.Tensor))
+            {
+                long size = network.ShapeOf(t).Size;
+                long at = Place(size, start, t);
+                if (t < 0) inputGradient = at; else gradientOffset[t] = at;
+            }
+            if (inputGradient < 0) inputGradient = Place(network.Input.Size, 0, -1);
+            // Scratch for a consumer that adds to a gradient another consumer already wrote: the kernel writes here, then adds.
+            long scratch = gradientArena;
+            long largest = Math.Max(network.Input.Size, nodes.Max(n => n.Output.Size));
+            if (accumulates.Values.Any(a => a)) gradientArena += RoundUp(largest);
+
+            var layers = new List<LayerPlan>();
+            for (int i = 0; i < count; i++)
+            {
+                CheckedLayer l = nodes[i];
+                var inputOffsets = l.Inputs.Select(OffsetOf).ToEquatableArray();
+                var inputGradients = l.Inputs.Select(t => t < 0 ? inputGradient : gradientOffset[t]).ToEquatableArray();
+                var adds = Enumerable.Range(0, l.Inputs.Count).Select(s => accumulates.TryGetValue((i, s), out bool a) && a).ToEquatableArray();
+                layers.Add(new LayerPlan(l, inputOffsets, outputOffset[i], auxOffset[i], weightIndex[i], biasIndex[i], meanIndex[i], varIndex[i],
+                    statsOffset[i], gradientOffset[i], inputGradients, adds, foldOf[i], foldedBn[i]));
+            }
+
+            long parameterCount = nodes.Sum(l => l.Parameters);
+            long flops = nodes.Where(l => l.Head == 0).Sum(l => l.Flops);
+            return new NetworkPlan(network, layers.ToEquatableArray(), parameters.ToEquatableArray(), buffers.ToEquatableArray(), folds.ToEquatableArray(),
+                parameterArena, bufferArena, foldArena, activations, gradientArena, inputGradient, RoundUp(workspace), stats, parameterCount, flops)
+            {
+                ScratchGradientOffset = scratch,
+            };
         }
     }
 }

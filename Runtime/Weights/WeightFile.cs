@@ -49,11 +49,14 @@ namespace CnnGen.Weights
 
         // ---- shared with Checkpoint ----
 
-        /// <summary>Copies of the parameter values, in declaration order.</summary>
+        /// <summary>What a weight file holds: the parameters, then the buffers (BatchNorm running statistics).</summary>
+        internal static IEnumerable<Parameter> SavedTensors(INetwork net) => net.Parameters.Concat(net.Buffers);
+
+        /// <summary>Copies of the parameter and buffer values, in declaration order.</summary>
         internal static List<SafeTensor> ParameterTensors(INetwork net)
         {
             var tensors = new List<SafeTensor>(net.Parameters.Count);
-            foreach (Parameter p in net.Parameters)
+            foreach (Parameter p in SavedTensors(net))
                 tensors.Add(new SafeTensor(p.Name, p.Shape.ToArray(), p.Value.ToArray()));
             return tensors;
         }
@@ -64,7 +67,7 @@ namespace CnnGen.Weights
         {
             var problems = new List<string>();
             var names = new HashSet<string>(StringComparer.Ordinal);
-            foreach (Parameter p in net.Parameters)
+            foreach (Parameter p in SavedTensors(net))
             {
                 names.Add(p.Name);
                 if (!file.TryGet(p.Name, out SafeTensor t))
@@ -89,7 +92,7 @@ namespace CnnGen.Weights
         /// <summary>Copies every parameter from a file already checked by <see cref="ParameterProblems"/>.</summary>
         internal static void CopyIntoParameters(INetwork net, SafeTensorsFile file)
         {
-            foreach (Parameter p in net.Parameters)
+            foreach (Parameter p in SavedTensors(net))
             {
                 file.TryGet(p.Name, out SafeTensor t);
                 t.Data.AsSpan().CopyTo(p.Value);

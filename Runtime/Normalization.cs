@@ -1,0 +1,276 @@
+// Batch normalization (Ioffe & Szegedy, 2015) and local response normalization (Krizhevsky et al., 2012) for the
+// generated networks. Layout: per image C x S values (S = H * W, 1 after Dense), images contiguous.
+// Training-mode batch statistics span the whole batch, which the worker pool splits into slices: each worker sums
+// its slice into its own row of `partials`, waits at the barrier, then adds all rows in worker order (so every
+// worker, and every run with the same thread count, gets bit-identical statistics).
+using System;
+using System.Threading;
+
+namespace CnnGen
+{
+    public static class BatchNorm
+    {
+        /// <summary>Training forward of one worker's slice: batch mean and biased variance over (batch, pixels),
+        /// y = (x - mean) / sqrt(var + eps) * gamma + beta; saves mean and 1/std in <paramref name="saved"/> (2C) for backward;
+        /// worker 0 updates the running statistics (unbiased variance, PyTorch's momentum convention).</summary>
+        public static void ForwardTraining(ReadOnlySpan<float> x, Span<float> y, int count, int channels, int spatial,
+            ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> runningMean, Span<float> runningVar, float momentum, float eps,
+            Span<float> saved, double[] partials, int partialsOffset, int partialsStride, int worker, int workers, int totalCount, SpinBarrier barrier)
+        {
+            Span<double> mine = partials.AsSpan(worker * partialsStride + partialsOffset, 2 * channels);
+            for (int c = 0; c < channels; c++)
+            {
+                double sum = 0, squares = 0;
+                for (int n = 0; n < count; n++)
+                {
+                    ReadOnlySpan<float> plane = x.Slice((n * channels + c) * spatial, spatial);
+                    for (int i = 0; i < plane.Length; i++) { double v = plane[i]; sum += v; squares += v * v; }
+                }
+                mine[2 * c] = sum;
+                mine[2 * c + 1] = squares;
+            }
+            barrier.SignalAndWait(workers);
+            double m = (double)totalCount * spatial;
+            for (int c = 0; c < channels; c++)
+            {
+                double sum = 0, squares = 0;
+                for (int w = 0; w < workers; w++)
+                {
+                    sum += partials[w * partialsStride + partialsOffset + 2 * c];
+                    squares += partials[w * partialsStride + partialsOffset + 2 * c + 1];
+                }
+                double mean = sum / m;
+                double variance = Math.Max(squares / m - mean * mean, 0);
+                float invStd = (float)(1.0 / Math.Sqrt(variance + eps));
+                saved[c] = (float)mean;
+                saved[channels + c] = invStd;
+                if (worker == 0)
+                {
+                    runningMean[c] = (1 - momentum) * runningMean[c] + momentum * (float)mean;
+                    double unbiased = m > 1 ? variance * m / (m - 1) : variance;
+                    runningVar[c] = (1 - momentum) * runningVar[c] + momentum * (float)unbiased;
+                }
+                float scale = gamma[c] * invStd, shift = beta[c] - (float)mean * scale;
+                for (int n = 0; n < count; n++)
+                {
+                    int at = (n * channels + c) * spatial;
+                    ReadOnlySpan<float> xp = x.Slice(at, spatial);
+                    Span<float> yp = y.Slice(at, spatial);
+                    for (int i = 0; i < spatial; i++) yp[i] = xp[i] * scale + shift;
+                }
+            }
+            // No worker may overwrite its partials (next BatchNorm layer) before all have read these.
+            barrier.SignalAndWait(workers);
+        }
+
+        /// <summary>Inference forward with the running statistics: y = (x - mean) / sqrt(var + eps) * gamma + beta.</summary>
+        public static void ForwardInference(ReadOnlySpan<float> x, Span<float> y, int count, int channels, int spatial,
+            ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVar, float eps)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                float scale = gamma[c] / MathF.Sqrt(runningVar[c] + eps), shift = beta[c] - runningMean[c] * scale;
+                for (int n = 0; n < count; n++)
+                {
+                    int at = (n * channels + c) * spatial;
+                    ReadOnlySpan<float> xp = x.Slice(at, spatial);
+                    Span<float> yp = y.Slice(at, spatial);
+                    for (int i = 0; i < spatial; i++) yp[i] = xp[i] * scale + shift;
+                }
+            }
+        }
+
+        /// <summary>Backward of a training-mode forward: dgamma += sum dy * xhat, dbeta += sum dy (this worker's
+        /// gradients), dx = gamma / std * (dy - mean(dy) - xhat * mean(dy * xhat)) with means over the whole batch.</summary>
+        public static void BackwardTraining(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int count, int channels, int spatial,
+            ReadOnlySpan<float> gamma, ReadOnlySpan<float> saved, Span<float> dgamma, Span<float> dbeta,
+            double[] partials, int partialsOffset, int partialsStride, int worker, int workers, int totalCount, SpinBarrier barrier)
+        {
+            Span<double> mine = partials.AsSpan(worker * partialsStride + partialsOffset, 2 * channels);
+            for (int c = 0; c < channels; c++)
+            {
+                float mean = saved[c], invStd = saved[channels + c];
+                double sumDy = 0, sumDyXhat = 0;
+                for (int n = 0; n < count; n++)
+                {
+                    int at = (n * channels + c) * spatial;
+                    for (int i = 0; i < spatial; i++)
+                    {
+                        double g = dy[at + i];
+                        sumDy += g;
+                        sumDyXhat += g * ((x[at + i] - mean) * invStd);
+                    }
+                }
+                mine[2 * c] = sumDy;
+                mine[2 * c + 1] = sumDyXhat;
+                dgamma[c] += (float)sumDyXhat;
+                dbeta[c] += (float)sumDy;
+            }
+            barrier.SignalAndWait(workers);
+            double m = (double)totalCount * spatial;
+            for (int c = 0; c < channels; c++)
+            {
+                double sumDy = 0, sumDyXhat = 0;
+                for (int w = 0; w < workers; w++)
+                {
+                    sumDy += partials[w * partialsStride + partialsOffset + 2 * c];
+                    sumDyXhat += partials[w * partialsStride + partialsOffset + 2 * c + 1];
+                }
+                float mean = saved[c], invStd = saved[channels + c];
+                float meanDy = (float)(sumDy / m), meanDyXhat = (float)(sumDyXhat / m), k = gamma[c] * invStd;
+                for (int n = 0; n < count; n++)
+                {
+                    int at = (n * channels + c) * spatial;
+                    for (int i = 0; i < spatial; i++)
+                    {
+                        float xhat = (x[at + i] - mean) * invStd;
+                        dx[at + i] = k * (dy[at + i] - meanDy - xhat * meanDyXhat);
+                    }
+                }
+            }
+            barrier.SignalAndWait(workers);
+        }
+
+        /// <summary>Backward of an inference-mode forward (running statistics are constants).</summary>
+        public static void BackwardInference(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int count, int channels, int spatial,
+            ReadOnlySpan<float> gamma, ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVar, float eps, Span<float> dgamma, Span<float> dbeta)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                float invStd = 1f / MathF.Sqrt(runningVar[c] + eps), k = gamma[c] * invStd, mean = runningMean[c];
+                double sumDy = 0, sumDyXhat = 0;
+                for (int n = 0; n < count; n++)
+                {
+                    int at = (n * channels + c) * spatial;
+                    for (int i = 0; i < spatial; i++)
+                    {
+                        float g = dy[at + i];
+                        sumDy += g;
+                        sumDyXhat += g * ((x[at + i] - mean) * invStd);
+                        dx[at + i] = g * k;
+                    }
+                }
+                dgamma[c] += (float)sumDyXhat;
+                dbeta[c] += (float)sumDy;
+            }
+        }
+
+        /// <summary>Folds an inference-mode BatchNorm into the convolution before it: w' = w * gamma / std per output
+        /// channel, b' = (b - mean) * gamma / std + beta (b = 0 for a conv without bias).</summary>
+        public static void Fold(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
+            ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVar, float eps, Span<float> foldedWeight, Span<float> foldedBias)
+        {
+            int channels = gamma.Length, per = weight.Length / channels;
+            for (int c = 0; c < channels; c++)
+            {
+                float scale = gamma[c] / MathF.Sqrt(runningVar[c] + eps);
+                for (int i = 0; i < per; i++) foldedWeight[c * per + i] = weight[c * per + i] * scale;
+                foldedBias[c] = ((bias.IsEmpty ? 0f : bias[c]) - runningMean[c]) * scale + beta[c];
+            }
+        }
+    }
+
+    /// <summary>Local response normalization across channels, as PyTorch's LocalResponseNorm:
+    /// s_c = k + alpha / size * sum of x_j^2 for j in [c - size/2, c + (size-1)/2], y_c = x_c * s_c^-beta.</summary>
+    public static class LocalResponseNorm
+    {
+        /// <summary>Writes y and keeps s (same shape) for backward.</summary>
+        public static void Forward(ReadOnlySpan<float> x, Span<float> y, Span<float> s, int count, int channels, int spatial, int size, float alpha, float beta, float k)
+        {
+            int before = size / 2, after = (size - 1) / 2;
+            float a = alpha / size;
+            for (int n = 0; n < count; n++)
+            {
+                int image = n * channels * spatial;
+                for (int c = 0; c < channels; c++)
+                {
+                    int lo = Math.Max(0, c - before), hi = Math.Min(channels - 1, c + after);
+                    for (int i = 0; i < spatial; i++)
+                    {
+                        float sum = 0f;
+                        for (int j = lo; j <= hi; j++) { float v = x[image + j * spatial + i]; sum += v * v; }
+                        int at = image + c * spatial + i;
+                        float sc = k + a * sum;
+                        s[at] = sc;
+                        y[at] = x[at] * MathF.Pow(sc, -beta);
+                    }
+                }
+            }
+        }
+
+        /// <summary>dx_j = dy_j * s_j^-beta - 2 alpha beta / size * x_j * sum over the c whose window holds j of dy_c x_c s_c^(-beta-1).</summary>
+        public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> s, ReadOnlySpan<float> dy, Span<float> dx, int count, int channels, int spatial,
+            int size, float alpha, float beta)
+        {
+            int before = size / 2, after = (size - 1) / 2;
+            float factor = 2f * alpha * beta / size;
+            for (int n = 0; n < count; n++)
+            {
+                int image = n * channels * spatial;
+                for (int j = 0; j < channels; j++)
+                {
+                    // c's window [c - before, c + after] holds j  <=>  c in [j - after, j + before]
+                    int lo = Math.Max(0, j - after), hi = Math.Min(channels - 1, j + before);
+                    for (int i = 0; i < spatial; i++)
+                    {
+                        float sum = 0f;
+                        for (int c = lo; c <= hi; c++)
+                        {
+                            int at = image + c * spatial + i;
+                            sum += dy[at] * x[at] * MathF.Pow(s[at], -beta - 1f);
+                        }
+                        int here = image + j * spatial + i;
+                        dx[here] = dy[here] * MathF.Pow(s[here], -beta) - factor * x[here] * sum;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Element-wise add, channel concatenation and gradient routing for graph networks.</summary>
+    public static class GraphOps
+    {
+        /// <summary>dst = src, or dst += src when <paramref name="accumulate"/>.</summary>
+        public static void CopyOrAdd(ReadOnlySpan<float> src, Span<float> dst, bool accumulate)
+        {
+            if (accumulate) System.Numerics.Tensors.TensorPrimitives.Add(dst, src, dst);
+            else src.CopyTo(dst);
+        }
+
+        public static void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => System.Numerics.Tensors.TensorPrimitives.Add(a, b, y);
+
+        /// <summary>Copies each image's <paramref name="partSize"/> floats into the concatenation at float offset <paramref name="at"/>.</summary>
+        public static void ConcatForward(ReadOnlySpan<float> part, Span<float> output, int count, int partSize, int outputSize, int at)
+        {
+            for (int n = 0; n < count; n++) part.Slice(n * partSize, partSize).CopyTo(output.Slice(n * outputSize + at, partSize));
+        }
+
+        /// <summary>Routes the concatenation's gradient back to one part (copy, or add when the part has another consumer).</summary>
+        public static void ConcatBackward(ReadOnlySpan<float> dy, Span<float> dpart, int count, int partSize, int outputSize, int at, bool accumulate)
+        {
+            for (int n = 0; n < count; n++) CopyOrAdd(dy.Slice(n * outputSize + at, partSize), dpart.Slice(n * partSize, partSize), accumulate);
+        }
+    }
+
+    /// <summary>A reusable spinning barrier for the workers of one dispatch (BatchNorm's batch statistics). Workers spin:
+    /// on these VMs waking a blocked thread costs ~1.5 ms, far more than a layer.</summary>
+    public sealed class SpinBarrier
+    {
+        private int _arrived;
+        private int _generation;
+
+        public void SignalAndWait(int participants)
+        {
+            if (participants <= 1) return;
+            int generation = Volatile.Read(ref _generation);
+            if (Interlocked.Increment(ref _arrived) == participants)
+            {
+                Volatile.Write(ref _arrived, 0);
+                Interlocked.Increment(ref _generation);
+                return;
+            }
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _generation) == generation) spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+}
