@@ -17,6 +17,10 @@ namespace CnnGen.Samples
                 FashionNet.Summary, FashionNet.ParameterCount, FashionNet.FlopsPerImage,
                 FashionNet.InputChannels, FashionNet.InputHeight, FashionNet.InputWidth,
                 (maxBatch, seed, threads) => new FashionNet(maxBatch, seed, threads: threads)),
+            new ModelEntry("fashion-resnet", "a small ResNet (3x3 stem, basic blocks 24/48/96 with BatchNorm, GAP), 28x28x1",
+                FashionResNet.Summary, FashionResNet.ParameterCount, FashionResNet.FlopsPerImage,
+                FashionResNet.InputChannels, FashionResNet.InputHeight, FashionResNet.InputWidth,
+                (maxBatch, seed, threads) => new FashionResNet(maxBatch, seed, threads: threads)),
         };
 
         public static string[] Names => All.Select(m => m.Name).ToArray();

@@ -112,7 +112,105 @@ namespace CnnGen.Tests.Generator
             public partial class Net;
             """, "CNN0012", DiagnosticSeverity.Error,
             "Network 'Net' declares no layers; add layer attributes such as [Conv2D(32, 3)] after [Network]"),
+            [nameof(CNN0013_ResidualAddOfDifferentShapes)] = new(Header + """
+            [Block("width")]
+            [Conv2D("width", 3, Padding = 1)]
+            public class Body;
+            [Network(Channels = 2, Height = 8, Width = 8)]
+            [[|Residual<Body>(4)|], Flatten, Dense(3)]
+            public partial class Net;
+            """, "CNN0013", DiagnosticSeverity.Error,
+            "Residual<Body>(4) at layer 1 adds body Body output 8x8x4 to the identity shortcut output 8x8x2: the shapes must be equal; " +
+            "give a projection shortcut (e.g. [Residual<Body, Projection>] with a 1x1 Conv2D with the body's stride and filters)"),
+            [nameof(CNN0013_BuiltInBlockInsideUserBlock)] = new(Header + """
+            [Block("width")]
+            [Conv2D("width", 3, Padding = 1), Residual<Body2>]
+            public class Body;
+            [Block]
+            [MaxPool2D(2)]
+            public class Body2;
+            [Network(Channels = 2, Height = 8, Width = 8)]
+            [[|Use<Body>(4)|], Flatten, Dense(3)]
+            public partial class Net;
+            """, "CNN0013", DiagnosticSeverity.Error,
+            "body1.residual1.add = Residual<Body2> in block Body (from Use<Body>(4) at layer 1) adds body Body2 output 4x4x4 to the identity shortcut output 8x8x4: the shapes must be equal; " +
+            "give a projection shortcut (e.g. [Residual<Body, Projection>] with a 1x1 Conv2D with the body's stride and filters)"),
+            [nameof(CNN0014_ConcatOfDifferentSizes)] = new(Header + """
+            [Block]
+            [Conv2D(2, 3)]
+            public class Narrow;
+            [Network(Channels = 2, Height = 8, Width = 8)]
+            [[|Concat<Narrow, Identity>|], Flatten, Dense(3)]
+            public partial class Net;
+            """, "CNN0014", DiagnosticSeverity.Error,
+            "Concat<Narrow, Identity> at layer 1 concatenates branch 1 (Narrow) 6x6x2, branch 2 (Identity) 8x8x2 along channels: every branch must be a feature map with the same height x width"),
+            [nameof(CNN0015_BlockUsesItself)] = new(Header + """
+            [Block]
+            [Conv2D(2, 1), Use<Loop>]
+            public class Loop;
+            [Network(Channels = 2, Height = 8, Width = 8)]
+            [[|Use<Loop>|], Flatten, Dense(3)]
+            public partial class Net;
+            """, "CNN0015", DiagnosticSeverity.Error,
+            "Use<Loop> in block Loop (from Use<Loop> at layer 1): block Loop uses itself (Sample.Loop -> Sample.Loop); a block cannot contain itself"),
+            [nameof(CNN0016_UnknownBlockParameter)] = new(Header + """
+            [Block("width")]
+            [[|Conv2D("widht", 3)|]]
+            public class Body;
+            [Network(Channels = 2, Height = 8, Width = 8)]
+            [Use<Body>(4), Flatten, Dense(3)]
+            public partial class Net;
+            """, "CNN0016", DiagnosticSeverity.Error,
+            "Conv2D(\"widht\", 3) in block Body: filters names the parameter \"widht\", but the block declares width; add it to [Block(...)] or fix the name"),
+            [nameof(CNN0017_MissingBlockArgument)] = new(Header + """
+            [Block("width", "stride = 1")]
+            [Conv2D("width", 3, Stride = "stride")]
+            public class Body;
+            [Network(Channels = 2, Height = 8, Width = 8)]
+            [[|Use<Body>|], Flatten, Dense(3)]
+            public partial class Net;
+            """, "CNN0017", DiagnosticSeverity.Error,
+            "Use<Body> at layer 1: block Body(width, stride = 1) needs an argument for parameter 'width' (argument 1), but only 0 are given"),
+            [nameof(CNN0018_NotABlock)] = new(Header + """
+            public class Plain { }
+            [Network(Channels = 2, Height = 8, Width = 8)]
+            [[|Use<Plain>|], Flatten, Dense(3)]
+            public partial class Net;
+            """, "CNN0018", DiagnosticSeverity.Error,
+            "Use<Plain> at layer 1: 'Sample.Plain' is not a block; mark the class [Block] (with its parameters) and give it layer attributes, or use CnnGen.Identity"),
+            [nameof(CNN0019_AuxClassifierWithoutClasses)] = new(Header + """
+            [[|Network(Channels = 2, Height = 16, Width = 16)|]]
+            [Conv2D(4, 3), AuxClassifier, Conv2D(4, 3)]
+            public partial class Net;
+            """, "CNN0019", DiagnosticSeverity.Error,
+            "Network 'Net' has an AuxClassifier, but its output is the feature map 12x12x4; end the network in Dense(classes) (and Softmax)"),
         };
+
+        [Fact]
+        public void CNN0013_ResidualAddOfDifferentShapes() => AssertDiagnostic(Cases[nameof(CNN0013_ResidualAddOfDifferentShapes)]);
+
+        /// <summary>A mistake inside a block is reported on the network's attribute that uses the block, naming the block.</summary>
+        [Fact]
+        public void CNN0013_BuiltInBlockInsideUserBlock() => AssertDiagnostic(Cases[nameof(CNN0013_BuiltInBlockInsideUserBlock)]);
+
+        [Fact]
+        public void CNN0014_ConcatOfDifferentSizes() => AssertDiagnostic(Cases[nameof(CNN0014_ConcatOfDifferentSizes)]);
+
+        [Fact]
+        public void CNN0015_BlockUsesItself() => AssertDiagnostic(Cases[nameof(CNN0015_BlockUsesItself)]);
+
+        /// <summary>A misspelt parameter is reported on the block's own layer attribute: that is where the fix goes.</summary>
+        [Fact]
+        public void CNN0016_UnknownBlockParameter() => AssertDiagnostic(Cases[nameof(CNN0016_UnknownBlockParameter)]);
+
+        [Fact]
+        public void CNN0017_MissingBlockArgument() => AssertDiagnostic(Cases[nameof(CNN0017_MissingBlockArgument)]);
+
+        [Fact]
+        public void CNN0018_NotABlock() => AssertDiagnostic(Cases[nameof(CNN0018_NotABlock)]);
+
+        [Fact]
+        public void CNN0019_AuxClassifierWithoutClasses() => AssertDiagnostic(Cases[nameof(CNN0019_AuxClassifierWithoutClasses)]);
 
         [Fact]
         public void CNN0001_MissingInputShape() => AssertDiagnostic(Cases[nameof(CNN0001_MissingInputShape)]);

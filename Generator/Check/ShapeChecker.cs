@@ -221,11 +221,13 @@ namespace CnnGen.Generator.Check
         private void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, Scope scope, LayerSpec layer, string message) =>
             _diagnostics.Add(new DiagnosticInfo(descriptor.Id, (scope.UseSite ?? layer).Location, message));
 
-        /// <summary>"Conv2D(36, 3) at layer 1", or inside a block "bottleneck2.conv2 (Conv2D(64, 3) in [Bottleneck(64)] at layer 5)".</summary>
-        private static string Label(Scope scope, LayerSpec layer, int number, string name) =>
-            scope.UseSite is null
-                ? $"{layer.Text} at layer {number}"
-                : $"{name} ({layer.Text}{(scope.BlockName.Length > 0 && layer.Location != scope.UseSite.Location ? " in block " + scope.BlockName : "")}, from {scope.UseSite.Text} at layer {scope.UseNumber})";
+        /// <summary>"Conv2D(36, 3) at layer 1", or inside a block "bottleneck2.conv2 = Conv2D(64, 3) (from Bottleneck(64) at layer 5)".</summary>
+        private static string Label(Scope scope, LayerSpec layer, int number, string name)
+        {
+            if (scope.UseSite is null) return $"{layer.Text} at layer {number}";
+            string inBlock = scope.BlockName.Length > 0 && layer.Location != scope.UseSite.Location ? " in block " + scope.BlockName : "";
+            return $"{(name.Length > 0 ? name + " = " : "")}{layer.Text}{inBlock} (from {scope.UseSite.Text} at layer {scope.UseNumber})";
+        }
 
         private static string Format(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 

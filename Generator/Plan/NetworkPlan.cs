@@ -190,6 +190,10 @@ namespace CnnGen.Generator.Plan
                 }
             }
 
+            // The main Softmax is applied outside the layer walk (fused with the loss in training), so it is nobody's consumer here.
+            int softmaxNode = network.EndsWithSoftmax ? network.Heads[0].Output : -2;
+            foreach (List<int> users in consumers.Values) users.Remove(softmaxNode);
+
             // Gradients: which consumer writes each tensor's gradient first (in backward order) and which add to it.
             var isHeadTensor = new HashSet<int>(network.Heads.Select(h => h.Logits));
             isHeadTensor.Add(network.Heads[0].Output);
@@ -212,40 +216,32 @@ namespace CnnGen.Generator.Plan
                     }
             }
 
-            // Gradient slots by lifetime: tensor t's gradient is live while backward runs nodes [t, last consumer]
-            // (head outputs from the start). First fit over offsets, freeing slots whose producer has run.
+            // Gradient slots by lifetime: tensor t's gradient is live while backward runs nodes [t, last consumer] (head
+            // outputs from the start). Placed greedily by size (largest first, TFLite's "greedy by size"): each at the lowest
+            // offset that no tensor with an overlapping lifetime occupies, so a chain ping-pongs between two slots.
             var gradientOffset = new long[count];
-            long gradientArena = 0;
-            var live = new List<(long Offset, long Size, int FreedAfter)>();
-            long Place(long size, int start, int end)
-            {
-                live.RemoveAll(s => s.FreedAfter > start);
-                size = RoundUp(size);
-                long at = 0;
-                foreach (var s in live.OrderBy(s => s.Offset))
-                {
-                    if (at + size <= s.Offset) break;
-                    at = Math.Max(at, s.Offset + s.Size);
-                }
-                live.Add((at, size, end));
-                gradientArena = Math.Max(gradientArena, at + size);
-                return at;
-            }
-            var order = new List<(int Tensor, int Start)>();
+            var intervals = new List<(int Tensor, int End, int Start, long Size)>();
             for (int t = -1; t < count; t++)
             {
-                int start = isHeadTensor.Contains(t) ? count : consumers[t].Count > 0 ? consumers[t].Max() : -1;
+                int start = isHeadTensor.Contains(t) ? count : consumers[t].Where(u => u != softmaxNode).DefaultIfEmpty(-2).Max();
+                if (t < 0 && start < 0) start = 0; // the input gradient slot exists even when nothing consumes the input
                 if (start < 0) continue;
-                order.Add((t, start));
+                intervals.Add((t, t, start, RoundUp(network.ShapeOf(t).Size)));
             }
-            long inputGradient = -1;
-            foreach (var (t, start) in order.OrderByDescending(o => o.Start).ThenByDescending(o => o.Tensor))
+            var placed = new List<(int End, int Start, long Offset, long Size)>();
+            long gradientArena = 0, inputGradient = 0;
+            foreach (var iv in intervals.OrderByDescending(v => v.Size).ThenByDescending(v => v.Start))
             {
-                long size = network.ShapeOf(t).Size;
-                long at = Place(size, start, t);
-                if (t < 0) inputGradient = at; else gradientOffset[t] = at;
+                long at = 0;
+                foreach (var p in placed.Where(p => p.End <= iv.Start && iv.End <= p.Start).OrderBy(p => p.Offset))
+                {
+                    if (at + iv.Size <= p.Offset) break;
+                    at = Math.Max(at, p.Offset + p.Size);
+                }
+                placed.Add((iv.End, iv.Start, at, iv.Size));
+                gradientArena = Math.Max(gradientArena, at + iv.Size);
+                if (iv.Tensor < 0) inputGradient = at; else gradientOffset[iv.Tensor] = at;
             }
-            if (inputGradient < 0) inputGradient = Place(network.Input.Size, 0, -1);
             // Scratch for a consumer that adds to a gradient another consumer already wrote: the kernel writes here, then adds.
             long scratch = gradientArena;
             long largest = Math.Max(network.Input.Size, nodes.Max(n => n.Output.Size));

@@ -85,6 +85,18 @@ namespace CnnGen.Samples.Cli
                     return null;
                 },
             };
+            var weightDecay = new Option<float>("--weight-decay")
+            {
+                Description = "L2 weight decay added to every gradient (0 = none; 5e-4 is a common choice for ResNets)",
+                DefaultValueFactory = _ => 0f,
+                CustomParser = r =>
+                {
+                    string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                    if (float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float x) && x >= 0 && x < 1) return x;
+                    r.AddError($"--weight-decay must be a number in [0, 1) such as 0.0005, but was '{text}'.");
+                    return 0f;
+                },
+            };
             var threads = IntOption("--threads", "workers that split each batch, 0 = one per core", 0, 0, "0 (one per core) or a positive integer");
             var seed = IntOption("--seed", "seeds weights, dropout and batch order", 1, 0, "a non-negative integer");
             var data = DataOption();
@@ -99,23 +111,23 @@ namespace CnnGen.Samples.Cli
             };
             var command = new Command("train", "train a network on Fashion-MNIST, evaluating on the test set after every epoch")
             {
-                model, epochs, batch, optimizer, lr, threads, seed, data, checkpoint, save,
+                model, epochs, batch, optimizer, lr, weightDecay, threads, seed, data, checkpoint, save,
             };
             command.SetAction(parse => RunTrain(
                 Models.Get(parse.GetValue(model)!), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(optimizer)!,
-                parse.GetValue(lr), parse.GetValue(threads), parse.GetValue(seed), parse.GetValue(data), parse.GetValue(checkpoint), parse.GetValue(save)!));
+                parse.GetValue(lr), parse.GetValue(weightDecay), parse.GetValue(threads), parse.GetValue(seed), parse.GetValue(data), parse.GetValue(checkpoint), parse.GetValue(save)!));
             return command;
         }
 
         private static string HistoryPath(string weights) => Path.ChangeExtension(weights, ".history.json");
 
-        private static int RunTrain(ModelEntry entry, int epochs, int batch, string optimizerName, float? lr, int threads, int seed, string? dataDir,
+        private static int RunTrain(ModelEntry entry, int epochs, int batch, string optimizerName, float? lr, float weightDecay, int threads, int seed, string? dataDir,
             string? checkpoint, string save)
         {
             (LabeledImages train, LabeledImages test) = FashionMnist.Load(dataDir);
             using INetwork net = entry.Create(batch, seed, threads);
             float learningRate = lr ?? (optimizerName == "sgd" ? 0.01f : 0.001f);
-            using OptimizerBase optimizer = optimizerName == "sgd" ? new Sgd(learningRate, momentum: 0.9f) : new Adam(learningRate);
+            using OptimizerBase optimizer = optimizerName == "sgd" ? new Sgd(learningRate, momentum: 0.9f, weightDecay: weightDecay) : new Adam(learningRate, weightDecay: weightDecay);
             var history = new List<EpochResult>();
             int startEpoch = 1;
             var invariant = CultureInfo.InvariantCulture;

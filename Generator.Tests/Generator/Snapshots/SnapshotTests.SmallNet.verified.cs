@@ -21,15 +21,16 @@ namespace Sample
         public const int InputSize = 64;
         /// <summary>Floats per output.</summary>
         public const int OutputSize = 3;
+        /// <summary>Learnable parameters (BatchNorm running statistics are buffers, not counted; auxiliary heads are).</summary>
         public const long ParameterCount = 235;
         /// <summary>Forward floating-point operations per image (2 per multiply-add of conv and dense layers).</summary>
         public const long FlopsPerImage = 4992;
 
         /// <summary>Keras-style summary, computed at compile time. Shapes are (batch, height, width, channels) as Keras prints them.</summary>
         public const string Summary = @"Model: ""SmallNet""
-_________________________________________________________________
+__________________________________________________________________
  Layer (type)                Output Shape              Param #
-=================================================================
+==================================================================
  input (InputLayer)          (None, 8, 8, 1)           0
  conv1 (Conv2D)              (None, 8, 8, 4)           40
  relu1 (ReLU)                (None, 8, 8, 4)           0
@@ -37,14 +38,14 @@ _________________________________________________________________
  flatten1 (Flatten)          (None, 64)                0
  dense1 (Dense)              (None, 3)                 195
  softmax1 (Softmax)          (None, 3)                 0
-=================================================================
+==================================================================
 Total params: 235
 Trainable params: 235
 Non-trainable params: 0
 Forward FLOPs per image: 4,992
-_________________________________________________________________";
+__________________________________________________________________";
 
-        /// <summary>Every layer: name, type, output shape per image (C, H, W) or (N), parameters.</summary>
+        /// <summary>Every operation in execution order: name, type, output shape per image (C, H, W) or (N), parameters.</summary>
         public static IReadOnlyList<LayerInfo> Layers { get; } = new LayerInfo[]
         {
             new LayerInfo("conv1", "Conv2D", new[] { 4, 8, 8 }, 40),
@@ -55,21 +56,34 @@ _________________________________________________________________";
             new LayerInfo("softmax1", "Softmax", new[] { 3 }, 0),
         };
 
-        // Memory plan (floats per image, multiplied by maxBatch at construction). Every activation is kept for
-        // backward; gradients ping-pong between two buffers sized for the largest layer.
+        // Memory plan. Activations: floats per image, multiplied by maxBatch at construction; every output is kept for
+        // backward. Gradients: floats per image of a worker's slice (times its image count), slots reused by lifetime.
         private const nint InputOffset = 0;
+        private const nint InputGradient = 0;
         private const nint Conv1Output = 64; // conv1: 4x8x8
+        private const nint Conv1Gradient = 256;
         private const nint Relu1Output = 320; // relu1: 4x8x8
+        private const nint Relu1Gradient = 0;
         private const nint Maxpool1Output = 576; // maxpool1: 4x4x4
         private const nint Maxpool1Argmax = 640;
+        private const nint Maxpool1Gradient = 256;
         private const nint Flatten1Output = 576; // flatten1: a view of its input
+        private const nint Flatten1Gradient = 0;
         private const nint Dense1Output = 704; // dense1: 3
+        private const nint Dense1Gradient = 64;
         private const nint Softmax1Output = 720; // softmax1: 3
+        private const nint Softmax1Gradient = 0;
         private const nint ActivationsPerImage = 736;
-        private const nint GradientPerImage = 256;
+        private const nint GradientPerImage = 512;
+        /// <summary>Where a gradient goes first when it must be added to one another consumer already wrote.</summary>
+        private const nint ScratchGradient = 512;
         /// <summary>im2col columns (and the same again for their gradient), per image being processed.</summary>
         private const nint ColumnsLength = 576;
         private const nint ParameterArenaLength = 272;
+        private const nint BufferArenaLength = 1;
+        private const nint FoldArenaLength = 1;
+        private const nint StatsLength = 1;
+        private const int PartialsLength = 1;
         private const nint Conv1Weight = 0; // conv1.weight [4, 1, 3, 3]
         private const nint Conv1Bias = 48; // conv1.bias [4]
         private const nint Dense1Weight = 64; // dense1.weight [3, 64]
@@ -81,12 +95,21 @@ _________________________________________________________________";
         /// <summary>Each worker's private parameter gradients ([0] is <see cref="_gradientMemory"/>), summed after backward.</summary>
         private readonly NativeBuffer[] _workerGradients;
         private readonly NativeBuffer _activationMemory;
-        /// <summary>Ping-pong gradient buffers, GradientPerImage floats per image so that workers' slices never overlap.</summary>
-        private readonly NativeBuffer _gradientA;
-        private readonly NativeBuffer _gradientB;
+        /// <summary>Activation gradients: GradientPerImage floats per image, so that workers' slices never overlap.</summary>
+        private readonly NativeBuffer _gradients;
         /// <summary>Per worker: im2col columns, then their gradient.</summary>
         private readonly NativeBuffer _columns;
+        /// <summary>BatchNorm running statistics (saved with the weights, never optimized).</summary>
+        private readonly NativeBuffer _bufferMemory;
+        /// <summary>Conv weights with the following BatchNorm folded in, for inference.</summary>
+        private readonly NativeBuffer _foldMemory;
+        /// <summary>Per worker: each BatchNorm's batch mean and 1/std from the last training forward.</summary>
+        private readonly NativeBuffer _batchStats;
+        /// <summary>Per worker: BatchNorm partial sums, combined after the barrier in worker order.</summary>
+        private readonly double[] _partials;
+        private readonly SpinBarrier _barrier = new SpinBarrier();
         private readonly Parameter[] _parameters;
+        private readonly Parameter[] _buffers;
         private readonly Rng[] _dropoutRngs;
         private readonly WorkerPool _pool;
         private readonly SliceJob _job;
@@ -99,10 +122,15 @@ _________________________________________________________________";
         private readonly Isa _isa;
         private int _forwardBatch;
         private bool _forwardTraining;
+        /// <summary>The last forward ran convs with folded BatchNorm, so those convs' own outputs were not computed.</summary>
+        private bool _forwardFolded;
+        /// <summary>Bumped whenever parameters or buffers may have changed; the folded weights follow it.</summary>
+        private long _parameterVersion;
         private bool _disposed;
 
         /// <summary>Allocates every buffer once for batches of up to <paramref name="maxBatch"/> images and initialises
-        /// the weights from <paramref name="seed"/> (He uniform before ReLU, Glorot uniform otherwise, zero biases).</summary>
+        /// the weights from <paramref name="seed"/> (He uniform before ReLU, Glorot uniform otherwise, zero biases;
+        /// BatchNorm: weight 1, bias 0, running mean 0, running variance 1).</summary>
         /// <param name="isa">Kernel set to run; null picks the widest this machine accelerates.</param>
         /// <param name="threads">Workers that split each batch (0 = one per core). Results are deterministic for a given count.</param>
         public SmallNet(int maxBatch, int seed = 1, Isa? isa = null, int threads = 1)
@@ -119,9 +147,12 @@ _________________________________________________________________";
             _workerGradients[0] = _gradientMemory;
             for (int i = 1; i < _threads; i++) _workerGradients[i] = new NativeBuffer(ParameterArenaLength);
             _activationMemory = new NativeBuffer(ActivationsPerImage * maxBatch);
-            _gradientA = new NativeBuffer(GradientPerImage * maxBatch);
-            _gradientB = new NativeBuffer(GradientPerImage * maxBatch);
+            _gradients = new NativeBuffer(GradientPerImage * maxBatch);
             _columns = new NativeBuffer(2 * ColumnsLength * _threads);
+            _bufferMemory = new NativeBuffer(BufferArenaLength);
+            _foldMemory = new NativeBuffer(FoldArenaLength);
+            _batchStats = new NativeBuffer(StatsLength * _threads);
+            _partials = new double[PartialsLength * _threads];
             _parameters = new Parameter[]
             {
                 new Parameter("conv1.weight", new[] { 4, 1, 3, 3 }, _parameterMemory, _gradientMemory, Conv1Weight, 9, 36),
@@ -129,6 +160,7 @@ _________________________________________________________________";
                 new Parameter("dense1.weight", new[] { 3, 64 }, _parameterMemory, _gradientMemory, Dense1Weight, 64, 3),
                 new Parameter("dense1.bias", new[] { 3 }, _parameterMemory, _gradientMemory, Dense1Bias, 64, 3),
             };
+            _buffers = Array.Empty<Parameter>();
             var rng = new Rng((ulong)seed);
             Initializers.HeUniform(_parameters[0].Value, 9, rng);
             // conv1.bias starts at zero
@@ -149,8 +181,18 @@ _________________________________________________________________";
         public Isa Isa => _isa;
         /// <summary>Workers that split each batch.</summary>
         public int Threads => _threads;
-        public IReadOnlyList<Parameter> Parameters => _parameters;
+        /// <summary>The learnable tensors. Reading this property tells the network its weights may change (folded
+        /// BatchNorm weights are recomputed before the next inference); after writing values through a list kept from
+        /// earlier, call <see cref="ParametersChanged"/>.</summary>
+        public IReadOnlyList<Parameter> Parameters { get { _parameterVersion++; return _parameters; } }
+        /// <summary>BatchNorm running statistics (saved in weight files; not learned).</summary>
+        public IReadOnlyList<Parameter> Buffers { get { _parameterVersion++; return _buffers; } }
+        /// <summary>Tells the network that parameter or buffer values were written directly.</summary>
+        public void ParametersChanged() => _parameterVersion++;
         IReadOnlyList<LayerInfo> INetwork.LayerInfos => Layers;
+
+        /// <summary>Inference runs each conv followed by BatchNorm as one conv with folded weights (default true).</summary>
+        public bool FoldBatchNorm { get; set; } = true;
 
         /// <summary>The output of layer <paramref name="layer"/> (index into <see cref="Layers"/>) for image <paramref name="image"/>
         /// of the last Forward; valid until the next call.</summary>
@@ -167,11 +209,12 @@ _________________________________________________________________";
                 3 => Activations(Flatten1Output, 64, image, 1),
                 4 => Activations(Dense1Output, 3, image, 1),
                 5 => Activations(Softmax1Output, 3, image, 1),
-                _ => throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in [0, 5] (an index into Layers)."),
+                _ => throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in [0, 5] (an index into Layers) and not an auxiliary head's (they run only in TrainStep)."),
             };
         }
 
-        /// <summary>Dropout is active in Forward only when true (TrainStep turns it on for its own forward).</summary>
+        /// <summary>Training mode for Forward: dropout on, BatchNorm on batch statistics (updating the running ones).
+        /// TrainStep always trains.</summary>
         public bool Training { get; set; }
 
         /// <summary>Runs the network on <paramref name="batch"/> NCHW images and writes class probabilities.</summary>
@@ -182,7 +225,8 @@ _________________________________________________________________";
             Guard.Length(input.Length, batch, InputSize, nameof(input));
             Guard.Length(output.Length, batch, OutputSize, nameof(output));
             input.CopyTo(Activations(InputOffset, InputSize, 0, batch));
-            Dispatch(Mode.Forward, batch, Training, inputGradient: false);
+            bool fold = !Training && FoldBatchNorm;
+            Dispatch(Mode.Forward, batch, Training, inputGradient: false, fold);
             Softmax.Forward(Activations(Dense1Output, OutputSize, 0, batch), Activations(Softmax1Output, OutputSize, 0, batch), batch, OutputSize);
             Activations(Softmax1Output, OutputSize, 0, batch).CopyTo(output);
         }
@@ -198,24 +242,25 @@ _________________________________________________________________";
                     (_forwardBatch == 0 ? "has not run (or a TrainStep has since updated the weights)" : $"ran with batch {_forwardBatch}") + ". Call Forward first.");
             Guard.Length(outputGradient.Length, batch, OutputSize, nameof(outputGradient));
             if (!inputGradient.IsEmpty) Guard.Length(inputGradient.Length, batch, InputSize, nameof(inputGradient));
-            for (int worker = 0; worker < _threads; worker++)
+            int workers = Workers(batch);
+            for (int worker = 0; worker < workers; worker++)
             {
                 (int n0, int count) = Slice(batch, worker);
-                if (count > 0) outputGradient.Slice(n0 * OutputSize, count * OutputSize).CopyTo(_gradientA.AsSpan(n0 * GradientPerImage, count * OutputSize));
+                outputGradient.Slice(n0 * OutputSize, count * OutputSize).CopyTo(Gradient(Softmax1Gradient, OutputSize, n0, count));
             }
-            Dispatch(Mode.Backward, batch, _forwardTraining, !inputGradient.IsEmpty);
+            Dispatch(Mode.Backward, batch, _forwardTraining, !inputGradient.IsEmpty, fold: false);
             if (inputGradient.IsEmpty) return;
-            for (int worker = 0; worker < _threads; worker++)
+            for (int worker = 0; worker < workers; worker++)
             {
                 (int n0, int count) = Slice(batch, worker);
-                if (count > 0) _gradientB.AsSpan(n0 * GradientPerImage, count * InputSize).CopyTo(inputGradient.Slice(n0 * InputSize, count * InputSize));
+                Gradient(InputGradient, InputSize, n0, count).CopyTo(inputGradient.Slice(n0 * InputSize, count * InputSize));
             }
         }
 
         /// <summary>Sets every parameter gradient to zero.</summary>
         public void ZeroGradients() { Guard.NotDisposed(_disposed, nameof(SmallNet)); _gradientMemory.Clear(); }
 
-        /// <summary>One training step: forward with dropout, softmax cross-entropy on the logits, backward, optimizer update.</summary>
+        /// <summary>One training step: forward in training mode, softmax cross-entropy on the logits, backward, optimizer update.</summary>
         public float TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, IOptimizer optimizer) => TrainStep(images, labels, optimizer, out _);
 
         /// <summary>One training step; <paramref name="correct"/> counts the images whose largest logit is the label.</summary>
@@ -226,10 +271,10 @@ _________________________________________________________________";
             int batch = labels.Length;
             Guard.Batch(batch, _maxBatch, nameof(labels));
             Guard.Length(images.Length, batch, InputSize, nameof(images));
-            Guard.Labels(labels, OutputSize);
+            Guard.Labels(labels, 3);
             images.CopyTo(Activations(InputOffset, InputSize, 0, batch));
             labels.CopyTo(_labels);
-            Dispatch(Mode.TrainStep, batch, training: true, inputGradient: false);
+            Dispatch(Mode.TrainStep, batch, training: true, inputGradient: false, fold: false);
             double loss = 0;
             correct = 0;
             for (int worker = 0; worker < _threads; worker++)
@@ -239,6 +284,7 @@ _________________________________________________________________";
                 correct += _workerCorrect[worker];
             }
             optimizer.Step(_parameters);
+            _parameterVersion++;
             _forwardBatch = 0; // the weights changed: the stored activations no longer match them
             return (float)(loss / batch);
         }
@@ -251,20 +297,33 @@ _________________________________________________________________";
             _parameterMemory.Dispose();
             foreach (NativeBuffer gradients in _workerGradients) gradients.Dispose();
             _activationMemory.Dispose();
-            _gradientA.Dispose();
-            _gradientB.Dispose();
+            _gradients.Dispose();
             _columns.Dispose();
+            _bufferMemory.Dispose();
+            _foldMemory.Dispose();
+            _batchStats.Dispose();
         }
 
         /// <summary>Images [n0, n0 + count) of the activation buffer at <paramref name="offset"/> (per-image size <paramref name="size"/>).</summary>
         private Span<float> Activations(nint offset, int size, int n0, int count) => _activationMemory.AsSpan(offset * _mb + (nint)n0 * size, count * size);
+
+        /// <summary>The gradient slot at <paramref name="offset"/> for the slice of images [n0, n0 + count).</summary>
+        private Span<float> Gradient(nint offset, int size, int n0, int count) => _gradients.AsSpan((nint)n0 * GradientPerImage + offset * count, count * size);
 
         /// <summary>The images worker <paramref name="worker"/> handles: equal contiguous slices, the last one shorter.</summary>
         private (int Start, int Count) Slice(int batch, int worker)
         {
             int per = (batch + _threads - 1) / _threads;
             int start = worker * per;
-            return (start, Math.Min(per, batch - start));
+            return (start, Math.Max(0, Math.Min(per, batch - start)));
+        }
+
+        /// <summary>Workers with a non-empty slice of <paramref name="batch"/>.</summary>
+        private int Workers(int batch)
+        {
+            int workers = 1;
+            while (workers < _threads && Slice(batch, workers).Count > 0) workers++;
+            return workers;
         }
 
         private enum Mode { Forward, Backward, TrainStep }
@@ -276,19 +335,22 @@ _________________________________________________________________";
             public SliceJob(SmallNet network) => _network = network;
             public Mode Mode;
             public int Batch;
+            public int Workers;
             public bool Training;
             public bool InputGradient;
+            public bool Fold;
             public void Execute(int worker) => _network.RunSlice(worker);
         }
 
-        private void Dispatch(Mode mode, int batch, bool training, bool inputGradient)
+        private void Dispatch(Mode mode, int batch, bool training, bool inputGradient, bool fold)
         {
+            int workers = Workers(batch);
             _job.Mode = mode;
             _job.Batch = batch;
+            _job.Workers = workers;
             _job.Training = training;
             _job.InputGradient = inputGradient;
-            int workers = 1;
-            while (workers < _threads && Slice(batch, workers).Count > 0) workers++;
+            _job.Fold = fold;
             _pool.Run(_job, workers);
             if (mode != Mode.Forward)
             {
@@ -298,7 +360,7 @@ _________________________________________________________________";
                     System.Numerics.Tensors.TensorPrimitives.Add(total, _workerGradients[worker].AsSpan(0, ParameterArenaLength), total);
             }
             _forwardBatch = batch;
-            _forwardTraining = training;
+            if (mode != Mode.Backward) { _forwardTraining = training; _forwardFolded = fold; }
         }
 
         private void RunSlice(int worker)
@@ -307,45 +369,49 @@ _________________________________________________________________";
             (int n0, int count) = Slice(batch, worker);
             if (count <= 0) return;
             Mode mode = _job.Mode;
-            if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, worker);
+            bool heads = mode == Mode.TrainStep;
+            if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker);
             if (mode == Mode.Forward) return;
             if (worker == 0 && mode == Mode.TrainStep) _gradientMemory.Clear();
             if (worker > 0) _workerGradients[worker].Clear();
             if (mode == Mode.TrainStep)
             {
-                _workerLoss[worker] = SoftmaxCrossEntropy.SumForwardBackward(Activations(Dense1Output, OutputSize, n0, count), _labels.AsSpan(n0, count), OutputSize,
-                    _gradientB.AsSpan(n0 * GradientPerImage, count * OutputSize), 1f / batch, out _workerCorrect[worker]);
+                double loss = SoftmaxCrossEntropy.SumForwardBackward(Activations(Dense1Output, 3, n0, count), _labels.AsSpan(n0, count), 3,
+                    Gradient(Dense1Gradient, 3, n0, count), 1f / batch, out _workerCorrect[worker]);
+                _workerLoss[worker] = loss;
             }
             else
-                Softmax.Backward(Activations(Softmax1Output, OutputSize, n0, count), _gradientA.AsSpan(n0 * GradientPerImage, count * OutputSize), _gradientB.AsSpan(n0 * GradientPerImage, count * OutputSize), count, OutputSize);
-            BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, worker);
+                Softmax.Backward(Activations(Softmax1Output, OutputSize, n0, count), Gradient(Softmax1Gradient, OutputSize, n0, count), Gradient(Dense1Gradient, OutputSize, n0, count), count, OutputSize);
+            BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, heads, worker);
         }
 
-        private void ForwardSlice(int n0, int count, bool training, int worker)
+        private void ForwardSlice(int n0, int count, bool training, bool heads, bool fold, int worker)
         {
             switch (_isa)
             {
-                case Isa.Avx512: ForwardLayers_Avx512(n0, count, training, worker); break;
-                case Isa.Avx2: ForwardLayers_Avx2(n0, count, training, worker); break;
-                case Isa.Portable: ForwardLayers_Portable(n0, count, training, worker); break;
+                case Isa.Avx512: ForwardLayers_Avx512(n0, count, training, heads, fold, worker); break;
+                case Isa.Avx2: ForwardLayers_Avx2(n0, count, training, heads, fold, worker); break;
+                case Isa.Portable: ForwardLayers_Portable(n0, count, training, heads, fold, worker); break;
             }
         }
 
-        private void BackwardSlice(int n0, int count, bool inputGradient, int worker)
+        private void BackwardSlice(int n0, int count, bool inputGradient, bool heads, int worker)
         {
             switch (_isa)
             {
-                case Isa.Avx512: BackwardLayers_Avx512(n0, count, inputGradient, worker); break;
-                case Isa.Avx2: BackwardLayers_Avx2(n0, count, inputGradient, worker); break;
-                case Isa.Portable: BackwardLayers_Portable(n0, count, inputGradient, worker); break;
+                case Isa.Avx512: BackwardLayers_Avx512(n0, count, inputGradient, heads, worker); break;
+                case Isa.Avx2: BackwardLayers_Avx2(n0, count, inputGradient, heads, worker); break;
+                case Isa.Portable: BackwardLayers_Portable(n0, count, inputGradient, heads, worker); break;
             }
         }
 
-        /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx512 kernels.</summary>
-        private void ForwardLayers_Avx512(int n0, int count, bool training, int worker)
+        /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx512 kernels; auxiliary heads when
+        /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>.</summary>
+        private void ForwardLayers_Avx512(int n0, int count, bool training, bool heads, bool fold, int worker)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
+            ref float fld = ref _foldMemory.Reference;
             ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);
             nint mb = _mb;
             nint n = n0;
@@ -361,36 +427,38 @@ _________________________________________________________________";
             Dense64To3_Forward_Avx512(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
         }
 
-        /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Avx512 kernels; parameter
-        /// gradients go to this worker's buffer.</summary>
-        private void BackwardLayers_Avx512(int n0, int count, bool inputGradient, int worker)
+        /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Avx512 kernels (auxiliary heads when
+        /// <paramref name="heads"/>); parameter gradients go to this worker's buffer.</summary>
+        private void BackwardLayers_Avx512(int n0, int count, bool inputGradient, bool heads, int worker)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
             ref float grd = ref _workerGradients[worker].Reference;
             ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);
             ref float dcol = ref Unsafe.Add(ref col, ColumnsLength);
-            ref float ga = ref Unsafe.Add(ref _gradientA.Reference, (nint)n0 * GradientPerImage);
-            ref float gb = ref Unsafe.Add(ref _gradientB.Reference, (nint)n0 * GradientPerImage);
+            ref float gs = ref Unsafe.Add(ref _gradients.Reference, (nint)n0 * GradientPerImage);
+            nint cnt = count;
             nint mb = _mb;
             nint n = n0;
             // dense1: Dense(3): 64 -> 3 (backward)
-            Dense64To3_Backward_Avx512(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref gb, ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref ga, count, true);
+            Dense64To3_Backward_Avx512(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.Add(ref gs, Flatten1Gradient * cnt), count, true);
             // flatten1: Flatten: 4x4x4 -> 64 (backward)
-            // (a view: the gradient passes through unchanged)
+            Gradient(Flatten1Gradient, 64, n0, count).CopyTo(Gradient(Maxpool1Gradient, 64, n0, count)); // a view in forward; the gradient passes through
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4 (backward)
-            MaxPool2x2S2P0_4x8x8_Backward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref ga, ref gb, count);
+            MaxPool2x2S2P0_4x8x8_Backward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref Unsafe.Add(ref gs, Maxpool1Gradient * cnt), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), count);
             // relu1: ReLU: 4x8x8 -> 4x8x8 (backward)
-            Relu256_Backward_Avx512(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref gb, ref ga, count);
+            Relu256_Backward_Avx512(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), count);
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
-            Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref ga, ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref gb, ref col, ref dcol, count, inputGradient);
+            Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref gs, InputGradient * cnt), ref col, ref dcol, count, inputGradient);
         }
 
-        /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx2 kernels.</summary>
-        private void ForwardLayers_Avx2(int n0, int count, bool training, int worker)
+        /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx2 kernels; auxiliary heads when
+        /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>.</summary>
+        private void ForwardLayers_Avx2(int n0, int count, bool training, bool heads, bool fold, int worker)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
+            ref float fld = ref _foldMemory.Reference;
             ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);
             nint mb = _mb;
             nint n = n0;
@@ -406,36 +474,38 @@ _________________________________________________________________";
             Dense64To3_Forward_Avx2(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
         }
 
-        /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Avx2 kernels; parameter
-        /// gradients go to this worker's buffer.</summary>
-        private void BackwardLayers_Avx2(int n0, int count, bool inputGradient, int worker)
+        /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Avx2 kernels (auxiliary heads when
+        /// <paramref name="heads"/>); parameter gradients go to this worker's buffer.</summary>
+        private void BackwardLayers_Avx2(int n0, int count, bool inputGradient, bool heads, int worker)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
             ref float grd = ref _workerGradients[worker].Reference;
             ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);
             ref float dcol = ref Unsafe.Add(ref col, ColumnsLength);
-            ref float ga = ref Unsafe.Add(ref _gradientA.Reference, (nint)n0 * GradientPerImage);
-            ref float gb = ref Unsafe.Add(ref _gradientB.Reference, (nint)n0 * GradientPerImage);
+            ref float gs = ref Unsafe.Add(ref _gradients.Reference, (nint)n0 * GradientPerImage);
+            nint cnt = count;
             nint mb = _mb;
             nint n = n0;
             // dense1: Dense(3): 64 -> 3 (backward)
-            Dense64To3_Backward_Avx2(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref gb, ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref ga, count, true);
+            Dense64To3_Backward_Avx2(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.Add(ref gs, Flatten1Gradient * cnt), count, true);
             // flatten1: Flatten: 4x4x4 -> 64 (backward)
-            // (a view: the gradient passes through unchanged)
+            Gradient(Flatten1Gradient, 64, n0, count).CopyTo(Gradient(Maxpool1Gradient, 64, n0, count)); // a view in forward; the gradient passes through
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4 (backward)
-            MaxPool2x2S2P0_4x8x8_Backward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref ga, ref gb, count);
+            MaxPool2x2S2P0_4x8x8_Backward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref Unsafe.Add(ref gs, Maxpool1Gradient * cnt), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), count);
             // relu1: ReLU: 4x8x8 -> 4x8x8 (backward)
-            Relu256_Backward_Avx2(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref gb, ref ga, count);
+            Relu256_Backward_Avx2(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), count);
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
-            Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref ga, ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref gb, ref col, ref dcol, count, inputGradient);
+            Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref gs, InputGradient * cnt), ref col, ref dcol, count, inputGradient);
         }
 
-        /// <summary>Forward of images [n0, n0 + count) up to the logits with the Portable kernels.</summary>
-        private void ForwardLayers_Portable(int n0, int count, bool training, int worker)
+        /// <summary>Forward of images [n0, n0 + count) up to the logits with the Portable kernels; auxiliary heads when
+        /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>.</summary>
+        private void ForwardLayers_Portable(int n0, int count, bool training, bool heads, bool fold, int worker)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
+            ref float fld = ref _foldMemory.Reference;
             ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);
             nint mb = _mb;
             nint n = n0;
@@ -451,29 +521,29 @@ _________________________________________________________________";
             Dense64To3_Forward_Portable(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
         }
 
-        /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Portable kernels; parameter
-        /// gradients go to this worker's buffer.</summary>
-        private void BackwardLayers_Portable(int n0, int count, bool inputGradient, int worker)
+        /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Portable kernels (auxiliary heads when
+        /// <paramref name="heads"/>); parameter gradients go to this worker's buffer.</summary>
+        private void BackwardLayers_Portable(int n0, int count, bool inputGradient, bool heads, int worker)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
             ref float grd = ref _workerGradients[worker].Reference;
             ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);
             ref float dcol = ref Unsafe.Add(ref col, ColumnsLength);
-            ref float ga = ref Unsafe.Add(ref _gradientA.Reference, (nint)n0 * GradientPerImage);
-            ref float gb = ref Unsafe.Add(ref _gradientB.Reference, (nint)n0 * GradientPerImage);
+            ref float gs = ref Unsafe.Add(ref _gradients.Reference, (nint)n0 * GradientPerImage);
+            nint cnt = count;
             nint mb = _mb;
             nint n = n0;
             // dense1: Dense(3): 64 -> 3 (backward)
-            Dense64To3_Backward_Portable(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref gb, ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref ga, count, true);
+            Dense64To3_Backward_Portable(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.Add(ref gs, Flatten1Gradient * cnt), count, true);
             // flatten1: Flatten: 4x4x4 -> 64 (backward)
-            // (a view: the gradient passes through unchanged)
+            Gradient(Flatten1Gradient, 64, n0, count).CopyTo(Gradient(Maxpool1Gradient, 64, n0, count)); // a view in forward; the gradient passes through
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4 (backward)
-            MaxPool2x2S2P0_4x8x8_Backward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref ga, ref gb, count);
+            MaxPool2x2S2P0_4x8x8_Backward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref Unsafe.Add(ref gs, Maxpool1Gradient * cnt), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), count);
             // relu1: ReLU: 4x8x8 -> 4x8x8 (backward)
-            Relu256_Backward_Portable(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref gb, ref ga, count);
+            Relu256_Backward_Portable(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), count);
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
-            Conv3x3S1P1_1x8x8To4_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref ga, ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref gb, ref col, ref dcol, count, inputGradient);
+            Conv3x3S1P1_1x8x8To4_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref gs, InputGradient * cnt), ref col, ref dcol, count, inputGradient);
         }
 
         // ---------------------------------------------------------------- kernels
