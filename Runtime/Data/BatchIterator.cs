@@ -17,6 +17,9 @@ namespace CnnGen.Data
         private readonly int[] _order;
         private readonly float[] _images;
         private readonly int[] _labels;
+        private readonly ulong _seed;
+        private readonly Augmentation _augmentation;
+        private Rng _augmentRng;
         private int _position;      // index into _order of the next batch's first item
         private int _currentCount;
         private bool _epochStarted;
@@ -27,7 +30,9 @@ namespace CnnGen.Data
         /// <param name="shuffle">False keeps the data set's order (for evaluation or debugging).</param>
         /// <param name="dropLastPartialBatch">True skips the final batch of an epoch when it has fewer than
         /// <paramref name="batchSize"/> items.</param>
-        public BatchIterator(LabeledImages data, int batchSize, ulong seed = 1, bool shuffle = true, bool dropLastPartialBatch = false)
+        /// <param name="augmentation">Random flips and shifts applied to each copied image (null = none).</param>
+        public BatchIterator(LabeledImages data, int batchSize, ulong seed = 1, bool shuffle = true, bool dropLastPartialBatch = false,
+            Augmentation? augmentation = null)
         {
             ArgumentNullException.ThrowIfNull(data);
             if (batchSize < 1)
@@ -39,8 +44,14 @@ namespace CnnGen.Data
                     $"batchSize {batchSize} is larger than the {data.Count} items, and dropLastPartialBatch would leave no batch at all. " +
                     "Use a smaller batch or keep the partial batch.");
 
+            augmentation ??= Augmentation.None;
+            augmentation.Validate(data.Height, data.Width);
+
             _data = data;
             _rng = new Rng(seed);
+            _seed = seed;
+            _augmentation = augmentation;
+            _augmentRng = new Rng(seed);
             BatchSize = batchSize;
             Shuffle = shuffle;
             DropLastPartialBatch = dropLastPartialBatch;
@@ -52,6 +63,7 @@ namespace CnnGen.Data
         public int BatchSize { get; }
         public bool Shuffle { get; }
         public bool DropLastPartialBatch { get; }
+        public Augmentation Augmentation => _augmentation;
         /// <summary>Number of items in the data set.</summary>
         public int Count => _data.Count;
         /// <summary>Items visited in one epoch: all of them, or all but the dropped partial batch.</summary>
@@ -79,6 +91,8 @@ namespace CnnGen.Data
             _currentCount = 0;
             _epochStarted = true;
             Epoch++;
+            // Its own stream per epoch (not the shuffle's), so skipping an epoch's batches on resume changes nothing later.
+            _augmentRng = new Rng(_seed ^ (0xA5A5_0000_0000_0000UL + (ulong)Epoch * 0x9E37_79B9UL));
         }
 
         /// <summary>Copies the next batch into the buffers. False when the epoch has no batches left.</summary>
@@ -101,7 +115,11 @@ namespace CnnGen.Data
             for (int b = 0; b < count; b++)
             {
                 int index = _order[_position + b];
-                Array.Copy(source, (long)index * length, _images, (long)b * length, length);
+                if (_augmentation.IsIdentity)
+                    Array.Copy(source, (long)index * length, _images, (long)b * length, length);
+                else
+                    _augmentation.Apply(source.AsSpan(index * length, length), _images.AsSpan(b * length, length),
+                        _data.Channels, _data.Height, _data.Width, _augmentRng);
                 _labels[b] = labels[index];
             }
             _position += count;

@@ -37,6 +37,8 @@ namespace CnnGen.Training
         /// same batches as an uninterrupted run.</summary>
         public int StartEpoch { get; init; } = 1;
         public NetworkOutput Output { get; init; } = NetworkOutput.Probabilities;
+        /// <summary>Random flips / shifts of the training images (null = none); test images are never augmented.</summary>
+        public Augmentation? Augmentation { get; init; }
     }
 
     /// <summary>Learning-rate schedules for <see cref="TrainingOptions.LearningRateSchedule"/>, as functions of the 1-based epoch.</summary>
@@ -109,7 +111,7 @@ namespace CnnGen.Training
                     $"{_net.InputLength} per image.", nameof(train));
             Guard.Labels(train.Labels, _net.OutputLength, "train.Labels");
 
-            var batches = new BatchIterator(train, Options.BatchSize, Options.Seed, shuffle: true, Options.DropLastPartialBatch);
+            var batches = new BatchIterator(train, Options.BatchSize, Options.Seed, shuffle: true, Options.DropLastPartialBatch, Options.Augmentation);
             var results = new List<EpochResult>(Options.Epochs);
             if (Options.StartEpoch < 1 || Options.StartEpoch > Options.Epochs + 1)
                 throw new ArgumentOutOfRangeException(nameof(Options.StartEpoch), Options.StartEpoch, $"StartEpoch must be in [1, {Options.Epochs + 1}].");

@@ -97,6 +97,7 @@ namespace CnnGen.Samples.Cli
                     return 0f;
                 },
             };
+            var augment = IntOption("--augment", "random horizontal flips and shifts of up to N pixels of the training images (0 = off)", 0, 0, "0 (off) or a positive number of pixels");
             var threads = IntOption("--threads", "workers that split each batch, 0 = one per core", 0, 0, "0 (one per core) or a positive integer");
             var seed = IntOption("--seed", "seeds weights, dropout and batch order", 1, 0, "a non-negative integer");
             var data = DataOption();
@@ -111,17 +112,17 @@ namespace CnnGen.Samples.Cli
             };
             var command = new Command("train", "train a network on Fashion-MNIST, evaluating on the test set after every epoch")
             {
-                model, epochs, batch, optimizer, lr, weightDecay, threads, seed, data, checkpoint, save,
+                model, epochs, batch, optimizer, lr, weightDecay, augment, threads, seed, data, checkpoint, save,
             };
             command.SetAction(parse => RunTrain(
                 Models.Get(parse.GetValue(model)!), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(optimizer)!,
-                parse.GetValue(lr), parse.GetValue(weightDecay), parse.GetValue(threads), parse.GetValue(seed), parse.GetValue(data), parse.GetValue(checkpoint), parse.GetValue(save)!));
+                parse.GetValue(lr), parse.GetValue(weightDecay), parse.GetValue(augment), parse.GetValue(threads), parse.GetValue(seed), parse.GetValue(data), parse.GetValue(checkpoint), parse.GetValue(save)!));
             return command;
         }
 
         private static string HistoryPath(string weights) => Path.ChangeExtension(weights, ".history.json");
 
-        private static int RunTrain(ModelEntry entry, int epochs, int batch, string optimizerName, float? lr, float weightDecay, int threads, int seed, string? dataDir,
+        private static int RunTrain(ModelEntry entry, int epochs, int batch, string optimizerName, float? lr, float weightDecay, int augment, int threads, int seed, string? dataDir,
             string? checkpoint, string save)
         {
             (LabeledImages train, LabeledImages test) = FashionMnist.Load(dataDir);
@@ -147,12 +148,13 @@ namespace CnnGen.Samples.Cli
                 StartEpoch = startEpoch,
                 // A mild cosine decay to 10% lets the last epochs settle into a minimum instead of bouncing around it.
                 LearningRateSchedule = LearningRateSchedules.Cosine(learningRate, epochs, finalFraction: 0.1f),
+                Augmentation = augment > 0 ? Augmentation.FlipAndShift(augment) : null,
             };
             Console.WriteLine(string.Create(invariant,
                 $"{entry.Name}  ISA {net.Isa}  {threads switch { 0 => Environment.ProcessorCount, _ => threads }} thread(s)  {entry.ParameterCount:N0} parameters  {entry.FlopsPerImage / 1e6:F1} MFLOP/image"));
             Console.WriteLine(string.Create(invariant,
                 $"data: {train.Count:N0} train / {test.Count:N0} test images of {train.Height}x{train.Width}  " +
-                $"{optimizerName} lr {learningRate:G3} (cosine to 10%)  batch {batch}  seed {seed}"));
+                $"{optimizerName} lr {learningRate:G3} (cosine to 10%)  batch {batch}  seed {seed}{(augment > 0 ? "  augment: flip + shift " + augment.ToString(invariant) + "px" : "")}"));
 
             var trainer = new Trainer(net, optimizer, options);
             new TrainingView().Run((onEpoch, onBatch) => trainer.Run(train, test, r =>
