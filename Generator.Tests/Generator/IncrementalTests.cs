@@ -114,6 +114,63 @@ namespace CnnGen.Tests.Generator
             Assert.Empty(second.OutputErrors);
         }
 
+        private const string NetworkUsingBlock = """
+            using CnnGen;
+            namespace Sample;
+
+            [Network(Channels = 1, Height = 8, Width = 8)]
+            [Conv2D(4, 3, Padding = 1), Residual<Body>(4), ReLU]
+            [Flatten, Dense(3), Softmax]
+            public partial class BlockNet;
+            """;
+
+        /// <summary>The block lives in another file, as users will write it.</summary>
+        private const string BlockFile = """
+            using CnnGen;
+            namespace Sample;
+
+            [Block("width")]
+            [Conv2D("width", 3, Padding = 1), ReLU]
+            public class Body;
+
+            public static class BlockFileHelper
+            {
+                public static int Answer() => 41;
+            }
+            """;
+
+        /// <summary>A network's code depends on the block classes it uses, which may sit in other files: editing a block
+        /// must regenerate the network (stale kernels would be silently wrong), editing anything else there must not.</summary>
+        [Fact]
+        public void EditingABlockInAnotherFileRegenerates()
+        {
+            (GeneratorDriver driver, CSharpCompilation compilation, string firstOutput) = FirstRun(NetworkUsingBlock, BlockFile);
+            Assert.Contains("residual1.body.conv1", firstOutput);
+            Assert.DoesNotContain("residual1.body.maxpool1", firstOutput);
+
+            // Unrelated edit in the block's file: everything cached.
+            CSharpCompilation unrelated = ReplaceText(compilation, OtherFile, BlockFile.Replace("=> 41;", "=> 42;"));
+            GeneratorRun second = GeneratorHarness.Run(driver, unrelated);
+            GeneratorRunResult result = second.RunResult.Results.Single();
+            foreach (string step in AllSteps) AssertReasons(result, step, CachedOrUnchanged);
+            AssertReasons(CodeOutputs(result), "code output", CachedOrUnchanged);
+
+            // The block gains a layer: the network's parse, check, plan and code change.
+            CSharpCompilation edited = ReplaceText(unrelated, OtherFile, BlockFile.Replace("ReLU]", "ReLU, Conv2D(\"width\", 1)]"));
+            GeneratorRun third = GeneratorHarness.Run(second.Driver, edited);
+            result = third.RunResult.Results.Single();
+            foreach (string step in AllSteps) AssertReasons(result, step, new[] { IncrementalStepRunReason.Modified });
+            string text = Assert.Single(third.Sources).Text;
+            Assert.Contains("residual1.body.conv2", text);
+            Assert.NotEqual(firstOutput, text);
+            Assert.Empty(third.OutputErrors);
+
+            // A block edit that breaks the residual's shapes is reported.
+            CSharpCompilation broken = ReplaceText(edited, OtherFile, BlockFile.Replace("ReLU]", "ReLU, MaxPool2D(2)]"));
+            GeneratorRun fourth = GeneratorHarness.Run(third.Driver, broken);
+            Assert.Contains(fourth.GeneratorDiagnostics, d => d.Id == "CNN0013");
+        }
+
         /// <summary>Blank lines above the class move every location: the diagnostic is re-reported at its new line,
         /// but the location-free network, its plan and the emitted code are reused.</summary>
         [Fact]
@@ -223,10 +280,10 @@ namespace CnnGen.Tests.Generator
 
         // ------------------------------------------------------------------ helpers
 
-        private static (GeneratorDriver Driver, CSharpCompilation Compilation, string Output) FirstRun(string network)
+        private static (GeneratorDriver Driver, CSharpCompilation Compilation, string Output) FirstRun(string network, string other = Other)
         {
             CSharpCompilation compilation = CSharpCompilation.Create("Sample",
-                new[] { GeneratorHarness.Parse(network, NetworkFile), GeneratorHarness.Parse(Other, OtherFile) },
+                new[] { GeneratorHarness.Parse(network, NetworkFile), GeneratorHarness.Parse(other, OtherFile) },
                 GeneratorHarness.References, GeneratorHarness.CompilationOptions);
             GeneratorRun first = GeneratorHarness.Run(compilation);
             Assert.Empty(first.OutputErrors);
