@@ -74,10 +74,10 @@ namespace CnnGen.Samples.Cli
             command.SetAction(_ =>
             {
                 var invariant = CultureInfo.InvariantCulture;
-                Console.WriteLine($"{"name",-18} {"input",-12} {"out",5} {"params",13} {"GFLOP",7}  {"file",-24} description");
+                Console.WriteLine($"{"name",-18} {"input",-12} {"out",5} {"params",13} {"GFLOP",7}  {"file",-31} description");
                 foreach (ModelEntry m in Models.All)
                     Console.WriteLine(string.Create(invariant,
-                        $"{m.Name,-18} {$"{m.Height}x{m.Width}x{m.Channels}",-12} {m.OutputSize,5} {m.ParameterCount,13:N0} {m.FlopsPerImage / 1e9,7:F2}  {"Samples/" + m.File,-24} {m.Description}"));
+                        $"{m.Name,-18} {$"{m.Height}x{m.Width}x{m.Channels}",-12} {m.OutputSize,5} {m.ParameterCount,13:N0} {m.FlopsPerImage / 1e9,7:F2}  {"Samples/" + m.File,-31} {m.Description}"));
                 Console.WriteLine();
                 Console.WriteLine("train, eval, predict and visualize run the 28x28x1 networks on Fashion-MNIST; summary prints any network's layer table.");
                 return 0;
