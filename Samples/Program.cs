@@ -1,7 +1,7 @@
-// The samples' command line (System.CommandLine): train, eval, summary, visualize, predict. Progress is drawn with
+// The samples' command line (System.CommandLine): train, eval, summary, models, visualize, predict. Progress is drawn with
 // Spectre.Console when the output is a terminal and printed as plain lines otherwise (CI logs stay readable).
 // Exit codes: 0 success, 1 failure (bad file, bad argument value), 2 bad usage (parse errors print the command's
-// usage), 3 data set missing.
+// usage; a model whose input is not Fashion-MNIST's for train/eval/predict/visualize), 3 data set missing.
 using System;
 using System.Collections.Generic;
 using System.CommandLine;
@@ -33,6 +33,11 @@ namespace CnnGen.Samples
             try
             {
                 return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            }
+            catch (ModelShapeException e)
+            {
+                Console.Error.WriteLine("error: " + e.Message);
+                return ExitUsage;
             }
             catch (DataNotFoundException e)
             {

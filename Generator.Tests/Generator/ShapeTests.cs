@@ -1,10 +1,10 @@
 // Shapes and parameter counts of published networks, read from the generated static members of the Zoo classes
-// (Zoo/ZooNetworks.cs). Expected values come from the seed's printed Keras summaries (converted from
+// (Samples/Zoo, the shipped declarations). Expected values come from the seed's printed Keras summaries (converted from
 // (H, W, C) to the generated [C, H, W]) and from torchvision's vgg16. Nothing here constructs a network.
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using CnnGen.Tests.Zoo;
+using CnnGen.Samples.Zoo;
 // The shipped declaration itself (Samples/FashionNet.cs), not a copy.
 using SeedNet = CnnGen.Samples.FashionNet;
 

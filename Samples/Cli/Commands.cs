@@ -23,6 +23,7 @@ namespace CnnGen.Samples.Cli
             root.Add(Train());
             root.Add(Eval());
             root.Add(Summary());
+            root.Add(ModelList());
             root.Add(Visualize());
             root.Add(Predict());
             return root;
@@ -30,7 +31,7 @@ namespace CnnGen.Samples.Cli
 
         private static Option<string> ModelOption() => new Option<string>("--model", "-m")
         {
-            Description = "the network to use",
+            Description = "the network to use (the models command lists them)",
             DefaultValueFactory = _ => "fashion",
         }.AcceptOnlyFromAmong(Models.Names);
 
@@ -62,6 +63,23 @@ namespace CnnGen.Samples.Cli
             command.SetAction(parse =>
             {
                 Console.WriteLine(Models.Get(parse.GetValue(model)!).Summary);
+                return 0;
+            });
+            return command;
+        }
+
+        private static Command ModelList()
+        {
+            var command = new Command("models", "list the networks --model accepts: input, outputs, parameters, declaration");
+            command.SetAction(_ =>
+            {
+                var invariant = CultureInfo.InvariantCulture;
+                Console.WriteLine($"{"name",-18} {"input",-12} {"out",5} {"params",13} {"GFLOP",7}  {"file",-31} description");
+                foreach (ModelEntry m in Models.All)
+                    Console.WriteLine(string.Create(invariant,
+                        $"{m.Name,-18} {$"{m.Height}x{m.Width}x{m.Channels}",-12} {m.OutputSize,5} {m.ParameterCount,13:N0} {m.FlopsPerImage / 1e9,7:F2}  {"Samples/" + m.File,-31} {m.Description}"));
+                Console.WriteLine();
+                Console.WriteLine("train, eval, predict and visualize run the 28x28x1 networks on Fashion-MNIST; summary prints any network's layer table.");
                 return 0;
             });
             return command;
@@ -125,6 +143,7 @@ namespace CnnGen.Samples.Cli
         private static int RunTrain(ModelEntry entry, int epochs, int batch, string optimizerName, float? lr, float weightDecay, int augment, int threads, int seed, string? dataDir,
             string? checkpoint, string save)
         {
+            Models.RequireFashionMnistShaped(entry, "train");
             (LabeledImages train, LabeledImages test) = FashionMnist.Load(dataDir);
             using INetwork net = entry.Create(batch, seed, threads);
             float learningRate = lr ?? (optimizerName == "sgd" ? 0.01f : 0.001f);
@@ -214,6 +233,7 @@ namespace CnnGen.Samples.Cli
             command.SetAction(parse =>
             {
                 ModelEntry entry = Models.Get(parse.GetValue(model)!);
+                Models.RequireFashionMnistShaped(entry, "eval");
                 (_, LabeledImages test) = FashionMnist.Load(parse.GetValue(data));
                 using INetwork net = Load(entry, parse.GetValue(weights)!, parse.GetValue(batch), threads: 0);
                 var evaluator = new Evaluator(net);
@@ -235,6 +255,7 @@ namespace CnnGen.Samples.Cli
             command.SetAction(parse =>
             {
                 ModelEntry entry = Models.Get(parse.GetValue(model)!);
+                Models.RequireFashionMnistShaped(entry, "predict");
                 (_, LabeledImages test) = FashionMnist.Load(parse.GetValue(data));
                 int i = parse.GetValue(index);
                 if (i >= test.Count) throw new ArgumentException($"--index {i} is beyond the test set's {test.Count} images (0 to {test.Count - 1}).");
@@ -263,6 +284,7 @@ namespace CnnGen.Samples.Cli
             command.SetAction(parse =>
             {
                 ModelEntry entry = Models.Get(parse.GetValue(model)!);
+                Models.RequireFashionMnistShaped(entry, "visualize");
                 (_, LabeledImages test) = FashionMnist.Load(parse.GetValue(data));
                 string weightsPath = parse.GetValue(weights)!;
                 using INetwork net = Load(entry, weightsPath, 64, threads: 0);
