@@ -349,9 +349,13 @@ def transition(g, p, x, compression=0.5):
     return avgpool(g, p + ".avgpool1", y, 2, 2)
 
 
-def aux_head(g, p, x, channels, hidden, classes, weight):
-    """GoogLeNet's auxiliary classifier (5x5/3 average pool, 1x1 conv, ReLU, Dense, ReLU, Dropout, Dense) with Dropout 0."""
-    y = relu(g, p + ".relu1", conv(g, p + ".conv1", avgpool(g, p + ".avgpool1", x, 5, 3), channels, 1))
+def aux_head(g, p, x, channels, hidden, classes, weight, batch_norm=False, eps=1e-3):
+    """GoogLeNet's auxiliary classifier (5x5/3 average pool, 1x1 conv (without bias, BN: torchvision's InceptionAux),
+    ReLU, Dense, ReLU, Dropout, Dense) with Dropout 0."""
+    y = conv(g, p + ".conv1", avgpool(g, p + ".avgpool1", x, 5, 3), channels, 1, bias=not batch_norm)
+    if batch_norm:
+        y = bn(g, p + ".bn1", y, eps=eps)
+    y = relu(g, p + ".relu1", y)
     y = relu(g, p + ".relu2", dense(g, p + ".dense1", g.node(p + ".flatten1", "flatten", nn.Flatten(), y), hidden))
     logits = dense(g, p + ".dense2", g.node(p + ".dropout1", "dropout", nn.Dropout(0.0), y), classes)
     g.heads.append((logits, weight))
@@ -367,12 +371,27 @@ def finish(g, logits, softmax):
 def graph_resnet():
     g = Graph((3, 8, 8))
     x = relu(g, "relu1", bn(g, "bn1", conv(g, "conv1", "input", 4, 3, 1, 1, bias=False)))
+    x = relu(g, "relu2", res_body(g, "residual1", x, 4, shortcut=False))
+    for i in (1, 2):  # Use<FixtureConvBn>(4, Repeat = 2)
+        p = f"fixtureconvbn{i}"
+        x = relu(g, p + ".relu1", bn(g, p + ".bn1", conv(g, p + ".conv1", x, 4, 1, bias=False)))
     x = basic_block(g, "basicblock1", x, 4)
     x = basic_block(g, "basicblock2", x, 6, stride=2)
-    x = bottleneck(g, "bottleneck1", x, 2)
+    x = bottleneck(g, "bottleneck1", x, 2, stride=2)
+    x = res_body(g, "residual2", x, 4, shortcut=True)
     x = dense(g, "dense1", g.node("gap1", "gap", None, x), 5)
-    return finish(g, x, softmax=False), {"basicblock1.relu2": (4, 8, 8), "basicblock2.relu2": (6, 4, 4),
-                                         "bottleneck1.relu3": (8, 4, 4), "dense1": (5,)}
+    return finish(g, x, softmax=False), {"relu2": (4, 8, 8), "fixtureconvbn2.relu1": (4, 8, 8), "basicblock1.relu2": (4, 8, 8),
+                                         "basicblock2.relu2": (6, 4, 4), "bottleneck1.relu3": (8, 2, 2),
+                                         "residual2.add": (4, 2, 2), "dense1": (5,)}
+
+
+def res_body(g, p, x, width, shortcut):
+    """Residual<FixtureResBody>(width) (identity shortcut) or Residual<FixtureResBody, FixtureProjection>(width)."""
+    y = relu(g, p + ".body.relu1", bn(g, p + ".body.bn1", conv(g, p + ".body.conv1", x, width, 1, bias=False)))
+    y = conv(g, p + ".body.conv2", y, width, 3, 1, 1)
+    if shortcut:
+        x = bn(g, p + ".shortcut.bn1", conv(g, p + ".shortcut.conv1", x, width, 1, bias=False))
+    return g.node(p + ".add", "add", None, y, x)
 
 
 def graph_inception():
@@ -380,10 +399,10 @@ def graph_inception():
     x = relu(g, "relu1", conv(g, "conv1", "input", 6, 3, 1, 1))
     x = g.node("lrn1", "lrn", nn.LocalResponseNorm(3, alpha=0.5, beta=0.75, k=2.0), x)
     x = inception(g, "inception1", x, 2, 2, 3, 1, 2, 2, batch_norm=True)
-    aux_head(g, "aux1", x, channels=4, hidden=8, classes=4, weight=0.3)
+    aux_head(g, "aux1", x, channels=4, hidden=8, classes=4, weight=0.3, batch_norm=True)
     b2 = relu(g, "concat1.branch2.relu1", conv(g, "concat1.branch2.conv1", x, 3, 3, 1, 1))
     b3 = conv(g, "concat1.branch3.conv1", maxpool(g, "concat1.branch3.maxpool1", x, 3, 1, 1), 3, 1)
-    x = maxpool(g, "maxpool1", g.node("concat1.concat", "concat", None, x, b2, b3), 2, 2)
+    x = maxpool(g, "maxpool1", g.node("concat1.concat", "concat", None, x, b2, b3), 3, 2, ceil=True)
     x = inception(g, "inception2", x, 2, 2, 2, 1, 2, 1, large=3)
     x = dense(g, "dense1", g.node("gap1", "gap", None, x), 4)
     return finish(g, x, softmax=True), {"inception1.concat": (9, 8, 8), "aux1.avgpool1": (9, 2, 2), "aux1.dense2": (4,),
