@@ -397,7 +397,7 @@ def res_body(g, p, x, width, shortcut):
 def graph_inception():
     g = Graph((3, 8, 8))
     x = relu(g, "relu1", conv(g, "conv1", "input", 6, 3, 1, 1))
-    x = g.node("lrn1", "lrn", nn.LocalResponseNorm(3, alpha=0.5, beta=0.75, k=2.0), x)
+    x = g.node("lrn1", "lrn", nn.LocalResponseNorm(4, alpha=0.5, beta=0.75, k=2.0), x)
     x = inception(g, "inception1", x, 2, 2, 3, 1, 2, 2, batch_norm=True)
     aux_head(g, "aux1", x, channels=4, hidden=8, classes=4, weight=0.3, batch_norm=True)
     b2 = relu(g, "concat1.branch2.relu1", conv(g, "concat1.branch2.conv1", x, 3, 3, 1, 1))

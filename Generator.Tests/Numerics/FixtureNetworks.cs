@@ -55,12 +55,12 @@ namespace CnnGen.Tests.Numerics
     [MaxPool2D(3, Stride = 1, Padding = 1), Conv2D("width", 1)]
     public class FixturePoolUnit;
 
-    // Inception: stem conv-ReLU-LRN 6x8x8 -> inception1 (BN variant, 5x5 branch) 2+3+2+2 = 9x8x8 -> aux1 head (5x5/3 avg pool
+    // Inception: stem conv-ReLU-LRN (even window: 2 channels before, 1 after) 6x8x8 -> inception1 (BN variant, 5x5 branch) 2+3+2+2 = 9x8x8 -> aux1 head (5x5/3 avg pool
     // 9x2x2, conv 4 - BN, dense 8, no dropout, dense 4; training only) -> concat1 of Identity, FixtureConvUnit(3),
     // FixturePoolUnit(3) 15x8x8 -> 3x3/2 ceil-mode max pool 15x4x4 -> inception2 (plain, "5x5" branch 3x3) 2+2+2+1 = 7x4x4
     // -> gap 7 -> dense 4 -> softmax
     [Network(Channels = 3, Height = 8, Width = 8)]
-    [Conv2D(6, 3, Padding = 1), ReLU, LocalResponseNorm(3, Alpha = 0.5, Beta = 0.75, K = 2)]
+    [Conv2D(6, 3, Padding = 1), ReLU, LocalResponseNorm(4, Alpha = 0.5, Beta = 0.75, K = 2)]
     [Inception(2, 2, 3, 1, 2, 2, BatchNorm = true), AuxClassifier(Weight = 0.3, Dropout = 0, Channels = 4, Hidden = 8, BatchNorm = true)]
     [Concat<Identity, FixtureConvUnit, FixturePoolUnit>(3), MaxPool2D(3, Stride = 2, CeilMode = true)]
     [Inception(2, 2, 2, 1, 2, 1, LargeKernel = 3), GlobalAvgPool, Dense(4), Softmax]
