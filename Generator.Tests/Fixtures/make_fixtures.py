@@ -248,7 +248,7 @@ class Graph(nn.Module):
             values[name] = self.apply_node(kind, module, xs)
         return values
 
-    def init(self, gen_buffers=True):
+    def init(self):
         """Weights N(0, 2 / fan_in) (He: activations keep their scale), biases N(0, 0.3^2), BatchNorm gamma 1 + N(0, 0.3^2),
         beta N(0, 0.3^2); running means N(0, 0.3^2) and variances 0.5 + |N(0, 1)|, so inference does not see identity stats."""
         with torch.no_grad():
@@ -446,7 +446,7 @@ GRAPH_FIXTURES = {
 
 
 def make_graph(name, spec):
-    builder, _, base_seed = spec
+    base_seed = spec[2]
     for seed in range(base_seed, base_seed + 100):
         if make_graph_with_seed(name, spec, seed):
             return
