@@ -167,9 +167,9 @@ namespace CnnGen
         public double Compression { get; set; } = 0.5;
     }
 
-    /// <summary>GoogLeNet auxiliary classifier, branching off here: 5x5/3 average pool - 1x1 conv (128) - ReLU - Dense(1024)
-    /// - ReLU - Dropout(0.7) - Dense(classes). Its softmax cross-entropy is added to the training loss with
-    /// <see cref="Weight"/>; inference skips it.</summary>
+    /// <summary>GoogLeNet auxiliary classifier, branching off here: 5x5/3 average pool - 1x1 conv (<see cref="Channels"/>, 128)
+    /// - ReLU - Dense(<see cref="Hidden"/>, 1024) - ReLU - Dropout(0.7) - Dense(classes). Its softmax cross-entropy is added to
+    /// the training loss with <see cref="Weight"/>; inference skips it.</summary>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
     public sealed class AuxClassifierAttribute : Attribute
     {
@@ -178,5 +178,9 @@ namespace CnnGen
         public bool BatchNorm { get; set; }
         public double BatchNormEpsilon { get; set; } = 1e-3;
         public double Dropout { get; set; } = 0.7;
+        /// <summary>Filters of the 1x1 conv (the paper's 128; smaller for small networks).</summary>
+        public int Channels { get; set; } = 128;
+        /// <summary>Units of the hidden Dense layer (the paper's 1024).</summary>
+        public int Hidden { get; set; } = 1024;
     }
 }

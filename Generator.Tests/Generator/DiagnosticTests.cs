@@ -53,6 +53,12 @@ namespace CnnGen.Tests.Generator
             public partial class Net;
             """, "CNN0003", DiagnosticSeverity.Error,
             "Dropout(1.0) at layer 4: the dropout rate must be in [0, 1), but is 1"),
+            [nameof(CNN0003_AuxHeadWithoutHiddenUnits)] = new(Header + """
+            [Network(Channels = 2, Height = 12, Width = 12)]
+            [Conv2D(4, 3, Padding = 1), ReLU, [|AuxClassifier(Channels = 4, Hidden = 0)|], GlobalAvgPool, Dense(3)]
+            public partial class Net;
+            """, "CNN0003", DiagnosticSeverity.Error,
+            "AuxClassifier(Channels = 4, Hidden = 0) at layer 3: Hidden must be at least 1, but is 0"),
             [nameof(CNN0004_GroupsDoNotDivideChannels)] = new(Header + """
             [Network(Channels = 3, Height = 8, Width = 8)]
             [[|Conv2D(4, 3, Groups = 2)|]]
@@ -227,6 +233,9 @@ namespace CnnGen.Tests.Generator
 
         [Fact]
         public void CNN0003_DropoutRateOutOfRange() => AssertDiagnostic(Cases[nameof(CNN0003_DropoutRateOutOfRange)]);
+
+        [Fact]
+        public void CNN0003_AuxHeadWithoutHiddenUnits() => AssertDiagnostic(Cases[nameof(CNN0003_AuxHeadWithoutHiddenUnits)]);
 
         [Fact]
         public void CNN0004_GroupsDoNotDivideChannels() => AssertDiagnostic(Cases[nameof(CNN0004_GroupsDoNotDivideChannels)]);

@@ -19,7 +19,7 @@ using Xunit.Abstractions;
 
 namespace CnnGen.Tests.Numerics
 {
-    public sealed class PyTorchFixtureTests
+    public sealed partial class PyTorchFixtureTests
     {
         private const double Tolerance = 1e-4;
         private readonly ITestOutputHelper _output;
@@ -163,6 +163,16 @@ namespace CnnGen.Tests.Numerics
             [JsonPropertyName("input_grad")] public float[] InputGrad { get; set; } = [];
             [JsonPropertyName("params")] public FixtureParam[] Params { get; set; } = [];
 
+            // Graph fixtures only (see PyTorchFixtureTests.Graph.cs).
+            [JsonPropertyName("network")] public string Network { get; set; } = "";
+            [JsonPropertyName("mode")] public string Mode { get; set; } = "eval";
+            [JsonPropertyName("layers")] public FixtureLayer[] Layers { get; set; } = [];
+            [JsonPropertyName("labels")] public int[] Labels { get; set; } = [];
+            [JsonPropertyName("loss")] public float Loss { get; set; }
+            [JsonPropertyName("correct")] public int Correct { get; set; }
+            [JsonPropertyName("buffers")] public FixtureParam[] Buffers { get; set; } = [];
+            [JsonPropertyName("buffers_after")] public FixtureParam[] BuffersAfter { get; set; } = [];
+
             public static Fixture Load(string name)
             {
                 string path = Path.Combine(AppContext.BaseDirectory, "Fixtures", name + ".json");
@@ -178,6 +188,12 @@ namespace CnnGen.Tests.Numerics
             [JsonPropertyName("shape")] public int[] Shape { get; set; } = [];
             [JsonPropertyName("value")] public float[] Value { get; set; } = [];
             [JsonPropertyName("grad")] public float[] Grad { get; set; } = [];
+        }
+
+        internal sealed class FixtureLayer
+        {
+            [JsonPropertyName("name")] public string Name { get; set; } = "";
+            [JsonPropertyName("shape")] public int[] Shape { get; set; } = [];
         }
     }
 }

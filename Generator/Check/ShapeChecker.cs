@@ -918,15 +918,18 @@ namespace CnnGen.Generator.Check
                 Report(DiagnosticDescriptors.InvalidArgument, scope, layer, $"{Label(scope, layer, number, "")}: Weight must be 0 or more and Dropout in [0, 1), but they are {Format(weight)} and {Format(dropout)}");
                 return null;
             }
+            if (!Ints(layer, scope, number, ("Channels", 128, 1), ("Hidden", 1024, 1))) return null;
+            Int(layer, "Channels", 128, scope, number, out int channels);
+            Int(layer, "Hidden", 1024, scope, number, out int hidden);
             if (_classes is not Shape classes) return x; // pass 1: the heads are built once the class count is known
             Scope s = BuiltIn(layer, scope, number, scope.Next("aux"));
             s.Head = _auxHeads.Count + 1;
             Tensor? y = Pool(s, layer, number, x, LayerKind.AvgPool2D, 5, 3, 0, false);
-            y = y is null ? null : Conv(s, layer, number, y.Value, 128, 1, 1, 0, !bn);
+            y = y is null ? null : Conv(s, layer, number, y.Value, channels, 1, 1, 0, !bn);
             if (y is not null && bn) y = Simple(s, layer, number, y.Value, LayerKind.BatchNorm, eps);
             y = y is null ? null : Simple(s, layer, number, y.Value, LayerKind.ReLU);
             y = y is null ? null : Simple(s, layer, number, y.Value, LayerKind.Flatten);
-            y = y is null ? null : Dense(s, layer, number, y.Value, 1024);
+            y = y is null ? null : Dense(s, layer, number, y.Value, hidden);
             y = y is null ? null : Simple(s, layer, number, y.Value, LayerKind.ReLU);
             if (y is not null)
             {
