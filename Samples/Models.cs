@@ -18,22 +18,31 @@ namespace CnnGen.Samples
         /// <summary>Source file of the declaration, relative to Samples/.</summary>
         public string File { get; init; } = "";
 
+        /// <summary>How `train` trains it unless told otherwise (null for models that cannot train on Fashion-MNIST).</summary>
+        public Recipe? Recipe { get; init; }
+
         /// <summary>Takes 28x28 grey images and gives 10 classes, so train/eval/predict/visualize can run it.</summary>
         public bool FashionMnistShaped => Channels == 1 && Height == 28 && Width == 28 && OutputSize == 10;
     }
 
+    /// <summary>Default training settings of a model: the ones its README results were measured with.</summary>
+    public sealed record Recipe(int Epochs, int Batch, bool Flip, int Shift);
+
     public static class Models
     {
+        /// <summary>The main job's model: what `train` (and so train.sh) trains when no --model is given.</summary>
+        public const string Default = "fashion-resnet";
+
         public static IReadOnlyList<ModelEntry> All { get; } = new[]
         {
             new ModelEntry("fashion", "the seed CNN of 004 (conv 36/72/144, dense 576, dropout), 28x28x1",
                 FashionNet.Summary, FashionNet.ParameterCount, FashionNet.FlopsPerImage,
                 FashionNet.InputChannels, FashionNet.InputHeight, FashionNet.InputWidth,
-                (maxBatch, seed, threads) => new FashionNet(maxBatch, seed, threads: threads)) { OutputSize = FashionNet.OutputSize, File = "FashionNet.cs" },
+                (maxBatch, seed, threads) => new FashionNet(maxBatch, seed, threads: threads)) { OutputSize = FashionNet.OutputSize, File = "FashionNet.cs", Recipe = new Recipe(Epochs: 5, Batch: 16, Flip: false, Shift: 0) },
             new ModelEntry("fashion-resnet", "a small ResNet (3x3 stem, basic blocks 24/48/96 with BatchNorm, GAP), 28x28x1",
                 FashionResNet.Summary, FashionResNet.ParameterCount, FashionResNet.FlopsPerImage,
                 FashionResNet.InputChannels, FashionResNet.InputHeight, FashionResNet.InputWidth,
-                (maxBatch, seed, threads) => new FashionResNet(maxBatch, seed, threads: threads)) { OutputSize = FashionResNet.OutputSize, File = "FashionResNet.cs" },
+                (maxBatch, seed, threads) => new FashionResNet(maxBatch, seed, threads: threads)) { OutputSize = FashionResNet.OutputSize, File = "FashionResNet.cs", Recipe = new Recipe(Epochs: 10, Batch: 32, Flip: true, Shift: 0) },
 
             // The model zoo (Samples/Zoo): ImageNet-size networks from the literature, for their compile-time tables.
             Zoo("alexnet-original", "AlexNet as in Krizhevsky et al. 2012 (groups = 2, LRN), 227x227x3", "AlexNet.cs",

@@ -101,7 +101,7 @@ namespace CnnGen.Tests.Cli
                 int killedAfterSaves = 0;
                 for (int round = 0; round < 8; round++)
                 {
-                    using Process process = Process.Start(Samples("train", "--data", dir, "--epochs", "100000", "--batch", "2",
+                    using Process process = Process.Start(Samples("train", "--model", "fashion", "--data", dir, "--epochs", "100000", "--batch", "2",
                         "--threads", "1", "--checkpoint", checkpoint, "--save", Path.Combine(dir, "final.safetensors")))!;
                     process.OutputDataReceived += (_, _) => { };
                     process.ErrorDataReceived += (_, _) => { };

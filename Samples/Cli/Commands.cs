@@ -32,7 +32,7 @@ namespace CnnGen.Samples.Cli
         private static Option<string> ModelOption() => new Option<string>("--model", "-m")
         {
             Description = "the network to use (the models command lists them)",
-            DefaultValueFactory = _ => "fashion",
+            DefaultValueFactory = _ => Models.Default,
         }.AcceptOnlyFromAmong(Models.Names);
 
         private static Option<int> Positive(string name, string description, int defaultValue) => IntOption(name, description, defaultValue, 1, "a positive integer");
@@ -48,6 +48,19 @@ namespace CnnGen.Samples.Cli
                 if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= minimum) return v;
                 r.AddError($"{name} must be {rule}, but was '{text}'.");
                 return defaultValue;
+            },
+        };
+
+        /// <summary>Like <see cref="IntOption"/>, but absent means "the model's recipe" (null).</summary>
+        private static Option<int?> RecipeOption(string name, string description, int minimum, string rule) => new(name)
+        {
+            Description = description + " [default: the model's recipe]",
+            CustomParser = r =>
+            {
+                string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= minimum) return v;
+                r.AddError($"{name} must be {rule}, but was '{text}'.");
+                return null;
             },
         };
 
@@ -88,8 +101,8 @@ namespace CnnGen.Samples.Cli
         private static Command Train()
         {
             var model = ModelOption();
-            var epochs = Positive("--epochs", "epochs to train", 5);
-            var batch = Positive("--batch", "mini-batch size (small batches give more updates per epoch: 16 reaches 90% within 5 epochs)", 16);
+            var epochs = RecipeOption("--epochs", "epochs to train (fashion-resnet 10, fashion 5)", 1, "a positive integer");
+            var batch = RecipeOption("--batch", "mini-batch size (fashion-resnet 32; fashion 16: small batches give it more updates per epoch)", 1, "a positive integer");
             var optimizer = new Option<string>("--optimizer") { Description = "adam, or sgd with momentum 0.9", DefaultValueFactory = _ => "adam" }
                 .AcceptOnlyFromAmong("adam", "sgd");
             var lr = new Option<float?>("--lr")
@@ -115,7 +128,8 @@ namespace CnnGen.Samples.Cli
                     return 0f;
                 },
             };
-            var augment = IntOption("--augment", "random horizontal flips and shifts of up to N pixels of the training images (0 = off)", 0, 0, "0 (off) or a positive number of pixels");
+            var flip = new Option<bool?>("--flip") { Description = "mirror half of the training images left to right, at random (fashion-resnet yes, fashion no) [default: the model's recipe]" };
+            var shift = RecipeOption("--shift", "move each training image by up to N pixels in x and y, at random, 0 = off (fashion-resnet 0, fashion 0)", 0, "0 (off) or a positive number of pixels");
             var threads = IntOption("--threads", "workers that split each batch, 0 = one per core", 0, 0, "0 (one per core) or a positive integer");
             var seed = IntOption("--seed", "seeds weights, dropout and batch order", 1, 0, "a non-negative integer");
             var data = DataOption();
@@ -130,20 +144,24 @@ namespace CnnGen.Samples.Cli
             };
             var command = new Command("train", "train a network on Fashion-MNIST, evaluating on the test set after every epoch")
             {
-                model, epochs, batch, optimizer, lr, weightDecay, augment, threads, seed, data, checkpoint, save,
+                model, epochs, batch, optimizer, lr, weightDecay, flip, shift, threads, seed, data, checkpoint, save,
             };
             command.SetAction(parse => RunTrain(
                 Models.Get(parse.GetValue(model)!), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(optimizer)!,
-                parse.GetValue(lr), parse.GetValue(weightDecay), parse.GetValue(augment), parse.GetValue(threads), parse.GetValue(seed), parse.GetValue(data), parse.GetValue(checkpoint), parse.GetValue(save)!));
+                parse.GetValue(lr), parse.GetValue(weightDecay), parse.GetValue(flip), parse.GetValue(shift), parse.GetValue(threads), parse.GetValue(seed), parse.GetValue(data), parse.GetValue(checkpoint), parse.GetValue(save)!));
             return command;
         }
 
         private static string HistoryPath(string weights) => Path.ChangeExtension(weights, ".history.json");
 
-        private static int RunTrain(ModelEntry entry, int epochs, int batch, string optimizerName, float? lr, float weightDecay, int augment, int threads, int seed, string? dataDir,
+        private static int RunTrain(ModelEntry entry, int? epochsOption, int? batchOption, string optimizerName, float? lr, float weightDecay, bool? flipOption, int? shiftOption, int threads, int seed, string? dataDir,
             string? checkpoint, string save)
         {
             Models.RequireFashionMnistShaped(entry, "train");
+            Recipe recipe = entry.Recipe ?? new Recipe(Epochs: 5, Batch: 64, Flip: false, Shift: 0);
+            int epochs = epochsOption ?? recipe.Epochs, batch = batchOption ?? recipe.Batch, shift = shiftOption ?? recipe.Shift;
+            bool flip = flipOption ?? recipe.Flip;
+            var augmentation = new Augmentation { HorizontalFlip = flip, MaxShift = shift };
             (LabeledImages train, LabeledImages test) = FashionMnist.Load(dataDir);
             using INetwork net = entry.Create(batch, seed, threads);
             float learningRate = lr ?? (optimizerName == "sgd" ? 0.01f : 0.001f);
@@ -167,13 +185,13 @@ namespace CnnGen.Samples.Cli
                 StartEpoch = startEpoch,
                 // A mild cosine decay to 10% lets the last epochs settle into a minimum instead of bouncing around it.
                 LearningRateSchedule = LearningRateSchedules.Cosine(learningRate, epochs, finalFraction: 0.1f),
-                Augmentation = augment > 0 ? Augmentation.FlipAndShift(augment) : null,
+                Augmentation = augmentation,
             };
             Console.WriteLine(string.Create(invariant,
                 $"{entry.Name}  ISA {net.Isa}  {threads switch { 0 => Environment.ProcessorCount, _ => threads }} thread(s)  {entry.ParameterCount:N0} parameters  {entry.FlopsPerImage / 1e6:F1} MFLOP/image"));
             Console.WriteLine(string.Create(invariant,
                 $"data: {train.Count:N0} train / {test.Count:N0} test images of {train.Height}x{train.Width}  " +
-                $"{optimizerName} lr {learningRate:G3} (cosine to 10%)  batch {batch}  seed {seed}{(augment > 0 ? "  augment: flip + shift " + augment.ToString(invariant) + "px" : "")}"));
+                $"{optimizerName} lr {learningRate:G3} (cosine to 10%)  batch {batch}  seed {seed}{(flip ? "  random flips" : "")}{(shift > 0 ? "  random shifts up to " + shift.ToString(invariant) + "px" : "")}"));
 
             var trainer = new Trainer(net, optimizer, options);
             new TrainingView().Run((onEpoch, onBatch) => trainer.Run(train, test, r =>
