@@ -291,6 +291,26 @@ namespace CnnGen.Tests.Generator
             }
         }
 
+        /// <summary>CNN0009 counts real rows only: a padded window that skips just the padding row (3x3, stride 2, padding 1
+        /// on an even size: every ResNet downsampling conv) and a kernel smaller than its stride (the 1x1 stride-2
+        /// projection, which skips every other row by design) are not warned about; a row of the image left out is.</summary>
+        [Theory]
+        [InlineData("Conv2D(4, 3, Stride = 2, Padding = 1)", 14, false)]
+        [InlineData("Conv2D(4, 1, Stride = 2)", 14, false)]
+        [InlineData("MaxPool2D(3, Stride = 2, Padding = 1)", 8, false)]
+        [InlineData("Conv2D(4, 3, Stride = 2, Padding = 1)", 15, false)]
+        [InlineData("Conv2D(4, 3, Stride = 2)", 14, true)]
+        [InlineData("MaxPool2D(2)", 15, true)]
+        [InlineData("Conv2D(4, 7, Stride = 2, Padding = 3)", 224, false)]
+        [InlineData("AvgPool2D(5, Stride = 3)", 14, false)]
+        [InlineData("AvgPool2D(5, Stride = 3)", 12, true)]
+        public void UnevenStrideWarnsOnlyWhenImageRowsAreDropped(string layer, int size, bool warns)
+        {
+            string network = $"[Network(Channels = 2, Height = {size}, Width = {size})]\n[{layer}, Flatten, Dense(3)]\npublic partial class Net;\n";
+            bool reported = GeneratorHarness.Run(Header + network).GeneratorDiagnostics.Any(d => d.Id == "CNN0009");
+            Assert.Equal(warns, reported);
+        }
+
         /// <summary>A user can silence the CNN0009 warning in source, and then neither the analyzer nor the generator
         /// reports it (generator diagnostics with file-path-only locations would escape #pragma: dotnet/roslyn#68291).</summary>
         [Fact]

@@ -481,17 +481,22 @@ namespace CnnGen.Generator.Check
                     $"(({n} - {k} + 2*{p})/{s} + 1 = {Math.Min(oh, ow)})");
                 return false;
             }
-            int remH = (c.Input.H - k + 2 * p) % s, remW = (c.Input.W - k + 2 * p) % s;
-            if (!ceil && (remH != 0 || remW != 0))
+            // Real rows (not padding) after the last window's end. A kernel smaller than its stride skips rows everywhere by
+            // design (ResNet's 1x1 stride-2 projection), so only k >= s is worth a warning.
+            int droppedH = DroppedRows(c.Input.H, k, s, p, oh), droppedW = DroppedRows(c.Input.W, k, s, p, ow);
+            if (!ceil && k >= s && (droppedH > 0 || droppedW > 0))
             {
-                int n = remH != 0 ? c.Input.H : c.Input.W;
-                int rem = remH != 0 ? remH : remW;
+                int n = droppedH > 0 ? c.Input.H : c.Input.W;
+                int dropped = droppedH > 0 ? droppedH : droppedW;
                 c.Report(DiagnosticDescriptors.UnevenStride,
                     $"{c.Label} gets {c.Input}: ({n} - {k} + 2*{p}) = {n - k + 2 * p} is not a multiple of stride {s}, " +
-                    $"so the last {rem} row(s) or column(s) never reach the output");
+                    $"so the last {dropped} row(s) or column(s) never reach the output");
             }
             return true;
         }
+
+        /// <summary>Input rows past the end of the last of <paramref name="o"/> windows (padding rows not counted).</summary>
+        private static int DroppedRows(int n, int k, int s, int p, int o) => Math.Max(0, n - 1 - ((o - 1) * s - p + k - 1));
 
         public static int Dim(int n, int k, int s, int p, bool ceil)
         {
