@@ -56,6 +56,10 @@ namespace CnnGen.Generator.Check
                 diagnostics.Add(new(DiagnosticDescriptors.MissingInput.Id, spec.NetworkLocation,
                     $"[Network] on '{spec.ClassName}' must give the input shape with Channels, Height and Width of at least 1 " +
                     $"(got Channels = {spec.Channels}, Height = {spec.Height}, Width = {spec.Width})"));
+            else if (2.0 * spec.Channels * spec.Height * spec.Width > Lowering.MaxFloats)
+                diagnostics.Add(new(DiagnosticDescriptors.InvalidArgument.Id, spec.NetworkLocation,
+                    $"[Network] on '{spec.ClassName}' gives an input of {((double)spec.Channels * spec.Height * spec.Width).ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} floats per image " +
+                    $"(Channels = {spec.Channels}, Height = {spec.Height}, Width = {spec.Width}); a network's memory plan addresses at most {Lowering.MaxFloats.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}"));
             if (spec.Layers.Count == 0)
                 diagnostics.Add(new(DiagnosticDescriptors.NoLayers.Id, spec.NetworkLocation,
                     $"Network '{spec.ClassName}' declares no layers; add layer attributes such as [Conv2D(32, 3)] after [Network]"));
@@ -111,6 +115,10 @@ namespace CnnGen.Generator.Check
         private readonly Shape? _classes;
         private readonly List<CheckedLayer> _nodes = new();
         private readonly List<HeadInfo> _auxHeads = new();
+        /// <summary>Floats per image so far (activations and their gradients, im2col columns, parameters and their gradients),
+        /// counted generously: the emitted memory plan addresses its arenas with 32-bit constants.</summary>
+        private double _floats;
+        public const double MaxFloats = int.MaxValue;
         private readonly Dictionary<string, BlockSpec> _blocks = new();
 
         public Lowering(NetworkSpec spec, List<DiagnosticInfo> diagnostics, Shape? classes)
@@ -118,6 +126,7 @@ namespace CnnGen.Generator.Check
             _spec = spec;
             _diagnostics = diagnostics;
             _classes = classes;
+            _floats = 2.0 * spec.Channels * spec.Height * spec.Width;
             foreach (BlockSpec b in spec.Blocks) _blocks[b.FullName] = b;
         }
 
@@ -375,9 +384,31 @@ namespace CnnGen.Generator.Check
                 _ => throw new InvalidOperationException($"unknown layer kind {kind}"),
             };
             if (result is null) return null;
+            // In doubles: with extreme sizes the long products of the layer checks may have wrapped around.
+            double k2 = (double)result.Kernel * result.Kernel, outC = result.Output.C;
+            double extra = kind switch
+            {
+                LayerKind.Conv2D => 2.0 * k2 * x.Shape.C * result.Output.H * result.Output.W + 2.0 * (k2 * (x.Shape.C / Math.Max(1, result.Groups)) + 1) * outC,
+                LayerKind.Dense => 2.0 * ((double)x.Shape.C + 1) * outC,
+                _ => 2.0 * result.Parameters,
+            };
+            if (!Charge(scope, shown, number, name, result.Output, extra)) return null;
             result = result with { Kind = kind, Name = name, Inputs = new[] { x.Node }.ToEquatableArray(), Head = scope.Head };
             _nodes.Add(result);
             return new Tensor(_nodes.Count - 1, result.Output);
+        }
+
+        /// <summary>Adds a node's output (twice: activation and gradient) and <paramref name="extra"/> floats to the network's
+        /// size; reports CNN0003 when the total passes what the memory plan can address.</summary>
+        private bool Charge(Scope scope, LayerSpec layer, int number, string name, Shape output, double extra)
+        {
+            double size = (double)output.C * output.H * output.W;
+            _floats += 2 * size + extra;
+            if (_floats <= MaxFloats && size <= int.MaxValue) return true;
+            Report(DiagnosticDescriptors.InvalidArgument, scope, layer,
+                $"{Label(scope, layer, number, name)} makes the network too large: its output {output} and everything before it need more than " +
+                $"{MaxFloats.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} floats per image (activations, gradients, im2col columns and parameters); use smaller sizes");
+            return false;
         }
 
         private Tensor AddNode(CheckedLayer node)
@@ -482,30 +513,34 @@ namespace CnnGen.Generator.Check
                 return false;
             }
             // Real rows (not padding) after the last window's end. A kernel smaller than its stride skips rows everywhere by
-            // design (ResNet's 1x1 stride-2 projection), so only k >= s is worth a warning.
-            int droppedH = DroppedRows(c.Input.H, k, s, p, oh), droppedW = DroppedRows(c.Input.W, k, s, p, ow);
+            // design (ResNet's 1x1 stride-2 projection), so only k >= s is worth a warning. 64-bit: sizes may be huge.
+            long droppedH = DroppedRows(c.Input.H, k, s, p, oh), droppedW = DroppedRows(c.Input.W, k, s, p, ow);
             if (!ceil && k >= s && (droppedH > 0 || droppedW > 0))
             {
                 int n = droppedH > 0 ? c.Input.H : c.Input.W;
-                int dropped = droppedH > 0 ? droppedH : droppedW;
+                long dropped = droppedH > 0 ? droppedH : droppedW;
                 c.Report(DiagnosticDescriptors.UnevenStride,
-                    $"{c.Label} gets {c.Input}: ({n} - {k} + 2*{p}) = {n - k + 2 * p} is not a multiple of stride {s}, " +
+                    $"{c.Label} gets {c.Input}: ({n} - {k} + 2*{p}) = {(long)n - k + 2L * p} is not a multiple of stride {s}, " +
                     $"so the last {dropped} row(s) or column(s) never reach the output");
             }
             return true;
         }
 
         /// <summary>Input rows past the end of the last of <paramref name="o"/> windows (padding rows not counted).</summary>
-        private static int DroppedRows(int n, int k, int s, int p, int o) => Math.Max(0, n - 1 - ((o - 1) * s - p + k - 1));
+        private static long DroppedRows(int n, int k, int s, int p, int o) => Math.Max(0L, n - 1L - ((o - 1L) * s - p + k - 1L));
 
+        /// <summary>In 64 bits (sizes and paddings may each be up to int.MaxValue), capped at int.MaxValue.</summary>
         public static int Dim(int n, int k, int s, int p, bool ceil)
         {
-            int span = n - k + 2 * p;
+            long span = (long)n - k + 2L * p;
             if (span < 0) return 0;
-            if (!ceil) return span / s + 1;
-            int o = (span + s - 1) / s + 1;
-            if ((o - 1) * s >= n + p) o--; // the last window would start in the padding
-            return o;
+            long o = span / s + 1;
+            if (ceil)
+            {
+                o = (span + s - 1) / s + 1;
+                if ((o - 1) * s >= (long)n + p) o--; // the last window would start in the padding
+            }
+            return (int)Math.Min(o, int.MaxValue);
         }
 
         private static CheckedLayer? CheckFlatten(Context c)
@@ -614,6 +649,7 @@ namespace CnnGen.Generator.Check
             {
                 Tensor? y = layer.Kind switch
                 {
+                    LayerKind.Use when blocks[0] is null => x, // Use<Identity>
                     LayerKind.Use => Expand(blocks[0]!, bindings[0]!, x, scope.Child(scope.Next(blocks[0]!.Name.ToLowerInvariant()) + ".", bindings[0], blocks[0]!.Name, layer, number)),
                     LayerKind.Residual => Residual(layer, blocks, bindings, x, scope, number),
                     _ => Branches(layer, blocks, bindings, x, scope, number),
@@ -702,6 +738,7 @@ namespace CnnGen.Generator.Check
                     "give a projection shortcut (e.g. [Residual<Body, Projection>] with a 1x1 Conv2D with the body's stride and filters)");
                 return null;
             }
+            if (!Charge(scope, layer, number, name, a.Shape, 0)) return null;
             return AddNode(Node(LayerKind.Add, name, layer.Text, new[] { a.Node, b.Node }, a.Shape, a.Shape, scope.Head));
         }
 
@@ -733,10 +770,11 @@ namespace CnnGen.Generator.Check
                     return null;
                 }
             }
-            int channels = 0;
+            long channels = 0;
             foreach (var (t, _) in parts) channels += t.Shape.C;
+            if (!Charge(scope, layer, number, name, Shape.Map((int)Math.Min(channels, int.MaxValue), first.H, first.W), 0)) return null;
             int[] inputs = parts.ConvertAll(p => p.Tensor.Node).ToArray();
-            return AddNode(Node(LayerKind.Concat, name, layer.Text, inputs, first, Shape.Map(channels, first.H, first.W), scope.Head));
+            return AddNode(Node(LayerKind.Concat, name, layer.Text, inputs, first, Shape.Map((int)channels, first.H, first.W), scope.Head));
         }
 
         // ------------------------------------------------------------------ built-in blocks

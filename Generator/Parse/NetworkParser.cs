@@ -101,7 +101,11 @@ namespace CnnGen.Generator.Parse
             AttributeData? block = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == BlockAttributeName);
             var parameters = new List<BlockParameter>();
             var errors = new List<string>();
-            if (block is { ConstructorArguments.Length: 1 } && block.ConstructorArguments[0].Kind == TypedConstantKind.Array)
+            if (block is { ConstructorArguments.Length: 1 } && block.ConstructorArguments[0] is { Kind: TypedConstantKind.Array, IsNull: true })
+            {
+                errors.Add("the parameter list is null; write [Block] for no parameters, or [Block(\"width\", \"stride = 1\")]");
+            }
+            else if (block is { ConstructorArguments.Length: 1 } && block.ConstructorArguments[0].Kind == TypedConstantKind.Array)
             {
                 foreach (TypedConstant c in block.ConstructorArguments[0].Values)
                 {
@@ -162,14 +166,18 @@ namespace CnnGen.Generator.Parse
                 if (ctorParameters[i].IsParams && value.Kind == TypedConstantKind.Array)
                 {
                     int n = 0;
-                    foreach (TypedConstant element in value.Values) args.Add(ToArg("#" + (n++).ToString(CultureInfo.InvariantCulture), element));
+                    foreach (TypedConstant element in value.Values) args.Add(ToArg("#" + (n++).ToString(CultureInfo.InvariantCulture), element, allowBool: false));
                 }
                 else
                 {
-                    args.Add(ToArg(ctorParameters[i].Name, value));
+                    args.Add(ToArg(ctorParameters[i].Name, value, ctorParameters[i].Type.SpecialType == SpecialType.System_Boolean));
                 }
             }
-            foreach (var pair in data.NamedArguments) args.Add(ToArg(pair.Key, pair.Value));
+            foreach (var pair in data.NamedArguments)
+            {
+                bool isBool = data.AttributeClass?.GetMembers(pair.Key).OfType<IPropertySymbol>().FirstOrDefault()?.Type.SpecialType == SpecialType.System_Boolean;
+                args.Add(ToArg(pair.Key, pair.Value, isBool));
+            }
 
             var blocks = new List<string>();
             if (data.AttributeClass is { IsGenericType: true } generic)
@@ -190,13 +198,16 @@ namespace CnnGen.Generator.Parse
             return new LayerSpec(kind, syntax.ToString(), args.ToEquatableArray(), blocks.ToEquatableArray(), syntax.GetLocation().ToLocationInfo());
         }
 
-        private static Arg ToArg(string key, TypedConstant c)
+        /// <summary>A bool is a number (0/1) only for bool-typed arguments (Bias, CeilMode); in a size, stride or rate
+        /// (typed object so it can take a parameter name) it is a mistake, not 1.</summary>
+        private static Arg ToArg(string key, TypedConstant c, bool allowBool)
         {
+            if (c.Kind == TypedConstantKind.Error) return new Arg(key, ArgKind.Invalid, 0, "not a constant");
             if (c.Kind == TypedConstantKind.Array || c.IsNull) return new Arg(key, ArgKind.Invalid, 0, c.IsNull ? "null" : c.ToCSharpString());
             return c.Value switch
             {
                 string s => new Arg(key, ArgKind.Name, 0, s),
-                bool b => Arg.Of(key, b ? 1 : 0),
+                bool b when allowBool => Arg.Of(key, b ? 1 : 0),
                 int i => Arg.Of(key, i),
                 double d => Arg.Of(key, d),
                 float f => Arg.Of(key, f),
