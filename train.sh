@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Trains FashionNet on Fashion-MNIST: installs the data set (Debian package) when it is missing, checks for the
+# Trains the main job's network (FashionResNet, a small ResNet) on Fashion-MNIST: installs the data set (Debian package) when it is missing,
 # .NET SDK, then runs the samples' `train` command. Every argument is passed on, e.g.
-#   bash train.sh --epochs 5 --batch 64 --optimizer adam --data DIR
+#   bash train.sh --model fashion --epochs 5 --batch 64 --optimizer adam --data DIR
 set -euo pipefail
 cd "$(dirname "$0")"
 
