@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains the main job's network (FashionResNet, a small ResNet) on Fashion-MNIST: installs the data set (Debian package) when it is missing,
-# .NET SDK, then runs the samples' `train` command. Every argument is passed on, e.g.
+# checks for the .NET SDK, then runs the samples' `train` command. Every argument is passed on, e.g.
 #   bash train.sh --model fashion --epochs 5 --batch 64 --optimizer adam --data DIR
 set -euo pipefail
 cd "$(dirname "$0")"
