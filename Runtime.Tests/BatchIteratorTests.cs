@@ -104,10 +104,12 @@ namespace CnnGen.Runtime.Tests
             Assert.Equal(20, batches.ItemsPerEpoch);
         }
 
-        [Fact]
-        public void Batches_after_construction_allocate_nothing()
+        [Theory]
+        [InlineData(false)]
+        [InlineData(true)]
+        public void Batches_after_construction_allocate_nothing(bool augment)
         {
-            var batches = new BatchIterator(Numbered(1000, 784), 64, seed: 5);
+            var batches = new BatchIterator(Numbered(1000, 784), 64, seed: 5, augmentation: augment ? Augmentation.FlipAndShift(1) : null);
             // A first epoch warms up the JIT so its allocations are not counted.
             batches.BeginEpoch();
             while (batches.MoveNext()) { }

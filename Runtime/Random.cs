@@ -9,7 +9,10 @@ namespace CnnGen
     {
         private uint _s0, _s1, _s2, _s3;
 
-        public Rng(ulong seed)
+        public Rng(ulong seed) => Reset(seed);
+
+        /// <summary>Restarts the sequence as if constructed with <paramref name="seed"/> (no allocation).</summary>
+        public void Reset(ulong seed)
         {
             ulong z = seed;
             ulong a = SplitMix(ref z), b = SplitMix(ref z);

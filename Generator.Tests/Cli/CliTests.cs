@@ -48,10 +48,17 @@ namespace CnnGen.Tests.Cli
         [Fact]
         public void SummaryPrintsTheCompileTimeTable()
         {
-            (int exit, string output, string error) = Run("summary");
+            (int exit, string output, string error) = Run("summary", "--model", "fashion");
             Assert.Equal(0, exit);
             Assert.Contains("Total params: 455,338", output);
             Assert.Contains("conv3 (Conv2D)              (None, 5, 5, 144)         93,456", output);
+            Assert.Equal("", error);
+
+            // Without --model: the main job's network.
+            (exit, output, error) = Run("summary");
+            Assert.Equal(0, exit);
+            Assert.Contains("Model: \"FashionResNet\"", output);
+            Assert.Contains("Trainable params: 173,842", output);
             Assert.Equal("", error);
         }
 

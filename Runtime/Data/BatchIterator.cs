@@ -19,7 +19,7 @@ namespace CnnGen.Data
         private readonly int[] _labels;
         private readonly ulong _seed;
         private readonly Augmentation _augmentation;
-        private Rng _augmentRng;
+        private readonly Rng _augmentRng;
         private int _position;      // index into _order of the next batch's first item
         private int _currentCount;
         private bool _epochStarted;
@@ -92,7 +92,7 @@ namespace CnnGen.Data
             _epochStarted = true;
             Epoch++;
             // Its own stream per epoch (not the shuffle's), so skipping an epoch's batches on resume changes nothing later.
-            _augmentRng = new Rng(_seed ^ (0xA5A5_0000_0000_0000UL + (ulong)Epoch * 0x9E37_79B9UL));
+            _augmentRng.Reset(_seed ^ (0xA5A5_0000_0000_0000UL + (ulong)Epoch * 0x9E37_79B9UL));
         }
 
         /// <summary>Copies the next batch into the buffers. False when the epoch has no batches left.</summary>
