@@ -117,6 +117,8 @@ namespace CnnGen.Fuzz
                 _cost += s.Size * units;
                 s = Shape.Vec(units);
             }
+            // Only Use<Identity> would leave nothing computed (CNN0012): make the first one a ReLU (same shape).
+            if (steps.Count > 0 && steps.TrueForAll(st => st.Text == "Use<Identity>")) steps[0] = steps[0] with { Text = "ReLU" };
             bool softmax = Chance(0.4);
             if (softmax) steps.Add(new Step("Softmax", s));
             return (steps, s, softmax);
@@ -677,7 +679,9 @@ namespace CnnGen.Fuzz
                 case 30 when !here.V && here.H < 5:
                     kind = "aux-on-small-map";
                     insert = "AuxClassifier";
-                    layers.AddRange(new[] { "GlobalAvgPool", "Dense(3)" }.Where(_ => !output.V));
+                    // The classifier goes before a trailing Softmax (after it would be CNN0011, a different mistake).
+                    layers.InsertRange(layers.Count > 0 && layers[^1] == "Softmax" ? layers.Count - 1 : layers.Count,
+                        new[] { "GlobalAvgPool", "Dense(3)" }.Where(_ => !output.V));
                     ids = new[] { "CNN0002", "CNN0019" };
                     break;
                 default:
@@ -713,7 +717,7 @@ namespace CnnGen.Fuzz
             {
                 kind = "syntax";
                 raw = Pick("[Conv2D(4, 3,]", "[Conv2D(4 3)]", "[Conv2D(4, 3, Stride = )]", "[ReLU,, Flatten]", "[Dense(10) Softmax]", "[Conv2D(4, 3))]",
-                    "[Conv2D(4, \"3)]", "[Conv2D(4, 3]", "[MaxPool2D(2), ]", "[Conv2D(4, 3, Padding = Pad.)]", "[Dense(1 +)]", "[Use<>]", "[Residual<Identity,>]",
+                    "[Conv2D(4, \"3)]", "[Conv2D(4, 3]", "[Conv2D(4, 3, Padding = Pad.)]", "[Dense(1 +)]", "[Use<>]", "[Residual<Identity,>]",
                     "[Concat<Identity Identity>]", "[Dropout(0.5 0.5)]", "[Conv2D(4, 3) /* unterminated ]", "[ReLU]]", "[[ReLU]");
             }
             int at = Next(0, layers.Count);

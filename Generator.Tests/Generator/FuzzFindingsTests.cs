@@ -46,6 +46,35 @@ namespace CnnGen.Tests.Generator
             Assert.Contains("new LayerInfo(\"flatten1\", \"Flatten\", new[] { 48 }, 0)", code);
         }
 
+        /// <summary>A network of identities ending in Softmax put Softmax on the raw input, and the emitter indexed the
+        /// layer "before" it (IndexOutOfRangeException, CNN0099, found by the fuzzer as case 783). Now CNN0012 on [Network].</summary>
+        [Theory]
+        [InlineData("[Use<Identity>, Softmax]", " and a Softmax on the raw input")]
+        [InlineData("[Use<Identity>]", "")]
+        [InlineData("[Use<Identity>(Repeat = 3), Use<Identity>]", "")]
+        public void NetworkOfIdentitiesIsReportedNotEmitted(string layers, string softmax)
+        {
+            string source = Header + "[Network(Channels = 1, Height = 10, Width = 10)]\n" + layers + "\npublic partial class Net;\n";
+            AssertReported(source, "CNN0012",
+                $"Network 'Net' computes nothing from its input: its layers are identities{softmax}; add layers that compute class scores, such as [Flatten, Dense(10)]",
+                "Network(Channels = 1, Height = 10, Width = 10)");
+        }
+
+        /// <summary>Use&lt;B&gt;(null) passes a null params array, whose Values threw while parsing (CNN0099, fuzz case 1159).</summary>
+        [Fact]
+        public void NullUseSiteArgumentArrayIsAnArgumentError()
+        {
+            string source = Header + """
+                [Block("n")]
+                [Conv2D("n", 1)]
+                public class B1;
+                [Network(Channels = 4, Height = 4, Width = 4)]
+                [Use<B1>(null), Flatten, Dense(2)]
+                public partial class Net;
+                """;
+            AssertReported(source, "CNN0003", "Use<B1>(null) at layer 1: argument 1 must be a number, but is null", "Use<B1>(null)");
+        }
+
         /// <summary>[Block(null)] (a null params array) threw while parsing the block (CNN0099).</summary>
         [Fact]
         public void BlockWithANullParameterList() => AssertReported(Header + """

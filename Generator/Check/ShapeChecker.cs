@@ -177,10 +177,17 @@ namespace CnnGen.Generator.Check
         {
             var top = new Scope();
             Tensor? result = Walk(_spec.Layers, new Tensor(-1, Shape.Map(_spec.Channels, _spec.Height, _spec.Width)), top, topLevel: true);
-            if (result is null || _nodes.Count == 0) return null;
+            if (result is null) return null;
             int output = result.Value.Node;
-            if (output < 0) return null;
-            int logits = _nodes[output].Kind == LayerKind.Softmax ? _nodes[output].Inputs[0] : output;
+            int logits = output >= 0 && _nodes[output].Kind == LayerKind.Softmax ? _nodes[output].Inputs[0] : output;
+            if (logits < 0)
+            {
+                // Only identities (Use<Identity>, Concat of one Identity) before the output, or Softmax on the raw input.
+                _diagnostics.Add(new(DiagnosticDescriptors.NoLayers.Id, _spec.NetworkLocation,
+                    $"Network '{_spec.ClassName}' computes nothing from its input: its layers are identities{(output >= 0 ? " and a Softmax on the raw input" : "")}; " +
+                    "add layers that compute class scores, such as [Flatten, Dense(10)]"));
+                return null;
+            }
             var heads = new List<HeadInfo> { new(logits, output, 1.0) };
             heads.AddRange(_auxHeads);
             if (SawAuxClassifier && !_nodes[logits].Output.IsVector)

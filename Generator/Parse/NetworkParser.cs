@@ -163,7 +163,12 @@ namespace CnnGen.Generator.Parse
             for (int i = 0; i < data.ConstructorArguments.Length && i < ctorParameters.Length; i++)
             {
                 TypedConstant value = data.ConstructorArguments[i];
-                if (ctorParameters[i].IsParams && value.Kind == TypedConstantKind.Array)
+                if (ctorParameters[i].IsParams && value.Kind == TypedConstantKind.Array && value.IsNull)
+                {
+                    // Use<B>(null): the params array itself is null (Values would throw); the checker reports it as argument 1.
+                    args.Add(new Arg("#0", ArgKind.Invalid, 0, "null"));
+                }
+                else if (ctorParameters[i].IsParams && value.Kind == TypedConstantKind.Array)
                 {
                     int n = 0;
                     foreach (TypedConstant element in value.Values) args.Add(ToArg("#" + (n++).ToString(CultureInfo.InvariantCulture), element, allowBool: false));
