@@ -5,9 +5,6 @@
 // BatchNorm + ReLU, global average pooling and a 1000-way dense layer returning logits. 7,978,856 parameters.
 using CnnGen;
 
-// The stem's strided layers drop a row ((224 - 7 + 2*3) = 223 and (112 - 3 + 2*1) = 111 are odd), as in torchvision.
-#pragma warning disable CNN0009
-
 namespace CnnGen.Samples.Zoo;
 
 [Network(Channels = 3, Height = 224, Width = 224)]

@@ -10,9 +10,6 @@
 // 5x5 stride-3 average pool, which gives the same 4x4 shape.
 using CnnGen;
 
-// The stem's strided 7x7 conv drops a row ((224 - 7 + 2*3) = 223 is odd), as in torchvision.
-#pragma warning disable CNN0009
-
 namespace CnnGen.Samples.Zoo;
 
 [Network(Channels = 3, Height = 224, Width = 224)]

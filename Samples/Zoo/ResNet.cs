@@ -6,9 +6,6 @@
 // 11,689,512 / 21,797,672 / 25,557,032 parameters.
 using CnnGen;
 
-// Strided layers on even sizes drop a row ((224 - 7 + 2*3) = 223, (56 - 3 + 2*1) = 55, ...), as in torchvision.
-#pragma warning disable CNN0009
-
 namespace CnnGen.Samples.Zoo;
 
 [Network(Channels = 3, Height = 224, Width = 224)]

@@ -5,9 +5,6 @@
 // two dense layers and returns logits. 61,100,840 parameters.
 using CnnGen;
 
-// (224 - 11 + 2*2) = 217 is not a multiple of 4: conv1 never reads the last column, in PyTorch as here.
-#pragma warning disable CNN0009
-
 namespace CnnGen.Samples.Zoo;
 
 [Network(Channels = 3, Height = 224, Width = 224)]

@@ -7,9 +7,6 @@
 // Alpha = 5e-4 because LocalResponseNorm divides by Size, beta = 0.75). 62,357,608 parameters.
 using CnnGen;
 
-// (224 - 7 + 2*1) = 219 is odd: conv1 never reads the last row and column, as in the paper's 110x110.
-#pragma warning disable CNN0009
-
 namespace CnnGen.Samples.Zoo;
 
 [Network(Channels = 3, Height = 224, Width = 224)]
