@@ -8,7 +8,8 @@ namespace CnnGen.Tests.Cli
 {
     public sealed class CliTests
     {
-        private static ProcessStartInfo Samples(params string[] args)
+        /// <summary>The samples' CLI as a child process, with a data directory that does not exist. Also used by ZooCliTests.</summary>
+        internal static ProcessStartInfo Samples(params string[] args)
         {
             string dll = Path.Combine(AppContext.BaseDirectory, "CnnGen.Samples.dll");
             Assert.True(File.Exists(dll), $"expected the samples next to the tests at {dll}");

@@ -12,13 +12,8 @@ namespace CnnGen.Tests.Cli
     {
         private static (int Exit, string Out, string Err, TimeSpan Time) Run(params string[] args)
         {
-            string dll = Path.Combine(AppContext.BaseDirectory, "CnnGen.Samples.dll");
-            Assert.True(File.Exists(dll), $"expected the samples next to the tests at {dll}");
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            info.ArgumentList.Add(dll);
-            foreach (string a in args) info.ArgumentList.Add(a);
             // No data set: a command that got past the model check would exit with 3 (data missing) instead of 2.
-            info.Environment["CNNGEN_DATA"] = Path.Combine(Path.GetTempPath(), "cnngen-no-data-" + Guid.NewGuid().ToString("N"));
+            ProcessStartInfo info = CliTests.Samples(args);
             var clock = Stopwatch.StartNew();
             using Process process = Process.Start(info)!;
             var stdout = process.StandardOutput.ReadToEndAsync();
