@@ -15,6 +15,8 @@ namespace CnnGen.Tests.Weights
     public sealed class WeightFileTests : IDisposable
     {
         private readonly TempDirectory _dir = new();
+        private readonly Xunit.Abstractions.ITestOutputHelper _output;
+        public WeightFileTests(Xunit.Abstractions.ITestOutputHelper output) => _output = output;
         public void Dispose() => _dir.Dispose();
 
         [Fact]
@@ -136,6 +138,85 @@ namespace CnnGen.Tests.Weights
                 File.WriteAllBytes(path, bytes[..length]);
                 AssertLoadFails(path, fragment);
             }
+        }
+
+        [Fact]
+        public void TruncatedAtEveryByteOffset()
+        {
+            using var source = new FixtureNetA(maxBatch: 1, seed: 5);
+            string good = _dir.File("whole.safetensors");
+            WeightFile.Save(source, good);
+            byte[] bytes = File.ReadAllBytes(good);
+            string path = _dir.File("cut.safetensors");
+            (FixtureNetA net, Dictionary<string, uint[]> before) = Target();
+            using (net)
+            {
+                for (int length = 0; length < bytes.Length; length++)
+                {
+                    File.WriteAllBytes(path, bytes[..length]);
+                    var e = Assert.Throws<InvalidDataException>(() => WeightFile.Load(net, path));
+                    Assert.Contains(path, e.Message);
+                    Assert.Contains("truncated", e.Message);   // every cut is reported as one, whichever check catches it
+                }
+                AssertSameBits(before, net, "after every truncated load");
+            }
+            Assert.True(bytes.Length > 1000, $"the file is {bytes.Length} bytes");
+            _output.WriteLine($"{bytes.Length} truncations of a {bytes.Length}-byte file rejected");
+        }
+
+        [Fact]
+        public void EveryBitFlipInTheHeaderIsRejectedOrHarmless()
+        {
+            // Flip each bit of the 8-byte length and the JSON header, one at a time. A flip may only be accepted when the
+            // weights that load are exactly the saved ones (e.g. it changed a metadata value or a padding space);
+            // everything else must be an InvalidDataException naming the file, with the network unchanged.
+            using var source = new FixtureNetA(maxBatch: 1, seed: 5);
+            string good = _dir.File("whole.safetensors");
+            WeightFile.Save(source, good, new Dictionary<string, string> { ["note"] = "flip me" });
+            byte[] bytes = File.ReadAllBytes(good);
+            Dictionary<string, uint[]> saved = Bits(source);
+            int headerEnd = 8 + (int)BitConverter.ToUInt64(bytes, 0);
+            string path = _dir.File("flipped.safetensors");
+            int rejected = 0, harmless = 0;
+            (FixtureNetA net, Dictionary<string, uint[]> before) = Target();
+            using (net)
+            {
+                for (int at = 0; at < headerEnd; at++)
+                    for (int bit = 0; bit < 8; bit++)
+                    {
+                        byte[] flipped = (byte[])bytes.Clone();
+                        flipped[at] ^= (byte)(1 << bit);
+                        File.WriteAllBytes(path, flipped);
+                        try
+                        {
+                            WeightFile.Load(net, path);
+                        }
+                        catch (InvalidDataException e)
+                        {
+                            Assert.Contains(path, e.Message);
+                            AssertSameBits(before, net, $"after rejecting a flip of bit {bit} at byte {at}");
+                            rejected++;
+                            continue;
+                        }
+                        AssertSameBits(saved, net, $"after accepting a flip of bit {bit} at byte {at}");
+                        harmless++;
+                        foreach (Parameter p in net.Parameters) before[p.Name].AsSpan().CopyTo(MemoryMarshalFloats(p));
+                    }
+            }
+            Assert.Equal(headerEnd * 8, rejected + harmless);
+            _output.WriteLine($"{headerEnd * 8} single-bit flips in {headerEnd} header bytes: {rejected} rejected, {harmless} accepted with identical weights");
+            Assert.True(rejected > 0.9 * headerEnd * 8, $"{rejected} rejected, {harmless} accepted with identical weights");
+        }
+
+        private static Span<uint> MemoryMarshalFloats(Parameter p) => System.Runtime.InteropServices.MemoryMarshal.Cast<float, uint>(p.Value);
+
+        [Theory]
+        [InlineData(float.NaN, "NaN")]
+        [InlineData(float.PositiveInfinity, "+infinity")]
+        public void NonFiniteWeightsAreRejected(float bad, string shown)
+        {
+            string path = WriteModified("nan.safetensors", t => t.Select(x => x.Name == "dense1.weight" ? new SafeTensor(x.Name, x.Shape, x.Data.Select((v, i) => i == 7 ? bad : v).ToArray()) : x).ToList());
+            AssertLoadFails(path, $"parameter 'dense1.weight' holds {shown} at index 7 (a damaged file, or weights saved after training diverged)");
         }
 
         [Fact]

@@ -219,6 +219,8 @@ namespace CnnGen.Generator.Emit
             w.Line("private readonly NativeBuffer _columns;");
             w.Line("/// <summary>BatchNorm running statistics (saved with the weights, never optimized).</summary>");
             w.Line("private readonly NativeBuffer _bufferMemory;");
+            w.Line("/// <summary>The running statistics before the current TrainStep, restored when the step is refused (non-finite values).</summary>");
+            w.Line("private readonly NativeBuffer _bufferBackup;");
             w.Line("/// <summary>Conv weights with the following BatchNorm folded in, for inference.</summary>");
             w.Line("private readonly NativeBuffer _foldMemory;");
             w.Line("/// <summary>Per worker: each BatchNorm's batch mean and 1/std from the last training forward.</summary>");
@@ -245,7 +247,8 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Bumped whenever parameters or buffers may have changed; the folded weights follow it.</summary>");
             w.Line("private long _parameterVersion;");
             if (plan.Folds.Count > 0) w.Line("private long _foldVersion = -1;");
-            w.Line("private bool _disposed;");
+            w.Line("/// <summary>Refuses a second concurrent call (and Dispose during a call) with a clear exception.</summary>");
+            w.Line($"private readonly CallGuard _calls = new CallGuard(nameof({net.ClassName}));");
             w.Line();
             w.Line("/// <summary>Allocates every buffer once for batches of up to <paramref name=\"maxBatch\"/> images and initialises");
             w.Line("/// the weights from <paramref name=\"seed\"/> (He uniform before ReLU, Glorot uniform otherwise, zero biases;");
@@ -268,6 +271,7 @@ namespace CnnGen.Generator.Emit
             w.Line("_gradients = new NativeBuffer(GradientPerImage * maxBatch);");
             w.Line("_columns = new NativeBuffer(2 * ColumnsLength * _threads);");
             w.Line("_bufferMemory = new NativeBuffer(BufferArenaLength);");
+            w.Line("_bufferBackup = new NativeBuffer(BufferArenaLength);");
             w.Line("_foldMemory = new NativeBuffer(FoldArenaLength);");
             w.Line("_batchStats = new NativeBuffer(StatsLength * _threads);");
             w.Line("_partials = new double[PartialsLength * _threads];");
@@ -337,7 +341,7 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>The output of layer <paramref name=\"layer\"/> (index into <see cref=\"Layers\"/>) for image <paramref name=\"image\"/>");
             w.Line("/// of the last Forward; valid until the next call.</summary>");
             w.Open("public ReadOnlySpan<float> LayerOutput(int layer, int image)");
-            w.Line($"Guard.NotDisposed(_disposed, nameof({cls}));");
+            w.Line("using CallGuard.Scope call = _calls.EnterOrJoin(nameof(LayerOutput));");
             w.Line("if (_forwardBatch == 0) throw new InvalidOperationException(\"LayerOutput reads the activations of the last Forward, but none has run since construction or the last TrainStep.\");");
             w.Line("if ((uint)image >= (uint)_forwardBatch) throw new ArgumentOutOfRangeException(nameof(image), image, $\"image must be in [0, {_forwardBatch - 1}]: the last Forward ran {_forwardBatch} image(s).\");");
             if (folds) w.Line("if (_forwardFolded) Dispatch(Mode.Forward, _forwardBatch, training: false, inputGradient: false, fold: false); // fill in the folded convs' own outputs");
@@ -359,10 +363,11 @@ namespace CnnGen.Generator.Emit
 
             w.Line("/// <summary>Runs the network on <paramref name=\"batch\"/> NCHW images and writes " + (softmax ? "class probabilities" : "the outputs") + ".</summary>");
             w.Open("public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch)");
-            w.Line($"Guard.NotDisposed(_disposed, nameof({cls}));");
+            w.Line("using CallGuard.Scope call = _calls.Enter(nameof(Forward));");
             w.Line("Guard.Batch(batch, _maxBatch);");
             w.Line("Guard.Length(input.Length, batch, InputSize, nameof(input));");
             w.Line("Guard.Length(output.Length, batch, OutputSize, nameof(output));");
+            w.Line("NonFinite.CheckInput(input, InputSize, nameof(input));");
             w.Line("input.CopyTo(Activations(InputOffset, InputSize, 0, batch));");
             w.Line("bool fold = !Training && FoldBatchNorm;");
             if (folds) w.Line("if (fold) RefreshFolds();");
@@ -377,7 +382,7 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Back-propagates d loss / d output of the last Forward (same batch): adds to every parameter gradient and");
             w.Line("/// writes d loss / d input into <paramref name=\"inputGradient\"/> unless it is empty.</summary>");
             w.Open("public void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)");
-            w.Line($"Guard.NotDisposed(_disposed, nameof({cls}));");
+            w.Line("using CallGuard.Scope call = _calls.Enter(nameof(Backward));");
             w.Line("Guard.Batch(batch, _maxBatch);");
             w.Line("if (_forwardBatch != batch)");
             w.Line("    throw new InvalidOperationException($\"Backward(batch: {batch}) needs the activations of a Forward with the same batch, but the last Forward \" +");
@@ -400,7 +405,10 @@ namespace CnnGen.Generator.Emit
             w.Line();
 
             w.Line("/// <summary>Sets every parameter gradient to zero.</summary>");
-            w.Line($"public void ZeroGradients() {{ Guard.NotDisposed(_disposed, nameof({cls})); _gradientMemory.Clear(); }}");
+            w.Open("public void ZeroGradients()");
+            w.Line("using CallGuard.Scope call = _calls.Enter(nameof(ZeroGradients));");
+            w.Line("_gradientMemory.Clear();");
+            w.Close();
             w.Line();
             string aux = plan.Network.Heads.Count > 1 ? " plus each auxiliary head's weighted loss" : "";
             w.Line($"/// <summary>One training step: forward in training mode, softmax cross-entropy on the logits{aux}, backward, optimizer update.</summary>");
@@ -408,14 +416,16 @@ namespace CnnGen.Generator.Emit
             w.Line();
             w.Line("/// <summary>One training step; <paramref name=\"correct\"/> counts the images whose largest logit is the label.</summary>");
             w.Open("public float TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, IOptimizer optimizer, out int correct)");
-            w.Line($"Guard.NotDisposed(_disposed, nameof({cls}));");
+            w.Line("using CallGuard.Scope call = _calls.Enter(nameof(TrainStep));");
             w.Line("ArgumentNullException.ThrowIfNull(optimizer);");
             w.Line("int batch = labels.Length;");
             w.Line("Guard.Batch(batch, _maxBatch, nameof(labels));");
             w.Line("Guard.Length(images.Length, batch, InputSize, nameof(images));");
             w.Line($"Guard.Labels(labels, {I(logits.Layer.Output.Size)});");
+            w.Line("NonFinite.CheckInput(images, InputSize, nameof(images));");
             w.Line("images.CopyTo(Activations(InputOffset, InputSize, 0, batch));");
             w.Line("labels.CopyTo(_labels);");
+            if (plan.HasBatchNorm) w.Line("_bufferMemory.AsSpan(0, BufferArenaLength).CopyTo(_bufferBackup.AsSpan(0, BufferArenaLength));");
             w.Line("Dispatch(Mode.TrainStep, batch, training: true, inputGradient: false, fold: false);");
             w.Line("double loss = 0;");
             w.Line("correct = 0;");
@@ -424,16 +434,23 @@ namespace CnnGen.Generator.Emit
             w.Line("loss += _workerLoss[worker];");
             w.Line("correct += _workerCorrect[worker];");
             w.Close();
+            w.Line("// Refuse the update if anything non-finite appeared: the step leaves parameters, running statistics and optimizer state as they were.");
+            w.Open("if (!double.IsFinite(loss) || !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(_gradientMemory.AsSpan(0, ParameterArenaLength)))");
+            w.Line("NonFiniteException error = NonFinite.DiagnoseTrainStep(this, batch, loss, optimizer.LearningRate);");
+            if (plan.HasBatchNorm) w.Line("_bufferBackup.AsSpan(0, BufferArenaLength).CopyTo(_bufferMemory.AsSpan(0, BufferArenaLength));");
+            w.Line("throw error;");
+            w.Close();
             w.Line("optimizer.Step(_parameters);");
             w.Line("_parameterVersion++;");
             w.Line("_forwardBatch = 0; // the weights changed: the stored activations no longer match them");
+            w.Line("if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(_parameterMemory.AsSpan(0, ParameterArenaLength))) throw NonFinite.AfterOptimizerStep(this, optimizer);");
             w.Line("return (float)(loss / batch);");
             w.Close();
             w.Line();
 
+            w.Line("/// <summary>Frees the native memory. Refused (InvalidOperationException) while another thread is inside a call.</summary>");
             w.Open("public void Dispose()");
-            w.Line("if (_disposed) return;");
-            w.Line("_disposed = true;");
+            w.Line("if (!_calls.TryBeginDispose()) return;");
             w.Line("_pool.Dispose();");
             w.Line("_parameterMemory.Dispose();");
             w.Line("foreach (NativeBuffer gradients in _workerGradients) gradients.Dispose();");
@@ -441,6 +458,7 @@ namespace CnnGen.Generator.Emit
             w.Line("_gradients.Dispose();");
             w.Line("_columns.Dispose();");
             w.Line("_bufferMemory.Dispose();");
+            w.Line("_bufferBackup.Dispose();");
             w.Line("_foldMemory.Dispose();");
             w.Line("_batchStats.Dispose();");
             w.Close();

@@ -127,7 +127,17 @@ namespace CnnGen.Training
                 while (batches.MoveNext())
                 {
                     cancellation.ThrowIfCancellationRequested();
-                    float loss = _net.TrainStep(batches.CurrentImages, batches.CurrentLabels, _optimizer, out int correct);
+                    float loss;
+                    int correct;
+                    try
+                    {
+                        loss = _net.TrainStep(batches.CurrentImages, batches.CurrentLabels, _optimizer, out correct);
+                    }
+                    catch (NonFiniteException e)
+                    {
+                        throw new NonFiniteException(e.Tensor, e.Index, e.Value,
+                            $"Training stopped in epoch {epoch} after {seen} images (learning rate {_optimizer.LearningRate}): {e.Message}", e);
+                    }
                     if (!float.IsFinite(loss))
                         throw new InvalidOperationException(
                             $"The training loss became {loss} in epoch {epoch} after {seen} images (learning rate {_optimizer.LearningRate}). " +

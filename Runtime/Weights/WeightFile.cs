@@ -74,6 +74,8 @@ namespace CnnGen.Weights
                     problems.Add($"missing parameter '{p.Name}' {Shape(p.Shape)}");
                 else if (!t.Shape.SequenceEqual(p.Shape))
                     problems.Add($"parameter '{p.Name}' has shape {Shape(t.Shape)} in the file but {Shape(p.Shape)} in the network");
+                else if (NonFinite.FirstIndex(t.Data) is int bad and >= 0)
+                    problems.Add($"parameter '{p.Name}' holds {NonFinite.Describe(t.Data[bad])} at index {bad} (a damaged file, or weights saved after training diverged)");
             }
             foreach (SafeTensor t in file.Tensors)
                 if (!names.Contains(t.Name) && !isOtherTensor(t.Name))

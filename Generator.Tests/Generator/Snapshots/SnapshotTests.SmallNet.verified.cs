@@ -101,6 +101,8 @@ __________________________________________________________________";
         private readonly NativeBuffer _columns;
         /// <summary>BatchNorm running statistics (saved with the weights, never optimized).</summary>
         private readonly NativeBuffer _bufferMemory;
+        /// <summary>The running statistics before the current TrainStep, restored when the step is refused (non-finite values).</summary>
+        private readonly NativeBuffer _bufferBackup;
         /// <summary>Conv weights with the following BatchNorm folded in, for inference.</summary>
         private readonly NativeBuffer _foldMemory;
         /// <summary>Per worker: each BatchNorm's batch mean and 1/std from the last training forward.</summary>
@@ -126,7 +128,8 @@ __________________________________________________________________";
         private bool _forwardFolded;
         /// <summary>Bumped whenever parameters or buffers may have changed; the folded weights follow it.</summary>
         private long _parameterVersion;
-        private bool _disposed;
+        /// <summary>Refuses a second concurrent call (and Dispose during a call) with a clear exception.</summary>
+        private readonly CallGuard _calls = new CallGuard(nameof(SmallNet));
 
         /// <summary>Allocates every buffer once for batches of up to <paramref name="maxBatch"/> images and initialises
         /// the weights from <paramref name="seed"/> (He uniform before ReLU, Glorot uniform otherwise, zero biases;
@@ -150,6 +153,7 @@ __________________________________________________________________";
             _gradients = new NativeBuffer(GradientPerImage * maxBatch);
             _columns = new NativeBuffer(2 * ColumnsLength * _threads);
             _bufferMemory = new NativeBuffer(BufferArenaLength);
+            _bufferBackup = new NativeBuffer(BufferArenaLength);
             _foldMemory = new NativeBuffer(FoldArenaLength);
             _batchStats = new NativeBuffer(StatsLength * _threads);
             _partials = new double[PartialsLength * _threads];
@@ -198,7 +202,7 @@ __________________________________________________________________";
         /// of the last Forward; valid until the next call.</summary>
         public ReadOnlySpan<float> LayerOutput(int layer, int image)
         {
-            Guard.NotDisposed(_disposed, nameof(SmallNet));
+            using CallGuard.Scope call = _calls.EnterOrJoin(nameof(LayerOutput));
             if (_forwardBatch == 0) throw new InvalidOperationException("LayerOutput reads the activations of the last Forward, but none has run since construction or the last TrainStep.");
             if ((uint)image >= (uint)_forwardBatch) throw new ArgumentOutOfRangeException(nameof(image), image, $"image must be in [0, {_forwardBatch - 1}]: the last Forward ran {_forwardBatch} image(s).");
             return layer switch
@@ -220,10 +224,11 @@ __________________________________________________________________";
         /// <summary>Runs the network on <paramref name="batch"/> NCHW images and writes class probabilities.</summary>
         public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch)
         {
-            Guard.NotDisposed(_disposed, nameof(SmallNet));
+            using CallGuard.Scope call = _calls.Enter(nameof(Forward));
             Guard.Batch(batch, _maxBatch);
             Guard.Length(input.Length, batch, InputSize, nameof(input));
             Guard.Length(output.Length, batch, OutputSize, nameof(output));
+            NonFinite.CheckInput(input, InputSize, nameof(input));
             input.CopyTo(Activations(InputOffset, InputSize, 0, batch));
             bool fold = !Training && FoldBatchNorm;
             Dispatch(Mode.Forward, batch, Training, inputGradient: false, fold);
@@ -235,7 +240,7 @@ __________________________________________________________________";
         /// writes d loss / d input into <paramref name="inputGradient"/> unless it is empty.</summary>
         public void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
         {
-            Guard.NotDisposed(_disposed, nameof(SmallNet));
+            using CallGuard.Scope call = _calls.Enter(nameof(Backward));
             Guard.Batch(batch, _maxBatch);
             if (_forwardBatch != batch)
                 throw new InvalidOperationException($"Backward(batch: {batch}) needs the activations of a Forward with the same batch, but the last Forward " +
@@ -258,7 +263,11 @@ __________________________________________________________________";
         }
 
         /// <summary>Sets every parameter gradient to zero.</summary>
-        public void ZeroGradients() { Guard.NotDisposed(_disposed, nameof(SmallNet)); _gradientMemory.Clear(); }
+        public void ZeroGradients()
+        {
+            using CallGuard.Scope call = _calls.Enter(nameof(ZeroGradients));
+            _gradientMemory.Clear();
+        }
 
         /// <summary>One training step: forward in training mode, softmax cross-entropy on the logits, backward, optimizer update.</summary>
         public float TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, IOptimizer optimizer) => TrainStep(images, labels, optimizer, out _);
@@ -266,12 +275,13 @@ __________________________________________________________________";
         /// <summary>One training step; <paramref name="correct"/> counts the images whose largest logit is the label.</summary>
         public float TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, IOptimizer optimizer, out int correct)
         {
-            Guard.NotDisposed(_disposed, nameof(SmallNet));
+            using CallGuard.Scope call = _calls.Enter(nameof(TrainStep));
             ArgumentNullException.ThrowIfNull(optimizer);
             int batch = labels.Length;
             Guard.Batch(batch, _maxBatch, nameof(labels));
             Guard.Length(images.Length, batch, InputSize, nameof(images));
             Guard.Labels(labels, 3);
+            NonFinite.CheckInput(images, InputSize, nameof(images));
             images.CopyTo(Activations(InputOffset, InputSize, 0, batch));
             labels.CopyTo(_labels);
             Dispatch(Mode.TrainStep, batch, training: true, inputGradient: false, fold: false);
@@ -283,16 +293,23 @@ __________________________________________________________________";
                 loss += _workerLoss[worker];
                 correct += _workerCorrect[worker];
             }
+            // Refuse the update if anything non-finite appeared: the step leaves parameters, running statistics and optimizer state as they were.
+            if (!double.IsFinite(loss) || !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(_gradientMemory.AsSpan(0, ParameterArenaLength)))
+            {
+                NonFiniteException error = NonFinite.DiagnoseTrainStep(this, batch, loss, optimizer.LearningRate);
+                throw error;
+            }
             optimizer.Step(_parameters);
             _parameterVersion++;
             _forwardBatch = 0; // the weights changed: the stored activations no longer match them
+            if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(_parameterMemory.AsSpan(0, ParameterArenaLength))) throw NonFinite.AfterOptimizerStep(this, optimizer);
             return (float)(loss / batch);
         }
 
+        /// <summary>Frees the native memory. Refused (InvalidOperationException) while another thread is inside a call.</summary>
         public void Dispose()
         {
-            if (_disposed) return;
-            _disposed = true;
+            if (!_calls.TryBeginDispose()) return;
             _pool.Dispose();
             _parameterMemory.Dispose();
             foreach (NativeBuffer gradients in _workerGradients) gradients.Dispose();
@@ -300,6 +317,7 @@ __________________________________________________________________";
             _gradients.Dispose();
             _columns.Dispose();
             _bufferMemory.Dispose();
+            _bufferBackup.Dispose();
             _foldMemory.Dispose();
             _batchStats.Dispose();
         }
