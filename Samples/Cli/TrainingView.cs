@@ -20,7 +20,9 @@ namespace CnnGen.Samples.Cli
 
         public static string EpochLine(EpochResult r) => string.Create(CultureInfo.InvariantCulture,
             $"epoch {r.Epoch}/{r.Epochs}  loss {r.Loss:F4}  train {r.TrainAccuracy * 100:F2}%  test {r.TestAccuracy * 100:F2}%  " +
-            $"{r.ImagesPerSecond:F0} img/s  {r.Seconds:F1} s  lr {r.LearningRate:G3}");
+            $"{r.ImagesPerSecond:F0} img/s  {r.Seconds:F1} s  lr {r.LearningRate:G3}  " +
+            // Process memory when the epoch ended: flat from epoch to epoch in a healthy run (bench/longrun.sh watches it).
+            $"mem {Environment.WorkingSet / 1048576.0:F0} MiB (managed {GC.GetTotalMemory(forceFullCollection: false) / 1048576.0:F1} MiB)");
 
         /// <summary>Runs <paramref name="train"/> (given the two callbacks) under the chosen display.</summary>
         /// <summary>Runs <paramref name="train"/> and then prints the table of <paramref name="history"/> (every epoch so
