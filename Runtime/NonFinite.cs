@@ -42,7 +42,7 @@ namespace CnnGen
         /// <summary>Index of the first NaN or infinity in <paramref name="data"/>, or -1.</summary>
         public static int FirstIndex(ReadOnlySpan<float> data)
         {
-            if (TensorPrimitives.IsFiniteAll(data)) return -1;
+            if (data.IsEmpty || TensorPrimitives.IsFiniteAll(data)) return -1;   // (IsFiniteAll is false for an empty span)
             for (int i = 0; i < data.Length; i++)
                 if (!float.IsFinite(data[i])) return i;
             return -1;
@@ -68,7 +68,7 @@ namespace CnnGen
             {
                 LayerInfo info = net.LayerInfos[layer];
                 for (int image = 0; image < batch; image++)
-                    if (Find(net.LayerOutput(layer, image)) is { } at)
+                    if (Find(OutputOrEmpty(net, layer, image)) is { } at)
                         return Error($"{info.Name} output", at.Index, at.Value,
                             $"{network}.TrainStep: the output of layer {info.Name} ({info.Type}) is {Describe(at.Value)} for image {image} of the batch, " +
                             $"element {at.Index}{Position(info.OutputShape, at.Index)}; every earlier layer's output and every parameter is finite ({context}). " +
@@ -102,11 +102,18 @@ namespace CnnGen
             throw new InvalidOperationException("AfterOptimizerStep was called but every parameter is finite.");
         }
 
+        /// <summary>The layer's output, or nothing for the layers of auxiliary heads, whose outputs a network does not expose
+        /// (their losses and gradients are still checked).</summary>
+        private static ReadOnlySpan<float> OutputOrEmpty(INetwork net, int layer, int image)
+        {
+            try { return net.LayerOutput(layer, image); }
+            catch (ArgumentOutOfRangeException) { return ReadOnlySpan<float>.Empty; }
+        }
+
         private static (long Index, float Value)? Find(ReadOnlySpan<float> data)
         {
-            if (TensorPrimitives.IsFiniteAll(data)) return null;
             int i = FirstIndex(data);
-            return (i, data[i]);
+            return i < 0 ? null : (i, data[i]);
         }
 
         private static NonFiniteException Error(string tensor, long index, float value, string message) => new(tensor, index, value, message);

@@ -116,6 +116,22 @@ namespace CnnGen.Tests.Runtime
         }
 
         [Fact]
+        public void DiagnosisWalksPastAuxiliaryHeads()
+        {
+            // GoogLeNet-style: the auxiliary head's layers come before the main head's in Layers but expose no outputs.
+            using var net = new FixtureInception(Batch, seed: 4);
+            using var sgd = new Sgd(0.01f);
+            int dense = net.Parameters.ToList().FindIndex(p => p.Name == "dense1.weight");
+            net.Parameters[dense].Value.Fill(3e38f);
+            net.Parameters[dense + 1].Value.Fill(3e38f);
+            List<int[]> before = State(net, sgd);
+            var e = Assert.Throws<NonFiniteException>(() =>
+                net.TrainStep(Images(Batch, FixtureInception.InputSize, 2), Labels(Batch, FixtureInception.OutputSize), sgd));
+            Assert.Equal("dense1 output", e.Tensor);
+            AssertSameState(before, State(net, sgd));
+        }
+
+        [Fact]
         public void NonFiniteParameterIsNamedBeforeTheStep()
         {
             using var net = new FixtureNetA(maxBatch: Batch, seed: 2);
