@@ -12,6 +12,10 @@ namespace CnnGen
         int OutputLength { get; }
         /// <summary>The largest batch the network's memory was planned for.</summary>
         int MaxBatch { get; }
+        /// <summary>Bytes of native memory this instance allocated in its constructor: the generator's static memory plan
+        /// (parameters, gradients per worker, activations and activation gradients for MaxBatch images, im2col workspace,
+        /// BatchNorm state) evaluated for this instance's MaxBatch and thread count. Nothing else is allocated later.</summary>
+        long NativeBytes => 0;
         /// <summary>The kernel set this instance runs.</summary>
         Isa Isa { get; }
         /// <summary>Every layer with its output shape (the generated static <c>Layers</c>).</summary>

@@ -11,6 +11,13 @@ namespace CnnGen
         public const int Alignment = 64;
         private float* _pointer;
 
+        [ThreadStatic] private static long t_allocatedBytes;
+
+        /// <summary>Bytes of native memory allocated by NativeBuffers on the calling thread since it started (like
+        /// <see cref="GC.GetAllocatedBytesForCurrentThread"/>: cumulative, frees not subtracted). A network allocates all
+        /// of its buffers in its constructor, so the difference around a constructor is what the network allocated.</summary>
+        public static long AllocatedBytesForCurrentThread => t_allocatedBytes;
+
         public NativeBuffer(long length)
         {
             if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, "A buffer length cannot be negative.");
@@ -19,6 +26,7 @@ namespace CnnGen
             _pointer = (float*)NativeMemory.AlignedAlloc(bytes, Alignment);
             if (_pointer == null) throw new OutOfMemoryException($"Could not allocate {bytes} bytes of aligned native memory.");
             NativeMemory.Clear(_pointer, bytes);
+            t_allocatedBytes += (long)bytes;
             if (length > 0) GC.AddMemoryPressure((long)bytes);
         }
 

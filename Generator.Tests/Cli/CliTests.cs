@@ -29,6 +29,16 @@ namespace CnnGen.Tests.Cli
             return (process.ExitCode, stdout.Result, stderr);
         }
 
+        [Fact]
+        public void MemoryCommandReportsThePlanAndThatTheConstructorAllocatedExactlyIt()
+        {
+            (int exit, string stdout, string stderr) = Run("memory", "--model", "fashion", "--batch", "4", "--threads", "2", "--steps", "2");
+            Assert.True(exit == 0, stderr);
+            Assert.Contains("static memory plan (generated PlannedBytes)", stdout);
+            Assert.Contains("(= plan)", stdout);
+            Assert.Matches(@"peak growth / \(plan \+ optimizer state \+ input batch\) = \d+\.\d\d", stdout);
+        }
+
         [Theory]
         [InlineData(new[] { "train", "--epochs", "0" }, "--epochs must be a positive integer, but was '0'.")]
         [InlineData(new[] { "train", "--optimizer", "rmsprop" }, "rmsprop")]

@@ -55,6 +55,35 @@ namespace CnnGen.Tests.Runtime
             Assert.True(float.IsFinite(loss) && loss > 0, $"loss {loss}");
         }
 
+        [Theory]
+        [InlineData(1, 1)]
+        [InlineData(4, 2)]
+        [InlineData(3, 8)]   // more threads than images: one worker per image
+        public void ConstructorAllocatesExactlyThePlannedNativeMemoryAndTrainingNoMore(int maxBatch, int threads)
+        {
+            long before = NativeBuffer.AllocatedBytesForCurrentThread;
+            using var net = new TinyNet(maxBatch, seed: 3, threads: threads);
+            long allocated = NativeBuffer.AllocatedBytesForCurrentThread - before;
+            Assert.Equal(TinyNet.PlannedBytes(maxBatch, threads), allocated);
+            Assert.Equal(allocated, ((INetwork)net).NativeBytes);
+
+            using var sgd = new Sgd(0.01f, momentum: 0.9f);
+            float[] images = Images(maxBatch, 1);
+            net.TrainStep(images, Labels(maxBatch), sgd);   // the optimizer creates its momentum buffers on the first step
+            long afterFirst = NativeBuffer.AllocatedBytesForCurrentThread;
+            for (int i = 0; i < 5; i++) net.TrainStep(images, Labels(maxBatch), sgd);
+            net.Forward(images, new float[maxBatch * TinyNet.OutputSize], maxBatch);
+            Assert.Equal(afterFirst, NativeBuffer.AllocatedBytesForCurrentThread);
+        }
+
+        [Fact]
+        public void BatchNormNetworkPlanCountsRunningStatisticsFoldsAndBatchStatistics()
+        {
+            long before = NativeBuffer.AllocatedBytesForCurrentThread;
+            using var net = new CnnGen.Tests.Numerics.FixtureBatchNorm(5, seed: 1, threads: 2);
+            Assert.Equal(CnnGen.Tests.Numerics.FixtureBatchNorm.PlannedBytes(5, 2), NativeBuffer.AllocatedBytesForCurrentThread - before);
+        }
+
         [Fact]
         public void ForwardAllocatesNothingAfterWarmUp()
         {

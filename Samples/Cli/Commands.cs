@@ -23,6 +23,7 @@ namespace CnnGen.Samples.Cli
             root.Add(Train());
             root.Add(Eval());
             root.Add(Summary());
+            root.Add(Memory());
             root.Add(ModelList());
             root.Add(Visualize());
             root.Add(Predict());
@@ -79,6 +80,67 @@ namespace CnnGen.Samples.Cli
                 return 0;
             });
             return command;
+        }
+
+        private static Command Memory()
+        {
+            var model = ModelOption();
+            var batch = Positive("--batch", "maxBatch and the training batch", 64);
+            var threads = IntOption("--threads", "workers that split each batch, 0 = one per core", 0, 0, "0 (one per core) or a positive integer");
+            var steps = Positive("--steps", "training steps (SGD with momentum, random data) before reading the peak", 20);
+            var command = new Command("memory", "compare a network's static memory plan with what the process really uses while training it") { model, batch, threads, steps };
+            command.SetAction(parse => RunMemory(Models.Get(parse.GetValue(model)!), parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(steps)));
+            return command;
+        }
+
+        /// <summary>Resident set and its peak from /proc/self/status (kB -> bytes); the working set where there is no /proc.</summary>
+        private static (long Rss, long Peak) ResidentSet()
+        {
+            long rss = Environment.WorkingSet, peak = rss;
+            if (!File.Exists("/proc/self/status")) return (rss, peak);
+            foreach (string line in File.ReadLines("/proc/self/status"))
+            {
+                static long Kb(string l) => 1024 * long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = Kb(line);
+                else if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) peak = Kb(line);
+            }
+            return (rss, peak);
+        }
+
+        private static int RunMemory(ModelEntry entry, int batch, int threads, int steps)
+        {
+            var invariant = CultureInfo.InvariantCulture;
+            static string MiB(long bytes) => (bytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture) + " MiB";
+            GC.Collect();
+            (long baseline, _) = ResidentSet();
+            long native0 = NativeBuffer.AllocatedBytesForCurrentThread;
+            using INetwork net = entry.Create(batch, 1, threads);
+            long constructed = NativeBuffer.AllocatedBytesForCurrentThread - native0;
+            (long afterConstruct, _) = ResidentSet();
+
+            var images = new float[batch * net.InputLength];
+            Initializers.Uniform(images, 1f, new Rng(5));
+            int[] labels = Enumerable.Range(0, batch).Select(i => i % net.OutputLength).ToArray();
+            using var sgd = new Sgd(0.01f, momentum: 0.9f);
+            long native1 = NativeBuffer.AllocatedBytesForCurrentThread;
+            for (int i = 0; i < steps; i++) net.TrainStep(images, labels, sgd, out _);
+            var output = new float[batch * net.OutputLength];
+            net.Forward(images, output, batch);
+            long optimizerState = NativeBuffer.AllocatedBytesForCurrentThread - native1;
+            (long afterTraining, long peak) = ResidentSet();
+
+            long expected = net.NativeBytes + optimizerState + (long)images.Length * sizeof(float);
+            Console.WriteLine(string.Create(invariant, $"{entry.Name}  batch {batch}  {(threads == 0 ? Environment.ProcessorCount : threads)} thread(s)  {steps} SGD steps + 1 Forward"));
+            Console.WriteLine($"static memory plan (generated PlannedBytes)     {MiB(net.NativeBytes)}");
+            Console.WriteLine($"native memory the constructor allocated         {MiB(constructed)}{(constructed == net.NativeBytes ? "  (= plan)" : "  (differs from the plan!)")}");
+            Console.WriteLine($"optimizer state (SGD momentum, one per weight)  {MiB(optimizerState)}");
+            Console.WriteLine($"resident set before construction                {MiB(baseline)}");
+            Console.WriteLine($"  growth after construction (pages not touched yet don't count) {MiB(afterConstruct - baseline)}");
+            Console.WriteLine($"  growth after training                         {MiB(afterTraining - baseline)}");
+            Console.WriteLine($"  peak (VmHWM) minus the baseline               {MiB(peak - baseline)}");
+            Console.WriteLine(string.Create(invariant,
+                $"peak growth / (plan + optimizer state + input batch) = {(double)(peak - baseline) / expected:F2} (JIT-compiled kernels and thread stacks are the rest)"));
+            return 0;
         }
 
         private static Command ModelList()

@@ -131,6 +131,21 @@ __________________________________________________________________";
         /// <summary>Refuses a second concurrent call (and Dispose during a call) with a clear exception.</summary>
         private readonly CallGuard _calls = new CallGuard(nameof(SmallNet));
 
+        /// <summary>Bytes of native memory an instance constructed with <paramref name="maxBatch"/> and <paramref name="threads"/>
+        /// allocates (the static memory plan; the constructor allocates exactly this, and nothing is allocated later).</summary>
+        public static long PlannedBytes(int maxBatch, int threads = 1)
+        {
+            int workers = Math.Min(threads == 0 ? Environment.ProcessorCount : threads, maxBatch);
+            long floats = ParameterArenaLength * (1L + workers) // parameters, and one gradient buffer per worker
+                + (long)(ActivationsPerImage + GradientPerImage) * maxBatch
+                + 2L * ColumnsLength * workers // im2col columns and their gradient, per worker
+                + 2L * BufferArenaLength + FoldArenaLength + (long)StatsLength * workers; // BatchNorm running statistics (and their per-step copy), folded weights, batch statistics
+            return floats * sizeof(float);
+        }
+
+        /// <summary>Bytes of native memory this instance allocated: <see cref="PlannedBytes"/> for its maxBatch and threads.</summary>
+        public long NativeBytes => PlannedBytes(_maxBatch, _threads);
+
         /// <summary>Allocates every buffer once for batches of up to <paramref name="maxBatch"/> images and initialises
         /// the weights from <paramref name="seed"/> (He uniform before ReLU, Glorot uniform otherwise, zero biases;
         /// BatchNorm: weight 1, bias 0, running mean 0, running variance 1).</summary>
