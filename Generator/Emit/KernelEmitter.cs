@@ -65,6 +65,14 @@ namespace CnnGen.Generator.Emit
             $"groups {l.Groups}{(l.Bias ? "" : ", no bias")}. GEMM per image and group: [{l.Output.C / l.Groups} x {l.Input.C / l.Groups * l.Kernel * l.Kernel}] * " +
             $"[{l.Input.C / l.Groups * l.Kernel * l.Kernel} x {l.Output.H * l.Output.W}]{(MemoryPlanner.IsDirectConv(l) ? " read directly from the input (1x1, no im2col)" : " from im2col")}.";
 
+        /// <summary>Emits <c>lo</c>/<c>hi</c>: the output columns [lo, hi) whose input column ow*S - P + kw is inside the image.</summary>
+        private static void ValidColumns(CodeWriter w, int K, int S, int P, int W, int OW)
+        {
+            if (P == 0 && (OW - 1) * S + K - 1 < W) { w.Line("const int lo = 0;"); w.Line($"const int hi = {OW};"); return; }
+            w.Line($"int lo = Math.Max(0, ({P} - kw + {S - 1}) / {S});");
+            w.Line($"int hi = Math.Max(lo, Math.Min({OW}, ({W - 1 + P} - kw + {S}) / {S}));");
+        }
+
         public string ConvIm2Col(CheckedLayer l)
         {
             string name = ConvName(l) + "_Im2Col";
@@ -76,18 +84,22 @@ namespace CnnGen.Generator.Emit
                 w.Open($"for (int kh = 0; kh < {K}; kh++)");
                 w.Open($"for (int kw = 0; kw < {K}; kw++)");
                 w.Line($"ref float dst = ref Unsafe.Add(ref col, ((c * {K} + kh) * {K} + kw) * {N});");
+                ValidColumns(w, K, S, P, W, OW);
                 w.Open($"for (int oh = 0; oh < {OH}; oh++)");
                 w.Line($"int ih = oh * {S} - {P} + kh;");
-                w.Line($"ref float row = ref Unsafe.Add(ref dst, oh * {OW});");
+                w.Line($"Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, oh * {OW}), {OW});");
                 w.Open($"if ((uint)ih >= {H}u)");
-                w.Line($"for (int ow = 0; ow < {OW}; ow++) Unsafe.Add(ref row, ow) = 0f;");
+                w.Line("row.Clear();");
                 w.Line("continue;");
                 w.Close();
-                w.Line($"ref float src = ref Unsafe.Add(ref x, (c * {H} + ih) * {W});");
-                w.Open($"for (int ow = 0; ow < {OW}; ow++)");
-                w.Line($"int iw = ow * {S} - {P} + kw;");
-                w.Line($"Unsafe.Add(ref row, ow) = (uint)iw < {W}u ? Unsafe.Add(ref src, iw) : 0f;");
-                w.Close().Close().Close().Close().Close().Close();
+                w.Line("if (lo > 0) row.Slice(0, lo).Clear();");
+                w.Open("if (hi > lo)");
+                w.Line($"ref float src = ref Unsafe.Add(ref x, (c * {H} + ih) * {W} + lo * {S} + kw - {P}); // input column of output column lo");
+                if (S == 1) w.Line("MemoryMarshal.CreateReadOnlySpan(ref src, hi - lo).CopyTo(row.Slice(lo));");
+                else w.Line($"for (int ow = lo; ow < hi; ow++) row[ow] = Unsafe.Add(ref src, (ow - lo) * {S});");
+                w.Close();
+                w.Line($"if (hi < {OW}) row.Slice(hi).Clear();");
+                w.Close().Close().Close().Close().Close();
             });
         }
 
@@ -102,37 +114,20 @@ namespace CnnGen.Generator.Emit
                 w.Open($"for (int kh = 0; kh < {K}; kh++)");
                 w.Open($"for (int kw = 0; kw < {K}; kw++)");
                 w.Line($"ref float src = ref Unsafe.Add(ref col, ((c * {K} + kh) * {K} + kw) * {N});");
+                ValidColumns(w, K, S, P, W, OW);
+                w.Line("if (hi <= lo) continue;");
                 w.Open($"for (int oh = 0; oh < {OH}; oh++)");
                 w.Line($"int ih = oh * {S} - {P} + kh;");
                 w.Line($"if ((uint)ih >= {H}u) continue;");
-                w.Line($"ref float row = ref Unsafe.Add(ref src, oh * {OW});");
-                w.Line($"ref float dst = ref Unsafe.Add(ref dx, (c * {H} + ih) * {W});");
-                w.Open($"for (int ow = 0; ow < {OW}; ow++)");
-                w.Line($"int iw = ow * {S} - {P} + kw;");
-                w.Line($"if ((uint)iw < {W}u) Unsafe.Add(ref dst, iw) += Unsafe.Add(ref row, ow);");
-                w.Close().Close().Close().Close().Close().Close();
-            });
-        }
-
-        public string ConvIm2ColT(CheckedLayer l)
-        {
-            string name = ConvName(l) + "_Im2ColT";
-            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
-            int KC = l.Input.C * K * K;
-            return Use(name, l.Name, $"Transposed im2col for {ConvName(l)}: colT[oh*{OW} + ow][c*{K * K} + kh*{K} + kw] = x[c][oh*{S} - {P} + kh][ow*{S} - {P} + kw], zero outside (rows contiguous over the patch, for the weight gradient).", w =>
-            {
-                w.Open($"private static void {name}(ref float x, ref float colT)");
-                w.Open($"for (int oh = 0; oh < {OH}; oh++)");
-                w.Open($"for (int ow = 0; ow < {OW}; ow++)");
-                w.Line($"ref float row = ref Unsafe.Add(ref colT, (oh * {OW} + ow) * {KC});");
-                w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
-                w.Line($"ref float plane = ref Unsafe.Add(ref x, c * {H * W});");
-                w.Open($"for (int kh = 0; kh < {K}; kh++)");
-                w.Line($"int ih = oh * {S} - {P} + kh;");
-                w.Open($"for (int kw = 0; kw < {K}; kw++)");
-                w.Line($"int iw = ow * {S} - {P} + kw;");
-                w.Line($"Unsafe.Add(ref row, (c * {K} + kh) * {K} + kw) = (uint)ih < {H}u && (uint)iw < {W}u ? Unsafe.Add(ref plane, ih * {W} + iw) : 0f;");
-                w.Close().Close().Close().Close().Close().Close();
+                w.Line($"ref float row = ref Unsafe.Add(ref src, oh * {OW} + lo);");
+                w.Line($"ref float dst = ref Unsafe.Add(ref dx, (c * {H} + ih) * {W} + lo * {S} + kw - {P}); // input column of output column lo");
+                if (S == 1)
+                {
+                    w.Line("Span<float> d = MemoryMarshal.CreateSpan(ref dst, hi - lo);");
+                    w.Line("System.Numerics.Tensors.TensorPrimitives.Add(d, MemoryMarshal.CreateReadOnlySpan(ref row, hi - lo), d);");
+                }
+                else w.Line($"for (int ow = 0; ow < hi - lo; ow++) Unsafe.Add(ref dst, ow * {S}) += Unsafe.Add(ref row, ow);");
+                w.Close().Close().Close().Close().Close();
             });
         }
 
@@ -146,6 +141,7 @@ namespace CnnGen.Generator.Emit
             return Use(name, l.Name, "Forward of " + ConvDescription(l), w =>
             {
                 w.Open($"private static void {name}(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)");
+                GemmEmitter.DeclareScratch(w, isa);
                 w.Open("for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
                 w.Line($"ref float yn = ref Unsafe.Add(ref y, n * {outSize});");
@@ -158,10 +154,10 @@ namespace CnnGen.Generator.Emit
                 if (l.Bias) w.Line($"ref float bg = ref Unsafe.Add(ref bias, g * {MG});");
                 GemmEmitter.Emit(w, new BroadcastGemm
                 {
-                    Rows = I(MG), RowsConst = MG, N = N, T = I(KG),
-                    A = (r, t) => $"Unsafe.Add(ref wg, ({r}) * {KG} + {t})",
+                    Name = "Forward", Rows = I(MG), RowsConst = MG, N = N, T = I(KG), TConst = KG,
+                    A = "wg", LdAr = KG, LdAt = 1,
                     B = "cg", LdB = N, C = "yg", LdC = N,
-                    Init = l.Bias ? r => $"Unsafe.Add(ref bg, {r})" : null,
+                    Init = l.Bias ? "bg" : null,
                 }, isa);
                 w.Close().Close().Close();
             });
@@ -176,7 +172,7 @@ namespace CnnGen.Generator.Emit
         public string ConvBackward(CheckedLayer l, IsaTarget isa)
         {
             bool direct = MemoryPlanner.IsDirectConv(l);
-            string im2colT = ConvIm2ColT(l);
+            string im2col = direct ? "" : ConvIm2Col(l);
             string col2im = direct ? "" : ConvCol2Im(l);
             string name = ConvName(l) + "_Backward_" + isa.Name;
             int G = l.Groups, MG = l.Output.C / G, KG = l.Input.C / G * l.Kernel * l.Kernel, N = l.Output.H * l.Output.W;
@@ -185,21 +181,23 @@ namespace CnnGen.Generator.Emit
             return Use(name, l.Name, "Backward of " + ConvDescription(l) + " Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.", w =>
             {
                 w.Open($"private static void {name}(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)");
+                GemmEmitter.DeclareScratch(w, isa);
                 w.Open("for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
                 w.Line($"ref float dyn = ref Unsafe.Add(ref dy, n * {outSize});");
                 w.Line($"ref float dxn = ref Unsafe.Add(ref dx, n * {inSize});");
-                w.Line($"{im2colT}(ref xn, ref col);");
-                w.Line("// dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT");
+                if (direct) w.Line("ref float cols = ref xn;");
+                else { w.Line($"{im2col}(ref xn, ref col);"); w.Line("ref float cols = ref col;"); }
+                w.Line("// dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed");
                 OpenGroups(w, G);
                 w.Line($"ref float dyg = ref Unsafe.Add(ref dyn, g * {MG * N});");
-                w.Line($"ref float ctg = ref Unsafe.Add(ref col, g * {KG});");
+                w.Line($"ref float ctg = ref Unsafe.Add(ref cols, g * {KG * N});");
                 w.Line($"ref float dwg = ref Unsafe.Add(ref dw, g * {MG * KG});");
                 GemmEmitter.Emit(w, new BroadcastGemm
                 {
-                    Rows = I(MG), RowsConst = MG, N = KG, T = I(N),
-                    A = (r, t) => $"Unsafe.Add(ref dyg, ({r}) * {N} + {t})",
-                    B = "ctg", LdB = l.Input.C * l.Kernel * l.Kernel, C = "dwg", LdC = KG, Accumulate = true,
+                    Name = "WeightGrad", Rows = I(MG), RowsConst = MG, N = KG, T = I(N), TConst = N,
+                    A = "dyg", LdAr = N, LdAt = 1,
+                    B = "ctg", LdB = N, BTransposed = true, C = "dwg", LdC = KG, Accumulate = true,
                 }, isa);
                 if (l.Bias)
                 {
@@ -224,8 +222,8 @@ namespace CnnGen.Generator.Emit
                 w.Line($"ref float dcg = ref Unsafe.Add(ref dcols, g * {KG * N});");
                 GemmEmitter.Emit(w, new BroadcastGemm
                 {
-                    Rows = I(KG), RowsConst = KG, N = N, T = I(MG),
-                    A = (r, t) => $"Unsafe.Add(ref wg, ({t}) * {KG} + {r})",
+                    Name = "InputGrad", Rows = I(KG), RowsConst = KG, N = N, T = I(MG), TConst = MG,
+                    A = "wg", LdAr = 1, LdAt = KG,
                     B = "dyg", LdB = N, C = "dcg", LdC = N,
                 }, isa);
                 w.Close();
@@ -267,12 +265,13 @@ namespace CnnGen.Generator.Emit
             return Use(name, l.Name, $"Backward of Dense {IN} -> {U}: dW += dy^T * x, db += column sums of dy, dx = dy * W (when inputGradient).", w =>
             {
                 w.Open($"private static void {name}(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)");
+                GemmEmitter.DeclareScratch(w, isa);
                 w.Line("// dW[u][i] += sum_b dy[b][u] * x[b][i]");
                 w.Open("");
                 GemmEmitter.Emit(w, new BroadcastGemm
                 {
-                    Rows = I(U), RowsConst = U, N = IN, T = "batch",
-                    A = (r, t) => $"Unsafe.Add(ref dy, ({t}) * {U} + {r})",
+                    Name = "WeightGrad", Rows = I(U), RowsConst = U, N = IN, T = "batch",
+                    A = "dy", LdAr = 1, LdAt = U,
                     B = "x", LdB = IN, C = "dw", LdC = IN, Accumulate = true,
                 }, isa);
                 w.Close();
@@ -291,8 +290,8 @@ namespace CnnGen.Generator.Emit
                 w.Open("");
                 GemmEmitter.Emit(w, new BroadcastGemm
                 {
-                    Rows = "batch", N = IN, T = I(U),
-                    A = (r, t) => $"Unsafe.Add(ref dy, ({r}) * {U} + {t})",
+                    Name = "InputGrad", Rows = "batch", N = IN, T = I(U), TConst = U,
+                    A = "dy", LdAr = U, LdAt = 1,
                     B = "w", LdB = IN, C = "dx", LdC = IN,
                 }, isa);
                 w.Close();
