@@ -1,9 +1,10 @@
 // Register-blocked matrix kernels with every size a literal. Two forms cover all conv and dense passes:
-//  - Broadcast form  C[r, j] (+)= sum_t A(r, t) * B[t, j]: a tile of 4 rows x 2 vectors of C lives in registers,
-//    each step broadcasts A and FMAs it with one B load per vector (XNNPACK's "broadcast" GEMM).
+//  - Broadcast form  C[r, j] (+)= sum_t A(r, t) * B[t, j] (every conv pass, the dense backward), BLIS-style: B is
+//    packed per depth block into contiguous KC x 2-vector panels, and a micro-kernel keeps an MR x 2-vector tile of C
+//    in registers (6 x 16 on AVX2: 12 accumulators), broadcasting A with pointer increments and literal row offsets.
 //  - Dot form        C(r, s) (+)= sum_j A[r, j] * B[s, j]: 4 rows of A against one row of B, reduced at the end.
-// Column tails use an overlapping last vector where the result is overwritten (recomputing a few columns gives
-// the same values), a lane mask in the dot form, and scalar code only below one vector.
+// Column tails: a zero-padded panel whose tile goes through a small edge buffer (broadcast form), a lane mask in the
+// dot form, and scalar code only below one vector.
 using System;
 using System.Globalization;
 using System.Linq;
@@ -123,7 +124,7 @@ namespace CnnGen.Generator.Emit
             if (full > 0)
             {
                 w.Open($"for (int j = 0; j < {full}; j += {NR})");
-                if (g.BTransposed) PackTransposed(w, g, NR, "j", NR);
+                if (g.BTransposed) PackTransposed(w, g, isa, NR, "j", NR);
                 else
                 {
                     w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + j);");
@@ -142,7 +143,7 @@ namespace CnnGen.Generator.Emit
             {
                 w.Open("");
                 w.Line($"// last {rest} columns: a zero-padded panel, tiles through the edge buffer");
-                if (g.BTransposed) PackTransposed(w, g, NR, I(full), rest);
+                if (g.BTransposed) PackTransposed(w, g, isa, NR, I(full), rest);
                 else
                 {
                     w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + {full});");
@@ -168,14 +169,48 @@ namespace CnnGen.Generator.Emit
             w.Close();
         }
 
-        /// <summary>Packs columns [j, j + cols) of a transposed B: each is a contiguous row of the source.</summary>
-        private static void PackTransposed(CodeWriter w, BroadcastGemm g, int NR, string j, int cols)
+        /// <summary>Packs columns [j, j + cols) of a transposed B (each a contiguous row of the source). On x86 with AVX
+        /// (the AVX2 and AVX-512 kernel sets), 8 rows at a time go through an 8 x 8 register transpose.</summary>
+        private static void PackTransposed(CodeWriter w, BroadcastGemm g, IsaTarget isa, int NR, string j, int cols)
         {
-            w.Open($"for (int q = 0; q < {cols}; q++)");
-            w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, ({j} + q) * {g.LdB} + pc);");
-            w.Line("ref float dst = ref Unsafe.Add(ref panel, q);");
-            w.Line($"for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * {NR}) = Unsafe.Add(ref src, t);");
-            w.Close();
+            int eights = isa.Width >= 8 ? cols / 8 * 8 : 0;
+            if (eights > 0)
+            {
+                const string X86 = "System.Runtime.Intrinsics.X86.Avx";
+                w.Open($"for (int q = 0; q < {eights}; q += 8)");
+                w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, ({j} + q) * {g.LdB} + pc);");
+                w.Line("ref float dst = ref Unsafe.Add(ref panel, q);");
+                w.Line("int t = 0;");
+                w.Open($"if ({X86}.IsSupported)");
+                w.Open("for (; t + 8 <= kc; t += 8)");
+                w.Line("// rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7");
+                for (int i = 0; i < 8; i++)
+                    w.Line($"Vector256<float> r{i} = Vector256.LoadUnsafe(ref src, (nuint)({(i == 0 ? "" : $"{I(i * g.LdB)} + ")}t));");
+                for (int i = 0; i < 8; i += 2)
+                {
+                    w.Line($"Vector256<float> l{i} = {X86}.UnpackLow(r{i}, r{i + 1}), h{i} = {X86}.UnpackHigh(r{i}, r{i + 1});");
+                }
+                w.Line($"Vector256<float> s0 = {X86}.Shuffle(l0, l2, 0x44), s1 = {X86}.Shuffle(l0, l2, 0xEE), s2 = {X86}.Shuffle(h0, h2, 0x44), s3 = {X86}.Shuffle(h0, h2, 0xEE);");
+                w.Line($"Vector256<float> s4 = {X86}.Shuffle(l4, l6, 0x44), s5 = {X86}.Shuffle(l4, l6, 0xEE), s6 = {X86}.Shuffle(h4, h6, 0x44), s7 = {X86}.Shuffle(h4, h6, 0xEE);");
+                w.Line($"ref float d = ref Unsafe.Add(ref dst, t * {NR});");
+                for (int l = 0; l < 8; l++)
+                {
+                    string op = $"{X86}.Permute2x128(s{l % 4}, s{l % 4 + 4}, {(l < 4 ? "0x20" : "0x31")})";
+                    w.Line($"{op}.StoreUnsafe(ref d{(l == 0 ? "" : $", {I(l * NR)}")});");
+                }
+                w.Close();
+                w.Close();
+                w.Line($"for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * {NR} + i) = Unsafe.Add(ref src, i * {g.LdB} + t);");
+                w.Close();
+            }
+            if (eights < cols)
+            {
+                w.Open($"for (int q = {eights}; q < {cols}; q++)");
+                w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, ({j} + q) * {g.LdB} + pc);");
+                w.Line("ref float dst = ref Unsafe.Add(ref panel, q);");
+                w.Line($"for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * {NR}) = Unsafe.Add(ref src, t);");
+                w.Close();
+            }
             if (cols < NR) w.Line($"for (int t = 0; t < kc; t++) for (int q = {cols}; q < {NR}; q++) Unsafe.Add(ref panel, t * {NR} + q) = 0f;");
         }
 

@@ -66,11 +66,21 @@ namespace CnnGen.Generator.Emit
             $"[{l.Input.C / l.Groups * l.Kernel * l.Kernel} x {l.Output.H * l.Output.W}]{(MemoryPlanner.IsDirectConv(l) ? " read directly from the input (1x1, no im2col)" : " from im2col")}.";
 
         /// <summary>Emits <c>lo</c>/<c>hi</c>: the output columns [lo, hi) whose input column ow*S - P + kw is inside the image.</summary>
-        private static void ValidColumns(CodeWriter w, int K, int S, int P, int W, int OW)
+        /// <returns>False when every column is inside for every kw (no padding): then lo = 0 and hi = OW are constants.</returns>
+        private static bool ValidColumns(CodeWriter w, int K, int S, int P, int W, int OW)
         {
-            if (P == 0 && (OW - 1) * S + K - 1 < W) { w.Line("const int lo = 0;"); w.Line($"const int hi = {OW};"); return; }
-            w.Line($"int lo = Math.Max(0, ({P} - kw + {S - 1}) / {S});");
-            w.Line($"int hi = Math.Max(lo, Math.Min({OW}, ({W - 1 + P} - kw + {S}) / {S}));");
+            if (P == 0 && (OW - 1) * S + K - 1 < W) { w.Line("const int lo = 0;"); w.Line($"const int hi = {OW};"); return false; }
+            if (S == 1)
+            {
+                w.Line($"int lo = Math.Max(0, {P} - kw);");
+                w.Line($"int hi = Math.Max(lo, Math.Min({OW}, {W + P} - kw));");
+            }
+            else
+            {
+                w.Line($"int lo = Math.Max(0, ({P + S - 1} - kw) / {S});");
+                w.Line($"int hi = Math.Max(lo, Math.Min({OW}, ({W - 1 + P + S} - kw) / {S}));");
+            }
+            return true;
         }
 
         public string ConvIm2Col(CheckedLayer l)
@@ -84,7 +94,7 @@ namespace CnnGen.Generator.Emit
                 w.Open($"for (int kh = 0; kh < {K}; kh++)");
                 w.Open($"for (int kw = 0; kw < {K}; kw++)");
                 w.Line($"ref float dst = ref Unsafe.Add(ref col, ((c * {K} + kh) * {K} + kw) * {N});");
-                ValidColumns(w, K, S, P, W, OW);
+                bool ragged = ValidColumns(w, K, S, P, W, OW);
                 w.Open($"for (int oh = 0; oh < {OH}; oh++)");
                 w.Line($"int ih = oh * {S} - {P} + kh;");
                 w.Line($"Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, oh * {OW}), {OW});");
@@ -92,13 +102,13 @@ namespace CnnGen.Generator.Emit
                 w.Line("row.Clear();");
                 w.Line("continue;");
                 w.Close();
-                w.Line("if (lo > 0) row.Slice(0, lo).Clear();");
-                w.Open("if (hi > lo)");
-                w.Line($"ref float src = ref Unsafe.Add(ref x, (c * {H} + ih) * {W} + lo * {S} + kw - {P}); // input column of output column lo");
+                if (ragged) w.Line("if (lo > 0) row.Slice(0, lo).Clear();");
+                w.Open(ragged ? "if (hi > lo)" : "");
+                w.Line($"ref float src = ref Unsafe.Add(ref x, (c * {H} + ih) * {W} + {(S == 1 ? "lo" : $"lo * {S}")} + kw - {P}); // input column of output column lo");
                 if (S == 1) w.Line("MemoryMarshal.CreateReadOnlySpan(ref src, hi - lo).CopyTo(row.Slice(lo));");
                 else w.Line($"for (int ow = lo; ow < hi; ow++) row[ow] = Unsafe.Add(ref src, (ow - lo) * {S});");
                 w.Close();
-                w.Line($"if (hi < {OW}) row.Slice(hi).Clear();");
+                if (ragged) w.Line($"if (hi < {OW}) row.Slice(hi).Clear();");
                 w.Close().Close().Close().Close().Close();
             });
         }
@@ -114,13 +124,12 @@ namespace CnnGen.Generator.Emit
                 w.Open($"for (int kh = 0; kh < {K}; kh++)");
                 w.Open($"for (int kw = 0; kw < {K}; kw++)");
                 w.Line($"ref float src = ref Unsafe.Add(ref col, ((c * {K} + kh) * {K} + kw) * {N});");
-                ValidColumns(w, K, S, P, W, OW);
-                w.Line("if (hi <= lo) continue;");
+                if (ValidColumns(w, K, S, P, W, OW)) w.Line("if (hi <= lo) continue;");
                 w.Open($"for (int oh = 0; oh < {OH}; oh++)");
                 w.Line($"int ih = oh * {S} - {P} + kh;");
                 w.Line($"if ((uint)ih >= {H}u) continue;");
                 w.Line($"ref float row = ref Unsafe.Add(ref src, oh * {OW} + lo);");
-                w.Line($"ref float dst = ref Unsafe.Add(ref dx, (c * {H} + ih) * {W} + lo * {S} + kw - {P}); // input column of output column lo");
+                w.Line($"ref float dst = ref Unsafe.Add(ref dx, (c * {H} + ih) * {W} + {(S == 1 ? "lo" : $"lo * {S}")} + kw - {P}); // input column of output column lo");
                 if (S == 1)
                 {
                     w.Line("Span<float> d = MemoryMarshal.CreateSpan(ref dst, hi - lo);");

@@ -884,21 +884,24 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
                         for (int oh = 0; oh < 6; oh++)
                         {
                             int ih = oh * 1 - 1 + kh;
-                            ref float row = ref Unsafe.Add(ref dst, oh * 6);
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, oh * 6), 6);
                             if ((uint)ih >= 6u)
                             {
-                                for (int ow = 0; ow < 6; ow++) Unsafe.Add(ref row, ow) = 0f;
+                                row.Clear();
                                 continue;
                             }
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
+                            if (lo > 0) row.Slice(0, lo).Clear();
+                            if (hi > lo)
                             {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, ow) = (uint)iw < 6u ? Unsafe.Add(ref src, iw) : 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
+                                MemoryMarshal.CreateReadOnlySpan(ref src, hi - lo).CopyTo(row.Slice(lo));
                             }
+                            if (hi < 6) row.Slice(hi).Clear();
                         }
                     }
                 }
@@ -909,6 +912,10 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
@@ -921,85 +928,93 @@ ________________________________________________________________________________
                     ref float cg = ref Unsafe.Add(ref cols, g * 648);
                     ref float yg = ref Unsafe.Add(ref yn, g * 144);
                     ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    for (int j = 0; j + 32 <= 36; j += 32)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 36] = A[4 x 18] * B[18 x 36]: 32-column strips of B packed in depth blocks of 18, 8 x 32 register tiles
+                        const int pc = 0;
+                        const int kc = 18;
+                        for (int j = 0; j < 32; j += 32)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                Vector512<float> c01 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                Vector512<float> c10 = Vector512.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector512<float> c11 = Vector512.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector512<float> c20 = Vector512.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector512<float> c21 = Vector512.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector512<float> c30 = Vector512.Create(Unsafe.Add(ref bg, r + 3));
-                                Vector512<float> c31 = Vector512.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 18; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 16);
+                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
+                            int r = 0;
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                Vector512<float> c10 = Vector512.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector512<float> c20 = Vector512.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector512<float> c30 = Vector512.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 18; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 20);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 20);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 20);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bg, r));
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                        {
+                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                            }
+                            else
+                            {
+                                c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                                c01 = c00;
+                                c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                                c11 = c10;
+                                c20 = Vector512.Create(Unsafe.Add(ref init, 2));
+                                c21 = c20;
+                                c30 = Vector512.Create(Unsafe.Add(ref init, 3));
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 18));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 54));
+                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
                         }
                     }
                 }
@@ -1017,21 +1032,24 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
                         for (int oh = 0; oh < 6; oh++)
                         {
                             int ih = oh * 1 - 1 + kh;
-                            ref float row = ref Unsafe.Add(ref dst, oh * 6);
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, oh * 6), 6);
                             if ((uint)ih >= 6u)
                             {
-                                for (int ow = 0; ow < 6; ow++) Unsafe.Add(ref row, ow) = 0f;
+                                row.Clear();
                                 continue;
                             }
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
+                            if (lo > 0) row.Slice(0, lo).Clear();
+                            if (hi > lo)
                             {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, ow) = (uint)iw < 6u ? Unsafe.Add(ref src, iw) : 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
+                                MemoryMarshal.CreateReadOnlySpan(ref src, hi - lo).CopyTo(row.Slice(lo));
                             }
+                            if (hi < 6) row.Slice(hi).Clear();
                         }
                     }
                 }
@@ -1042,6 +1060,10 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
@@ -1053,85 +1075,93 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 72);
                     ref float cg = ref Unsafe.Add(ref cols, g * 648);
                     ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    for (int j = 0; j + 32 <= 36; j += 32)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 36] = A[4 x 18] * B[18 x 36]: 32-column strips of B packed in depth blocks of 18, 8 x 32 register tiles
+                        const int pc = 0;
+                        const int kc = 18;
+                        for (int j = 0; j < 32; j += 32)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c11 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c21 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                Vector512<float> c31 = Vector512<float>.Zero;
-                                for (int t = 0; t < 18; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 16);
+                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
+                            int r = 0;
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                for (int t = 0; t < 18; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 20);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 20);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 20);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 32, kc, false);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                            }
+                            else
+                            {
+                                c00 = Vector512<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector512<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector512<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector512<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 18));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 54));
+                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
                         }
                     }
                 }
@@ -1159,21 +1189,24 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
                         for (int oh = 0; oh < 6; oh++)
                         {
                             int ih = oh * 1 - 1 + kh;
-                            ref float row = ref Unsafe.Add(ref dst, oh * 6);
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, oh * 6), 6);
                             if ((uint)ih >= 6u)
                             {
-                                for (int ow = 0; ow < 6; ow++) Unsafe.Add(ref row, ow) = 0f;
+                                row.Clear();
                                 continue;
                             }
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
+                            if (lo > 0) row.Slice(0, lo).Clear();
+                            if (hi > lo)
                             {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, ow) = (uint)iw < 6u ? Unsafe.Add(ref src, iw) : 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
+                                MemoryMarshal.CreateReadOnlySpan(ref src, hi - lo).CopyTo(row.Slice(lo));
                             }
+                            if (hi < 6) row.Slice(hi).Clear();
                         }
                     }
                 }
@@ -1184,6 +1217,10 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
@@ -1196,85 +1233,93 @@ ________________________________________________________________________________
                     ref float cg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float yg = ref Unsafe.Add(ref yn, g * 144);
                     ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    for (int j = 0; j + 32 <= 36; j += 32)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 36] = A[4 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 32)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                Vector512<float> c01 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                Vector512<float> c10 = Vector512.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector512<float> c11 = Vector512.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector512<float> c20 = Vector512.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector512<float> c21 = Vector512.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector512<float> c30 = Vector512.Create(Unsafe.Add(ref bg, r + 3));
-                                Vector512<float> c31 = Vector512.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 16);
+                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
+                            int r = 0;
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                Vector512<float> c10 = Vector512.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector512<float> c20 = Vector512.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector512<float> c30 = Vector512.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 20);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 20);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 20);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bg, r));
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                        {
+                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                            }
+                            else
+                            {
+                                c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                                c01 = c00;
+                                c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                                c11 = c10;
+                                c20 = Vector512.Create(Unsafe.Add(ref init, 2));
+                                c21 = c20;
+                                c30 = Vector512.Create(Unsafe.Add(ref init, 3));
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
                         }
                     }
                 }
@@ -1292,21 +1337,24 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
                         for (int oh = 0; oh < 6; oh++)
                         {
                             int ih = oh * 1 - 1 + kh;
-                            ref float row = ref Unsafe.Add(ref dst, oh * 6);
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, oh * 6), 6);
                             if ((uint)ih >= 6u)
                             {
-                                for (int ow = 0; ow < 6; ow++) Unsafe.Add(ref row, ow) = 0f;
+                                row.Clear();
                                 continue;
                             }
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
+                            if (lo > 0) row.Slice(0, lo).Clear();
+                            if (hi > lo)
                             {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, ow) = (uint)iw < 6u ? Unsafe.Add(ref src, iw) : 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
+                                MemoryMarshal.CreateReadOnlySpan(ref src, hi - lo).CopyTo(row.Slice(lo));
                             }
+                            if (hi < 6) row.Slice(hi).Clear();
                         }
                     }
                 }
@@ -1317,6 +1365,10 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
@@ -1328,85 +1380,93 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 144);
                     ref float cg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    for (int j = 0; j + 32 <= 36; j += 32)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 36] = A[4 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 32)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c11 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c21 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                Vector512<float> c31 = Vector512<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 16);
+                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
+                            int r = 0;
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 20);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 20);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 20);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                            }
+                            else
+                            {
+                                c00 = Vector512<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector512<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector512<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector512<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
                         }
                     }
                 }
@@ -1424,21 +1484,24 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
                         for (int oh = 0; oh < 6; oh++)
                         {
                             int ih = oh * 1 - 1 + kh;
-                            ref float row = ref Unsafe.Add(ref dst, oh * 6);
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, oh * 6), 6);
                             if ((uint)ih >= 6u)
                             {
-                                for (int ow = 0; ow < 6; ow++) Unsafe.Add(ref row, ow) = 0f;
+                                row.Clear();
                                 continue;
                             }
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
+                            if (lo > 0) row.Slice(0, lo).Clear();
+                            if (hi > lo)
                             {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, ow) = (uint)iw < 6u ? Unsafe.Add(ref src, iw) : 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
+                                MemoryMarshal.CreateReadOnlySpan(ref src, hi - lo).CopyTo(row.Slice(lo));
                             }
+                            if (hi < 6) row.Slice(hi).Clear();
                         }
                     }
                 }
@@ -1449,6 +1512,10 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
@@ -1461,46 +1528,75 @@ ________________________________________________________________________________
                     ref float cg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float yg = ref Unsafe.Add(ref yn, g * 72);
                     ref float bg = ref Unsafe.Add(ref bias, g * 2);
-                    for (int j = 0; j + 32 <= 36; j += 32)
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        // C[2 x 36] = A[2 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 32)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                Vector512<float> c01 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
+                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
+                            int r = 0;
+                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r < 2; r++)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bg, r));
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                        // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                        {
+                            Vector512<float> c00, c01, c10, c11;
+                            if (load)
+                            {
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            }
+                            else
+                            {
+                                c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                                c01 = c00;
+                                c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                                c11 = c10;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
                         }
                     }
                 }
@@ -1518,21 +1614,24 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
                         for (int oh = 0; oh < 6; oh++)
                         {
                             int ih = oh * 1 - 1 + kh;
-                            ref float row = ref Unsafe.Add(ref dst, oh * 6);
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, oh * 6), 6);
                             if ((uint)ih >= 6u)
                             {
-                                for (int ow = 0; ow < 6; ow++) Unsafe.Add(ref row, ow) = 0f;
+                                row.Clear();
                                 continue;
                             }
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
+                            if (lo > 0) row.Slice(0, lo).Clear();
+                            if (hi > lo)
                             {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, ow) = (uint)iw < 6u ? Unsafe.Add(ref src, iw) : 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
+                                MemoryMarshal.CreateReadOnlySpan(ref src, hi - lo).CopyTo(row.Slice(lo));
                             }
+                            if (hi < 6) row.Slice(hi).Clear();
                         }
                     }
                 }
@@ -1543,6 +1642,10 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
@@ -1554,46 +1657,75 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 72);
                     ref float cg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float yg = ref Unsafe.Add(ref yn, g * 72);
-                    for (int j = 0; j + 32 <= 36; j += 32)
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        // C[2 x 36] = A[2 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 32)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
+                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
+                            int r = 0;
+                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r < 2; r++)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false);
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                        // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector512<float> c00, c01, c10, c11;
+                            if (load)
+                            {
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            }
+                            else
+                            {
+                                c00 = Vector512<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector512<float>.Zero;
+                                c11 = c10;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
                         }
                     }
                 }
@@ -1681,22 +1813,79 @@ ________________________________________________________________________________
         /// <remarks>Used by dense1.</remarks>
         private static void Dense6To3_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             // dW[u][i] += sum_b dy[b][u] * x[b][i]
             {
                 {
-                    int r = 0;
-                    for (; r < 3; r++)
+                    // C[3 x 6] += A[3 x batch] * B[batch x 6]: 32-column strips of B packed in depth blocks of 192, 8 x 32 register tiles
+                    for (int pc = 0; pc < batch; pc += 192)
                     {
-                        for (int jj = 0; jj < 6; jj++)
+                        int kc = Math.Min(192, batch - pc);
                         {
-                            float s0 = 0f;
-                            for (int t = 0; t < batch; t++)
+                            // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                float bv = Unsafe.Add(ref x, t * 6 + jj);
-                                s0 += Unsafe.Add(ref dy, (t) * 3 + r) * bv;
+                                for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 6; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 6);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
-                            Unsafe.Add(ref dw, (r) * 6 + jj) += s0;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dw, r * 6 + 0);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 6 + q);
+                            WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 32, kc, true);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 32 + q);
                         }
+                    }
+                    // 3 rows x 32 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector512<float>.Zero;
+                            c21 = c20;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            a = ref Unsafe.Add(ref a, 3);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
                     }
                 }
             }
@@ -1712,41 +1901,150 @@ ________________________________________________________________________________
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
             {
                 {
-                    int r = 0;
-                    for (; r + 4 <= batch; r += 4)
+                    // C[batch x 6] = A[batch x 3] * B[3 x 6]: 32-column strips of B packed in depth blocks of 3, 8 x 32 register tiles
+                    const int pc = 0;
+                    const int kc = 3;
                     {
-                        for (int jj = 0; jj < 6; jj++)
+                        // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref w, pc * 6 + 0);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
                         {
-                            float s0 = 0f;
-                            float s1 = 0f;
-                            float s2 = 0f;
-                            float s3 = 0f;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                float bv = Unsafe.Add(ref w, t * 6 + jj);
-                                s0 += Unsafe.Add(ref dy, (r) * 3 + t) * bv;
-                                s1 += Unsafe.Add(ref dy, (r + 1) * 3 + t) * bv;
-                                s2 += Unsafe.Add(ref dy, (r + 2) * 3 + t) * bv;
-                                s3 += Unsafe.Add(ref dy, (r + 3) * 3 + t) * bv;
-                            }
-                            Unsafe.Add(ref dx, (r) * 6 + jj) = s0;
-                            Unsafe.Add(ref dx, (r + 1) * 6 + jj) = s1;
-                            Unsafe.Add(ref dx, (r + 2) * 6 + jj) = s2;
-                            Unsafe.Add(ref dx, (r + 3) * 6 + jj) = s3;
+                            for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 6; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 6);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        int r = 0;
+                        for (; r + 8 <= batch; r += 8)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
+                            InputGradTile8x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 32, kc, false);
+                            for (int i = 0; i < 8; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                        for (; r < batch; r++)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
+                            InputGradTile1x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 32, kc, false);
+                            for (int i = 0; i < 1; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 32 + q);
                         }
                     }
-                    for (; r < batch; r++)
+                    // 1 rows x 32 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        for (int jj = 0; jj < 6; jj++)
+                        Vector512<float> c00, c01;
+                        if (load)
                         {
-                            float s0 = 0f;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                float bv = Unsafe.Add(ref w, t * 6 + jj);
-                                s0 += Unsafe.Add(ref dy, (r) * 3 + t) * bv;
-                            }
-                            Unsafe.Add(ref dx, (r) * 6 + jj) = s0;
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
                         }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                    }
+                    // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                            c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
+                            c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
+                            c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                            c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
+                            c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                            c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector512<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector512<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector512<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector512<float>.Zero;
+                            c51 = c50;
+                            c60 = Vector512<float>.Zero;
+                            c61 = c60;
+                            c70 = Vector512<float>.Zero;
+                            c71 = c70;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 9));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 12));
+                            c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 15));
+                            c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 18));
+                            c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                            c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 21));
+                            c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                            c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 16);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 16);
+                        c60.StoreUnsafe(ref c, 6 * ldc);
+                        c61.StoreUnsafe(ref c, 6 * ldc + 16);
+                        c70.StoreUnsafe(ref c, 7 * ldc);
+                        c71.StoreUnsafe(ref c, 7 * ldc + 16);
                     }
                 }
             }
@@ -1776,32 +2074,6 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Transposed im2col for Conv3x3S1P1_4x6x6To2NoBias: colT[oh*6 + ow][c*9 + kh*3 + kw] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside (rows contiguous over the patch, for the weight gradient).</summary>
-        /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2NoBias_Im2ColT(ref float x, ref float colT)
-        {
-            for (int oh = 0; oh < 6; oh++)
-            {
-                for (int ow = 0; ow < 6; ow++)
-                {
-                    ref float row = ref Unsafe.Add(ref colT, (oh * 6 + ow) * 36);
-                    for (int c = 0; c < 4; c++)
-                    {
-                        ref float plane = ref Unsafe.Add(ref x, c * 36);
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            int ih = oh * 1 - 1 + kh;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, (c * 3 + kh) * 3 + kw) = (uint)ih < 6u && (uint)iw < 6u ? Unsafe.Add(ref plane, ih * 6 + iw) : 0f;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
         /// <summary>col2im for Conv3x3S1P1_4x6x6To2NoBias: adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref float col, ref float dx)
@@ -1813,17 +2085,17 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                        if (hi <= lo) continue;
                         for (int oh = 0; oh < 6; oh++)
                         {
                             int ih = oh * 1 - 1 + kh;
                             if ((uint)ih >= 6u) continue;
-                            ref float row = ref Unsafe.Add(ref src, oh * 6);
-                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
-                            {
-                                int iw = ow * 1 - 1 + kw;
-                                if ((uint)iw < 6u) Unsafe.Add(ref dst, iw) += Unsafe.Add(ref row, ow);
-                            }
+                            ref float row = ref Unsafe.Add(ref src, oh * 6 + lo);
+                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
+                            Span<float> d = MemoryMarshal.CreateSpan(ref dst, hi - lo);
+                            System.Numerics.Tensors.TensorPrimitives.Add(d, MemoryMarshal.CreateReadOnlySpan(ref row, hi - lo), d);
                         }
                     }
                 }
@@ -1834,55 +2106,119 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 72);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To2NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col);
+                ref float cols = ref col;
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
                     const int g = 0;
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 36);
+                    ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float dwg = ref Unsafe.Add(ref dw, g * 72);
-                    for (int j = 0; j + 32 <= 36; j += 32)
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        // C[2 x 36] += A[2 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 32)
                         {
+                            for (int q = 0; q < 32; q += 8)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                int t = 0;
+                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
+                                    for (; t + 8 <= kc; t += 8)
+                                    {
+                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                        ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                    }
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 36 + j);
-                                (Vector512.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector512.LoadUnsafe(ref out0, 16) + c01).StoreUnsafe(ref out0, 16);
+                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
                             }
+                            int r = 0;
+                            WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r < 2; r++)
                         {
-                            for (int jj = 32; jj < 36; jj++)
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            for (int q = 0; q < 4; q++)
                             {
-                                float s0 = 0f;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    float bv = Unsafe.Add(ref ctg, t * 36 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 36 + t) * bv;
-                                }
-                                Unsafe.Add(ref dwg, (r) * 36 + jj) += s0;
+                                ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
                             }
+                            for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                            WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, true);
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                        // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector512<float> c00, c01, c10, c11;
+                            if (load)
+                            {
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            }
+                            else
+                            {
+                                c00 = Vector512<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector512<float>.Zero;
+                                c11 = c10;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
                         }
                     }
                 }
@@ -1894,85 +2230,199 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 72);
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
                     ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
-                    for (int j = 0; j + 32 <= 36; j += 32)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
+                        // C[36 x 36] = A[36 x 2] * B[2 x 36]: 32-column strips of B packed in depth blocks of 2, 8 x 32 register tiles
+                        const int pc = 0;
+                        const int kc = 2;
+                        for (int j = 0; j < 32; j += 32)
                         {
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c11 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c21 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                Vector512<float> c31 = Vector512<float>.Zero;
-                                for (int t = 0; t < 2; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 16);
+                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
+                            }
+                            int r = 0;
+                            for (; r + 8 <= 36; r += 8)
+                            {
+                                InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                            }
+                            if (r < 36)
+                            {
+                                InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
                             }
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                for (int t = 0; t < 2; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 20);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 20);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 20);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
+                            int r = 0;
+                            for (; r + 8 <= 36; r += 8)
+                            {
+                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
+                                for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            }
+                            if (r < 36)
+                            {
+                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            }
+                        }
+                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void InputGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                            }
+                            else
+                            {
+                                c00 = Vector512<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector512<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector512<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector512<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 36);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                        }
+                        // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                            if (load)
+                            {
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                                c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
+                                c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                                c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
+                                c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                                c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
+                                c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                                c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
+                            }
+                            else
+                            {
+                                c00 = Vector512<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector512<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector512<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector512<float>.Zero;
+                                c31 = c30;
+                                c40 = Vector512<float>.Zero;
+                                c41 = c40;
+                                c50 = Vector512<float>.Zero;
+                                c51 = c50;
+                                c60 = Vector512<float>.Zero;
+                                c61 = c60;
+                                c70 = Vector512<float>.Zero;
+                                c71 = c70;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                                c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                                c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                                c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                                c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                                c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                                c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                                c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                                c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
+                                a = ref Unsafe.Add(ref a, 36);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                            c40.StoreUnsafe(ref c, 4 * ldc);
+                            c41.StoreUnsafe(ref c, 4 * ldc + 16);
+                            c50.StoreUnsafe(ref c, 5 * ldc);
+                            c51.StoreUnsafe(ref c, 5 * ldc + 16);
+                            c60.StoreUnsafe(ref c, 6 * ldc);
+                            c61.StoreUnsafe(ref c, 6 * ldc + 16);
+                            c70.StoreUnsafe(ref c, 7 * ldc);
+                            c71.StoreUnsafe(ref c, 7 * ldc + 16);
                         }
                     }
                 }
@@ -1995,32 +2445,6 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Transposed im2col for Conv3x3S1P1_4x6x6To4NoBias: colT[oh*6 + ow][c*9 + kh*3 + kw] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside (rows contiguous over the patch, for the weight gradient).</summary>
-        /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4NoBias_Im2ColT(ref float x, ref float colT)
-        {
-            for (int oh = 0; oh < 6; oh++)
-            {
-                for (int ow = 0; ow < 6; ow++)
-                {
-                    ref float row = ref Unsafe.Add(ref colT, (oh * 6 + ow) * 36);
-                    for (int c = 0; c < 4; c++)
-                    {
-                        ref float plane = ref Unsafe.Add(ref x, c * 36);
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            int ih = oh * 1 - 1 + kh;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, (c * 3 + kh) * 3 + kw) = (uint)ih < 6u && (uint)iw < 6u ? Unsafe.Add(ref plane, ih * 6 + iw) : 0f;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
         /// <summary>col2im for Conv3x3S1P1_4x6x6To4NoBias: adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref float col, ref float dx)
@@ -2032,17 +2456,17 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                        if (hi <= lo) continue;
                         for (int oh = 0; oh < 6; oh++)
                         {
                             int ih = oh * 1 - 1 + kh;
                             if ((uint)ih >= 6u) continue;
-                            ref float row = ref Unsafe.Add(ref src, oh * 6);
-                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
-                            {
-                                int iw = ow * 1 - 1 + kw;
-                                if ((uint)iw < 6u) Unsafe.Add(ref dst, iw) += Unsafe.Add(ref row, ow);
-                            }
+                            ref float row = ref Unsafe.Add(ref src, oh * 6 + lo);
+                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
+                            Span<float> d = MemoryMarshal.CreateSpan(ref dst, hi - lo);
+                            System.Numerics.Tensors.TensorPrimitives.Add(d, MemoryMarshal.CreateReadOnlySpan(ref row, hi - lo), d);
                         }
                     }
                 }
@@ -2053,88 +2477,137 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To4NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col);
+                ref float cols = ref col;
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
                     const int g = 0;
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 36);
+                    ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float dwg = ref Unsafe.Add(ref dw, g * 144);
-                    for (int j = 0; j + 32 <= 36; j += 32)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 36] += A[4 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 32)
                         {
+                            for (int q = 0; q < 32; q += 8)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c11 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c21 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                Vector512<float> c31 = Vector512<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                int t = 0;
+                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref dyg, (r + 1) * 36 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref dyg, (r + 2) * 36 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref dyg, (r + 3) * 36 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
+                                    for (; t + 8 <= kc; t += 8)
+                                    {
+                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                        ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                    }
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 36 + j);
-                                (Vector512.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector512.LoadUnsafe(ref out0, 16) + c01).StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 36 + j);
-                                (Vector512.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                                (Vector512.LoadUnsafe(ref out1, 16) + c11).StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 36 + j);
-                                (Vector512.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                                (Vector512.LoadUnsafe(ref out2, 16) + c21).StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 36 + j);
-                                (Vector512.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
-                                (Vector512.LoadUnsafe(ref out3, 16) + c31).StoreUnsafe(ref out3, 16);
+                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
                             }
+                            int r = 0;
+                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
-                            for (int jj = 32; jj < 36; jj++)
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            for (int q = 0; q < 4; q++)
                             {
-                                float s0 = 0f;
-                                float s1 = 0f;
-                                float s2 = 0f;
-                                float s3 = 0f;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    float bv = Unsafe.Add(ref ctg, t * 36 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 36 + t) * bv;
-                                    s1 += Unsafe.Add(ref dyg, (r + 1) * 36 + t) * bv;
-                                    s2 += Unsafe.Add(ref dyg, (r + 2) * 36 + t) * bv;
-                                    s3 += Unsafe.Add(ref dyg, (r + 3) * 36 + t) * bv;
-                                }
-                                Unsafe.Add(ref dwg, (r) * 36 + jj) += s0;
-                                Unsafe.Add(ref dwg, (r + 1) * 36 + jj) += s1;
-                                Unsafe.Add(ref dwg, (r + 2) * 36 + jj) += s2;
-                                Unsafe.Add(ref dwg, (r + 3) * 36 + jj) += s3;
+                                ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
                             }
+                            for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, true);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                            }
+                            else
+                            {
+                                c00 = Vector512<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector512<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector512<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector512<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
                         }
                     }
                 }
@@ -2146,116 +2619,204 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 144);
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
                     ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
-                    for (int j = 0; j + 32 <= 36; j += 32)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
+                        // C[36 x 36] = A[36 x 4] * B[4 x 36]: 32-column strips of B packed in depth blocks of 4, 8 x 32 register tiles
+                        const int pc = 0;
+                        const int kc = 4;
+                        for (int j = 0; j < 32; j += 32)
                         {
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c11 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c21 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                Vector512<float> c31 = Vector512<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 16);
+                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
+                            }
+                            int r = 0;
+                            for (; r + 8 <= 36; r += 8)
+                            {
+                                InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                            }
+                            if (r < 36)
+                            {
+                                InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
                             }
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 20);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 20);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 20);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
+                            int r = 0;
+                            for (; r + 8 <= 36; r += 8)
+                            {
+                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
+                                for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            }
+                            if (r < 36)
+                            {
+                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            }
+                        }
+                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void InputGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                            }
+                            else
+                            {
+                                c00 = Vector512<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector512<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector512<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector512<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 36);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                        }
+                        // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                            if (load)
+                            {
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                                c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
+                                c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                                c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
+                                c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                                c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
+                                c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                                c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
+                            }
+                            else
+                            {
+                                c00 = Vector512<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector512<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector512<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector512<float>.Zero;
+                                c31 = c30;
+                                c40 = Vector512<float>.Zero;
+                                c41 = c40;
+                                c50 = Vector512<float>.Zero;
+                                c51 = c50;
+                                c60 = Vector512<float>.Zero;
+                                c61 = c60;
+                                c70 = Vector512<float>.Zero;
+                                c71 = c70;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                                c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                                c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                                c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                                c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                                c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                                c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                                c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                                c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
+                                a = ref Unsafe.Add(ref a, 36);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                            c40.StoreUnsafe(ref c, 4 * ldc);
+                            c41.StoreUnsafe(ref c, 4 * ldc + 16);
+                            c50.StoreUnsafe(ref c, 5 * ldc);
+                            c51.StoreUnsafe(ref c, 5 * ldc + 16);
+                            c60.StoreUnsafe(ref c, 6 * ldc);
+                            c61.StoreUnsafe(ref c, 6 * ldc + 16);
+                            c70.StoreUnsafe(ref c, 7 * ldc);
+                            c71.StoreUnsafe(ref c, 7 * ldc + 16);
                         }
                     }
                 }
                 MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
                 Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref dcol, ref dxn);
-            }
-        }
-
-        /// <summary>Transposed im2col for Conv3x3S1P1_2x6x6To4NoBias: colT[oh*6 + ow][c*9 + kh*3 + kw] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside (rows contiguous over the patch, for the weight gradient).</summary>
-        /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4NoBias_Im2ColT(ref float x, ref float colT)
-        {
-            for (int oh = 0; oh < 6; oh++)
-            {
-                for (int ow = 0; ow < 6; ow++)
-                {
-                    ref float row = ref Unsafe.Add(ref colT, (oh * 6 + ow) * 18);
-                    for (int c = 0; c < 2; c++)
-                    {
-                        ref float plane = ref Unsafe.Add(ref x, c * 36);
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            int ih = oh * 1 - 1 + kh;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, (c * 3 + kh) * 3 + kw) = (uint)ih < 6u && (uint)iw < 6u ? Unsafe.Add(ref plane, ih * 6 + iw) : 0f;
-                            }
-                        }
-                    }
-                }
             }
         }
 
@@ -2270,17 +2831,17 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                        if (hi <= lo) continue;
                         for (int oh = 0; oh < 6; oh++)
                         {
                             int ih = oh * 1 - 1 + kh;
                             if ((uint)ih >= 6u) continue;
-                            ref float row = ref Unsafe.Add(ref src, oh * 6);
-                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
-                            {
-                                int iw = ow * 1 - 1 + kw;
-                                if ((uint)iw < 6u) Unsafe.Add(ref dst, iw) += Unsafe.Add(ref row, ow);
-                            }
+                            ref float row = ref Unsafe.Add(ref src, oh * 6 + lo);
+                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
+                            Span<float> d = MemoryMarshal.CreateSpan(ref dst, hi - lo);
+                            System.Numerics.Tensors.TensorPrimitives.Add(d, MemoryMarshal.CreateReadOnlySpan(ref row, hi - lo), d);
                         }
                     }
                 }
@@ -2291,74 +2852,132 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 72);
-                Conv3x3S1P1_2x6x6To4NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col);
+                ref float cols = ref col;
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
                     const int g = 0;
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 18);
+                    ref float ctg = ref Unsafe.Add(ref cols, g * 648);
                     ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 18] += A[4 x 36] * B[36 x 18]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
                         {
+                            // last 18 columns: a zero-padded panel, tiles through the edge buffer
+                            for (int q = 0; q < 16; q += 8)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                int t = 0;
+                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 18 + 0);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref dyg, (r + 1) * 36 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref dyg, (r + 2) * 36 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref dyg, (r + 3) * 36 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
+                                    for (; t + 8 <= kc; t += 8)
+                                    {
+                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                        ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                    }
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 18 + 0);
-                                (Vector512.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 18 + 0);
-                                (Vector512.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 18 + 0);
-                                (Vector512.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 18 + 0);
-                                (Vector512.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
+                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
                             }
+                            for (int q = 16; q < 18; q++)
+                            {
+                                ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                            }
+                            for (int t = 0; t < kc; t++) for (int q = 18; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 0);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, true);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 32 + q);
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                         {
-                            for (int jj = 16; jj < 18; jj++)
+                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
                             {
-                                float s0 = 0f;
-                                float s1 = 0f;
-                                float s2 = 0f;
-                                float s3 = 0f;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    float bv = Unsafe.Add(ref ctg, t * 18 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 36 + t) * bv;
-                                    s1 += Unsafe.Add(ref dyg, (r + 1) * 36 + t) * bv;
-                                    s2 += Unsafe.Add(ref dyg, (r + 2) * 36 + t) * bv;
-                                    s3 += Unsafe.Add(ref dyg, (r + 3) * 36 + t) * bv;
-                                }
-                                Unsafe.Add(ref dwg, (r) * 18 + jj) += s0;
-                                Unsafe.Add(ref dwg, (r + 1) * 18 + jj) += s1;
-                                Unsafe.Add(ref dwg, (r + 2) * 18 + jj) += s2;
-                                Unsafe.Add(ref dwg, (r + 3) * 18 + jj) += s3;
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
                             }
+                            else
+                            {
+                                c00 = Vector512<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector512<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector512<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector512<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
                         }
                     }
                 }
@@ -2370,119 +2989,181 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 72);
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
                     ref float dcg = ref Unsafe.Add(ref dcols, g * 648);
-                    for (int j = 0; j + 32 <= 36; j += 32)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 18; r += 4)
+                        // C[18 x 36] = A[18 x 4] * B[4 x 36]: 32-column strips of B packed in depth blocks of 4, 8 x 32 register tiles
+                        const int pc = 0;
+                        const int kc = 4;
+                        for (int j = 0; j < 32; j += 32)
                         {
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c11 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c21 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                Vector512<float> c31 = Vector512<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r + 1));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r + 2));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r + 3));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 16);
+                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
+                            }
+                            int r = 0;
+                            for (; r + 8 <= 18; r += 8)
+                            {
+                                InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                            }
+                            if (r < 18)
+                            {
+                                InputGradTile2x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
                             }
                         }
-                        for (; r < 18; r++)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 32);
+                            }
+                            int r = 0;
+                            for (; r + 8 <= 18; r += 8)
+                            {
+                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 32, kc, false);
+                                for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            }
+                            if (r < 18)
+                            {
+                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                InputGradTile2x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 32, kc, false);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 18; r += 4)
+                        // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void InputGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                         {
+                            Vector512<float> c00, c01, c10, c11;
+                            if (load)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r + 1));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r + 2));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r + 3));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 20);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 20);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 20);
-                                c30.StoreUnsafe(ref out3);
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
                             }
+                            else
+                            {
+                                c00 = Vector512<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector512<float>.Zero;
+                                c11 = c10;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                a = ref Unsafe.Add(ref a, 18);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
                         }
-                        for (; r < 18; r++)
+                        // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                         {
+                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                            if (load)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                                c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
+                                c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                                c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
+                                c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                                c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
+                                c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                                c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
                             }
+                            else
+                            {
+                                c00 = Vector512<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector512<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector512<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector512<float>.Zero;
+                                c31 = c30;
+                                c40 = Vector512<float>.Zero;
+                                c41 = c40;
+                                c50 = Vector512<float>.Zero;
+                                c51 = c50;
+                                c60 = Vector512<float>.Zero;
+                                c61 = c60;
+                                c70 = Vector512<float>.Zero;
+                                c71 = c70;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                                c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                                c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                                c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                                c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                                c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                                c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                                c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                                c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
+                                a = ref Unsafe.Add(ref a, 18);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                            c40.StoreUnsafe(ref c, 4 * ldc);
+                            c41.StoreUnsafe(ref c, 4 * ldc + 16);
+                            c50.StoreUnsafe(ref c, 5 * ldc);
+                            c51.StoreUnsafe(ref c, 5 * ldc + 16);
+                            c60.StoreUnsafe(ref c, 6 * ldc);
+                            c61.StoreUnsafe(ref c, 6 * ldc + 16);
+                            c70.StoreUnsafe(ref c, 7 * ldc);
+                            c71.StoreUnsafe(ref c, 7 * ldc + 16);
                         }
                     }
                 }
@@ -2495,6 +3176,10 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
@@ -2507,85 +3192,93 @@ ________________________________________________________________________________
                     ref float cg = ref Unsafe.Add(ref cols, g * 648);
                     ref float yg = ref Unsafe.Add(ref yn, g * 144);
                     ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    for (int j = 0; j + 16 <= 36; j += 16)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 36] = A[4 x 18] * B[18 x 36]: 16-column strips of B packed in depth blocks of 18, 6 x 16 register tiles
+                        const int pc = 0;
+                        const int kc = 18;
+                        for (int j = 0; j < 32; j += 16)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                Vector256<float> c01 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                Vector256<float> c10 = Vector256.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector256<float> c11 = Vector256.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector256<float> c20 = Vector256.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector256<float> c21 = Vector256.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector256<float> c30 = Vector256.Create(Unsafe.Add(ref bg, r + 3));
-                                Vector256<float> c31 = Vector256.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 18; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 8);
+                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
+                            int r = 0;
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                Vector256<float> c10 = Vector256.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector256<float> c20 = Vector256.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector256<float> c30 = Vector256.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 18; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 28);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 28);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 28);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        }
+                        // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                        {
+                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c01 = Vector256.LoadUnsafe(ref c, 8);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                            }
+                            else
+                            {
+                                c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                                c01 = c00;
+                                c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                c11 = c10;
+                                c20 = Vector256.Create(Unsafe.Add(ref init, 2));
+                                c21 = c20;
+                                c30 = Vector256.Create(Unsafe.Add(ref init, 3));
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 18));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 54));
+                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 16);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 8);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 8);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
                         }
                     }
                 }
@@ -2596,6 +3289,10 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
@@ -2607,85 +3304,93 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 72);
                     ref float cg = ref Unsafe.Add(ref cols, g * 648);
                     ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    for (int j = 0; j + 16 <= 36; j += 16)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 36] = A[4 x 18] * B[18 x 36]: 16-column strips of B packed in depth blocks of 18, 6 x 16 register tiles
+                        const int pc = 0;
+                        const int kc = 18;
+                        for (int j = 0; j < 32; j += 16)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c11 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c21 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                Vector256<float> c31 = Vector256<float>.Zero;
-                                for (int t = 0; t < 18; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 8);
+                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
+                            int r = 0;
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                for (int t = 0; t < 18; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 28);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 28);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 28);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        }
+                        // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c01 = Vector256.LoadUnsafe(ref c, 8);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                            }
+                            else
+                            {
+                                c00 = Vector256<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector256<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector256<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector256<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 18));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 54));
+                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 16);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 8);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 8);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
                         }
                     }
                 }
@@ -2706,6 +3411,10 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
@@ -2718,85 +3427,93 @@ ________________________________________________________________________________
                     ref float cg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float yg = ref Unsafe.Add(ref yn, g * 144);
                     ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    for (int j = 0; j + 16 <= 36; j += 16)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 36] = A[4 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 16)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                Vector256<float> c01 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                Vector256<float> c10 = Vector256.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector256<float> c11 = Vector256.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector256<float> c20 = Vector256.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector256<float> c21 = Vector256.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector256<float> c30 = Vector256.Create(Unsafe.Add(ref bg, r + 3));
-                                Vector256<float> c31 = Vector256.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 8);
+                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
+                            int r = 0;
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                Vector256<float> c10 = Vector256.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector256<float> c20 = Vector256.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector256<float> c30 = Vector256.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 28);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 28);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 28);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        }
+                        // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                        {
+                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c01 = Vector256.LoadUnsafe(ref c, 8);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                            }
+                            else
+                            {
+                                c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                                c01 = c00;
+                                c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                c11 = c10;
+                                c20 = Vector256.Create(Unsafe.Add(ref init, 2));
+                                c21 = c20;
+                                c30 = Vector256.Create(Unsafe.Add(ref init, 3));
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 16);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 8);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 8);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
                         }
                     }
                 }
@@ -2807,6 +3524,10 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
@@ -2818,85 +3539,93 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 144);
                     ref float cg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    for (int j = 0; j + 16 <= 36; j += 16)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 36] = A[4 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 16)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c11 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c21 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                Vector256<float> c31 = Vector256<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 8);
+                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
+                            int r = 0;
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 28);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 28);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 28);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        }
+                        // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c01 = Vector256.LoadUnsafe(ref c, 8);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                            }
+                            else
+                            {
+                                c00 = Vector256<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector256<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector256<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector256<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 16);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 8);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 8);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
                         }
                     }
                 }
@@ -2907,6 +3636,10 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
@@ -2919,46 +3652,75 @@ ________________________________________________________________________________
                     ref float cg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float yg = ref Unsafe.Add(ref yn, g * 72);
                     ref float bg = ref Unsafe.Add(ref bias, g * 2);
-                    for (int j = 0; j + 16 <= 36; j += 16)
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        // C[2 x 36] = A[2 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 16)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                Vector256<float> c01 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
+                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
+                            int r = 0;
+                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r < 2; r++)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        }
+                        // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                        {
+                            Vector256<float> c00, c01, c10, c11;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c01 = Vector256.LoadUnsafe(ref c, 8);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            }
+                            else
+                            {
+                                c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                                c01 = c00;
+                                c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                c11 = c10;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 16);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 8);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 8);
                         }
                     }
                 }
@@ -2969,6 +3731,10 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
@@ -2980,46 +3746,75 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 72);
                     ref float cg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float yg = ref Unsafe.Add(ref yn, g * 72);
-                    for (int j = 0; j + 16 <= 36; j += 16)
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        // C[2 x 36] = A[2 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 16)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
+                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
+                            int r = 0;
+                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r < 2; r++)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        }
+                        // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector256<float> c00, c01, c10, c11;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c01 = Vector256.LoadUnsafe(ref c, 8);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            }
+                            else
+                            {
+                                c00 = Vector256<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector256<float>.Zero;
+                                c11 = c10;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 16);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 8);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 8);
                         }
                     }
                 }
@@ -3094,22 +3889,79 @@ ________________________________________________________________________________
         /// <remarks>Used by dense1.</remarks>
         private static void Dense6To3_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             // dW[u][i] += sum_b dy[b][u] * x[b][i]
             {
                 {
-                    int r = 0;
-                    for (; r < 3; r++)
+                    // C[3 x 6] += A[3 x batch] * B[batch x 6]: 16-column strips of B packed in depth blocks of 384, 6 x 16 register tiles
+                    for (int pc = 0; pc < batch; pc += 384)
                     {
-                        for (int jj = 0; jj < 6; jj++)
+                        int kc = Math.Min(384, batch - pc);
                         {
-                            float s0 = 0f;
-                            for (int t = 0; t < batch; t++)
+                            // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                float bv = Unsafe.Add(ref x, t * 6 + jj);
-                                s0 += Unsafe.Add(ref dy, (t) * 3 + r) * bv;
+                                for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 6; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 6);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
-                            Unsafe.Add(ref dw, (r) * 6 + jj) += s0;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dw, r * 6 + 0);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 6 + q);
+                            WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 16, kc, true);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 16 + q);
                         }
+                    }
+                    // 3 rows x 16 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c01, c10, c11, c20, c21;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector256<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector256<float>.Zero;
+                            c21 = c20;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                            a = ref Unsafe.Add(ref a, 3);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
                     }
                 }
             }
@@ -3125,41 +3977,132 @@ ________________________________________________________________________________
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
             {
                 {
-                    int r = 0;
-                    for (; r + 4 <= batch; r += 4)
+                    // C[batch x 6] = A[batch x 3] * B[3 x 6]: 16-column strips of B packed in depth blocks of 3, 6 x 16 register tiles
+                    const int pc = 0;
+                    const int kc = 3;
                     {
-                        for (int jj = 0; jj < 6; jj++)
+                        // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref w, pc * 6 + 0);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
                         {
-                            float s0 = 0f;
-                            float s1 = 0f;
-                            float s2 = 0f;
-                            float s3 = 0f;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                float bv = Unsafe.Add(ref w, t * 6 + jj);
-                                s0 += Unsafe.Add(ref dy, (r) * 3 + t) * bv;
-                                s1 += Unsafe.Add(ref dy, (r + 1) * 3 + t) * bv;
-                                s2 += Unsafe.Add(ref dy, (r + 2) * 3 + t) * bv;
-                                s3 += Unsafe.Add(ref dy, (r + 3) * 3 + t) * bv;
-                            }
-                            Unsafe.Add(ref dx, (r) * 6 + jj) = s0;
-                            Unsafe.Add(ref dx, (r + 1) * 6 + jj) = s1;
-                            Unsafe.Add(ref dx, (r + 2) * 6 + jj) = s2;
-                            Unsafe.Add(ref dx, (r + 3) * 6 + jj) = s3;
+                            for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 6; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 6);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        int r = 0;
+                        for (; r + 6 <= batch; r += 6)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
+                            InputGradTile6x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 6; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        }
+                        for (; r < batch; r++)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
+                            InputGradTile1x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 1; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 16 + q);
                         }
                     }
-                    for (; r < batch; r++)
+                    // 1 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        for (int jj = 0; jj < 6; jj++)
+                        Vector256<float> c00, c01;
+                        if (load)
                         {
-                            float s0 = 0f;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                float bv = Unsafe.Add(ref w, t * 6 + jj);
-                                s0 += Unsafe.Add(ref dy, (r) * 3 + t) * bv;
-                            }
-                            Unsafe.Add(ref dx, (r) * 6 + jj) = s0;
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
                         }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                    }
+                    // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                            c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
+                            c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector256<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector256<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector256<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector256<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector256<float>.Zero;
+                            c51 = c50;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 6));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 9));
+                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 12));
+                            c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 15));
+                            c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 8);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 8);
                     }
                 }
             }
@@ -3183,55 +4126,119 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 72);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To2NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col);
+                ref float cols = ref col;
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
                     const int g = 0;
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 36);
+                    ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float dwg = ref Unsafe.Add(ref dw, g * 72);
-                    for (int j = 0; j + 16 <= 36; j += 16)
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        // C[2 x 36] += A[2 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 16)
                         {
+                            for (int q = 0; q < 16; q += 8)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                int t = 0;
+                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
+                                    for (; t + 8 <= kc; t += 8)
+                                    {
+                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                        ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                    }
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 36 + j);
-                                (Vector256.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector256.LoadUnsafe(ref out0, 8) + c01).StoreUnsafe(ref out0, 8);
+                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
                             }
+                            int r = 0;
+                            WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r < 2; r++)
                         {
-                            for (int jj = 32; jj < 36; jj++)
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            for (int q = 0; q < 4; q++)
                             {
-                                float s0 = 0f;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    float bv = Unsafe.Add(ref ctg, t * 36 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 36 + t) * bv;
-                                }
-                                Unsafe.Add(ref dwg, (r) * 36 + jj) += s0;
+                                ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
                             }
+                            for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                            WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        }
+                        // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector256<float> c00, c01, c10, c11;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c01 = Vector256.LoadUnsafe(ref c, 8);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            }
+                            else
+                            {
+                                c00 = Vector256<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector256<float>.Zero;
+                                c11 = c10;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 16);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 8);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 8);
                         }
                     }
                 }
@@ -3243,85 +4250,117 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 72);
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
                     ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
-                    for (int j = 0; j + 16 <= 36; j += 16)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
+                        // C[36 x 36] = A[36 x 2] * B[2 x 36]: 16-column strips of B packed in depth blocks of 2, 6 x 16 register tiles
+                        const int pc = 0;
+                        const int kc = 2;
+                        for (int j = 0; j < 32; j += 16)
                         {
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c11 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c21 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                Vector256<float> c31 = Vector256<float>.Zero;
-                                for (int t = 0; t < 2; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 8);
+                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
+                            }
+                            int r = 0;
+                            for (; r + 6 <= 36; r += 6)
+                            {
+                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
                             }
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                for (int t = 0; t < 2; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 28);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 28);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 28);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
+                            int r = 0;
+                            for (; r + 6 <= 36; r += 6)
+                            {
+                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
+                                for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            }
+                        }
+                        // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c01 = Vector256.LoadUnsafe(ref c, 8);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                                c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
+                                c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
+                            }
+                            else
+                            {
+                                c00 = Vector256<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector256<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector256<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector256<float>.Zero;
+                                c31 = c30;
+                                c40 = Vector256<float>.Zero;
+                                c41 = c40;
+                                c50 = Vector256<float>.Zero;
+                                c51 = c50;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                                c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                                c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                                c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
+                                a = ref Unsafe.Add(ref a, 36);
+                                b = ref Unsafe.Add(ref b, 16);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 8);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 8);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                            c40.StoreUnsafe(ref c, 4 * ldc);
+                            c41.StoreUnsafe(ref c, 4 * ldc + 8);
+                            c50.StoreUnsafe(ref c, 5 * ldc);
+                            c51.StoreUnsafe(ref c, 5 * ldc + 8);
                         }
                     }
                 }
@@ -3348,88 +4387,137 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To4NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col);
+                ref float cols = ref col;
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
                     const int g = 0;
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 36);
+                    ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float dwg = ref Unsafe.Add(ref dw, g * 144);
-                    for (int j = 0; j + 16 <= 36; j += 16)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 36] += A[4 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 16)
                         {
+                            for (int q = 0; q < 16; q += 8)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c11 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c21 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                Vector256<float> c31 = Vector256<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                int t = 0;
+                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref dyg, (r + 1) * 36 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref dyg, (r + 2) * 36 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref dyg, (r + 3) * 36 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
+                                    for (; t + 8 <= kc; t += 8)
+                                    {
+                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                        ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                    }
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 36 + j);
-                                (Vector256.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector256.LoadUnsafe(ref out0, 8) + c01).StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 36 + j);
-                                (Vector256.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                                (Vector256.LoadUnsafe(ref out1, 8) + c11).StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 36 + j);
-                                (Vector256.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                                (Vector256.LoadUnsafe(ref out2, 8) + c21).StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 36 + j);
-                                (Vector256.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
-                                (Vector256.LoadUnsafe(ref out3, 8) + c31).StoreUnsafe(ref out3, 8);
+                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
                             }
+                            int r = 0;
+                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
-                            for (int jj = 32; jj < 36; jj++)
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            for (int q = 0; q < 4; q++)
                             {
-                                float s0 = 0f;
-                                float s1 = 0f;
-                                float s2 = 0f;
-                                float s3 = 0f;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    float bv = Unsafe.Add(ref ctg, t * 36 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 36 + t) * bv;
-                                    s1 += Unsafe.Add(ref dyg, (r + 1) * 36 + t) * bv;
-                                    s2 += Unsafe.Add(ref dyg, (r + 2) * 36 + t) * bv;
-                                    s3 += Unsafe.Add(ref dyg, (r + 3) * 36 + t) * bv;
-                                }
-                                Unsafe.Add(ref dwg, (r) * 36 + jj) += s0;
-                                Unsafe.Add(ref dwg, (r + 1) * 36 + jj) += s1;
-                                Unsafe.Add(ref dwg, (r + 2) * 36 + jj) += s2;
-                                Unsafe.Add(ref dwg, (r + 3) * 36 + jj) += s3;
+                                ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
                             }
+                            for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        }
+                        // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c01 = Vector256.LoadUnsafe(ref c, 8);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                            }
+                            else
+                            {
+                                c00 = Vector256<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector256<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector256<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector256<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 16);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 8);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 8);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
                         }
                     }
                 }
@@ -3441,85 +4529,117 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 144);
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
                     ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
-                    for (int j = 0; j + 16 <= 36; j += 16)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
+                        // C[36 x 36] = A[36 x 4] * B[4 x 36]: 16-column strips of B packed in depth blocks of 4, 6 x 16 register tiles
+                        const int pc = 0;
+                        const int kc = 4;
+                        for (int j = 0; j < 32; j += 16)
                         {
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c11 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c21 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                Vector256<float> c31 = Vector256<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 8);
+                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
+                            }
+                            int r = 0;
+                            for (; r + 6 <= 36; r += 6)
+                            {
+                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
                             }
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 28);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 28);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 28);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
+                            int r = 0;
+                            for (; r + 6 <= 36; r += 6)
+                            {
+                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
+                                for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            }
+                        }
+                        // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c01 = Vector256.LoadUnsafe(ref c, 8);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                                c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
+                                c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
+                            }
+                            else
+                            {
+                                c00 = Vector256<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector256<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector256<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector256<float>.Zero;
+                                c31 = c30;
+                                c40 = Vector256<float>.Zero;
+                                c41 = c40;
+                                c50 = Vector256<float>.Zero;
+                                c51 = c50;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                                c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                                c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                                c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
+                                a = ref Unsafe.Add(ref a, 36);
+                                b = ref Unsafe.Add(ref b, 16);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 8);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 8);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                            c40.StoreUnsafe(ref c, 4 * ldc);
+                            c41.StoreUnsafe(ref c, 4 * ldc + 8);
+                            c50.StoreUnsafe(ref c, 5 * ldc);
+                            c51.StoreUnsafe(ref c, 5 * ldc + 8);
                         }
                     }
                 }
@@ -3532,88 +4652,137 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 72);
-                Conv3x3S1P1_2x6x6To4NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col);
+                ref float cols = ref col;
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
                     const int g = 0;
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 18);
+                    ref float ctg = ref Unsafe.Add(ref cols, g * 648);
                     ref float dwg = ref Unsafe.Add(ref dw, g * 72);
-                    for (int j = 0; j + 16 <= 18; j += 16)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 18] += A[4 x 36] * B[36 x 18]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 16; j += 16)
                         {
+                            for (int q = 0; q < 16; q += 8)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c11 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c21 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                Vector256<float> c31 = Vector256<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                int t = 0;
+                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 18 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref dyg, (r + 1) * 36 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref dyg, (r + 2) * 36 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref dyg, (r + 3) * 36 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
+                                    for (; t + 8 <= kc; t += 8)
+                                    {
+                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                        ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                    }
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 18 + j);
-                                (Vector256.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector256.LoadUnsafe(ref out0, 8) + c01).StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 18 + j);
-                                (Vector256.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                                (Vector256.LoadUnsafe(ref out1, 8) + c11).StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 18 + j);
-                                (Vector256.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                                (Vector256.LoadUnsafe(ref out2, 8) + c21).StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 18 + j);
-                                (Vector256.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
-                                (Vector256.LoadUnsafe(ref out3, 8) + c31).StoreUnsafe(ref out3, 8);
+                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
                             }
+                            int r = 0;
+                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + j), 18, kc, true);
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
-                            for (int jj = 16; jj < 18; jj++)
+                            // last 2 columns: a zero-padded panel, tiles through the edge buffer
+                            for (int q = 0; q < 2; q++)
                             {
-                                float s0 = 0f;
-                                float s1 = 0f;
-                                float s2 = 0f;
-                                float s3 = 0f;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    float bv = Unsafe.Add(ref ctg, t * 18 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 36 + t) * bv;
-                                    s1 += Unsafe.Add(ref dyg, (r + 1) * 36 + t) * bv;
-                                    s2 += Unsafe.Add(ref dyg, (r + 2) * 36 + t) * bv;
-                                    s3 += Unsafe.Add(ref dyg, (r + 3) * 36 + t) * bv;
-                                }
-                                Unsafe.Add(ref dwg, (r) * 18 + jj) += s0;
-                                Unsafe.Add(ref dwg, (r + 1) * 18 + jj) += s1;
-                                Unsafe.Add(ref dwg, (r + 2) * 18 + jj) += s2;
-                                Unsafe.Add(ref dwg, (r + 3) * 18 + jj) += s3;
+                                ref float src = ref Unsafe.Add(ref ctg, (16 + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
                             }
+                            for (int t = 0; t < kc; t++) for (int q = 2; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 16);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        }
+                        // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c01 = Vector256.LoadUnsafe(ref c, 8);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                            }
+                            else
+                            {
+                                c00 = Vector256<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector256<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector256<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector256<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 16);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 8);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 8);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
                         }
                     }
                 }
@@ -3625,119 +4794,117 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 72);
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
                     ref float dcg = ref Unsafe.Add(ref dcols, g * 648);
-                    for (int j = 0; j + 16 <= 36; j += 16)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 18; r += 4)
+                        // C[18 x 36] = A[18 x 4] * B[4 x 36]: 16-column strips of B packed in depth blocks of 4, 6 x 16 register tiles
+                        const int pc = 0;
+                        const int kc = 4;
+                        for (int j = 0; j < 32; j += 16)
                         {
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c11 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c21 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                Vector256<float> c31 = Vector256<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r + 1));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r + 2));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r + 3));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 8);
+                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
+                            }
+                            int r = 0;
+                            for (; r + 6 <= 18; r += 6)
+                            {
+                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
                             }
                         }
-                        for (; r < 18; r++)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 16);
+                            }
+                            int r = 0;
+                            for (; r + 6 <= 18; r += 6)
+                            {
+                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 16, kc, false);
+                                for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                         }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 18; r += 4)
+                        // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                         {
+                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                            if (load)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r + 1));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r + 2));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r + 3));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 28);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 28);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 28);
-                                c30.StoreUnsafe(ref out3);
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c01 = Vector256.LoadUnsafe(ref c, 8);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                                c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
+                                c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
                             }
-                        }
-                        for (; r < 18; r++)
-                        {
+                            else
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
+                                c00 = Vector256<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector256<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector256<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector256<float>.Zero;
+                                c31 = c30;
+                                c40 = Vector256<float>.Zero;
+                                c41 = c40;
+                                c50 = Vector256<float>.Zero;
+                                c51 = c50;
                             }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                                c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                                c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                                c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
+                                a = ref Unsafe.Add(ref a, 18);
+                                b = ref Unsafe.Add(ref b, 16);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 8);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 8);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                            c40.StoreUnsafe(ref c, 4 * ldc);
+                            c41.StoreUnsafe(ref c, 4 * ldc + 8);
+                            c50.StoreUnsafe(ref c, 5 * ldc);
+                            c51.StoreUnsafe(ref c, 5 * ldc + 8);
                         }
                     }
                 }
@@ -3750,6 +4917,10 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
@@ -3762,84 +4933,93 @@ ________________________________________________________________________________
                     ref float cg = ref Unsafe.Add(ref cols, g * 648);
                     ref float yg = ref Unsafe.Add(ref yn, g * 144);
                     ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    for (int j = 0; j + 8 <= 36; j += 8)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 36] = A[4 x 18] * B[18 x 36]: 8-column strips of B packed in depth blocks of 18, 6 x 8 register tiles
+                        const int pc = 0;
+                        const int kc = 18;
+                        for (int j = 0; j < 32; j += 8)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                Vector128<float> c01 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                Vector128<float> c10 = Vector128.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector128<float> c11 = Vector128.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector128<float> c20 = Vector128.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector128<float> c21 = Vector128.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector128<float> c30 = Vector128.Create(Unsafe.Add(ref bg, r + 3));
-                                Vector128<float> c31 = Vector128.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 18; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 4);
+                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
+                            int r = 0;
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                Vector128<float> c10 = Vector128.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector128<float> c20 = Vector128.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector128<float> c30 = Vector128.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 18; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 32);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 32);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 32);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        }
+                        // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                        {
+                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                            }
+                            else
+                            {
+                                c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                                c01 = c00;
+                                c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                                c11 = c10;
+                                c20 = Vector128.Create(Unsafe.Add(ref init, 2));
+                                c21 = c20;
+                                c30 = Vector128.Create(Unsafe.Add(ref init, 3));
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 18));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 54));
+                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 8);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
                         }
                     }
                 }
@@ -3850,6 +5030,10 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
@@ -3861,84 +5045,93 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 72);
                     ref float cg = ref Unsafe.Add(ref cols, g * 648);
                     ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    for (int j = 0; j + 8 <= 36; j += 8)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 36] = A[4 x 18] * B[18 x 36]: 8-column strips of B packed in depth blocks of 18, 6 x 8 register tiles
+                        const int pc = 0;
+                        const int kc = 18;
+                        for (int j = 0; j < 32; j += 8)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c11 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c21 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                Vector128<float> c31 = Vector128<float>.Zero;
-                                for (int t = 0; t < 18; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 4);
+                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
+                            int r = 0;
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                for (int t = 0; t < 18; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 32);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 32);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 32);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        }
+                        // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                            }
+                            else
+                            {
+                                c00 = Vector128<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector128<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector128<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector128<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 18));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 54));
+                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 8);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
                         }
                     }
                 }
@@ -3959,6 +5152,10 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
@@ -3971,84 +5168,93 @@ ________________________________________________________________________________
                     ref float cg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float yg = ref Unsafe.Add(ref yn, g * 144);
                     ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    for (int j = 0; j + 8 <= 36; j += 8)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 36] = A[4 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 8)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                Vector128<float> c01 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                Vector128<float> c10 = Vector128.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector128<float> c11 = Vector128.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector128<float> c20 = Vector128.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector128<float> c21 = Vector128.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector128<float> c30 = Vector128.Create(Unsafe.Add(ref bg, r + 3));
-                                Vector128<float> c31 = Vector128.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 4);
+                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
+                            int r = 0;
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                Vector128<float> c10 = Vector128.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector128<float> c20 = Vector128.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector128<float> c30 = Vector128.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 32);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 32);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 32);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        }
+                        // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                        {
+                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                            }
+                            else
+                            {
+                                c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                                c01 = c00;
+                                c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                                c11 = c10;
+                                c20 = Vector128.Create(Unsafe.Add(ref init, 2));
+                                c21 = c20;
+                                c30 = Vector128.Create(Unsafe.Add(ref init, 3));
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 8);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
                         }
                     }
                 }
@@ -4059,6 +5265,10 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
@@ -4070,84 +5280,93 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 144);
                     ref float cg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    for (int j = 0; j + 8 <= 36; j += 8)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 36] = A[4 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 8)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c11 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c21 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                Vector128<float> c31 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 4);
+                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
+                            int r = 0;
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 32);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 32);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 32);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        }
+                        // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                            }
+                            else
+                            {
+                                c00 = Vector128<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector128<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector128<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector128<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 8);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
                         }
                     }
                 }
@@ -4158,6 +5377,10 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
@@ -4170,45 +5393,75 @@ ________________________________________________________________________________
                     ref float cg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float yg = ref Unsafe.Add(ref yn, g * 72);
                     ref float bg = ref Unsafe.Add(ref bias, g * 2);
-                    for (int j = 0; j + 8 <= 36; j += 8)
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        // C[2 x 36] = A[2 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 8)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                Vector128<float> c01 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
+                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
+                            int r = 0;
+                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r < 2; r++)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        }
+                        // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                        {
+                            Vector128<float> c00, c01, c10, c11;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            }
+                            else
+                            {
+                                c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                                c01 = c00;
+                                c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                                c11 = c10;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 8);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
                         }
                     }
                 }
@@ -4219,6 +5472,10 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
@@ -4230,45 +5487,75 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 72);
                     ref float cg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float yg = ref Unsafe.Add(ref yn, g * 72);
-                    for (int j = 0; j + 8 <= 36; j += 8)
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        // C[2 x 36] = A[2 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 8)
                         {
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
+                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
+                            int r = 0;
+                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r < 2; r++)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        }
+                        // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector128<float> c00, c01, c10, c11;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            }
+                            else
+                            {
+                                c00 = Vector128<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector128<float>.Zero;
+                                c11 = c10;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 8);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
                         }
                     }
                 }
@@ -4351,40 +5638,79 @@ ________________________________________________________________________________
         /// <remarks>Used by dense1.</remarks>
         private static void Dense6To3_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             // dW[u][i] += sum_b dy[b][u] * x[b][i]
             {
                 {
-                    int r = 0;
-                    for (; r < 3; r++)
+                    // C[3 x 6] += A[3 x batch] * B[batch x 6]: 8-column strips of B packed in depth blocks of 384, 6 x 8 register tiles
+                    for (int pc = 0; pc < batch; pc += 384)
                     {
+                        int kc = Math.Min(384, batch - pc);
                         {
-                            Vector128<float> c00 = Vector128<float>.Zero;
-                            for (int t = 0; t < batch; t++)
+                            // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                ref float bt = ref Unsafe.Add(ref x, t * 6 + 0);
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dy, (t) * 3 + r));
-                                c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
+                                for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 6; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 6);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
-                            ref float out0 = ref Unsafe.Add(ref dw, (r) * 6 + 0);
-                            (Vector128.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dw, r * 6 + 0);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 6 + q);
+                            WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 8, kc, true);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
                         }
                     }
-                }
-                {
-                    int r = 0;
-                    for (; r < 3; r++)
+                    // 3 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        for (int jj = 4; jj < 6; jj++)
+                        Vector128<float> c00, c01, c10, c11, c20, c21;
+                        if (load)
                         {
-                            float s0 = 0f;
-                            for (int t = 0; t < batch; t++)
-                            {
-                                float bv = Unsafe.Add(ref x, t * 6 + jj);
-                                s0 += Unsafe.Add(ref dy, (t) * 3 + r) * bv;
-                            }
-                            Unsafe.Add(ref dw, (r) * 6 + jj) += s0;
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
                         }
+                        else
+                        {
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector128<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector128<float>.Zero;
+                            c21 = c20;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                            a = ref Unsafe.Add(ref a, 3);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
                     }
                 }
             }
@@ -4400,100 +5726,132 @@ ________________________________________________________________________________
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
             {
                 {
-                    int r = 0;
-                    for (; r + 4 <= batch; r += 4)
+                    // C[batch x 6] = A[batch x 3] * B[3 x 6]: 8-column strips of B packed in depth blocks of 3, 6 x 8 register tiles
+                    const int pc = 0;
+                    const int kc = 3;
                     {
+                        // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref w, pc * 6 + 0);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
                         {
-                            Vector128<float> c00 = Vector128<float>.Zero;
-                            Vector128<float> c10 = Vector128<float>.Zero;
-                            Vector128<float> c20 = Vector128<float>.Zero;
-                            Vector128<float> c30 = Vector128<float>.Zero;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                ref float bt = ref Unsafe.Add(ref w, t * 6 + 0);
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dy, (r) * 3 + t));
-                                c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref dy, (r + 1) * 3 + t));
-                                c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref dy, (r + 2) * 3 + t));
-                                c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref dy, (r + 3) * 3 + t));
-                                c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                            }
-                            ref float out0 = ref Unsafe.Add(ref dx, (r) * 6 + 0);
-                            c00.StoreUnsafe(ref out0);
-                            ref float out1 = ref Unsafe.Add(ref dx, (r + 1) * 6 + 0);
-                            c10.StoreUnsafe(ref out1);
-                            ref float out2 = ref Unsafe.Add(ref dx, (r + 2) * 6 + 0);
-                            c20.StoreUnsafe(ref out2);
-                            ref float out3 = ref Unsafe.Add(ref dx, (r + 3) * 6 + 0);
-                            c30.StoreUnsafe(ref out3);
+                            for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 6; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 6);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        int r = 0;
+                        for (; r + 6 <= batch; r += 6)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
+                            InputGradTile6x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 8, kc, false);
+                            for (int i = 0; i < 6; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        }
+                        for (; r < batch; r++)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
+                            InputGradTile1x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 8, kc, false);
+                            for (int i = 0; i < 1; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
                         }
                     }
-                    for (; r < batch; r++)
+                    // 1 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
+                        Vector128<float> c00, c01;
+                        if (load)
                         {
-                            Vector128<float> c00 = Vector128<float>.Zero;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                ref float bt = ref Unsafe.Add(ref w, t * 6 + 0);
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dy, (r) * 3 + t));
-                                c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                            }
-                            ref float out0 = ref Unsafe.Add(ref dx, (r) * 6 + 0);
-                            c00.StoreUnsafe(ref out0);
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
                         }
+                        else
+                        {
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
                     }
-                }
-                {
-                    // last 2 columns: an overlapping vector (recomputed columns get the same values)
-                    int r = 0;
-                    for (; r + 4 <= batch; r += 4)
+                    // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
+                        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                        if (load)
                         {
-                            Vector128<float> c00 = Vector128<float>.Zero;
-                            Vector128<float> c10 = Vector128<float>.Zero;
-                            Vector128<float> c20 = Vector128<float>.Zero;
-                            Vector128<float> c30 = Vector128<float>.Zero;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                ref float bt = ref Unsafe.Add(ref w, t * 6 + 2);
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dy, (r) * 3 + t));
-                                c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref dy, (r + 1) * 3 + t));
-                                c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref dy, (r + 2) * 3 + t));
-                                c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref dy, (r + 3) * 3 + t));
-                                c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                            }
-                            ref float out0 = ref Unsafe.Add(ref dx, (r) * 6 + 2);
-                            c00.StoreUnsafe(ref out0);
-                            ref float out1 = ref Unsafe.Add(ref dx, (r + 1) * 6 + 2);
-                            c10.StoreUnsafe(ref out1);
-                            ref float out2 = ref Unsafe.Add(ref dx, (r + 2) * 6 + 2);
-                            c20.StoreUnsafe(ref out2);
-                            ref float out3 = ref Unsafe.Add(ref dx, (r + 3) * 6 + 2);
-                            c30.StoreUnsafe(ref out3);
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                            c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
+                            c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
                         }
-                    }
-                    for (; r < batch; r++)
-                    {
+                        else
                         {
-                            Vector128<float> c00 = Vector128<float>.Zero;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                ref float bt = ref Unsafe.Add(ref w, t * 6 + 2);
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dy, (r) * 3 + t));
-                                c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                            }
-                            ref float out0 = ref Unsafe.Add(ref dx, (r) * 6 + 2);
-                            c00.StoreUnsafe(ref out0);
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector128<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector128<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector128<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector128<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector128<float>.Zero;
+                            c51 = c50;
                         }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 6));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 9));
+                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 12));
+                            c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 15));
+                            c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 4);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 4);
                     }
                 }
             }
@@ -4517,57 +5875,88 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 72);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To2NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col);
+                ref float cols = ref col;
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
                     const int g = 0;
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 36);
+                    ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float dwg = ref Unsafe.Add(ref dw, g * 72);
-                    for (int j = 0; j + 8 <= 36; j += 8)
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        // C[2 x 36] += A[2 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 8)
                         {
+                            for (int q = 0; q < 8; q++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 36 + j);
-                                (Vector128.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector128.LoadUnsafe(ref out0, 4) + c01).StoreUnsafe(ref out0, 4);
+                                ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                             }
+                            int r = 0;
+                            WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r < 2; r++)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            for (int q = 0; q < 4; q++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 36 + 32);
-                                (Vector128.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
+                                ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                             }
+                            for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                            WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        }
+                        // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector128<float> c00, c01, c10, c11;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            }
+                            else
+                            {
+                                c00 = Vector128<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector128<float>.Zero;
+                                c11 = c10;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 8);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
                         }
                     }
                 }
@@ -4579,84 +5968,117 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 72);
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
                     ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
-                    for (int j = 0; j + 8 <= 36; j += 8)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
+                        // C[36 x 36] = A[36 x 2] * B[2 x 36]: 8-column strips of B packed in depth blocks of 2, 6 x 8 register tiles
+                        const int pc = 0;
+                        const int kc = 2;
+                        for (int j = 0; j < 32; j += 8)
                         {
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c11 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c21 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                Vector128<float> c31 = Vector128<float>.Zero;
-                                for (int t = 0; t < 2; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 4);
+                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
+                            }
+                            int r = 0;
+                            for (; r + 6 <= 36; r += 6)
+                            {
+                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
                             }
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                for (int t = 0; t < 2; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 32);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 32);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 32);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
+                            int r = 0;
+                            for (; r + 6 <= 36; r += 6)
+                            {
+                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
+                                for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            }
+                        }
+                        // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                                c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
+                                c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
+                                c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
+                            }
+                            else
+                            {
+                                c00 = Vector128<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector128<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector128<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector128<float>.Zero;
+                                c31 = c30;
+                                c40 = Vector128<float>.Zero;
+                                c41 = c40;
+                                c50 = Vector128<float>.Zero;
+                                c51 = c50;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 4));
+                                c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                                c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 5));
+                                c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
+                                c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
+                                a = ref Unsafe.Add(ref a, 36);
+                                b = ref Unsafe.Add(ref b, 8);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                            c40.StoreUnsafe(ref c, 4 * ldc);
+                            c41.StoreUnsafe(ref c, 4 * ldc + 4);
+                            c50.StoreUnsafe(ref c, 5 * ldc);
+                            c51.StoreUnsafe(ref c, 5 * ldc + 4);
                         }
                     }
                 }
@@ -4683,96 +6105,106 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To4NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col);
+                ref float cols = ref col;
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
                     const int g = 0;
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 36);
+                    ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
                     ref float dwg = ref Unsafe.Add(ref dw, g * 144);
-                    for (int j = 0; j + 8 <= 36; j += 8)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 36] += A[4 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 32; j += 8)
                         {
+                            for (int q = 0; q < 8; q++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c11 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c21 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                Vector128<float> c31 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref dyg, (r + 1) * 36 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref dyg, (r + 2) * 36 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref dyg, (r + 3) * 36 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 36 + j);
-                                (Vector128.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector128.LoadUnsafe(ref out0, 4) + c01).StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 36 + j);
-                                (Vector128.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                                (Vector128.LoadUnsafe(ref out1, 4) + c11).StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 36 + j);
-                                (Vector128.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                                (Vector128.LoadUnsafe(ref out2, 4) + c21).StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 36 + j);
-                                (Vector128.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
-                                (Vector128.LoadUnsafe(ref out3, 4) + c31).StoreUnsafe(ref out3, 4);
+                                ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                             }
+                            int r = 0;
+                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            for (int q = 0; q < 4; q++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref dyg, (r + 1) * 36 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref dyg, (r + 2) * 36 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref dyg, (r + 3) * 36 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 36 + 32);
-                                (Vector128.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 36 + 32);
-                                (Vector128.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 36 + 32);
-                                (Vector128.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 36 + 32);
-                                (Vector128.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
+                                ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                             }
+                            for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        }
+                        // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                            }
+                            else
+                            {
+                                c00 = Vector128<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector128<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector128<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector128<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 8);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
                         }
                     }
                 }
@@ -4784,84 +6216,117 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 144);
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
                     ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
-                    for (int j = 0; j + 8 <= 36; j += 8)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
+                        // C[36 x 36] = A[36 x 4] * B[4 x 36]: 8-column strips of B packed in depth blocks of 4, 6 x 8 register tiles
+                        const int pc = 0;
+                        const int kc = 4;
+                        for (int j = 0; j < 32; j += 8)
                         {
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c11 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c21 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                Vector128<float> c31 = Vector128<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 4);
+                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
+                            }
+                            int r = 0;
+                            for (; r + 6 <= 36; r += 6)
+                            {
+                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
                             }
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 32);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 32);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 32);
-                                c30.StoreUnsafe(ref out3);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
+                            int r = 0;
+                            for (; r + 6 <= 36; r += 6)
+                            {
+                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
+                                for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            }
+                        }
+                        // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                                c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
+                                c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
+                                c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
+                            }
+                            else
+                            {
+                                c00 = Vector128<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector128<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector128<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector128<float>.Zero;
+                                c31 = c30;
+                                c40 = Vector128<float>.Zero;
+                                c41 = c40;
+                                c50 = Vector128<float>.Zero;
+                                c51 = c50;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 4));
+                                c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                                c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 5));
+                                c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
+                                c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
+                                a = ref Unsafe.Add(ref a, 36);
+                                b = ref Unsafe.Add(ref b, 8);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                            c40.StoreUnsafe(ref c, 4 * ldc);
+                            c41.StoreUnsafe(ref c, 4 * ldc + 4);
+                            c50.StoreUnsafe(ref c, 5 * ldc);
+                            c51.StoreUnsafe(ref c, 5 * ldc + 4);
                         }
                     }
                 }
@@ -4874,88 +6339,106 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 72);
-                Conv3x3S1P1_2x6x6To4NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col);
+                ref float cols = ref col;
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
                     const int g = 0;
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 18);
+                    ref float ctg = ref Unsafe.Add(ref cols, g * 648);
                     ref float dwg = ref Unsafe.Add(ref dw, g * 72);
-                    for (int j = 0; j + 8 <= 18; j += 8)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        // C[4 x 18] += A[4 x 36] * B[36 x 18]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                        const int pc = 0;
+                        const int kc = 36;
+                        for (int j = 0; j < 16; j += 8)
                         {
+                            for (int q = 0; q < 8; q++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c11 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c21 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                Vector128<float> c31 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 18 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref dyg, (r + 1) * 36 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref dyg, (r + 2) * 36 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref dyg, (r + 3) * 36 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 18 + j);
-                                (Vector128.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector128.LoadUnsafe(ref out0, 4) + c01).StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 18 + j);
-                                (Vector128.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                                (Vector128.LoadUnsafe(ref out1, 4) + c11).StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 18 + j);
-                                (Vector128.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                                (Vector128.LoadUnsafe(ref out2, 4) + c21).StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 18 + j);
-                                (Vector128.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
-                                (Vector128.LoadUnsafe(ref out3, 4) + c31).StoreUnsafe(ref out3, 4);
+                                ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                             }
+                            int r = 0;
+                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + j), 18, kc, true);
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
-                            for (int jj = 16; jj < 18; jj++)
+                            // last 2 columns: a zero-padded panel, tiles through the edge buffer
+                            for (int q = 0; q < 2; q++)
                             {
-                                float s0 = 0f;
-                                float s1 = 0f;
-                                float s2 = 0f;
-                                float s3 = 0f;
-                                for (int t = 0; t < 36; t++)
-                                {
-                                    float bv = Unsafe.Add(ref ctg, t * 18 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 36 + t) * bv;
-                                    s1 += Unsafe.Add(ref dyg, (r + 1) * 36 + t) * bv;
-                                    s2 += Unsafe.Add(ref dyg, (r + 2) * 36 + t) * bv;
-                                    s3 += Unsafe.Add(ref dyg, (r + 3) * 36 + t) * bv;
-                                }
-                                Unsafe.Add(ref dwg, (r) * 18 + jj) += s0;
-                                Unsafe.Add(ref dwg, (r + 1) * 18 + jj) += s1;
-                                Unsafe.Add(ref dwg, (r + 2) * 18 + jj) += s2;
-                                Unsafe.Add(ref dwg, (r + 3) * 18 + jj) += s3;
+                                ref float src = ref Unsafe.Add(ref ctg, (16 + q) * 36 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                             }
+                            for (int t = 0; t < kc; t++) for (int q = 2; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 16);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        }
+                        // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                            }
+                            else
+                            {
+                                c00 = Vector128<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector128<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector128<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector128<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 8);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
                         }
                     }
                 }
@@ -4967,118 +6450,117 @@ ________________________________________________________________________________
                     ref float wg = ref Unsafe.Add(ref w, g * 72);
                     ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
                     ref float dcg = ref Unsafe.Add(ref dcols, g * 648);
-                    for (int j = 0; j + 8 <= 36; j += 8)
                     {
-                        int r = 0;
-                        for (; r + 4 <= 18; r += 4)
+                        // C[18 x 36] = A[18 x 4] * B[4 x 36]: 8-column strips of B packed in depth blocks of 4, 6 x 8 register tiles
+                        const int pc = 0;
+                        const int kc = 4;
+                        for (int j = 0; j < 32; j += 8)
                         {
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c11 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c21 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                Vector128<float> c31 = Vector128<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r + 1));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r + 2));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r + 3));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 4);
+                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
+                            }
+                            int r = 0;
+                            for (; r + 6 <= 18; r += 6)
+                            {
+                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
                             }
                         }
-                        for (; r < 18; r++)
                         {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
+                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 36);
+                                dst = ref Unsafe.Add(ref dst, 8);
+                            }
+                            int r = 0;
+                            for (; r + 6 <= 18; r += 6)
+                            {
+                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 8, kc, false);
+                                for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                         }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 18; r += 4)
+                        // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                         {
+                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                            if (load)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r + 1));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r + 2));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r + 3));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 32);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 32);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 32);
-                                c30.StoreUnsafe(ref out3);
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                                c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
+                                c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
+                                c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
                             }
-                        }
-                        for (; r < 18; r++)
-                        {
+                            else
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
+                                c00 = Vector128<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector128<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector128<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector128<float>.Zero;
+                                c31 = c30;
+                                c40 = Vector128<float>.Zero;
+                                c41 = c40;
+                                c50 = Vector128<float>.Zero;
+                                c51 = c50;
                             }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 4));
+                                c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                                c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 5));
+                                c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
+                                c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
+                                a = ref Unsafe.Add(ref a, 18);
+                                b = ref Unsafe.Add(ref b, 8);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                            c40.StoreUnsafe(ref c, 4 * ldc);
+                            c41.StoreUnsafe(ref c, 4 * ldc + 4);
+                            c50.StoreUnsafe(ref c, 5 * ldc);
+                            c51.StoreUnsafe(ref c, 5 * ldc + 4);
                         }
                     }
                 }
