@@ -74,6 +74,8 @@ namespace CnnGen.Generator.Emit
         public static int PanelWidth(IsaTarget isa) => 2 * isa.Width;
         /// <summary>Longest depth block: the packed panel (KC x NR floats) stays well inside a 32 KiB L1.</summary>
         public static int MaxDepth(IsaTarget isa) => isa.Width == 16 ? 192 : 384;
+        /// <summary>Strips packed at once (the stack panel holds this many KC x NR panels).</summary>
+        private const int Strips = 4;
         /// <summary>A's MC x KC block stays in L2 (about 256 KiB of it).</summary>
         private const int ABlockFloats = 65536;
 
@@ -81,7 +83,7 @@ namespace CnnGen.Generator.Emit
         public static void DeclareScratch(CodeWriter w, IsaTarget isa)
         {
             int nr = PanelWidth(isa);
-            w.Line($"Span<float> panelSpan = stackalloc float[{I(MaxDepth(isa) * nr)}]; // packed {MaxDepth(isa)} x {nr} panel of B");
+            w.Line($"Span<float> panelSpan = stackalloc float[{I(Strips * MaxDepth(isa) * nr)}]; // {Strips} packed {MaxDepth(isa)} x {nr} panels of B");
             w.Line("ref float panel = ref MemoryMarshal.GetReference(panelSpan);");
             w.Line($"Span<float> edgeSpan = stackalloc float[{I(TileRows(isa) * nr)}]; // C tile of the ragged last strip");
             w.Line("ref float edge = ref MemoryMarshal.GetReference(edgeSpan);");
@@ -121,22 +123,47 @@ namespace CnnGen.Generator.Emit
                 w.Line($"const int kc = {g.T};");
             }
             string r0 = rowLoop ? "ic" : "0";
-            if (full > 0)
+            if (full > 0 && g.BTransposed)
             {
                 w.Open($"for (int j = 0; j < {full}; j += {NR})");
-                if (g.BTransposed) PackTransposed(w, g, isa, NR, "j", NR);
+                PackTransposed(w, g, isa, NR, "j", NR);
+                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "panel");
+                w.Close();
+            }
+            else if (full > 0)
+            {
+                // Up to Strips strips are packed together, so each row of B is read as one run of NC floats.
+                int NC = Strips * NR;
+                bool constStrips = full % NC == 0;
+                w.Open($"for (int jc = 0; jc < {full}; jc += {NC})");
+                w.Line(constStrips ? $"const int strips = {Strips};" : $"int strips = Math.Min({Strips}, ({full} - jc) / {NR});");
+                w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + jc);");
+                w.Line("ref float dst = ref panel;");
+                w.Open("for (int t = 0; t < kc; t++)");
+                if (constStrips)
+                {
+                    for (int st = 0; st < Strips; st++)
+                        for (int q = 0; q < 2; q++)
+                        {
+                            int so = st * NR + q * W, dO = st * KC * NR + q * W;
+                            w.Line($"{isa.Vec}.LoadUnsafe(ref src{(so == 0 ? "" : $", {I(so)}")}).StoreUnsafe(ref dst{(dO == 0 ? "" : $", {I(dO)}")});");
+                        }
+                }
                 else
                 {
-                    w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + j);");
-                    w.Line("ref float dst = ref panel;");
-                    w.Open("for (int t = 0; t < kc; t++)");
-                    w.Line($"{isa.Vec}.LoadUnsafe(ref src).StoreUnsafe(ref dst);");
-                    w.Line($"{isa.Vec}.LoadUnsafe(ref src, {W}).StoreUnsafe(ref dst, {W});");
-                    w.Line($"src = ref Unsafe.Add(ref src, {g.LdB});");
-                    w.Line($"dst = ref Unsafe.Add(ref dst, {NR});");
+                    w.Open("for (int s = 0; s < strips; s++)");
+                    w.Line($"{isa.Vec}.LoadUnsafe(ref src, (nuint)(s * {NR})).StoreUnsafe(ref dst, (nuint)(s * {KC * NR}));");
+                    w.Line($"{isa.Vec}.LoadUnsafe(ref src, (nuint)(s * {NR} + {W})).StoreUnsafe(ref dst, (nuint)(s * {KC * NR} + {W}));");
                     w.Close();
                 }
-                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j");
+                w.Line($"src = ref Unsafe.Add(ref src, {g.LdB});");
+                w.Line($"dst = ref Unsafe.Add(ref dst, {NR});");
+                w.Close();
+                w.Open("for (int s = 0; s < strips; s++)");
+                w.Line($"int j = jc + s * {NR};");
+                w.Line($"ref float strip = ref Unsafe.Add(ref panel, s * {KC * NR});");
+                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip");
+                w.Close();
                 w.Close();
             }
             if (rest > 0)
@@ -155,7 +182,7 @@ namespace CnnGen.Generator.Emit
                     w.Line($"dst = ref Unsafe.Add(ref dst, {NR});");
                     w.Close();
                 }
-                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: rest, j: I(full));
+                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: rest, j: I(full), b: "panel");
                 w.Close();
             }
             if (depthLoop) w.Close();
@@ -217,45 +244,45 @@ namespace CnnGen.Generator.Emit
         private static string TileName(BroadcastGemm g, int rows) => $"{g.Name}Tile{rows}x";
 
         /// <summary>The tiles of one strip: full MR-row tiles, then the remainder (a constant count, or single rows).</summary>
-        private static void EmitRowTiles(CodeWriter w, BroadcastGemm g, int NR, int MR, string r0, string rowEnd, string load, int edgeCols, string j)
+        private static void EmitRowTiles(CodeWriter w, BroadcastGemm g, int NR, int MR, string r0, string rowEnd, string load, int edgeCols, string j, string b)
         {
             w.Line($"int r = {r0};");
             if (g.RowsConst is int m && m < MR)
             {
-                TileCall(w, g, NR, m, load, edgeCols, j);
+                TileCall(w, g, NR, m, load, edgeCols, j, b);
                 return;
             }
             w.Open($"for (; r + {MR} <= {rowEnd}; r += {MR})");
-            TileCall(w, g, NR, MR, load, edgeCols, j);
+            TileCall(w, g, NR, MR, load, edgeCols, j, b);
             w.Close();
             if (g.RowsConst is int m2)
             {
                 if (m2 % MR == 0) return;
                 w.Open($"if (r < {rowEnd})");
-                TileCall(w, g, NR, m2 % MR, load, edgeCols, j);
+                TileCall(w, g, NR, m2 % MR, load, edgeCols, j, b);
                 w.Close();
             }
             else
             {
                 w.Open($"for (; r < {rowEnd}; r++)");
-                TileCall(w, g, NR, 1, load, edgeCols, j);
+                TileCall(w, g, NR, 1, load, edgeCols, j, b);
                 w.Close();
             }
         }
 
-        private static void TileCall(CodeWriter w, BroadcastGemm g, int NR, int rows, string load, int edgeCols, string j)
+        private static void TileCall(CodeWriter w, BroadcastGemm g, int NR, int rows, string load, int edgeCols, string j, string b)
         {
             string a = $"ref Unsafe.Add(ref {g.A}, r * {g.LdAr} + pc * {g.LdAt})";
             string init = g.Init is not null && !g.Accumulate ? $", ref Unsafe.Add(ref {g.Init}, r)" : "";
             if (edgeCols == 0)
             {
-                w.Line($"{TileName(g, rows)}({a}, ref panel, ref Unsafe.Add(ref {g.C}, r * {g.LdC} + {j}), {g.LdC}, kc, {load}{init});");
+                w.Line($"{TileName(g, rows)}({a}, ref {b}, ref Unsafe.Add(ref {g.C}, r * {g.LdC} + {j}), {g.LdC}, kc, {load}{init});");
                 return;
             }
             w.Line($"ref float ct = ref Unsafe.Add(ref {g.C}, r * {g.LdC} + {j});");
             if (load != "false")
                 w.Line($"{(load == "true" ? "" : $"if ({load}) ")}for (int i = 0; i < {rows}; i++) for (int q = 0; q < {edgeCols}; q++) Unsafe.Add(ref edge, i * {NR} + q) = Unsafe.Add(ref ct, i * {g.LdC} + q);");
-            w.Line($"{TileName(g, rows)}({a}, ref panel, ref edge, {NR}, kc, {load}{init});");
+            w.Line($"{TileName(g, rows)}({a}, ref {b}, ref edge, {NR}, kc, {load}{init});");
             w.Line($"for (int i = 0; i < {rows}; i++) for (int q = 0; q < {edgeCols}; q++) Unsafe.Add(ref ct, i * {g.LdC} + q) = Unsafe.Add(ref edge, i * {NR} + q);");
         }
 
