@@ -873,9 +873,9 @@ ________________________________________________________________________________
 
         // ---------------------------------------------------------------- kernels
 
-        /// <summary>im2col for Conv3x3S1P1_2x6x6To4: col[c*9 + kh*3 + kw][oh*6 + ow] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_2x6x6To4, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4_Im2Col(ref float x, ref float col)
+        private static void Conv3x3S1P1_2x6x6To4_Im2Col(ref float x, ref float col, int p0, int count)
         {
             for (int c = 0; c < 2; c++)
             {
@@ -886,22 +886,23 @@ ________________________________________________________________________________
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
                         int lo = Math.Max(0, 1 - kw);
                         int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        for (int oh = 0; oh < 6; oh++)
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, oh * 6), 6);
-                            if ((uint)ih >= 6u)
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from)
                             {
                                 row.Clear();
                                 continue;
                             }
-                            if (lo > 0) row.Slice(0, lo).Clear();
-                            if (hi > lo)
-                            {
-                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
-                                MemoryMarshal.CreateReadOnlySpan(ref src, hi - lo).CopyTo(row.Slice(lo));
-                            }
-                            if (hi < 6) row.Slice(hi).Clear();
+                            if (from > 0) row.Slice(0, from).Clear();
+                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            MemoryMarshal.CreateReadOnlySpan(ref src, to - from).CopyTo(row.Slice(from));
+                            if (to < len) row.Slice(to).Clear();
                         }
                     }
                 }
@@ -912,7 +913,7 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -920,110 +921,123 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 648);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 4);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 36] = A[4 x 18] * B[18 x 36]: 32-column strips of B packed in depth blocks of 18, 8 x 32 register tiles
-                        const int pc = 0;
-                        const int kc = 18;
-                        for (int j = 0; j < 32; j += 32)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 4);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[4 x 36] = A[4 x 18] * B[18 x 36]: 32-column strips of B packed in depth blocks of 18, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 18;
+                            for (int jc = 0; jc < 32; jc += 128)
                             {
-                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 576 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                            int r = 0;
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bg, r));
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
-                        }
-                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
-                        {
-                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
-                                c00 = Vector512.LoadUnsafe(ref c);
-                                c01 = Vector512.LoadUnsafe(ref c, 16);
-                                c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
-                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector512.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector512.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            else
-                            {
-                                c00 = Vector512.Create(Unsafe.Add(ref init, 0));
-                                c01 = c00;
-                                c10 = Vector512.Create(Unsafe.Add(ref init, 1));
-                                c11 = c10;
-                                c20 = Vector512.Create(Unsafe.Add(ref init, 2));
-                                c21 = c20;
-                                c30 = Vector512.Create(Unsafe.Add(ref init, 3));
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                Vector512<float> ai = Vector512.Create(a);
-                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 18));
-                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 54));
-                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 32);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 16);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 16);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
                         }
                     }
                 }
             }
         }
 
-        /// <summary>im2col for Conv3x3S1P1_2x6x6To4NoBias: col[c*9 + kh*3 + kw][oh*6 + ow] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_2x6x6To4NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref float x, ref float col)
+        private static void Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref float x, ref float col, int p0, int count)
         {
             for (int c = 0; c < 2; c++)
             {
@@ -1034,22 +1048,23 @@ ________________________________________________________________________________
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
                         int lo = Math.Max(0, 1 - kw);
                         int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        for (int oh = 0; oh < 6; oh++)
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, oh * 6), 6);
-                            if ((uint)ih >= 6u)
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from)
                             {
                                 row.Clear();
                                 continue;
                             }
-                            if (lo > 0) row.Slice(0, lo).Clear();
-                            if (hi > lo)
-                            {
-                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
-                                MemoryMarshal.CreateReadOnlySpan(ref src, hi - lo).CopyTo(row.Slice(lo));
-                            }
-                            if (hi < 6) row.Slice(hi).Clear();
+                            if (from > 0) row.Slice(0, from).Clear();
+                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            MemoryMarshal.CreateReadOnlySpan(ref src, to - from).CopyTo(row.Slice(from));
+                            if (to < len) row.Slice(to).Clear();
                         }
                     }
                 }
@@ -1060,7 +1075,7 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -1068,100 +1083,113 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 648);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 36] = A[4 x 18] * B[18 x 36]: 32-column strips of B packed in depth blocks of 18, 8 x 32 register tiles
-                        const int pc = 0;
-                        const int kc = 18;
-                        for (int j = 0; j < 32; j += 32)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[4 x 36] = A[4 x 18] * B[18 x 36]: 32-column strips of B packed in depth blocks of 18, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 18;
+                            for (int jc = 0; jc < 32; jc += 128)
                             {
-                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 576 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                            int r = 0;
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 32, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
-                        }
-                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector512.LoadUnsafe(ref c);
-                                c01 = Vector512.LoadUnsafe(ref c, 16);
-                                c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
-                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            else
-                            {
-                                c00 = Vector512<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector512<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector512<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector512<float>.Zero;
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                Vector512<float> ai = Vector512.Create(a);
-                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 18));
-                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 54));
-                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 32);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 16);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 16);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
                         }
                     }
                 }
@@ -1178,9 +1206,9 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref y, i) = MathF.Max(Unsafe.Add(ref x, i), 0f);
         }
 
-        /// <summary>im2col for Conv3x3S1P1_4x6x6To4: col[c*9 + kh*3 + kw][oh*6 + ow] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_4x6x6To4, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4_Im2Col(ref float x, ref float col)
+        private static void Conv3x3S1P1_4x6x6To4_Im2Col(ref float x, ref float col, int p0, int count)
         {
             for (int c = 0; c < 4; c++)
             {
@@ -1191,22 +1219,23 @@ ________________________________________________________________________________
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
                         int lo = Math.Max(0, 1 - kw);
                         int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        for (int oh = 0; oh < 6; oh++)
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, oh * 6), 6);
-                            if ((uint)ih >= 6u)
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from)
                             {
                                 row.Clear();
                                 continue;
                             }
-                            if (lo > 0) row.Slice(0, lo).Clear();
-                            if (hi > lo)
-                            {
-                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
-                                MemoryMarshal.CreateReadOnlySpan(ref src, hi - lo).CopyTo(row.Slice(lo));
-                            }
-                            if (hi < 6) row.Slice(hi).Clear();
+                            if (from > 0) row.Slice(0, from).Clear();
+                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            MemoryMarshal.CreateReadOnlySpan(ref src, to - from).CopyTo(row.Slice(from));
+                            if (to < len) row.Slice(to).Clear();
                         }
                     }
                 }
@@ -1217,7 +1246,7 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -1225,110 +1254,123 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 4);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 36] = A[4 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 32)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 4);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[4 x 36] = A[4 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 128)
                             {
-                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 1152);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                            int r = 0;
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bg, r));
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
-                        }
-                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
-                        {
-                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
-                                c00 = Vector512.LoadUnsafe(ref c);
-                                c01 = Vector512.LoadUnsafe(ref c, 16);
-                                c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
-                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector512.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector512.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            else
-                            {
-                                c00 = Vector512.Create(Unsafe.Add(ref init, 0));
-                                c01 = c00;
-                                c10 = Vector512.Create(Unsafe.Add(ref init, 1));
-                                c11 = c10;
-                                c20 = Vector512.Create(Unsafe.Add(ref init, 2));
-                                c21 = c20;
-                                c30 = Vector512.Create(Unsafe.Add(ref init, 3));
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                Vector512<float> ai = Vector512.Create(a);
-                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 72));
-                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 108));
-                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 32);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 16);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 16);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
                         }
                     }
                 }
             }
         }
 
-        /// <summary>im2col for Conv3x3S1P1_4x6x6To4NoBias: col[c*9 + kh*3 + kw][oh*6 + ow] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_4x6x6To4NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref float x, ref float col)
+        private static void Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref float x, ref float col, int p0, int count)
         {
             for (int c = 0; c < 4; c++)
             {
@@ -1339,22 +1381,23 @@ ________________________________________________________________________________
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
                         int lo = Math.Max(0, 1 - kw);
                         int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        for (int oh = 0; oh < 6; oh++)
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, oh * 6), 6);
-                            if ((uint)ih >= 6u)
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from)
                             {
                                 row.Clear();
                                 continue;
                             }
-                            if (lo > 0) row.Slice(0, lo).Clear();
-                            if (hi > lo)
-                            {
-                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
-                                MemoryMarshal.CreateReadOnlySpan(ref src, hi - lo).CopyTo(row.Slice(lo));
-                            }
-                            if (hi < 6) row.Slice(hi).Clear();
+                            if (from > 0) row.Slice(0, from).Clear();
+                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            MemoryMarshal.CreateReadOnlySpan(ref src, to - from).CopyTo(row.Slice(from));
+                            if (to < len) row.Slice(to).Clear();
                         }
                     }
                 }
@@ -1365,7 +1408,7 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -1373,109 +1416,122 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 36] = A[4 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 32)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[4 x 36] = A[4 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 128)
                             {
-                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 1152);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                            int r = 0;
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
-                        }
-                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector512.LoadUnsafe(ref c);
-                                c01 = Vector512.LoadUnsafe(ref c, 16);
-                                c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
-                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            else
-                            {
-                                c00 = Vector512<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector512<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector512<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector512<float>.Zero;
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                Vector512<float> ai = Vector512.Create(a);
-                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 72));
-                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 108));
-                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 32);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 16);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 16);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
                         }
                     }
                 }
             }
         }
 
-        /// <summary>im2col for Conv3x3S1P1_4x6x6To2: col[c*9 + kh*3 + kw][oh*6 + ow] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_4x6x6To2, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2_Im2Col(ref float x, ref float col)
+        private static void Conv3x3S1P1_4x6x6To2_Im2Col(ref float x, ref float col, int p0, int count)
         {
             for (int c = 0; c < 4; c++)
             {
@@ -1486,22 +1542,23 @@ ________________________________________________________________________________
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
                         int lo = Math.Max(0, 1 - kw);
                         int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        for (int oh = 0; oh < 6; oh++)
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, oh * 6), 6);
-                            if ((uint)ih >= 6u)
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from)
                             {
                                 row.Clear();
                                 continue;
                             }
-                            if (lo > 0) row.Slice(0, lo).Clear();
-                            if (hi > lo)
-                            {
-                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
-                                MemoryMarshal.CreateReadOnlySpan(ref src, hi - lo).CopyTo(row.Slice(lo));
-                            }
-                            if (hi < 6) row.Slice(hi).Clear();
+                            if (from > 0) row.Slice(0, from).Clear();
+                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            MemoryMarshal.CreateReadOnlySpan(ref src, to - from).CopyTo(row.Slice(from));
+                            if (to < len) row.Slice(to).Clear();
                         }
                     }
                 }
@@ -1512,7 +1569,7 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -1520,92 +1577,105 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
-                Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 72);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 2);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[2 x 36] = A[2 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 32)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 72 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 2);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[2 x 36] = A[2 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 128)
                             {
-                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 1152);
+                                    int r = 0;
+                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                            int r = 0;
-                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bg, r));
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
-                        }
-                        // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
-                        {
-                            Vector512<float> c00, c01, c10, c11;
-                            if (load)
+                            // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
-                                c00 = Vector512.LoadUnsafe(ref c);
-                                c01 = Vector512.LoadUnsafe(ref c, 16);
-                                c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                Vector512<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
                             }
-                            else
-                            {
-                                c00 = Vector512.Create(Unsafe.Add(ref init, 0));
-                                c01 = c00;
-                                c10 = Vector512.Create(Unsafe.Add(ref init, 1));
-                                c11 = c10;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                Vector512<float> ai = Vector512.Create(a);
-                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 32);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 16);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 16);
                         }
                     }
                 }
             }
         }
 
-        /// <summary>im2col for Conv3x3S1P1_4x6x6To2NoBias: col[c*9 + kh*3 + kw][oh*6 + ow] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_4x6x6To2NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref float x, ref float col)
+        private static void Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref float x, ref float col, int p0, int count)
         {
             for (int c = 0; c < 4; c++)
             {
@@ -1616,22 +1686,23 @@ ________________________________________________________________________________
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
                         int lo = Math.Max(0, 1 - kw);
                         int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        for (int oh = 0; oh < 6; oh++)
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, oh * 6), 6);
-                            if ((uint)ih >= 6u)
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from)
                             {
                                 row.Clear();
                                 continue;
                             }
-                            if (lo > 0) row.Slice(0, lo).Clear();
-                            if (hi > lo)
-                            {
-                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
-                                MemoryMarshal.CreateReadOnlySpan(ref src, hi - lo).CopyTo(row.Slice(lo));
-                            }
-                            if (hi < 6) row.Slice(hi).Clear();
+                            if (from > 0) row.Slice(0, from).Clear();
+                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            MemoryMarshal.CreateReadOnlySpan(ref src, to - from).CopyTo(row.Slice(from));
+                            if (to < len) row.Slice(to).Clear();
                         }
                     }
                 }
@@ -1642,7 +1713,7 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -1650,82 +1721,95 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
-                Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 72);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[2 x 36] = A[2 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 32)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 72 + p0);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[2 x 36] = A[2 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 128)
                             {
-                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 1152);
+                                    int r = 0;
+                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                            int r = 0;
-                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
-                        }
-                        // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector512<float> c00, c01, c10, c11;
-                            if (load)
+                            // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector512.LoadUnsafe(ref c);
-                                c01 = Vector512.LoadUnsafe(ref c, 16);
-                                c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                Vector512<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
                             }
-                            else
-                            {
-                                c00 = Vector512<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector512<float>.Zero;
-                                c11 = c10;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                Vector512<float> ai = Vector512.Create(a);
-                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 32);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 16);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 16);
                         }
                     }
                 }
@@ -1813,7 +1897,7 @@ ________________________________________________________________________________
         /// <remarks>Used by dense1.</remarks>
         private static void Dense6To3_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -2074,9 +2158,9 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>col2im for Conv3x3S1P1_4x6x6To2NoBias: adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
+        /// <summary>col2im for Conv3x3S1P1_4x6x6To2NoBias, pixels [p0, p0 + count) (row stride 36): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref float col, ref float dx)
+        private static void Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref float col, ref float dx, int p0, int count)
         {
             for (int c = 0; c < 4; c++)
             {
@@ -2087,26 +2171,29 @@ ________________________________________________________________________________
                         ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
                         int lo = Math.Max(0, 1 - kw);
                         int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        if (hi <= lo) continue;
-                        for (int oh = 0; oh < 6; oh++)
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            if ((uint)ih >= 6u) continue;
-                            ref float row = ref Unsafe.Add(ref src, oh * 6 + lo);
-                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
-                            Span<float> d = MemoryMarshal.CreateSpan(ref dst, hi - lo);
-                            System.Numerics.Tensors.TensorPrimitives.Add(d, MemoryMarshal.CreateReadOnlySpan(ref row, hi - lo), d);
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from) continue;
+                            ref float row = ref Unsafe.Add(ref src, at + from);
+                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            Span<float> d = MemoryMarshal.CreateSpan(ref dst, to - from);
+                            System.Numerics.Tensors.TensorPrimitives.Add(d, MemoryMarshal.CreateReadOnlySpan(ref row, to - from), d);
                         }
                     }
                 }
             }
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -2115,319 +2202,336 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 72);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
-                    ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 72);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[2 x 36] += A[2 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 32)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                         {
-                            for (int q = 0; q < 32; q += 8)
+                            // C[2 x 36] += A[2 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int j = 0; j < 32; j += 32)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                int t = 0;
-                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                for (int q = 0; q < 32; q += 8)
                                 {
-                                    for (; t + 8 <= kc; t += 8)
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    int t = 0;
+                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                     {
-                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
-                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
-                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
-                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
-                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
-                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                        ref float d = ref Unsafe.Add(ref dst, t * 32);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                        for (; t + 8 <= kc; t += 8)
+                                        {
+                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                            ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                        }
                                     }
+                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
                                 }
-                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
+                                int r = 0;
+                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
-                            int r = 0;
-                            WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            for (int q = 0; q < 4; q++)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 4; q++)
+                                {
+                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                                }
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, true);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
-                            for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                            WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, true);
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
-                        }
-                        // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector512<float> c00, c01, c10, c11;
-                            if (load)
+                            // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector512.LoadUnsafe(ref c);
-                                c01 = Vector512.LoadUnsafe(ref c, 16);
-                                c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                Vector512<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
                             }
-                            else
-                            {
-                                c00 = Vector512<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector512<float>.Zero;
-                                c11 = c10;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                Vector512<float> ai = Vector512.Create(a);
-                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 32);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 16);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 16);
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
+                // dcol = W^T * dy per pixel block, then col2im into dx
+                MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
                     {
-                        // C[36 x 36] = A[36 x 2] * B[2 x 36]: 32-column strips of B packed in depth blocks of 2, 8 x 32 register tiles
-                        const int pc = 0;
-                        const int kc = 2;
-                        for (int j = 0; j < 32; j += 32)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
                         {
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[36 x 36] = A[36 x 2] * B[2 x 36]: 32-column strips of B packed in depth blocks of 2, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 2;
+                            for (int jc = 0; jc < 32; jc += 128)
                             {
-                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 64));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 64 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 64);
+                                    int r = 0;
+                                    for (; r + 8 <= 36; r += 8)
+                                    {
+                                        InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                    if (r < 36)
+                                    {
+                                        InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
                             }
-                            int r = 0;
-                            for (; r + 8 <= 36; r += 8)
                             {
-                                InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                int r = 0;
+                                for (; r + 8 <= 36; r += 8)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
+                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                }
+                                if (r < 36)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
+                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                }
                             }
-                            if (r < 36)
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                    c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
+                                    c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
+                                    c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                                    c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
+                                    c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                                    c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector512<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector512<float>.Zero;
+                                    c51 = c50;
+                                    c60 = Vector512<float>.Zero;
+                                    c61 = c60;
+                                    c70 = Vector512<float>.Zero;
+                                    c71 = c70;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                                    c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                                    c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                                    c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                                    c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 16);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 16);
+                                c60.StoreUnsafe(ref c, 6 * ldc);
+                                c61.StoreUnsafe(ref c, 6 * ldc + 16);
+                                c70.StoreUnsafe(ref c, 7 * ldc);
+                                c71.StoreUnsafe(ref c, 7 * ldc + 16);
                             }
-                            int r = 0;
-                            for (; r + 8 <= 36; r += 8)
-                            {
-                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
-                                for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
-                            }
-                            if (r < 36)
-                            {
-                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
-                            }
-                        }
-                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void InputGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
-                            {
-                                c00 = Vector512.LoadUnsafe(ref c);
-                                c01 = Vector512.LoadUnsafe(ref c, 16);
-                                c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
-                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
-                            }
-                            else
-                            {
-                                c00 = Vector512<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector512<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector512<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector512<float>.Zero;
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                Vector512<float> ai = Vector512.Create(a);
-                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 2));
-                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 3));
-                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 36);
-                                b = ref Unsafe.Add(ref b, 32);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 16);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 16);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
-                        }
-                        // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
-                            if (load)
-                            {
-                                c00 = Vector512.LoadUnsafe(ref c);
-                                c01 = Vector512.LoadUnsafe(ref c, 16);
-                                c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
-                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
-                                c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
-                                c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
-                                c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
-                                c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
-                                c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
-                                c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
-                                c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
-                                c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
-                            }
-                            else
-                            {
-                                c00 = Vector512<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector512<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector512<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector512<float>.Zero;
-                                c31 = c30;
-                                c40 = Vector512<float>.Zero;
-                                c41 = c40;
-                                c50 = Vector512<float>.Zero;
-                                c51 = c50;
-                                c60 = Vector512<float>.Zero;
-                                c61 = c60;
-                                c70 = Vector512<float>.Zero;
-                                c71 = c70;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                Vector512<float> ai = Vector512.Create(a);
-                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 2));
-                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 3));
-                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 4));
-                                c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
-                                c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 5));
-                                c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
-                                c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 6));
-                                c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
-                                c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 7));
-                                c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
-                                c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
-                                a = ref Unsafe.Add(ref a, 36);
-                                b = ref Unsafe.Add(ref b, 32);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 16);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 16);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
-                            c40.StoreUnsafe(ref c, 4 * ldc);
-                            c41.StoreUnsafe(ref c, 4 * ldc + 16);
-                            c50.StoreUnsafe(ref c, 5 * ldc);
-                            c51.StoreUnsafe(ref c, 5 * ldc + 16);
-                            c60.StoreUnsafe(ref c, 6 * ldc);
-                            c61.StoreUnsafe(ref c, 6 * ldc + 16);
-                            c70.StoreUnsafe(ref c, 7 * ldc);
-                            c71.StoreUnsafe(ref c, 7 * ldc + 16);
                         }
                     }
+                    Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref dcol, ref dxn, p0, count);
                 }
-                MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
-                Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref dcol, ref dxn);
             }
         }
 
@@ -2445,9 +2549,9 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>col2im for Conv3x3S1P1_4x6x6To4NoBias: adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
+        /// <summary>col2im for Conv3x3S1P1_4x6x6To4NoBias, pixels [p0, p0 + count) (row stride 36): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref float col, ref float dx)
+        private static void Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref float col, ref float dx, int p0, int count)
         {
             for (int c = 0; c < 4; c++)
             {
@@ -2458,26 +2562,29 @@ ________________________________________________________________________________
                         ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
                         int lo = Math.Max(0, 1 - kw);
                         int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        if (hi <= lo) continue;
-                        for (int oh = 0; oh < 6; oh++)
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            if ((uint)ih >= 6u) continue;
-                            ref float row = ref Unsafe.Add(ref src, oh * 6 + lo);
-                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
-                            Span<float> d = MemoryMarshal.CreateSpan(ref dst, hi - lo);
-                            System.Numerics.Tensors.TensorPrimitives.Add(d, MemoryMarshal.CreateReadOnlySpan(ref row, hi - lo), d);
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from) continue;
+                            ref float row = ref Unsafe.Add(ref src, at + from);
+                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            Span<float> d = MemoryMarshal.CreateSpan(ref dst, to - from);
+                            System.Numerics.Tensors.TensorPrimitives.Add(d, MemoryMarshal.CreateReadOnlySpan(ref row, to - from), d);
                         }
                     }
                 }
             }
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -2486,343 +2593,360 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 144);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 36] += A[4 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 32)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 144);
                         {
-                            for (int q = 0; q < 32; q += 8)
+                            // C[4 x 36] += A[4 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int j = 0; j < 32; j += 32)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                int t = 0;
-                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                for (int q = 0; q < 32; q += 8)
                                 {
-                                    for (; t + 8 <= kc; t += 8)
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    int t = 0;
+                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                     {
-                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
-                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
-                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
-                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
-                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
-                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                        ref float d = ref Unsafe.Add(ref dst, t * 32);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                        for (; t + 8 <= kc; t += 8)
+                                        {
+                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                            ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                        }
                                     }
+                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
                                 }
-                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
+                                int r = 0;
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
-                            int r = 0;
-                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            for (int q = 0; q < 4; q++)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 4; q++)
+                                {
+                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                                }
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
-                            for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, true);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
-                        }
-                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector512.LoadUnsafe(ref c);
-                                c01 = Vector512.LoadUnsafe(ref c, 16);
-                                c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
-                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            else
-                            {
-                                c00 = Vector512<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector512<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector512<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector512<float>.Zero;
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                Vector512<float> ai = Vector512.Create(a);
-                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 72));
-                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 108));
-                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 32);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 16);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 16);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
+                // dcol = W^T * dy per pixel block, then col2im into dx
+                MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
                     {
-                        // C[36 x 36] = A[36 x 4] * B[4 x 36]: 32-column strips of B packed in depth blocks of 4, 8 x 32 register tiles
-                        const int pc = 0;
-                        const int kc = 4;
-                        for (int j = 0; j < 32; j += 32)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
                         {
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[36 x 36] = A[36 x 4] * B[4 x 36]: 32-column strips of B packed in depth blocks of 4, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 4;
+                            for (int jc = 0; jc < 32; jc += 128)
                             {
-                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 128));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 128 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 128);
+                                    int r = 0;
+                                    for (; r + 8 <= 36; r += 8)
+                                    {
+                                        InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                    if (r < 36)
+                                    {
+                                        InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
                             }
-                            int r = 0;
-                            for (; r + 8 <= 36; r += 8)
                             {
-                                InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                int r = 0;
+                                for (; r + 8 <= 36; r += 8)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
+                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                }
+                                if (r < 36)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
+                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                }
                             }
-                            if (r < 36)
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                    c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
+                                    c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
+                                    c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                                    c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
+                                    c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                                    c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector512<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector512<float>.Zero;
+                                    c51 = c50;
+                                    c60 = Vector512<float>.Zero;
+                                    c61 = c60;
+                                    c70 = Vector512<float>.Zero;
+                                    c71 = c70;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                                    c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                                    c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                                    c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                                    c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 16);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 16);
+                                c60.StoreUnsafe(ref c, 6 * ldc);
+                                c61.StoreUnsafe(ref c, 6 * ldc + 16);
+                                c70.StoreUnsafe(ref c, 7 * ldc);
+                                c71.StoreUnsafe(ref c, 7 * ldc + 16);
                             }
-                            int r = 0;
-                            for (; r + 8 <= 36; r += 8)
-                            {
-                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
-                                for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
-                            }
-                            if (r < 36)
-                            {
-                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
-                            }
-                        }
-                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void InputGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
-                            {
-                                c00 = Vector512.LoadUnsafe(ref c);
-                                c01 = Vector512.LoadUnsafe(ref c, 16);
-                                c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
-                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
-                            }
-                            else
-                            {
-                                c00 = Vector512<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector512<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector512<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector512<float>.Zero;
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                Vector512<float> ai = Vector512.Create(a);
-                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 2));
-                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 3));
-                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 36);
-                                b = ref Unsafe.Add(ref b, 32);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 16);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 16);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
-                        }
-                        // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
-                            if (load)
-                            {
-                                c00 = Vector512.LoadUnsafe(ref c);
-                                c01 = Vector512.LoadUnsafe(ref c, 16);
-                                c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
-                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
-                                c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
-                                c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
-                                c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
-                                c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
-                                c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
-                                c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
-                                c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
-                                c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
-                            }
-                            else
-                            {
-                                c00 = Vector512<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector512<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector512<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector512<float>.Zero;
-                                c31 = c30;
-                                c40 = Vector512<float>.Zero;
-                                c41 = c40;
-                                c50 = Vector512<float>.Zero;
-                                c51 = c50;
-                                c60 = Vector512<float>.Zero;
-                                c61 = c60;
-                                c70 = Vector512<float>.Zero;
-                                c71 = c70;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                Vector512<float> ai = Vector512.Create(a);
-                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 2));
-                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 3));
-                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 4));
-                                c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
-                                c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 5));
-                                c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
-                                c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 6));
-                                c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
-                                c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 7));
-                                c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
-                                c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
-                                a = ref Unsafe.Add(ref a, 36);
-                                b = ref Unsafe.Add(ref b, 32);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 16);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 16);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
-                            c40.StoreUnsafe(ref c, 4 * ldc);
-                            c41.StoreUnsafe(ref c, 4 * ldc + 16);
-                            c50.StoreUnsafe(ref c, 5 * ldc);
-                            c51.StoreUnsafe(ref c, 5 * ldc + 16);
-                            c60.StoreUnsafe(ref c, 6 * ldc);
-                            c61.StoreUnsafe(ref c, 6 * ldc + 16);
-                            c70.StoreUnsafe(ref c, 7 * ldc);
-                            c71.StoreUnsafe(ref c, 7 * ldc + 16);
                         }
                     }
+                    Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref dcol, ref dxn, p0, count);
                 }
-                MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
-                Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref dcol, ref dxn);
             }
         }
 
-        /// <summary>col2im for Conv3x3S1P1_2x6x6To4NoBias: adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
+        /// <summary>col2im for Conv3x3S1P1_2x6x6To4NoBias, pixels [p0, p0 + count) (row stride 36): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref float col, ref float dx)
+        private static void Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref float col, ref float dx, int p0, int count)
         {
             for (int c = 0; c < 2; c++)
             {
@@ -2833,26 +2957,29 @@ ________________________________________________________________________________
                         ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
                         int lo = Math.Max(0, 1 - kw);
                         int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        if (hi <= lo) continue;
-                        for (int oh = 0; oh < 6; oh++)
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            if ((uint)ih >= 6u) continue;
-                            ref float row = ref Unsafe.Add(ref src, oh * 6 + lo);
-                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + lo + kw - 1); // input column of output column lo
-                            Span<float> d = MemoryMarshal.CreateSpan(ref dst, hi - lo);
-                            System.Numerics.Tensors.TensorPrimitives.Add(d, MemoryMarshal.CreateReadOnlySpan(ref row, hi - lo), d);
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from) continue;
+                            ref float row = ref Unsafe.Add(ref src, at + from);
+                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            Span<float> d = MemoryMarshal.CreateSpan(ref dst, to - from);
+                            System.Numerics.Tensors.TensorPrimitives.Add(d, MemoryMarshal.CreateReadOnlySpan(ref row, to - from), d);
                         }
                     }
                 }
             }
         }
 
-        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 192 x 32 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -2861,314 +2988,331 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 72);
-                Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref cols, g * 648);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 72);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 18] += A[4 x 36] * B[36 x 18]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                         {
-                            // last 18 columns: a zero-padded panel, tiles through the edge buffer
-                            for (int q = 0; q < 16; q += 8)
+                            // C[4 x 18] += A[4 x 36] * B[36 x 18]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                int t = 0;
-                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                // last 18 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 16; q += 8)
                                 {
-                                    for (; t + 8 <= kc; t += 8)
+                                    ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    int t = 0;
+                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                     {
-                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
-                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
-                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
-                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
-                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
-                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                        ref float d = ref Unsafe.Add(ref dst, t * 32);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                        for (; t + 8 <= kc; t += 8)
+                                        {
+                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                            ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                        }
                                     }
+                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
                                 }
-                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
+                                for (int q = 16; q < 18; q++)
+                                {
+                                    ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                                }
+                                for (int t = 0; t < kc; t++) for (int q = 18; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 0);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
-                            for (int q = 16; q < 18; q++)
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            for (int t = 0; t < kc; t++) for (int q = 18; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 0);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 18 + q);
-                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, true);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 32 + q);
-                        }
-                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
-                            {
-                                c00 = Vector512.LoadUnsafe(ref c);
-                                c01 = Vector512.LoadUnsafe(ref c, 16);
-                                c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
-                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
-                            }
-                            else
-                            {
-                                c00 = Vector512<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector512<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector512<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector512<float>.Zero;
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                Vector512<float> ai = Vector512.Create(a);
-                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 72));
-                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 108));
-                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 32);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 16);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 16);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
+                // dcol = W^T * dy per pixel block, then col2im into dx
+                MemoryMarshal.CreateSpan(ref dxn, 72).Clear();
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 648);
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
                     {
-                        // C[18 x 36] = A[18 x 4] * B[4 x 36]: 32-column strips of B packed in depth blocks of 4, 8 x 32 register tiles
-                        const int pc = 0;
-                        const int kc = 4;
-                        for (int j = 0; j < 32; j += 32)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 648);
                         {
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[18 x 36] = A[18 x 4] * B[4 x 36]: 32-column strips of B packed in depth blocks of 4, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 4;
+                            for (int jc = 0; jc < 32; jc += 128)
                             {
-                                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 128));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 128 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 128);
+                                    int r = 0;
+                                    for (; r + 8 <= 18; r += 8)
+                                    {
+                                        InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                    if (r < 18)
+                                    {
+                                        InputGradTile2x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
                             }
-                            int r = 0;
-                            for (; r + 8 <= 18; r += 8)
                             {
-                                InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                int r = 0;
+                                for (; r + 8 <= 18; r += 8)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 32, kc, false);
+                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                }
+                                if (r < 18)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile2x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 32, kc, false);
+                                    for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                }
                             }
-                            if (r < 18)
+                            // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                InputGradTile2x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                Vector512<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 18);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
                             }
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                    c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
+                                    c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
+                                    c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                                    c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
+                                    c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                                    c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector512<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector512<float>.Zero;
+                                    c51 = c50;
+                                    c60 = Vector512<float>.Zero;
+                                    c61 = c60;
+                                    c70 = Vector512<float>.Zero;
+                                    c71 = c70;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                                    c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                                    c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                                    c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                                    c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
+                                    a = ref Unsafe.Add(ref a, 18);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 16);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 16);
+                                c60.StoreUnsafe(ref c, 6 * ldc);
+                                c61.StoreUnsafe(ref c, 6 * ldc + 16);
+                                c70.StoreUnsafe(ref c, 7 * ldc);
+                                c71.StoreUnsafe(ref c, 7 * ldc + 16);
                             }
-                            int r = 0;
-                            for (; r + 8 <= 18; r += 8)
-                            {
-                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 32, kc, false);
-                                for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
-                            }
-                            if (r < 18)
-                            {
-                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                InputGradTile2x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 32, kc, false);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
-                            }
-                        }
-                        // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void InputGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector512<float> c00, c01, c10, c11;
-                            if (load)
-                            {
-                                c00 = Vector512.LoadUnsafe(ref c);
-                                c01 = Vector512.LoadUnsafe(ref c, 16);
-                                c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                            }
-                            else
-                            {
-                                c00 = Vector512<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector512<float>.Zero;
-                                c11 = c10;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                Vector512<float> ai = Vector512.Create(a);
-                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                a = ref Unsafe.Add(ref a, 18);
-                                b = ref Unsafe.Add(ref b, 32);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 16);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 16);
-                        }
-                        // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
-                            if (load)
-                            {
-                                c00 = Vector512.LoadUnsafe(ref c);
-                                c01 = Vector512.LoadUnsafe(ref c, 16);
-                                c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
-                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
-                                c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
-                                c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
-                                c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
-                                c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
-                                c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
-                                c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
-                                c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
-                                c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
-                            }
-                            else
-                            {
-                                c00 = Vector512<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector512<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector512<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector512<float>.Zero;
-                                c31 = c30;
-                                c40 = Vector512<float>.Zero;
-                                c41 = c40;
-                                c50 = Vector512<float>.Zero;
-                                c51 = c50;
-                                c60 = Vector512<float>.Zero;
-                                c61 = c60;
-                                c70 = Vector512<float>.Zero;
-                                c71 = c70;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                Vector512<float> ai = Vector512.Create(a);
-                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 2));
-                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 3));
-                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 4));
-                                c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
-                                c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 5));
-                                c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
-                                c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 6));
-                                c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
-                                c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
-                                ai = Vector512.Create(Unsafe.Add(ref a, 7));
-                                c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
-                                c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
-                                a = ref Unsafe.Add(ref a, 18);
-                                b = ref Unsafe.Add(ref b, 32);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 16);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 16);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
-                            c40.StoreUnsafe(ref c, 4 * ldc);
-                            c41.StoreUnsafe(ref c, 4 * ldc + 16);
-                            c50.StoreUnsafe(ref c, 5 * ldc);
-                            c51.StoreUnsafe(ref c, 5 * ldc + 16);
-                            c60.StoreUnsafe(ref c, 6 * ldc);
-                            c61.StoreUnsafe(ref c, 6 * ldc + 16);
-                            c70.StoreUnsafe(ref c, 7 * ldc);
-                            c71.StoreUnsafe(ref c, 7 * ldc + 16);
                         }
                     }
+                    Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref dcol, ref dxn, p0, count);
                 }
-                MemoryMarshal.CreateSpan(ref dxn, 72).Clear();
-                Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref dcol, ref dxn);
             }
         }
 
@@ -3176,7 +3320,7 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -3184,101 +3328,114 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 648);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 4);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 36] = A[4 x 18] * B[18 x 36]: 16-column strips of B packed in depth blocks of 18, 6 x 16 register tiles
-                        const int pc = 0;
-                        const int kc = 18;
-                        for (int j = 0; j < 32; j += 16)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 4);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[4 x 36] = A[4 x 18] * B[18 x 36]: 16-column strips of B packed in depth blocks of 18, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 18;
+                            for (int jc = 0; jc < 32; jc += 64)
                             {
-                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 288 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                            int r = 0;
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
-                        }
-                        // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
-                        {
-                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
-                                c00 = Vector256.LoadUnsafe(ref c);
-                                c01 = Vector256.LoadUnsafe(ref c, 8);
-                                c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
-                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
-                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector256.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector256.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
-                            else
-                            {
-                                c00 = Vector256.Create(Unsafe.Add(ref init, 0));
-                                c01 = c00;
-                                c10 = Vector256.Create(Unsafe.Add(ref init, 1));
-                                c11 = c10;
-                                c20 = Vector256.Create(Unsafe.Add(ref init, 2));
-                                c21 = c20;
-                                c30 = Vector256.Create(Unsafe.Add(ref init, 3));
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                                Vector256<float> ai = Vector256.Create(a);
-                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 18));
-                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 54));
-                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 16);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 8);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 8);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
                         }
                     }
                 }
@@ -3289,7 +3446,7 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -3297,100 +3454,113 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 648);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 36] = A[4 x 18] * B[18 x 36]: 16-column strips of B packed in depth blocks of 18, 6 x 16 register tiles
-                        const int pc = 0;
-                        const int kc = 18;
-                        for (int j = 0; j < 32; j += 16)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[4 x 36] = A[4 x 18] * B[18 x 36]: 16-column strips of B packed in depth blocks of 18, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 18;
+                            for (int jc = 0; jc < 32; jc += 64)
                             {
-                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 288 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                            int r = 0;
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
-                        }
-                        // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector256.LoadUnsafe(ref c);
-                                c01 = Vector256.LoadUnsafe(ref c, 8);
-                                c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
-                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
-                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
-                            else
-                            {
-                                c00 = Vector256<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector256<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector256<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector256<float>.Zero;
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                                Vector256<float> ai = Vector256.Create(a);
-                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 18));
-                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 54));
-                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 16);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 8);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 8);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
                         }
                     }
                 }
@@ -3411,7 +3581,7 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -3419,101 +3589,114 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 4);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 36] = A[4 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 16)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 4);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[4 x 36] = A[4 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 64)
                             {
-                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                            int r = 0;
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
-                        }
-                        // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
-                        {
-                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
-                                c00 = Vector256.LoadUnsafe(ref c);
-                                c01 = Vector256.LoadUnsafe(ref c, 8);
-                                c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
-                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
-                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector256.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector256.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
-                            else
-                            {
-                                c00 = Vector256.Create(Unsafe.Add(ref init, 0));
-                                c01 = c00;
-                                c10 = Vector256.Create(Unsafe.Add(ref init, 1));
-                                c11 = c10;
-                                c20 = Vector256.Create(Unsafe.Add(ref init, 2));
-                                c21 = c20;
-                                c30 = Vector256.Create(Unsafe.Add(ref init, 3));
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                                Vector256<float> ai = Vector256.Create(a);
-                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 72));
-                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 108));
-                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 16);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 8);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 8);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
                         }
                     }
                 }
@@ -3524,7 +3707,7 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -3532,100 +3715,113 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 36] = A[4 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 16)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[4 x 36] = A[4 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 64)
                             {
-                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                            int r = 0;
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
-                        }
-                        // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector256.LoadUnsafe(ref c);
-                                c01 = Vector256.LoadUnsafe(ref c, 8);
-                                c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
-                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
-                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
-                            else
-                            {
-                                c00 = Vector256<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector256<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector256<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector256<float>.Zero;
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                                Vector256<float> ai = Vector256.Create(a);
-                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 72));
-                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 108));
-                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 16);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 8);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 8);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
                         }
                     }
                 }
@@ -3636,7 +3832,7 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -3644,83 +3840,96 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
-                Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 72);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 2);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[2 x 36] = A[2 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 16)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 72 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 2);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[2 x 36] = A[2 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 64)
                             {
-                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    int r = 0;
+                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                            int r = 0;
-                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
-                        }
-                        // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
-                        {
-                            Vector256<float> c00, c01, c10, c11;
-                            if (load)
+                            // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
-                                c00 = Vector256.LoadUnsafe(ref c);
-                                c01 = Vector256.LoadUnsafe(ref c, 8);
-                                c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                Vector256<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
                             }
-                            else
-                            {
-                                c00 = Vector256.Create(Unsafe.Add(ref init, 0));
-                                c01 = c00;
-                                c10 = Vector256.Create(Unsafe.Add(ref init, 1));
-                                c11 = c10;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                                Vector256<float> ai = Vector256.Create(a);
-                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 16);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 8);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 8);
                         }
                     }
                 }
@@ -3731,7 +3940,7 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -3739,82 +3948,95 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
-                Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 72);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[2 x 36] = A[2 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 16)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 72 + p0);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[2 x 36] = A[2 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 64)
                             {
-                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    int r = 0;
+                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                            int r = 0;
-                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
-                        }
-                        // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector256<float> c00, c01, c10, c11;
-                            if (load)
+                            // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector256.LoadUnsafe(ref c);
-                                c01 = Vector256.LoadUnsafe(ref c, 8);
-                                c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                Vector256<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
                             }
-                            else
-                            {
-                                c00 = Vector256<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector256<float>.Zero;
-                                c11 = c10;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                                Vector256<float> ai = Vector256.Create(a);
-                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 16);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 8);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 8);
                         }
                     }
                 }
@@ -3889,7 +4111,7 @@ ________________________________________________________________________________
         /// <remarks>Used by dense1.</remarks>
         private static void Dense6To3_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -4122,11 +4344,11 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -4135,237 +4357,254 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 72);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
-                    ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 72);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[2 x 36] += A[2 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 16)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                         {
-                            for (int q = 0; q < 16; q += 8)
+                            // C[2 x 36] += A[2 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int j = 0; j < 32; j += 16)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                int t = 0;
-                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                for (int q = 0; q < 16; q += 8)
                                 {
-                                    for (; t + 8 <= kc; t += 8)
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    int t = 0;
+                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                     {
-                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
-                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
-                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
-                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
-                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
-                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                        ref float d = ref Unsafe.Add(ref dst, t * 16);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                        for (; t + 8 <= kc; t += 8)
+                                        {
+                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                            ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                        }
                                     }
+                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
                                 }
-                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
+                                int r = 0;
+                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
-                            int r = 0;
-                            WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            for (int q = 0; q < 4; q++)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 4; q++)
+                                {
+                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                                }
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
-                            for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                            WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
-                        }
-                        // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector256<float> c00, c01, c10, c11;
-                            if (load)
+                            // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector256.LoadUnsafe(ref c);
-                                c01 = Vector256.LoadUnsafe(ref c, 8);
-                                c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                Vector256<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
                             }
-                            else
-                            {
-                                c00 = Vector256<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector256<float>.Zero;
-                                c11 = c10;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                                Vector256<float> ai = Vector256.Create(a);
-                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 16);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 8);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 8);
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
+                // dcol = W^T * dy per pixel block, then col2im into dx
+                MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
                     {
-                        // C[36 x 36] = A[36 x 2] * B[2 x 36]: 16-column strips of B packed in depth blocks of 2, 6 x 16 register tiles
-                        const int pc = 0;
-                        const int kc = 2;
-                        for (int j = 0; j < 32; j += 16)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
                         {
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[36 x 36] = A[36 x 2] * B[2 x 36]: 16-column strips of B packed in depth blocks of 2, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 2;
+                            for (int jc = 0; jc < 32; jc += 64)
                             {
-                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 32));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 32 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 32);
+                                    int r = 0;
+                                    for (; r + 6 <= 36; r += 6)
+                                    {
+                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
                             }
-                            int r = 0;
-                            for (; r + 6 <= 36; r += 6)
                             {
-                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                int r = 0;
+                                for (; r + 6 <= 36; r += 6)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
+                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                }
                             }
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                    c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
+                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector256<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector256<float>.Zero;
+                                    c51 = c50;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 8);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 8);
                             }
-                            int r = 0;
-                            for (; r + 6 <= 36; r += 6)
-                            {
-                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
-                                for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
-                            }
-                        }
-                        // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
-                            if (load)
-                            {
-                                c00 = Vector256.LoadUnsafe(ref c);
-                                c01 = Vector256.LoadUnsafe(ref c, 8);
-                                c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
-                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
-                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
-                                c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
-                                c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
-                                c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
-                                c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
-                            }
-                            else
-                            {
-                                c00 = Vector256<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector256<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector256<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector256<float>.Zero;
-                                c31 = c30;
-                                c40 = Vector256<float>.Zero;
-                                c41 = c40;
-                                c50 = Vector256<float>.Zero;
-                                c51 = c50;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                                Vector256<float> ai = Vector256.Create(a);
-                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 1));
-                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 2));
-                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 3));
-                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 4));
-                                c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
-                                c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 5));
-                                c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
-                                c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
-                                a = ref Unsafe.Add(ref a, 36);
-                                b = ref Unsafe.Add(ref b, 16);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 8);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 8);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
-                            c40.StoreUnsafe(ref c, 4 * ldc);
-                            c41.StoreUnsafe(ref c, 4 * ldc + 8);
-                            c50.StoreUnsafe(ref c, 5 * ldc);
-                            c51.StoreUnsafe(ref c, 5 * ldc + 8);
                         }
                     }
+                    Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref dcol, ref dxn, p0, count);
                 }
-                MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
-                Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref dcol, ref dxn);
             }
         }
 
@@ -4383,11 +4622,11 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -4396,263 +4635,280 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 144);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 36] += A[4 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 16)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 144);
                         {
-                            for (int q = 0; q < 16; q += 8)
+                            // C[4 x 36] += A[4 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int j = 0; j < 32; j += 16)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                int t = 0;
-                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                for (int q = 0; q < 16; q += 8)
                                 {
-                                    for (; t + 8 <= kc; t += 8)
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    int t = 0;
+                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                     {
-                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
-                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
-                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
-                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
-                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
-                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                        ref float d = ref Unsafe.Add(ref dst, t * 16);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                        for (; t + 8 <= kc; t += 8)
+                                        {
+                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                            ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                        }
                                     }
+                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
                                 }
-                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
+                                int r = 0;
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
-                            int r = 0;
-                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            for (int q = 0; q < 4; q++)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 4; q++)
+                                {
+                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                                }
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
-                            for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
-                        }
-                        // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector256.LoadUnsafe(ref c);
-                                c01 = Vector256.LoadUnsafe(ref c, 8);
-                                c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
-                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
-                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
-                            else
-                            {
-                                c00 = Vector256<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector256<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector256<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector256<float>.Zero;
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                                Vector256<float> ai = Vector256.Create(a);
-                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 72));
-                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 108));
-                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 16);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 8);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 8);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
+                // dcol = W^T * dy per pixel block, then col2im into dx
+                MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
                     {
-                        // C[36 x 36] = A[36 x 4] * B[4 x 36]: 16-column strips of B packed in depth blocks of 4, 6 x 16 register tiles
-                        const int pc = 0;
-                        const int kc = 4;
-                        for (int j = 0; j < 32; j += 16)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
                         {
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[36 x 36] = A[36 x 4] * B[4 x 36]: 16-column strips of B packed in depth blocks of 4, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 4;
+                            for (int jc = 0; jc < 32; jc += 64)
                             {
-                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 64));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 64 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 64);
+                                    int r = 0;
+                                    for (; r + 6 <= 36; r += 6)
+                                    {
+                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
                             }
-                            int r = 0;
-                            for (; r + 6 <= 36; r += 6)
                             {
-                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                int r = 0;
+                                for (; r + 6 <= 36; r += 6)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
+                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                }
                             }
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                    c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
+                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector256<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector256<float>.Zero;
+                                    c51 = c50;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 8);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 8);
                             }
-                            int r = 0;
-                            for (; r + 6 <= 36; r += 6)
-                            {
-                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
-                                for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
-                            }
-                        }
-                        // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
-                            if (load)
-                            {
-                                c00 = Vector256.LoadUnsafe(ref c);
-                                c01 = Vector256.LoadUnsafe(ref c, 8);
-                                c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
-                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
-                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
-                                c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
-                                c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
-                                c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
-                                c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
-                            }
-                            else
-                            {
-                                c00 = Vector256<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector256<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector256<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector256<float>.Zero;
-                                c31 = c30;
-                                c40 = Vector256<float>.Zero;
-                                c41 = c40;
-                                c50 = Vector256<float>.Zero;
-                                c51 = c50;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                                Vector256<float> ai = Vector256.Create(a);
-                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 1));
-                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 2));
-                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 3));
-                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 4));
-                                c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
-                                c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 5));
-                                c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
-                                c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
-                                a = ref Unsafe.Add(ref a, 36);
-                                b = ref Unsafe.Add(ref b, 16);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 8);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 8);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
-                            c40.StoreUnsafe(ref c, 4 * ldc);
-                            c41.StoreUnsafe(ref c, 4 * ldc + 8);
-                            c50.StoreUnsafe(ref c, 5 * ldc);
-                            c51.StoreUnsafe(ref c, 5 * ldc + 8);
                         }
                     }
+                    Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref dcol, ref dxn, p0, count);
                 }
-                MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
-                Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref dcol, ref dxn);
             }
         }
 
-        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[6144]; // packed 384 x 16 panel of B
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -4661,255 +4917,272 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 72);
-                Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref cols, g * 648);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 72);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 18] += A[4 x 36] * B[36 x 18]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 16; j += 16)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                         {
-                            for (int q = 0; q < 16; q += 8)
+                            // C[4 x 18] += A[4 x 36] * B[36 x 18]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int j = 0; j < 16; j += 16)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                int t = 0;
-                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                for (int q = 0; q < 16; q += 8)
                                 {
-                                    for (; t + 8 <= kc; t += 8)
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    int t = 0;
+                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                     {
-                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
-                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
-                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
-                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
-                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
-                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                        ref float d = ref Unsafe.Add(ref dst, t * 16);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                        for (; t + 8 <= kc; t += 8)
+                                        {
+                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                            ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                        }
                                     }
+                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
                                 }
-                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
+                                int r = 0;
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + j), 18, kc, true);
                             }
-                            int r = 0;
-                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + j), 18, kc, true);
-                        }
-                        {
-                            // last 2 columns: a zero-padded panel, tiles through the edge buffer
-                            for (int q = 0; q < 2; q++)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (16 + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                                // last 2 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 2; q++)
+                                {
+                                    ref float src = ref Unsafe.Add(ref ctg, (16 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                                }
+                                for (int t = 0; t < kc; t++) for (int q = 2; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 16);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
-                            for (int t = 0; t < kc; t++) for (int q = 2; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 16);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 18 + q);
-                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 16 + q);
-                        }
-                        // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector256.LoadUnsafe(ref c);
-                                c01 = Vector256.LoadUnsafe(ref c, 8);
-                                c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
-                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
-                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
-                            else
-                            {
-                                c00 = Vector256<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector256<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector256<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector256<float>.Zero;
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                                Vector256<float> ai = Vector256.Create(a);
-                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 72));
-                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 108));
-                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 16);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 8);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 8);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
+                // dcol = W^T * dy per pixel block, then col2im into dx
+                MemoryMarshal.CreateSpan(ref dxn, 72).Clear();
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 648);
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
                     {
-                        // C[18 x 36] = A[18 x 4] * B[4 x 36]: 16-column strips of B packed in depth blocks of 4, 6 x 16 register tiles
-                        const int pc = 0;
-                        const int kc = 4;
-                        for (int j = 0; j < 32; j += 16)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 648);
                         {
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[18 x 36] = A[18 x 4] * B[4 x 36]: 16-column strips of B packed in depth blocks of 4, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 4;
+                            for (int jc = 0; jc < 32; jc += 64)
                             {
-                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 64));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 64 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 64);
+                                    int r = 0;
+                                    for (; r + 6 <= 18; r += 6)
+                                    {
+                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
                             }
-                            int r = 0;
-                            for (; r + 6 <= 18; r += 6)
                             {
-                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                int r = 0;
+                                for (; r + 6 <= 18; r += 6)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 16, kc, false);
+                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                }
                             }
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                    c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
+                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector256<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector256<float>.Zero;
+                                    c51 = c50;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
+                                    a = ref Unsafe.Add(ref a, 18);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 8);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 8);
                             }
-                            int r = 0;
-                            for (; r + 6 <= 18; r += 6)
-                            {
-                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 16, kc, false);
-                                for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
-                            }
-                        }
-                        // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
-                            if (load)
-                            {
-                                c00 = Vector256.LoadUnsafe(ref c);
-                                c01 = Vector256.LoadUnsafe(ref c, 8);
-                                c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
-                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
-                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
-                                c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
-                                c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
-                                c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
-                                c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
-                            }
-                            else
-                            {
-                                c00 = Vector256<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector256<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector256<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector256<float>.Zero;
-                                c31 = c30;
-                                c40 = Vector256<float>.Zero;
-                                c41 = c40;
-                                c50 = Vector256<float>.Zero;
-                                c51 = c50;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                                Vector256<float> ai = Vector256.Create(a);
-                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 1));
-                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 2));
-                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 3));
-                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 4));
-                                c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
-                                c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
-                                ai = Vector256.Create(Unsafe.Add(ref a, 5));
-                                c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
-                                c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
-                                a = ref Unsafe.Add(ref a, 18);
-                                b = ref Unsafe.Add(ref b, 16);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 8);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 8);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
-                            c40.StoreUnsafe(ref c, 4 * ldc);
-                            c41.StoreUnsafe(ref c, 4 * ldc + 8);
-                            c50.StoreUnsafe(ref c, 5 * ldc);
-                            c51.StoreUnsafe(ref c, 5 * ldc + 8);
                         }
                     }
+                    Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref dcol, ref dxn, p0, count);
                 }
-                MemoryMarshal.CreateSpan(ref dxn, 72).Clear();
-                Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref dcol, ref dxn);
             }
         }
 
@@ -4917,7 +5190,7 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -4925,101 +5198,117 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 648);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 4);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 36] = A[4 x 18] * B[18 x 36]: 8-column strips of B packed in depth blocks of 18, 6 x 8 register tiles
-                        const int pc = 0;
-                        const int kc = 18;
-                        for (int j = 0; j < 32; j += 8)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 4);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[4 x 36] = A[4 x 18] * B[18 x 36]: 8-column strips of B packed in depth blocks of 18, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 18;
+                            for (int jc = 0; jc < 32; jc += 32)
                             {
-                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 144);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 148);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 288);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 292);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 432);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 436);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 144);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                            int r = 0;
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                        }
-                        // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
-                        {
-                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
-                                c00 = Vector128.LoadUnsafe(ref c);
-                                c01 = Vector128.LoadUnsafe(ref c, 4);
-                                c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
-                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
-                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector128.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector128.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
-                            else
-                            {
-                                c00 = Vector128.Create(Unsafe.Add(ref init, 0));
-                                c01 = c00;
-                                c10 = Vector128.Create(Unsafe.Add(ref init, 1));
-                                c11 = c10;
-                                c20 = Vector128.Create(Unsafe.Add(ref init, 2));
-                                c21 = c20;
-                                c30 = Vector128.Create(Unsafe.Add(ref init, 3));
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                                Vector128<float> ai = Vector128.Create(a);
-                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 18));
-                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
-                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 54));
-                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 8);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 4);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 4);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
                         }
                     }
                 }
@@ -5030,7 +5319,7 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -5038,100 +5327,116 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 648);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 36] = A[4 x 18] * B[18 x 36]: 8-column strips of B packed in depth blocks of 18, 6 x 8 register tiles
-                        const int pc = 0;
-                        const int kc = 18;
-                        for (int j = 0; j < 32; j += 8)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[4 x 36] = A[4 x 18] * B[18 x 36]: 8-column strips of B packed in depth blocks of 18, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 18;
+                            for (int jc = 0; jc < 32; jc += 32)
                             {
-                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 144);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 148);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 288);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 292);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 432);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 436);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 144);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                            int r = 0;
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                        }
-                        // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector128.LoadUnsafe(ref c);
-                                c01 = Vector128.LoadUnsafe(ref c, 4);
-                                c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
-                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
-                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
-                            else
-                            {
-                                c00 = Vector128<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector128<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector128<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector128<float>.Zero;
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                                Vector128<float> ai = Vector128.Create(a);
-                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 18));
-                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
-                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 54));
-                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 8);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 4);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 4);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
                         }
                     }
                 }
@@ -5152,7 +5457,7 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -5160,101 +5465,117 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 4);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 36] = A[4 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 8)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 4);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[4 x 36] = A[4 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 32)
                             {
-                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                            int r = 0;
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                        }
-                        // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
-                        {
-                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
-                                c00 = Vector128.LoadUnsafe(ref c);
-                                c01 = Vector128.LoadUnsafe(ref c, 4);
-                                c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
-                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
-                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector128.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector128.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
-                            else
-                            {
-                                c00 = Vector128.Create(Unsafe.Add(ref init, 0));
-                                c01 = c00;
-                                c10 = Vector128.Create(Unsafe.Add(ref init, 1));
-                                c11 = c10;
-                                c20 = Vector128.Create(Unsafe.Add(ref init, 2));
-                                c21 = c20;
-                                c30 = Vector128.Create(Unsafe.Add(ref init, 3));
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                                Vector128<float> ai = Vector128.Create(a);
-                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 72));
-                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 108));
-                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 8);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 4);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 4);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
                         }
                     }
                 }
@@ -5265,7 +5586,7 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -5273,100 +5594,116 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 36] = A[4 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 8)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[4 x 36] = A[4 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 32)
                             {
-                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                            int r = 0;
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                        }
-                        // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector128.LoadUnsafe(ref c);
-                                c01 = Vector128.LoadUnsafe(ref c, 4);
-                                c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
-                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
-                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
-                            else
-                            {
-                                c00 = Vector128<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector128<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector128<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector128<float>.Zero;
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                                Vector128<float> ai = Vector128.Create(a);
-                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 72));
-                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 108));
-                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 8);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 4);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 4);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
                         }
                     }
                 }
@@ -5377,7 +5714,7 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -5385,83 +5722,99 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
-                Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 72);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 2);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[2 x 36] = A[2 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 8)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 72 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 2);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[2 x 36] = A[2 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 32)
                             {
-                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    int r = 0;
+                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                            int r = 0;
-                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                        }
-                        // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
-                        {
-                            Vector128<float> c00, c01, c10, c11;
-                            if (load)
+                            // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
-                                c00 = Vector128.LoadUnsafe(ref c);
-                                c01 = Vector128.LoadUnsafe(ref c, 4);
-                                c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                Vector128<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
                             }
-                            else
-                            {
-                                c00 = Vector128.Create(Unsafe.Add(ref init, 0));
-                                c01 = c00;
-                                c10 = Vector128.Create(Unsafe.Add(ref init, 1));
-                                c11 = c10;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                                Vector128<float> ai = Vector128.Create(a);
-                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 8);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 4);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 4);
                         }
                     }
                 }
@@ -5472,7 +5825,7 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
-            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -5480,82 +5833,98 @@ ________________________________________________________________________________
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
-                Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 72);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[2 x 36] = A[2 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 8)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 72 + p0);
                         {
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[2 x 36] = A[2 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 32)
                             {
-                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    int r = 0;
+                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                            int r = 0;
-                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                            ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                        }
-                        // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector128<float> c00, c01, c10, c11;
-                            if (load)
+                            // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector128.LoadUnsafe(ref c);
-                                c01 = Vector128.LoadUnsafe(ref c, 4);
-                                c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                Vector128<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
                             }
-                            else
-                            {
-                                c00 = Vector128<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector128<float>.Zero;
-                                c11 = c10;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                                Vector128<float> ai = Vector128.Create(a);
-                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 8);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 4);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 4);
                         }
                     }
                 }
@@ -5638,7 +6007,7 @@ ________________________________________________________________________________
         /// <remarks>Used by dense1.</remarks>
         private static void Dense6To3_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -5871,11 +6240,11 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -5884,206 +6253,226 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 72);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
-                    ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 72);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[2 x 36] += A[2 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 8)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                         {
-                            for (int q = 0; q < 8; q++)
+                            // C[2 x 36] += A[2 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int j = 0; j < 32; j += 8)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                for (int q = 0; q < 8; q++)
+                                {
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                }
+                                int r = 0;
+                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
-                            int r = 0;
-                            WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            for (int q = 0; q < 4; q++)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 4; q++)
+                                {
+                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                }
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
-                            for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                            WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                        }
-                        // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector128<float> c00, c01, c10, c11;
-                            if (load)
+                            // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector128.LoadUnsafe(ref c);
-                                c01 = Vector128.LoadUnsafe(ref c, 4);
-                                c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                Vector128<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
                             }
-                            else
-                            {
-                                c00 = Vector128<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector128<float>.Zero;
-                                c11 = c10;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                                Vector128<float> ai = Vector128.Create(a);
-                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 8);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 4);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 4);
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
+                // dcol = W^T * dy per pixel block, then col2im into dx
+                MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
                     {
-                        // C[36 x 36] = A[36 x 2] * B[2 x 36]: 8-column strips of B packed in depth blocks of 2, 6 x 8 register tiles
-                        const int pc = 0;
-                        const int kc = 2;
-                        for (int j = 0; j < 32; j += 8)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
                         {
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[36 x 36] = A[36 x 2] * B[2 x 36]: 8-column strips of B packed in depth blocks of 2, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 2;
+                            for (int jc = 0; jc < 32; jc += 32)
                             {
-                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 16);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 20);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 32);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 36);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 48);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 52);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 16);
+                                    int r = 0;
+                                    for (; r + 6 <= 36; r += 6)
+                                    {
+                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
                             }
-                            int r = 0;
-                            for (; r + 6 <= 36; r += 6)
                             {
-                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                int r = 0;
+                                for (; r + 6 <= 36; r += 6)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
+                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                }
                             }
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                    c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
+                                    c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector128<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector128<float>.Zero;
+                                    c51 = c50;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 4);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 4);
                             }
-                            int r = 0;
-                            for (; r + 6 <= 36; r += 6)
-                            {
-                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
-                                for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                            }
-                        }
-                        // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
-                            if (load)
-                            {
-                                c00 = Vector128.LoadUnsafe(ref c);
-                                c01 = Vector128.LoadUnsafe(ref c, 4);
-                                c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
-                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
-                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
-                                c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
-                                c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
-                                c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
-                                c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
-                            }
-                            else
-                            {
-                                c00 = Vector128<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector128<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector128<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector128<float>.Zero;
-                                c31 = c30;
-                                c40 = Vector128<float>.Zero;
-                                c41 = c40;
-                                c50 = Vector128<float>.Zero;
-                                c51 = c50;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                                Vector128<float> ai = Vector128.Create(a);
-                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 1));
-                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 2));
-                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 3));
-                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 4));
-                                c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
-                                c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 5));
-                                c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
-                                c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
-                                a = ref Unsafe.Add(ref a, 36);
-                                b = ref Unsafe.Add(ref b, 8);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 4);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 4);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
-                            c40.StoreUnsafe(ref c, 4 * ldc);
-                            c41.StoreUnsafe(ref c, 4 * ldc + 4);
-                            c50.StoreUnsafe(ref c, 5 * ldc);
-                            c51.StoreUnsafe(ref c, 5 * ldc + 4);
                         }
                     }
+                    Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref dcol, ref dxn, p0, count);
                 }
-                MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
-                Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref dcol, ref dxn);
             }
         }
 
@@ -6101,11 +6490,11 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -6114,232 +6503,252 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 144);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 36] += A[4 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 32; j += 8)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 144);
                         {
-                            for (int q = 0; q < 8; q++)
+                            // C[4 x 36] += A[4 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int j = 0; j < 32; j += 8)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                for (int q = 0; q < 8; q++)
+                                {
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                }
+                                int r = 0;
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
-                            int r = 0;
-                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            for (int q = 0; q < 4; q++)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 4; q++)
+                                {
+                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                }
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
-                            for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                        }
-                        // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector128.LoadUnsafe(ref c);
-                                c01 = Vector128.LoadUnsafe(ref c, 4);
-                                c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
-                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
-                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
-                            else
-                            {
-                                c00 = Vector128<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector128<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector128<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector128<float>.Zero;
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                                Vector128<float> ai = Vector128.Create(a);
-                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 72));
-                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 108));
-                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 8);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 4);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 4);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
+                // dcol = W^T * dy per pixel block, then col2im into dx
+                MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
                     {
-                        // C[36 x 36] = A[36 x 4] * B[4 x 36]: 8-column strips of B packed in depth blocks of 4, 6 x 8 register tiles
-                        const int pc = 0;
-                        const int kc = 4;
-                        for (int j = 0; j < 32; j += 8)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
                         {
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[36 x 36] = A[36 x 4] * B[4 x 36]: 8-column strips of B packed in depth blocks of 4, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 4;
+                            for (int jc = 0; jc < 32; jc += 32)
                             {
-                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 32);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 36);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 64);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 68);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 96);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 100);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 32);
+                                    int r = 0;
+                                    for (; r + 6 <= 36; r += 6)
+                                    {
+                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
                             }
-                            int r = 0;
-                            for (; r + 6 <= 36; r += 6)
                             {
-                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                int r = 0;
+                                for (; r + 6 <= 36; r += 6)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
+                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                }
                             }
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                    c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
+                                    c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector128<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector128<float>.Zero;
+                                    c51 = c50;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 4);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 4);
                             }
-                            int r = 0;
-                            for (; r + 6 <= 36; r += 6)
-                            {
-                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
-                                for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                            }
-                        }
-                        // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
-                            if (load)
-                            {
-                                c00 = Vector128.LoadUnsafe(ref c);
-                                c01 = Vector128.LoadUnsafe(ref c, 4);
-                                c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
-                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
-                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
-                                c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
-                                c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
-                                c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
-                                c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
-                            }
-                            else
-                            {
-                                c00 = Vector128<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector128<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector128<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector128<float>.Zero;
-                                c31 = c30;
-                                c40 = Vector128<float>.Zero;
-                                c41 = c40;
-                                c50 = Vector128<float>.Zero;
-                                c51 = c50;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                                Vector128<float> ai = Vector128.Create(a);
-                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 1));
-                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 2));
-                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 3));
-                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 4));
-                                c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
-                                c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 5));
-                                c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
-                                c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
-                                a = ref Unsafe.Add(ref a, 36);
-                                b = ref Unsafe.Add(ref b, 8);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 4);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 4);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
-                            c40.StoreUnsafe(ref c, 4 * ldc);
-                            c41.StoreUnsafe(ref c, 4 * ldc + 4);
-                            c50.StoreUnsafe(ref c, 5 * ldc);
-                            c51.StoreUnsafe(ref c, 5 * ldc + 4);
                         }
                     }
+                    Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref dcol, ref dxn, p0, count);
                 }
-                MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
-                Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref dcol, ref dxn);
             }
         }
 
-        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[3072]; // packed 384 x 8 panel of B
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -6348,224 +6757,244 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 72);
-                Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref cols, g * 648);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 72);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        // C[4 x 18] += A[4 x 36] * B[36 x 18]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
-                        const int pc = 0;
-                        const int kc = 36;
-                        for (int j = 0; j < 16; j += 8)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                         {
-                            for (int q = 0; q < 8; q++)
+                            // C[4 x 18] += A[4 x 36] * B[36 x 18]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int j = 0; j < 16; j += 8)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                for (int q = 0; q < 8; q++)
+                                {
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                }
+                                int r = 0;
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + j), 18, kc, true);
                             }
-                            int r = 0;
-                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + j), 18, kc, true);
-                        }
-                        {
-                            // last 2 columns: a zero-padded panel, tiles through the edge buffer
-                            for (int q = 0; q < 2; q++)
                             {
-                                ref float src = ref Unsafe.Add(ref ctg, (16 + q) * 36 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                // last 2 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 2; q++)
+                                {
+                                    ref float src = ref Unsafe.Add(ref ctg, (16 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                }
+                                for (int t = 0; t < kc; t++) for (int q = 2; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 16);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
-                            for (int t = 0; t < kc; t++) for (int q = 2; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 16);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 18 + q);
-                            WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                        }
-                        // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                            if (load)
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                c00 = Vector128.LoadUnsafe(ref c);
-                                c01 = Vector128.LoadUnsafe(ref c, 4);
-                                c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
-                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
-                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
-                            else
-                            {
-                                c00 = Vector128<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector128<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector128<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector128<float>.Zero;
-                                c31 = c30;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                                Vector128<float> ai = Vector128.Create(a);
-                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 36));
-                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 72));
-                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 108));
-                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
-                                a = ref Unsafe.Add(ref a, 1);
-                                b = ref Unsafe.Add(ref b, 8);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 4);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 4);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
+                // dcol = W^T * dy per pixel block, then col2im into dx
+                MemoryMarshal.CreateSpan(ref dxn, 72).Clear();
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 648);
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
                     {
-                        // C[18 x 36] = A[18 x 4] * B[4 x 36]: 8-column strips of B packed in depth blocks of 4, 6 x 8 register tiles
-                        const int pc = 0;
-                        const int kc = 4;
-                        for (int j = 0; j < 32; j += 8)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 648);
                         {
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + j);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // C[18 x 36] = A[18 x 4] * B[4 x 36]: 8-column strips of B packed in depth blocks of 4, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 4;
+                            for (int jc = 0; jc < 32; jc += 32)
                             {
-                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 32);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 36);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 64);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 68);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 96);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 100);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 32);
+                                    int r = 0;
+                                    for (; r + 6 <= 18; r += 6)
+                                    {
+                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
                             }
-                            int r = 0;
-                            for (; r + 6 <= 18; r += 6)
                             {
-                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                int r = 0;
+                                for (; r + 6 <= 18; r += 6)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 8, kc, false);
+                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                }
                             }
-                        }
-                        {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 36);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                    c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
+                                    c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector128<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector128<float>.Zero;
+                                    c51 = c50;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
+                                    a = ref Unsafe.Add(ref a, 18);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 4);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 4);
                             }
-                            int r = 0;
-                            for (; r + 6 <= 18; r += 6)
-                            {
-                                ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 8, kc, false);
-                                for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                            }
-                        }
-                        // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                        static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                        {
-                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
-                            if (load)
-                            {
-                                c00 = Vector128.LoadUnsafe(ref c);
-                                c01 = Vector128.LoadUnsafe(ref c, 4);
-                                c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
-                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
-                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
-                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
-                                c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
-                                c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
-                                c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
-                                c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
-                            }
-                            else
-                            {
-                                c00 = Vector128<float>.Zero;
-                                c01 = c00;
-                                c10 = Vector128<float>.Zero;
-                                c11 = c10;
-                                c20 = Vector128<float>.Zero;
-                                c21 = c20;
-                                c30 = Vector128<float>.Zero;
-                                c31 = c30;
-                                c40 = Vector128<float>.Zero;
-                                c41 = c40;
-                                c50 = Vector128<float>.Zero;
-                                c51 = c50;
-                            }
-                            for (int t = 0; t < kc; t++)
-                            {
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                                Vector128<float> ai = Vector128.Create(a);
-                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 1));
-                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 2));
-                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 3));
-                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 4));
-                                c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
-                                c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
-                                ai = Vector128.Create(Unsafe.Add(ref a, 5));
-                                c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
-                                c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
-                                a = ref Unsafe.Add(ref a, 18);
-                                b = ref Unsafe.Add(ref b, 8);
-                            }
-                            c00.StoreUnsafe(ref c);
-                            c01.StoreUnsafe(ref c, 4);
-                            c10.StoreUnsafe(ref c, ldc);
-                            c11.StoreUnsafe(ref c, ldc + 4);
-                            c20.StoreUnsafe(ref c, 2 * ldc);
-                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
-                            c30.StoreUnsafe(ref c, 3 * ldc);
-                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
-                            c40.StoreUnsafe(ref c, 4 * ldc);
-                            c41.StoreUnsafe(ref c, 4 * ldc + 4);
-                            c50.StoreUnsafe(ref c, 5 * ldc);
-                            c51.StoreUnsafe(ref c, 5 * ldc + 4);
                         }
                     }
+                    Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref dcol, ref dxn, p0, count);
                 }
-                MemoryMarshal.CreateSpan(ref dxn, 72).Clear();
-                Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref dcol, ref dxn);
             }
         }
     }
