@@ -151,29 +151,38 @@ namespace CnnGen.Generator.Emit
                 w.Line("row.Clear();");
                 w.Line("continue;");
                 w.Close();
-                w.Line("if (from > 0) row.Slice(0, from).Clear();");
+                w.Line("ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);");
+                w.Line("for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;");
                 w.Line($"ref float src = ref Unsafe.Add(ref x, (c * {H} + ih) * {W} + {(S == 1 ? "ow0 + from" : $"(ow0 + from) * {S}")} + kw - {P}); // input of column from");
-                if (S == 1) w.Line("MemoryMarshal.CreateReadOnlySpan(ref src, to - from).CopyTo(row.Slice(from));");
+                if (S == 1)
+                {
+                    w.Line("int cnt = to - from;");
+                    w.Open("if (Vector256.IsHardwareAccelerated && cnt >= 8)");
+                    w.Line("// whole vectors, the last one overlapping: no call for the short rows of small maps");
+                    w.Line("for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);");
+                    w.Line("Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));");
+                    w.Close();
+                    w.Line("else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));");
+                }
                 else
                 {
-                    w.Line("ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);");
-                    w.Line("int i = 0;");
+                    w.Line("int q = 0;");
                     if (S == 2)
                     {
                         w.Open("if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)");
                         w.Line("// 8 outputs from 16 inputs: the even lanes of two vectors (stops one vector early, so the 16th load stays inside the row)");
                         w.Line("Vector256<int> even = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);");
-                        w.Open("for (; i + 8 < to - from; i += 8)");
-                        w.Line("ref float s0 = ref Unsafe.Add(ref src, i * 2);");
+                        w.Open("for (; q + 8 < to - from; q += 8)");
+                        w.Line("ref float s0 = ref Unsafe.Add(ref src, q * 2);");
                         w.Line("Vector256<float> va = System.Runtime.Intrinsics.X86.Avx2.PermuteVar8x32(Vector256.LoadUnsafe(ref s0), even);");
                         w.Line("Vector256<float> vb = System.Runtime.Intrinsics.X86.Avx2.PermuteVar8x32(Vector256.LoadUnsafe(ref s0, 8), even);");
-                        w.Line("Vector256.Create(va.GetLower(), vb.GetLower()).StoreUnsafe(ref rw, (nuint)i);");
+                        w.Line("Vector256.Create(va.GetLower(), vb.GetLower()).StoreUnsafe(ref rw, (nuint)q);");
                         w.Close();
                         w.Close();
                     }
-                    w.Line($"for (; i < to - from; i++) Unsafe.Add(ref rw, i) = Unsafe.Add(ref src, i * {S});");
+                    w.Line($"for (; q < to - from; q++) Unsafe.Add(ref rw, q) = Unsafe.Add(ref src, q * {S});");
                 }
-                w.Line("if (to < len) row.Slice(to).Clear();");
+                w.Line("for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;");
                 w.Close().Close().Close().Close().Close();
             });
         }
@@ -196,8 +205,9 @@ namespace CnnGen.Generator.Emit
                 w.Line($"ref float dst = ref Unsafe.Add(ref dx, (c * {H} + ih) * {W} + {(S == 1 ? "ow0 + from" : $"(ow0 + from) * {S}")} + kw - {P}); // input of column from");
                 if (S == 1)
                 {
-                    w.Line("Span<float> d = MemoryMarshal.CreateSpan(ref dst, to - from);");
-                    w.Line("System.Numerics.Tensors.TensorPrimitives.Add(d, MemoryMarshal.CreateReadOnlySpan(ref row, to - from), d);");
+                    w.Line("int cnt = to - from, i = 0;");
+                    w.Line("if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);");
+                    w.Line("for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);");
                 }
                 else w.Line($"for (int i = 0; i < to - from; i++) Unsafe.Add(ref dst, i * {S}) += Unsafe.Add(ref row, i);");
                 w.Close().Close().Close().Close().Close();

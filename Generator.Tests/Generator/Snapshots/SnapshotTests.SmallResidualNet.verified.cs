@@ -899,10 +899,18 @@ ________________________________________________________________________________
                                 row.Clear();
                                 continue;
                             }
-                            if (from > 0) row.Slice(0, from).Clear();
+                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
                             ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            MemoryMarshal.CreateReadOnlySpan(ref src, to - from).CopyTo(row.Slice(from));
-                            if (to < len) row.Slice(to).Clear();
+                            int cnt = to - from;
+                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                            {
+                                // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                            }
+                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -1061,10 +1069,18 @@ ________________________________________________________________________________
                                 row.Clear();
                                 continue;
                             }
-                            if (from > 0) row.Slice(0, from).Clear();
+                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
                             ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            MemoryMarshal.CreateReadOnlySpan(ref src, to - from).CopyTo(row.Slice(from));
-                            if (to < len) row.Slice(to).Clear();
+                            int cnt = to - from;
+                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                            {
+                                // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                            }
+                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -1232,10 +1248,18 @@ ________________________________________________________________________________
                                 row.Clear();
                                 continue;
                             }
-                            if (from > 0) row.Slice(0, from).Clear();
+                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
                             ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            MemoryMarshal.CreateReadOnlySpan(ref src, to - from).CopyTo(row.Slice(from));
-                            if (to < len) row.Slice(to).Clear();
+                            int cnt = to - from;
+                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                            {
+                                // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                            }
+                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -1394,10 +1418,18 @@ ________________________________________________________________________________
                                 row.Clear();
                                 continue;
                             }
-                            if (from > 0) row.Slice(0, from).Clear();
+                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
                             ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            MemoryMarshal.CreateReadOnlySpan(ref src, to - from).CopyTo(row.Slice(from));
-                            if (to < len) row.Slice(to).Clear();
+                            int cnt = to - from;
+                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                            {
+                                // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                            }
+                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -1555,10 +1587,18 @@ ________________________________________________________________________________
                                 row.Clear();
                                 continue;
                             }
-                            if (from > 0) row.Slice(0, from).Clear();
+                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
                             ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            MemoryMarshal.CreateReadOnlySpan(ref src, to - from).CopyTo(row.Slice(from));
-                            if (to < len) row.Slice(to).Clear();
+                            int cnt = to - from;
+                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                            {
+                                // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                            }
+                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -1699,10 +1739,18 @@ ________________________________________________________________________________
                                 row.Clear();
                                 continue;
                             }
-                            if (from > 0) row.Slice(0, from).Clear();
+                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
                             ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            MemoryMarshal.CreateReadOnlySpan(ref src, to - from).CopyTo(row.Slice(from));
-                            if (to < len) row.Slice(to).Clear();
+                            int cnt = to - from;
+                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                            {
+                                // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                            }
+                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -2181,8 +2229,9 @@ ________________________________________________________________________________
                             if ((uint)ih >= 6u || to <= from) continue;
                             ref float row = ref Unsafe.Add(ref src, at + from);
                             ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            Span<float> d = MemoryMarshal.CreateSpan(ref dst, to - from);
-                            System.Numerics.Tensors.TensorPrimitives.Add(d, MemoryMarshal.CreateReadOnlySpan(ref row, to - from), d);
+                            int cnt = to - from, i = 0;
+                            if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                            for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
                         }
                     }
                 }
@@ -2572,8 +2621,9 @@ ________________________________________________________________________________
                             if ((uint)ih >= 6u || to <= from) continue;
                             ref float row = ref Unsafe.Add(ref src, at + from);
                             ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            Span<float> d = MemoryMarshal.CreateSpan(ref dst, to - from);
-                            System.Numerics.Tensors.TensorPrimitives.Add(d, MemoryMarshal.CreateReadOnlySpan(ref row, to - from), d);
+                            int cnt = to - from, i = 0;
+                            if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                            for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
                         }
                     }
                 }
@@ -2967,8 +3017,9 @@ ________________________________________________________________________________
                             if ((uint)ih >= 6u || to <= from) continue;
                             ref float row = ref Unsafe.Add(ref src, at + from);
                             ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            Span<float> d = MemoryMarshal.CreateSpan(ref dst, to - from);
-                            System.Numerics.Tensors.TensorPrimitives.Add(d, MemoryMarshal.CreateReadOnlySpan(ref row, to - from), d);
+                            int cnt = to - from, i = 0;
+                            if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                            for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
                         }
                     }
                 }
