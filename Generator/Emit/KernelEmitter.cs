@@ -1,7 +1,9 @@
 // Emits one kernel method per distinct layer shape (layers with identical shapes share it) and per ISA where the
 // kernel is vectorised. Every size is a literal; kernels take refs into the network's arenas and the batch size.
-// Conv: im2col (skipped for 1x1/stride 1/no padding) + the register-blocked GEMMs of GemmEmitter.
-// Forward  y = W * col + b;  backward-weights dW += dy * col^T;  backward-data dcol = W^T * dy, then col2im.
+// Conv: im2col (skipped for small 1x1/stride 1/no padding inputs) + the packed, register-blocked GEMMs of
+// GemmEmitter, in blocks of output pixels when the column matrix would not fit in L2 (PixelBlock).
+// Forward  y = W * col + b;  backward-weights dW += dy * col^T (col packed transposed);  backward-data dcol = W^T * dy,
+// then col2im.
 using System;
 using System.Collections.Generic;
 using System.Globalization;
