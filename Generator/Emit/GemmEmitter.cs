@@ -1,28 +1,38 @@
 // Register-blocked matrix kernels with every size a literal. Two forms cover all conv and dense passes:
-//  - Broadcast form  C[r, j] (+)= sum_t A(r, t) * B[t, j]: a tile of 4 rows x 2 vectors of C lives in registers,
-//    each step broadcasts A and FMAs it with one B load per vector (XNNPACK's "broadcast" GEMM).
+//  - Broadcast form  C[r, j] (+)= sum_t A(r, t) * B[t, j] (every conv pass, the dense backward), BLIS-style: B is
+//    packed per depth block into contiguous KC x 2-vector panels, and a micro-kernel keeps an MR x 2-vector tile of C
+//    in registers (6 x 16 on AVX2: 12 accumulators), broadcasting A with pointer increments and literal row offsets.
 //  - Dot form        C(r, s) (+)= sum_j A[r, j] * B[s, j]: 4 rows of A against one row of B, reduced at the end.
-// Column tails use an overlapping last vector where the result is overwritten (recomputing a few columns gives
-// the same values), a lane mask in the dot form, and scalar code only below one vector.
+// Column tails: a zero-padded panel whose tile goes through a small edge buffer (broadcast form), a lane mask in the
+// dot form, and scalar code only below one vector.
 using System;
 using System.Globalization;
+using System.Linq;
 
 namespace CnnGen.Generator.Emit
 {
-    /// <summary>The broadcast form. <see cref="A"/> maps (row, t) expressions to an element expression.</summary>
+    /// <summary>The broadcast form: C[r, j] (+)= sum_t A(r, t) * B[t, j] with A(r, t) = A[r * LdAr + t * LdAt] (so the
+    /// transposed weights of backward-data need no copy), B row-major with row stride LdB, C with row stride LdC.</summary>
     internal sealed class BroadcastGemm
     {
+        /// <summary>Prefix of the emitted micro-kernel local functions; unique within one kernel method.</summary>
+        public string Name = "Gemm";
         public string Rows = "";
         public int? RowsConst;
         public int N;
         public string T = "";
-        public Func<string, string, string> A = (r, t) => "";
+        public int? TConst;
+        public string A = "";
+        public int LdAr;
+        public int LdAt;
         public string B = "";
         public int LdB;
+        /// <summary>B(t, j) = B[j * LdB + t] (packing transposes it; the weight gradient reads the row-major im2col).</summary>
+        public bool BTransposed;
         public string C = "";
         public int LdC;
-        /// <summary>Overwrite mode: the initial value of row r (bias), or null for zero.</summary>
-        public Func<string, string>? Init;
+        /// <summary>Overwrite mode: row r starts at Init[r] (the bias), or null for zero.</summary>
+        public string? Init;
         /// <summary>Accumulate mode: C += product.</summary>
         public bool Accumulate;
     }
@@ -51,111 +61,282 @@ namespace CnnGen.Generator.Emit
 
         private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
 
+        // ------------------------------------------------------------------ broadcast form (BLIS-style)
+        // Loop nest: [row blocks of MC] > [depth blocks of KC] > column strips of NR = 2 vectors > row tiles of MR.
+        // Each (depth block, strip) of B is copied once into a contiguous KC x NR panel (on the stack, so it stays in
+        // L1 and every step reads the next 64 bytes), then every MR-row tile of A's MC x KC block (L2) runs over it
+        // in a micro-kernel of its own: MR x 2 accumulators in registers, one broadcast of A per row and step.
+
+        /// <summary>Rows per register tile: 6 x 2 vectors = 12 accumulators + 2 B vectors + 1 broadcast fit the 16
+        /// registers of AVX2 (and SSE); AVX-512 has 32, 8 x 2 = 16 accumulators.</summary>
+        public static int TileRows(IsaTarget isa) => isa.Width == 16 ? 8 : 6;
+        /// <summary>Panel width in floats: two vectors.</summary>
+        public static int PanelWidth(IsaTarget isa) => 2 * isa.Width;
+        /// <summary>Longest depth block: the packed panel (KC x NR floats) stays well inside a 32 KiB L1.</summary>
+        public static int MaxDepth(IsaTarget isa) => isa.Width == 16 ? 192 : 384;
+        /// <summary>Strips packed at once (the stack panel holds this many KC x NR panels).</summary>
+        private const int Strips = 4;
+        /// <summary>A's MC x KC block stays in L2 (about 256 KiB of it).</summary>
+        private const int ABlockFloats = 65536;
+
+        /// <summary>The stack scratch every broadcast GEMM in a kernel method uses; emit once at the method's top.</summary>
+        public static void DeclareScratch(CodeWriter w, IsaTarget isa)
+        {
+            int nr = PanelWidth(isa);
+            w.Line($"Span<float> panelSpan = stackalloc float[{I(Strips * MaxDepth(isa) * nr)}]; // {Strips} packed {MaxDepth(isa)} x {nr} panels of B");
+            w.Line("ref float panel = ref MemoryMarshal.GetReference(panelSpan);");
+            w.Line($"Span<float> edgeSpan = stackalloc float[{I(TileRows(isa) * nr)}]; // C tile of the ragged last strip");
+            w.Line("ref float edge = ref MemoryMarshal.GetReference(edgeSpan);");
+        }
+
         public static void Emit(CodeWriter w, BroadcastGemm g, IsaTarget isa)
         {
-            // Column panels outside, rows inside: one panel of B (T x 2 vectors) stays in L1/L2 while every row block
-            // of A streams past it, instead of the whole of B coming from L3 once per row block.
-            int W = isa.Width;
-            int done = 0;
-            if (g.N >= 2 * W)
-            {
-                w.Open($"for (int j = 0; j + {2 * W} <= {g.N}; j += {2 * W})");
-                EmitRows(w, g, isa, 2, "j");
-                w.Close();
-                done = g.N / (2 * W) * (2 * W);
-            }
-            int rest = g.N - done;
-            if (rest >= W)
-            {
-                w.Open("");
-                EmitRows(w, g, isa, 1, I(done));
-                w.Close();
-                done += W;
-                rest -= W;
-            }
-            if (rest == 0) return;
+            int W = isa.Width, NR = PanelWidth(isa), MR = TileRows(isa);
+            int kcMax = MaxDepth(isa);
+            int? tConst = g.TConst;
+            int depthBlocks = tConst is int tc ? Math.Max(1, (tc + kcMax - 1) / kcMax) : 0;
+            int KC = tConst is int t1 ? (t1 + depthBlocks - 1) / depthBlocks : kcMax;
+            bool depthLoop = tConst is null || depthBlocks > 1;
+            int MC = Math.Max(MR, ABlockFloats / Math.Max(1, KC) / MR * MR);
+            bool rowLoop = g.RowsConst is int mc && mc > MC;
+            int full = g.N / NR * NR, rest = g.N - full;
+            string load = g.Accumulate ? "true" : depthLoop ? "load" : "false";
+
             w.Open("");
-            if (!g.Accumulate && g.N >= W)
+            w.Line($"// C[{g.Rows} x {g.N}] {(g.Accumulate ? "+=" : "=")} A[{g.Rows} x {g.T}] * B[{g.T} x {g.N}]: {NR}-column strips of B packed in depth blocks of {KC}, {MR} x {NR} register tiles");
+            string rowEnd = g.Rows;
+            if (rowLoop)
             {
-                w.Line($"// last {rest} columns: an overlapping vector (recomputed columns get the same values)");
-                EmitRows(w, g, isa, 1, I(g.N - W));
+                w.Open($"for (int ic = 0; ic < {g.Rows}; ic += {MC})");
+                w.Line($"int rowEnd = Math.Min(ic + {MC}, {g.Rows});");
+                rowEnd = "rowEnd";
+            }
+            if (depthLoop)
+            {
+                w.Open($"for (int pc = 0; pc < {g.T}; pc += {KC})");
+                w.Line(tConst is int t2 && t2 % KC == 0 ? $"const int kc = {KC};" : $"int kc = Math.Min({KC}, {g.T} - pc);");
+                if (!g.Accumulate) w.Line("bool load = pc > 0;");
             }
             else
             {
-                EmitRows(w, g, isa, 0, I(done));
+                w.Line("const int pc = 0;");
+                w.Line($"const int kc = {g.T};");
             }
+            string r0 = rowLoop ? "ic" : "0";
+            if (full > 0 && g.BTransposed)
+            {
+                w.Open($"for (int j = 0; j < {full}; j += {NR})");
+                PackTransposed(w, g, isa, NR, "j", NR);
+                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "panel");
+                w.Close();
+            }
+            else if (full > 0)
+            {
+                // Up to Strips strips are packed together, so each row of B is read as one run of NC floats.
+                int NC = Strips * NR;
+                bool constStrips = full % NC == 0;
+                w.Open($"for (int jc = 0; jc < {full}; jc += {NC})");
+                w.Line(constStrips ? $"const int strips = {Strips};" : $"int strips = Math.Min({Strips}, ({full} - jc) / {NR});");
+                w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + jc);");
+                w.Line("ref float dst = ref panel;");
+                w.Open("for (int t = 0; t < kc; t++)");
+                if (constStrips)
+                {
+                    for (int st = 0; st < Strips; st++)
+                        for (int q = 0; q < 2; q++)
+                        {
+                            int so = st * NR + q * W, dO = st * KC * NR + q * W;
+                            w.Line($"{isa.Vec}.LoadUnsafe(ref src{(so == 0 ? "" : $", {I(so)}")}).StoreUnsafe(ref dst{(dO == 0 ? "" : $", {I(dO)}")});");
+                        }
+                }
+                else
+                {
+                    w.Open("for (int s = 0; s < strips; s++)");
+                    w.Line($"{isa.Vec}.LoadUnsafe(ref src, (nuint)(s * {NR})).StoreUnsafe(ref dst, (nuint)(s * {KC * NR}));");
+                    w.Line($"{isa.Vec}.LoadUnsafe(ref src, (nuint)(s * {NR} + {W})).StoreUnsafe(ref dst, (nuint)(s * {KC * NR} + {W}));");
+                    w.Close();
+                }
+                w.Line($"src = ref Unsafe.Add(ref src, {g.LdB});");
+                w.Line($"dst = ref Unsafe.Add(ref dst, {NR});");
+                w.Close();
+                w.Open("for (int s = 0; s < strips; s++)");
+                w.Line($"int j = jc + s * {NR};");
+                w.Line($"ref float strip = ref Unsafe.Add(ref panel, s * {KC * NR});");
+                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip");
+                w.Close();
+                w.Close();
+            }
+            if (rest > 0)
+            {
+                w.Open("");
+                w.Line($"// last {rest} columns: a zero-padded panel, tiles through the edge buffer");
+                if (g.BTransposed) PackTransposed(w, g, isa, NR, I(full), rest);
+                else
+                {
+                    w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + {full});");
+                    w.Line("ref float dst = ref panel;");
+                    w.Open("for (int t = 0; t < kc; t++)");
+                    w.Line($"for (int q = 0; q < {rest}; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);");
+                    w.Line($"for (int q = {rest}; q < {NR}; q++) Unsafe.Add(ref dst, q) = 0f;");
+                    w.Line($"src = ref Unsafe.Add(ref src, {g.LdB});");
+                    w.Line($"dst = ref Unsafe.Add(ref dst, {NR});");
+                    w.Close();
+                }
+                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: rest, j: I(full), b: "panel");
+                w.Close();
+            }
+            if (depthLoop) w.Close();
+            if (rowLoop) w.Close();
+
+            // The micro-kernels: one per tile height in use.
+            var heights = new System.Collections.Generic.SortedSet<int> { g.RowsConst is int m0 && m0 < MR ? m0 : MR };
+            if (g.RowsConst is int m1) { if (m1 % MR != 0 && m1 > MR) heights.Add(m1 % MR); }
+            else heights.Add(1);
+            foreach (int h in heights) EmitMicroKernel(w, g, isa, h);
             w.Close();
         }
 
-        /// <summary>All rows for one column position: blocks of 4 rows, then single rows. <paramref name="vecs"/> = 0
-        /// means the scalar tail from column <paramref name="j"/> to the end.</summary>
-        private static void EmitRows(CodeWriter w, BroadcastGemm g, IsaTarget isa, int vecs, string j)
+        /// <summary>Packs columns [j, j + cols) of a transposed B (each a contiguous row of the source). On x86 with AVX
+        /// (the AVX2 and AVX-512 kernel sets), 8 rows at a time go through an 8 x 8 register transpose.</summary>
+        private static void PackTransposed(CodeWriter w, BroadcastGemm g, IsaTarget isa, int NR, string j, int cols)
         {
-            bool blocks = g.RowsConst is null || g.RowsConst >= RowBlock;
-            bool singles = g.RowsConst is null || g.RowsConst % RowBlock != 0;
-            w.Line("int r = 0;");
-            if (blocks)
+            int eights = isa.Width >= 8 ? cols / 8 * 8 : 0;
+            if (eights > 0)
             {
-                w.Open($"for (; r + {RowBlock} <= {g.Rows}; r += {RowBlock})");
-                if (vecs == 0) ScalarTail(w, g, RowBlock, int.Parse(j, CultureInfo.InvariantCulture)); else Tile(w, g, isa, RowBlock, vecs, j);
+                const string X86 = "System.Runtime.Intrinsics.X86.Avx";
+                w.Open($"for (int q = 0; q < {eights}; q += 8)");
+                w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, ({j} + q) * {g.LdB} + pc);");
+                w.Line("ref float dst = ref Unsafe.Add(ref panel, q);");
+                w.Line("int t = 0;");
+                w.Open($"if ({X86}.IsSupported)");
+                w.Open("for (; t + 8 <= kc; t += 8)");
+                w.Line("// rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7");
+                for (int i = 0; i < 8; i++)
+                    w.Line($"Vector256<float> r{i} = Vector256.LoadUnsafe(ref src, (nuint)({(i == 0 ? "" : $"{I(i * g.LdB)} + ")}t));");
+                for (int i = 0; i < 8; i += 2)
+                {
+                    w.Line($"Vector256<float> l{i} = {X86}.UnpackLow(r{i}, r{i + 1}), h{i} = {X86}.UnpackHigh(r{i}, r{i + 1});");
+                }
+                w.Line($"Vector256<float> s0 = {X86}.Shuffle(l0, l2, 0x44), s1 = {X86}.Shuffle(l0, l2, 0xEE), s2 = {X86}.Shuffle(h0, h2, 0x44), s3 = {X86}.Shuffle(h0, h2, 0xEE);");
+                w.Line($"Vector256<float> s4 = {X86}.Shuffle(l4, l6, 0x44), s5 = {X86}.Shuffle(l4, l6, 0xEE), s6 = {X86}.Shuffle(h4, h6, 0x44), s7 = {X86}.Shuffle(h4, h6, 0xEE);");
+                w.Line($"ref float d = ref Unsafe.Add(ref dst, t * {NR});");
+                for (int l = 0; l < 8; l++)
+                {
+                    string op = $"{X86}.Permute2x128(s{l % 4}, s{l % 4 + 4}, {(l < 4 ? "0x20" : "0x31")})";
+                    w.Line($"{op}.StoreUnsafe(ref d{(l == 0 ? "" : $", {I(l * NR)}")});");
+                }
+                w.Close();
+                w.Close();
+                w.Line($"for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * {NR} + i) = Unsafe.Add(ref src, i * {g.LdB} + t);");
                 w.Close();
             }
-            if (singles)
+            if (eights < cols)
             {
-                w.Open($"for (; r < {g.Rows}; r++)");
-                if (vecs == 0) ScalarTail(w, g, 1, int.Parse(j, CultureInfo.InvariantCulture)); else Tile(w, g, isa, 1, vecs, j);
+                w.Open($"for (int q = {eights}; q < {cols}; q++)");
+                w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, ({j} + q) * {g.LdB} + pc);");
+                w.Line("ref float dst = ref Unsafe.Add(ref panel, q);");
+                w.Line($"for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * {NR}) = Unsafe.Add(ref src, t);");
                 w.Close();
             }
+            if (cols < NR) w.Line($"for (int t = 0; t < kc; t++) for (int q = {cols}; q < {NR}; q++) Unsafe.Add(ref panel, t * {NR} + q) = 0f;");
+        }
+
+        private static string TileName(BroadcastGemm g, int rows) => $"{g.Name}Tile{rows}x";
+
+        /// <summary>The tiles of one strip: full MR-row tiles, then the remainder (a constant count, or single rows).</summary>
+        private static void EmitRowTiles(CodeWriter w, BroadcastGemm g, int NR, int MR, string r0, string rowEnd, string load, int edgeCols, string j, string b)
+        {
+            w.Line($"int r = {r0};");
+            if (g.RowsConst is int m && m < MR)
+            {
+                TileCall(w, g, NR, m, load, edgeCols, j, b);
+                return;
+            }
+            w.Open($"for (; r + {MR} <= {rowEnd}; r += {MR})");
+            TileCall(w, g, NR, MR, load, edgeCols, j, b);
+            w.Close();
+            if (g.RowsConst is int m2)
+            {
+                if (m2 % MR == 0) return;
+                w.Open($"if (r < {rowEnd})");
+                TileCall(w, g, NR, m2 % MR, load, edgeCols, j, b);
+                w.Close();
+            }
+            else
+            {
+                w.Open($"for (; r < {rowEnd}; r++)");
+                TileCall(w, g, NR, 1, load, edgeCols, j, b);
+                w.Close();
+            }
+        }
+
+        private static void TileCall(CodeWriter w, BroadcastGemm g, int NR, int rows, string load, int edgeCols, string j, string b)
+        {
+            string a = $"ref Unsafe.Add(ref {g.A}, r * {g.LdAr} + pc * {g.LdAt})";
+            string init = g.Init is not null && !g.Accumulate ? $", ref Unsafe.Add(ref {g.Init}, r)" : "";
+            if (edgeCols == 0)
+            {
+                w.Line($"{TileName(g, rows)}({a}, ref {b}, ref Unsafe.Add(ref {g.C}, r * {g.LdC} + {j}), {g.LdC}, kc, {load}{init});");
+                return;
+            }
+            w.Line($"ref float ct = ref Unsafe.Add(ref {g.C}, r * {g.LdC} + {j});");
+            if (load != "false")
+                w.Line($"{(load == "true" ? "" : $"if ({load}) ")}for (int i = 0; i < {rows}; i++) for (int q = 0; q < {edgeCols}; q++) Unsafe.Add(ref edge, i * {NR} + q) = Unsafe.Add(ref ct, i * {g.LdC} + q);");
+            w.Line($"{TileName(g, rows)}({a}, ref {b}, ref edge, {NR}, kc, {load}{init});");
+            w.Line($"for (int i = 0; i < {rows}; i++) for (int q = 0; q < {edgeCols}; q++) Unsafe.Add(ref ct, i * {g.LdC} + q) = Unsafe.Add(ref edge, i * {NR} + q);");
+        }
+
+        private static void EmitMicroKernel(CodeWriter w, BroadcastGemm g, IsaTarget isa, int rows)
+        {
+            string V = isa.Vec, VT = isa.V;
+            int W = isa.Width, NR = 2 * W;
+            bool init = g.Init is not null && !g.Accumulate;
+            w.Line($"// {rows} rows x {NR} columns of C in {2 * rows} registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc");
+            w.Open($"static void {TileName(g, rows)}(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load{(init ? ", ref float init" : "")})");
+            w.Line(string.Join(", ", Enumerable(rows).Select(i => $"c{i}0, c{i}1")).Insert(0, VT + " ") + ";");
+            w.Open("if (load)");
+            for (int i = 0; i < rows; i++)
+            {
+                string row = i == 0 ? "" : i == 1 ? "ldc" : $"{i} * ldc";
+                w.Line($"c{i}0 = {V}.LoadUnsafe(ref c{(row.Length > 0 ? ", " + row : "")});");
+                w.Line($"c{i}1 = {V}.LoadUnsafe(ref c, {(row.Length > 0 ? row + " + " : "")}{W});");
+            }
+            w.Close();
+            w.Open("else");
+            for (int i = 0; i < rows; i++)
+            {
+                string v = init ? $"{V}.Create(Unsafe.Add(ref init, {i}))" : $"{VT}.Zero";
+                w.Line($"c{i}0 = {v};");
+                w.Line($"c{i}1 = c{i}0;");
+            }
+            w.Close();
+            w.Open("for (int t = 0; t < kc; t++)");
+            w.Line($"{VT} b0 = {V}.LoadUnsafe(ref b);");
+            w.Line($"{VT} b1 = {V}.LoadUnsafe(ref b, {W});");
+            for (int i = 0; i < rows; i++)
+            {
+                string ai = i == 0 ? "a" : $"Unsafe.Add(ref a, {I(i * g.LdAr)})";
+                w.Line($"{(i == 0 ? VT + " " : "")}ai = {V}.Create({ai});");
+                w.Line($"c{i}0 = {V}.MultiplyAddEstimate(ai, b0, c{i}0);");
+                w.Line($"c{i}1 = {V}.MultiplyAddEstimate(ai, b1, c{i}1);");
+            }
+            w.Line($"a = ref Unsafe.Add(ref a, {g.LdAt});");
+            w.Line($"b = ref Unsafe.Add(ref b, {NR});");
+            w.Close();
+            for (int i = 0; i < rows; i++)
+            {
+                string row = i == 0 ? "" : i == 1 ? "ldc" : $"{i} * ldc";
+                w.Line($"c{i}0.StoreUnsafe(ref c{(row.Length > 0 ? ", " + row : "")});");
+                w.Line($"c{i}1.StoreUnsafe(ref c, {(row.Length > 0 ? row + " + " : "")}{W});");
+            }
+            w.Close();
         }
 
         private static string Row(int rr) => rr == 0 ? "r" : $"r + {rr}";
 
-        private static void Tile(CodeWriter w, BroadcastGemm g, IsaTarget isa, int rows, int vecs, string j)
+        private static System.Collections.Generic.IEnumerable<int> Enumerable(int n)
         {
-            string V = isa.Vec;
-            w.Open("");
-            for (int rr = 0; rr < rows; rr++)
-                for (int q = 0; q < vecs; q++)
-                {
-                    string init = g.Init is not null && !g.Accumulate ? $"{V}.Create({g.Init(Row(rr))})" : $"{isa.V}.Zero";
-                    w.Line($"{isa.V} c{rr}{q} = {init};");
-                }
-            w.Open($"for (int t = 0; t < {g.T}; t++)");
-            w.Line($"ref float bt = ref Unsafe.Add(ref {g.B}, t * {g.LdB} + {j});");
-            for (int q = 0; q < vecs; q++)
-                w.Line($"{isa.V} b{q} = {V}.LoadUnsafe(ref bt{(q == 0 ? "" : $", {q * isa.Width}")});");
-            for (int rr = 0; rr < rows; rr++)
-            {
-                w.Line($"{isa.V} a{rr} = {V}.Create({g.A(Row(rr), "t")});");
-                for (int q = 0; q < vecs; q++)
-                    w.Line($"c{rr}{q} = {V}.MultiplyAddEstimate(a{rr}, b{q}, c{rr}{q});");
-            }
-            w.Close();
-            for (int rr = 0; rr < rows; rr++)
-            {
-                w.Line($"ref float out{rr} = ref Unsafe.Add(ref {g.C}, ({Row(rr)}) * {g.LdC} + {j});");
-                for (int q = 0; q < vecs; q++)
-                {
-                    string off = q == 0 ? "" : $", {q * isa.Width}";
-                    if (g.Accumulate) w.Line($"({V}.LoadUnsafe(ref out{rr}{off}) + c{rr}{q}).StoreUnsafe(ref out{rr}{off});");
-                    else w.Line($"c{rr}{q}.StoreUnsafe(ref out{rr}{off});");
-                }
-            }
-            w.Close();
-        }
-
-        private static void ScalarTail(CodeWriter w, BroadcastGemm g, int rows, int from)
-        {
-            w.Open($"for (int jj = {from}; jj < {g.N}; jj++)");
-            for (int rr = 0; rr < rows; rr++)
-                w.Line($"float s{rr} = {(g.Init is not null && !g.Accumulate ? g.Init(Row(rr)) : "0f")};");
-            w.Open($"for (int t = 0; t < {g.T}; t++)");
-            w.Line($"float bv = Unsafe.Add(ref {g.B}, t * {g.LdB} + jj);");
-            for (int rr = 0; rr < rows; rr++) w.Line($"s{rr} += {g.A(Row(rr), "t")} * bv;");
-            w.Close();
-            for (int rr = 0; rr < rows; rr++)
-                w.Line($"Unsafe.Add(ref {g.C}, ({Row(rr)}) * {g.LdC} + jj) {(g.Accumulate ? "+=" : "=")} s{rr};");
-            w.Close();
+            for (int i = 0; i < n; i++) yield return i;
         }
 
         public static void Emit(CodeWriter w, DotGemm g, IsaTarget isa)

@@ -1,7 +1,10 @@
 // Emits one kernel method per distinct layer shape (layers with identical shapes share it) and per ISA where the
 // kernel is vectorised. Every size is a literal; kernels take refs into the network's arenas and the batch size.
-// Conv: im2col (skipped for 1x1/stride 1/no padding) + the register-blocked GEMMs of GemmEmitter.
-// Forward  y = W * col + b;  backward-weights dW += dy * col^T;  backward-data dcol = W^T * dy, then col2im.
+// Conv: im2col (skipped for small 1x1/stride 1/no padding inputs) + the packed, register-blocked GEMMs of
+// GemmEmitter, in blocks of output pixels when the column matrix would not fit in L2 (PixelBlock).
+// Forward  y = W * col + b;  backward-weights dW += dy * col^T (col packed transposed);  backward-data dcol = W^T * dy,
+// then col2im.
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
@@ -63,107 +66,190 @@ namespace CnnGen.Generator.Emit
         private static string ConvDescription(CheckedLayer l) =>
             $"Conv2D {Chw(l.Input)} -> {Chw(l.Output)} (C x H x W per image), kernel {l.Kernel}x{l.Kernel}, stride {l.Stride}, padding {l.Padding}, " +
             $"groups {l.Groups}{(l.Bias ? "" : ", no bias")}. GEMM per image and group: [{l.Output.C / l.Groups} x {l.Input.C / l.Groups * l.Kernel * l.Kernel}] * " +
-            $"[{l.Input.C / l.Groups * l.Kernel * l.Kernel} x {l.Output.H * l.Output.W}]{(MemoryPlanner.IsDirectConv(l) ? " read directly from the input (1x1, no im2col)" : " from im2col")}.";
+            $"[{l.Input.C / l.Groups * l.Kernel * l.Kernel} x {l.Output.H * l.Output.W}]{(ColumnsDirect(l) ? " read directly from the input (1x1, no im2col)" : " from im2col")}.";
+
+        /// <summary>Output pixels per im2col block: the block's columns (Cin*k*k rows) stay within about 256 KiB, so im2col,
+        /// the GEMM's packing and col2im work in L2 instead of streaming a multi-megabyte column matrix through memory.</summary>
+        /// <summary>The GEMM reads the input itself as its columns: 1x1, stride 1, no padding, and small enough for one block
+        /// (a larger 1x1 input is copied block by block, which is cheaper than packing from a multi-megabyte matrix).</summary>
+        private static bool ColumnsDirect(CheckedLayer l) => MemoryPlanner.IsDirectConv(l) && PixelBlock(l) >= l.Output.H * l.Output.W;
+
+        public static int PixelBlock(CheckedLayer l)
+        {
+            int rows = l.Input.C * l.Kernel * l.Kernel, N = l.Output.H * l.Output.W;
+            if ((long)rows * N <= 98304) return N;
+            int max = Math.Max(64, 65536 / Math.Max(1, rows) / 16 * 16);
+            if (N <= max) return N;
+            int blocks = (N + max - 1) / max;
+            return ((N + blocks - 1) / blocks + 15) / 16 * 16;
+        }
+
+        /// <summary>Emits the loop over pixel blocks [p0, p0 + count) (or constants for one block); <paramref name="body"/>
+        /// gets the block width as a constant: NB, or the last block's.</summary>
+        private static void PixelBlocks(CodeWriter w, int N, int NB, bool im2col, System.Action<int, string> body)
+        {
+            if (NB >= N)
+            {
+                w.Open("");
+                w.Line("const int p0 = 0;");
+                if (im2col) w.Line($"const int count = {N};");
+                body(N, "");
+                w.Close();
+                return;
+            }
+            int last = N - (N - 1) / NB * NB;
+            w.Open($"for (int p0 = 0; p0 < {N}; p0 += {NB})");
+            w.Line($"int count = Math.Min({NB}, {N} - p0);");
+            if (last == NB) body(NB, "");
+            else
+            {
+                w.Open($"if (count == {NB})");
+                body(NB, "");
+                w.Close();
+                w.Open("else");
+                body(last, "Last");
+                w.Close();
+            }
+            w.Close();
+        }
+
+        /// <summary>Emits the walk over the output-row pieces of pixels [p0, p0 + count): per piece <c>oh</c>, <c>ow0</c>,
+        /// <c>len</c> and <c>ih</c>, and <c>from</c>/<c>to</c>: the piece's columns whose input column is inside the image.</summary>
+        private static void OpenPieces(CodeWriter w, int K, int S, int P, int W, int OW)
+        {
+            if (P == 0 && (OW - 1) * S + K - 1 < W) { w.Line("const int lo = 0;"); w.Line($"const int hi = {OW};"); }
+            else if (S == 1)
+            {
+                w.Line($"int lo = Math.Max(0, {P} - kw);");
+                w.Line($"int hi = Math.Max(lo, Math.Min({OW}, {W + P} - kw));");
+            }
+            else
+            {
+                w.Line($"int lo = Math.Max(0, ({P + S - 1} - kw) / {S});");
+                w.Line($"int hi = Math.Max(lo, Math.Min({OW}, ({W - 1 + P + S} - kw) / {S}));");
+            }
+            w.Open("for (int n = p0; n < p0 + count;)");
+            w.Line($"int oh = n / {OW}, ow0 = n - oh * {OW}, len = Math.Min({OW} - ow0, p0 + count - n);");
+            w.Line("int at = n - p0;");
+            w.Line("n += len;");
+            w.Line($"int ih = oh * {S} - {P} + kh;");
+        }
 
         public string ConvIm2Col(CheckedLayer l)
         {
             string name = ConvName(l) + "_Im2Col";
-            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W, N = OH * OW;
-            return Use(name, l.Name, $"im2col for {ConvName(l)}: col[c*{K * K} + kh*{K} + kw][oh*{OW} + ow] = x[c][oh*{S} - {P} + kh][ow*{S} - {P} + kw], zero outside.", w =>
+            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OW = l.Output.W, NB = PixelBlock(l);
+            return Use(name, l.Name, $"im2col for {ConvName(l)}, pixels [p0, p0 + count): col[c*{K * K} + kh*{K} + kw][n - p0] = x[c][oh*{S} - {P} + kh][ow*{S} - {P} + kw] (n = oh*{OW} + ow; row stride {NB}), zero outside.", w =>
             {
-                w.Open($"private static void {name}(ref float x, ref float col)");
+                w.Open($"private static void {name}(ref float x, ref float col, int p0, int count)");
                 w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
                 w.Open($"for (int kh = 0; kh < {K}; kh++)");
                 w.Open($"for (int kw = 0; kw < {K}; kw++)");
-                w.Line($"ref float dst = ref Unsafe.Add(ref col, ((c * {K} + kh) * {K} + kw) * {N});");
-                w.Open($"for (int oh = 0; oh < {OH}; oh++)");
-                w.Line($"int ih = oh * {S} - {P} + kh;");
-                w.Line($"ref float row = ref Unsafe.Add(ref dst, oh * {OW});");
-                w.Open($"if ((uint)ih >= {H}u)");
-                w.Line($"for (int ow = 0; ow < {OW}; ow++) Unsafe.Add(ref row, ow) = 0f;");
+                w.Line($"ref float dst = ref Unsafe.Add(ref col, ((c * {K} + kh) * {K} + kw) * {NB});");
+                OpenPieces(w, K, S, P, W, OW);
+                w.Line("Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);");
+                w.Line("int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;");
+                w.Open($"if ((uint)ih >= {H}u || to <= from)");
+                w.Line("row.Clear();");
                 w.Line("continue;");
                 w.Close();
-                w.Line($"ref float src = ref Unsafe.Add(ref x, (c * {H} + ih) * {W});");
-                w.Open($"for (int ow = 0; ow < {OW}; ow++)");
-                w.Line($"int iw = ow * {S} - {P} + kw;");
-                w.Line($"Unsafe.Add(ref row, ow) = (uint)iw < {W}u ? Unsafe.Add(ref src, iw) : 0f;");
-                w.Close().Close().Close().Close().Close().Close();
+                w.Line("ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);");
+                w.Line("for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;");
+                w.Line($"ref float src = ref Unsafe.Add(ref x, (c * {H} + ih) * {W} + {(S == 1 ? "ow0 + from" : $"(ow0 + from) * {S}")} + kw - {P}); // input of column from");
+                if (S == 1)
+                {
+                    w.Line("int cnt = to - from;");
+                    w.Open("if (Vector256.IsHardwareAccelerated && cnt >= 8)");
+                    w.Line("// whole vectors, the last one overlapping: no call for the short rows of small maps");
+                    w.Line("for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);");
+                    w.Line("Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));");
+                    w.Close();
+                    w.Line("else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));");
+                }
+                else
+                {
+                    w.Line("int q = 0;");
+                    if (S == 2)
+                    {
+                        w.Open("if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)");
+                        w.Line("// 8 outputs from 16 inputs: the even lanes of two vectors (stops one vector early, so the 16th load stays inside the row)");
+                        w.Line("Vector256<int> even = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);");
+                        w.Open("for (; q + 8 < to - from; q += 8)");
+                        w.Line("ref float s0 = ref Unsafe.Add(ref src, q * 2);");
+                        w.Line("Vector256<float> va = System.Runtime.Intrinsics.X86.Avx2.PermuteVar8x32(Vector256.LoadUnsafe(ref s0), even);");
+                        w.Line("Vector256<float> vb = System.Runtime.Intrinsics.X86.Avx2.PermuteVar8x32(Vector256.LoadUnsafe(ref s0, 8), even);");
+                        w.Line("Vector256.Create(va.GetLower(), vb.GetLower()).StoreUnsafe(ref rw, (nuint)q);");
+                        w.Close();
+                        w.Close();
+                    }
+                    w.Line($"for (; q < to - from; q++) Unsafe.Add(ref rw, q) = Unsafe.Add(ref src, q * {S});");
+                }
+                w.Line("for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;");
+                w.Close().Close().Close().Close().Close();
             });
         }
 
         public string ConvCol2Im(CheckedLayer l)
         {
             string name = ConvName(l) + "_Col2Im";
-            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W, N = OH * OW;
-            return Use(name, l.Name, $"col2im for {ConvName(l)}: adds each column entry back to the input pixel it was copied from (dx must be zeroed).", w =>
+            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OW = l.Output.W, NB = PixelBlock(l);
+            return Use(name, l.Name, $"col2im for {ConvName(l)}, pixels [p0, p0 + count) (row stride {NB}): adds each column entry back to the input pixel it was copied from (dx must be zeroed).", w =>
             {
-                w.Open($"private static void {name}(ref float col, ref float dx)");
+                w.Open($"private static void {name}(ref float col, ref float dx, int p0, int count)");
                 w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
                 w.Open($"for (int kh = 0; kh < {K}; kh++)");
                 w.Open($"for (int kw = 0; kw < {K}; kw++)");
-                w.Line($"ref float src = ref Unsafe.Add(ref col, ((c * {K} + kh) * {K} + kw) * {N});");
-                w.Open($"for (int oh = 0; oh < {OH}; oh++)");
-                w.Line($"int ih = oh * {S} - {P} + kh;");
-                w.Line($"if ((uint)ih >= {H}u) continue;");
-                w.Line($"ref float row = ref Unsafe.Add(ref src, oh * {OW});");
-                w.Line($"ref float dst = ref Unsafe.Add(ref dx, (c * {H} + ih) * {W});");
-                w.Open($"for (int ow = 0; ow < {OW}; ow++)");
-                w.Line($"int iw = ow * {S} - {P} + kw;");
-                w.Line($"if ((uint)iw < {W}u) Unsafe.Add(ref dst, iw) += Unsafe.Add(ref row, ow);");
-                w.Close().Close().Close().Close().Close().Close();
-            });
-        }
-
-        public string ConvIm2ColT(CheckedLayer l)
-        {
-            string name = ConvName(l) + "_Im2ColT";
-            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
-            int KC = l.Input.C * K * K;
-            return Use(name, l.Name, $"Transposed im2col for {ConvName(l)}: colT[oh*{OW} + ow][c*{K * K} + kh*{K} + kw] = x[c][oh*{S} - {P} + kh][ow*{S} - {P} + kw], zero outside (rows contiguous over the patch, for the weight gradient).", w =>
-            {
-                w.Open($"private static void {name}(ref float x, ref float colT)");
-                w.Open($"for (int oh = 0; oh < {OH}; oh++)");
-                w.Open($"for (int ow = 0; ow < {OW}; ow++)");
-                w.Line($"ref float row = ref Unsafe.Add(ref colT, (oh * {OW} + ow) * {KC});");
-                w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
-                w.Line($"ref float plane = ref Unsafe.Add(ref x, c * {H * W});");
-                w.Open($"for (int kh = 0; kh < {K}; kh++)");
-                w.Line($"int ih = oh * {S} - {P} + kh;");
-                w.Open($"for (int kw = 0; kw < {K}; kw++)");
-                w.Line($"int iw = ow * {S} - {P} + kw;");
-                w.Line($"Unsafe.Add(ref row, (c * {K} + kh) * {K} + kw) = (uint)ih < {H}u && (uint)iw < {W}u ? Unsafe.Add(ref plane, ih * {W} + iw) : 0f;");
-                w.Close().Close().Close().Close().Close().Close();
+                w.Line($"ref float src = ref Unsafe.Add(ref col, ((c * {K} + kh) * {K} + kw) * {NB});");
+                OpenPieces(w, K, S, P, W, OW);
+                w.Line("int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;");
+                w.Line($"if ((uint)ih >= {H}u || to <= from) continue;");
+                w.Line("ref float row = ref Unsafe.Add(ref src, at + from);");
+                w.Line($"ref float dst = ref Unsafe.Add(ref dx, (c * {H} + ih) * {W} + {(S == 1 ? "ow0 + from" : $"(ow0 + from) * {S}")} + kw - {P}); // input of column from");
+                if (S == 1)
+                {
+                    w.Line("int cnt = to - from, i = 0;");
+                    w.Line("if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);");
+                    w.Line("for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);");
+                }
+                else w.Line($"for (int i = 0; i < to - from; i++) Unsafe.Add(ref dst, i * {S}) += Unsafe.Add(ref row, i);");
+                w.Close().Close().Close().Close().Close();
             });
         }
 
         public string ConvForward(CheckedLayer l, IsaTarget isa)
         {
-            bool direct = MemoryPlanner.IsDirectConv(l);
+            bool direct = ColumnsDirect(l);
             string im2col = direct ? "" : ConvIm2Col(l);
             string name = ConvName(l) + "_Forward_" + isa.Name;
             int G = l.Groups, MG = l.Output.C / G, KG = l.Input.C / G * l.Kernel * l.Kernel, N = l.Output.H * l.Output.W;
+            int NB = direct ? N : PixelBlock(l);
             long inSize = l.Input.Size, outSize = l.Output.Size;
-            return Use(name, l.Name, "Forward of " + ConvDescription(l), w =>
+            return Use(name, l.Name, "Forward of " + ConvDescription(l) + (NB < N ? $" im2col and GEMM in blocks of {NB} pixels." : ""), w =>
             {
                 w.Open($"private static void {name}(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)");
+                GemmEmitter.DeclareScratch(w, isa);
                 w.Open("for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
                 w.Line($"ref float yn = ref Unsafe.Add(ref y, n * {outSize});");
-                if (direct) w.Line("ref float cols = ref xn;");
-                else { w.Line($"{im2col}(ref xn, ref col);"); w.Line("ref float cols = ref col;"); }
-                OpenGroups(w, G);
-                w.Line($"ref float wg = ref Unsafe.Add(ref w, g * {MG * KG});");
-                w.Line($"ref float cg = ref Unsafe.Add(ref cols, g * {KG * N});");
-                w.Line($"ref float yg = ref Unsafe.Add(ref yn, g * {MG * N});");
-                if (l.Bias) w.Line($"ref float bg = ref Unsafe.Add(ref bias, g * {MG});");
-                GemmEmitter.Emit(w, new BroadcastGemm
+                PixelBlocks(w, N, NB, !direct, (width, suffix) =>
                 {
-                    Rows = I(MG), RowsConst = MG, N = N, T = I(KG),
-                    A = (r, t) => $"Unsafe.Add(ref wg, ({r}) * {KG} + {t})",
-                    B = "cg", LdB = N, C = "yg", LdC = N,
-                    Init = l.Bias ? r => $"Unsafe.Add(ref bg, {r})" : null,
-                }, isa);
-                w.Close().Close().Close();
+                    if (direct) w.Line("ref float cols = ref Unsafe.Add(ref xn, p0);");
+                    else { w.Line($"{im2col}(ref xn, ref col, p0, count);"); w.Line("ref float cols = ref col;"); }
+                    OpenGroups(w, G);
+                    w.Line($"ref float wg = ref Unsafe.Add(ref w, g * {MG * KG});");
+                    w.Line($"ref float cg = ref Unsafe.Add(ref cols, g * {KG * (direct ? N : NB)});");
+                    w.Line($"ref float yg = ref Unsafe.Add(ref yn, g * {MG * N} + p0);");
+                    if (l.Bias) w.Line($"ref float bg = ref Unsafe.Add(ref bias, g * {MG});");
+                    GemmEmitter.Emit(w, new BroadcastGemm
+                    {
+                        Name = "Forward" + suffix, Rows = I(MG), RowsConst = MG, N = width, T = I(KG), TConst = KG,
+                        A = "wg", LdAr = KG, LdAt = 1,
+                        B = "cg", LdB = direct ? N : NB, C = "yg", LdC = N,
+                        Init = l.Bias ? "bg" : null,
+                    }, isa);
+                    w.Close();
+                });
+                w.Close().Close();
             });
         }
 
@@ -175,65 +261,71 @@ namespace CnnGen.Generator.Emit
 
         public string ConvBackward(CheckedLayer l, IsaTarget isa)
         {
-            bool direct = MemoryPlanner.IsDirectConv(l);
-            string im2colT = ConvIm2ColT(l);
-            string col2im = direct ? "" : ConvCol2Im(l);
+            bool direct = ColumnsDirect(l), directDx = MemoryPlanner.IsDirectConv(l);
+            string im2col = direct ? "" : ConvIm2Col(l);
+            string col2im = directDx ? "" : ConvCol2Im(l);
             string name = ConvName(l) + "_Backward_" + isa.Name;
             int G = l.Groups, MG = l.Output.C / G, KG = l.Input.C / G * l.Kernel * l.Kernel, N = l.Output.H * l.Output.W;
+            int NB = direct ? N : PixelBlock(l), NBdx = directDx ? N : PixelBlock(l);
             long inSize = l.Input.Size, outSize = l.Output.Size;
             string V = isa.Vec;
-            return Use(name, l.Name, "Backward of " + ConvDescription(l) + " Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.", w =>
+            return Use(name, l.Name, "Backward of " + ConvDescription(l) + " Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient" + (NB < N ? $"; in blocks of {NB} pixels." : "."), w =>
             {
                 w.Open($"private static void {name}(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)");
+                GemmEmitter.DeclareScratch(w, isa);
                 w.Open("for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
                 w.Line($"ref float dyn = ref Unsafe.Add(ref dy, n * {outSize});");
                 w.Line($"ref float dxn = ref Unsafe.Add(ref dx, n * {inSize});");
-                w.Line($"{im2colT}(ref xn, ref col);");
-                w.Line("// dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT");
-                OpenGroups(w, G);
-                w.Line($"ref float dyg = ref Unsafe.Add(ref dyn, g * {MG * N});");
-                w.Line($"ref float ctg = ref Unsafe.Add(ref col, g * {KG});");
-                w.Line($"ref float dwg = ref Unsafe.Add(ref dw, g * {MG * KG});");
-                GemmEmitter.Emit(w, new BroadcastGemm
+                w.Line("// dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed");
+                PixelBlocks(w, N, NB, !direct, (width, suffix) =>
                 {
-                    Rows = I(MG), RowsConst = MG, N = KG, T = I(N),
-                    A = (r, t) => $"Unsafe.Add(ref dyg, ({r}) * {N} + {t})",
-                    B = "ctg", LdB = l.Input.C * l.Kernel * l.Kernel, C = "dwg", LdC = KG, Accumulate = true,
-                }, isa);
+                    if (direct) w.Line("ref float cols = ref xn;");
+                    else { w.Line($"{im2col}(ref xn, ref col, p0, count);"); w.Line("ref float cols = ref col;"); }
+                    OpenGroups(w, G);
+                    w.Line($"ref float dyg = ref Unsafe.Add(ref dyn, g * {MG * N} + p0);");
+                    w.Line($"ref float ctg = ref Unsafe.Add(ref cols, g * {KG * NB});");
+                    w.Line($"ref float dwg = ref Unsafe.Add(ref dw, g * {MG * KG});");
+                    GemmEmitter.Emit(w, new BroadcastGemm
+                    {
+                        Name = "WeightGrad" + suffix, Rows = I(MG), RowsConst = MG, N = KG, T = I(width), TConst = width,
+                        A = "dyg", LdAr = N, LdAt = 1,
+                        B = "ctg", LdB = NB, BTransposed = true, C = "dwg", LdC = KG, Accumulate = true,
+                    }, isa);
+                    w.Close();
+                });
                 if (l.Bias)
                 {
                     w.Line("// db[m] += sum_j dy[m][j]");
-                    w.Open($"for (int m = 0; m < {MG}; m++)");
-                    w.Line($"ref float row = ref Unsafe.Add(ref dyg, m * {N});");
+                    w.Open($"for (int m = 0; m < {l.Output.C}; m++)");
+                    w.Line($"ref float row = ref Unsafe.Add(ref dyn, m * {N});");
                     w.Line($"{isa.V} acc = {isa.V}.Zero;");
                     w.Line("int j = 0;");
                     w.Line($"for (; j + {isa.Width} <= {N}; j += {isa.Width}) acc += {V}.LoadUnsafe(ref row, (nuint)j);");
                     w.Line($"float sum = {V}.Sum(acc);");
                     w.Line($"for (; j < {N}; j++) sum += Unsafe.Add(ref row, j);");
-                    w.Line($"Unsafe.Add(ref db, g * {MG} + m) += sum;");
+                    w.Line("Unsafe.Add(ref db, m) += sum;");
                     w.Close();
                 }
-                w.Close();
                 w.Line("if (!inputGradient) continue;");
-                w.Line(direct ? "// dx = W^T * dy (1x1: the columns are the input pixels)" : "// dcol = W^T * dy, then col2im into dx");
-                w.Line(direct ? "ref float dcols = ref dxn;" : "ref float dcols = ref dcol;");
-                OpenGroups(w, G);
-                w.Line($"ref float wg = ref Unsafe.Add(ref w, g * {MG * KG});");
-                w.Line($"ref float dyg = ref Unsafe.Add(ref dyn, g * {MG * N});");
-                w.Line($"ref float dcg = ref Unsafe.Add(ref dcols, g * {KG * N});");
-                GemmEmitter.Emit(w, new BroadcastGemm
+                w.Line(directDx ? "// dx = W^T * dy (1x1: the columns are the input pixels)" : "// dcol = W^T * dy per pixel block, then col2im into dx");
+                if (!directDx) w.Line($"MemoryMarshal.CreateSpan(ref dxn, {inSize}).Clear();");
+                PixelBlocks(w, N, NBdx, !directDx, (width, suffix) =>
                 {
-                    Rows = I(KG), RowsConst = KG, N = N, T = I(MG),
-                    A = (r, t) => $"Unsafe.Add(ref wg, ({t}) * {KG} + {r})",
-                    B = "dyg", LdB = N, C = "dcg", LdC = N,
-                }, isa);
-                w.Close();
-                if (!direct)
-                {
-                    w.Line($"MemoryMarshal.CreateSpan(ref dxn, {inSize}).Clear();");
-                    w.Line($"{col2im}(ref dcol, ref dxn);");
-                }
+                    w.Line(directDx ? "ref float dcols = ref dxn;" : "ref float dcols = ref dcol;");
+                    OpenGroups(w, G);
+                    w.Line($"ref float wg = ref Unsafe.Add(ref w, g * {MG * KG});");
+                    w.Line($"ref float dyg = ref Unsafe.Add(ref dyn, g * {MG * N} + p0);");
+                    w.Line($"ref float dcg = ref Unsafe.Add(ref dcols, g * {KG * NBdx});");
+                    GemmEmitter.Emit(w, new BroadcastGemm
+                    {
+                        Name = "InputGrad" + suffix, Rows = I(KG), RowsConst = KG, N = width, T = I(MG), TConst = MG,
+                        A = "wg", LdAr = 1, LdAt = KG,
+                        B = "dyg", LdB = N, C = "dcg", LdC = NBdx,
+                    }, isa);
+                    w.Close();
+                    if (!directDx) w.Line($"{col2im}(ref dcol, ref dxn, p0, count);");
+                });
                 w.Close().Close();
             });
         }
@@ -267,12 +359,13 @@ namespace CnnGen.Generator.Emit
             return Use(name, l.Name, $"Backward of Dense {IN} -> {U}: dW += dy^T * x, db += column sums of dy, dx = dy * W (when inputGradient).", w =>
             {
                 w.Open($"private static void {name}(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)");
+                GemmEmitter.DeclareScratch(w, isa);
                 w.Line("// dW[u][i] += sum_b dy[b][u] * x[b][i]");
                 w.Open("");
                 GemmEmitter.Emit(w, new BroadcastGemm
                 {
-                    Rows = I(U), RowsConst = U, N = IN, T = "batch",
-                    A = (r, t) => $"Unsafe.Add(ref dy, ({t}) * {U} + {r})",
+                    Name = "WeightGrad", Rows = I(U), RowsConst = U, N = IN, T = "batch",
+                    A = "dy", LdAr = 1, LdAt = U,
                     B = "x", LdB = IN, C = "dw", LdC = IN, Accumulate = true,
                 }, isa);
                 w.Close();
@@ -291,8 +384,8 @@ namespace CnnGen.Generator.Emit
                 w.Open("");
                 GemmEmitter.Emit(w, new BroadcastGemm
                 {
-                    Rows = "batch", N = IN, T = I(U),
-                    A = (r, t) => $"Unsafe.Add(ref dy, ({r}) * {U} + {t})",
+                    Name = "InputGrad", Rows = "batch", N = IN, T = I(U), TConst = U,
+                    A = "dy", LdAr = U, LdAt = 1,
                     B = "w", LdB = IN, C = "dx", LdC = IN,
                 }, isa);
                 w.Close();

@@ -31,7 +31,7 @@ namespace CnnGen.Bench
         /// <summary>One pass: im2col + W * col + b.</summary>
         [Benchmark] public void Forward() => _work.Forward();
 
-        /// <summary>Three passes: forward, dW += dy * colT, dx = col2im(W^T * dy).</summary>
+        /// <summary>Three passes: forward, dW += dy * col^T, dx = col2im(W^T * dy).</summary>
         [Benchmark] public void ForwardBackward() => _work.ForwardBackward();
     }
 

@@ -581,9 +581,9 @@ __________________________________________________________________";
 
         // ---------------------------------------------------------------- kernels
 
-        /// <summary>im2col for Conv3x3S1P1_1x8x8To4: col[c*9 + kh*3 + kw][oh*8 + ow] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_1x8x8To4, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*8 + ow; row stride 64), zero outside.</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_1x8x8To4_Im2Col(ref float x, ref float col)
+        private static void Conv3x3S1P1_1x8x8To4_Im2Col(ref float x, ref float col, int p0, int count)
         {
             for (int c = 0; c < 1; c++)
             {
@@ -592,21 +592,33 @@ __________________________________________________________________";
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 64);
-                        for (int oh = 0; oh < 8; oh++)
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(8, 9 - kw));
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 8, ow0 = n - oh * 8, len = Math.Min(8 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            ref float row = ref Unsafe.Add(ref dst, oh * 8);
-                            if ((uint)ih >= 8u)
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 8u || to <= from)
                             {
-                                for (int ow = 0; ow < 8; ow++) Unsafe.Add(ref row, ow) = 0f;
+                                row.Clear();
                                 continue;
                             }
-                            ref float src = ref Unsafe.Add(ref x, (c * 8 + ih) * 8);
-                            for (int ow = 0; ow < 8; ow++)
+                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                            ref float src = ref Unsafe.Add(ref x, (c * 8 + ih) * 8 + ow0 + from + kw - 1); // input of column from
+                            int cnt = to - from;
+                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
                             {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, ow) = (uint)iw < 8u ? Unsafe.Add(ref src, iw) : 0f;
+                                // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
                             }
+                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -617,62 +629,105 @@ __________________________________________________________________";
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_1x8x8To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 64);
                 ref float yn = ref Unsafe.Add(ref y, n * 256);
-                Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 36);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 576);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 256);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    for (int j = 0; j + 32 <= 64; j += 32)
+                    const int p0 = 0;
+                    const int count = 64;
+                    Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 36);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 576);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 256 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 4);
                         {
+                            // C[4 x 64] = A[4 x 9] * B[9 x 64]: 32-column strips of B packed in depth blocks of 9, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 9;
+                            for (int jc = 0; jc < 64; jc += 128)
                             {
-                                Vector512<float> c00 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                Vector512<float> c01 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                Vector512<float> c10 = Vector512.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector512<float> c11 = Vector512.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector512<float> c20 = Vector512.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector512<float> c21 = Vector512.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector512<float> c30 = Vector512.Create(Unsafe.Add(ref bg, r + 3));
-                                Vector512<float> c31 = Vector512.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 9; t++)
+                                int strips = Math.Min(4, (64 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 64 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 64 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 9 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 9 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 9 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 9 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 288 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 64);
+                                    dst = ref Unsafe.Add(ref dst, 32);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 64 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 64 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 64 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 64 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 16);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 9 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 64 + j), 64, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
+                            }
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector512.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector512.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 9));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 18));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 27));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
                         }
                     }
@@ -783,29 +838,85 @@ __________________________________________________________________";
         /// <remarks>Used by dense1.</remarks>
         private static void Dense64To3_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             // dW[u][i] += sum_b dy[b][u] * x[b][i]
             {
-                for (int j = 0; j + 32 <= 64; j += 32)
                 {
-                    int r = 0;
-                    for (; r < 3; r++)
+                    // C[3 x 64] += A[3 x batch] * B[batch x 64]: 32-column strips of B packed in depth blocks of 192, 8 x 32 register tiles
+                    for (int pc = 0; pc < batch; pc += 192)
                     {
+                        int kc = Math.Min(192, batch - pc);
+                        for (int jc = 0; jc < 64; jc += 128)
                         {
-                            Vector512<float> c00 = Vector512<float>.Zero;
-                            Vector512<float> c01 = Vector512<float>.Zero;
-                            for (int t = 0; t < batch; t++)
+                            int strips = Math.Min(4, (64 - jc) / 32);
+                            ref float src = ref Unsafe.Add(ref x, pc * 64 + jc);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                ref float bt = ref Unsafe.Add(ref x, t * 64 + j);
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref dy, (t) * 3 + r));
-                                c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 6144));
+                                    Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 6144 + 16));
+                                }
+                                src = ref Unsafe.Add(ref src, 64);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
-                            ref float out0 = ref Unsafe.Add(ref dw, (r) * 64 + j);
-                            (Vector512.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                            (Vector512.LoadUnsafe(ref out0, 16) + c01).StoreUnsafe(ref out0, 16);
+                            for (int s = 0; s < strips; s++)
+                            {
+                                int j = jc + s * 32;
+                                ref float strip = ref Unsafe.Add(ref panel, s * 6144);
+                                int r = 0;
+                                WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref strip, ref Unsafe.Add(ref dw, r * 64 + j), 64, kc, true);
+                            }
                         }
+                    }
+                    // 3 rows x 32 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector512<float>.Zero;
+                            c21 = c20;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            a = ref Unsafe.Add(ref a, 3);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
                     }
                 }
             }
@@ -820,70 +931,156 @@ __________________________________________________________________";
             if (!inputGradient) return;
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
             {
-                for (int j = 0; j + 32 <= 64; j += 32)
                 {
-                    int r = 0;
-                    for (; r + 4 <= batch; r += 4)
+                    // C[batch x 64] = A[batch x 3] * B[3 x 64]: 32-column strips of B packed in depth blocks of 3, 8 x 32 register tiles
+                    const int pc = 0;
+                    const int kc = 3;
+                    for (int jc = 0; jc < 64; jc += 128)
                     {
+                        int strips = Math.Min(4, (64 - jc) / 32);
+                        ref float src = ref Unsafe.Add(ref w, pc * 64 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
                         {
-                            Vector512<float> c00 = Vector512<float>.Zero;
-                            Vector512<float> c01 = Vector512<float>.Zero;
-                            Vector512<float> c10 = Vector512<float>.Zero;
-                            Vector512<float> c11 = Vector512<float>.Zero;
-                            Vector512<float> c20 = Vector512<float>.Zero;
-                            Vector512<float> c21 = Vector512<float>.Zero;
-                            Vector512<float> c30 = Vector512<float>.Zero;
-                            Vector512<float> c31 = Vector512<float>.Zero;
-                            for (int t = 0; t < 3; t++)
+                            for (int s = 0; s < strips; s++)
                             {
-                                ref float bt = ref Unsafe.Add(ref w, t * 64 + j);
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref dy, (r) * 3 + t));
-                                c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref dy, (r + 1) * 3 + t));
-                                c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref dy, (r + 2) * 3 + t));
-                                c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref dy, (r + 3) * 3 + t));
-                                c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 96));
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 96 + 16));
                             }
-                            ref float out0 = ref Unsafe.Add(ref dx, (r) * 64 + j);
-                            c00.StoreUnsafe(ref out0);
-                            c01.StoreUnsafe(ref out0, 16);
-                            ref float out1 = ref Unsafe.Add(ref dx, (r + 1) * 64 + j);
-                            c10.StoreUnsafe(ref out1);
-                            c11.StoreUnsafe(ref out1, 16);
-                            ref float out2 = ref Unsafe.Add(ref dx, (r + 2) * 64 + j);
-                            c20.StoreUnsafe(ref out2);
-                            c21.StoreUnsafe(ref out2, 16);
-                            ref float out3 = ref Unsafe.Add(ref dx, (r + 3) * 64 + j);
-                            c30.StoreUnsafe(ref out3);
-                            c31.StoreUnsafe(ref out3, 16);
+                            src = ref Unsafe.Add(ref src, 64);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 32;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 96);
+                            int r = 0;
+                            for (; r + 8 <= batch; r += 8)
+                            {
+                                InputGradTile8x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref strip, ref Unsafe.Add(ref dx, r * 64 + j), 64, kc, false);
+                            }
+                            for (; r < batch; r++)
+                            {
+                                InputGradTile1x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref strip, ref Unsafe.Add(ref dx, r * 64 + j), 64, kc, false);
+                            }
                         }
                     }
-                    for (; r < batch; r++)
+                    // 1 rows x 32 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
+                        Vector512<float> c00, c01;
+                        if (load)
                         {
-                            Vector512<float> c00 = Vector512<float>.Zero;
-                            Vector512<float> c01 = Vector512<float>.Zero;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                ref float bt = ref Unsafe.Add(ref w, t * 64 + j);
-                                Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref dy, (r) * 3 + t));
-                                c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                            }
-                            ref float out0 = ref Unsafe.Add(ref dx, (r) * 64 + j);
-                            c00.StoreUnsafe(ref out0);
-                            c01.StoreUnsafe(ref out0, 16);
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
                         }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                    }
+                    // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                            c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
+                            c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
+                            c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                            c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
+                            c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                            c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector512<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector512<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector512<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector512<float>.Zero;
+                            c51 = c50;
+                            c60 = Vector512<float>.Zero;
+                            c61 = c60;
+                            c70 = Vector512<float>.Zero;
+                            c71 = c70;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 9));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 12));
+                            c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 15));
+                            c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 18));
+                            c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                            c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 21));
+                            c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                            c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 16);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 16);
+                        c60.StoreUnsafe(ref c, 6 * ldc);
+                        c61.StoreUnsafe(ref c, 6 * ldc + 16);
+                        c70.StoreUnsafe(ref c, 7 * ldc);
+                        c71.StoreUnsafe(ref c, 7 * ldc + 16);
                     }
                 }
             }
@@ -917,35 +1114,9 @@ __________________________________________________________________";
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Transposed im2col for Conv3x3S1P1_1x8x8To4: colT[oh*8 + ow][c*9 + kh*3 + kw] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside (rows contiguous over the patch, for the weight gradient).</summary>
+        /// <summary>col2im for Conv3x3S1P1_1x8x8To4, pixels [p0, p0 + count) (row stride 64): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_1x8x8To4_Im2ColT(ref float x, ref float colT)
-        {
-            for (int oh = 0; oh < 8; oh++)
-            {
-                for (int ow = 0; ow < 8; ow++)
-                {
-                    ref float row = ref Unsafe.Add(ref colT, (oh * 8 + ow) * 9);
-                    for (int c = 0; c < 1; c++)
-                    {
-                        ref float plane = ref Unsafe.Add(ref x, c * 64);
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            int ih = oh * 1 - 1 + kh;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, (c * 3 + kh) * 3 + kw) = (uint)ih < 8u && (uint)iw < 8u ? Unsafe.Add(ref plane, ih * 8 + iw) : 0f;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
-        /// <summary>col2im for Conv3x3S1P1_1x8x8To4: adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
-        /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_1x8x8To4_Col2Im(ref float col, ref float dx)
+        private static void Conv3x3S1P1_1x8x8To4_Col2Im(ref float col, ref float dx, int p0, int count)
         {
             for (int c = 0; c < 1; c++)
             {
@@ -954,153 +1125,342 @@ __________________________________________________________________";
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 64);
-                        for (int oh = 0; oh < 8; oh++)
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(8, 9 - kw));
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 8, ow0 = n - oh * 8, len = Math.Min(8 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            if ((uint)ih >= 8u) continue;
-                            ref float row = ref Unsafe.Add(ref src, oh * 8);
-                            ref float dst = ref Unsafe.Add(ref dx, (c * 8 + ih) * 8);
-                            for (int ow = 0; ow < 8; ow++)
-                            {
-                                int iw = ow * 1 - 1 + kw;
-                                if ((uint)iw < 8u) Unsafe.Add(ref dst, iw) += Unsafe.Add(ref row, ow);
-                            }
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 8u || to <= from) continue;
+                            ref float row = ref Unsafe.Add(ref src, at + from);
+                            ref float dst = ref Unsafe.Add(ref dx, (c * 8 + ih) * 8 + ow0 + from + kw - 1); // input of column from
+                            int cnt = to - from, i = 0;
+                            if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                            for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
                         }
                     }
                 }
             }
         }
 
-        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 64);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 256);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 64);
-                Conv3x3S1P1_1x8x8To4_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 256);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 9);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 36);
+                    const int p0 = 0;
+                    const int count = 64;
+                    Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 256 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 576);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 36);
                         {
-                            for (int jj = 0; jj < 9; jj++)
+                            // C[4 x 9] += A[4 x 64] * B[64 x 9]: 32-column strips of B packed in depth blocks of 64, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 64;
                             {
-                                float s0 = 0f;
-                                float s1 = 0f;
-                                float s2 = 0f;
-                                float s3 = 0f;
-                                for (int t = 0; t < 64; t++)
+                                // last 9 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 8; q += 8)
                                 {
-                                    float bv = Unsafe.Add(ref ctg, t * 9 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 64 + t) * bv;
-                                    s1 += Unsafe.Add(ref dyg, (r + 1) * 64 + t) * bv;
-                                    s2 += Unsafe.Add(ref dyg, (r + 2) * 64 + t) * bv;
-                                    s3 += Unsafe.Add(ref dyg, (r + 3) * 64 + t) * bv;
+                                    ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 64 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    int t = 0;
+                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                    {
+                                        for (; t + 8 <= kc; t += 8)
+                                        {
+                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(64 + t));
+                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(128 + t));
+                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(192 + t));
+                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(256 + t));
+                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(320 + t));
+                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(384 + t));
+                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(448 + t));
+                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                            ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                        }
+                                    }
+                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 64 + t);
                                 }
-                                Unsafe.Add(ref dwg, (r) * 9 + jj) += s0;
-                                Unsafe.Add(ref dwg, (r + 1) * 9 + jj) += s1;
-                                Unsafe.Add(ref dwg, (r + 2) * 9 + jj) += s2;
-                                Unsafe.Add(ref dwg, (r + 3) * 9 + jj) += s3;
+                                for (int q = 8; q < 9; q++)
+                                {
+                                    ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 64 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                                }
+                                for (int t = 0; t < kc; t++) for (int q = 9; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 9 + 0);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 9; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 9 + q);
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref edge, 32, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 9; q++) Unsafe.Add(ref ct, i * 9 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            }
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 64));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 128));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 192));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
                         }
                     }
-                    // db[m] += sum_j dy[m][j]
-                    for (int m = 0; m < 4; m++)
-                    {
-                        ref float row = ref Unsafe.Add(ref dyg, m * 64);
-                        Vector512<float> acc = Vector512<float>.Zero;
-                        int j = 0;
-                        for (; j + 16 <= 64; j += 16) acc += Vector512.LoadUnsafe(ref row, (nuint)j);
-                        float sum = Vector512.Sum(acc);
-                        for (; j < 64; j++) sum += Unsafe.Add(ref row, j);
-                        Unsafe.Add(ref db, g * 4 + m) += sum;
-                    }
+                }
+                // db[m] += sum_j dy[m][j]
+                for (int m = 0; m < 4; m++)
+                {
+                    ref float row = ref Unsafe.Add(ref dyn, m * 64);
+                    Vector512<float> acc = Vector512<float>.Zero;
+                    int j = 0;
+                    for (; j + 16 <= 64; j += 16) acc += Vector512.LoadUnsafe(ref row, (nuint)j);
+                    float sum = Vector512.Sum(acc);
+                    for (; j < 64; j++) sum += Unsafe.Add(ref row, j);
+                    Unsafe.Add(ref db, m) += sum;
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
+                // dcol = W^T * dy per pixel block, then col2im into dx
+                MemoryMarshal.CreateSpan(ref dxn, 64).Clear();
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 36);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 256);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 576);
-                    for (int j = 0; j + 32 <= 64; j += 32)
+                    const int p0 = 0;
+                    const int count = 64;
+                    ref float dcols = ref dcol;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 9; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 36);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 256 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 576);
                         {
+                            // C[9 x 64] = A[9 x 4] * B[4 x 64]: 32-column strips of B packed in depth blocks of 4, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 4;
+                            for (int jc = 0; jc < 64; jc += 128)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c11 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c21 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                Vector512<float> c31 = Vector512<float>.Zero;
-                                for (int t = 0; t < 4; t++)
+                                int strips = Math.Min(4, (64 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 64 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 64 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 9 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (t) * 9 + r + 1));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (t) * 9 + r + 2));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (t) * 9 + r + 3));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 128));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 128 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 64);
+                                    dst = ref Unsafe.Add(ref dst, 32);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 64 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 64 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 64 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 64 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 16);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 128);
+                                    int r = 0;
+                                    for (; r + 8 <= 9; r += 8)
+                                    {
+                                        InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
+                                    }
+                                    if (r < 9)
+                                    {
+                                        InputGradTile1x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
+                                    }
+                                }
                             }
-                        }
-                        for (; r < 9; r++)
-                        {
+                            // 1 rows x 32 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                for (int t = 0; t < 4; t++)
+                                Vector512<float> c00, c01;
+                                if (load)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 64 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 9 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 64 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    a = ref Unsafe.Add(ref a, 9);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                            }
+                            // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                    c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
+                                    c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
+                                    c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                                    c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
+                                    c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                                    c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector512<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector512<float>.Zero;
+                                    c51 = c50;
+                                    c60 = Vector512<float>.Zero;
+                                    c61 = c60;
+                                    c70 = Vector512<float>.Zero;
+                                    c71 = c70;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                                    c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                                    c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                                    c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                                    c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
+                                    a = ref Unsafe.Add(ref a, 9);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 16);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 16);
+                                c60.StoreUnsafe(ref c, 6 * ldc);
+                                c61.StoreUnsafe(ref c, 6 * ldc + 16);
+                                c70.StoreUnsafe(ref c, 7 * ldc);
+                                c71.StoreUnsafe(ref c, 7 * ldc + 16);
                             }
                         }
                     }
+                    Conv3x3S1P1_1x8x8To4_Col2Im(ref dcol, ref dxn, p0, count);
                 }
-                MemoryMarshal.CreateSpan(ref dxn, 64).Clear();
-                Conv3x3S1P1_1x8x8To4_Col2Im(ref dcol, ref dxn);
             }
         }
 
@@ -1108,62 +1468,108 @@ __________________________________________________________________";
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_1x8x8To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 64);
                 ref float yn = ref Unsafe.Add(ref y, n * 256);
-                Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 36);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 576);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 256);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    for (int j = 0; j + 16 <= 64; j += 16)
+                    const int p0 = 0;
+                    const int count = 64;
+                    Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 36);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 576);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 256 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 4);
                         {
+                            // C[4 x 64] = A[4 x 9] * B[9 x 64]: 16-column strips of B packed in depth blocks of 9, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 9;
+                            for (int jc = 0; jc < 64; jc += 64)
                             {
-                                Vector256<float> c00 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                Vector256<float> c01 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                Vector256<float> c10 = Vector256.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector256<float> c11 = Vector256.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector256<float> c20 = Vector256.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector256<float> c21 = Vector256.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector256<float> c30 = Vector256.Create(Unsafe.Add(ref bg, r + 3));
-                                Vector256<float> c31 = Vector256.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 9; t++)
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref cg, pc * 64 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 64 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 9 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 9 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 9 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 9 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
+                                    Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                    Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 144);
+                                    Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 152);
+                                    Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 288);
+                                    Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 296);
+                                    Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 432);
+                                    Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 440);
+                                    src = ref Unsafe.Add(ref src, 64);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 64 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 64 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 64 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 64 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 8);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 144);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 9 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 64 + j), 64, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
+                            }
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector256.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector256.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 9));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 18));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 27));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
                         }
                     }
@@ -1239,29 +1645,88 @@ __________________________________________________________________";
         /// <remarks>Used by dense1.</remarks>
         private static void Dense64To3_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             // dW[u][i] += sum_b dy[b][u] * x[b][i]
             {
-                for (int j = 0; j + 16 <= 64; j += 16)
                 {
-                    int r = 0;
-                    for (; r < 3; r++)
+                    // C[3 x 64] += A[3 x batch] * B[batch x 64]: 16-column strips of B packed in depth blocks of 384, 6 x 16 register tiles
+                    for (int pc = 0; pc < batch; pc += 384)
                     {
+                        int kc = Math.Min(384, batch - pc);
+                        for (int jc = 0; jc < 64; jc += 64)
                         {
-                            Vector256<float> c00 = Vector256<float>.Zero;
-                            Vector256<float> c01 = Vector256<float>.Zero;
-                            for (int t = 0; t < batch; t++)
+                            const int strips = 4;
+                            ref float src = ref Unsafe.Add(ref x, pc * 64 + jc);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                ref float bt = ref Unsafe.Add(ref x, t * 64 + j);
-                                Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref dy, (t) * 3 + r));
-                                c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
+                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 6144);
+                                Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 6152);
+                                Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 12288);
+                                Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 12296);
+                                Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 18432);
+                                Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 18440);
+                                src = ref Unsafe.Add(ref src, 64);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
-                            ref float out0 = ref Unsafe.Add(ref dw, (r) * 64 + j);
-                            (Vector256.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                            (Vector256.LoadUnsafe(ref out0, 8) + c01).StoreUnsafe(ref out0, 8);
+                            for (int s = 0; s < strips; s++)
+                            {
+                                int j = jc + s * 16;
+                                ref float strip = ref Unsafe.Add(ref panel, s * 6144);
+                                int r = 0;
+                                WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref strip, ref Unsafe.Add(ref dw, r * 64 + j), 64, kc, true);
+                            }
                         }
+                    }
+                    // 3 rows x 16 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c01, c10, c11, c20, c21;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector256<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector256<float>.Zero;
+                            c21 = c20;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                            a = ref Unsafe.Add(ref a, 3);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
                     }
                 }
             }
@@ -1276,70 +1741,141 @@ __________________________________________________________________";
             if (!inputGradient) return;
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
             {
-                for (int j = 0; j + 16 <= 64; j += 16)
                 {
-                    int r = 0;
-                    for (; r + 4 <= batch; r += 4)
+                    // C[batch x 64] = A[batch x 3] * B[3 x 64]: 16-column strips of B packed in depth blocks of 3, 6 x 16 register tiles
+                    const int pc = 0;
+                    const int kc = 3;
+                    for (int jc = 0; jc < 64; jc += 64)
                     {
+                        const int strips = 4;
+                        ref float src = ref Unsafe.Add(ref w, pc * 64 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
                         {
-                            Vector256<float> c00 = Vector256<float>.Zero;
-                            Vector256<float> c01 = Vector256<float>.Zero;
-                            Vector256<float> c10 = Vector256<float>.Zero;
-                            Vector256<float> c11 = Vector256<float>.Zero;
-                            Vector256<float> c20 = Vector256<float>.Zero;
-                            Vector256<float> c21 = Vector256<float>.Zero;
-                            Vector256<float> c30 = Vector256<float>.Zero;
-                            Vector256<float> c31 = Vector256<float>.Zero;
-                            for (int t = 0; t < 3; t++)
+                            Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                            Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                            Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 48);
+                            Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 56);
+                            Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 96);
+                            Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 104);
+                            Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 144);
+                            Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 152);
+                            src = ref Unsafe.Add(ref src, 64);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 16;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 48);
+                            int r = 0;
+                            for (; r + 6 <= batch; r += 6)
                             {
-                                ref float bt = ref Unsafe.Add(ref w, t * 64 + j);
-                                Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref dy, (r) * 3 + t));
-                                c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref dy, (r + 1) * 3 + t));
-                                c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref dy, (r + 2) * 3 + t));
-                                c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref dy, (r + 3) * 3 + t));
-                                c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
+                                InputGradTile6x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref strip, ref Unsafe.Add(ref dx, r * 64 + j), 64, kc, false);
                             }
-                            ref float out0 = ref Unsafe.Add(ref dx, (r) * 64 + j);
-                            c00.StoreUnsafe(ref out0);
-                            c01.StoreUnsafe(ref out0, 8);
-                            ref float out1 = ref Unsafe.Add(ref dx, (r + 1) * 64 + j);
-                            c10.StoreUnsafe(ref out1);
-                            c11.StoreUnsafe(ref out1, 8);
-                            ref float out2 = ref Unsafe.Add(ref dx, (r + 2) * 64 + j);
-                            c20.StoreUnsafe(ref out2);
-                            c21.StoreUnsafe(ref out2, 8);
-                            ref float out3 = ref Unsafe.Add(ref dx, (r + 3) * 64 + j);
-                            c30.StoreUnsafe(ref out3);
-                            c31.StoreUnsafe(ref out3, 8);
+                            for (; r < batch; r++)
+                            {
+                                InputGradTile1x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref strip, ref Unsafe.Add(ref dx, r * 64 + j), 64, kc, false);
+                            }
                         }
                     }
-                    for (; r < batch; r++)
+                    // 1 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
+                        Vector256<float> c00, c01;
+                        if (load)
                         {
-                            Vector256<float> c00 = Vector256<float>.Zero;
-                            Vector256<float> c01 = Vector256<float>.Zero;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                ref float bt = ref Unsafe.Add(ref w, t * 64 + j);
-                                Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref dy, (r) * 3 + t));
-                                c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                            }
-                            ref float out0 = ref Unsafe.Add(ref dx, (r) * 64 + j);
-                            c00.StoreUnsafe(ref out0);
-                            c01.StoreUnsafe(ref out0, 8);
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
                         }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                    }
+                    // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                            c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
+                            c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector256<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector256<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector256<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector256<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector256<float>.Zero;
+                            c51 = c50;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 6));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 9));
+                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 12));
+                            c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 15));
+                            c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 8);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 8);
                     }
                 }
             }
@@ -1359,169 +1895,324 @@ __________________________________________________________________";
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 64);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 256);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 64);
-                Conv3x3S1P1_1x8x8To4_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 256);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 9);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 36);
+                    const int p0 = 0;
+                    const int count = 64;
+                    Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 256 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 576);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 36);
                         {
+                            // C[4 x 9] += A[4 x 64] * B[64 x 9]: 16-column strips of B packed in depth blocks of 64, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 64;
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                for (int t = 0; t < 64; t++)
+                                // last 9 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 8; q += 8)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 9 + 0);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref dyg, (r) * 64 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref dyg, (r + 1) * 64 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref dyg, (r + 2) * 64 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref dyg, (r + 3) * 64 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
+                                    ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 64 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    int t = 0;
+                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                    {
+                                        for (; t + 8 <= kc; t += 8)
+                                        {
+                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(64 + t));
+                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(128 + t));
+                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(192 + t));
+                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(256 + t));
+                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(320 + t));
+                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(384 + t));
+                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(448 + t));
+                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                            ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                        }
+                                    }
+                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 64 + t);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 9 + 0);
-                                (Vector256.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 9 + 0);
-                                (Vector256.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 9 + 0);
-                                (Vector256.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 9 + 0);
-                                (Vector256.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
+                                for (int q = 8; q < 9; q++)
+                                {
+                                    ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 64 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                                }
+                                for (int t = 0; t < kc; t++) for (int q = 9; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 9 + 0);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 9; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 9 + q);
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref edge, 16, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 9; q++) Unsafe.Add(ref ct, i * 9 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            }
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 64));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 128));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 192));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
                         }
                     }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
-                            for (int jj = 8; jj < 9; jj++)
-                            {
-                                float s0 = 0f;
-                                float s1 = 0f;
-                                float s2 = 0f;
-                                float s3 = 0f;
-                                for (int t = 0; t < 64; t++)
-                                {
-                                    float bv = Unsafe.Add(ref ctg, t * 9 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 64 + t) * bv;
-                                    s1 += Unsafe.Add(ref dyg, (r + 1) * 64 + t) * bv;
-                                    s2 += Unsafe.Add(ref dyg, (r + 2) * 64 + t) * bv;
-                                    s3 += Unsafe.Add(ref dyg, (r + 3) * 64 + t) * bv;
-                                }
-                                Unsafe.Add(ref dwg, (r) * 9 + jj) += s0;
-                                Unsafe.Add(ref dwg, (r + 1) * 9 + jj) += s1;
-                                Unsafe.Add(ref dwg, (r + 2) * 9 + jj) += s2;
-                                Unsafe.Add(ref dwg, (r + 3) * 9 + jj) += s3;
-                            }
-                        }
-                    }
-                    // db[m] += sum_j dy[m][j]
-                    for (int m = 0; m < 4; m++)
-                    {
-                        ref float row = ref Unsafe.Add(ref dyg, m * 64);
-                        Vector256<float> acc = Vector256<float>.Zero;
-                        int j = 0;
-                        for (; j + 8 <= 64; j += 8) acc += Vector256.LoadUnsafe(ref row, (nuint)j);
-                        float sum = Vector256.Sum(acc);
-                        for (; j < 64; j++) sum += Unsafe.Add(ref row, j);
-                        Unsafe.Add(ref db, g * 4 + m) += sum;
-                    }
+                }
+                // db[m] += sum_j dy[m][j]
+                for (int m = 0; m < 4; m++)
+                {
+                    ref float row = ref Unsafe.Add(ref dyn, m * 64);
+                    Vector256<float> acc = Vector256<float>.Zero;
+                    int j = 0;
+                    for (; j + 8 <= 64; j += 8) acc += Vector256.LoadUnsafe(ref row, (nuint)j);
+                    float sum = Vector256.Sum(acc);
+                    for (; j < 64; j++) sum += Unsafe.Add(ref row, j);
+                    Unsafe.Add(ref db, m) += sum;
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
+                // dcol = W^T * dy per pixel block, then col2im into dx
+                MemoryMarshal.CreateSpan(ref dxn, 64).Clear();
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 36);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 256);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 576);
-                    for (int j = 0; j + 16 <= 64; j += 16)
+                    const int p0 = 0;
+                    const int count = 64;
+                    ref float dcols = ref dcol;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 9; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 36);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 256 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 576);
                         {
+                            // C[9 x 64] = A[9 x 4] * B[4 x 64]: 16-column strips of B packed in depth blocks of 4, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 4;
+                            for (int jc = 0; jc < 64; jc += 64)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c11 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c21 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                Vector256<float> c31 = Vector256<float>.Zero;
-                                for (int t = 0; t < 4; t++)
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 64 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 64 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 9 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (t) * 9 + r + 1));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (t) * 9 + r + 2));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (t) * 9 + r + 3));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
+                                    Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                    Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 64);
+                                    Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 72);
+                                    Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 128);
+                                    Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 136);
+                                    Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 192);
+                                    Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 200);
+                                    src = ref Unsafe.Add(ref src, 64);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 64 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 64 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 64 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 64 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 8);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 64);
+                                    int r = 0;
+                                    for (; r + 6 <= 9; r += 6)
+                                    {
+                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
+                                    }
+                                    if (r < 9)
+                                    {
+                                        InputGradTile3x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
+                                    }
+                                }
                             }
-                        }
-                        for (; r < 9; r++)
-                        {
+                            // 3 rows x 16 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                for (int t = 0; t < 4; t++)
+                                Vector256<float> c00, c01, c10, c11, c20, c21;
+                                if (load)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 64 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 9 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 64 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    a = ref Unsafe.Add(ref a, 9);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                            }
+                            // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                    c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
+                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector256<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector256<float>.Zero;
+                                    c51 = c50;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
+                                    a = ref Unsafe.Add(ref a, 9);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 8);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 8);
                             }
                         }
                     }
+                    Conv3x3S1P1_1x8x8To4_Col2Im(ref dcol, ref dxn, p0, count);
                 }
-                MemoryMarshal.CreateSpan(ref dxn, 64).Clear();
-                Conv3x3S1P1_1x8x8To4_Col2Im(ref dcol, ref dxn);
             }
         }
 
@@ -1529,62 +2220,108 @@ __________________________________________________________________";
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_1x8x8To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 64);
                 ref float yn = ref Unsafe.Add(ref y, n * 256);
-                Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 36);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 576);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 256);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    for (int j = 0; j + 8 <= 64; j += 8)
+                    const int p0 = 0;
+                    const int count = 64;
+                    Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 36);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 576);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 256 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 4);
                         {
+                            // C[4 x 64] = A[4 x 9] * B[9 x 64]: 8-column strips of B packed in depth blocks of 9, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 9;
+                            for (int jc = 0; jc < 64; jc += 32)
                             {
-                                Vector128<float> c00 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                Vector128<float> c01 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                Vector128<float> c10 = Vector128.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector128<float> c11 = Vector128.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector128<float> c20 = Vector128.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector128<float> c21 = Vector128.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector128<float> c30 = Vector128.Create(Unsafe.Add(ref bg, r + 3));
-                                Vector128<float> c31 = Vector128.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 9; t++)
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref cg, pc * 64 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 64 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 9 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 9 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 9 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 9 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 72);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 76);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 144);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 148);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 216);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 220);
+                                    src = ref Unsafe.Add(ref src, 64);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 64 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 64 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 64 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 64 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 4);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 72);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 9 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 64 + j), 64, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
+                            }
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector128.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector128.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 9));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 18));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 27));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
                         }
                     }
@@ -1660,29 +2397,88 @@ __________________________________________________________________";
         /// <remarks>Used by dense1.</remarks>
         private static void Dense64To3_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             // dW[u][i] += sum_b dy[b][u] * x[b][i]
             {
-                for (int j = 0; j + 8 <= 64; j += 8)
                 {
-                    int r = 0;
-                    for (; r < 3; r++)
+                    // C[3 x 64] += A[3 x batch] * B[batch x 64]: 8-column strips of B packed in depth blocks of 384, 6 x 8 register tiles
+                    for (int pc = 0; pc < batch; pc += 384)
                     {
+                        int kc = Math.Min(384, batch - pc);
+                        for (int jc = 0; jc < 64; jc += 32)
                         {
-                            Vector128<float> c00 = Vector128<float>.Zero;
-                            Vector128<float> c01 = Vector128<float>.Zero;
-                            for (int t = 0; t < batch; t++)
+                            const int strips = 4;
+                            ref float src = ref Unsafe.Add(ref x, pc * 64 + jc);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                ref float bt = ref Unsafe.Add(ref x, t * 64 + j);
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dy, (t) * 3 + r));
-                                c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
+                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 3072);
+                                Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 3076);
+                                Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 6144);
+                                Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 6148);
+                                Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 9216);
+                                Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 9220);
+                                src = ref Unsafe.Add(ref src, 64);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
-                            ref float out0 = ref Unsafe.Add(ref dw, (r) * 64 + j);
-                            (Vector128.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                            (Vector128.LoadUnsafe(ref out0, 4) + c01).StoreUnsafe(ref out0, 4);
+                            for (int s = 0; s < strips; s++)
+                            {
+                                int j = jc + s * 8;
+                                ref float strip = ref Unsafe.Add(ref panel, s * 3072);
+                                int r = 0;
+                                WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref strip, ref Unsafe.Add(ref dw, r * 64 + j), 64, kc, true);
+                            }
                         }
+                    }
+                    // 3 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector128<float> c00, c01, c10, c11, c20, c21;
+                        if (load)
+                        {
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                        }
+                        else
+                        {
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector128<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector128<float>.Zero;
+                            c21 = c20;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                            a = ref Unsafe.Add(ref a, 3);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
                     }
                 }
             }
@@ -1697,70 +2493,141 @@ __________________________________________________________________";
             if (!inputGradient) return;
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
             {
-                for (int j = 0; j + 8 <= 64; j += 8)
                 {
-                    int r = 0;
-                    for (; r + 4 <= batch; r += 4)
+                    // C[batch x 64] = A[batch x 3] * B[3 x 64]: 8-column strips of B packed in depth blocks of 3, 6 x 8 register tiles
+                    const int pc = 0;
+                    const int kc = 3;
+                    for (int jc = 0; jc < 64; jc += 32)
                     {
+                        const int strips = 4;
+                        ref float src = ref Unsafe.Add(ref w, pc * 64 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
                         {
-                            Vector128<float> c00 = Vector128<float>.Zero;
-                            Vector128<float> c01 = Vector128<float>.Zero;
-                            Vector128<float> c10 = Vector128<float>.Zero;
-                            Vector128<float> c11 = Vector128<float>.Zero;
-                            Vector128<float> c20 = Vector128<float>.Zero;
-                            Vector128<float> c21 = Vector128<float>.Zero;
-                            Vector128<float> c30 = Vector128<float>.Zero;
-                            Vector128<float> c31 = Vector128<float>.Zero;
-                            for (int t = 0; t < 3; t++)
+                            Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                            Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                            Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 24);
+                            Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 28);
+                            Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 48);
+                            Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 52);
+                            Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 72);
+                            Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 76);
+                            src = ref Unsafe.Add(ref src, 64);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 8;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 24);
+                            int r = 0;
+                            for (; r + 6 <= batch; r += 6)
                             {
-                                ref float bt = ref Unsafe.Add(ref w, t * 64 + j);
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dy, (r) * 3 + t));
-                                c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref dy, (r + 1) * 3 + t));
-                                c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref dy, (r + 2) * 3 + t));
-                                c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref dy, (r + 3) * 3 + t));
-                                c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
+                                InputGradTile6x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref strip, ref Unsafe.Add(ref dx, r * 64 + j), 64, kc, false);
                             }
-                            ref float out0 = ref Unsafe.Add(ref dx, (r) * 64 + j);
-                            c00.StoreUnsafe(ref out0);
-                            c01.StoreUnsafe(ref out0, 4);
-                            ref float out1 = ref Unsafe.Add(ref dx, (r + 1) * 64 + j);
-                            c10.StoreUnsafe(ref out1);
-                            c11.StoreUnsafe(ref out1, 4);
-                            ref float out2 = ref Unsafe.Add(ref dx, (r + 2) * 64 + j);
-                            c20.StoreUnsafe(ref out2);
-                            c21.StoreUnsafe(ref out2, 4);
-                            ref float out3 = ref Unsafe.Add(ref dx, (r + 3) * 64 + j);
-                            c30.StoreUnsafe(ref out3);
-                            c31.StoreUnsafe(ref out3, 4);
+                            for (; r < batch; r++)
+                            {
+                                InputGradTile1x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref strip, ref Unsafe.Add(ref dx, r * 64 + j), 64, kc, false);
+                            }
                         }
                     }
-                    for (; r < batch; r++)
+                    // 1 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
+                        Vector128<float> c00, c01;
+                        if (load)
                         {
-                            Vector128<float> c00 = Vector128<float>.Zero;
-                            Vector128<float> c01 = Vector128<float>.Zero;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                ref float bt = ref Unsafe.Add(ref w, t * 64 + j);
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dy, (r) * 3 + t));
-                                c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                            }
-                            ref float out0 = ref Unsafe.Add(ref dx, (r) * 64 + j);
-                            c00.StoreUnsafe(ref out0);
-                            c01.StoreUnsafe(ref out0, 4);
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
                         }
+                        else
+                        {
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                    }
+                    // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                        if (load)
+                        {
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                            c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
+                            c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
+                        }
+                        else
+                        {
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector128<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector128<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector128<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector128<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector128<float>.Zero;
+                            c51 = c50;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 6));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 9));
+                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 12));
+                            c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 15));
+                            c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 4);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 4);
                     }
                 }
             }
@@ -1780,183 +2647,298 @@ __________________________________________________________________";
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_1x8x8To4_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 64);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 256);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 64);
-                Conv3x3S1P1_1x8x8To4_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 256);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 9);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 36);
-                    for (int j = 0; j + 8 <= 9; j += 8)
+                    const int p0 = 0;
+                    const int count = 64;
+                    Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 256 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 576);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 36);
                         {
+                            // C[4 x 9] += A[4 x 64] * B[64 x 9]: 8-column strips of B packed in depth blocks of 64, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 64;
+                            for (int j = 0; j < 8; j += 8)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c11 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c21 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                Vector128<float> c31 = Vector128<float>.Zero;
-                                for (int t = 0; t < 64; t++)
+                                for (int q = 0; q < 8; q++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 9 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dyg, (r) * 64 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref dyg, (r + 1) * 64 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref dyg, (r + 2) * 64 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref dyg, (r + 3) * 64 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 64 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 9 + j);
-                                (Vector128.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector128.LoadUnsafe(ref out0, 4) + c01).StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 9 + j);
-                                (Vector128.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                                (Vector128.LoadUnsafe(ref out1, 4) + c11).StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 9 + j);
-                                (Vector128.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                                (Vector128.LoadUnsafe(ref out2, 4) + c21).StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 9 + j);
-                                (Vector128.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
-                                (Vector128.LoadUnsafe(ref out3, 4) + c31).StoreUnsafe(ref out3, 4);
+                                int r = 0;
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 9 + j), 9, kc, true);
+                            }
+                            {
+                                // last 1 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 1; q++)
+                                {
+                                    ref float src = ref Unsafe.Add(ref ctg, (8 + q) * 64 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                }
+                                for (int t = 0; t < kc; t++) for (int q = 1; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 9 + 8);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 1; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 9 + q);
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref edge, 8, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 1; q++) Unsafe.Add(ref ct, i * 9 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            }
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 64));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 128));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 192));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
                         }
                     }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
-                            for (int jj = 8; jj < 9; jj++)
-                            {
-                                float s0 = 0f;
-                                float s1 = 0f;
-                                float s2 = 0f;
-                                float s3 = 0f;
-                                for (int t = 0; t < 64; t++)
-                                {
-                                    float bv = Unsafe.Add(ref ctg, t * 9 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 64 + t) * bv;
-                                    s1 += Unsafe.Add(ref dyg, (r + 1) * 64 + t) * bv;
-                                    s2 += Unsafe.Add(ref dyg, (r + 2) * 64 + t) * bv;
-                                    s3 += Unsafe.Add(ref dyg, (r + 3) * 64 + t) * bv;
-                                }
-                                Unsafe.Add(ref dwg, (r) * 9 + jj) += s0;
-                                Unsafe.Add(ref dwg, (r + 1) * 9 + jj) += s1;
-                                Unsafe.Add(ref dwg, (r + 2) * 9 + jj) += s2;
-                                Unsafe.Add(ref dwg, (r + 3) * 9 + jj) += s3;
-                            }
-                        }
-                    }
-                    // db[m] += sum_j dy[m][j]
-                    for (int m = 0; m < 4; m++)
-                    {
-                        ref float row = ref Unsafe.Add(ref dyg, m * 64);
-                        Vector128<float> acc = Vector128<float>.Zero;
-                        int j = 0;
-                        for (; j + 4 <= 64; j += 4) acc += Vector128.LoadUnsafe(ref row, (nuint)j);
-                        float sum = Vector128.Sum(acc);
-                        for (; j < 64; j++) sum += Unsafe.Add(ref row, j);
-                        Unsafe.Add(ref db, g * 4 + m) += sum;
-                    }
+                }
+                // db[m] += sum_j dy[m][j]
+                for (int m = 0; m < 4; m++)
+                {
+                    ref float row = ref Unsafe.Add(ref dyn, m * 64);
+                    Vector128<float> acc = Vector128<float>.Zero;
+                    int j = 0;
+                    for (; j + 4 <= 64; j += 4) acc += Vector128.LoadUnsafe(ref row, (nuint)j);
+                    float sum = Vector128.Sum(acc);
+                    for (; j < 64; j++) sum += Unsafe.Add(ref row, j);
+                    Unsafe.Add(ref db, m) += sum;
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
+                // dcol = W^T * dy per pixel block, then col2im into dx
+                MemoryMarshal.CreateSpan(ref dxn, 64).Clear();
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 36);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 256);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 576);
-                    for (int j = 0; j + 8 <= 64; j += 8)
+                    const int p0 = 0;
+                    const int count = 64;
+                    ref float dcols = ref dcol;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 9; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 36);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 256 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 576);
                         {
+                            // C[9 x 64] = A[9 x 4] * B[4 x 64]: 8-column strips of B packed in depth blocks of 4, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 4;
+                            for (int jc = 0; jc < 64; jc += 32)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c11 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c21 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                Vector128<float> c31 = Vector128<float>.Zero;
-                                for (int t = 0; t < 4; t++)
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 64 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 64 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 9 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (t) * 9 + r + 1));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (t) * 9 + r + 2));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (t) * 9 + r + 3));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 32);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 36);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 64);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 68);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 96);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 100);
+                                    src = ref Unsafe.Add(ref src, 64);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 64 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 64 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 64 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 64 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 4);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 32);
+                                    int r = 0;
+                                    for (; r + 6 <= 9; r += 6)
+                                    {
+                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
+                                    }
+                                    if (r < 9)
+                                    {
+                                        InputGradTile3x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
+                                    }
+                                }
                             }
-                        }
-                        for (; r < 9; r++)
-                        {
+                            // 3 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                for (int t = 0; t < 4; t++)
+                                Vector128<float> c00, c01, c10, c11, c20, c21;
+                                if (load)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 64 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 9 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 64 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    a = ref Unsafe.Add(ref a, 9);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                            }
+                            // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                    c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
+                                    c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector128<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector128<float>.Zero;
+                                    c51 = c50;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
+                                    a = ref Unsafe.Add(ref a, 9);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 4);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 4);
                             }
                         }
                     }
+                    Conv3x3S1P1_1x8x8To4_Col2Im(ref dcol, ref dxn, p0, count);
                 }
-                MemoryMarshal.CreateSpan(ref dxn, 64).Clear();
-                Conv3x3S1P1_1x8x8To4_Col2Im(ref dcol, ref dxn);
             }
         }
     }

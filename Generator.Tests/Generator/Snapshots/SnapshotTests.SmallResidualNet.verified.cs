@@ -908,9 +908,9 @@ ________________________________________________________________________________
 
         // ---------------------------------------------------------------- kernels
 
-        /// <summary>im2col for Conv3x3S1P1_2x6x6To4: col[c*9 + kh*3 + kw][oh*6 + ow] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_2x6x6To4, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4_Im2Col(ref float x, ref float col)
+        private static void Conv3x3S1P1_2x6x6To4_Im2Col(ref float x, ref float col, int p0, int count)
         {
             for (int c = 0; c < 2; c++)
             {
@@ -919,21 +919,33 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        for (int oh = 0; oh < 6; oh++)
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            ref float row = ref Unsafe.Add(ref dst, oh * 6);
-                            if ((uint)ih >= 6u)
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from)
                             {
-                                for (int ow = 0; ow < 6; ow++) Unsafe.Add(ref row, ow) = 0f;
+                                row.Clear();
                                 continue;
                             }
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
+                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            int cnt = to - from;
+                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
                             {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, ow) = (uint)iw < 6u ? Unsafe.Add(ref src, iw) : 0f;
+                                // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
                             }
+                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -944,96 +956,121 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 648);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    for (int j = 0; j + 32 <= 36; j += 32)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 4);
                         {
+                            // C[4 x 36] = A[4 x 18] * B[18 x 36]: 32-column strips of B packed in depth blocks of 18, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 18;
+                            for (int jc = 0; jc < 32; jc += 128)
                             {
-                                Vector512<float> c00 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                Vector512<float> c01 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                Vector512<float> c10 = Vector512.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector512<float> c11 = Vector512.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector512<float> c20 = Vector512.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector512<float> c21 = Vector512.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector512<float> c30 = Vector512.Create(Unsafe.Add(ref bg, r + 3));
-                                Vector512<float> c31 = Vector512.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 18; t++)
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 576 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 16);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
                             {
-                                Vector512<float> c00 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                Vector512<float> c10 = Vector512.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector512<float> c20 = Vector512.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector512<float> c30 = Vector512.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 18; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 20);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 20);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 20);
-                                c30.StoreUnsafe(ref out3);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            }
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector512.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector512.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
                         }
                     }
@@ -1041,9 +1078,9 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>im2col for Conv3x3S1P1_2x6x6To4NoBias: col[c*9 + kh*3 + kw][oh*6 + ow] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_2x6x6To4NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref float x, ref float col)
+        private static void Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref float x, ref float col, int p0, int count)
         {
             for (int c = 0; c < 2; c++)
             {
@@ -1052,21 +1089,33 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        for (int oh = 0; oh < 6; oh++)
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            ref float row = ref Unsafe.Add(ref dst, oh * 6);
-                            if ((uint)ih >= 6u)
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from)
                             {
-                                for (int ow = 0; ow < 6; ow++) Unsafe.Add(ref row, ow) = 0f;
+                                row.Clear();
                                 continue;
                             }
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
+                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            int cnt = to - from;
+                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
                             {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, ow) = (uint)iw < 6u ? Unsafe.Add(ref src, iw) : 0f;
+                                // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
                             }
+                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -1077,95 +1126,120 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 648);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    for (int j = 0; j + 32 <= 36; j += 32)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
                         {
+                            // C[4 x 36] = A[4 x 18] * B[18 x 36]: 32-column strips of B packed in depth blocks of 18, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 18;
+                            for (int jc = 0; jc < 32; jc += 128)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c11 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c21 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                Vector512<float> c31 = Vector512<float>.Zero;
-                                for (int t = 0; t < 18; t++)
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 576 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 16);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                for (int t = 0; t < 18; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 20);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 20);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 20);
-                                c30.StoreUnsafe(ref out3);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 32, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            }
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
                         }
                     }
@@ -1183,9 +1257,9 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref y, i) = MathF.Max(Unsafe.Add(ref x, i), 0f);
         }
 
-        /// <summary>im2col for Conv3x3S1P1_4x6x6To4: col[c*9 + kh*3 + kw][oh*6 + ow] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_4x6x6To4, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4_Im2Col(ref float x, ref float col)
+        private static void Conv3x3S1P1_4x6x6To4_Im2Col(ref float x, ref float col, int p0, int count)
         {
             for (int c = 0; c < 4; c++)
             {
@@ -1194,21 +1268,33 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        for (int oh = 0; oh < 6; oh++)
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            ref float row = ref Unsafe.Add(ref dst, oh * 6);
-                            if ((uint)ih >= 6u)
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from)
                             {
-                                for (int ow = 0; ow < 6; ow++) Unsafe.Add(ref row, ow) = 0f;
+                                row.Clear();
                                 continue;
                             }
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
+                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            int cnt = to - from;
+                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
                             {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, ow) = (uint)iw < 6u ? Unsafe.Add(ref src, iw) : 0f;
+                                // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
                             }
+                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -1219,96 +1305,121 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    for (int j = 0; j + 32 <= 36; j += 32)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 4);
                         {
+                            // C[4 x 36] = A[4 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 128)
                             {
-                                Vector512<float> c00 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                Vector512<float> c01 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                Vector512<float> c10 = Vector512.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector512<float> c11 = Vector512.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector512<float> c20 = Vector512.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector512<float> c21 = Vector512.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector512<float> c30 = Vector512.Create(Unsafe.Add(ref bg, r + 3));
-                                Vector512<float> c31 = Vector512.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 36; t++)
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 16);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 1152);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
                             {
-                                Vector512<float> c00 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                Vector512<float> c10 = Vector512.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector512<float> c20 = Vector512.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector512<float> c30 = Vector512.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 20);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 20);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 20);
-                                c30.StoreUnsafe(ref out3);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            }
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector512.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector512.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
                         }
                     }
@@ -1316,9 +1427,9 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>im2col for Conv3x3S1P1_4x6x6To4NoBias: col[c*9 + kh*3 + kw][oh*6 + ow] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_4x6x6To4NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref float x, ref float col)
+        private static void Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref float x, ref float col, int p0, int count)
         {
             for (int c = 0; c < 4; c++)
             {
@@ -1327,21 +1438,33 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        for (int oh = 0; oh < 6; oh++)
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            ref float row = ref Unsafe.Add(ref dst, oh * 6);
-                            if ((uint)ih >= 6u)
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from)
                             {
-                                for (int ow = 0; ow < 6; ow++) Unsafe.Add(ref row, ow) = 0f;
+                                row.Clear();
                                 continue;
                             }
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
+                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            int cnt = to - from;
+                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
                             {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, ow) = (uint)iw < 6u ? Unsafe.Add(ref src, iw) : 0f;
+                                // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
                             }
+                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -1352,95 +1475,120 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    for (int j = 0; j + 32 <= 36; j += 32)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
                         {
+                            // C[4 x 36] = A[4 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 128)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c11 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c21 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                Vector512<float> c31 = Vector512<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 16);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 1152);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 20);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 20);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 20);
-                                c30.StoreUnsafe(ref out3);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            }
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
                         }
                     }
@@ -1448,9 +1596,9 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>im2col for Conv3x3S1P1_4x6x6To2: col[c*9 + kh*3 + kw][oh*6 + ow] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_4x6x6To2, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2_Im2Col(ref float x, ref float col)
+        private static void Conv3x3S1P1_4x6x6To2_Im2Col(ref float x, ref float col, int p0, int count)
         {
             for (int c = 0; c < 4; c++)
             {
@@ -1459,21 +1607,33 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        for (int oh = 0; oh < 6; oh++)
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            ref float row = ref Unsafe.Add(ref dst, oh * 6);
-                            if ((uint)ih >= 6u)
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from)
                             {
-                                for (int ow = 0; ow < 6; ow++) Unsafe.Add(ref row, ow) = 0f;
+                                row.Clear();
                                 continue;
                             }
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
+                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            int cnt = to - from;
+                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
                             {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, ow) = (uint)iw < 6u ? Unsafe.Add(ref src, iw) : 0f;
+                                // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
                             }
+                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -1484,57 +1644,103 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
-                Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 72);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 2);
-                    for (int j = 0; j + 32 <= 36; j += 32)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 72 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 2);
                         {
+                            // C[2 x 36] = A[2 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 128)
                             {
-                                Vector512<float> c00 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                Vector512<float> c01 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                for (int t = 0; t < 36; t++)
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 1152);
+                                    int r = 0;
+                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r < 2; r++)
-                        {
                             {
-                                Vector512<float> c00 = Vector512.Create(Unsafe.Add(ref bg, r));
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            }
+                            // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector512<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
                             }
                         }
                     }
@@ -1542,9 +1748,9 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>im2col for Conv3x3S1P1_4x6x6To2NoBias: col[c*9 + kh*3 + kw][oh*6 + ow] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_4x6x6To2NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref float x, ref float col)
+        private static void Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref float x, ref float col, int p0, int count)
         {
             for (int c = 0; c < 4; c++)
             {
@@ -1553,21 +1759,33 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        for (int oh = 0; oh < 6; oh++)
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            ref float row = ref Unsafe.Add(ref dst, oh * 6);
-                            if ((uint)ih >= 6u)
+                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from)
                             {
-                                for (int ow = 0; ow < 6; ow++) Unsafe.Add(ref row, ow) = 0f;
+                                row.Clear();
                                 continue;
                             }
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
+                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            int cnt = to - from;
+                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
                             {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, ow) = (uint)iw < 6u ? Unsafe.Add(ref src, iw) : 0f;
+                                // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
                             }
+                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -1578,56 +1796,102 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
-                Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 72);
-                    for (int j = 0; j + 32 <= 36; j += 32)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 72 + p0);
                         {
+                            // C[2 x 36] = A[2 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 128)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 1152);
+                                    int r = 0;
+                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r < 2; r++)
-                        {
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            }
+                            // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
                             }
                         }
                     }
@@ -1716,22 +1980,79 @@ ________________________________________________________________________________
         /// <remarks>Used by dense1.</remarks>
         private static void Dense6To3_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             // dW[u][i] += sum_b dy[b][u] * x[b][i]
             {
                 {
-                    int r = 0;
-                    for (; r < 3; r++)
+                    // C[3 x 6] += A[3 x batch] * B[batch x 6]: 32-column strips of B packed in depth blocks of 192, 8 x 32 register tiles
+                    for (int pc = 0; pc < batch; pc += 192)
                     {
-                        for (int jj = 0; jj < 6; jj++)
+                        int kc = Math.Min(192, batch - pc);
                         {
-                            float s0 = 0f;
-                            for (int t = 0; t < batch; t++)
+                            // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                float bv = Unsafe.Add(ref x, t * 6 + jj);
-                                s0 += Unsafe.Add(ref dy, (t) * 3 + r) * bv;
+                                for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 6; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 6);
+                                dst = ref Unsafe.Add(ref dst, 32);
                             }
-                            Unsafe.Add(ref dw, (r) * 6 + jj) += s0;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dw, r * 6 + 0);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 6 + q);
+                            WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 32, kc, true);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 32 + q);
                         }
+                    }
+                    // 3 rows x 32 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector512<float>.Zero;
+                            c21 = c20;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            a = ref Unsafe.Add(ref a, 3);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
                     }
                 }
             }
@@ -1747,41 +2068,150 @@ ________________________________________________________________________________
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
             {
                 {
-                    int r = 0;
-                    for (; r + 4 <= batch; r += 4)
+                    // C[batch x 6] = A[batch x 3] * B[3 x 6]: 32-column strips of B packed in depth blocks of 3, 8 x 32 register tiles
+                    const int pc = 0;
+                    const int kc = 3;
                     {
-                        for (int jj = 0; jj < 6; jj++)
+                        // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref w, pc * 6 + 0);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
                         {
-                            float s0 = 0f;
-                            float s1 = 0f;
-                            float s2 = 0f;
-                            float s3 = 0f;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                float bv = Unsafe.Add(ref w, t * 6 + jj);
-                                s0 += Unsafe.Add(ref dy, (r) * 3 + t) * bv;
-                                s1 += Unsafe.Add(ref dy, (r + 1) * 3 + t) * bv;
-                                s2 += Unsafe.Add(ref dy, (r + 2) * 3 + t) * bv;
-                                s3 += Unsafe.Add(ref dy, (r + 3) * 3 + t) * bv;
-                            }
-                            Unsafe.Add(ref dx, (r) * 6 + jj) = s0;
-                            Unsafe.Add(ref dx, (r + 1) * 6 + jj) = s1;
-                            Unsafe.Add(ref dx, (r + 2) * 6 + jj) = s2;
-                            Unsafe.Add(ref dx, (r + 3) * 6 + jj) = s3;
+                            for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 6; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 6);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        int r = 0;
+                        for (; r + 8 <= batch; r += 8)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
+                            InputGradTile8x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 32, kc, false);
+                            for (int i = 0; i < 8; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                        for (; r < batch; r++)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
+                            InputGradTile1x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 32, kc, false);
+                            for (int i = 0; i < 1; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 32 + q);
                         }
                     }
-                    for (; r < batch; r++)
+                    // 1 rows x 32 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        for (int jj = 0; jj < 6; jj++)
+                        Vector512<float> c00, c01;
+                        if (load)
                         {
-                            float s0 = 0f;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                float bv = Unsafe.Add(ref w, t * 6 + jj);
-                                s0 += Unsafe.Add(ref dy, (r) * 3 + t) * bv;
-                            }
-                            Unsafe.Add(ref dx, (r) * 6 + jj) = s0;
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
                         }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                    }
+                    // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                            c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
+                            c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
+                            c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                            c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
+                            c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                            c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector512<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector512<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector512<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector512<float>.Zero;
+                            c51 = c50;
+                            c60 = Vector512<float>.Zero;
+                            c61 = c60;
+                            c70 = Vector512<float>.Zero;
+                            c71 = c70;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 9));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 12));
+                            c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 15));
+                            c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 18));
+                            c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                            c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 21));
+                            c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                            c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 16);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 16);
+                        c60.StoreUnsafe(ref c, 6 * ldc);
+                        c61.StoreUnsafe(ref c, 6 * ldc + 16);
+                        c70.StoreUnsafe(ref c, 7 * ldc);
+                        c71.StoreUnsafe(ref c, 7 * ldc + 16);
                     }
                 }
             }
@@ -1811,35 +2241,9 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Transposed im2col for Conv3x3S1P1_4x6x6To2NoBias: colT[oh*6 + ow][c*9 + kh*3 + kw] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside (rows contiguous over the patch, for the weight gradient).</summary>
+        /// <summary>col2im for Conv3x3S1P1_4x6x6To2NoBias, pixels [p0, p0 + count) (row stride 36): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2NoBias_Im2ColT(ref float x, ref float colT)
-        {
-            for (int oh = 0; oh < 6; oh++)
-            {
-                for (int ow = 0; ow < 6; ow++)
-                {
-                    ref float row = ref Unsafe.Add(ref colT, (oh * 6 + ow) * 36);
-                    for (int c = 0; c < 4; c++)
-                    {
-                        ref float plane = ref Unsafe.Add(ref x, c * 36);
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            int ih = oh * 1 - 1 + kh;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, (c * 3 + kh) * 3 + kw) = (uint)ih < 6u && (uint)iw < 6u ? Unsafe.Add(ref plane, ih * 6 + iw) : 0f;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
-        /// <summary>col2im for Conv3x3S1P1_4x6x6To2NoBias: adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
-        /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref float col, ref float dx)
+        private static void Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref float col, ref float dx, int p0, int count)
         {
             for (int c = 0; c < 4; c++)
             {
@@ -1848,171 +2252,370 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        for (int oh = 0; oh < 6; oh++)
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            if ((uint)ih >= 6u) continue;
-                            ref float row = ref Unsafe.Add(ref src, oh * 6);
-                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
-                            {
-                                int iw = ow * 1 - 1 + kw;
-                                if ((uint)iw < 6u) Unsafe.Add(ref dst, iw) += Unsafe.Add(ref row, ow);
-                            }
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from) continue;
+                            ref float row = ref Unsafe.Add(ref src, at + from);
+                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            int cnt = to - from, i = 0;
+                            if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                            for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
                         }
                     }
                 }
             }
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 72);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To2NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 36);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 72);
-                    for (int j = 0; j + 32 <= 36; j += 32)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                         {
+                            // C[2 x 36] += A[2 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int j = 0; j < 32; j += 32)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                for (int q = 0; q < 32; q += 8)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    int t = 0;
+                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                    {
+                                        for (; t + 8 <= kc; t += 8)
+                                        {
+                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                            ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                        }
+                                    }
+                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 36 + j);
-                                (Vector512.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector512.LoadUnsafe(ref out0, 16) + c01).StoreUnsafe(ref out0, 16);
+                                int r = 0;
+                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r < 2; r++)
-                        {
-                            for (int jj = 32; jj < 36; jj++)
                             {
-                                float s0 = 0f;
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 4; q++)
                                 {
-                                    float bv = Unsafe.Add(ref ctg, t * 36 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 36 + t) * bv;
+                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
                                 }
-                                Unsafe.Add(ref dwg, (r) * 36 + jj) += s0;
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, true);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            }
+                            // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
                             }
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
-                {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
-                    for (int j = 0; j + 32 <= 36; j += 32)
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
-                        {
-                            {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c11 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c21 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                Vector512<float> c31 = Vector512<float>.Zero;
-                                for (int t = 0; t < 2; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 16);
-                            }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
-                        {
-                            {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                for (int t = 0; t < 2; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 20);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 20);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 20);
-                                c30.StoreUnsafe(ref out3);
-                            }
-                        }
-                    }
-                }
+                // dcol = W^T * dy per pixel block, then col2im into dx
                 MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
-                Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref dcol, ref dxn);
+                {
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
+                    {
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
+                        {
+                            // C[36 x 36] = A[36 x 2] * B[2 x 36]: 32-column strips of B packed in depth blocks of 2, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 2;
+                            for (int jc = 0; jc < 32; jc += 128)
+                            {
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 64));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 64 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 64);
+                                    int r = 0;
+                                    for (; r + 8 <= 36; r += 8)
+                                    {
+                                        InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                    if (r < 36)
+                                    {
+                                        InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
+                            }
+                            {
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                int r = 0;
+                                for (; r + 8 <= 36; r += 8)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
+                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                }
+                                if (r < 36)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
+                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                }
+                            }
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                            }
+                            // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                    c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
+                                    c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
+                                    c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                                    c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
+                                    c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                                    c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector512<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector512<float>.Zero;
+                                    c51 = c50;
+                                    c60 = Vector512<float>.Zero;
+                                    c61 = c60;
+                                    c70 = Vector512<float>.Zero;
+                                    c71 = c70;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                                    c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                                    c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                                    c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                                    c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 16);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 16);
+                                c60.StoreUnsafe(ref c, 6 * ldc);
+                                c61.StoreUnsafe(ref c, 6 * ldc + 16);
+                                c70.StoreUnsafe(ref c, 7 * ldc);
+                                c71.StoreUnsafe(ref c, 7 * ldc + 16);
+                            }
+                        }
+                    }
+                    Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref dcol, ref dxn, p0, count);
+                }
             }
         }
 
@@ -2030,35 +2633,9 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Transposed im2col for Conv3x3S1P1_4x6x6To4NoBias: colT[oh*6 + ow][c*9 + kh*3 + kw] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside (rows contiguous over the patch, for the weight gradient).</summary>
+        /// <summary>col2im for Conv3x3S1P1_4x6x6To4NoBias, pixels [p0, p0 + count) (row stride 36): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4NoBias_Im2ColT(ref float x, ref float colT)
-        {
-            for (int oh = 0; oh < 6; oh++)
-            {
-                for (int ow = 0; ow < 6; ow++)
-                {
-                    ref float row = ref Unsafe.Add(ref colT, (oh * 6 + ow) * 36);
-                    for (int c = 0; c < 4; c++)
-                    {
-                        ref float plane = ref Unsafe.Add(ref x, c * 36);
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            int ih = oh * 1 - 1 + kh;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, (c * 3 + kh) * 3 + kw) = (uint)ih < 6u && (uint)iw < 6u ? Unsafe.Add(ref plane, ih * 6 + iw) : 0f;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
-        /// <summary>col2im for Conv3x3S1P1_4x6x6To4NoBias: adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
-        /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref float col, ref float dx)
+        private static void Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref float col, ref float dx, int p0, int count)
         {
             for (int c = 0; c < 4; c++)
             {
@@ -2067,236 +2644,394 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        for (int oh = 0; oh < 6; oh++)
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            if ((uint)ih >= 6u) continue;
-                            ref float row = ref Unsafe.Add(ref src, oh * 6);
-                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
-                            {
-                                int iw = ow * 1 - 1 + kw;
-                                if ((uint)iw < 6u) Unsafe.Add(ref dst, iw) += Unsafe.Add(ref row, ow);
-                            }
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from) continue;
+                            ref float row = ref Unsafe.Add(ref src, at + from);
+                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            int cnt = to - from, i = 0;
+                            if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                            for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
                         }
                     }
                 }
             }
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To4NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 36);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 144);
-                    for (int j = 0; j + 32 <= 36; j += 32)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 144);
                         {
+                            // C[4 x 36] += A[4 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int j = 0; j < 32; j += 32)
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c11 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c21 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                Vector512<float> c31 = Vector512<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                for (int q = 0; q < 32; q += 8)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref dyg, (r + 1) * 36 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref dyg, (r + 2) * 36 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref dyg, (r + 3) * 36 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    int t = 0;
+                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                    {
+                                        for (; t + 8 <= kc; t += 8)
+                                        {
+                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                            ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                        }
+                                    }
+                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 36 + j);
-                                (Vector512.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector512.LoadUnsafe(ref out0, 16) + c01).StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 36 + j);
-                                (Vector512.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                                (Vector512.LoadUnsafe(ref out1, 16) + c11).StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 36 + j);
-                                (Vector512.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                                (Vector512.LoadUnsafe(ref out2, 16) + c21).StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 36 + j);
-                                (Vector512.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
-                                (Vector512.LoadUnsafe(ref out3, 16) + c31).StoreUnsafe(ref out3, 16);
+                                int r = 0;
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
-                            for (int jj = 32; jj < 36; jj++)
                             {
-                                float s0 = 0f;
-                                float s1 = 0f;
-                                float s2 = 0f;
-                                float s3 = 0f;
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 4; q++)
                                 {
-                                    float bv = Unsafe.Add(ref ctg, t * 36 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 36 + t) * bv;
-                                    s1 += Unsafe.Add(ref dyg, (r + 1) * 36 + t) * bv;
-                                    s2 += Unsafe.Add(ref dyg, (r + 2) * 36 + t) * bv;
-                                    s3 += Unsafe.Add(ref dyg, (r + 3) * 36 + t) * bv;
+                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
                                 }
-                                Unsafe.Add(ref dwg, (r) * 36 + jj) += s0;
-                                Unsafe.Add(ref dwg, (r + 1) * 36 + jj) += s1;
-                                Unsafe.Add(ref dwg, (r + 2) * 36 + jj) += s2;
-                                Unsafe.Add(ref dwg, (r + 3) * 36 + jj) += s3;
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            }
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
-                {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
-                    for (int j = 0; j + 32 <= 36; j += 32)
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
-                        {
-                            {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c11 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c21 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                Vector512<float> c31 = Vector512<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 16);
-                            }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
-                        {
-                            {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 20);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 20);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 20);
-                                c30.StoreUnsafe(ref out3);
-                            }
-                        }
-                    }
-                }
+                // dcol = W^T * dy per pixel block, then col2im into dx
                 MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
-                Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref dcol, ref dxn);
-            }
-        }
-
-        /// <summary>Transposed im2col for Conv3x3S1P1_2x6x6To4NoBias: colT[oh*6 + ow][c*9 + kh*3 + kw] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw], zero outside (rows contiguous over the patch, for the weight gradient).</summary>
-        /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4NoBias_Im2ColT(ref float x, ref float colT)
-        {
-            for (int oh = 0; oh < 6; oh++)
-            {
-                for (int ow = 0; ow < 6; ow++)
                 {
-                    ref float row = ref Unsafe.Add(ref colT, (oh * 6 + ow) * 18);
-                    for (int c = 0; c < 2; c++)
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
                     {
-                        ref float plane = ref Unsafe.Add(ref x, c * 36);
-                        for (int kh = 0; kh < 3; kh++)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
                         {
-                            int ih = oh * 1 - 1 + kh;
-                            for (int kw = 0; kw < 3; kw++)
+                            // C[36 x 36] = A[36 x 4] * B[4 x 36]: 32-column strips of B packed in depth blocks of 4, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 4;
+                            for (int jc = 0; jc < 32; jc += 128)
                             {
-                                int iw = ow * 1 - 1 + kw;
-                                Unsafe.Add(ref row, (c * 3 + kh) * 3 + kw) = (uint)ih < 6u && (uint)iw < 6u ? Unsafe.Add(ref plane, ih * 6 + iw) : 0f;
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 128));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 128 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 128);
+                                    int r = 0;
+                                    for (; r + 8 <= 36; r += 8)
+                                    {
+                                        InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                    if (r < 36)
+                                    {
+                                        InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
+                            }
+                            {
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                int r = 0;
+                                for (; r + 8 <= 36; r += 8)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
+                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                }
+                                if (r < 36)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
+                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                }
+                            }
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                            }
+                            // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                    c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
+                                    c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
+                                    c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                                    c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
+                                    c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                                    c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector512<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector512<float>.Zero;
+                                    c51 = c50;
+                                    c60 = Vector512<float>.Zero;
+                                    c61 = c60;
+                                    c70 = Vector512<float>.Zero;
+                                    c71 = c70;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                                    c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                                    c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                                    c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                                    c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 16);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 16);
+                                c60.StoreUnsafe(ref c, 6 * ldc);
+                                c61.StoreUnsafe(ref c, 6 * ldc + 16);
+                                c70.StoreUnsafe(ref c, 7 * ldc);
+                                c71.StoreUnsafe(ref c, 7 * ldc + 16);
                             }
                         }
                     }
+                    Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref dcol, ref dxn, p0, count);
                 }
             }
         }
 
-        /// <summary>col2im for Conv3x3S1P1_2x6x6To4NoBias: adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
+        /// <summary>col2im for Conv3x3S1P1_2x6x6To4NoBias, pixels [p0, p0 + count) (row stride 36): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref float col, ref float dx)
+        private static void Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref float col, ref float dx, int p0, int count)
         {
             for (int c = 0; c < 2; c++)
             {
@@ -2305,224 +3040,365 @@ ________________________________________________________________________________
                     for (int kw = 0; kw < 3; kw++)
                     {
                         ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        for (int oh = 0; oh < 6; oh++)
+                        int lo = Math.Max(0, 1 - kw);
+                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                        for (int n = p0; n < p0 + count;)
                         {
+                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                            int at = n - p0;
+                            n += len;
                             int ih = oh * 1 - 1 + kh;
-                            if ((uint)ih >= 6u) continue;
-                            ref float row = ref Unsafe.Add(ref src, oh * 6);
-                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6);
-                            for (int ow = 0; ow < 6; ow++)
-                            {
-                                int iw = ow * 1 - 1 + kw;
-                                if ((uint)iw < 6u) Unsafe.Add(ref dst, iw) += Unsafe.Add(ref row, ow);
-                            }
+                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                            if ((uint)ih >= 6u || to <= from) continue;
+                            ref float row = ref Unsafe.Add(ref src, at + from);
+                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                            int cnt = to - from, i = 0;
+                            if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                            for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
                         }
                     }
                 }
             }
         }
 
-        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 72);
-                Conv3x3S1P1_2x6x6To4NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 18);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 72);
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                         {
+                            // C[4 x 18] += A[4 x 36] * B[36 x 18]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
                             {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                // last 18 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 16; q += 8)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 18 + 0);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref dyg, (r + 1) * 36 + t));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref dyg, (r + 2) * 36 + t));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref dyg, (r + 3) * 36 + t));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
+                                    ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    int t = 0;
+                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                    {
+                                        for (; t + 8 <= kc; t += 8)
+                                        {
+                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                            ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                        }
+                                    }
+                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 18 + 0);
-                                (Vector512.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 18 + 0);
-                                (Vector512.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 18 + 0);
-                                (Vector512.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 18 + 0);
-                                (Vector512.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
+                                for (int q = 16; q < 18; q++)
+                                {
+                                    ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                                }
+                                for (int t = 0; t < kc; t++) for (int q = 18; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 0);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
-                            for (int jj = 16; jj < 18; jj++)
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                float s0 = 0f;
-                                float s1 = 0f;
-                                float s2 = 0f;
-                                float s3 = 0f;
-                                for (int t = 0; t < 36; t++)
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
                                 {
-                                    float bv = Unsafe.Add(ref ctg, t * 18 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 36 + t) * bv;
-                                    s1 += Unsafe.Add(ref dyg, (r + 1) * 36 + t) * bv;
-                                    s2 += Unsafe.Add(ref dyg, (r + 2) * 36 + t) * bv;
-                                    s3 += Unsafe.Add(ref dyg, (r + 3) * 36 + t) * bv;
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
                                 }
-                                Unsafe.Add(ref dwg, (r) * 18 + jj) += s0;
-                                Unsafe.Add(ref dwg, (r + 1) * 18 + jj) += s1;
-                                Unsafe.Add(ref dwg, (r + 2) * 18 + jj) += s2;
-                                Unsafe.Add(ref dwg, (r + 3) * 18 + jj) += s3;
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
-                {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 648);
-                    for (int j = 0; j + 32 <= 36; j += 32)
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 18; r += 4)
-                        {
-                            {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c11 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c21 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                Vector512<float> c31 = Vector512<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r + 1));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r + 2));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r + 3));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 16);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 16);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 16);
-                            }
-                        }
-                        for (; r < 18; r++)
-                        {
-                            {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c01 = Vector512<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref bt, 16);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 16);
-                            }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 18; r += 4)
-                        {
-                            {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                Vector512<float> c10 = Vector512<float>.Zero;
-                                Vector512<float> c20 = Vector512<float>.Zero;
-                                Vector512<float> c30 = Vector512<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector512<float> a1 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r + 1));
-                                    c10 = Vector512.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector512<float> a2 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r + 2));
-                                    c20 = Vector512.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector512<float> a3 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r + 3));
-                                    c30 = Vector512.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 20);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 20);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 20);
-                                c30.StoreUnsafe(ref out3);
-                            }
-                        }
-                        for (; r < 18; r++)
-                        {
-                            {
-                                Vector512<float> c00 = Vector512<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 20);
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref bt);
-                                    Vector512<float> a0 = Vector512.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector512.MultiplyAddEstimate(a0, b0, c00);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 20);
-                                c00.StoreUnsafe(ref out0);
-                            }
-                        }
-                    }
-                }
+                // dcol = W^T * dy per pixel block, then col2im into dx
                 MemoryMarshal.CreateSpan(ref dxn, 72).Clear();
-                Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref dcol, ref dxn);
+                {
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
+                    {
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 648);
+                        {
+                            // C[18 x 36] = A[18 x 4] * B[4 x 36]: 32-column strips of B packed in depth blocks of 4, 8 x 32 register tiles
+                            const int pc = 0;
+                            const int kc = 4;
+                            for (int jc = 0; jc < 32; jc += 128)
+                            {
+                                int strips = Math.Min(4, (32 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 128));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 128 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 128);
+                                    int r = 0;
+                                    for (; r + 8 <= 18; r += 8)
+                                    {
+                                        InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                    if (r < 18)
+                                    {
+                                        InputGradTile2x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
+                            }
+                            {
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
+                                int r = 0;
+                                for (; r + 8 <= 18; r += 8)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 32, kc, false);
+                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                }
+                                if (r < 18)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile2x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 32, kc, false);
+                                    for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                }
+                            }
+                            // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 18);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                            }
+                            // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                    c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
+                                    c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
+                                    c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                                    c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
+                                    c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                                    c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector512<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector512<float>.Zero;
+                                    c51 = c50;
+                                    c60 = Vector512<float>.Zero;
+                                    c61 = c60;
+                                    c70 = Vector512<float>.Zero;
+                                    c71 = c70;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                                    c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                                    c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                                    c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                                    c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
+                                    a = ref Unsafe.Add(ref a, 18);
+                                    b = ref Unsafe.Add(ref b, 32);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 16);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 16);
+                                c60.StoreUnsafe(ref c, 6 * ldc);
+                                c61.StoreUnsafe(ref c, 6 * ldc + 16);
+                                c70.StoreUnsafe(ref c, 7 * ldc);
+                                c71.StoreUnsafe(ref c, 7 * ldc + 16);
+                            }
+                        }
+                    }
+                    Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref dcol, ref dxn, p0, count);
+                }
             }
         }
 
@@ -2530,96 +3406,121 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 648);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    for (int j = 0; j + 16 <= 36; j += 16)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 4);
                         {
+                            // C[4 x 36] = A[4 x 18] * B[18 x 36]: 16-column strips of B packed in depth blocks of 18, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 18;
+                            for (int jc = 0; jc < 32; jc += 64)
                             {
-                                Vector256<float> c00 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                Vector256<float> c01 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                Vector256<float> c10 = Vector256.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector256<float> c11 = Vector256.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector256<float> c20 = Vector256.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector256<float> c21 = Vector256.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector256<float> c30 = Vector256.Create(Unsafe.Add(ref bg, r + 3));
-                                Vector256<float> c31 = Vector256.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 18; t++)
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 288 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 8);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
                             {
-                                Vector256<float> c00 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                Vector256<float> c10 = Vector256.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector256<float> c20 = Vector256.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector256<float> c30 = Vector256.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 18; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 28);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 28);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 28);
-                                c30.StoreUnsafe(ref out3);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            }
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector256.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector256.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
                         }
                     }
@@ -2631,95 +3532,120 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 648);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    for (int j = 0; j + 16 <= 36; j += 16)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
                         {
+                            // C[4 x 36] = A[4 x 18] * B[18 x 36]: 16-column strips of B packed in depth blocks of 18, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 18;
+                            for (int jc = 0; jc < 32; jc += 64)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c11 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c21 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                Vector256<float> c31 = Vector256<float>.Zero;
-                                for (int t = 0; t < 18; t++)
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 288 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 8);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                for (int t = 0; t < 18; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 28);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 28);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 28);
-                                c30.StoreUnsafe(ref out3);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            }
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
                         }
                     }
@@ -2741,96 +3667,121 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    for (int j = 0; j + 16 <= 36; j += 16)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 4);
                         {
+                            // C[4 x 36] = A[4 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 64)
                             {
-                                Vector256<float> c00 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                Vector256<float> c01 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                Vector256<float> c10 = Vector256.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector256<float> c11 = Vector256.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector256<float> c20 = Vector256.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector256<float> c21 = Vector256.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector256<float> c30 = Vector256.Create(Unsafe.Add(ref bg, r + 3));
-                                Vector256<float> c31 = Vector256.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 36; t++)
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 8);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
                             {
-                                Vector256<float> c00 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                Vector256<float> c10 = Vector256.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector256<float> c20 = Vector256.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector256<float> c30 = Vector256.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 28);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 28);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 28);
-                                c30.StoreUnsafe(ref out3);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            }
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector256.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector256.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
                         }
                     }
@@ -2842,95 +3793,120 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    for (int j = 0; j + 16 <= 36; j += 16)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
                         {
+                            // C[4 x 36] = A[4 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 64)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c11 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c21 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                Vector256<float> c31 = Vector256<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 8);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 28);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 28);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 28);
-                                c30.StoreUnsafe(ref out3);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            }
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
                         }
                     }
@@ -2942,57 +3918,103 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
-                Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 72);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 2);
-                    for (int j = 0; j + 16 <= 36; j += 16)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 72 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 2);
                         {
+                            // C[2 x 36] = A[2 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 64)
                             {
-                                Vector256<float> c00 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                Vector256<float> c01 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                for (int t = 0; t < 36; t++)
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    int r = 0;
+                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r < 2; r++)
-                        {
                             {
-                                Vector256<float> c00 = Vector256.Create(Unsafe.Add(ref bg, r));
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            }
+                            // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector256<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
                             }
                         }
                     }
@@ -3004,56 +4026,102 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
-                Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 72);
-                    for (int j = 0; j + 16 <= 36; j += 16)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 72 + p0);
                         {
+                            // C[2 x 36] = A[2 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 64)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    int r = 0;
+                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r < 2; r++)
-                        {
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            }
+                            // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
                             }
                         }
                     }
@@ -3129,22 +4197,79 @@ ________________________________________________________________________________
         /// <remarks>Used by dense1.</remarks>
         private static void Dense6To3_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             // dW[u][i] += sum_b dy[b][u] * x[b][i]
             {
                 {
-                    int r = 0;
-                    for (; r < 3; r++)
+                    // C[3 x 6] += A[3 x batch] * B[batch x 6]: 16-column strips of B packed in depth blocks of 384, 6 x 16 register tiles
+                    for (int pc = 0; pc < batch; pc += 384)
                     {
-                        for (int jj = 0; jj < 6; jj++)
+                        int kc = Math.Min(384, batch - pc);
                         {
-                            float s0 = 0f;
-                            for (int t = 0; t < batch; t++)
+                            // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                float bv = Unsafe.Add(ref x, t * 6 + jj);
-                                s0 += Unsafe.Add(ref dy, (t) * 3 + r) * bv;
+                                for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 6; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 6);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
-                            Unsafe.Add(ref dw, (r) * 6 + jj) += s0;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dw, r * 6 + 0);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 6 + q);
+                            WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 16, kc, true);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 16 + q);
                         }
+                    }
+                    // 3 rows x 16 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c01, c10, c11, c20, c21;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector256<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector256<float>.Zero;
+                            c21 = c20;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                            a = ref Unsafe.Add(ref a, 3);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
                     }
                 }
             }
@@ -3160,41 +4285,132 @@ ________________________________________________________________________________
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
             {
                 {
-                    int r = 0;
-                    for (; r + 4 <= batch; r += 4)
+                    // C[batch x 6] = A[batch x 3] * B[3 x 6]: 16-column strips of B packed in depth blocks of 3, 6 x 16 register tiles
+                    const int pc = 0;
+                    const int kc = 3;
                     {
-                        for (int jj = 0; jj < 6; jj++)
+                        // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref w, pc * 6 + 0);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
                         {
-                            float s0 = 0f;
-                            float s1 = 0f;
-                            float s2 = 0f;
-                            float s3 = 0f;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                float bv = Unsafe.Add(ref w, t * 6 + jj);
-                                s0 += Unsafe.Add(ref dy, (r) * 3 + t) * bv;
-                                s1 += Unsafe.Add(ref dy, (r + 1) * 3 + t) * bv;
-                                s2 += Unsafe.Add(ref dy, (r + 2) * 3 + t) * bv;
-                                s3 += Unsafe.Add(ref dy, (r + 3) * 3 + t) * bv;
-                            }
-                            Unsafe.Add(ref dx, (r) * 6 + jj) = s0;
-                            Unsafe.Add(ref dx, (r + 1) * 6 + jj) = s1;
-                            Unsafe.Add(ref dx, (r + 2) * 6 + jj) = s2;
-                            Unsafe.Add(ref dx, (r + 3) * 6 + jj) = s3;
+                            for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 6; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 6);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        int r = 0;
+                        for (; r + 6 <= batch; r += 6)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
+                            InputGradTile6x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 6; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        }
+                        for (; r < batch; r++)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
+                            InputGradTile1x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 1; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 16 + q);
                         }
                     }
-                    for (; r < batch; r++)
+                    // 1 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        for (int jj = 0; jj < 6; jj++)
+                        Vector256<float> c00, c01;
+                        if (load)
                         {
-                            float s0 = 0f;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                float bv = Unsafe.Add(ref w, t * 6 + jj);
-                                s0 += Unsafe.Add(ref dy, (r) * 3 + t) * bv;
-                            }
-                            Unsafe.Add(ref dx, (r) * 6 + jj) = s0;
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
                         }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                    }
+                    // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                            c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
+                            c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector256<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector256<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector256<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector256<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector256<float>.Zero;
+                            c51 = c50;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 6));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 9));
+                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 12));
+                            c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 15));
+                            c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 8);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 8);
                     }
                 }
             }
@@ -3214,154 +4430,267 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 72);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To2NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 36);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 72);
-                    for (int j = 0; j + 16 <= 36; j += 16)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                         {
+                            // C[2 x 36] += A[2 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int j = 0; j < 32; j += 16)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                for (int q = 0; q < 16; q += 8)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    int t = 0;
+                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                    {
+                                        for (; t + 8 <= kc; t += 8)
+                                        {
+                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                            ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                        }
+                                    }
+                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 36 + j);
-                                (Vector256.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector256.LoadUnsafe(ref out0, 8) + c01).StoreUnsafe(ref out0, 8);
+                                int r = 0;
+                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r < 2; r++)
-                        {
-                            for (int jj = 32; jj < 36; jj++)
                             {
-                                float s0 = 0f;
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 4; q++)
                                 {
-                                    float bv = Unsafe.Add(ref ctg, t * 36 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 36 + t) * bv;
+                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
                                 }
-                                Unsafe.Add(ref dwg, (r) * 36 + jj) += s0;
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            }
+                            // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
                             }
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
-                {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
-                    for (int j = 0; j + 16 <= 36; j += 16)
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
-                        {
-                            {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c11 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c21 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                Vector256<float> c31 = Vector256<float>.Zero;
-                                for (int t = 0; t < 2; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 8);
-                            }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
-                        {
-                            {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                for (int t = 0; t < 2; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 28);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 28);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 28);
-                                c30.StoreUnsafe(ref out3);
-                            }
-                        }
-                    }
-                }
+                // dcol = W^T * dy per pixel block, then col2im into dx
                 MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
-                Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref dcol, ref dxn);
+                {
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
+                    {
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
+                        {
+                            // C[36 x 36] = A[36 x 2] * B[2 x 36]: 16-column strips of B packed in depth blocks of 2, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 2;
+                            for (int jc = 0; jc < 32; jc += 64)
+                            {
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 32));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 32 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 32);
+                                    int r = 0;
+                                    for (; r + 6 <= 36; r += 6)
+                                    {
+                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
+                            }
+                            {
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                int r = 0;
+                                for (; r + 6 <= 36; r += 6)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
+                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                }
+                            }
+                            // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                    c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
+                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector256<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector256<float>.Zero;
+                                    c51 = c50;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 8);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 8);
+                            }
+                        }
+                    }
+                    Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref dcol, ref dxn, p0, count);
+                }
             }
         }
 
@@ -3379,405 +4708,567 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To4NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 36);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 144);
-                    for (int j = 0; j + 16 <= 36; j += 16)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 144);
                         {
+                            // C[4 x 36] += A[4 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int j = 0; j < 32; j += 16)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c11 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c21 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                Vector256<float> c31 = Vector256<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                for (int q = 0; q < 16; q += 8)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref dyg, (r + 1) * 36 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref dyg, (r + 2) * 36 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref dyg, (r + 3) * 36 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    int t = 0;
+                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                    {
+                                        for (; t + 8 <= kc; t += 8)
+                                        {
+                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                            ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                        }
+                                    }
+                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 36 + j);
-                                (Vector256.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector256.LoadUnsafe(ref out0, 8) + c01).StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 36 + j);
-                                (Vector256.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                                (Vector256.LoadUnsafe(ref out1, 8) + c11).StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 36 + j);
-                                (Vector256.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                                (Vector256.LoadUnsafe(ref out2, 8) + c21).StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 36 + j);
-                                (Vector256.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
-                                (Vector256.LoadUnsafe(ref out3, 8) + c31).StoreUnsafe(ref out3, 8);
+                                int r = 0;
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
-                            for (int jj = 32; jj < 36; jj++)
                             {
-                                float s0 = 0f;
-                                float s1 = 0f;
-                                float s2 = 0f;
-                                float s3 = 0f;
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 4; q++)
                                 {
-                                    float bv = Unsafe.Add(ref ctg, t * 36 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 36 + t) * bv;
-                                    s1 += Unsafe.Add(ref dyg, (r + 1) * 36 + t) * bv;
-                                    s2 += Unsafe.Add(ref dyg, (r + 2) * 36 + t) * bv;
-                                    s3 += Unsafe.Add(ref dyg, (r + 3) * 36 + t) * bv;
+                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
                                 }
-                                Unsafe.Add(ref dwg, (r) * 36 + jj) += s0;
-                                Unsafe.Add(ref dwg, (r + 1) * 36 + jj) += s1;
-                                Unsafe.Add(ref dwg, (r + 2) * 36 + jj) += s2;
-                                Unsafe.Add(ref dwg, (r + 3) * 36 + jj) += s3;
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            }
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
-                {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
-                    for (int j = 0; j + 16 <= 36; j += 16)
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
-                        {
-                            {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c11 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c21 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                Vector256<float> c31 = Vector256<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 8);
-                            }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
-                        {
-                            {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 28);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 28);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 28);
-                                c30.StoreUnsafe(ref out3);
-                            }
-                        }
-                    }
-                }
+                // dcol = W^T * dy per pixel block, then col2im into dx
                 MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
-                Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref dcol, ref dxn);
+                {
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
+                    {
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
+                        {
+                            // C[36 x 36] = A[36 x 4] * B[4 x 36]: 16-column strips of B packed in depth blocks of 4, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 4;
+                            for (int jc = 0; jc < 32; jc += 64)
+                            {
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 64));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 64 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 64);
+                                    int r = 0;
+                                    for (; r + 6 <= 36; r += 6)
+                                    {
+                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
+                            }
+                            {
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                int r = 0;
+                                for (; r + 6 <= 36; r += 6)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
+                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                }
+                            }
+                            // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                    c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
+                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector256<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector256<float>.Zero;
+                                    c51 = c50;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 8);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 8);
+                            }
+                        }
+                    }
+                    Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref dcol, ref dxn, p0, count);
+                }
             }
         }
 
-        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 72);
-                Conv3x3S1P1_2x6x6To4NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 18);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 72);
-                    for (int j = 0; j + 16 <= 18; j += 16)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                         {
+                            // C[4 x 18] += A[4 x 36] * B[36 x 18]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int j = 0; j < 16; j += 16)
                             {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c11 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c21 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                Vector256<float> c31 = Vector256<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                for (int q = 0; q < 16; q += 8)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 18 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref dyg, (r + 1) * 36 + t));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref dyg, (r + 2) * 36 + t));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref dyg, (r + 3) * 36 + t));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    int t = 0;
+                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                    {
+                                        for (; t + 8 <= kc; t += 8)
+                                        {
+                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                            ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                        }
+                                    }
+                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 18 + j);
-                                (Vector256.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector256.LoadUnsafe(ref out0, 8) + c01).StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 18 + j);
-                                (Vector256.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                                (Vector256.LoadUnsafe(ref out1, 8) + c11).StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 18 + j);
-                                (Vector256.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                                (Vector256.LoadUnsafe(ref out2, 8) + c21).StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 18 + j);
-                                (Vector256.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
-                                (Vector256.LoadUnsafe(ref out3, 8) + c31).StoreUnsafe(ref out3, 8);
+                                int r = 0;
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + j), 18, kc, true);
                             }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
-                            for (int jj = 16; jj < 18; jj++)
                             {
-                                float s0 = 0f;
-                                float s1 = 0f;
-                                float s2 = 0f;
-                                float s3 = 0f;
-                                for (int t = 0; t < 36; t++)
+                                // last 2 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 2; q++)
                                 {
-                                    float bv = Unsafe.Add(ref ctg, t * 18 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 36 + t) * bv;
-                                    s1 += Unsafe.Add(ref dyg, (r + 1) * 36 + t) * bv;
-                                    s2 += Unsafe.Add(ref dyg, (r + 2) * 36 + t) * bv;
-                                    s3 += Unsafe.Add(ref dyg, (r + 3) * 36 + t) * bv;
+                                    ref float src = ref Unsafe.Add(ref ctg, (16 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
                                 }
-                                Unsafe.Add(ref dwg, (r) * 18 + jj) += s0;
-                                Unsafe.Add(ref dwg, (r + 1) * 18 + jj) += s1;
-                                Unsafe.Add(ref dwg, (r + 2) * 18 + jj) += s2;
-                                Unsafe.Add(ref dwg, (r + 3) * 18 + jj) += s3;
+                                for (int t = 0; t < kc; t++) for (int q = 2; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 16);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            }
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
-                {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 648);
-                    for (int j = 0; j + 16 <= 36; j += 16)
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 18; r += 4)
-                        {
-                            {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c11 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c21 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                Vector256<float> c31 = Vector256<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r + 1));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r + 2));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r + 3));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 8);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 8);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 8);
-                            }
-                        }
-                        for (; r < 18; r++)
-                        {
-                            {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c01 = Vector256<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref bt, 8);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 8);
-                            }
-                        }
-                    }
-                    {
-                        // last 4 columns: an overlapping vector (recomputed columns get the same values)
-                        int r = 0;
-                        for (; r + 4 <= 18; r += 4)
-                        {
-                            {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                Vector256<float> c10 = Vector256<float>.Zero;
-                                Vector256<float> c20 = Vector256<float>.Zero;
-                                Vector256<float> c30 = Vector256<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector256<float> a1 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r + 1));
-                                    c10 = Vector256.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector256<float> a2 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r + 2));
-                                    c20 = Vector256.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector256<float> a3 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r + 3));
-                                    c30 = Vector256.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 28);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 28);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 28);
-                                c30.StoreUnsafe(ref out3);
-                            }
-                        }
-                        for (; r < 18; r++)
-                        {
-                            {
-                                Vector256<float> c00 = Vector256<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 28);
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref bt);
-                                    Vector256<float> a0 = Vector256.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector256.MultiplyAddEstimate(a0, b0, c00);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 28);
-                                c00.StoreUnsafe(ref out0);
-                            }
-                        }
-                    }
-                }
+                // dcol = W^T * dy per pixel block, then col2im into dx
                 MemoryMarshal.CreateSpan(ref dxn, 72).Clear();
-                Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref dcol, ref dxn);
+                {
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
+                    {
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 648);
+                        {
+                            // C[18 x 36] = A[18 x 4] * B[4 x 36]: 16-column strips of B packed in depth blocks of 4, 6 x 16 register tiles
+                            const int pc = 0;
+                            const int kc = 4;
+                            for (int jc = 0; jc < 32; jc += 64)
+                            {
+                                int strips = Math.Min(4, (32 - jc) / 16);
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 64));
+                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 64 + 8));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 64);
+                                    int r = 0;
+                                    for (; r + 6 <= 18; r += 6)
+                                    {
+                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
+                            }
+                            {
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                int r = 0;
+                                for (; r + 6 <= 18; r += 6)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 16, kc, false);
+                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                }
+                            }
+                            // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c01 = Vector256.LoadUnsafe(ref c, 8);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                    c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
+                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector256<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector256<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector256<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector256<float>.Zero;
+                                    c51 = c50;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
+                                    a = ref Unsafe.Add(ref a, 18);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 8);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 8);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 8);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 8);
+                            }
+                        }
+                    }
+                    Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref dcol, ref dxn, p0, count);
+                }
             }
         }
 
@@ -3785,95 +5276,124 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 648);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    for (int j = 0; j + 8 <= 36; j += 8)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 4);
                         {
+                            // C[4 x 36] = A[4 x 18] * B[18 x 36]: 8-column strips of B packed in depth blocks of 18, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 18;
+                            for (int jc = 0; jc < 32; jc += 32)
                             {
-                                Vector128<float> c00 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                Vector128<float> c01 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                Vector128<float> c10 = Vector128.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector128<float> c11 = Vector128.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector128<float> c20 = Vector128.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector128<float> c21 = Vector128.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector128<float> c30 = Vector128.Create(Unsafe.Add(ref bg, r + 3));
-                                Vector128<float> c31 = Vector128.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 18; t++)
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 144);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 148);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 288);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 292);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 432);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 436);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 4);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 144);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
                             {
-                                Vector128<float> c00 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                Vector128<float> c10 = Vector128.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector128<float> c20 = Vector128.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector128<float> c30 = Vector128.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 18; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 32);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 32);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 32);
-                                c30.StoreUnsafe(ref out3);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            }
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector128.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector128.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
                         }
                     }
@@ -3885,94 +5405,123 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 648);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    for (int j = 0; j + 8 <= 36; j += 8)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
                         {
+                            // C[4 x 36] = A[4 x 18] * B[18 x 36]: 8-column strips of B packed in depth blocks of 18, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 18;
+                            for (int jc = 0; jc < 32; jc += 32)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c11 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c21 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                Vector128<float> c31 = Vector128<float>.Zero;
-                                for (int t = 0; t < 18; t++)
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 144);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 148);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 288);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 292);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 432);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 436);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 4);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 144);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                for (int t = 0; t < 18; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 18 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 18 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 18 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 18 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 32);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 32);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 32);
-                                c30.StoreUnsafe(ref out3);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            }
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
                         }
                     }
@@ -3994,95 +5543,124 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 4);
-                    for (int j = 0; j + 8 <= 36; j += 8)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 4);
                         {
+                            // C[4 x 36] = A[4 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 32)
                             {
-                                Vector128<float> c00 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                Vector128<float> c01 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                Vector128<float> c10 = Vector128.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector128<float> c11 = Vector128.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector128<float> c20 = Vector128.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector128<float> c21 = Vector128.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector128<float> c30 = Vector128.Create(Unsafe.Add(ref bg, r + 3));
-                                Vector128<float> c31 = Vector128.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 36; t++)
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 4);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
                             {
-                                Vector128<float> c00 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                Vector128<float> c10 = Vector128.Create(Unsafe.Add(ref bg, r + 1));
-                                Vector128<float> c20 = Vector128.Create(Unsafe.Add(ref bg, r + 2));
-                                Vector128<float> c30 = Vector128.Create(Unsafe.Add(ref bg, r + 3));
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 32);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 32);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 32);
-                                c30.StoreUnsafe(ref out3);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            }
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector128.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector128.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
                         }
                     }
@@ -4094,94 +5672,123 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
-                Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 144);
-                    for (int j = 0; j + 8 <= 36; j += 8)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 144 + p0);
                         {
+                            // C[4 x 36] = A[4 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 32)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c11 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c21 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                Vector128<float> c31 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 4);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    int r = 0;
+                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (r + 1) * 36 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (r + 2) * 36 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (r + 3) * 36 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref yg, (r + 1) * 36 + 32);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref yg, (r + 2) * 36 + 32);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref yg, (r + 3) * 36 + 32);
-                                c30.StoreUnsafe(ref out3);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            }
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
                         }
                     }
@@ -4193,56 +5800,106 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
-                Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 72);
-                    ref float bg = ref Unsafe.Add(ref bias, g * 2);
-                    for (int j = 0; j + 8 <= 36; j += 8)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 72 + p0);
+                        ref float bg = ref Unsafe.Add(ref bias, g * 2);
                         {
+                            // C[2 x 36] = A[2 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 32)
                             {
-                                Vector128<float> c00 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                Vector128<float> c01 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                for (int t = 0; t < 36; t++)
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    int r = 0;
+                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r < 2; r++)
-                        {
                             {
-                                Vector128<float> c00 = Vector128.Create(Unsafe.Add(ref bg, r));
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            }
+                            // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector128<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
                             }
                         }
                     }
@@ -4254,55 +5911,105 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
         {
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
-                Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col);
-                ref float cols = ref col;
                 {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float cg = ref Unsafe.Add(ref cols, g * 1296);
-                    ref float yg = ref Unsafe.Add(ref yn, g * 72);
-                    for (int j = 0; j + 8 <= 36; j += 8)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float cg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float yg = ref Unsafe.Add(ref yn, g * 72 + p0);
                         {
+                            // C[2 x 36] = A[2 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int jc = 0; jc < 32; jc += 32)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    int r = 0;
+                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                }
                             }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r < 2; r++)
-                        {
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref cg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref yg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
+                                ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            }
+                            // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector128<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
                             }
                         }
                     }
@@ -4386,40 +6093,79 @@ ________________________________________________________________________________
         /// <remarks>Used by dense1.</remarks>
         private static void Dense6To3_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             // dW[u][i] += sum_b dy[b][u] * x[b][i]
             {
                 {
-                    int r = 0;
-                    for (; r < 3; r++)
+                    // C[3 x 6] += A[3 x batch] * B[batch x 6]: 8-column strips of B packed in depth blocks of 384, 6 x 8 register tiles
+                    for (int pc = 0; pc < batch; pc += 384)
                     {
+                        int kc = Math.Min(384, batch - pc);
                         {
-                            Vector128<float> c00 = Vector128<float>.Zero;
-                            for (int t = 0; t < batch; t++)
+                            // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                            ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
+                            ref float dst = ref panel;
+                            for (int t = 0; t < kc; t++)
                             {
-                                ref float bt = ref Unsafe.Add(ref x, t * 6 + 0);
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dy, (t) * 3 + r));
-                                c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
+                                for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                for (int q = 6; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                src = ref Unsafe.Add(ref src, 6);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
-                            ref float out0 = ref Unsafe.Add(ref dw, (r) * 6 + 0);
-                            (Vector128.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dw, r * 6 + 0);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 6 + q);
+                            WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 8, kc, true);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
                         }
                     }
-                }
-                {
-                    int r = 0;
-                    for (; r < 3; r++)
+                    // 3 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        for (int jj = 4; jj < 6; jj++)
+                        Vector128<float> c00, c01, c10, c11, c20, c21;
+                        if (load)
                         {
-                            float s0 = 0f;
-                            for (int t = 0; t < batch; t++)
-                            {
-                                float bv = Unsafe.Add(ref x, t * 6 + jj);
-                                s0 += Unsafe.Add(ref dy, (t) * 3 + r) * bv;
-                            }
-                            Unsafe.Add(ref dw, (r) * 6 + jj) += s0;
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
                         }
+                        else
+                        {
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector128<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector128<float>.Zero;
+                            c21 = c20;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                            a = ref Unsafe.Add(ref a, 3);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
                     }
                 }
             }
@@ -4435,100 +6181,132 @@ ________________________________________________________________________________
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
             {
                 {
-                    int r = 0;
-                    for (; r + 4 <= batch; r += 4)
+                    // C[batch x 6] = A[batch x 3] * B[3 x 6]: 8-column strips of B packed in depth blocks of 3, 6 x 8 register tiles
+                    const int pc = 0;
+                    const int kc = 3;
                     {
+                        // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref w, pc * 6 + 0);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
                         {
-                            Vector128<float> c00 = Vector128<float>.Zero;
-                            Vector128<float> c10 = Vector128<float>.Zero;
-                            Vector128<float> c20 = Vector128<float>.Zero;
-                            Vector128<float> c30 = Vector128<float>.Zero;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                ref float bt = ref Unsafe.Add(ref w, t * 6 + 0);
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dy, (r) * 3 + t));
-                                c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref dy, (r + 1) * 3 + t));
-                                c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref dy, (r + 2) * 3 + t));
-                                c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref dy, (r + 3) * 3 + t));
-                                c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                            }
-                            ref float out0 = ref Unsafe.Add(ref dx, (r) * 6 + 0);
-                            c00.StoreUnsafe(ref out0);
-                            ref float out1 = ref Unsafe.Add(ref dx, (r + 1) * 6 + 0);
-                            c10.StoreUnsafe(ref out1);
-                            ref float out2 = ref Unsafe.Add(ref dx, (r + 2) * 6 + 0);
-                            c20.StoreUnsafe(ref out2);
-                            ref float out3 = ref Unsafe.Add(ref dx, (r + 3) * 6 + 0);
-                            c30.StoreUnsafe(ref out3);
+                            for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 6; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 6);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        int r = 0;
+                        for (; r + 6 <= batch; r += 6)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
+                            InputGradTile6x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 8, kc, false);
+                            for (int i = 0; i < 6; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        }
+                        for (; r < batch; r++)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
+                            InputGradTile1x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 8, kc, false);
+                            for (int i = 0; i < 1; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
                         }
                     }
-                    for (; r < batch; r++)
+                    // 1 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
+                        Vector128<float> c00, c01;
+                        if (load)
                         {
-                            Vector128<float> c00 = Vector128<float>.Zero;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                ref float bt = ref Unsafe.Add(ref w, t * 6 + 0);
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dy, (r) * 3 + t));
-                                c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                            }
-                            ref float out0 = ref Unsafe.Add(ref dx, (r) * 6 + 0);
-                            c00.StoreUnsafe(ref out0);
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
                         }
+                        else
+                        {
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
                     }
-                }
-                {
-                    // last 2 columns: an overlapping vector (recomputed columns get the same values)
-                    int r = 0;
-                    for (; r + 4 <= batch; r += 4)
+                    // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
+                        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                        if (load)
                         {
-                            Vector128<float> c00 = Vector128<float>.Zero;
-                            Vector128<float> c10 = Vector128<float>.Zero;
-                            Vector128<float> c20 = Vector128<float>.Zero;
-                            Vector128<float> c30 = Vector128<float>.Zero;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                ref float bt = ref Unsafe.Add(ref w, t * 6 + 2);
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dy, (r) * 3 + t));
-                                c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref dy, (r + 1) * 3 + t));
-                                c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref dy, (r + 2) * 3 + t));
-                                c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref dy, (r + 3) * 3 + t));
-                                c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                            }
-                            ref float out0 = ref Unsafe.Add(ref dx, (r) * 6 + 2);
-                            c00.StoreUnsafe(ref out0);
-                            ref float out1 = ref Unsafe.Add(ref dx, (r + 1) * 6 + 2);
-                            c10.StoreUnsafe(ref out1);
-                            ref float out2 = ref Unsafe.Add(ref dx, (r + 2) * 6 + 2);
-                            c20.StoreUnsafe(ref out2);
-                            ref float out3 = ref Unsafe.Add(ref dx, (r + 3) * 6 + 2);
-                            c30.StoreUnsafe(ref out3);
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                            c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
+                            c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
                         }
-                    }
-                    for (; r < batch; r++)
-                    {
+                        else
                         {
-                            Vector128<float> c00 = Vector128<float>.Zero;
-                            for (int t = 0; t < 3; t++)
-                            {
-                                ref float bt = ref Unsafe.Add(ref w, t * 6 + 2);
-                                Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dy, (r) * 3 + t));
-                                c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                            }
-                            ref float out0 = ref Unsafe.Add(ref dx, (r) * 6 + 2);
-                            c00.StoreUnsafe(ref out0);
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector128<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector128<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector128<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector128<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector128<float>.Zero;
+                            c51 = c50;
                         }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 6));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 9));
+                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 12));
+                            c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 15));
+                            c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 4);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 4);
                     }
                 }
             }
@@ -4548,155 +6326,239 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 72);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To2NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 36);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 72);
-                    for (int j = 0; j + 8 <= 36; j += 8)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r < 2; r++)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                         {
+                            // C[2 x 36] += A[2 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int j = 0; j < 32; j += 8)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                for (int q = 0; q < 8; q++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 36 + j);
-                                (Vector128.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector128.LoadUnsafe(ref out0, 4) + c01).StoreUnsafe(ref out0, 4);
+                                int r = 0;
+                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r < 2; r++)
-                        {
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 4; q++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
+                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 36 + 32);
-                                (Vector128.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            }
+                            // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector128<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
                             }
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
-                {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 72);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
-                    for (int j = 0; j + 8 <= 36; j += 8)
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
-                        {
-                            {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c11 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c21 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                Vector128<float> c31 = Vector128<float>.Zero;
-                                for (int t = 0; t < 2; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 4);
-                            }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
-                        {
-                            {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                for (int t = 0; t < 2; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 32);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 32);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 32);
-                                c30.StoreUnsafe(ref out3);
-                            }
-                        }
-                    }
-                }
+                // dcol = W^T * dy per pixel block, then col2im into dx
                 MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
-                Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref dcol, ref dxn);
+                {
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
+                    {
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
+                        {
+                            // C[36 x 36] = A[36 x 2] * B[2 x 36]: 8-column strips of B packed in depth blocks of 2, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 2;
+                            for (int jc = 0; jc < 32; jc += 32)
+                            {
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 16);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 20);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 32);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 36);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 48);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 52);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 16);
+                                    int r = 0;
+                                    for (; r + 6 <= 36; r += 6)
+                                    {
+                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
+                            }
+                            {
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                int r = 0;
+                                for (; r + 6 <= 36; r += 6)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
+                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                }
+                            }
+                            // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                    c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
+                                    c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector128<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector128<float>.Zero;
+                                    c51 = c50;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 4);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 4);
+                            }
+                        }
+                    }
+                    Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref dcol, ref dxn, p0, count);
+                }
             }
         }
 
@@ -4714,411 +6576,511 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                Conv3x3S1P1_4x6x6To4NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 36);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 144);
-                    for (int j = 0; j + 8 <= 36; j += 8)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 144);
                         {
+                            // C[4 x 36] += A[4 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int j = 0; j < 32; j += 8)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c11 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c21 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                Vector128<float> c31 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                for (int q = 0; q < 8; q++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref dyg, (r + 1) * 36 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref dyg, (r + 2) * 36 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref dyg, (r + 3) * 36 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 36 + j);
-                                (Vector128.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector128.LoadUnsafe(ref out0, 4) + c01).StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 36 + j);
-                                (Vector128.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                                (Vector128.LoadUnsafe(ref out1, 4) + c11).StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 36 + j);
-                                (Vector128.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                                (Vector128.LoadUnsafe(ref out2, 4) + c21).StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 36 + j);
-                                (Vector128.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
-                                (Vector128.LoadUnsafe(ref out3, 4) + c31).StoreUnsafe(ref out3, 4);
+                                int r = 0;
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 4; q++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref dyg, (r + 1) * 36 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref dyg, (r + 2) * 36 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref dyg, (r + 3) * 36 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
+                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 36 + 32);
-                                (Vector128.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 36 + 32);
-                                (Vector128.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 36 + 32);
-                                (Vector128.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 36 + 32);
-                                (Vector128.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            }
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
-                {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 144);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
-                    for (int j = 0; j + 8 <= 36; j += 8)
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
-                        {
-                            {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c11 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c21 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                Vector128<float> c31 = Vector128<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 4);
-                            }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 36; r += 4)
-                        {
-                            {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 1));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 2));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (t) * 36 + r + 3));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 32);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 32);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 32);
-                                c30.StoreUnsafe(ref out3);
-                            }
-                        }
-                    }
-                }
+                // dcol = W^T * dy per pixel block, then col2im into dx
                 MemoryMarshal.CreateSpan(ref dxn, 144).Clear();
-                Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref dcol, ref dxn);
+                {
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
+                    {
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 144);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 1296);
+                        {
+                            // C[36 x 36] = A[36 x 4] * B[4 x 36]: 8-column strips of B packed in depth blocks of 4, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 4;
+                            for (int jc = 0; jc < 32; jc += 32)
+                            {
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 32);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 36);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 64);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 68);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 96);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 100);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 32);
+                                    int r = 0;
+                                    for (; r + 6 <= 36; r += 6)
+                                    {
+                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
+                            }
+                            {
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                int r = 0;
+                                for (; r + 6 <= 36; r += 6)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
+                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                }
+                            }
+                            // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                    c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
+                                    c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector128<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector128<float>.Zero;
+                                    c51 = c50;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 4);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 4);
+                            }
+                        }
+                    }
+                    Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref dcol, ref dxn, p0, count);
+                }
             }
         }
 
-        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * colT to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
+            Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
+            ref float panel = ref MemoryMarshal.GetReference(panelSpan);
+            Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
+            ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             for (int n = 0; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 72);
-                Conv3x3S1P1_2x6x6To4NoBias_Im2ColT(ref xn, ref col);
-                // dW[m][k] += sum_j dy[m][j] * colT[j][k]: broadcast dy, stream rows of colT
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                 {
-                    const int g = 0;
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float ctg = ref Unsafe.Add(ref col, g * 18);
-                    ref float dwg = ref Unsafe.Add(ref dw, g * 72);
-                    for (int j = 0; j + 8 <= 18; j += 8)
+                    const int p0 = 0;
+                    const int count = 36;
+                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    ref float cols = ref col;
                     {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
+                        const int g = 0;
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float ctg = ref Unsafe.Add(ref cols, g * 648);
+                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                         {
+                            // C[4 x 18] += A[4 x 36] * B[36 x 18]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 36;
+                            for (int j = 0; j < 16; j += 8)
                             {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c11 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c21 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                Vector128<float> c31 = Vector128<float>.Zero;
-                                for (int t = 0; t < 36; t++)
+                                for (int q = 0; q < 8; q++)
                                 {
-                                    ref float bt = ref Unsafe.Add(ref ctg, t * 18 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref dyg, (r) * 36 + t));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref dyg, (r + 1) * 36 + t));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref dyg, (r + 2) * 36 + t));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref dyg, (r + 3) * 36 + t));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
+                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                                 }
-                                ref float out0 = ref Unsafe.Add(ref dwg, (r) * 18 + j);
-                                (Vector128.LoadUnsafe(ref out0) + c00).StoreUnsafe(ref out0);
-                                (Vector128.LoadUnsafe(ref out0, 4) + c01).StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref dwg, (r + 1) * 18 + j);
-                                (Vector128.LoadUnsafe(ref out1) + c10).StoreUnsafe(ref out1);
-                                (Vector128.LoadUnsafe(ref out1, 4) + c11).StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref dwg, (r + 2) * 18 + j);
-                                (Vector128.LoadUnsafe(ref out2) + c20).StoreUnsafe(ref out2);
-                                (Vector128.LoadUnsafe(ref out2, 4) + c21).StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref dwg, (r + 3) * 18 + j);
-                                (Vector128.LoadUnsafe(ref out3) + c30).StoreUnsafe(ref out3);
-                                (Vector128.LoadUnsafe(ref out3, 4) + c31).StoreUnsafe(ref out3, 4);
+                                int r = 0;
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + j), 18, kc, true);
                             }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
-                        {
-                            for (int jj = 16; jj < 18; jj++)
                             {
-                                float s0 = 0f;
-                                float s1 = 0f;
-                                float s2 = 0f;
-                                float s3 = 0f;
-                                for (int t = 0; t < 36; t++)
+                                // last 2 columns: a zero-padded panel, tiles through the edge buffer
+                                for (int q = 0; q < 2; q++)
                                 {
-                                    float bv = Unsafe.Add(ref ctg, t * 18 + jj);
-                                    s0 += Unsafe.Add(ref dyg, (r) * 36 + t) * bv;
-                                    s1 += Unsafe.Add(ref dyg, (r + 1) * 36 + t) * bv;
-                                    s2 += Unsafe.Add(ref dyg, (r + 2) * 36 + t) * bv;
-                                    s3 += Unsafe.Add(ref dyg, (r + 3) * 36 + t) * bv;
+                                    ref float src = ref Unsafe.Add(ref ctg, (16 + q) * 36 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                                 }
-                                Unsafe.Add(ref dwg, (r) * 18 + jj) += s0;
-                                Unsafe.Add(ref dwg, (r + 1) * 18 + jj) += s1;
-                                Unsafe.Add(ref dwg, (r + 2) * 18 + jj) += s2;
-                                Unsafe.Add(ref dwg, (r + 3) * 18 + jj) += s3;
+                                for (int t = 0; t < kc; t++) for (int q = 2; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 16);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            }
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
                         }
                     }
                 }
                 if (!inputGradient) continue;
-                // dcol = W^T * dy, then col2im into dx
-                ref float dcols = ref dcol;
-                {
-                    const int g = 0;
-                    ref float wg = ref Unsafe.Add(ref w, g * 72);
-                    ref float dyg = ref Unsafe.Add(ref dyn, g * 144);
-                    ref float dcg = ref Unsafe.Add(ref dcols, g * 648);
-                    for (int j = 0; j + 8 <= 36; j += 8)
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 18; r += 4)
-                        {
-                            {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c11 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c21 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                Vector128<float> c31 = Vector128<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r + 1));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r + 2));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r + 3));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + j);
-                                c10.StoreUnsafe(ref out1);
-                                c11.StoreUnsafe(ref out1, 4);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + j);
-                                c20.StoreUnsafe(ref out2);
-                                c21.StoreUnsafe(ref out2, 4);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + j);
-                                c30.StoreUnsafe(ref out3);
-                                c31.StoreUnsafe(ref out3, 4);
-                            }
-                        }
-                        for (; r < 18; r++)
-                        {
-                            {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c01 = Vector128<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + j);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bt, 4);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + j);
-                                c00.StoreUnsafe(ref out0);
-                                c01.StoreUnsafe(ref out0, 4);
-                            }
-                        }
-                    }
-                    {
-                        int r = 0;
-                        for (; r + 4 <= 18; r += 4)
-                        {
-                            {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                Vector128<float> c10 = Vector128<float>.Zero;
-                                Vector128<float> c20 = Vector128<float>.Zero;
-                                Vector128<float> c30 = Vector128<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                    Vector128<float> a1 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r + 1));
-                                    c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-                                    Vector128<float> a2 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r + 2));
-                                    c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-                                    Vector128<float> a3 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r + 3));
-                                    c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
-                                ref float out1 = ref Unsafe.Add(ref dcg, (r + 1) * 36 + 32);
-                                c10.StoreUnsafe(ref out1);
-                                ref float out2 = ref Unsafe.Add(ref dcg, (r + 2) * 36 + 32);
-                                c20.StoreUnsafe(ref out2);
-                                ref float out3 = ref Unsafe.Add(ref dcg, (r + 3) * 36 + 32);
-                                c30.StoreUnsafe(ref out3);
-                            }
-                        }
-                        for (; r < 18; r++)
-                        {
-                            {
-                                Vector128<float> c00 = Vector128<float>.Zero;
-                                for (int t = 0; t < 4; t++)
-                                {
-                                    ref float bt = ref Unsafe.Add(ref dyg, t * 36 + 32);
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bt);
-                                    Vector128<float> a0 = Vector128.Create(Unsafe.Add(ref wg, (t) * 18 + r));
-                                    c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-                                }
-                                ref float out0 = ref Unsafe.Add(ref dcg, (r) * 36 + 32);
-                                c00.StoreUnsafe(ref out0);
-                            }
-                        }
-                    }
-                }
+                // dcol = W^T * dy per pixel block, then col2im into dx
                 MemoryMarshal.CreateSpan(ref dxn, 72).Clear();
-                Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref dcol, ref dxn);
+                {
+                    const int p0 = 0;
+                    const int count = 36;
+                    ref float dcols = ref dcol;
+                    {
+                        const int g = 0;
+                        ref float wg = ref Unsafe.Add(ref w, g * 72);
+                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                        ref float dcg = ref Unsafe.Add(ref dcols, g * 648);
+                        {
+                            // C[18 x 36] = A[18 x 4] * B[4 x 36]: 8-column strips of B packed in depth blocks of 4, 6 x 8 register tiles
+                            const int pc = 0;
+                            const int kc = 4;
+                            for (int jc = 0; jc < 32; jc += 32)
+                            {
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 32);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 36);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 64);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 68);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 96);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 100);
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 32);
+                                    int r = 0;
+                                    for (; r + 6 <= 18; r += 6)
+                                    {
+                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                    }
+                                }
+                            }
+                            {
+                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 36);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                int r = 0;
+                                for (; r + 6 <= 18; r += 6)
+                                {
+                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
+                                    InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 8, kc, false);
+                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                }
+                            }
+                            // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                    c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                                    c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
+                                    c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
+                                    c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                    c40 = Vector128<float>.Zero;
+                                    c41 = c40;
+                                    c50 = Vector128<float>.Zero;
+                                    c51 = c50;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                                    c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
+                                    c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
+                                    a = ref Unsafe.Add(ref a, 18);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c41.StoreUnsafe(ref c, 4 * ldc + 4);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c51.StoreUnsafe(ref c, 5 * ldc + 4);
+                            }
+                        }
+                    }
+                    Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref dcol, ref dxn, p0, count);
+                }
             }
         }
     }

@@ -1,0 +1,135 @@
+// Convolutions large enough for the blocked code paths of the GEMM and im2col (KernelEmitter.PixelBlock,
+// GemmEmitter's depth and row blocks, multi-strip packing, ragged strips and tile heights), checked against a direct
+// double-precision convolution for forward, weight, bias and input gradients, on every kernel set. The gradient
+// checks use small maps, which never reach these paths.
+//
+// Tolerance: |got - reference| <= 1e-4 * sum(|terms|) + 1e-6, the float32 rounding of a sum of that many products
+// with room to spare (a wrong index gives errors of the order of the value itself).
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using CnnGen;
+using Xunit;
+
+namespace CnnGen.Tests.Numerics
+{
+    // 3x3 on 16x33x31: im2col in pixel blocks (ragged last block and strip), 20 rows = 3 tiles of 6 + 2.
+    [Network(Channels = 16, Height = 33, Width = 31)]
+    [Conv2D(20, 3, Padding = 1)]
+    public partial class BcPixelBlocks;
+
+    // 5x5 stride 2 on 6x70x70: the vectorised stride-2 im2col, blocked.
+    [Network(Channels = 6, Height = 70, Width = 70)]
+    [Conv2D(8, 5, Stride = 2, Padding = 2)]
+    public partial class BcStride2;
+
+    // 1x1 on 96x40x40: the input is copied in pixel blocks for the forward and the weight gradient, dx is written directly.
+    [Network(Channels = 96, Height = 40, Width = 40)]
+    [Conv2D(12, 1, Bias = false)]
+    public partial class BcPointwise;
+
+    // groups 2 on 16x36x36, blocked.
+    [Network(Channels = 16, Height = 36, Width = 36)]
+    [Conv2D(8, 3, Padding = 1, Groups = 2)]
+    public partial class BcGroups;
+
+    // 48 -> 160 channels on 6x6: two depth blocks in the forward (432 = 2 x 216), row blocks (MC) in backward-data.
+    [Network(Channels = 48, Height = 6, Width = 6)]
+    [Conv2D(160, 3, Padding = 1)]
+    public partial class BcDeep;
+
+    public sealed class BlockedConvTests
+    {
+        private sealed record Case(Func<Isa, INetwork> Create, int Cin, int H, int W, int Cout, int K, int S, int P, int Groups, bool Bias);
+
+        private static readonly Dictionary<string, Case> Cases = new()
+        {
+            [nameof(BcPixelBlocks)] = new(isa => new BcPixelBlocks(Batch, 1, isa), 16, 33, 31, 20, 3, 1, 1, 1, true),
+            [nameof(BcStride2)] = new(isa => new BcStride2(Batch, 1, isa), 6, 70, 70, 8, 5, 2, 2, 1, true),
+            [nameof(BcPointwise)] = new(isa => new BcPointwise(Batch, 1, isa), 96, 40, 40, 12, 1, 1, 0, 1, false),
+            [nameof(BcGroups)] = new(isa => new BcGroups(Batch, 1, isa), 16, 36, 36, 8, 3, 1, 1, 2, true),
+            [nameof(BcDeep)] = new(isa => new BcDeep(Batch, 1, isa), 48, 6, 6, 160, 3, 1, 1, 1, true),
+        };
+
+        private const int Batch = 2;
+
+        public static IEnumerable<object[]> All() =>
+            from name in Cases.Keys
+            from isa in NumericsSupport.SupportedIsas
+            select new object[] { name, isa };
+
+        [Theory]
+        [MemberData(nameof(All))]
+        public void ForwardAndGradientsMatchADirectConvolution(string netName, Isa isa)
+        {
+            Case c = Cases[netName];
+            using INetwork net = c.Create(isa);
+            Assert.Equal(isa, net.Isa);
+            var rng = new Rng(11);
+            foreach (Parameter p in net.Parameters) NumericsSupport.FillGaussian(p.Value, rng, 0.3f);
+            net.ParametersChanged();
+            int OH = (c.H + 2 * c.P - c.K) / c.S + 1, OW = (c.W + 2 * c.P - c.K) / c.S + 1;
+            int cinG = c.Cin / c.Groups, coutG = c.Cout / c.Groups;
+            Assert.Equal(c.Cin * c.H * c.W, net.InputLength);
+            Assert.Equal(c.Cout * OH * OW, net.OutputLength);
+            float[] x = NumericsSupport.Gaussian(Batch * net.InputLength, rng);
+            float[] dy = NumericsSupport.Gaussian(Batch * net.OutputLength, rng);
+            float[] w = net.Parameters[0].Value.ToArray();
+            float[] b = c.Bias ? net.Parameters[1].Value.ToArray() : new float[c.Cout];
+
+            var y = new float[Batch * net.OutputLength];
+            var dx = new float[Batch * net.InputLength];
+            net.ZeroGradients();
+            net.Forward(x, y, Batch);
+            net.Backward(dy, dx, Batch);
+            float[] dw = net.Parameters[0].Gradient.ToArray();
+            float[] db = c.Bias ? net.Parameters[1].Gradient.ToArray() : new float[c.Cout];
+
+            // Reference, in double, with the sum of absolute terms for the tolerance.
+            var ry = new double[y.Length]; var sy = new double[y.Length];
+            var rdx = new double[dx.Length]; var sdx = new double[dx.Length];
+            var rdw = new double[dw.Length]; var sdw = new double[dw.Length];
+            var rdb = new double[c.Cout]; var sdb = new double[c.Cout];
+            for (int n = 0; n < Batch; n++)
+                for (int m = 0; m < c.Cout; m++)
+                {
+                    int g = m / coutG;
+                    for (int oh = 0; oh < OH; oh++)
+                        for (int ow = 0; ow < OW; ow++)
+                        {
+                            int yi = ((n * c.Cout + m) * OH + oh) * OW + ow;
+                            double acc = b[m], abs = Math.Abs(b[m]);
+                            double g0 = dy[yi];
+                            rdb[m] += g0; sdb[m] += Math.Abs(g0);
+                            for (int ci = 0; ci < cinG; ci++)
+                                for (int kh = 0; kh < c.K; kh++)
+                                    for (int kw = 0; kw < c.K; kw++)
+                                    {
+                                        int ih = oh * c.S - c.P + kh, iw = ow * c.S - c.P + kw;
+                                        if ((uint)ih >= (uint)c.H || (uint)iw >= (uint)c.W) continue;
+                                        int xi = ((n * c.Cin + g * cinG + ci) * c.H + ih) * c.W + iw;
+                                        int wi = ((m * cinG + ci) * c.K + kh) * c.K + kw;
+                                        acc += (double)w[wi] * x[xi]; abs += Math.Abs((double)w[wi] * x[xi]);
+                                        rdw[wi] += g0 * x[xi]; sdw[wi] += Math.Abs(g0 * x[xi]);
+                                        rdx[xi] += g0 * w[wi]; sdx[xi] += Math.Abs(g0 * w[wi]);
+                                    }
+                            ry[yi] = acc; sy[yi] = abs;
+                        }
+                }
+            Check("y", y, ry, sy);
+            Check("dW", dw, rdw, sdw);
+            if (c.Bias) Check("db", db, rdb, sdb);
+            Check("dx", dx, rdx, sdx);
+        }
+
+        private static void Check(string what, float[] got, double[] reference, double[] absSum)
+        {
+            for (int i = 0; i < got.Length; i++)
+            {
+                double tol = 1e-4 * absSum[i] + 1e-6;
+                if (Math.Abs(got[i] - reference[i]) > tol)
+                    Assert.Fail($"{what}[{i}] = {got[i]}, reference {reference[i]} (tolerance {tol:G3})");
+            }
+        }
+    }
+}
