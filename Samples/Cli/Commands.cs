@@ -24,6 +24,7 @@ namespace CnnGen.Samples.Cli
             root.Add(Eval());
             root.Add(Summary());
             root.Add(Memory());
+            root.Add(Time());
             root.Add(ModelList());
             root.Add(Visualize());
             root.Add(Predict());
@@ -91,6 +92,52 @@ namespace CnnGen.Samples.Cli
             var command = new Command("memory", "compare a network's static memory plan with what the process really uses while training it") { model, batch, threads, steps };
             command.SetAction(parse => RunMemory(Models.Get(parse.GetValue(model)!), parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(steps)));
             return command;
+        }
+
+        private static Command Time()
+        {
+            var model = ModelOption();
+            var batch = Positive("--batch", "images per call (and maxBatch)", 1);
+            var threads = IntOption("--threads", "workers that split each batch, 0 = one per core", 0, 0, "0 (one per core) or a positive integer");
+            var mode = new Option<string>("--mode") { Description = "forward (inference) or train (TrainStep: forward, backward, SGD with momentum)", DefaultValueFactory = _ => "forward" }
+                .AcceptOnlyFromAmong("forward", "train");
+            var seconds = Positive("--seconds", "how long to sample after warming up", 3);
+            var command = new Command("time", "time Forward or TrainStep of any network on random data (median of >= 20 ms samples), as bench/pytorch_zoo.py does for torchvision") { model, batch, threads, mode, seconds };
+            command.SetAction(parse => RunTime(Models.Get(parse.GetValue(model)!), parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(mode)!, parse.GetValue(seconds)));
+            return command;
+        }
+
+        private static int RunTime(ModelEntry entry, int batch, int threads, string mode, int seconds)
+        {
+            using INetwork net = entry.Create(batch, 1, threads);
+            var images = new float[batch * net.InputLength];
+            Initializers.Uniform(images, 1f, new Rng(5));
+            int[] labels = Enumerable.Range(0, batch).Select(i => i % net.OutputLength).ToArray();
+            var output = new float[batch * net.OutputLength];
+            using var sgd = new Sgd(0.001f, momentum: 0.9f);
+            Action call = mode == "train" ? () => net.TrainStep(images, labels, sgd, out _) : () => net.Forward(images, output, batch);
+
+            // Warm up (tiered JIT reaches its optimised code after ~30 calls and a background delay), then time samples of
+            // at least 20 ms each and report the median, like bench/pytorch_zoo.py.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            int calls = 0;
+            while (calls < 40 || clock.Elapsed.TotalSeconds < 1.0) { call(); calls++; if (clock.Elapsed.TotalSeconds > 30 && calls >= 3) break; }
+            double once = clock.Elapsed.TotalSeconds / calls;
+            int inner = Math.Max(1, (int)(0.02 / once));
+            var samples = new List<double>();
+            clock.Restart();
+            while (samples.Count < 3 || (clock.Elapsed.TotalSeconds < seconds && samples.Count < 200))
+            {
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                for (int i = 0; i < inner; i++) call();
+                samples.Add(System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds / inner);
+            }
+            samples.Sort();
+            double median = samples[samples.Count / 2];
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"RESULT {entry.Name} {mode} batch {batch} threads {(threads == 0 ? Environment.ProcessorCount : threads)} median {median:F3} ms best {samples[0]:F3} ms " +
+                $"({batch * 1000 / median:F1} img/s, {samples.Count} samples, ISA {net.Isa})"));
+            return 0;
         }
 
         /// <summary>Resident set and its peak from /proc/self/status (kB -> bytes); the working set where there is no /proc.</summary>
