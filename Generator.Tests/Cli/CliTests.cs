@@ -40,6 +40,16 @@ namespace CnnGen.Tests.Cli
         }
 
         [Theory]
+        [InlineData("forward")]
+        [InlineData("train")]
+        public void TimeCommandPrintsAMedianForEitherMode(string mode)
+        {
+            (int exit, string stdout, string stderr) = Run("time", "--model", "fashion", "--mode", mode, "--batch", "2", "--threads", "1", "--seconds", "1");
+            Assert.True(exit == 0, stderr);
+            Assert.Matches($@"^RESULT fashion {mode} batch 2 threads 1 median \d+\.\d{{3}} ms best \d+\.\d{{3}} ms", stdout);
+        }
+
+        [Theory]
         [InlineData(new[] { "train", "--epochs", "0" }, "--epochs must be a positive integer, but was '0'.")]
         [InlineData(new[] { "train", "--optimizer", "rmsprop" }, "rmsprop")]
         [InlineData(new[] { "train", "--batch", "many" }, "many")]
@@ -47,6 +57,7 @@ namespace CnnGen.Tests.Cli
         [InlineData(new[] { "train", "--frobnicate" }, "--frobnicate")]
         [InlineData(new[] { "summary", "--model", "resnet9000" }, "resnet9000")]
         [InlineData(new[] { "bogus" }, "bogus")]
+        [InlineData(new[] { "time", "--mode", "backward" }, "backward")]
         public void ArgumentErrorsPrintUsageAndExitWithTwo(string[] args, string expected)
         {
             (int exit, string output, string error) = Run(args);
