@@ -94,6 +94,14 @@ namespace CnnGen.Samples.Cli
             return command;
         }
 
+        /// <summary>Uniform [-1, 1) images and cycling labels (fixed seed) for the commands that time or measure a network.</summary>
+        private static (float[] Images, int[] Labels) RandomBatch(INetwork net, int batch)
+        {
+            var images = new float[batch * net.InputLength];
+            Initializers.Uniform(images, 1f, new Rng(5));
+            return (images, Enumerable.Range(0, batch).Select(i => i % net.OutputLength).ToArray());
+        }
+
         private static Command Time()
         {
             var model = ModelOption();
@@ -110,9 +118,7 @@ namespace CnnGen.Samples.Cli
         private static int RunTime(ModelEntry entry, int batch, int threads, string mode, int seconds)
         {
             using INetwork net = entry.Create(batch, 1, threads);
-            var images = new float[batch * net.InputLength];
-            Initializers.Uniform(images, 1f, new Rng(5));
-            int[] labels = Enumerable.Range(0, batch).Select(i => i % net.OutputLength).ToArray();
+            (float[] images, int[] labels) = RandomBatch(net, batch);
             var output = new float[batch * net.OutputLength];
             using var sgd = new Sgd(0.001f, momentum: 0.9f);
             Action call = mode == "train" ? () => net.TrainStep(images, labels, sgd, out _) : () => net.Forward(images, output, batch);
@@ -165,9 +171,7 @@ namespace CnnGen.Samples.Cli
             long constructed = NativeBuffer.AllocatedBytesForCurrentThread - native0;
             (long afterConstruct, _) = ResidentSet();
 
-            var images = new float[batch * net.InputLength];
-            Initializers.Uniform(images, 1f, new Rng(5));
-            int[] labels = Enumerable.Range(0, batch).Select(i => i % net.OutputLength).ToArray();
+            (float[] images, int[] labels) = RandomBatch(net, batch);
             using var sgd = new Sgd(0.01f, momentum: 0.9f);
             long native1 = NativeBuffer.AllocatedBytesForCurrentThread;
             for (int i = 0; i < steps; i++) net.TrainStep(images, labels, sgd, out _);
