@@ -36,13 +36,7 @@ namespace CnnGen.Tests.Numerics
             return data;
         }
 
-        private static void Randomize(INetwork net, Rng rng)
-        {
-            foreach (Parameter p in net.Parameters) NumericsSupport.FillGaussian(p.Value, rng, 0.3f);
-            foreach (Parameter p in net.Buffers)
-                for (int i = 0; i < p.Length; i++)
-                    p.Value[i] = p.Name.EndsWith("running_var", StringComparison.Ordinal) ? 0.5f + MathF.Abs(rng.NextGaussian()) : 0.3f * rng.NextGaussian();
-        }
+        private static void Randomize(INetwork net, Rng rng) => NumericsSupport.Randomize(net, rng);
 
         [Theory]
         [MemberData(nameof(Isas))]

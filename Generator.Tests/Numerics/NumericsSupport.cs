@@ -16,6 +16,16 @@ namespace CnnGen.Tests.Numerics
         [System.Runtime.CompilerServices.ModuleInitializer]
         internal static void AllowEmulatedKernelSets() => IsaSupport.AllowEmulation = true;
 
+        /// <summary>Gaussian parameters (scale 0.3) and BatchNorm running statistics (variances in [0.5, ...)).</summary>
+        public static void Randomize(INetwork net, Rng rng)
+        {
+            foreach (Parameter p in net.Parameters) FillGaussian(p.Value, rng, 0.3f);
+            foreach (Parameter p in net.Buffers)
+                for (int i = 0; i < p.Length; i++)
+                    p.Value[i] = p.Name.EndsWith("running_var", StringComparison.Ordinal) ? 0.5f + MathF.Abs(rng.NextGaussian()) : 0.3f * rng.NextGaussian();
+            net.ParametersChanged();
+        }
+
         public static float[] Gaussian(int length, Rng rng, float scale = 1f)
         {
             var values = new float[length];

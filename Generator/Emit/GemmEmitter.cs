@@ -35,6 +35,9 @@ namespace CnnGen.Generator.Emit
         public string? Init;
         /// <summary>Accumulate mode: C += product.</summary>
         public bool Accumulate;
+        /// <summary>Only columns [jBegin, jEnd) (locals the caller declares; multiples of the panel width, jEnd at most N
+        /// rounded up to one): the share of one worker when a team splits a GEMM by columns. Not with BTransposed.</summary>
+        public bool ColumnRange;
     }
 
     /// <summary>The dot form: rows of A and B are contiguous and <see cref="L"/> long.</summary>
@@ -134,13 +137,16 @@ namespace CnnGen.Generator.Emit
             {
                 // Up to Strips strips are packed together, so each row of B is read as one run of NC floats.
                 int NC = Strips * NR;
-                bool constStrips = full % NC == 0;
-                w.Open($"for (int jc = 0; jc < {full}; jc += {NC})");
-                w.Line(constStrips ? $"const int strips = {Strips};" : $"int strips = Math.Min({Strips}, ({full} - jc) / {NR});");
+                bool constStrips = full % NC == 0 && !g.ColumnRange;
+                string end = g.ColumnRange ? "jFull" : I(full);
+                if (g.ColumnRange) w.Line($"int jFull = Math.Min(jEnd, {full});");
+                w.Open($"for (int jc = {(g.ColumnRange ? "jBegin" : "0")}; jc < {end}; jc += {NC})");
+                w.Line(constStrips ? $"const int strips = {Strips};" : $"int strips = Math.Min({Strips}, ({end} - jc) / {NR});");
                 w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + jc);");
                 w.Line("ref float dst = ref panel;");
                 w.Open("for (int t = 0; t < kc; t++)");
-                if (constStrips)
+                if (g.ColumnRange) w.Open($"if (strips == {Strips})");
+                if (constStrips || g.ColumnRange)
                 {
                     for (int st = 0; st < Strips; st++)
                         for (int q = 0; q < 2; q++)
@@ -149,13 +155,15 @@ namespace CnnGen.Generator.Emit
                             w.Line($"{isa.Vec}.LoadUnsafe(ref src{(so == 0 ? "" : $", {I(so)}")}).StoreUnsafe(ref dst{(dO == 0 ? "" : $", {I(dO)}")});");
                         }
                 }
-                else
+                if (g.ColumnRange) { w.Close(); w.Open("else"); }
+                if (!constStrips)
                 {
                     w.Open("for (int s = 0; s < strips; s++)");
                     w.Line($"{isa.Vec}.LoadUnsafe(ref src, (nuint)(s * {NR})).StoreUnsafe(ref dst, (nuint)(s * {KC * NR}));");
                     w.Line($"{isa.Vec}.LoadUnsafe(ref src, (nuint)(s * {NR} + {W})).StoreUnsafe(ref dst, (nuint)(s * {KC * NR} + {W}));");
                     w.Close();
                 }
+                if (g.ColumnRange) w.Close();
                 w.Line($"src = ref Unsafe.Add(ref src, {g.LdB});");
                 w.Line($"dst = ref Unsafe.Add(ref dst, {NR});");
                 w.Close();
@@ -168,7 +176,7 @@ namespace CnnGen.Generator.Emit
             }
             if (rest > 0)
             {
-                w.Open("");
+                w.Open(g.ColumnRange ? $"if (jEnd > {full})" : "");
                 w.Line($"// last {rest} columns: a zero-padded panel, tiles through the edge buffer");
                 if (g.BTransposed) PackTransposed(w, g, isa, NR, I(full), rest);
                 else

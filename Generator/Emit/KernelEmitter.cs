@@ -226,15 +226,26 @@ namespace CnnGen.Generator.Emit
             long inSize = l.Input.Size, outSize = l.Output.Size;
             return Use(name, l.Name, "Forward of " + ConvDescription(l) + (NB < N ? $" im2col and GEMM in blocks of {NB} pixels." : ""), w =>
             {
-                w.Open($"private static void {name}(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)");
+                w.Line("// part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)");
+                w.Line("// of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.");
+                w.Open($"private static void {name}(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)");
                 GemmEmitter.DeclareScratch(w, isa);
                 w.Open("for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
                 w.Line($"ref float yn = ref Unsafe.Add(ref y, n * {outSize});");
-                PixelBlocks(w, N, NB, !direct, (width, suffix) =>
+                int NR = GemmEmitter.PanelWidth(isa);
+                PixelBlocks(w, N, NB, im2col: false, (width, suffix) =>
                 {
+                    int strips = (width + NR - 1) / NR;
+                    w.Line($"// this worker's {NR}-column strips of the {strips} in the block");
+                    w.Line($"int jBegin = part * {strips} / parts * {NR}, jEnd = (part + 1) * {strips} / parts * {NR};");
+                    w.Line("if (jBegin >= jEnd) continue;");
                     if (direct) w.Line("ref float cols = ref Unsafe.Add(ref xn, p0);");
-                    else { w.Line($"{im2col}(ref xn, ref col, p0, count);"); w.Line("ref float cols = ref col;"); }
+                    else
+                    {
+                        w.Line($"{im2col}(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, {width}) - jBegin);");
+                        w.Line("ref float cols = ref col;");
+                    }
                     OpenGroups(w, G);
                     w.Line($"ref float wg = ref Unsafe.Add(ref w, g * {MG * KG});");
                     w.Line($"ref float cg = ref Unsafe.Add(ref cols, g * {KG * (direct ? N : NB)});");
@@ -245,7 +256,7 @@ namespace CnnGen.Generator.Emit
                         Name = "Forward" + suffix, Rows = I(MG), RowsConst = MG, N = width, T = I(KG), TConst = KG,
                         A = "wg", LdAr = KG, LdAt = 1,
                         B = "cg", LdB = direct ? N : NB, C = "yg", LdC = N,
-                        Init = l.Bias ? "bg" : null,
+                        Init = l.Bias ? "bg" : null, ColumnRange = true,
                     }, isa);
                     w.Close();
                 });

@@ -511,11 +511,15 @@ namespace CnnGen.Generator.Emit
             w.Line("public bool Training;");
             w.Line("public bool InputGradient;");
             w.Line("public bool Fold;");
+            w.Line("/// <summary>Inference on fewer images than workers: every worker takes part in every image (see ForwardLayers).</summary>");
+            w.Line("public bool Team;");
             w.Line("public void Execute(int worker) => _network.RunSlice(worker);");
             w.Close();
             w.Line();
             w.Open("private void Dispatch(Mode mode, int batch, bool training, bool inputGradient, bool fold)");
-            w.Line("int workers = Workers(batch);");
+            w.Line("bool team = mode == Mode.Forward && !training && batch < _threads;");
+            w.Line("int workers = team ? _threads : Workers(batch);");
+            w.Line("_job.Team = team;");
             w.Line("_job.Mode = mode;");
             w.Line("_job.Batch = batch;");
             w.Line("_job.Workers = workers;");
@@ -535,11 +539,15 @@ namespace CnnGen.Generator.Emit
             w.Line();
             w.Open("private void RunSlice(int worker)");
             w.Line("int batch = _job.Batch;");
+            w.Open("if (_job.Team)");
+            w.Line("ForwardSlice(0, batch, training: false, heads: false, _job.Fold, worker, part: worker, parts: _job.Workers);");
+            w.Line("return;");
+            w.Close();
             w.Line("(int n0, int count) = Slice(batch, worker);");
             w.Line("if (count <= 0) return;");
             w.Line("Mode mode = _job.Mode;");
             w.Line("bool heads = mode == Mode.TrainStep;");
-            w.Line("if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker);");
+            w.Line("if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker, part: 0, parts: 1);");
             w.Line("if (mode == Mode.Forward) return;");
             w.Line("if (worker == 0 && mode == Mode.TrainStep) _gradientMemory.Clear();");
             w.Line("if (worker > 0) _workerGradients[worker].Clear();");
@@ -565,10 +573,10 @@ namespace CnnGen.Generator.Emit
             w.Line("BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, heads, worker);");
             w.Close();
             w.Line();
-            w.Open("private void ForwardSlice(int n0, int count, bool training, bool heads, bool fold, int worker)");
+            w.Open("private void ForwardSlice(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)");
             w.Open("switch (_isa)");
             foreach (IsaTarget isa in IsaTarget.All)
-                w.Line($"case Isa.{isa.Name}: ForwardLayers_{isa.Name}(n0, count, training, heads, fold, worker); break;");
+                w.Line($"case Isa.{isa.Name}: ForwardLayers_{isa.Name}(n0, count, training, heads, fold, worker, part, parts); break;");
             w.Close();
             w.Close();
             w.Line();
@@ -620,8 +628,10 @@ namespace CnnGen.Generator.Emit
         private static void EmitForwardLayers(CodeWriter w, NetworkPlan plan, KernelEmitter k, IsaTarget isa)
         {
             w.Line($"/// <summary>Forward of images [n0, n0 + count) up to the logits with the {isa.Name} kernels; auxiliary heads when");
-            w.Line("/// <paramref name=\"heads\"/>; folded conv+BatchNorm pairs when <paramref name=\"fold\"/>.</summary>");
-            w.Open($"private void ForwardLayers_{isa.Name}(int n0, int count, bool training, bool heads, bool fold, int worker)");
+            w.Line("/// <paramref name=\"heads\"/>; folded conv+BatchNorm pairs when <paramref name=\"fold\"/>. A team (<paramref name=\"parts\"/> > 1,");
+            w.Line("/// inference on a batch smaller than the pool) runs every image together: each conv splits its output pixels across");
+            w.Line("/// the team, the light layers run on part 0, and a barrier separates a conv from its neighbours.</summary>");
+            w.Open($"private void ForwardLayers_{isa.Name}(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)");
             w.Line("ref float act = ref _activationMemory.Reference;");
             w.Line("ref float prm = ref _parameterMemory.Reference;");
             w.Line("ref float fld = ref _foldMemory.Reference;");
@@ -629,6 +639,7 @@ namespace CnnGen.Generator.Emit
             w.Line("nint mb = _mb;");
             w.Line("nint n = n0;");
             var (partials, _) = Partials(plan);
+            bool? previousConv = null;
             for (int i = 0; i < plan.Layers.Count; i++)
             {
                 if (IsMainSoftmax(plan, i)) continue; // applied to the whole batch by Forward
@@ -639,8 +650,13 @@ namespace CnnGen.Generator.Emit
                 int in0 = l.Inputs[0];
                 string input = ActOf(plan, in0);
                 long inputSize = SizeOf(plan, in0);
+                bool conv = l.Kind == LayerKind.Conv2D;
+                if (previousConv is bool pc && (pc || conv))
+                    w.Line("if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible");
+                previousConv = conv;
                 w.Line(Describe(l));
                 if (l.Head > 0) w.Open("if (heads)");
+                if (!conv) w.Open("if (part == 0)");
                 string x = Act(input, inputSize), y = Act(output, outSize);
                 switch (l.Kind)
                 {
@@ -650,11 +666,11 @@ namespace CnnGen.Generator.Emit
                             FoldPlan f = plan.Folds[lp.FoldIndex];
                             LayerPlan bn = plan.Layers[f.BatchNorm];
                             string id = Id(l.Name);
-                            w.Line($"if (fold) {k.ConvForward(l with { Bias = true }, isa)}({x}, ref Unsafe.Add(ref fld, {id}FoldedWeight), ref Unsafe.Add(ref fld, {id}FoldedBias), {Act(Out(bn), outSize)}, ref col, count); // {bn.Layer.Name} folded in");
-                            w.Line($"else {k.ConvForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, ref col, count);");
+                            w.Line($"if (fold) {k.ConvForward(l with { Bias = true }, isa)}({x}, ref Unsafe.Add(ref fld, {id}FoldedWeight), ref Unsafe.Add(ref fld, {id}FoldedBias), {Act(Out(bn), outSize)}, ref col, count, part, parts); // {bn.Layer.Name} folded in");
+                            w.Line($"else {k.ConvForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, ref col, count, part, parts);");
                         }
                         else
-                            w.Line($"{k.ConvForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, ref col, count);");
+                            w.Line($"{k.ConvForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, ref col, count, part, parts);");
                         break;
                     case LayerKind.Dense:
                         w.Line($"{k.DenseForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, count);");
@@ -709,6 +725,7 @@ namespace CnnGen.Generator.Emit
                     default:
                         throw new System.InvalidOperationException($"no forward for {l.Kind}");
                 }
+                if (!conv) w.Close();
                 if (l.Head > 0) w.Close();
             }
             w.Close();

@@ -372,12 +372,16 @@ __________________________________________________________________";
             public bool Training;
             public bool InputGradient;
             public bool Fold;
+            /// <summary>Inference on fewer images than workers: every worker takes part in every image (see ForwardLayers).</summary>
+            public bool Team;
             public void Execute(int worker) => _network.RunSlice(worker);
         }
 
         private void Dispatch(Mode mode, int batch, bool training, bool inputGradient, bool fold)
         {
-            int workers = Workers(batch);
+            bool team = mode == Mode.Forward && !training && batch < _threads;
+            int workers = team ? _threads : Workers(batch);
+            _job.Team = team;
             _job.Mode = mode;
             _job.Batch = batch;
             _job.Workers = workers;
@@ -399,11 +403,16 @@ __________________________________________________________________";
         private void RunSlice(int worker)
         {
             int batch = _job.Batch;
+            if (_job.Team)
+            {
+                ForwardSlice(0, batch, training: false, heads: false, _job.Fold, worker, part: worker, parts: _job.Workers);
+                return;
+            }
             (int n0, int count) = Slice(batch, worker);
             if (count <= 0) return;
             Mode mode = _job.Mode;
             bool heads = mode == Mode.TrainStep;
-            if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker);
+            if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker, part: 0, parts: 1);
             if (mode == Mode.Forward) return;
             if (worker == 0 && mode == Mode.TrainStep) _gradientMemory.Clear();
             if (worker > 0) _workerGradients[worker].Clear();
@@ -418,13 +427,13 @@ __________________________________________________________________";
             BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, heads, worker);
         }
 
-        private void ForwardSlice(int n0, int count, bool training, bool heads, bool fold, int worker)
+        private void ForwardSlice(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)
         {
             switch (_isa)
             {
-                case Isa.Avx512: ForwardLayers_Avx512(n0, count, training, heads, fold, worker); break;
-                case Isa.Avx2: ForwardLayers_Avx2(n0, count, training, heads, fold, worker); break;
-                case Isa.Portable: ForwardLayers_Portable(n0, count, training, heads, fold, worker); break;
+                case Isa.Avx512: ForwardLayers_Avx512(n0, count, training, heads, fold, worker, part, parts); break;
+                case Isa.Avx2: ForwardLayers_Avx2(n0, count, training, heads, fold, worker, part, parts); break;
+                case Isa.Portable: ForwardLayers_Portable(n0, count, training, heads, fold, worker, part, parts); break;
             }
         }
 
@@ -439,8 +448,10 @@ __________________________________________________________________";
         }
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx512 kernels; auxiliary heads when
-        /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>.</summary>
-        private void ForwardLayers_Avx512(int n0, int count, bool training, bool heads, bool fold, int worker)
+        /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>. A team (<paramref name="parts"/> > 1,
+        /// inference on a batch smaller than the pool) runs every image together: each conv splits its output pixels across
+        /// the team, the light layers run on part 0, and a barrier separates a conv from its neighbours.</summary>
+        private void ForwardLayers_Avx512(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
@@ -449,15 +460,28 @@ __________________________________________________________________";
             nint mb = _mb;
             nint n = n0;
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8
-            Conv3x3S1P1_1x8x8To4_Forward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref col, count);
+            Conv3x3S1P1_1x8x8To4_Forward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref col, count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // relu1: ReLU: 4x8x8 -> 4x8x8
-            Relu256_Forward_Avx512(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count);
+            if (part == 0)
+            {
+                Relu256_Forward_Avx512(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count);
+            }
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4
-            MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count);
+            if (part == 0)
+            {
+                MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count);
+            }
             // flatten1: Flatten: 4x4x4 -> 64
-            // (a view: NCHW is already PyTorch's flatten order)
+            if (part == 0)
+            {
+                // (a view: NCHW is already PyTorch's flatten order)
+            }
             // dense1: Dense(3): 64 -> 3
-            Dense64To3_Forward_Avx512(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
+            if (part == 0)
+            {
+                Dense64To3_Forward_Avx512(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
+            }
         }
 
         /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Avx512 kernels (auxiliary heads when
@@ -486,8 +510,10 @@ __________________________________________________________________";
         }
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx2 kernels; auxiliary heads when
-        /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>.</summary>
-        private void ForwardLayers_Avx2(int n0, int count, bool training, bool heads, bool fold, int worker)
+        /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>. A team (<paramref name="parts"/> > 1,
+        /// inference on a batch smaller than the pool) runs every image together: each conv splits its output pixels across
+        /// the team, the light layers run on part 0, and a barrier separates a conv from its neighbours.</summary>
+        private void ForwardLayers_Avx2(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
@@ -496,15 +522,28 @@ __________________________________________________________________";
             nint mb = _mb;
             nint n = n0;
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8
-            Conv3x3S1P1_1x8x8To4_Forward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref col, count);
+            Conv3x3S1P1_1x8x8To4_Forward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref col, count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // relu1: ReLU: 4x8x8 -> 4x8x8
-            Relu256_Forward_Avx2(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count);
+            if (part == 0)
+            {
+                Relu256_Forward_Avx2(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count);
+            }
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4
-            MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count);
+            if (part == 0)
+            {
+                MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count);
+            }
             // flatten1: Flatten: 4x4x4 -> 64
-            // (a view: NCHW is already PyTorch's flatten order)
+            if (part == 0)
+            {
+                // (a view: NCHW is already PyTorch's flatten order)
+            }
             // dense1: Dense(3): 64 -> 3
-            Dense64To3_Forward_Avx2(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
+            if (part == 0)
+            {
+                Dense64To3_Forward_Avx2(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
+            }
         }
 
         /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Avx2 kernels (auxiliary heads when
@@ -533,8 +572,10 @@ __________________________________________________________________";
         }
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Portable kernels; auxiliary heads when
-        /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>.</summary>
-        private void ForwardLayers_Portable(int n0, int count, bool training, bool heads, bool fold, int worker)
+        /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>. A team (<paramref name="parts"/> > 1,
+        /// inference on a batch smaller than the pool) runs every image together: each conv splits its output pixels across
+        /// the team, the light layers run on part 0, and a barrier separates a conv from its neighbours.</summary>
+        private void ForwardLayers_Portable(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
@@ -543,15 +584,28 @@ __________________________________________________________________";
             nint mb = _mb;
             nint n = n0;
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8
-            Conv3x3S1P1_1x8x8To4_Forward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref col, count);
+            Conv3x3S1P1_1x8x8To4_Forward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref col, count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // relu1: ReLU: 4x8x8 -> 4x8x8
-            Relu256_Forward_Portable(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count);
+            if (part == 0)
+            {
+                Relu256_Forward_Portable(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count);
+            }
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4
-            MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count);
+            if (part == 0)
+            {
+                MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count);
+            }
             // flatten1: Flatten: 4x4x4 -> 64
-            // (a view: NCHW is already PyTorch's flatten order)
+            if (part == 0)
+            {
+                // (a view: NCHW is already PyTorch's flatten order)
+            }
             // dense1: Dense(3): 64 -> 3
-            Dense64To3_Forward_Portable(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
+            if (part == 0)
+            {
+                Dense64To3_Forward_Portable(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
+            }
         }
 
         /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Portable kernels (auxiliary heads when
@@ -627,7 +681,9 @@ __________________________________________________________________";
 
         /// <summary>Forward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_1x8x8To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_1x8x8To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -639,8 +695,10 @@ __________________________________________________________________";
                 ref float yn = ref Unsafe.Add(ref y, n * 256);
                 {
                     const int p0 = 0;
-                    const int count = 64;
-                    Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 32-column strips of the 2 in the block
+                    int jBegin = part * 2 / parts * 32, jEnd = (part + 1) * 2 / parts * 32;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 64) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -652,17 +710,32 @@ __________________________________________________________________";
                             // C[4 x 64] = A[4 x 9] * B[9 x 64]: 32-column strips of B packed in depth blocks of 9, 8 x 32 register tiles
                             const int pc = 0;
                             const int kc = 9;
-                            for (int jc = 0; jc < 64; jc += 128)
+                            int jFull = Math.Min(jEnd, 64);
+                            for (int jc = jBegin; jc < jFull; jc += 128)
                             {
-                                int strips = Math.Min(4, (64 - jc) / 32);
+                                int strips = Math.Min(4, (jFull - jc) / 32);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 64 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    for (int s = 0; s < strips; s++)
+                                    if (strips == 4)
                                     {
-                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 288));
-                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 288 + 16));
+                                        Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                                        Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 288);
+                                        Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 304);
+                                        Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 576);
+                                        Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 592);
+                                        Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 864);
+                                        Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 880);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 288 + 16));
+                                        }
                                     }
                                     src = ref Unsafe.Add(ref src, 64);
                                     dst = ref Unsafe.Add(ref dst, 32);
@@ -1466,7 +1539,9 @@ __________________________________________________________________";
 
         /// <summary>Forward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_1x8x8To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_1x8x8To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -1478,8 +1553,10 @@ __________________________________________________________________";
                 ref float yn = ref Unsafe.Add(ref y, n * 256);
                 {
                     const int p0 = 0;
-                    const int count = 64;
-                    Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 16-column strips of the 4 in the block
+                    int jBegin = part * 4 / parts * 16, jEnd = (part + 1) * 4 / parts * 16;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 64) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -1491,21 +1568,33 @@ __________________________________________________________________";
                             // C[4 x 64] = A[4 x 9] * B[9 x 64]: 16-column strips of B packed in depth blocks of 9, 6 x 16 register tiles
                             const int pc = 0;
                             const int kc = 9;
-                            for (int jc = 0; jc < 64; jc += 64)
+                            int jFull = Math.Min(jEnd, 64);
+                            for (int jc = jBegin; jc < jFull; jc += 64)
                             {
-                                const int strips = 4;
+                                int strips = Math.Min(4, (jFull - jc) / 16);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 64 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                    Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                    Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 144);
-                                    Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 152);
-                                    Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 288);
-                                    Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 296);
-                                    Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 432);
-                                    Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 440);
+                                    if (strips == 4)
+                                    {
+                                        Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                        Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 144);
+                                        Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 152);
+                                        Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 288);
+                                        Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 296);
+                                        Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 432);
+                                        Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 440);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 144));
+                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 144 + 8));
+                                        }
+                                    }
                                     src = ref Unsafe.Add(ref src, 64);
                                     dst = ref Unsafe.Add(ref dst, 16);
                                 }
@@ -2218,7 +2307,9 @@ __________________________________________________________________";
 
         /// <summary>Forward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_1x8x8To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_1x8x8To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -2230,8 +2321,10 @@ __________________________________________________________________";
                 ref float yn = ref Unsafe.Add(ref y, n * 256);
                 {
                     const int p0 = 0;
-                    const int count = 64;
-                    Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 8-column strips of the 8 in the block
+                    int jBegin = part * 8 / parts * 8, jEnd = (part + 1) * 8 / parts * 8;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 64) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -2243,21 +2336,33 @@ __________________________________________________________________";
                             // C[4 x 64] = A[4 x 9] * B[9 x 64]: 8-column strips of B packed in depth blocks of 9, 6 x 8 register tiles
                             const int pc = 0;
                             const int kc = 9;
-                            for (int jc = 0; jc < 64; jc += 32)
+                            int jFull = Math.Min(jEnd, 64);
+                            for (int jc = jBegin; jc < jFull; jc += 32)
                             {
-                                const int strips = 4;
+                                int strips = Math.Min(4, (jFull - jc) / 8);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 64 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 72);
-                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 76);
-                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 144);
-                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 148);
-                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 216);
-                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 220);
+                                    if (strips == 4)
+                                    {
+                                        Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                        Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 72);
+                                        Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 76);
+                                        Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 144);
+                                        Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 148);
+                                        Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 216);
+                                        Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 220);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 72));
+                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 72 + 4));
+                                        }
+                                    }
                                     src = ref Unsafe.Add(ref src, 64);
                                     dst = ref Unsafe.Add(ref dst, 8);
                                 }

@@ -486,12 +486,16 @@ ________________________________________________________________________________
             public bool Training;
             public bool InputGradient;
             public bool Fold;
+            /// <summary>Inference on fewer images than workers: every worker takes part in every image (see ForwardLayers).</summary>
+            public bool Team;
             public void Execute(int worker) => _network.RunSlice(worker);
         }
 
         private void Dispatch(Mode mode, int batch, bool training, bool inputGradient, bool fold)
         {
-            int workers = Workers(batch);
+            bool team = mode == Mode.Forward && !training && batch < _threads;
+            int workers = team ? _threads : Workers(batch);
+            _job.Team = team;
             _job.Mode = mode;
             _job.Batch = batch;
             _job.Workers = workers;
@@ -513,11 +517,16 @@ ________________________________________________________________________________
         private void RunSlice(int worker)
         {
             int batch = _job.Batch;
+            if (_job.Team)
+            {
+                ForwardSlice(0, batch, training: false, heads: false, _job.Fold, worker, part: worker, parts: _job.Workers);
+                return;
+            }
             (int n0, int count) = Slice(batch, worker);
             if (count <= 0) return;
             Mode mode = _job.Mode;
             bool heads = mode == Mode.TrainStep;
-            if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker);
+            if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker, part: 0, parts: 1);
             if (mode == Mode.Forward) return;
             if (worker == 0 && mode == Mode.TrainStep) _gradientMemory.Clear();
             if (worker > 0) _workerGradients[worker].Clear();
@@ -532,13 +541,13 @@ ________________________________________________________________________________
             BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, heads, worker);
         }
 
-        private void ForwardSlice(int n0, int count, bool training, bool heads, bool fold, int worker)
+        private void ForwardSlice(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)
         {
             switch (_isa)
             {
-                case Isa.Avx512: ForwardLayers_Avx512(n0, count, training, heads, fold, worker); break;
-                case Isa.Avx2: ForwardLayers_Avx2(n0, count, training, heads, fold, worker); break;
-                case Isa.Portable: ForwardLayers_Portable(n0, count, training, heads, fold, worker); break;
+                case Isa.Avx512: ForwardLayers_Avx512(n0, count, training, heads, fold, worker, part, parts); break;
+                case Isa.Avx2: ForwardLayers_Avx2(n0, count, training, heads, fold, worker, part, parts); break;
+                case Isa.Portable: ForwardLayers_Portable(n0, count, training, heads, fold, worker, part, parts); break;
             }
         }
 
@@ -553,8 +562,10 @@ ________________________________________________________________________________
         }
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx512 kernels; auxiliary heads when
-        /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>.</summary>
-        private void ForwardLayers_Avx512(int n0, int count, bool training, bool heads, bool fold, int worker)
+        /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>. A team (<paramref name="parts"/> > 1,
+        /// inference on a batch smaller than the pool) runs every image together: each conv splits its output pixels across
+        /// the team, the light layers run on part 0, and a barrier separates a conv from its neighbours.</summary>
+        private void ForwardLayers_Avx512(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
@@ -563,52 +574,90 @@ ________________________________________________________________________________
             nint mb = _mb;
             nint n = n0;
             // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6
-            if (fold) Conv3x3S1P1_2x6x6To4_Forward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref fld, Conv1FoldedWeight), ref Unsafe.Add(ref fld, Conv1FoldedBias), ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref col, count); // bn1 folded in
-            else Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Conv1Output * mb + n * 144), ref col, count);
+            if (fold) Conv3x3S1P1_2x6x6To4_Forward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref fld, Conv1FoldedWeight), ref Unsafe.Add(ref fld, Conv1FoldedBias), ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref col, count, part, parts); // bn1 folded in
+            else Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Conv1Output * mb + n * 144), ref col, count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // bn1: BatchNorm: 4x6x6 -> 4x6x6
-            if (training) BatchNorm.ForwardTraining(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
-                _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f,
-                _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _partials, Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
-            else if (!fold) BatchNorm.ForwardInference(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
-                _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f);
-            // else: the conv above wrote this output with the folded weights
+            if (part == 0)
+            {
+                if (training) BatchNorm.ForwardTraining(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
+                    _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f,
+                    _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _partials, Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                else if (!fold) BatchNorm.ForwardInference(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
+                    _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f);
+                // else: the conv above wrote this output with the folded weights
+            }
             // relu1: ReLU: 4x6x6 -> 4x6x6
-            Relu144_Forward_Avx512(ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), count);
+            if (part == 0)
+            {
+                Relu144_Forward_Avx512(ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), count);
+            }
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.body.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 4x6x6
-            if (fold) Conv3x3S1P1_4x6x6To4_Forward_Avx512(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedWeight), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedBias), ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref col, count); // residual1.body.bn1 folded in
-            else Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx512(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Residual1BodyConv1Output * mb + n * 144), ref col, count);
+            if (fold) Conv3x3S1P1_4x6x6To4_Forward_Avx512(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedWeight), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedBias), ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref col, count, part, parts); // residual1.body.bn1 folded in
+            else Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx512(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Residual1BodyConv1Output * mb + n * 144), ref col, count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.body.bn1: BatchNorm: 4x6x6 -> 4x6x6
-            if (training) BatchNorm.ForwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
-                _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 0.1f, 1E-05f,
-                _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _partials, Residual1BodyBn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
-            else if (!fold) BatchNorm.ForwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
-                _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f);
-            // else: the conv above wrote this output with the folded weights
+            if (part == 0)
+            {
+                if (training) BatchNorm.ForwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
+                    _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 0.1f, 1E-05f,
+                    _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _partials, Residual1BodyBn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                else if (!fold) BatchNorm.ForwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
+                    _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f);
+                // else: the conv above wrote this output with the folded weights
+            }
             // residual1.body.relu1: ReLU: 4x6x6 -> 4x6x6
-            Relu144_Forward_Avx512(ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), count);
+            if (part == 0)
+            {
+                Relu144_Forward_Avx512(ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), count);
+            }
             // residual1.add: Residual<Unit>(4): 4x6x6 -> 4x6x6
-            GraphOps.Add(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count));
+            if (part == 0)
+            {
+                GraphOps.Add(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count));
+            }
             // relu2: ReLU: 4x6x6 -> 4x6x6
-            Relu144_Forward_Avx512(ref Unsafe.Add(ref act, Residual1AddOutput * mb + n * 144), ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), count);
+            if (part == 0)
+            {
+                Relu144_Forward_Avx512(ref Unsafe.Add(ref act, Residual1AddOutput * mb + n * 144), ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), count);
+            }
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6
-            if (fold) Conv3x3S1P1_4x6x6To2_Forward_Avx512(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedWeight), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedBias), ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref col, count); // concat1.branch2.bn1 folded in
-            else Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx512(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Concat1Branch2Conv1Output * mb + n * 72), ref col, count);
+            if (fold) Conv3x3S1P1_4x6x6To2_Forward_Avx512(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedWeight), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedBias), ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref col, count, part, parts); // concat1.branch2.bn1 folded in
+            else Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx512(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Concat1Branch2Conv1Output * mb + n * 72), ref col, count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.branch2.bn1: BatchNorm: 2x6x6 -> 2x6x6
-            if (training) BatchNorm.ForwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
-                _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 0.1f, 1E-05f,
-                _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _partials, Concat1Branch2Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
-            else if (!fold) BatchNorm.ForwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
-                _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f);
-            // else: the conv above wrote this output with the folded weights
+            if (part == 0)
+            {
+                if (training) BatchNorm.ForwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
+                    _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 0.1f, 1E-05f,
+                    _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _partials, Concat1Branch2Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                else if (!fold) BatchNorm.ForwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
+                    _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f);
+                // else: the conv above wrote this output with the folded weights
+            }
             // concat1.branch2.relu1: ReLU: 2x6x6 -> 2x6x6
-            Relu72_Forward_Avx512(ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref Unsafe.Add(ref act, Concat1Branch2Relu1Output * mb + n * 72), count);
+            if (part == 0)
+            {
+                Relu72_Forward_Avx512(ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref Unsafe.Add(ref act, Concat1Branch2Relu1Output * mb + n * 72), count);
+            }
             // concat1.concat: Concat<Identity, Unit>(2): 4x6x6 -> 6x6x6
-            GraphOps.ConcatForward(Activations(Relu2Output, 144, n0, count), Activations(Concat1ConcatOutput, 216, n0, count), count, 144, 216, 0);
-            GraphOps.ConcatForward(Activations(Concat1Branch2Relu1Output, 72, n0, count), Activations(Concat1ConcatOutput, 216, n0, count), count, 72, 216, 144);
+            if (part == 0)
+            {
+                GraphOps.ConcatForward(Activations(Relu2Output, 144, n0, count), Activations(Concat1ConcatOutput, 216, n0, count), count, 144, 216, 0);
+                GraphOps.ConcatForward(Activations(Concat1Branch2Relu1Output, 72, n0, count), Activations(Concat1ConcatOutput, 216, n0, count), count, 72, 216, 144);
+            }
             // gap1: GlobalAvgPool: 6x6x6 -> 6
-            GlobalAvgPool_6x6x6_Forward(ref Unsafe.Add(ref act, Concat1ConcatOutput * mb + n * 216), ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), count);
+            if (part == 0)
+            {
+                GlobalAvgPool_6x6x6_Forward(ref Unsafe.Add(ref act, Concat1ConcatOutput * mb + n * 216), ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), count);
+            }
             // dense1: Dense(3): 6 -> 3
-            Dense6To3_Forward_Avx512(ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
+            if (part == 0)
+            {
+                Dense6To3_Forward_Avx512(ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
+            }
         }
 
         /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Avx512 kernels (auxiliary heads when
@@ -671,8 +720,10 @@ ________________________________________________________________________________
         }
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx2 kernels; auxiliary heads when
-        /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>.</summary>
-        private void ForwardLayers_Avx2(int n0, int count, bool training, bool heads, bool fold, int worker)
+        /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>. A team (<paramref name="parts"/> > 1,
+        /// inference on a batch smaller than the pool) runs every image together: each conv splits its output pixels across
+        /// the team, the light layers run on part 0, and a barrier separates a conv from its neighbours.</summary>
+        private void ForwardLayers_Avx2(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
@@ -681,52 +732,90 @@ ________________________________________________________________________________
             nint mb = _mb;
             nint n = n0;
             // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6
-            if (fold) Conv3x3S1P1_2x6x6To4_Forward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref fld, Conv1FoldedWeight), ref Unsafe.Add(ref fld, Conv1FoldedBias), ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref col, count); // bn1 folded in
-            else Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Conv1Output * mb + n * 144), ref col, count);
+            if (fold) Conv3x3S1P1_2x6x6To4_Forward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref fld, Conv1FoldedWeight), ref Unsafe.Add(ref fld, Conv1FoldedBias), ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref col, count, part, parts); // bn1 folded in
+            else Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Conv1Output * mb + n * 144), ref col, count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // bn1: BatchNorm: 4x6x6 -> 4x6x6
-            if (training) BatchNorm.ForwardTraining(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
-                _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f,
-                _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _partials, Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
-            else if (!fold) BatchNorm.ForwardInference(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
-                _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f);
-            // else: the conv above wrote this output with the folded weights
+            if (part == 0)
+            {
+                if (training) BatchNorm.ForwardTraining(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
+                    _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f,
+                    _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _partials, Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                else if (!fold) BatchNorm.ForwardInference(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
+                    _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f);
+                // else: the conv above wrote this output with the folded weights
+            }
             // relu1: ReLU: 4x6x6 -> 4x6x6
-            Relu144_Forward_Avx2(ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), count);
+            if (part == 0)
+            {
+                Relu144_Forward_Avx2(ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), count);
+            }
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.body.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 4x6x6
-            if (fold) Conv3x3S1P1_4x6x6To4_Forward_Avx2(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedWeight), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedBias), ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref col, count); // residual1.body.bn1 folded in
-            else Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx2(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Residual1BodyConv1Output * mb + n * 144), ref col, count);
+            if (fold) Conv3x3S1P1_4x6x6To4_Forward_Avx2(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedWeight), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedBias), ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref col, count, part, parts); // residual1.body.bn1 folded in
+            else Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx2(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Residual1BodyConv1Output * mb + n * 144), ref col, count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.body.bn1: BatchNorm: 4x6x6 -> 4x6x6
-            if (training) BatchNorm.ForwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
-                _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 0.1f, 1E-05f,
-                _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _partials, Residual1BodyBn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
-            else if (!fold) BatchNorm.ForwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
-                _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f);
-            // else: the conv above wrote this output with the folded weights
+            if (part == 0)
+            {
+                if (training) BatchNorm.ForwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
+                    _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 0.1f, 1E-05f,
+                    _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _partials, Residual1BodyBn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                else if (!fold) BatchNorm.ForwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
+                    _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f);
+                // else: the conv above wrote this output with the folded weights
+            }
             // residual1.body.relu1: ReLU: 4x6x6 -> 4x6x6
-            Relu144_Forward_Avx2(ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), count);
+            if (part == 0)
+            {
+                Relu144_Forward_Avx2(ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), count);
+            }
             // residual1.add: Residual<Unit>(4): 4x6x6 -> 4x6x6
-            GraphOps.Add(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count));
+            if (part == 0)
+            {
+                GraphOps.Add(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count));
+            }
             // relu2: ReLU: 4x6x6 -> 4x6x6
-            Relu144_Forward_Avx2(ref Unsafe.Add(ref act, Residual1AddOutput * mb + n * 144), ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), count);
+            if (part == 0)
+            {
+                Relu144_Forward_Avx2(ref Unsafe.Add(ref act, Residual1AddOutput * mb + n * 144), ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), count);
+            }
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6
-            if (fold) Conv3x3S1P1_4x6x6To2_Forward_Avx2(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedWeight), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedBias), ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref col, count); // concat1.branch2.bn1 folded in
-            else Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx2(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Concat1Branch2Conv1Output * mb + n * 72), ref col, count);
+            if (fold) Conv3x3S1P1_4x6x6To2_Forward_Avx2(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedWeight), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedBias), ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref col, count, part, parts); // concat1.branch2.bn1 folded in
+            else Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx2(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Concat1Branch2Conv1Output * mb + n * 72), ref col, count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.branch2.bn1: BatchNorm: 2x6x6 -> 2x6x6
-            if (training) BatchNorm.ForwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
-                _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 0.1f, 1E-05f,
-                _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _partials, Concat1Branch2Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
-            else if (!fold) BatchNorm.ForwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
-                _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f);
-            // else: the conv above wrote this output with the folded weights
+            if (part == 0)
+            {
+                if (training) BatchNorm.ForwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
+                    _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 0.1f, 1E-05f,
+                    _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _partials, Concat1Branch2Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                else if (!fold) BatchNorm.ForwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
+                    _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f);
+                // else: the conv above wrote this output with the folded weights
+            }
             // concat1.branch2.relu1: ReLU: 2x6x6 -> 2x6x6
-            Relu72_Forward_Avx2(ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref Unsafe.Add(ref act, Concat1Branch2Relu1Output * mb + n * 72), count);
+            if (part == 0)
+            {
+                Relu72_Forward_Avx2(ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref Unsafe.Add(ref act, Concat1Branch2Relu1Output * mb + n * 72), count);
+            }
             // concat1.concat: Concat<Identity, Unit>(2): 4x6x6 -> 6x6x6
-            GraphOps.ConcatForward(Activations(Relu2Output, 144, n0, count), Activations(Concat1ConcatOutput, 216, n0, count), count, 144, 216, 0);
-            GraphOps.ConcatForward(Activations(Concat1Branch2Relu1Output, 72, n0, count), Activations(Concat1ConcatOutput, 216, n0, count), count, 72, 216, 144);
+            if (part == 0)
+            {
+                GraphOps.ConcatForward(Activations(Relu2Output, 144, n0, count), Activations(Concat1ConcatOutput, 216, n0, count), count, 144, 216, 0);
+                GraphOps.ConcatForward(Activations(Concat1Branch2Relu1Output, 72, n0, count), Activations(Concat1ConcatOutput, 216, n0, count), count, 72, 216, 144);
+            }
             // gap1: GlobalAvgPool: 6x6x6 -> 6
-            GlobalAvgPool_6x6x6_Forward(ref Unsafe.Add(ref act, Concat1ConcatOutput * mb + n * 216), ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), count);
+            if (part == 0)
+            {
+                GlobalAvgPool_6x6x6_Forward(ref Unsafe.Add(ref act, Concat1ConcatOutput * mb + n * 216), ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), count);
+            }
             // dense1: Dense(3): 6 -> 3
-            Dense6To3_Forward_Avx2(ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
+            if (part == 0)
+            {
+                Dense6To3_Forward_Avx2(ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
+            }
         }
 
         /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Avx2 kernels (auxiliary heads when
@@ -789,8 +878,10 @@ ________________________________________________________________________________
         }
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Portable kernels; auxiliary heads when
-        /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>.</summary>
-        private void ForwardLayers_Portable(int n0, int count, bool training, bool heads, bool fold, int worker)
+        /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>. A team (<paramref name="parts"/> > 1,
+        /// inference on a batch smaller than the pool) runs every image together: each conv splits its output pixels across
+        /// the team, the light layers run on part 0, and a barrier separates a conv from its neighbours.</summary>
+        private void ForwardLayers_Portable(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
@@ -799,52 +890,90 @@ ________________________________________________________________________________
             nint mb = _mb;
             nint n = n0;
             // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6
-            if (fold) Conv3x3S1P1_2x6x6To4_Forward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref fld, Conv1FoldedWeight), ref Unsafe.Add(ref fld, Conv1FoldedBias), ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref col, count); // bn1 folded in
-            else Conv3x3S1P1_2x6x6To4NoBias_Forward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Conv1Output * mb + n * 144), ref col, count);
+            if (fold) Conv3x3S1P1_2x6x6To4_Forward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref fld, Conv1FoldedWeight), ref Unsafe.Add(ref fld, Conv1FoldedBias), ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref col, count, part, parts); // bn1 folded in
+            else Conv3x3S1P1_2x6x6To4NoBias_Forward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Conv1Output * mb + n * 144), ref col, count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // bn1: BatchNorm: 4x6x6 -> 4x6x6
-            if (training) BatchNorm.ForwardTraining(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
-                _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f,
-                _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _partials, Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
-            else if (!fold) BatchNorm.ForwardInference(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
-                _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f);
-            // else: the conv above wrote this output with the folded weights
+            if (part == 0)
+            {
+                if (training) BatchNorm.ForwardTraining(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
+                    _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f,
+                    _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _partials, Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                else if (!fold) BatchNorm.ForwardInference(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
+                    _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f);
+                // else: the conv above wrote this output with the folded weights
+            }
             // relu1: ReLU: 4x6x6 -> 4x6x6
-            Relu144_Forward_Portable(ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), count);
+            if (part == 0)
+            {
+                Relu144_Forward_Portable(ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), count);
+            }
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.body.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 4x6x6
-            if (fold) Conv3x3S1P1_4x6x6To4_Forward_Portable(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedWeight), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedBias), ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref col, count); // residual1.body.bn1 folded in
-            else Conv3x3S1P1_4x6x6To4NoBias_Forward_Portable(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Residual1BodyConv1Output * mb + n * 144), ref col, count);
+            if (fold) Conv3x3S1P1_4x6x6To4_Forward_Portable(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedWeight), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedBias), ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref col, count, part, parts); // residual1.body.bn1 folded in
+            else Conv3x3S1P1_4x6x6To4NoBias_Forward_Portable(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Residual1BodyConv1Output * mb + n * 144), ref col, count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.body.bn1: BatchNorm: 4x6x6 -> 4x6x6
-            if (training) BatchNorm.ForwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
-                _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 0.1f, 1E-05f,
-                _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _partials, Residual1BodyBn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
-            else if (!fold) BatchNorm.ForwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
-                _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f);
-            // else: the conv above wrote this output with the folded weights
+            if (part == 0)
+            {
+                if (training) BatchNorm.ForwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
+                    _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 0.1f, 1E-05f,
+                    _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _partials, Residual1BodyBn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                else if (!fold) BatchNorm.ForwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
+                    _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f);
+                // else: the conv above wrote this output with the folded weights
+            }
             // residual1.body.relu1: ReLU: 4x6x6 -> 4x6x6
-            Relu144_Forward_Portable(ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), count);
+            if (part == 0)
+            {
+                Relu144_Forward_Portable(ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), count);
+            }
             // residual1.add: Residual<Unit>(4): 4x6x6 -> 4x6x6
-            GraphOps.Add(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count));
+            if (part == 0)
+            {
+                GraphOps.Add(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count));
+            }
             // relu2: ReLU: 4x6x6 -> 4x6x6
-            Relu144_Forward_Portable(ref Unsafe.Add(ref act, Residual1AddOutput * mb + n * 144), ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), count);
+            if (part == 0)
+            {
+                Relu144_Forward_Portable(ref Unsafe.Add(ref act, Residual1AddOutput * mb + n * 144), ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), count);
+            }
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6
-            if (fold) Conv3x3S1P1_4x6x6To2_Forward_Portable(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedWeight), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedBias), ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref col, count); // concat1.branch2.bn1 folded in
-            else Conv3x3S1P1_4x6x6To2NoBias_Forward_Portable(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Concat1Branch2Conv1Output * mb + n * 72), ref col, count);
+            if (fold) Conv3x3S1P1_4x6x6To2_Forward_Portable(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedWeight), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedBias), ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref col, count, part, parts); // concat1.branch2.bn1 folded in
+            else Conv3x3S1P1_4x6x6To2NoBias_Forward_Portable(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref act, Concat1Branch2Conv1Output * mb + n * 72), ref col, count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.branch2.bn1: BatchNorm: 2x6x6 -> 2x6x6
-            if (training) BatchNorm.ForwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
-                _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 0.1f, 1E-05f,
-                _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _partials, Concat1Branch2Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
-            else if (!fold) BatchNorm.ForwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
-                _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f);
-            // else: the conv above wrote this output with the folded weights
+            if (part == 0)
+            {
+                if (training) BatchNorm.ForwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
+                    _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 0.1f, 1E-05f,
+                    _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _partials, Concat1Branch2Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                else if (!fold) BatchNorm.ForwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
+                    _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f);
+                // else: the conv above wrote this output with the folded weights
+            }
             // concat1.branch2.relu1: ReLU: 2x6x6 -> 2x6x6
-            Relu72_Forward_Portable(ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref Unsafe.Add(ref act, Concat1Branch2Relu1Output * mb + n * 72), count);
+            if (part == 0)
+            {
+                Relu72_Forward_Portable(ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref Unsafe.Add(ref act, Concat1Branch2Relu1Output * mb + n * 72), count);
+            }
             // concat1.concat: Concat<Identity, Unit>(2): 4x6x6 -> 6x6x6
-            GraphOps.ConcatForward(Activations(Relu2Output, 144, n0, count), Activations(Concat1ConcatOutput, 216, n0, count), count, 144, 216, 0);
-            GraphOps.ConcatForward(Activations(Concat1Branch2Relu1Output, 72, n0, count), Activations(Concat1ConcatOutput, 216, n0, count), count, 72, 216, 144);
+            if (part == 0)
+            {
+                GraphOps.ConcatForward(Activations(Relu2Output, 144, n0, count), Activations(Concat1ConcatOutput, 216, n0, count), count, 144, 216, 0);
+                GraphOps.ConcatForward(Activations(Concat1Branch2Relu1Output, 72, n0, count), Activations(Concat1ConcatOutput, 216, n0, count), count, 72, 216, 144);
+            }
             // gap1: GlobalAvgPool: 6x6x6 -> 6
-            GlobalAvgPool_6x6x6_Forward(ref Unsafe.Add(ref act, Concat1ConcatOutput * mb + n * 216), ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), count);
+            if (part == 0)
+            {
+                GlobalAvgPool_6x6x6_Forward(ref Unsafe.Add(ref act, Concat1ConcatOutput * mb + n * 216), ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), count);
+            }
             // dense1: Dense(3): 6 -> 3
-            Dense6To3_Forward_Portable(ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
+            if (part == 0)
+            {
+                Dense6To3_Forward_Portable(ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref prm, Dense1Bias), ref Unsafe.Add(ref act, Dense1Output * mb + n * 3), count);
+            }
         }
 
         /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Portable kernels (auxiliary heads when
@@ -954,7 +1083,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_2x6x6To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -966,8 +1097,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 32-column strips of the 2 in the block
+                    int jBegin = part * 2 / parts * 32, jEnd = (part + 1) * 2 / parts * 32;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -979,17 +1112,32 @@ ________________________________________________________________________________
                             // C[4 x 36] = A[4 x 18] * B[18 x 36]: 32-column strips of B packed in depth blocks of 18, 8 x 32 register tiles
                             const int pc = 0;
                             const int kc = 18;
-                            for (int jc = 0; jc < 32; jc += 128)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 128)
                             {
-                                int strips = Math.Min(4, (32 - jc) / 32);
+                                int strips = Math.Min(4, (jFull - jc) / 32);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    for (int s = 0; s < strips; s++)
+                                    if (strips == 4)
                                     {
-                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 576));
-                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 576 + 16));
+                                        Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                                        Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 576);
+                                        Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 592);
+                                        Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 1152);
+                                        Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 1168);
+                                        Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 1728);
+                                        Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 1744);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 576 + 16));
+                                        }
                                     }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 32);
@@ -1002,6 +1150,7 @@ ________________________________________________________________________________
                                     ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -1124,7 +1273,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -1136,8 +1287,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 32-column strips of the 2 in the block
+                    int jBegin = part * 2 / parts * 32, jEnd = (part + 1) * 2 / parts * 32;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -1148,17 +1301,32 @@ ________________________________________________________________________________
                             // C[4 x 36] = A[4 x 18] * B[18 x 36]: 32-column strips of B packed in depth blocks of 18, 8 x 32 register tiles
                             const int pc = 0;
                             const int kc = 18;
-                            for (int jc = 0; jc < 32; jc += 128)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 128)
                             {
-                                int strips = Math.Min(4, (32 - jc) / 32);
+                                int strips = Math.Min(4, (jFull - jc) / 32);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    for (int s = 0; s < strips; s++)
+                                    if (strips == 4)
                                     {
-                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 576));
-                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 576 + 16));
+                                        Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                                        Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 576);
+                                        Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 592);
+                                        Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 1152);
+                                        Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 1168);
+                                        Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 1728);
+                                        Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 1744);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 576 + 16));
+                                        }
                                     }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 32);
@@ -1171,6 +1339,7 @@ ________________________________________________________________________________
                                     ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -1303,7 +1472,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_4x6x6To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -1315,8 +1486,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 32-column strips of the 2 in the block
+                    int jBegin = part * 2 / parts * 32, jEnd = (part + 1) * 2 / parts * 32;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -1328,17 +1501,32 @@ ________________________________________________________________________________
                             // C[4 x 36] = A[4 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
                             const int pc = 0;
                             const int kc = 36;
-                            for (int jc = 0; jc < 32; jc += 128)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 128)
                             {
-                                int strips = Math.Min(4, (32 - jc) / 32);
+                                int strips = Math.Min(4, (jFull - jc) / 32);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    for (int s = 0; s < strips; s++)
+                                    if (strips == 4)
                                     {
-                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
-                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                                        Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                                        Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
+                                        Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1168);
+                                        Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 2304);
+                                        Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 2320);
+                                        Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 3456);
+                                        Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 3472);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
+                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                                        }
                                     }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 32);
@@ -1351,6 +1539,7 @@ ________________________________________________________________________________
                                     ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -1473,7 +1662,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -1485,8 +1676,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 32-column strips of the 2 in the block
+                    int jBegin = part * 2 / parts * 32, jEnd = (part + 1) * 2 / parts * 32;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -1497,17 +1690,32 @@ ________________________________________________________________________________
                             // C[4 x 36] = A[4 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
                             const int pc = 0;
                             const int kc = 36;
-                            for (int jc = 0; jc < 32; jc += 128)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 128)
                             {
-                                int strips = Math.Min(4, (32 - jc) / 32);
+                                int strips = Math.Min(4, (jFull - jc) / 32);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    for (int s = 0; s < strips; s++)
+                                    if (strips == 4)
                                     {
-                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
-                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                                        Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                                        Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
+                                        Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1168);
+                                        Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 2304);
+                                        Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 2320);
+                                        Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 3456);
+                                        Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 3472);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
+                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                                        }
                                     }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 32);
@@ -1520,6 +1728,7 @@ ________________________________________________________________________________
                                     ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -1642,7 +1851,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_4x6x6To2_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -1654,8 +1865,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 32-column strips of the 2 in the block
+                    int jBegin = part * 2 / parts * 32, jEnd = (part + 1) * 2 / parts * 32;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -1667,17 +1880,32 @@ ________________________________________________________________________________
                             // C[2 x 36] = A[2 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
                             const int pc = 0;
                             const int kc = 36;
-                            for (int jc = 0; jc < 32; jc += 128)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 128)
                             {
-                                int strips = Math.Min(4, (32 - jc) / 32);
+                                int strips = Math.Min(4, (jFull - jc) / 32);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    for (int s = 0; s < strips; s++)
+                                    if (strips == 4)
                                     {
-                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
-                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                                        Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                                        Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
+                                        Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1168);
+                                        Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 2304);
+                                        Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 2320);
+                                        Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 3456);
+                                        Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 3472);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
+                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                                        }
                                     }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 32);
@@ -1690,6 +1918,7 @@ ________________________________________________________________________________
                                     ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -1794,7 +2023,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -1806,8 +2037,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 32-column strips of the 2 in the block
+                    int jBegin = part * 2 / parts * 32, jEnd = (part + 1) * 2 / parts * 32;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -1818,17 +2051,32 @@ ________________________________________________________________________________
                             // C[2 x 36] = A[2 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
                             const int pc = 0;
                             const int kc = 36;
-                            for (int jc = 0; jc < 32; jc += 128)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 128)
                             {
-                                int strips = Math.Min(4, (32 - jc) / 32);
+                                int strips = Math.Min(4, (jFull - jc) / 32);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    for (int s = 0; s < strips; s++)
+                                    if (strips == 4)
                                     {
-                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
-                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                                        Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                                        Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
+                                        Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1168);
+                                        Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 2304);
+                                        Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 2320);
+                                        Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 3456);
+                                        Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 3472);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
+                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                                        }
                                     }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 32);
@@ -1841,6 +2089,7 @@ ________________________________________________________________________________
                                     ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -3404,7 +3653,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_2x6x6To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -3416,8 +3667,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 16-column strips of the 3 in the block
+                    int jBegin = part * 3 / parts * 16, jEnd = (part + 1) * 3 / parts * 16;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -3429,17 +3682,32 @@ ________________________________________________________________________________
                             // C[4 x 36] = A[4 x 18] * B[18 x 36]: 16-column strips of B packed in depth blocks of 18, 6 x 16 register tiles
                             const int pc = 0;
                             const int kc = 18;
-                            for (int jc = 0; jc < 32; jc += 64)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 64)
                             {
-                                int strips = Math.Min(4, (32 - jc) / 16);
+                                int strips = Math.Min(4, (jFull - jc) / 16);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    for (int s = 0; s < strips; s++)
+                                    if (strips == 4)
                                     {
-                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 288));
-                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 288 + 8));
+                                        Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                        Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 288);
+                                        Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 296);
+                                        Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 576);
+                                        Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 584);
+                                        Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 864);
+                                        Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 872);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 288 + 8));
+                                        }
                                     }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 16);
@@ -3452,6 +3720,7 @@ ________________________________________________________________________________
                                     ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -3530,7 +3799,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -3542,8 +3813,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 16-column strips of the 3 in the block
+                    int jBegin = part * 3 / parts * 16, jEnd = (part + 1) * 3 / parts * 16;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -3554,17 +3827,32 @@ ________________________________________________________________________________
                             // C[4 x 36] = A[4 x 18] * B[18 x 36]: 16-column strips of B packed in depth blocks of 18, 6 x 16 register tiles
                             const int pc = 0;
                             const int kc = 18;
-                            for (int jc = 0; jc < 32; jc += 64)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 64)
                             {
-                                int strips = Math.Min(4, (32 - jc) / 16);
+                                int strips = Math.Min(4, (jFull - jc) / 16);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    for (int s = 0; s < strips; s++)
+                                    if (strips == 4)
                                     {
-                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 288));
-                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 288 + 8));
+                                        Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                        Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 288);
+                                        Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 296);
+                                        Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 576);
+                                        Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 584);
+                                        Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 864);
+                                        Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 872);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 288 + 8));
+                                        }
                                     }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 16);
@@ -3577,6 +3865,7 @@ ________________________________________________________________________________
                                     ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -3665,7 +3954,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_4x6x6To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -3677,8 +3968,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 16-column strips of the 3 in the block
+                    int jBegin = part * 3 / parts * 16, jEnd = (part + 1) * 3 / parts * 16;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -3690,17 +3983,32 @@ ________________________________________________________________________________
                             // C[4 x 36] = A[4 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
                             const int pc = 0;
                             const int kc = 36;
-                            for (int jc = 0; jc < 32; jc += 64)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 64)
                             {
-                                int strips = Math.Min(4, (32 - jc) / 16);
+                                int strips = Math.Min(4, (jFull - jc) / 16);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    for (int s = 0; s < strips; s++)
+                                    if (strips == 4)
                                     {
-                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
-                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                                        Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                        Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
+                                        Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 584);
+                                        Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
+                                        Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 1160);
+                                        Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1728);
+                                        Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 1736);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                                        }
                                     }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 16);
@@ -3713,6 +4021,7 @@ ________________________________________________________________________________
                                     ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -3791,7 +4100,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -3803,8 +4114,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 16-column strips of the 3 in the block
+                    int jBegin = part * 3 / parts * 16, jEnd = (part + 1) * 3 / parts * 16;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -3815,17 +4128,32 @@ ________________________________________________________________________________
                             // C[4 x 36] = A[4 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
                             const int pc = 0;
                             const int kc = 36;
-                            for (int jc = 0; jc < 32; jc += 64)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 64)
                             {
-                                int strips = Math.Min(4, (32 - jc) / 16);
+                                int strips = Math.Min(4, (jFull - jc) / 16);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    for (int s = 0; s < strips; s++)
+                                    if (strips == 4)
                                     {
-                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
-                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                                        Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                        Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
+                                        Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 584);
+                                        Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
+                                        Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 1160);
+                                        Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1728);
+                                        Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 1736);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                                        }
                                     }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 16);
@@ -3838,6 +4166,7 @@ ________________________________________________________________________________
                                     ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -3916,7 +4245,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_4x6x6To2_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -3928,8 +4259,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 16-column strips of the 3 in the block
+                    int jBegin = part * 3 / parts * 16, jEnd = (part + 1) * 3 / parts * 16;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -3941,17 +4274,32 @@ ________________________________________________________________________________
                             // C[2 x 36] = A[2 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
                             const int pc = 0;
                             const int kc = 36;
-                            for (int jc = 0; jc < 32; jc += 64)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 64)
                             {
-                                int strips = Math.Min(4, (32 - jc) / 16);
+                                int strips = Math.Min(4, (jFull - jc) / 16);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    for (int s = 0; s < strips; s++)
+                                    if (strips == 4)
                                     {
-                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
-                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                                        Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                        Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
+                                        Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 584);
+                                        Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
+                                        Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 1160);
+                                        Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1728);
+                                        Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 1736);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                                        }
                                     }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 16);
@@ -3964,6 +4312,7 @@ ________________________________________________________________________________
                                     ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -4024,7 +4373,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -4036,8 +4387,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 16-column strips of the 3 in the block
+                    int jBegin = part * 3 / parts * 16, jEnd = (part + 1) * 3 / parts * 16;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -4048,17 +4401,32 @@ ________________________________________________________________________________
                             // C[2 x 36] = A[2 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
                             const int pc = 0;
                             const int kc = 36;
-                            for (int jc = 0; jc < 32; jc += 64)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 64)
                             {
-                                int strips = Math.Min(4, (32 - jc) / 16);
+                                int strips = Math.Min(4, (jFull - jc) / 16);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    for (int s = 0; s < strips; s++)
+                                    if (strips == 4)
                                     {
-                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
-                                        Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                                        Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                        Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
+                                        Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 584);
+                                        Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
+                                        Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 1160);
+                                        Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1728);
+                                        Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 1736);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                                        }
                                     }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 16);
@@ -4071,6 +4439,7 @@ ________________________________________________________________________________
                                     ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -5274,7 +5643,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_2x6x6To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -5286,8 +5657,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 8-column strips of the 5 in the block
+                    int jBegin = part * 5 / parts * 8, jEnd = (part + 1) * 5 / parts * 8;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -5299,21 +5672,33 @@ ________________________________________________________________________________
                             // C[4 x 36] = A[4 x 18] * B[18 x 36]: 8-column strips of B packed in depth blocks of 18, 6 x 8 register tiles
                             const int pc = 0;
                             const int kc = 18;
-                            for (int jc = 0; jc < 32; jc += 32)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 32)
                             {
-                                const int strips = 4;
+                                int strips = Math.Min(4, (jFull - jc) / 8);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 144);
-                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 148);
-                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 288);
-                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 292);
-                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 432);
-                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 436);
+                                    if (strips == 4)
+                                    {
+                                        Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                        Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 144);
+                                        Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 148);
+                                        Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 288);
+                                        Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 292);
+                                        Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 432);
+                                        Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 436);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 144));
+                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 144 + 4));
+                                        }
+                                    }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 8);
                                 }
@@ -5325,6 +5710,7 @@ ________________________________________________________________________________
                                     ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -5403,7 +5789,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -5415,8 +5803,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 8-column strips of the 5 in the block
+                    int jBegin = part * 5 / parts * 8, jEnd = (part + 1) * 5 / parts * 8;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -5427,21 +5817,33 @@ ________________________________________________________________________________
                             // C[4 x 36] = A[4 x 18] * B[18 x 36]: 8-column strips of B packed in depth blocks of 18, 6 x 8 register tiles
                             const int pc = 0;
                             const int kc = 18;
-                            for (int jc = 0; jc < 32; jc += 32)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 32)
                             {
-                                const int strips = 4;
+                                int strips = Math.Min(4, (jFull - jc) / 8);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 144);
-                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 148);
-                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 288);
-                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 292);
-                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 432);
-                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 436);
+                                    if (strips == 4)
+                                    {
+                                        Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                        Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 144);
+                                        Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 148);
+                                        Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 288);
+                                        Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 292);
+                                        Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 432);
+                                        Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 436);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 144));
+                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 144 + 4));
+                                        }
+                                    }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 8);
                                 }
@@ -5453,6 +5855,7 @@ ________________________________________________________________________________
                                     ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -5541,7 +5944,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_4x6x6To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -5553,8 +5958,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 8-column strips of the 5 in the block
+                    int jBegin = part * 5 / parts * 8, jEnd = (part + 1) * 5 / parts * 8;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -5566,21 +5973,33 @@ ________________________________________________________________________________
                             // C[4 x 36] = A[4 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
                             const int pc = 0;
                             const int kc = 36;
-                            for (int jc = 0; jc < 32; jc += 32)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 32)
                             {
-                                const int strips = 4;
+                                int strips = Math.Min(4, (jFull - jc) / 8);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
-                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
-                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
-                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
-                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
-                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
+                                    if (strips == 4)
+                                    {
+                                        Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                        Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
+                                        Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
+                                        Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
+                                        Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
+                                        Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
+                                        Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 288 + 4));
+                                        }
+                                    }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 8);
                                 }
@@ -5592,6 +6011,7 @@ ________________________________________________________________________________
                                     ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -5670,7 +6090,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -5682,8 +6104,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 8-column strips of the 5 in the block
+                    int jBegin = part * 5 / parts * 8, jEnd = (part + 1) * 5 / parts * 8;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -5694,21 +6118,33 @@ ________________________________________________________________________________
                             // C[4 x 36] = A[4 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
                             const int pc = 0;
                             const int kc = 36;
-                            for (int jc = 0; jc < 32; jc += 32)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 32)
                             {
-                                const int strips = 4;
+                                int strips = Math.Min(4, (jFull - jc) / 8);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
-                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
-                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
-                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
-                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
-                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
+                                    if (strips == 4)
+                                    {
+                                        Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                        Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
+                                        Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
+                                        Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
+                                        Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
+                                        Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
+                                        Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 288 + 4));
+                                        }
+                                    }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 8);
                                 }
@@ -5720,6 +6156,7 @@ ________________________________________________________________________________
                                     ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -5798,7 +6235,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_4x6x6To2_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -5810,8 +6249,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 8-column strips of the 5 in the block
+                    int jBegin = part * 5 / parts * 8, jEnd = (part + 1) * 5 / parts * 8;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -5823,21 +6264,33 @@ ________________________________________________________________________________
                             // C[2 x 36] = A[2 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
                             const int pc = 0;
                             const int kc = 36;
-                            for (int jc = 0; jc < 32; jc += 32)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 32)
                             {
-                                const int strips = 4;
+                                int strips = Math.Min(4, (jFull - jc) / 8);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
-                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
-                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
-                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
-                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
-                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
+                                    if (strips == 4)
+                                    {
+                                        Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                        Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
+                                        Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
+                                        Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
+                                        Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
+                                        Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
+                                        Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 288 + 4));
+                                        }
+                                    }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 8);
                                 }
@@ -5849,6 +6302,7 @@ ________________________________________________________________________________
                                     ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
@@ -5909,7 +6363,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch)
+        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
+        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -5921,8 +6377,10 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
                 {
                     const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                    // this worker's 8-column strips of the 5 in the block
+                    int jBegin = part * 5 / parts * 8, jEnd = (part + 1) * 5 / parts * 8;
+                    if (jBegin >= jEnd) continue;
+                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -5933,21 +6391,33 @@ ________________________________________________________________________________
                             // C[2 x 36] = A[2 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
                             const int pc = 0;
                             const int kc = 36;
-                            for (int jc = 0; jc < 32; jc += 32)
+                            int jFull = Math.Min(jEnd, 32);
+                            for (int jc = jBegin; jc < jFull; jc += 32)
                             {
-                                const int strips = 4;
+                                int strips = Math.Min(4, (jFull - jc) / 8);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
-                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
-                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
-                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
-                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
-                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
+                                    if (strips == 4)
+                                    {
+                                        Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                        Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                        Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
+                                        Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
+                                        Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
+                                        Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
+                                        Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
+                                        Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
+                                    }
+                                    else
+                                    {
+                                        for (int s = 0; s < strips; s++)
+                                        {
+                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 288 + 4));
+                                        }
+                                    }
                                     src = ref Unsafe.Add(ref src, 36);
                                     dst = ref Unsafe.Add(ref dst, 8);
                                 }
@@ -5959,6 +6429,7 @@ ________________________________________________________________________________
                                     ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
+                            if (jEnd > 32)
                             {
                                 // last 4 columns: a zero-padded panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);

@@ -1,0 +1,97 @@
+// Inference on fewer images than workers runs as a team: every worker computes its own column strips (output pixels)
+// of every conv, the light layers run on worker 0, barriers in between (NetworkEmitter.ForwardLayers). A column split
+// leaves each output's sum in the same order, so the team's output must equal one worker's bit for bit, for every
+// kernel set, blocked and unblocked convs, folded BatchNorm, graphs and team sizes that leave some workers idle.
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using CnnGen;
+using Xunit;
+
+namespace CnnGen.Tests.Numerics
+{
+    // Pixel-blocked convs (36x36 maps) inside residual blocks with foldable BatchNorm, a stride-2 projection.
+    [Network(Channels = 3, Height = 36, Width = 36)]
+    [Conv2D(16, 3, Padding = 1, Bias = false), BatchNorm, ReLU]
+    [BasicBlock(16), BasicBlock(24, Stride = 2), GlobalAvgPool, Dense(7)]
+    public partial class TfResidual;
+
+    public sealed class TeamForwardTests
+    {
+        private delegate INetwork Create(int maxBatch, Isa isa, int threads);
+
+        private static readonly Dictionary<string, Create> Nets = new()
+        {
+            [nameof(BcPixelBlocks)] = (b, isa, t) => new BcPixelBlocks(b, 1, isa, t),
+            [nameof(BcStride2)] = (b, isa, t) => new BcStride2(b, 1, isa, t),
+            [nameof(BcPointwise)] = (b, isa, t) => new BcPointwise(b, 1, isa, t),
+            [nameof(BcGroups)] = (b, isa, t) => new BcGroups(b, 1, isa, t),
+            [nameof(BcDeep)] = (b, isa, t) => new BcDeep(b, 1, isa, t),
+            [nameof(TfResidual)] = (b, isa, t) => new TfResidual(b, 1, isa, t),
+            [nameof(FixtureResNet)] = (b, isa, t) => new FixtureResNet(b, 1, isa, t),
+            [nameof(FixtureInception)] = (b, isa, t) => new FixtureInception(b, 1, isa, t),
+            [nameof(FixtureDenseNet)] = (b, isa, t) => new FixtureDenseNet(b, 1, isa, t),
+            [nameof(GtFoldNet)] = (b, isa, t) => new GtFoldNet(b, 1, isa, t),
+        };
+
+        /// <summary>(threads, batch): two workers on one image; three on one (7x7-style maps give a worker no strip); three on two.</summary>
+        private static readonly (int Threads, int Batch)[] Teams = { (2, 1), (3, 1), (3, 2) };
+
+        public static IEnumerable<object[]> All() =>
+            from name in Nets.Keys
+            from isa in NumericsSupport.SupportedIsas
+            from team in Teams
+            select new object[] { name, isa, team.Threads, team.Batch };
+
+        [Theory]
+        [MemberData(nameof(All))]
+        public void TeamForwardEqualsOneWorkerBitForBit(string netName, Isa isa, int threads, int batch)
+        {
+            Create create = Nets[netName];
+            using INetwork one = create(batch, isa, 1);
+            using INetwork team = create(batch, isa, threads);
+            NumericsSupport.Randomize(one, new Rng(21));
+            NumericsSupport.Randomize(team, new Rng(21));
+            float[] x = NumericsSupport.Gaussian(batch * one.InputLength, new Rng(22));
+            var expected = new float[batch * one.OutputLength];
+            var got = new float[expected.Length];
+            for (int round = 0; round < 3; round++) // the pool's workers are reused: every call must agree
+            {
+                one.Forward(x, expected, batch);
+                Array.Fill(got, float.NaN);
+                team.Forward(x, got, batch);
+                for (int i = 0; i < got.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(got[i]),
+                        $"round {round}, output {i}: {got[i]} from {threads} workers, {expected[i]} from one");
+                Assert.NotEqual(0f, expected.Max() - expected.Min()); // not a constant output
+            }
+            // Every layer's output too (LayerOutput reads the activations the team wrote); auxiliary heads run only in TrainStep.
+            for (int layer = 0; layer < one.LayerInfos.Count; layer++)
+                if (!one.LayerInfos[layer].Name.StartsWith("aux", StringComparison.Ordinal))
+                for (int image = 0; image < batch; image++)
+                    Assert.True(one.LayerOutput(layer, image).SequenceEqual(team.LayerOutput(layer, image)), $"layer {layer} ({one.LayerInfos[layer].Name}), image {image}");
+        }
+
+        [Theory]
+        [MemberData(nameof(Isas))]
+        public void TrainingAfterTeamInferenceIsUnaffected(Isa isa)
+        {
+            // A team forward, then a training step on the same instance: the step must equal a fresh one-worker step.
+            const int batch = 1;
+            using var one = new TfResidual(batch, 1, isa, threads: 1);
+            using var team = new TfResidual(batch, 1, isa, threads: 2);
+            NumericsSupport.Randomize(one, new Rng(31));
+            NumericsSupport.Randomize(team, new Rng(31));
+            float[] x = NumericsSupport.Gaussian(batch * TfResidual.InputSize, new Rng(32));
+            var y = new float[batch * TfResidual.OutputSize];
+            team.Forward(x, y, batch);
+            float l1 = one.TrainStep(x, new[] { 3 }, new Sgd(0.05f));
+            float l2 = team.TrainStep(x, new[] { 3 }, new Sgd(0.05f));
+            Assert.Equal(l1, l2);
+            foreach (var (a, b) in one.Parameters.Zip(team.Parameters))
+                Assert.True(a.Value.SequenceEqual(b.Value), a.Name);
+        }
+
+        public static IEnumerable<object[]> Isas() => NumericsSupport.SupportedIsas.Select(isa => new object[] { isa });
+    }
+}
