@@ -18,6 +18,8 @@ namespace CnnGen
         long NativeBytes => 0;
         /// <summary>The kernel set this instance runs.</summary>
         Isa Isa { get; }
+        /// <summary>Workers in this instance's pool: they split a batch, or each conv of an inference batch smaller than the pool.</summary>
+        int Threads => 1;
         /// <summary>Every layer with its output shape (the generated static <c>Layers</c>).</summary>
         IReadOnlyList<LayerInfo> LayerInfos { get; }
 

@@ -50,6 +50,7 @@ namespace CnnGen.Tests.Numerics
             Create create = Nets[netName];
             using INetwork one = create(batch, isa, 1);
             using INetwork team = create(batch, isa, threads);
+            Assert.Equal(threads, team.Threads); // a pool larger than the batch: the forward runs as a team
             NumericsSupport.Randomize(one, new Rng(21));
             NumericsSupport.Randomize(team, new Rng(21));
             float[] x = NumericsSupport.Gaussian(batch * one.InputLength, new Rng(22));
@@ -80,6 +81,7 @@ namespace CnnGen.Tests.Numerics
             const int batch = 1;
             using var one = new TfResidual(batch, 1, isa, threads: 1);
             using var team = new TfResidual(batch, 1, isa, threads: 2);
+            Assert.Equal(2, team.Threads);
             NumericsSupport.Randomize(one, new Rng(31));
             NumericsSupport.Randomize(team, new Rng(31));
             float[] x = NumericsSupport.Gaussian(batch * TfResidual.InputSize, new Rng(32));

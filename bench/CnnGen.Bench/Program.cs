@@ -73,7 +73,7 @@ namespace CnnGen.Bench
                 double ms = sw.Elapsed.TotalMilliseconds / steps;
                 Line("seed/train/b64/t2", ms, 3.0 * 64 * FashionNet.FlopsPerImage, 64);
             }
-            // (b) seed net inference, batch 1 (threads are capped at maxBatch, so 2 threads run as 1).
+            // (b) seed net inference, batch 1 (with 2 threads the two workers split each conv's output pixels).
             foreach (int threads in new[] { 1, 2 })
             {
                 using var infer = new SeedWorkload(1, threads);

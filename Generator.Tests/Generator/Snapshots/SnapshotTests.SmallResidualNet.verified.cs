@@ -196,11 +196,12 @@ ________________________________________________________________________________
         /// allocates (the static memory plan; the constructor allocates exactly this, and nothing is allocated later).</summary>
         public static long PlannedBytes(int maxBatch, int threads = 1)
         {
-            int workers = Math.Min(threads == 0 ? Environment.ProcessorCount : threads, maxBatch);
-            long floats = ParameterArenaLength * (1L + workers) // parameters, and one gradient buffer per worker
+            int workers = threads == 0 ? Environment.ProcessorCount : threads;
+            int trainers = Math.Min(workers, maxBatch); // workers that can hold a slice of a training batch
+            long floats = ParameterArenaLength * (1L + trainers) // parameters, and one gradient buffer per training worker
                 + (long)(ActivationsPerImage + GradientPerImage) * maxBatch
-                + 2L * ColumnsLength * workers // im2col columns and their gradient, per worker
-                + 2L * BufferArenaLength + FoldArenaLength + (long)StatsLength * workers; // BatchNorm running statistics (and their per-step copy), folded weights, batch statistics
+                + 2L * ColumnsLength * workers // im2col columns and their gradient, per worker (inference teams use every worker)
+                + 2L * BufferArenaLength + FoldArenaLength + (long)StatsLength * trainers; // BatchNorm running statistics (and their per-step copy), folded weights, batch statistics
             return floats * sizeof(float);
         }
 
@@ -211,7 +212,8 @@ ________________________________________________________________________________
         /// the weights from <paramref name="seed"/> (He uniform before ReLU, Glorot uniform otherwise, zero biases;
         /// BatchNorm: weight 1, bias 0, running mean 0, running variance 1).</summary>
         /// <param name="isa">Kernel set to run; null picks the widest this machine accelerates.</param>
-        /// <param name="threads">Workers that split each batch (0 = one per core). Results are deterministic for a given count.</param>
+        /// <param name="threads">Workers that split each batch (0 = one per core); inference on fewer images than workers splits
+        /// every conv's output pixels across them instead. Results are deterministic for a given count.</param>
         public SmallResidualNet(int maxBatch, int seed = 1, Isa? isa = null, int threads = 1)
         {
             if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, "maxBatch must be at least 1: it is the largest batch the network will run.");
@@ -219,19 +221,20 @@ ________________________________________________________________________________
             _isa = IsaSupport.Resolve(isa);
             _maxBatch = maxBatch;
             _mb = maxBatch;
-            _threads = Math.Min(threads == 0 ? Environment.ProcessorCount : threads, maxBatch);
+            _threads = threads == 0 ? Environment.ProcessorCount : threads;
+            int trainers = Math.Min(_threads, maxBatch); // training slices never outnumber the images
             _parameterMemory = new NativeBuffer(ParameterArenaLength);
             _gradientMemory = new NativeBuffer(ParameterArenaLength);
-            _workerGradients = new NativeBuffer[_threads];
+            _workerGradients = new NativeBuffer[trainers];
             _workerGradients[0] = _gradientMemory;
-            for (int i = 1; i < _threads; i++) _workerGradients[i] = new NativeBuffer(ParameterArenaLength);
+            for (int i = 1; i < trainers; i++) _workerGradients[i] = new NativeBuffer(ParameterArenaLength);
             _activationMemory = new NativeBuffer(ActivationsPerImage * maxBatch);
             _gradients = new NativeBuffer(GradientPerImage * maxBatch);
             _columns = new NativeBuffer(2 * ColumnsLength * _threads);
             _bufferMemory = new NativeBuffer(BufferArenaLength);
             _bufferBackup = new NativeBuffer(BufferArenaLength);
             _foldMemory = new NativeBuffer(FoldArenaLength);
-            _batchStats = new NativeBuffer(StatsLength * _threads);
+            _batchStats = new NativeBuffer(StatsLength * trainers);
             _partials = new double[PartialsLength * _threads];
             _parameters = new Parameter[]
             {
@@ -284,7 +287,7 @@ ________________________________________________________________________________
         public int OutputLength => OutputSize;
         public int MaxBatch => _maxBatch;
         public Isa Isa => _isa;
-        /// <summary>Workers that split each batch.</summary>
+        /// <summary>Workers that split each batch (or, in inference on fewer images, each conv).</summary>
         public int Threads => _threads;
         /// <summary>The learnable tensors. Reading this property tells the network its weights may change (folded
         /// BatchNorm weights are recomputed before the next inference); after writing values through a list kept from
