@@ -1,7 +1,8 @@
 // Inference on fewer images than workers runs as a team: every worker computes its own column strips (output pixels)
-// of every conv, the light layers run on worker 0, barriers in between (NetworkEmitter.ForwardLayers). A column split
-// leaves each output's sum in the same order, so the team's output must equal one worker's bit for bit, for every
-// kernel set, blocked and unblocked convs, folded BatchNorm, graphs and team sizes that leave some workers idle.
+// or row tiles (output channels) of every conv, the light layers run on worker 0, barriers in between
+// (NetworkEmitter.ForwardLayers, KernelEmitter.TeamSplitsRows). Either split leaves each output's sum in the same order,
+// so the team's output must equal one worker's bit for bit, for every kernel set, blocked and unblocked convs, folded
+// BatchNorm, graphs and team sizes that leave some workers idle.
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -16,6 +17,12 @@ namespace CnnGen.Tests.Numerics
     [BasicBlock(16), BasicBlock(24, Stride = 2), GlobalAvgPool, Dense(7)]
     public partial class TfResidual;
 
+    // Late-layer shapes: more output channels than pixels, so the team splits the output channels (ragged 100 = 16 x 6 + 4
+    // and 35 per group); a 1x1 grouped conv reads its input directly.
+    [Network(Channels = 64, Height = 7, Width = 7)]
+    [Conv2D(100, 3, Padding = 1), ReLU, Conv2D(70, 1, Groups = 2), GlobalAvgPool, Dense(5)]
+    public partial class TfLate;
+
     public sealed class TeamForwardTests
     {
         private delegate INetwork Create(int maxBatch, Isa isa, int threads);
@@ -28,6 +35,7 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcGroups)] = (b, isa, t) => new BcGroups(b, 1, isa, t),
             [nameof(BcDeep)] = (b, isa, t) => new BcDeep(b, 1, isa, t),
             [nameof(TfResidual)] = (b, isa, t) => new TfResidual(b, 1, isa, t),
+            [nameof(TfLate)] = (b, isa, t) => new TfLate(b, 1, isa, t),
             [nameof(FixtureResNet)] = (b, isa, t) => new FixtureResNet(b, 1, isa, t),
             [nameof(FixtureInception)] = (b, isa, t) => new FixtureInception(b, 1, isa, t),
             [nameof(FixtureDenseNet)] = (b, isa, t) => new FixtureDenseNet(b, 1, isa, t),

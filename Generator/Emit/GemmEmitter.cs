@@ -38,6 +38,9 @@ namespace CnnGen.Generator.Emit
         /// <summary>Only columns [jBegin, jEnd) (locals the caller declares; multiples of the panel width, jEnd at most N
         /// rounded up to one): the share of one worker when a team splits a GEMM by columns. Not with BTransposed.</summary>
         public bool ColumnRange;
+        /// <summary>Only rows [rBegin, rEnd) (locals the caller declares): rBegin a multiple of the tile height, rEnd too or
+        /// the last row, so only the last worker's share has the short tile. The other way a team splits a GEMM.</summary>
+        public bool RowRange;
     }
 
     /// <summary>The dot form: rows of A and B are contiguous and <see cref="L"/> long.</summary>
@@ -107,11 +110,11 @@ namespace CnnGen.Generator.Emit
 
             w.Open("");
             w.Line($"// C[{g.Rows} x {g.N}] {(g.Accumulate ? "+=" : "=")} A[{g.Rows} x {g.T}] * B[{g.T} x {g.N}]: {NR}-column strips of B packed in depth blocks of {KC}, {MR} x {NR} register tiles");
-            string rowEnd = g.Rows;
+            string rowEnd = g.RowRange ? "rEnd" : g.Rows;
             if (rowLoop)
             {
-                w.Open($"for (int ic = 0; ic < {g.Rows}; ic += {MC})");
-                w.Line($"int rowEnd = Math.Min(ic + {MC}, {g.Rows});");
+                w.Open($"for (int ic = {(g.RowRange ? "rBegin" : "0")}; ic < {rowEnd}; ic += {MC})");
+                w.Line($"int rowEnd = Math.Min(ic + {MC}, {rowEnd});");
                 rowEnd = "rowEnd";
             }
             if (depthLoop)
@@ -125,7 +128,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("const int pc = 0;");
                 w.Line($"const int kc = {g.T};");
             }
-            string r0 = rowLoop ? "ic" : "0";
+            string r0 = rowLoop ? "ic" : g.RowRange ? "rBegin" : "0";
             if (full > 0 && g.BTransposed)
             {
                 w.Open($"for (int j = 0; j < {full}; j += {NR})");

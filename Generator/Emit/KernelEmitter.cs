@@ -226,24 +226,40 @@ namespace CnnGen.Generator.Emit
             long inSize = l.Input.Size, outSize = l.Output.Size;
             return Use(name, l.Name, "Forward of " + ConvDescription(l) + (NB < N ? $" im2col and GEMM in blocks of {NB} pixels." : ""), w =>
             {
-                w.Line("// part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)");
-                w.Line("// of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.");
+                bool rows = TeamSplitsRows(l);
+                int NR = GemmEmitter.PanelWidth(isa), MR = GemmEmitter.TileRows(isa);
+                w.Line("// part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;");
+                w.Line(rows
+                    ? $"// one worker: part 0 of 1). More output channels than pixels, so each worker takes its own {MR}-row tiles of"
+                    : $"// one worker: part 0 of 1). More pixels than output channels, so each worker takes its own {NR}-column strips");
+                w.Line(rows
+                    ? "// every group's output channels: it reads only its share of the weights (and builds the columns itself)."
+                    : "// (output pixels) of each block: it builds and reads only its share of the columns.");
                 w.Open($"private static void {name}(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)");
+                if (rows)
+                {
+                    int tiles = (MG + MR - 1) / MR;
+                    w.Line($"int rBegin = part * {tiles} / parts * {MR}, rEnd = Math.Min((part + 1) * {tiles} / parts * {MR}, {MG});");
+                    w.Line("if (rBegin >= rEnd) return;");
+                }
                 GemmEmitter.DeclareScratch(w, isa);
                 w.Open("for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
                 w.Line($"ref float yn = ref Unsafe.Add(ref y, n * {outSize});");
-                int NR = GemmEmitter.PanelWidth(isa);
-                PixelBlocks(w, N, NB, im2col: false, (width, suffix) =>
+                PixelBlocks(w, N, NB, im2col: rows && !direct, (width, suffix) =>
                 {
-                    int strips = (width + NR - 1) / NR;
-                    w.Line($"// this worker's {NR}-column strips of the {strips} in the block");
-                    w.Line($"int jBegin = part * {strips} / parts * {NR}, jEnd = (part + 1) * {strips} / parts * {NR};");
-                    w.Line("if (jBegin >= jEnd) continue;");
+                    if (!rows)
+                    {
+                        int strips = (width + NR - 1) / NR;
+                        w.Line($"int jBegin = part * {strips} / parts * {NR}, jEnd = (part + 1) * {strips} / parts * {NR};");
+                        w.Line("if (jBegin >= jEnd) continue;");
+                    }
                     if (direct) w.Line("ref float cols = ref Unsafe.Add(ref xn, p0);");
                     else
                     {
-                        w.Line($"{im2col}(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, {width}) - jBegin);");
+                        w.Line(rows
+                            ? $"{im2col}(ref xn, ref col, p0, count);"
+                            : $"{im2col}(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, {width}) - jBegin);");
                         w.Line("ref float cols = ref col;");
                     }
                     OpenGroups(w, G);
@@ -256,13 +272,18 @@ namespace CnnGen.Generator.Emit
                         Name = "Forward" + suffix, Rows = I(MG), RowsConst = MG, N = width, T = I(KG), TConst = KG,
                         A = "wg", LdAr = KG, LdAt = 1,
                         B = "cg", LdB = direct ? N : NB, C = "yg", LdC = N,
-                        Init = l.Bias ? "bg" : null, ColumnRange = true,
+                        Init = l.Bias ? "bg" : null, ColumnRange = !rows, RowRange = rows,
                     }, isa);
                     w.Close();
                 });
                 w.Close().Close();
             });
         }
+
+        /// <summary>How a team splits this conv's forward: by output channels when there are more of them than output pixels
+        /// (the weights are the larger operand, so each worker should read only its share of them: late layers at batch 1
+        /// are bound by streaming the weights), otherwise by output pixels.</summary>
+        public static bool TeamSplitsRows(CheckedLayer l) => l.Output.C > l.Output.H * l.Output.W;
 
         private static void OpenGroups(CodeWriter w, int groups)
         {

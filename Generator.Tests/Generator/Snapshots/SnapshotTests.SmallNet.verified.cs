@@ -684,8 +684,9 @@ __________________________________________________________________";
 
         /// <summary>Forward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 32-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_1x8x8To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
@@ -698,7 +699,6 @@ __________________________________________________________________";
                 ref float yn = ref Unsafe.Add(ref y, n * 256);
                 {
                     const int p0 = 0;
-                    // this worker's 32-column strips of the 2 in the block
                     int jBegin = part * 2 / parts * 32, jEnd = (part + 1) * 2 / parts * 32;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 64) - jBegin);
@@ -1542,8 +1542,9 @@ __________________________________________________________________";
 
         /// <summary>Forward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 16-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_1x8x8To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
@@ -1556,7 +1557,6 @@ __________________________________________________________________";
                 ref float yn = ref Unsafe.Add(ref y, n * 256);
                 {
                     const int p0 = 0;
-                    // this worker's 16-column strips of the 4 in the block
                     int jBegin = part * 4 / parts * 16, jEnd = (part + 1) * 4 / parts * 16;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 64) - jBegin);
@@ -2310,8 +2310,9 @@ __________________________________________________________________";
 
         /// <summary>Forward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 8-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_1x8x8To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
@@ -2324,7 +2325,6 @@ __________________________________________________________________";
                 ref float yn = ref Unsafe.Add(ref y, n * 256);
                 {
                     const int p0 = 0;
-                    // this worker's 8-column strips of the 8 in the block
                     int jBegin = part * 8 / parts * 8, jEnd = (part + 1) * 8 / parts * 8;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 64) - jBegin);

@@ -1086,8 +1086,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 32-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_2x6x6To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
@@ -1100,7 +1101,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    // this worker's 32-column strips of the 2 in the block
                     int jBegin = part * 2 / parts * 32, jEnd = (part + 1) * 2 / parts * 32;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -1276,8 +1276,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 32-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
@@ -1290,7 +1291,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    // this worker's 32-column strips of the 2 in the block
                     int jBegin = part * 2 / parts * 32, jEnd = (part + 1) * 2 / parts * 32;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -1475,8 +1475,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 32-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
@@ -1489,7 +1490,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    // this worker's 32-column strips of the 2 in the block
                     int jBegin = part * 2 / parts * 32, jEnd = (part + 1) * 2 / parts * 32;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -1665,8 +1665,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 32-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
@@ -1679,7 +1680,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    // this worker's 32-column strips of the 2 in the block
                     int jBegin = part * 2 / parts * 32, jEnd = (part + 1) * 2 / parts * 32;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -1854,8 +1854,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 32-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To2_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
@@ -1868,7 +1869,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
                 {
                     const int p0 = 0;
-                    // this worker's 32-column strips of the 2 in the block
                     int jBegin = part * 2 / parts * 32, jEnd = (part + 1) * 2 / parts * 32;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -2026,8 +2026,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 32-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
@@ -2040,7 +2041,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
                 {
                     const int p0 = 0;
-                    // this worker's 32-column strips of the 2 in the block
                     int jBegin = part * 2 / parts * 32, jEnd = (part + 1) * 2 / parts * 32;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -3656,8 +3656,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 16-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_2x6x6To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
@@ -3670,7 +3671,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    // this worker's 16-column strips of the 3 in the block
                     int jBegin = part * 3 / parts * 16, jEnd = (part + 1) * 3 / parts * 16;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -3802,8 +3802,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 16-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
@@ -3816,7 +3817,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    // this worker's 16-column strips of the 3 in the block
                     int jBegin = part * 3 / parts * 16, jEnd = (part + 1) * 3 / parts * 16;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -3957,8 +3957,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 16-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
@@ -3971,7 +3972,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    // this worker's 16-column strips of the 3 in the block
                     int jBegin = part * 3 / parts * 16, jEnd = (part + 1) * 3 / parts * 16;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -4103,8 +4103,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 16-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
@@ -4117,7 +4118,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    // this worker's 16-column strips of the 3 in the block
                     int jBegin = part * 3 / parts * 16, jEnd = (part + 1) * 3 / parts * 16;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -4248,8 +4248,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 16-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To2_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
@@ -4262,7 +4263,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
                 {
                     const int p0 = 0;
-                    // this worker's 16-column strips of the 3 in the block
                     int jBegin = part * 3 / parts * 16, jEnd = (part + 1) * 3 / parts * 16;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -4376,8 +4376,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 16-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
@@ -4390,7 +4391,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
                 {
                     const int p0 = 0;
-                    // this worker's 16-column strips of the 3 in the block
                     int jBegin = part * 3 / parts * 16, jEnd = (part + 1) * 3 / parts * 16;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -5646,8 +5646,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 8-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_2x6x6To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
@@ -5660,7 +5661,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    // this worker's 8-column strips of the 5 in the block
                     int jBegin = part * 5 / parts * 8, jEnd = (part + 1) * 5 / parts * 8;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_2x6x6To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -5792,8 +5792,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 8-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
@@ -5806,7 +5807,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    // this worker's 8-column strips of the 5 in the block
                     int jBegin = part * 5 / parts * 8, jEnd = (part + 1) * 5 / parts * 8;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -5947,8 +5947,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 8-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
@@ -5961,7 +5962,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    // this worker's 8-column strips of the 5 in the block
                     int jBegin = part * 5 / parts * 8, jEnd = (part + 1) * 5 / parts * 8;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_4x6x6To4_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -6093,8 +6093,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 8-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
@@ -6107,7 +6108,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
                 {
                     const int p0 = 0;
-                    // this worker's 8-column strips of the 5 in the block
                     int jBegin = part * 5 / parts * 8, jEnd = (part + 1) * 5 / parts * 8;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -6238,8 +6238,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 8-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To2_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
@@ -6252,7 +6253,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
                 {
                     const int p0 = 0;
-                    // this worker's 8-column strips of the 5 in the block
                     int jBegin = part * 5 / parts * 8, jEnd = (part + 1) * 5 / parts * 8;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_4x6x6To2_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
@@ -6366,8 +6366,9 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        // part/parts: a team of workers shares each image, every worker computing its own columns (output pixels)
-        // of each block, so a batch smaller than the team still keeps every core busy; one worker: part 0 of 1.
+        // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
+        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 8-column strips
+        // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
@@ -6380,7 +6381,6 @@ ________________________________________________________________________________
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
                 {
                     const int p0 = 0;
-                    // this worker's 8-column strips of the 5 in the block
                     int jBegin = part * 5 / parts * 8, jEnd = (part + 1) * 5 / parts * 8;
                     if (jBegin >= jEnd) continue;
                     Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref Unsafe.Add(ref col, jBegin), p0 + jBegin, Math.Min(jEnd, 36) - jBegin);
