@@ -239,6 +239,22 @@ namespace CnnGen
 
         public static void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => System.Numerics.Tensors.TensorPrimitives.Add(a, b, y);
 
+        /// <summary>y = a + b on this worker's share of the elements (an inference team, see <see cref="Share"/>).</summary>
+        public static void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, int part, int parts)
+        {
+            (int start, int length) = Share(y.Length, part, parts);
+            System.Numerics.Tensors.TensorPrimitives.Add(a.Slice(start, length), b.Slice(start, length), y.Slice(start, length));
+        }
+
+        /// <summary>Worker <paramref name="part"/>'s contiguous share of <paramref name="length"/> elements split across
+        /// <paramref name="parts"/> workers, in whole 64-byte lines (the last share takes the rest; late shares may be empty).</summary>
+        public static (int Start, int Length) Share(int length, int part, int parts)
+        {
+            int per = ((length + parts - 1) / parts + 15) & ~15;
+            int start = Math.Min((int)Math.Min((long)part * per, length), length);
+            return (start, Math.Min(per, length - start));
+        }
+
         /// <summary>Copies each image's <paramref name="partSize"/> floats into the concatenation at float offset <paramref name="at"/>.</summary>
         public static void ConcatForward(ReadOnlySpan<float> part, Span<float> output, int count, int partSize, int outputSize, int at)
         {

@@ -3,6 +3,7 @@
 #   (a) seed-net training, batch 64, 2 threads, SGD, random data, --steps steps
 #   (b) seed-net inference, batch 1, 1 and 2 threads
 #   (c) each conv shape of the speed issue, forward and forward+backward (with the input gradient), 1 thread
+#   (d) the same on 2 threads, and a 2-thread scaling table; (e) ResNet-18's conv stages at batch 1, 1 and 2 threads
 # Usage: bash bench/compare.sh [--quick] [--rounds N] [--steps 30] [--seconds 2]
 # --rounds N alternates CnnGen and PyTorch N times and keeps each side's best (lowest) time per line, which damps
 # noise from other processes on the machine. Raw lines go to bench/compare-raw.txt.
@@ -58,4 +59,14 @@ for key in order:
     (cm, f, i), (pm, _, _) = d["cnngen"], d["pytorch"]
     conv = key.startswith("conv/")
     print(f"| {key:44} | {cm:10.3f} | {pm:10.3f} | {rate(cm, f, i, conv):>14} | {rate(pm, f, i, conv):>14} | {pm / cm:6.3f} |")
+print()
+print("2-thread scaling (1-thread ms / 2-thread ms, same side):")
+print(f"| {'case':44} | {'CnnGen':>7} | {'PyTorch':>7} |")
+print(f"|{'-'*46}|{'-'*8}:|{'-'*8}:|")
+for key in order:
+    if not key.endswith("/t2") or key[:-1] + "1" not in best:
+        continue
+    one, two = best[key[:-1] + "1"], best[key]
+    cells = [f"{one[s][0] / two[s][0]:7.2f}" if s in one and s in two else f"{'-':>7}" for s in ("cnngen", "pytorch")]
+    print(f"| {key[:-3]:44} | {cells[0]} | {cells[1]} |")
 PY

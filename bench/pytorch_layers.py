@@ -17,6 +17,14 @@ SHAPES = [
     (16, 3, 224, 224, 64, 7, 2, 3),
     (16, 256, 56, 56, 64, 1, 1, 0),
 ]
+# ResNet-18's conv stages at batch 1 (bench/CnnGen.Bench/Shapes.cs BatchOne), forward on 1 and 2 threads.
+BATCH_ONE = [
+    (1, 3, 224, 224, 64, 7, 2, 3),
+    (1, 64, 56, 56, 64, 3, 1, 1),
+    (1, 128, 28, 28, 128, 3, 1, 1),
+    (1, 256, 14, 14, 256, 3, 1, 1),
+    (1, 512, 7, 7, 512, 3, 1, 1),
+]
 QUICK = {"64x36x14x14-72k3s1p1", "16x128x28x28-128k3s1p1", "16x256x56x56-64k1s1p0"}
 FASHION_FLOPS_PER_IMAGE = 14993280  # FashionNet.FlopsPerImage (generator's count, 2 per multiply-add)
 
@@ -96,27 +104,30 @@ def main():
         with torch.no_grad():
             line(f"seed/infer/b1/t{threads}", measure(lambda: net(x1), a.seconds), FASHION_FLOPS_PER_IMAGE, 1)
 
-    # (c) conv layers, 1 thread: forward (no autograd) and forward + backward with the input gradient.
-    torch.set_num_threads(1)
-    for s in SHAPES:
-        if a.quick and key(s) not in QUICK:
-            continue
-        n, c, h, w, co, k, st, p = s
-        conv = nn.Conv2d(c, co, k, stride=st, padding=p)
-        xin = (torch.rand(n, c, h, w) * 0.2 - 0.1).requires_grad_(True)
-        oh, ow = (h - k + 2 * p) // st + 1, (w - k + 2 * p) // st + 1
-        flops = 2.0 * n * co * oh * ow * c * k * k
-        dy = torch.rand(n, co, oh, ow) * 0.2 - 0.1
+    # (c) conv layers, 1 thread: forward (no autograd) and forward + backward with the input gradient;
+    # (d) the same on 2 threads; (e) ResNet-18's stages at batch 1, forward, 1 and 2 threads.
+    selected = [s for s in SHAPES if not a.quick or key(s) in QUICK]
+    for threads, shapes, backward in ((1, selected, True), (2, selected, True), (None, BATCH_ONE, False)):
+        for s in shapes:
+            n, c, h, w, co, k, st, p = s
+            conv = nn.Conv2d(c, co, k, stride=st, padding=p)
+            xin = (torch.rand(n, c, h, w) * 0.2 - 0.1).requires_grad_(True)
+            oh, ow = (h - k + 2 * p) // st + 1, (w - k + 2 * p) // st + 1
+            flops = 2.0 * n * co * oh * ow * c * k * k
+            dy = torch.rand(n, co, oh, ow) * 0.2 - 0.1
 
-        def fwd():
-            with torch.no_grad():
-                conv(xin)
+            def fwd():
+                with torch.no_grad():
+                    conv(xin)
 
-        def fwdbwd():
-            xin.grad = None
-            conv(xin).backward(dy)
-        line(f"conv/{key(s)}/fwd/t1", measure(fwd, a.seconds), flops, n)
-        line(f"conv/{key(s)}/fwdbwd/t1", measure(fwdbwd, a.seconds), 3 * flops, n)
+            def fwdbwd():
+                xin.grad = None
+                conv(xin).backward(dy)
+            for t in ((threads,) if threads else (1, 2)):
+                torch.set_num_threads(t)
+                line(f"conv/{key(s)}/fwd/t{t}", measure(fwd, a.seconds), flops, n)
+                if backward:
+                    line(f"conv/{key(s)}/fwdbwd/t{t}", measure(fwdbwd, a.seconds), 3 * flops, n)
 
 
 if __name__ == "__main__":

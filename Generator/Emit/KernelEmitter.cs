@@ -230,8 +230,8 @@ namespace CnnGen.Generator.Emit
                 int NR = GemmEmitter.PanelWidth(isa), MR = GemmEmitter.TileRows(isa);
                 w.Line("// part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;");
                 w.Line(rows
-                    ? $"// one worker: part 0 of 1). More output channels than pixels, so each worker takes its own {MR}-row tiles of"
-                    : $"// one worker: part 0 of 1). More pixels than output channels, so each worker takes its own {NR}-column strips");
+                    ? $"// one worker: part 0 of 1). Over twice as many output channels as pixels: each worker takes its own {MR}-row tiles of"
+                    : $"// one worker: part 0 of 1). Each worker takes its own {NR}-column strips");
                 w.Line(rows
                     ? "// every group's output channels: it reads only its share of the weights (and builds the columns itself)."
                     : "// (output pixels) of each block: it builds and reads only its share of the columns.");
@@ -280,10 +280,12 @@ namespace CnnGen.Generator.Emit
             });
         }
 
-        /// <summary>How a team splits this conv's forward: by output channels when there are more of them than output pixels
-        /// (the weights are the larger operand, so each worker should read only its share of them: late layers at batch 1
-        /// are bound by streaming the weights), otherwise by output pixels.</summary>
-        public static bool TeamSplitsRows(CheckedLayer l) => l.Output.C > l.Output.H * l.Output.W;
+        /// <summary>How a team splits this conv's forward: by output channels when there are more than twice as many of them
+        /// as output pixels (the weights are much the larger operand, so each worker should read only its share of them:
+        /// ResNet's 512 x 7 x 7 stage at batch 1 is bound by streaming its weights), otherwise by output pixels (each
+        /// worker builds only its own columns; a row split repeats the im2col in every worker, which cost ResNet's
+        /// 256 x 14 x 14 stage a third of its 2-thread speed-up here).</summary>
+        public static bool TeamSplitsRows(CheckedLayer l) => l.Output.C > 2 * l.Output.H * l.Output.W;
 
         private static void OpenGroups(CodeWriter w, int groups)
         {
@@ -432,10 +434,13 @@ namespace CnnGen.Generator.Emit
             long size = l.Output.Size;
             string name = $"Relu{size}_Forward_{isa.Name}";
             string V = isa.Vec;
-            return Use(name, l.Name, $"ReLU on {size} floats per image: y = max(x, 0).", w =>
+            return Use(name, l.Name, $"ReLU on {size} floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).", w =>
             {
-                w.Open($"private static void {name}(ref float x, ref float y, int batch)");
-                w.Line($"nint count = (nint)batch * {size};");
+                w.Open($"private static void {name}(ref float x, ref float y, int batch, int part, int parts)");
+                w.Line($"(int start, int length) = GraphOps.Share(batch * {size}, part, parts);");
+                w.Line("x = ref Unsafe.Add(ref x, start);");
+                w.Line("y = ref Unsafe.Add(ref y, start);");
+                w.Line("nint count = length;");
                 w.Line("nint i = 0;");
                 w.Line($"for (; i + {isa.Width} <= count; i += {isa.Width}) {V}.Max({V}.LoadUnsafe(ref x, (nuint)i), {isa.V}.Zero).StoreUnsafe(ref y, (nuint)i);");
                 w.Line("for (; i < count; i++) Unsafe.Add(ref y, i) = MathF.Max(Unsafe.Add(ref x, i), 0f);");

@@ -642,7 +642,7 @@ namespace CnnGen.Generator.Emit
             w.Line("nint mb = _mb;");
             w.Line("nint n = n0;");
             var (partials, _) = Partials(plan);
-            bool? previousConv = null;
+            bool? previousShared = null;
             for (int i = 0; i < plan.Layers.Count; i++)
             {
                 if (IsMainSoftmax(plan, i)) continue; // applied to the whole batch by Forward
@@ -653,13 +653,15 @@ namespace CnnGen.Generator.Emit
                 int in0 = l.Inputs[0];
                 string input = ActOf(plan, in0);
                 long inputSize = SizeOf(plan, in0);
-                bool conv = l.Kind == LayerKind.Conv2D;
-                if (previousConv is bool pc && (pc || conv))
+                // Team layers split their work across the team; the others run on part 0 alone, so two of those in a row
+                // need no barrier between them.
+                bool shared = l.Kind is LayerKind.Conv2D or LayerKind.ReLU or LayerKind.Add;
+                if (previousShared is bool ps && (ps || shared))
                     w.Line("if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible");
-                previousConv = conv;
+                previousShared = shared;
                 w.Line(Describe(l));
                 if (l.Head > 0) w.Open("if (heads)");
-                if (!conv) w.Open("if (part == 0)");
+                if (!shared) w.Open("if (part == 0)");
                 string x = Act(input, inputSize), y = Act(output, outSize);
                 switch (l.Kind)
                 {
@@ -679,7 +681,7 @@ namespace CnnGen.Generator.Emit
                         w.Line($"{k.DenseForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, count);");
                         break;
                     case LayerKind.ReLU:
-                        w.Line($"{k.ReluForward(l, isa)}({x}, {y}, count);");
+                        w.Line($"{k.ReluForward(l, isa)}({x}, {y}, count, part, parts);");
                         break;
                     case LayerKind.MaxPool2D:
                         w.Line($"{k.MaxPoolForward(l)}({x}, {y}, {Act(Extra(lp), outSize)}, count);");
@@ -712,7 +714,7 @@ namespace CnnGen.Generator.Emit
                         w.Line($"LocalResponseNorm.Forward({Span(input, inputSize)}, {Span(output, outSize)}, {Span(Extra(lp), outSize)}, count, {I(l.Output.C)}, {I(l.Output.H * l.Output.W)}, {I(l.Kernel)}, {F(l.Alpha)}, {F(l.Beta)}, {F(l.K)});");
                         break;
                     case LayerKind.Add:
-                        w.Line($"GraphOps.Add({Span(ActOf(plan, l.Inputs[0]), outSize)}, {Span(ActOf(plan, l.Inputs[1]), outSize)}, {Span(output, outSize)});");
+                        w.Line($"GraphOps.Add({Span(ActOf(plan, l.Inputs[0]), outSize)}, {Span(ActOf(plan, l.Inputs[1]), outSize)}, {Span(output, outSize)}, part, parts);");
                         break;
                     case LayerKind.Concat:
                     {
@@ -728,7 +730,7 @@ namespace CnnGen.Generator.Emit
                     default:
                         throw new System.InvalidOperationException($"no forward for {l.Kind}");
                 }
-                if (!conv) w.Close();
+                if (!shared) w.Close();
                 if (l.Head > 0) w.Close();
             }
             w.Close();

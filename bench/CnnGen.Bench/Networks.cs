@@ -22,6 +22,10 @@ namespace CnnGen.Bench
     [Conv2D(256, 3, Padding = 1)]
     public partial class Conv256x14To256;
 
+    [Network(Channels = 512, Height = 7, Width = 7)]
+    [Conv2D(512, 3, Padding = 1)]
+    public partial class Conv512x7To512;
+
     // ResNet stem: 7x7, stride 2, padding 3 on 224x224 RGB.
     [Network(Channels = 3, Height = 224, Width = 224)]
     [Conv2D(64, 7, Stride = 2, Padding = 3)]

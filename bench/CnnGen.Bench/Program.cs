@@ -2,7 +2,7 @@
 //   the BenchmarkDotNet suite (in-process, 3 warmup + 5 measured iterations): FMA peak, seed net, conv layers,
 //   then one summary table (also written to BenchmarkDotNet.Artifacts/cnngen-summary.md).
 // dotnet run -c Release --project bench/CnnGen.Bench -- compare [--quick] [--steps 30] [--seconds 2]
-//   plain Stopwatch timings as `RESULT <key> <ms> <flops> <images>` lines, paired with bench/pytorch_layers.py
+//   plain Stopwatch timings as `RESULT <key> <ms> <flops> <images>` lines (conv layers on 1 and 2 threads, batch-1 stages), paired with bench/pytorch_layers.py
 //   by bench/compare.sh.
 using System;
 using System.Collections.Generic;
@@ -86,6 +86,20 @@ namespace CnnGen.Bench
                 Line($"conv/{shape.Key}/fwd/t1", Measure(work.Forward), shape.PassFlops, shape.N);
                 Line($"conv/{shape.Key}/fwdbwd/t1", Measure(work.ForwardBackward), 3 * shape.PassFlops, shape.N);
             }
+            // (d) the same layers on 2 threads (the workers split the batch; scaling = t1 ms / t2 ms).
+            foreach (ConvShape shape in ConvShape.Selected)
+            {
+                using var work = new ConvWorkload(shape, 2);
+                Line($"conv/{shape.Key}/fwd/t2", Measure(work.Forward), shape.PassFlops, shape.N);
+                Line($"conv/{shape.Key}/fwdbwd/t2", Measure(work.ForwardBackward), 3 * shape.PassFlops, shape.N);
+            }
+            // (e) ResNet-18's stages at batch 1, forward, 1 and 2 threads (2 threads: an inference team splits each conv).
+            foreach (ConvShape shape in ConvShape.BatchOne)
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    using var work = new ConvWorkload(shape, threads);
+                    Line($"conv/{shape.Key}/fwd/t{threads}", Measure(work.Forward), shape.PassFlops, shape.N);
+                }
             return 0;
         }
 

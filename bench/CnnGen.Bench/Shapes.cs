@@ -45,6 +45,16 @@ namespace CnnGen.Bench
             new ConvShape(16, 256, 56, 56, 64, 1, 1, 0, (b, t) => new Conv256x56To64(b, threads: t)),
         };
 
+        /// <summary>ResNet-18's conv stages at batch 1 (stem, then one 3x3 conv of each stage): the inference-team cases.</summary>
+        public static readonly IReadOnlyList<ConvShape> BatchOne = new[]
+        {
+            new ConvShape(1, 3, 224, 224, 64, 7, 2, 3, (b, t) => new Conv3x224To64(b, threads: t)),
+            new ConvShape(1, 64, 56, 56, 64, 3, 1, 1, (b, t) => new Conv64x56To64(b, threads: t)),
+            new ConvShape(1, 128, 28, 28, 128, 3, 1, 1, (b, t) => new Conv128x28To128(b, threads: t)),
+            new ConvShape(1, 256, 14, 14, 256, 3, 1, 1, (b, t) => new Conv256x14To256(b, threads: t)),
+            new ConvShape(1, 512, 7, 7, 512, 3, 1, 1, (b, t) => new Conv512x7To512(b, threads: t)),
+        };
+
         /// <summary>--quick: the seed net's layer, one 3x3 ResNet stage and the 1x1.</summary>
         public static bool Quick { get; set; }
 

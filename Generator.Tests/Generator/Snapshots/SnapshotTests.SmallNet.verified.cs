@@ -466,10 +466,8 @@ __________________________________________________________________";
             Conv3x3S1P1_1x8x8To4_Forward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref col, count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // relu1: ReLU: 4x8x8 -> 4x8x8
-            if (part == 0)
-            {
-                Relu256_Forward_Avx512(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count);
-            }
+            Relu256_Forward_Avx512(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4
             if (part == 0)
             {
@@ -528,10 +526,8 @@ __________________________________________________________________";
             Conv3x3S1P1_1x8x8To4_Forward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref col, count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // relu1: ReLU: 4x8x8 -> 4x8x8
-            if (part == 0)
-            {
-                Relu256_Forward_Avx2(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count);
-            }
+            Relu256_Forward_Avx2(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4
             if (part == 0)
             {
@@ -590,10 +586,8 @@ __________________________________________________________________";
             Conv3x3S1P1_1x8x8To4_Forward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref col, count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // relu1: ReLU: 4x8x8 -> 4x8x8
-            if (part == 0)
-            {
-                Relu256_Forward_Portable(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count);
-            }
+            Relu256_Forward_Portable(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4
             if (part == 0)
             {
@@ -685,7 +679,7 @@ __________________________________________________________________";
         /// <summary>Forward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 32-column strips
+        // one worker: part 0 of 1). Each worker takes its own 32-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_1x8x8To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -811,11 +805,14 @@ __________________________________________________________________";
             }
         }
 
-        /// <summary>ReLU on 256 floats per image: y = max(x, 0).</summary>
+        /// <summary>ReLU on 256 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by relu1.</remarks>
-        private static void Relu256_Forward_Avx512(ref float x, ref float y, int batch)
+        private static void Relu256_Forward_Avx512(ref float x, ref float y, int batch, int part, int parts)
         {
-            nint count = (nint)batch * 256;
+            (int start, int length) = GraphOps.Share(batch * 256, part, parts);
+            x = ref Unsafe.Add(ref x, start);
+            y = ref Unsafe.Add(ref y, start);
+            nint count = length;
             nint i = 0;
             for (; i + 16 <= count; i += 16) Vector512.Max(Vector512.LoadUnsafe(ref x, (nuint)i), Vector512<float>.Zero).StoreUnsafe(ref y, (nuint)i);
             for (; i < count; i++) Unsafe.Add(ref y, i) = MathF.Max(Unsafe.Add(ref x, i), 0f);
@@ -1543,7 +1540,7 @@ __________________________________________________________________";
         /// <summary>Forward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 16-column strips
+        // one worker: part 0 of 1). Each worker takes its own 16-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_1x8x8To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -1669,11 +1666,14 @@ __________________________________________________________________";
             }
         }
 
-        /// <summary>ReLU on 256 floats per image: y = max(x, 0).</summary>
+        /// <summary>ReLU on 256 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by relu1.</remarks>
-        private static void Relu256_Forward_Avx2(ref float x, ref float y, int batch)
+        private static void Relu256_Forward_Avx2(ref float x, ref float y, int batch, int part, int parts)
         {
-            nint count = (nint)batch * 256;
+            (int start, int length) = GraphOps.Share(batch * 256, part, parts);
+            x = ref Unsafe.Add(ref x, start);
+            y = ref Unsafe.Add(ref y, start);
+            nint count = length;
             nint i = 0;
             for (; i + 8 <= count; i += 8) Vector256.Max(Vector256.LoadUnsafe(ref x, (nuint)i), Vector256<float>.Zero).StoreUnsafe(ref y, (nuint)i);
             for (; i < count; i++) Unsafe.Add(ref y, i) = MathF.Max(Unsafe.Add(ref x, i), 0f);
@@ -2311,7 +2311,7 @@ __________________________________________________________________";
         /// <summary>Forward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 8-column strips
+        // one worker: part 0 of 1). Each worker takes its own 8-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_1x8x8To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -2437,11 +2437,14 @@ __________________________________________________________________";
             }
         }
 
-        /// <summary>ReLU on 256 floats per image: y = max(x, 0).</summary>
+        /// <summary>ReLU on 256 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by relu1.</remarks>
-        private static void Relu256_Forward_Portable(ref float x, ref float y, int batch)
+        private static void Relu256_Forward_Portable(ref float x, ref float y, int batch, int part, int parts)
         {
-            nint count = (nint)batch * 256;
+            (int start, int length) = GraphOps.Share(batch * 256, part, parts);
+            x = ref Unsafe.Add(ref x, start);
+            y = ref Unsafe.Add(ref y, start);
+            nint count = length;
             nint i = 0;
             for (; i + 4 <= count; i += 4) Vector128.Max(Vector128.LoadUnsafe(ref x, (nuint)i), Vector128<float>.Zero).StoreUnsafe(ref y, (nuint)i);
             for (; i < count; i++) Unsafe.Add(ref y, i) = MathF.Max(Unsafe.Add(ref x, i), 0f);

@@ -590,11 +590,9 @@ ________________________________________________________________________________
                     _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // relu1: ReLU: 4x6x6 -> 4x6x6
-            if (part == 0)
-            {
-                Relu144_Forward_Avx512(ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), count);
-            }
+            Relu144_Forward_Avx512(ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.body.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 4x6x6
             if (fold) Conv3x3S1P1_4x6x6To4_Forward_Avx512(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedWeight), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedBias), ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref col, count, part, parts); // residual1.body.bn1 folded in
@@ -610,21 +608,15 @@ ________________________________________________________________________________
                     _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.body.relu1: ReLU: 4x6x6 -> 4x6x6
-            if (part == 0)
-            {
-                Relu144_Forward_Avx512(ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), count);
-            }
+            Relu144_Forward_Avx512(ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.add: Residual<Unit>(4): 4x6x6 -> 4x6x6
-            if (part == 0)
-            {
-                GraphOps.Add(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count));
-            }
+            GraphOps.Add(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count), part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // relu2: ReLU: 4x6x6 -> 4x6x6
-            if (part == 0)
-            {
-                Relu144_Forward_Avx512(ref Unsafe.Add(ref act, Residual1AddOutput * mb + n * 144), ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), count);
-            }
+            Relu144_Forward_Avx512(ref Unsafe.Add(ref act, Residual1AddOutput * mb + n * 144), ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6
             if (fold) Conv3x3S1P1_4x6x6To2_Forward_Avx512(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedWeight), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedBias), ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref col, count, part, parts); // concat1.branch2.bn1 folded in
@@ -640,11 +632,10 @@ ________________________________________________________________________________
                     _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.branch2.relu1: ReLU: 2x6x6 -> 2x6x6
-            if (part == 0)
-            {
-                Relu72_Forward_Avx512(ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref Unsafe.Add(ref act, Concat1Branch2Relu1Output * mb + n * 72), count);
-            }
+            Relu72_Forward_Avx512(ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref Unsafe.Add(ref act, Concat1Branch2Relu1Output * mb + n * 72), count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.concat: Concat<Identity, Unit>(2): 4x6x6 -> 6x6x6
             if (part == 0)
             {
@@ -748,11 +739,9 @@ ________________________________________________________________________________
                     _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // relu1: ReLU: 4x6x6 -> 4x6x6
-            if (part == 0)
-            {
-                Relu144_Forward_Avx2(ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), count);
-            }
+            Relu144_Forward_Avx2(ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.body.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 4x6x6
             if (fold) Conv3x3S1P1_4x6x6To4_Forward_Avx2(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedWeight), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedBias), ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref col, count, part, parts); // residual1.body.bn1 folded in
@@ -768,21 +757,15 @@ ________________________________________________________________________________
                     _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.body.relu1: ReLU: 4x6x6 -> 4x6x6
-            if (part == 0)
-            {
-                Relu144_Forward_Avx2(ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), count);
-            }
+            Relu144_Forward_Avx2(ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.add: Residual<Unit>(4): 4x6x6 -> 4x6x6
-            if (part == 0)
-            {
-                GraphOps.Add(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count));
-            }
+            GraphOps.Add(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count), part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // relu2: ReLU: 4x6x6 -> 4x6x6
-            if (part == 0)
-            {
-                Relu144_Forward_Avx2(ref Unsafe.Add(ref act, Residual1AddOutput * mb + n * 144), ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), count);
-            }
+            Relu144_Forward_Avx2(ref Unsafe.Add(ref act, Residual1AddOutput * mb + n * 144), ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6
             if (fold) Conv3x3S1P1_4x6x6To2_Forward_Avx2(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedWeight), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedBias), ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref col, count, part, parts); // concat1.branch2.bn1 folded in
@@ -798,11 +781,10 @@ ________________________________________________________________________________
                     _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.branch2.relu1: ReLU: 2x6x6 -> 2x6x6
-            if (part == 0)
-            {
-                Relu72_Forward_Avx2(ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref Unsafe.Add(ref act, Concat1Branch2Relu1Output * mb + n * 72), count);
-            }
+            Relu72_Forward_Avx2(ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref Unsafe.Add(ref act, Concat1Branch2Relu1Output * mb + n * 72), count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.concat: Concat<Identity, Unit>(2): 4x6x6 -> 6x6x6
             if (part == 0)
             {
@@ -906,11 +888,9 @@ ________________________________________________________________________________
                     _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // relu1: ReLU: 4x6x6 -> 4x6x6
-            if (part == 0)
-            {
-                Relu144_Forward_Portable(ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), count);
-            }
+            Relu144_Forward_Portable(ref Unsafe.Add(ref act, Bn1Output * mb + n * 144), ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.body.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 4x6x6
             if (fold) Conv3x3S1P1_4x6x6To4_Forward_Portable(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedWeight), ref Unsafe.Add(ref fld, Residual1BodyConv1FoldedBias), ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref col, count, part, parts); // residual1.body.bn1 folded in
@@ -926,21 +906,15 @@ ________________________________________________________________________________
                     _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.body.relu1: ReLU: 4x6x6 -> 4x6x6
-            if (part == 0)
-            {
-                Relu144_Forward_Portable(ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), count);
-            }
+            Relu144_Forward_Portable(ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.add: Residual<Unit>(4): 4x6x6 -> 4x6x6
-            if (part == 0)
-            {
-                GraphOps.Add(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count));
-            }
+            GraphOps.Add(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count), part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // relu2: ReLU: 4x6x6 -> 4x6x6
-            if (part == 0)
-            {
-                Relu144_Forward_Portable(ref Unsafe.Add(ref act, Residual1AddOutput * mb + n * 144), ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), count);
-            }
+            Relu144_Forward_Portable(ref Unsafe.Add(ref act, Residual1AddOutput * mb + n * 144), ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6
             if (fold) Conv3x3S1P1_4x6x6To2_Forward_Portable(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedWeight), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedBias), ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref col, count, part, parts); // concat1.branch2.bn1 folded in
@@ -956,11 +930,10 @@ ________________________________________________________________________________
                     _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.branch2.relu1: ReLU: 2x6x6 -> 2x6x6
-            if (part == 0)
-            {
-                Relu72_Forward_Portable(ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref Unsafe.Add(ref act, Concat1Branch2Relu1Output * mb + n * 72), count);
-            }
+            Relu72_Forward_Portable(ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref Unsafe.Add(ref act, Concat1Branch2Relu1Output * mb + n * 72), count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.concat: Concat<Identity, Unit>(2): 4x6x6 -> 6x6x6
             if (part == 0)
             {
@@ -1087,7 +1060,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 32-column strips
+        // one worker: part 0 of 1). Each worker takes its own 32-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_2x6x6To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -1277,7 +1250,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 32-column strips
+        // one worker: part 0 of 1). Each worker takes its own 32-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -1419,11 +1392,14 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>ReLU on 144 floats per image: y = max(x, 0).</summary>
+        /// <summary>ReLU on 144 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by relu1, residual1.body.relu1, relu2.</remarks>
-        private static void Relu144_Forward_Avx512(ref float x, ref float y, int batch)
+        private static void Relu144_Forward_Avx512(ref float x, ref float y, int batch, int part, int parts)
         {
-            nint count = (nint)batch * 144;
+            (int start, int length) = GraphOps.Share(batch * 144, part, parts);
+            x = ref Unsafe.Add(ref x, start);
+            y = ref Unsafe.Add(ref y, start);
+            nint count = length;
             nint i = 0;
             for (; i + 16 <= count; i += 16) Vector512.Max(Vector512.LoadUnsafe(ref x, (nuint)i), Vector512<float>.Zero).StoreUnsafe(ref y, (nuint)i);
             for (; i < count; i++) Unsafe.Add(ref y, i) = MathF.Max(Unsafe.Add(ref x, i), 0f);
@@ -1476,7 +1452,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 32-column strips
+        // one worker: part 0 of 1). Each worker takes its own 32-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -1666,7 +1642,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 32-column strips
+        // one worker: part 0 of 1). Each worker takes its own 32-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -1855,7 +1831,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 32-column strips
+        // one worker: part 0 of 1). Each worker takes its own 32-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To2_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -2027,7 +2003,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 32-column strips
+        // one worker: part 0 of 1). Each worker takes its own 32-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -2151,11 +2127,14 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>ReLU on 72 floats per image: y = max(x, 0).</summary>
+        /// <summary>ReLU on 72 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by concat1.branch2.relu1.</remarks>
-        private static void Relu72_Forward_Avx512(ref float x, ref float y, int batch)
+        private static void Relu72_Forward_Avx512(ref float x, ref float y, int batch, int part, int parts)
         {
-            nint count = (nint)batch * 72;
+            (int start, int length) = GraphOps.Share(batch * 72, part, parts);
+            x = ref Unsafe.Add(ref x, start);
+            y = ref Unsafe.Add(ref y, start);
+            nint count = length;
             nint i = 0;
             for (; i + 16 <= count; i += 16) Vector512.Max(Vector512.LoadUnsafe(ref x, (nuint)i), Vector512<float>.Zero).StoreUnsafe(ref y, (nuint)i);
             for (; i < count; i++) Unsafe.Add(ref y, i) = MathF.Max(Unsafe.Add(ref x, i), 0f);
@@ -3657,7 +3636,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 16-column strips
+        // one worker: part 0 of 1). Each worker takes its own 16-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_2x6x6To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -3803,7 +3782,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 16-column strips
+        // one worker: part 0 of 1). Each worker takes its own 16-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -3945,11 +3924,14 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>ReLU on 144 floats per image: y = max(x, 0).</summary>
+        /// <summary>ReLU on 144 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by relu1, residual1.body.relu1, relu2.</remarks>
-        private static void Relu144_Forward_Avx2(ref float x, ref float y, int batch)
+        private static void Relu144_Forward_Avx2(ref float x, ref float y, int batch, int part, int parts)
         {
-            nint count = (nint)batch * 144;
+            (int start, int length) = GraphOps.Share(batch * 144, part, parts);
+            x = ref Unsafe.Add(ref x, start);
+            y = ref Unsafe.Add(ref y, start);
+            nint count = length;
             nint i = 0;
             for (; i + 8 <= count; i += 8) Vector256.Max(Vector256.LoadUnsafe(ref x, (nuint)i), Vector256<float>.Zero).StoreUnsafe(ref y, (nuint)i);
             for (; i < count; i++) Unsafe.Add(ref y, i) = MathF.Max(Unsafe.Add(ref x, i), 0f);
@@ -3958,7 +3940,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 16-column strips
+        // one worker: part 0 of 1). Each worker takes its own 16-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To4_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -4104,7 +4086,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 16-column strips
+        // one worker: part 0 of 1). Each worker takes its own 16-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -4249,7 +4231,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 16-column strips
+        // one worker: part 0 of 1). Each worker takes its own 16-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To2_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -4377,7 +4359,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 16-column strips
+        // one worker: part 0 of 1). Each worker takes its own 16-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -4501,11 +4483,14 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>ReLU on 72 floats per image: y = max(x, 0).</summary>
+        /// <summary>ReLU on 72 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by concat1.branch2.relu1.</remarks>
-        private static void Relu72_Forward_Avx2(ref float x, ref float y, int batch)
+        private static void Relu72_Forward_Avx2(ref float x, ref float y, int batch, int part, int parts)
         {
-            nint count = (nint)batch * 72;
+            (int start, int length) = GraphOps.Share(batch * 72, part, parts);
+            x = ref Unsafe.Add(ref x, start);
+            y = ref Unsafe.Add(ref y, start);
+            nint count = length;
             nint i = 0;
             for (; i + 8 <= count; i += 8) Vector256.Max(Vector256.LoadUnsafe(ref x, (nuint)i), Vector256<float>.Zero).StoreUnsafe(ref y, (nuint)i);
             for (; i < count; i++) Unsafe.Add(ref y, i) = MathF.Max(Unsafe.Add(ref x, i), 0f);
@@ -5647,7 +5632,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 8-column strips
+        // one worker: part 0 of 1). Each worker takes its own 8-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_2x6x6To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -5793,7 +5778,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 8-column strips
+        // one worker: part 0 of 1). Each worker takes its own 8-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -5935,11 +5920,14 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>ReLU on 144 floats per image: y = max(x, 0).</summary>
+        /// <summary>ReLU on 144 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by relu1, residual1.body.relu1, relu2.</remarks>
-        private static void Relu144_Forward_Portable(ref float x, ref float y, int batch)
+        private static void Relu144_Forward_Portable(ref float x, ref float y, int batch, int part, int parts)
         {
-            nint count = (nint)batch * 144;
+            (int start, int length) = GraphOps.Share(batch * 144, part, parts);
+            x = ref Unsafe.Add(ref x, start);
+            y = ref Unsafe.Add(ref y, start);
+            nint count = length;
             nint i = 0;
             for (; i + 4 <= count; i += 4) Vector128.Max(Vector128.LoadUnsafe(ref x, (nuint)i), Vector128<float>.Zero).StoreUnsafe(ref y, (nuint)i);
             for (; i < count; i++) Unsafe.Add(ref y, i) = MathF.Max(Unsafe.Add(ref x, i), 0f);
@@ -5948,7 +5936,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 8-column strips
+        // one worker: part 0 of 1). Each worker takes its own 8-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To4_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -6094,7 +6082,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 8-column strips
+        // one worker: part 0 of 1). Each worker takes its own 8-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -6239,7 +6227,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 8-column strips
+        // one worker: part 0 of 1). Each worker takes its own 8-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To2_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -6367,7 +6355,7 @@ ________________________________________________________________________________
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
-        // one worker: part 0 of 1). More pixels than output channels, so each worker takes its own 8-column strips
+        // one worker: part 0 of 1). Each worker takes its own 8-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
@@ -6491,11 +6479,14 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>ReLU on 72 floats per image: y = max(x, 0).</summary>
+        /// <summary>ReLU on 72 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by concat1.branch2.relu1.</remarks>
-        private static void Relu72_Forward_Portable(ref float x, ref float y, int batch)
+        private static void Relu72_Forward_Portable(ref float x, ref float y, int batch, int part, int parts)
         {
-            nint count = (nint)batch * 72;
+            (int start, int length) = GraphOps.Share(batch * 72, part, parts);
+            x = ref Unsafe.Add(ref x, start);
+            y = ref Unsafe.Add(ref y, start);
+            nint count = length;
             nint i = 0;
             for (; i + 4 <= count; i += 4) Vector128.Max(Vector128.LoadUnsafe(ref x, (nuint)i), Vector128<float>.Zero).StoreUnsafe(ref y, (nuint)i);
             for (; i < count; i++) Unsafe.Add(ref y, i) = MathF.Max(Unsafe.Add(ref x, i), 0f);
