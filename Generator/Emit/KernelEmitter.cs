@@ -139,9 +139,11 @@ namespace CnnGen.Generator.Emit
         {
             string name = ConvName(l) + "_Im2Col";
             int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OW = l.Output.W, NB = PixelBlock(l);
+            bool wholeRows = S == 1 && NB >= l.Output.H * OW && OW <= 64; // (the row moves are unrolled: bounded code size)
             return Use(name, l.Name, $"im2col for {ConvName(l)}, pixels [p0, p0 + count): col[c*{K * K} + kh*{K} + kw][n - p0] = x[c][oh*{S} - {P} + kh][ow*{S} - {P} + kw] (n = oh*{OW} + ow; row stride {NB}), zero outside.", w =>
             {
                 w.Open($"private static void {name}(ref float x, ref float col, int p0, int count)");
+                if (wholeRows) EmitIm2ColWholeRows(w, l, NB);
                 w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
                 w.Open($"for (int kh = 0; kh < {K}; kh++)");
                 w.Open($"for (int kw = 0; kw < {K}; kw++)");
@@ -187,6 +189,48 @@ namespace CnnGen.Generator.Emit
                 w.Line("for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;");
                 w.Close().Close().Close().Close().Close();
             });
+        }
+
+        /// <summary>The common case of stride 1 over the whole image (small maps: the seed net, ResNet's 7x7 and 14x14
+        /// stages): every piece is a whole output row, and for each kw its zero margins and copy length are constants,
+        /// so each row is a few straight-line vector moves instead of the general piece walk (which cost more than the
+        /// GEMM's packing on 14-pixel rows).</summary>
+        private static void EmitIm2ColWholeRows(CodeWriter w, CheckedLayer l, int NB)
+        {
+            int K = l.Kernel, P = l.Padding, H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
+            w.Open($"if (p0 == 0 && count == {OH * OW})");
+            w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
+            w.Open($"for (int kh = 0; kh < {K}; kh++)");
+            w.Line($"ref float dst = ref Unsafe.Add(ref col, (c * {K} + kh) * {K * NB});");
+            w.Open($"for (int oh = 0; oh < {OH}; oh++)");
+            w.Line($"int ih = oh - {P} + kh;");
+            w.Line($"ref float d = ref Unsafe.Add(ref dst, oh * {OW});");
+            w.Open($"if ((uint)ih >= {H}u)");
+            w.Line($"for (int kw = 0; kw < {K}; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * {NB}), {OW}).Clear();");
+            w.Line("continue;");
+            w.Close();
+            w.Line($"ref float s = ref Unsafe.Add(ref x, (c * {H} + ih) * {W});");
+            for (int kw = 0; kw < K; kw++)
+            {
+                int lo = Math.Max(0, P - kw), hi = Math.Max(lo, Math.Min(OW, W + P - kw)), len = hi - lo;
+                string dk = kw == 0 ? "d" : $"dk{kw}";
+                if (kw > 0) w.Line($"ref float {dk} = ref Unsafe.Add(ref d, {kw * NB});");
+                w.Line($"// kw = {kw}: columns [{lo}, {hi}) from input column ow {(kw - P >= 0 ? "+ " + (kw - P) : "- " + (P - kw))}, zeros outside");
+                for (int q = 0; q < lo; q++) w.Line($"Unsafe.Add(ref {dk}, {q}) = 0f;");
+                int from = lo + kw - P; // input column of output column lo
+                if (len >= 4)
+                {
+                    for (int q = 0; q + 4 <= len; q += 4)
+                        w.Line($"Vector128.LoadUnsafe(ref s, {from + q}).StoreUnsafe(ref {dk}, {lo + q});");
+                    if (len % 4 != 0) w.Line($"Vector128.LoadUnsafe(ref s, {from + len - 4}).StoreUnsafe(ref {dk}, {lo + len - 4}); // last 4, overlapping");
+                }
+                else
+                    for (int q = 0; q < len; q++) w.Line($"Unsafe.Add(ref {dk}, {lo + q}) = Unsafe.Add(ref s, {from + q});");
+                for (int q = hi; q < OW; q++) w.Line($"Unsafe.Add(ref {dk}, {q}) = 0f;");
+            }
+            w.Close().Close().Close();
+            w.Line("return;");
+            w.Close();
         }
 
         public string ConvCol2Im(CheckedLayer l)

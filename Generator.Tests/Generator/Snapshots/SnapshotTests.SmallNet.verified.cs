@@ -636,6 +636,41 @@ __________________________________________________________________";
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_1x8x8To4_Im2Col(ref float x, ref float col, int p0, int count)
         {
+            if (p0 == 0 && count == 64)
+            {
+                for (int c = 0; c < 1; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 192);
+                        for (int oh = 0; oh < 8; oh++)
+                        {
+                            int ih = oh - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, oh * 8);
+                            if ((uint)ih >= 8u)
+                            {
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 64), 8).Clear();
+                                continue;
+                            }
+                            ref float s = ref Unsafe.Add(ref x, (c * 8 + ih) * 8);
+                            // kw = 0: columns [1, 8) from input column ow - 1, zeros outside
+                            Unsafe.Add(ref d, 0) = 0f;
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
+                            Vector128.LoadUnsafe(ref s, 3).StoreUnsafe(ref d, 4); // last 4, overlapping
+                            ref float dk1 = ref Unsafe.Add(ref d, 64);
+                            // kw = 1: columns [0, 8) from input column ow + 0, zeros outside
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
+                            Vector128.LoadUnsafe(ref s, 4).StoreUnsafe(ref dk1, 4);
+                            ref float dk2 = ref Unsafe.Add(ref d, 128);
+                            // kw = 2: columns [0, 7) from input column ow + 1, zeros outside
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
+                            Vector128.LoadUnsafe(ref s, 4).StoreUnsafe(ref dk2, 3); // last 4, overlapping
+                            Unsafe.Add(ref dk2, 7) = 0f;
+                        }
+                    }
+                }
+                return;
+            }
             for (int c = 0; c < 1; c++)
             {
                 for (int kh = 0; kh < 3; kh++)

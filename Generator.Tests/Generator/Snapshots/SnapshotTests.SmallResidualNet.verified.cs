@@ -1017,6 +1017,41 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4_Im2Col(ref float x, ref float col, int p0, int count)
         {
+            if (p0 == 0 && count == 36)
+            {
+                for (int c = 0; c < 2; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
+                        for (int oh = 0; oh < 6; oh++)
+                        {
+                            int ih = oh - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, oh * 6);
+                            if ((uint)ih >= 6u)
+                            {
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 36), 6).Clear();
+                                continue;
+                            }
+                            ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) from input column ow - 1, zeros outside
+                            Unsafe.Add(ref d, 0) = 0f;
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
+                            ref float dk1 = ref Unsafe.Add(ref d, 36);
+                            // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
+                            ref float dk2 = ref Unsafe.Add(ref d, 72);
+                            // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
+                            Unsafe.Add(ref dk2, 5) = 0f;
+                        }
+                    }
+                }
+                return;
+            }
             for (int c = 0; c < 2; c++)
             {
                 for (int kh = 0; kh < 3; kh++)
@@ -1207,6 +1242,41 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref float x, ref float col, int p0, int count)
         {
+            if (p0 == 0 && count == 36)
+            {
+                for (int c = 0; c < 2; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
+                        for (int oh = 0; oh < 6; oh++)
+                        {
+                            int ih = oh - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, oh * 6);
+                            if ((uint)ih >= 6u)
+                            {
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 36), 6).Clear();
+                                continue;
+                            }
+                            ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) from input column ow - 1, zeros outside
+                            Unsafe.Add(ref d, 0) = 0f;
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
+                            ref float dk1 = ref Unsafe.Add(ref d, 36);
+                            // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
+                            ref float dk2 = ref Unsafe.Add(ref d, 72);
+                            // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
+                            Unsafe.Add(ref dk2, 5) = 0f;
+                        }
+                    }
+                }
+                return;
+            }
             for (int c = 0; c < 2; c++)
             {
                 for (int kh = 0; kh < 3; kh++)
@@ -1409,6 +1479,41 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4_Im2Col(ref float x, ref float col, int p0, int count)
         {
+            if (p0 == 0 && count == 36)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
+                        for (int oh = 0; oh < 6; oh++)
+                        {
+                            int ih = oh - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, oh * 6);
+                            if ((uint)ih >= 6u)
+                            {
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 36), 6).Clear();
+                                continue;
+                            }
+                            ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) from input column ow - 1, zeros outside
+                            Unsafe.Add(ref d, 0) = 0f;
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
+                            ref float dk1 = ref Unsafe.Add(ref d, 36);
+                            // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
+                            ref float dk2 = ref Unsafe.Add(ref d, 72);
+                            // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
+                            Unsafe.Add(ref dk2, 5) = 0f;
+                        }
+                    }
+                }
+                return;
+            }
             for (int c = 0; c < 4; c++)
             {
                 for (int kh = 0; kh < 3; kh++)
@@ -1599,6 +1704,41 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref float x, ref float col, int p0, int count)
         {
+            if (p0 == 0 && count == 36)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
+                        for (int oh = 0; oh < 6; oh++)
+                        {
+                            int ih = oh - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, oh * 6);
+                            if ((uint)ih >= 6u)
+                            {
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 36), 6).Clear();
+                                continue;
+                            }
+                            ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) from input column ow - 1, zeros outside
+                            Unsafe.Add(ref d, 0) = 0f;
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
+                            ref float dk1 = ref Unsafe.Add(ref d, 36);
+                            // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
+                            ref float dk2 = ref Unsafe.Add(ref d, 72);
+                            // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
+                            Unsafe.Add(ref dk2, 5) = 0f;
+                        }
+                    }
+                }
+                return;
+            }
             for (int c = 0; c < 4; c++)
             {
                 for (int kh = 0; kh < 3; kh++)
@@ -1788,6 +1928,41 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2_Im2Col(ref float x, ref float col, int p0, int count)
         {
+            if (p0 == 0 && count == 36)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
+                        for (int oh = 0; oh < 6; oh++)
+                        {
+                            int ih = oh - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, oh * 6);
+                            if ((uint)ih >= 6u)
+                            {
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 36), 6).Clear();
+                                continue;
+                            }
+                            ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) from input column ow - 1, zeros outside
+                            Unsafe.Add(ref d, 0) = 0f;
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
+                            ref float dk1 = ref Unsafe.Add(ref d, 36);
+                            // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
+                            ref float dk2 = ref Unsafe.Add(ref d, 72);
+                            // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
+                            Unsafe.Add(ref dk2, 5) = 0f;
+                        }
+                    }
+                }
+                return;
+            }
             for (int c = 0; c < 4; c++)
             {
                 for (int kh = 0; kh < 3; kh++)
@@ -1960,6 +2135,41 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref float x, ref float col, int p0, int count)
         {
+            if (p0 == 0 && count == 36)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
+                        for (int oh = 0; oh < 6; oh++)
+                        {
+                            int ih = oh - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, oh * 6);
+                            if ((uint)ih >= 6u)
+                            {
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 36), 6).Clear();
+                                continue;
+                            }
+                            ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) from input column ow - 1, zeros outside
+                            Unsafe.Add(ref d, 0) = 0f;
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
+                            ref float dk1 = ref Unsafe.Add(ref d, 36);
+                            // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
+                            ref float dk2 = ref Unsafe.Add(ref d, 72);
+                            // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
+                            Unsafe.Add(ref dk2, 5) = 0f;
+                        }
+                    }
+                }
+                return;
+            }
             for (int c = 0; c < 4; c++)
             {
                 for (int kh = 0; kh < 3; kh++)
