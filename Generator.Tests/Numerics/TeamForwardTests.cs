@@ -27,19 +27,20 @@ namespace CnnGen.Tests.Numerics
     {
         private delegate INetwork Create(int maxBatch, Isa isa, int threads);
 
+        // TeamMinimumFlops = 0: these test networks are far below the default threshold, and the team path is the subject.
         private static readonly Dictionary<string, Create> Nets = new()
         {
-            [nameof(BcPixelBlocks)] = (b, isa, t) => new BcPixelBlocks(b, 1, isa, t),
-            [nameof(BcStride2)] = (b, isa, t) => new BcStride2(b, 1, isa, t),
-            [nameof(BcPointwise)] = (b, isa, t) => new BcPointwise(b, 1, isa, t),
-            [nameof(BcGroups)] = (b, isa, t) => new BcGroups(b, 1, isa, t),
-            [nameof(BcDeep)] = (b, isa, t) => new BcDeep(b, 1, isa, t),
-            [nameof(TfResidual)] = (b, isa, t) => new TfResidual(b, 1, isa, t),
-            [nameof(TfLate)] = (b, isa, t) => new TfLate(b, 1, isa, t),
-            [nameof(FixtureResNet)] = (b, isa, t) => new FixtureResNet(b, 1, isa, t),
-            [nameof(FixtureInception)] = (b, isa, t) => new FixtureInception(b, 1, isa, t),
-            [nameof(FixtureDenseNet)] = (b, isa, t) => new FixtureDenseNet(b, 1, isa, t),
-            [nameof(GtFoldNet)] = (b, isa, t) => new GtFoldNet(b, 1, isa, t),
+            [nameof(BcPixelBlocks)] = (b, isa, t) => new BcPixelBlocks(b, 1, isa, t) { TeamMinimumFlops = 0 },
+            [nameof(BcStride2)] = (b, isa, t) => new BcStride2(b, 1, isa, t) { TeamMinimumFlops = 0 },
+            [nameof(BcPointwise)] = (b, isa, t) => new BcPointwise(b, 1, isa, t) { TeamMinimumFlops = 0 },
+            [nameof(BcGroups)] = (b, isa, t) => new BcGroups(b, 1, isa, t) { TeamMinimumFlops = 0 },
+            [nameof(BcDeep)] = (b, isa, t) => new BcDeep(b, 1, isa, t) { TeamMinimumFlops = 0 },
+            [nameof(TfResidual)] = (b, isa, t) => new TfResidual(b, 1, isa, t) { TeamMinimumFlops = 0 },
+            [nameof(TfLate)] = (b, isa, t) => new TfLate(b, 1, isa, t) { TeamMinimumFlops = 0 },
+            [nameof(FixtureResNet)] = (b, isa, t) => new FixtureResNet(b, 1, isa, t) { TeamMinimumFlops = 0 },
+            [nameof(FixtureInception)] = (b, isa, t) => new FixtureInception(b, 1, isa, t) { TeamMinimumFlops = 0 },
+            [nameof(FixtureDenseNet)] = (b, isa, t) => new FixtureDenseNet(b, 1, isa, t) { TeamMinimumFlops = 0 },
+            [nameof(GtFoldNet)] = (b, isa, t) => new GtFoldNet(b, 1, isa, t) { TeamMinimumFlops = 0 },
         };
 
         /// <summary>(threads, batch): two workers on one image; three on one (7x7-style maps give a worker no strip); three on two.</summary>
@@ -69,6 +70,7 @@ namespace CnnGen.Tests.Numerics
                 one.Forward(x, expected, batch);
                 Array.Fill(got, float.NaN);
                 team.Forward(x, got, batch);
+                Assert.Equal(threads, ((dynamic)team).LastCallWorkers); // every worker took part
                 for (int i = 0; i < got.Length; i++)
                     Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(got[i]),
                         $"round {round}, output {i}: {got[i]} from {threads} workers, {expected[i]} from one");
@@ -88,7 +90,7 @@ namespace CnnGen.Tests.Numerics
             // A team forward, then a training step on the same instance: the step must equal a fresh one-worker step.
             const int batch = 1;
             using var one = new TfResidual(batch, 1, isa, threads: 1);
-            using var team = new TfResidual(batch, 1, isa, threads: 2);
+            using var team = new TfResidual(batch, 1, isa, threads: 2) { TeamMinimumFlops = 0 };
             Assert.Equal(2, team.Threads);
             NumericsSupport.Randomize(one, new Rng(31));
             NumericsSupport.Randomize(team, new Rng(31));
@@ -100,6 +102,26 @@ namespace CnnGen.Tests.Numerics
             Assert.Equal(l1, l2);
             foreach (var (a, b) in one.Parameters.Zip(team.Parameters))
                 Assert.True(a.Value.SequenceEqual(b.Value), a.Name);
+        }
+
+        [Fact]
+        public void SmallNetworksRunBatchOneOnOneWorkerUnlessAsked()
+        {
+            using var net = new TfLate(2, 1, null, threads: 2);
+            Assert.True(TfLate.FlopsPerImage < net.TeamMinimumFlops); // below the default threshold
+            float[] x = NumericsSupport.Gaussian(2 * TfLate.InputSize, new Rng(41));
+            var y = new float[2 * TfLate.OutputSize];
+            float[] x1 = x[..TfLate.InputSize], y1 = new float[TfLate.OutputSize];
+            net.Forward(x1, y1, 1);
+            Assert.Equal(1, net.LastCallWorkers);
+            net.Forward(x, y, 2); // a full batch splits as usual
+            Assert.Equal(2, net.LastCallWorkers);
+            net.TeamMinimumFlops = TfLate.FlopsPerImage; // exactly at the threshold: a team
+            net.Forward(x1, y1, 1);
+            Assert.Equal(2, net.LastCallWorkers);
+            net.Training = true; // training never runs as a team
+            net.Forward(x1, y1, 1);
+            Assert.Equal(1, net.LastCallWorkers);
         }
 
         public static IEnumerable<object[]> Isas() => NumericsSupport.SupportedIsas.Select(isa => new object[] { isa });
