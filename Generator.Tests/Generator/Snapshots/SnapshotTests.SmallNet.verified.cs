@@ -646,17 +646,27 @@ __________________________________________________________________";
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_1x8x8To4_Im2Col(ref float x, ref float col, int p0, int count)
         {
-            if (p0 == 0 && count == 64)
+            // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 7) / 8 * 8, p0 + count), last = Math.Max(first, (p0 + count) / 8 * 8);
+            if (last > first)
+            {
+                if (first > p0) Pieces(ref x, ref col, p0, first - p0);
+                Rows(ref x, ref Unsafe.Add(ref col, first - p0), first / 8, (last - first) / 8);
+                if (p0 + count > last) Pieces(ref x, ref Unsafe.Add(ref col, last - p0), last, p0 + count - last);
+            }
+            else Pieces(ref x, ref col, p0, count);
+
+            static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 1; c++)
                 {
                     for (int kh = 0; kh < 3; kh++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 192);
-                        for (int oh = 0; oh < 8; oh++)
+                        for (int r = 0; r < rows; r++)
                         {
-                            int ih = oh - 1 + kh;
-                            ref float d = ref Unsafe.Add(ref dst, oh * 8);
+                            int ih = oh0 + r - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, r * 8);
                             if ((uint)ih >= 8u)
                             {
                                 for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 64), 8).Clear();
@@ -679,42 +689,46 @@ __________________________________________________________________";
                         }
                     }
                 }
-                return;
             }
-            for (int c = 0; c < 1; c++)
+
+            // the general walk over row pieces
+            static void Pieces(ref float x, ref float col, int p0, int count)
             {
-                for (int kh = 0; kh < 3; kh++)
+                for (int c = 0; c < 1; c++)
                 {
-                    for (int kw = 0; kw < 3; kw++)
+                    for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 64);
-                        int lo = Math.Max(0, 1 - kw);
-                        int hi = Math.Max(lo, Math.Min(8, 9 - kw));
-                        for (int n = p0; n < p0 + count;)
+                        for (int kw = 0; kw < 3; kw++)
                         {
-                            int oh = n / 8, ow0 = n - oh * 8, len = Math.Min(8 - ow0, p0 + count - n);
-                            int at = n - p0;
-                            n += len;
-                            int ih = oh * 1 - 1 + kh;
-                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
-                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
-                            if ((uint)ih >= 8u || to <= from)
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 64);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(8, 9 - kw));
+                            for (int n = p0; n < p0 + count;)
                             {
-                                row.Clear();
-                                continue;
+                                int oh = n / 8, ow0 = n - oh * 8, len = Math.Min(8 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 8u || to <= from)
+                                {
+                                    row.Clear();
+                                    continue;
+                                }
+                                ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                                for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 8 + ih) * 8 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from;
+                                if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                                {
+                                    // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                    for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                    Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                                }
+                                else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                                for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                             }
-                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
-                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
-                            ref float src = ref Unsafe.Add(ref x, (c * 8 + ih) * 8 + ow0 + from + kw - 1); // input of column from
-                            int cnt = to - from;
-                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
-                            {
-                                // whole vectors, the last one overlapping: no call for the short rows of small maps
-                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
-                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
-                            }
-                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
-                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }

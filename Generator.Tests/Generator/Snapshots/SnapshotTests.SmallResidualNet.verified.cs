@@ -1027,17 +1027,27 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4_Im2Col(ref float x, ref float col, int p0, int count)
         {
-            if (p0 == 0 && count == 36)
+            // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
+            {
+                if (first > p0) Pieces(ref x, ref col, p0, first - p0);
+                Rows(ref x, ref Unsafe.Add(ref col, first - p0), first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref x, ref Unsafe.Add(ref col, last - p0), last, p0 + count - last);
+            }
+            else Pieces(ref x, ref col, p0, count);
+
+            static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 2; c++)
                 {
                     for (int kh = 0; kh < 3; kh++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
-                        for (int oh = 0; oh < 6; oh++)
+                        for (int r = 0; r < rows; r++)
                         {
-                            int ih = oh - 1 + kh;
-                            ref float d = ref Unsafe.Add(ref dst, oh * 6);
+                            int ih = oh0 + r - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
                                 for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 36), 6).Clear();
@@ -1060,42 +1070,46 @@ ________________________________________________________________________________
                         }
                     }
                 }
-                return;
             }
-            for (int c = 0; c < 2; c++)
+
+            // the general walk over row pieces
+            static void Pieces(ref float x, ref float col, int p0, int count)
             {
-                for (int kh = 0; kh < 3; kh++)
+                for (int c = 0; c < 2; c++)
                 {
-                    for (int kw = 0; kw < 3; kw++)
+                    for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        int lo = Math.Max(0, 1 - kw);
-                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        for (int n = p0; n < p0 + count;)
+                        for (int kw = 0; kw < 3; kw++)
                         {
-                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
-                            int at = n - p0;
-                            n += len;
-                            int ih = oh * 1 - 1 + kh;
-                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
-                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
-                            if ((uint)ih >= 6u || to <= from)
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
                             {
-                                row.Clear();
-                                continue;
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from)
+                                {
+                                    row.Clear();
+                                    continue;
+                                }
+                                ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                                for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from;
+                                if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                                {
+                                    // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                    for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                    Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                                }
+                                else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                                for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                             }
-                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
-                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            int cnt = to - from;
-                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
-                            {
-                                // whole vectors, the last one overlapping: no call for the short rows of small maps
-                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
-                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
-                            }
-                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
-                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -1252,17 +1266,27 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref float x, ref float col, int p0, int count)
         {
-            if (p0 == 0 && count == 36)
+            // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
+            {
+                if (first > p0) Pieces(ref x, ref col, p0, first - p0);
+                Rows(ref x, ref Unsafe.Add(ref col, first - p0), first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref x, ref Unsafe.Add(ref col, last - p0), last, p0 + count - last);
+            }
+            else Pieces(ref x, ref col, p0, count);
+
+            static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 2; c++)
                 {
                     for (int kh = 0; kh < 3; kh++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
-                        for (int oh = 0; oh < 6; oh++)
+                        for (int r = 0; r < rows; r++)
                         {
-                            int ih = oh - 1 + kh;
-                            ref float d = ref Unsafe.Add(ref dst, oh * 6);
+                            int ih = oh0 + r - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
                                 for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 36), 6).Clear();
@@ -1285,42 +1309,46 @@ ________________________________________________________________________________
                         }
                     }
                 }
-                return;
             }
-            for (int c = 0; c < 2; c++)
+
+            // the general walk over row pieces
+            static void Pieces(ref float x, ref float col, int p0, int count)
             {
-                for (int kh = 0; kh < 3; kh++)
+                for (int c = 0; c < 2; c++)
                 {
-                    for (int kw = 0; kw < 3; kw++)
+                    for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        int lo = Math.Max(0, 1 - kw);
-                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        for (int n = p0; n < p0 + count;)
+                        for (int kw = 0; kw < 3; kw++)
                         {
-                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
-                            int at = n - p0;
-                            n += len;
-                            int ih = oh * 1 - 1 + kh;
-                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
-                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
-                            if ((uint)ih >= 6u || to <= from)
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
                             {
-                                row.Clear();
-                                continue;
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from)
+                                {
+                                    row.Clear();
+                                    continue;
+                                }
+                                ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                                for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from;
+                                if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                                {
+                                    // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                    for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                    Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                                }
+                                else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                                for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                             }
-                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
-                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            int cnt = to - from;
-                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
-                            {
-                                // whole vectors, the last one overlapping: no call for the short rows of small maps
-                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
-                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
-                            }
-                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
-                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -1489,17 +1517,27 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4_Im2Col(ref float x, ref float col, int p0, int count)
         {
-            if (p0 == 0 && count == 36)
+            // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
+            {
+                if (first > p0) Pieces(ref x, ref col, p0, first - p0);
+                Rows(ref x, ref Unsafe.Add(ref col, first - p0), first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref x, ref Unsafe.Add(ref col, last - p0), last, p0 + count - last);
+            }
+            else Pieces(ref x, ref col, p0, count);
+
+            static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 4; c++)
                 {
                     for (int kh = 0; kh < 3; kh++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
-                        for (int oh = 0; oh < 6; oh++)
+                        for (int r = 0; r < rows; r++)
                         {
-                            int ih = oh - 1 + kh;
-                            ref float d = ref Unsafe.Add(ref dst, oh * 6);
+                            int ih = oh0 + r - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
                                 for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 36), 6).Clear();
@@ -1522,42 +1560,46 @@ ________________________________________________________________________________
                         }
                     }
                 }
-                return;
             }
-            for (int c = 0; c < 4; c++)
+
+            // the general walk over row pieces
+            static void Pieces(ref float x, ref float col, int p0, int count)
             {
-                for (int kh = 0; kh < 3; kh++)
+                for (int c = 0; c < 4; c++)
                 {
-                    for (int kw = 0; kw < 3; kw++)
+                    for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        int lo = Math.Max(0, 1 - kw);
-                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        for (int n = p0; n < p0 + count;)
+                        for (int kw = 0; kw < 3; kw++)
                         {
-                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
-                            int at = n - p0;
-                            n += len;
-                            int ih = oh * 1 - 1 + kh;
-                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
-                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
-                            if ((uint)ih >= 6u || to <= from)
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
                             {
-                                row.Clear();
-                                continue;
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from)
+                                {
+                                    row.Clear();
+                                    continue;
+                                }
+                                ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                                for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from;
+                                if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                                {
+                                    // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                    for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                    Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                                }
+                                else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                                for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                             }
-                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
-                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            int cnt = to - from;
-                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
-                            {
-                                // whole vectors, the last one overlapping: no call for the short rows of small maps
-                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
-                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
-                            }
-                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
-                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -1714,17 +1756,27 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref float x, ref float col, int p0, int count)
         {
-            if (p0 == 0 && count == 36)
+            // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
+            {
+                if (first > p0) Pieces(ref x, ref col, p0, first - p0);
+                Rows(ref x, ref Unsafe.Add(ref col, first - p0), first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref x, ref Unsafe.Add(ref col, last - p0), last, p0 + count - last);
+            }
+            else Pieces(ref x, ref col, p0, count);
+
+            static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 4; c++)
                 {
                     for (int kh = 0; kh < 3; kh++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
-                        for (int oh = 0; oh < 6; oh++)
+                        for (int r = 0; r < rows; r++)
                         {
-                            int ih = oh - 1 + kh;
-                            ref float d = ref Unsafe.Add(ref dst, oh * 6);
+                            int ih = oh0 + r - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
                                 for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 36), 6).Clear();
@@ -1747,42 +1799,46 @@ ________________________________________________________________________________
                         }
                     }
                 }
-                return;
             }
-            for (int c = 0; c < 4; c++)
+
+            // the general walk over row pieces
+            static void Pieces(ref float x, ref float col, int p0, int count)
             {
-                for (int kh = 0; kh < 3; kh++)
+                for (int c = 0; c < 4; c++)
                 {
-                    for (int kw = 0; kw < 3; kw++)
+                    for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        int lo = Math.Max(0, 1 - kw);
-                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        for (int n = p0; n < p0 + count;)
+                        for (int kw = 0; kw < 3; kw++)
                         {
-                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
-                            int at = n - p0;
-                            n += len;
-                            int ih = oh * 1 - 1 + kh;
-                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
-                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
-                            if ((uint)ih >= 6u || to <= from)
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
                             {
-                                row.Clear();
-                                continue;
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from)
+                                {
+                                    row.Clear();
+                                    continue;
+                                }
+                                ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                                for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from;
+                                if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                                {
+                                    // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                    for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                    Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                                }
+                                else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                                for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                             }
-                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
-                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            int cnt = to - from;
-                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
-                            {
-                                // whole vectors, the last one overlapping: no call for the short rows of small maps
-                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
-                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
-                            }
-                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
-                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -1938,17 +1994,27 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2_Im2Col(ref float x, ref float col, int p0, int count)
         {
-            if (p0 == 0 && count == 36)
+            // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
+            {
+                if (first > p0) Pieces(ref x, ref col, p0, first - p0);
+                Rows(ref x, ref Unsafe.Add(ref col, first - p0), first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref x, ref Unsafe.Add(ref col, last - p0), last, p0 + count - last);
+            }
+            else Pieces(ref x, ref col, p0, count);
+
+            static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 4; c++)
                 {
                     for (int kh = 0; kh < 3; kh++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
-                        for (int oh = 0; oh < 6; oh++)
+                        for (int r = 0; r < rows; r++)
                         {
-                            int ih = oh - 1 + kh;
-                            ref float d = ref Unsafe.Add(ref dst, oh * 6);
+                            int ih = oh0 + r - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
                                 for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 36), 6).Clear();
@@ -1971,42 +2037,46 @@ ________________________________________________________________________________
                         }
                     }
                 }
-                return;
             }
-            for (int c = 0; c < 4; c++)
+
+            // the general walk over row pieces
+            static void Pieces(ref float x, ref float col, int p0, int count)
             {
-                for (int kh = 0; kh < 3; kh++)
+                for (int c = 0; c < 4; c++)
                 {
-                    for (int kw = 0; kw < 3; kw++)
+                    for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        int lo = Math.Max(0, 1 - kw);
-                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        for (int n = p0; n < p0 + count;)
+                        for (int kw = 0; kw < 3; kw++)
                         {
-                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
-                            int at = n - p0;
-                            n += len;
-                            int ih = oh * 1 - 1 + kh;
-                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
-                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
-                            if ((uint)ih >= 6u || to <= from)
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
                             {
-                                row.Clear();
-                                continue;
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from)
+                                {
+                                    row.Clear();
+                                    continue;
+                                }
+                                ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                                for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from;
+                                if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                                {
+                                    // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                    for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                    Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                                }
+                                else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                                for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                             }
-                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
-                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            int cnt = to - from;
-                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
-                            {
-                                // whole vectors, the last one overlapping: no call for the short rows of small maps
-                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
-                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
-                            }
-                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
-                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
@@ -2145,17 +2215,27 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref float x, ref float col, int p0, int count)
         {
-            if (p0 == 0 && count == 36)
+            // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
+            {
+                if (first > p0) Pieces(ref x, ref col, p0, first - p0);
+                Rows(ref x, ref Unsafe.Add(ref col, first - p0), first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref x, ref Unsafe.Add(ref col, last - p0), last, p0 + count - last);
+            }
+            else Pieces(ref x, ref col, p0, count);
+
+            static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 4; c++)
                 {
                     for (int kh = 0; kh < 3; kh++)
                     {
                         ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
-                        for (int oh = 0; oh < 6; oh++)
+                        for (int r = 0; r < rows; r++)
                         {
-                            int ih = oh - 1 + kh;
-                            ref float d = ref Unsafe.Add(ref dst, oh * 6);
+                            int ih = oh0 + r - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
                                 for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 36), 6).Clear();
@@ -2178,42 +2258,46 @@ ________________________________________________________________________________
                         }
                     }
                 }
-                return;
             }
-            for (int c = 0; c < 4; c++)
+
+            // the general walk over row pieces
+            static void Pieces(ref float x, ref float col, int p0, int count)
             {
-                for (int kh = 0; kh < 3; kh++)
+                for (int c = 0; c < 4; c++)
                 {
-                    for (int kw = 0; kw < 3; kw++)
+                    for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        int lo = Math.Max(0, 1 - kw);
-                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        for (int n = p0; n < p0 + count;)
+                        for (int kw = 0; kw < 3; kw++)
                         {
-                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
-                            int at = n - p0;
-                            n += len;
-                            int ih = oh * 1 - 1 + kh;
-                            Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
-                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
-                            if ((uint)ih >= 6u || to <= from)
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
                             {
-                                row.Clear();
-                                continue;
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from)
+                                {
+                                    row.Clear();
+                                    continue;
+                                }
+                                ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                                for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from;
+                                if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                                {
+                                    // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                    for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                    Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                                }
+                                else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                                for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                             }
-                            ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
-                            for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
-                            ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            int cnt = to - from;
-                            if (Vector256.IsHardwareAccelerated && cnt >= 8)
-                            {
-                                // whole vectors, the last one overlapping: no call for the short rows of small maps
-                                for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
-                                Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
-                            }
-                            else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
-                            for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
                         }
                     }
                 }
