@@ -253,6 +253,23 @@ namespace CnnGen.Generator.Emit
             return Use(name, l.Name, $"col2im for {ConvName(l)}, pixels [p0, p0 + count) (row stride {NB}): adds each column entry back to the input pixel it was copied from (dx must be zeroed).", w =>
             {
                 w.Open($"private static void {name}(ref float col, ref float dx, int p0, int count)");
+                bool wholeRows = S == 1 && OW <= 64;
+                if (wholeRows)
+                {
+                    w.Line("// Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.");
+                    w.Line($"int first = Math.Min((p0 + {OW - 1}) / {OW} * {OW}, p0 + count), last = Math.Max(first, (p0 + count) / {OW} * {OW});");
+                    w.Open("if (last > first)");
+                    w.Line("if (first > p0) Pieces(ref col, ref dx, p0, first - p0);");
+                    w.Line($"Rows(ref Unsafe.Add(ref col, first - p0), ref dx, first / {OW}, (last - first) / {OW});");
+                    w.Line("if (p0 + count > last) Pieces(ref Unsafe.Add(ref col, last - p0), ref dx, last, p0 + count - last);");
+                    w.Close();
+                    w.Line("else Pieces(ref col, ref dx, p0, count);");
+                    w.Line();
+                    EmitCol2ImRows(w, l, NB);
+                    w.Line();
+                    w.Line("// the general walk over row pieces");
+                    w.Open("static void Pieces(ref float col, ref float dx, int p0, int count)");
+                }
                 w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
                 w.Open($"for (int kh = 0; kh < {K}; kh++)");
                 w.Open($"for (int kw = 0; kw < {K}; kw++)");
@@ -270,7 +287,38 @@ namespace CnnGen.Generator.Emit
                 }
                 else w.Line($"for (int i = 0; i < to - from; i++) Unsafe.Add(ref dst, i * {S}) += Unsafe.Add(ref row, i);");
                 w.Close().Close().Close().Close().Close();
+                if (wholeRows) w.Close();
             });
+        }
+
+        /// <summary>col2im's counterpart of <see cref="EmitIm2ColRows"/>: whole output rows, constant ranges per kw, unrolled
+        /// vector adds (no overlapping last vector here, as it would add twice: the rest is scalar).</summary>
+        private static void EmitCol2ImRows(CodeWriter w, CheckedLayer l, int NB)
+        {
+            int K = l.Kernel, P = l.Padding, H = l.Input.H, W = l.Input.W, OW = l.Output.W;
+            w.Open("static void Rows(ref float col, ref float dx, int oh0, int rows)");
+            w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
+            w.Open($"for (int kh = 0; kh < {K}; kh++)");
+            w.Line($"ref float src = ref Unsafe.Add(ref col, (c * {K} + kh) * {K * NB});");
+            w.Open("for (int r = 0; r < rows; r++)");
+            w.Line($"int ih = oh0 + r - {P} + kh;");
+            w.Line($"if ((uint)ih >= {H}u) continue;");
+            w.Line($"ref float s = ref Unsafe.Add(ref src, r * {OW});");
+            w.Line($"ref float d = ref Unsafe.Add(ref dx, (c * {H} + ih) * {W});");
+            for (int kw = 0; kw < K; kw++)
+            {
+                int lo = Math.Max(0, P - kw), hi = Math.Max(lo, Math.Min(OW, W + P - kw)), len = hi - lo;
+                if (len <= 0) continue;
+                int from = lo + kw - P; // input column of output column lo
+                string sk = kw == 0 ? "s" : $"sk{kw}";
+                if (kw > 0) w.Line($"ref float {sk} = ref Unsafe.Add(ref s, {kw * NB});");
+                w.Line($"// kw = {kw}: columns [{lo}, {hi}) add to input column ow {(kw - P >= 0 ? "+ " + (kw - P) : "- " + (P - kw))}");
+                int q = 0;
+                for (; q + 4 <= len; q += 4)
+                    w.Line($"(Vector128.LoadUnsafe(ref d, {from + q}) + Vector128.LoadUnsafe(ref {sk}, {lo + q})).StoreUnsafe(ref d, {from + q});");
+                for (; q < len; q++) w.Line($"Unsafe.Add(ref d, {from + q}) += Unsafe.Add(ref {sk}, {lo + q});");
+            }
+            w.Close().Close().Close().Close();
         }
 
         public string ConvForward(CheckedLayer l, IsaTarget isa)

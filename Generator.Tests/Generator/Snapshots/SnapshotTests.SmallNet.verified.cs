@@ -1250,28 +1250,75 @@ __________________________________________________________________";
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_1x8x8To4_Col2Im(ref float col, ref float dx, int p0, int count)
         {
-            for (int c = 0; c < 1; c++)
+            // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 7) / 8 * 8, p0 + count), last = Math.Max(first, (p0 + count) / 8 * 8);
+            if (last > first)
             {
-                for (int kh = 0; kh < 3; kh++)
+                if (first > p0) Pieces(ref col, ref dx, p0, first - p0);
+                Rows(ref Unsafe.Add(ref col, first - p0), ref dx, first / 8, (last - first) / 8);
+                if (p0 + count > last) Pieces(ref Unsafe.Add(ref col, last - p0), ref dx, last, p0 + count - last);
+            }
+            else Pieces(ref col, ref dx, p0, count);
+
+            static void Rows(ref float col, ref float dx, int oh0, int rows)
+            {
+                for (int c = 0; c < 1; c++)
                 {
-                    for (int kw = 0; kw < 3; kw++)
+                    for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 64);
-                        int lo = Math.Max(0, 1 - kw);
-                        int hi = Math.Max(lo, Math.Min(8, 9 - kw));
-                        for (int n = p0; n < p0 + count;)
+                        ref float src = ref Unsafe.Add(ref col, (c * 3 + kh) * 192);
+                        for (int r = 0; r < rows; r++)
                         {
-                            int oh = n / 8, ow0 = n - oh * 8, len = Math.Min(8 - ow0, p0 + count - n);
-                            int at = n - p0;
-                            n += len;
-                            int ih = oh * 1 - 1 + kh;
-                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
-                            if ((uint)ih >= 8u || to <= from) continue;
-                            ref float row = ref Unsafe.Add(ref src, at + from);
-                            ref float dst = ref Unsafe.Add(ref dx, (c * 8 + ih) * 8 + ow0 + from + kw - 1); // input of column from
-                            int cnt = to - from, i = 0;
-                            if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
-                            for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
+                            int ih = oh0 + r - 1 + kh;
+                            if ((uint)ih >= 8u) continue;
+                            ref float s = ref Unsafe.Add(ref src, r * 8);
+                            ref float d = ref Unsafe.Add(ref dx, (c * 8 + ih) * 8);
+                            // kw = 0: columns [1, 8) add to input column ow - 1
+                            (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref s, 1)).StoreUnsafe(ref d, 0);
+                            Unsafe.Add(ref d, 4) += Unsafe.Add(ref s, 5);
+                            Unsafe.Add(ref d, 5) += Unsafe.Add(ref s, 6);
+                            Unsafe.Add(ref d, 6) += Unsafe.Add(ref s, 7);
+                            ref float sk1 = ref Unsafe.Add(ref s, 64);
+                            // kw = 1: columns [0, 8) add to input column ow + 0
+                            (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref sk1, 0)).StoreUnsafe(ref d, 0);
+                            (Vector128.LoadUnsafe(ref d, 4) + Vector128.LoadUnsafe(ref sk1, 4)).StoreUnsafe(ref d, 4);
+                            ref float sk2 = ref Unsafe.Add(ref s, 128);
+                            // kw = 2: columns [0, 7) add to input column ow + 1
+                            (Vector128.LoadUnsafe(ref d, 1) + Vector128.LoadUnsafe(ref sk2, 0)).StoreUnsafe(ref d, 1);
+                            Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk2, 4);
+                            Unsafe.Add(ref d, 6) += Unsafe.Add(ref sk2, 5);
+                            Unsafe.Add(ref d, 7) += Unsafe.Add(ref sk2, 6);
+                        }
+                    }
+                }
+            }
+
+            // the general walk over row pieces
+            static void Pieces(ref float col, ref float dx, int p0, int count)
+            {
+                for (int c = 0; c < 1; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 64);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(8, 9 - kw));
+                            for (int n = p0; n < p0 + count;)
+                            {
+                                int oh = n / 8, ow0 = n - oh * 8, len = Math.Min(8 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 8u || to <= from) continue;
+                                ref float row = ref Unsafe.Add(ref src, at + from);
+                                ref float dst = ref Unsafe.Add(ref dx, (c * 8 + ih) * 8 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from, i = 0;
+                                if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                                for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
+                            }
                         }
                     }
                 }

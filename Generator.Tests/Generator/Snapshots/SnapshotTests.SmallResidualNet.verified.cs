@@ -2780,28 +2780,72 @@ ________________________________________________________________________________
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref float col, ref float dx, int p0, int count)
         {
-            for (int c = 0; c < 4; c++)
+            // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
             {
-                for (int kh = 0; kh < 3; kh++)
+                if (first > p0) Pieces(ref col, ref dx, p0, first - p0);
+                Rows(ref Unsafe.Add(ref col, first - p0), ref dx, first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref Unsafe.Add(ref col, last - p0), ref dx, last, p0 + count - last);
+            }
+            else Pieces(ref col, ref dx, p0, count);
+
+            static void Rows(ref float col, ref float dx, int oh0, int rows)
+            {
+                for (int c = 0; c < 4; c++)
                 {
-                    for (int kw = 0; kw < 3; kw++)
+                    for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        int lo = Math.Max(0, 1 - kw);
-                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        for (int n = p0; n < p0 + count;)
+                        ref float src = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
+                        for (int r = 0; r < rows; r++)
                         {
-                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
-                            int at = n - p0;
-                            n += len;
-                            int ih = oh * 1 - 1 + kh;
-                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
-                            if ((uint)ih >= 6u || to <= from) continue;
-                            ref float row = ref Unsafe.Add(ref src, at + from);
-                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            int cnt = to - from, i = 0;
-                            if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
-                            for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
+                            int ih = oh0 + r - 1 + kh;
+                            if ((uint)ih >= 6u) continue;
+                            ref float s = ref Unsafe.Add(ref src, r * 6);
+                            ref float d = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) add to input column ow - 1
+                            (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref s, 1)).StoreUnsafe(ref d, 0);
+                            Unsafe.Add(ref d, 4) += Unsafe.Add(ref s, 5);
+                            ref float sk1 = ref Unsafe.Add(ref s, 36);
+                            // kw = 1: columns [0, 6) add to input column ow + 0
+                            (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref sk1, 0)).StoreUnsafe(ref d, 0);
+                            Unsafe.Add(ref d, 4) += Unsafe.Add(ref sk1, 4);
+                            Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk1, 5);
+                            ref float sk2 = ref Unsafe.Add(ref s, 72);
+                            // kw = 2: columns [0, 5) add to input column ow + 1
+                            (Vector128.LoadUnsafe(ref d, 1) + Vector128.LoadUnsafe(ref sk2, 0)).StoreUnsafe(ref d, 1);
+                            Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk2, 4);
+                        }
+                    }
+                }
+            }
+
+            // the general walk over row pieces
+            static void Pieces(ref float col, ref float dx, int p0, int count)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
+                            {
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from) continue;
+                                ref float row = ref Unsafe.Add(ref src, at + from);
+                                ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from, i = 0;
+                                if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                                for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
+                            }
                         }
                     }
                 }
@@ -3172,28 +3216,72 @@ ________________________________________________________________________________
         /// <remarks>Used by residual1.body.conv1.</remarks>
         private static void Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref float col, ref float dx, int p0, int count)
         {
-            for (int c = 0; c < 4; c++)
+            // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
             {
-                for (int kh = 0; kh < 3; kh++)
+                if (first > p0) Pieces(ref col, ref dx, p0, first - p0);
+                Rows(ref Unsafe.Add(ref col, first - p0), ref dx, first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref Unsafe.Add(ref col, last - p0), ref dx, last, p0 + count - last);
+            }
+            else Pieces(ref col, ref dx, p0, count);
+
+            static void Rows(ref float col, ref float dx, int oh0, int rows)
+            {
+                for (int c = 0; c < 4; c++)
                 {
-                    for (int kw = 0; kw < 3; kw++)
+                    for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        int lo = Math.Max(0, 1 - kw);
-                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        for (int n = p0; n < p0 + count;)
+                        ref float src = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
+                        for (int r = 0; r < rows; r++)
                         {
-                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
-                            int at = n - p0;
-                            n += len;
-                            int ih = oh * 1 - 1 + kh;
-                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
-                            if ((uint)ih >= 6u || to <= from) continue;
-                            ref float row = ref Unsafe.Add(ref src, at + from);
-                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            int cnt = to - from, i = 0;
-                            if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
-                            for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
+                            int ih = oh0 + r - 1 + kh;
+                            if ((uint)ih >= 6u) continue;
+                            ref float s = ref Unsafe.Add(ref src, r * 6);
+                            ref float d = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) add to input column ow - 1
+                            (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref s, 1)).StoreUnsafe(ref d, 0);
+                            Unsafe.Add(ref d, 4) += Unsafe.Add(ref s, 5);
+                            ref float sk1 = ref Unsafe.Add(ref s, 36);
+                            // kw = 1: columns [0, 6) add to input column ow + 0
+                            (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref sk1, 0)).StoreUnsafe(ref d, 0);
+                            Unsafe.Add(ref d, 4) += Unsafe.Add(ref sk1, 4);
+                            Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk1, 5);
+                            ref float sk2 = ref Unsafe.Add(ref s, 72);
+                            // kw = 2: columns [0, 5) add to input column ow + 1
+                            (Vector128.LoadUnsafe(ref d, 1) + Vector128.LoadUnsafe(ref sk2, 0)).StoreUnsafe(ref d, 1);
+                            Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk2, 4);
+                        }
+                    }
+                }
+            }
+
+            // the general walk over row pieces
+            static void Pieces(ref float col, ref float dx, int p0, int count)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
+                            {
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from) continue;
+                                ref float row = ref Unsafe.Add(ref src, at + from);
+                                ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from, i = 0;
+                                if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                                for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
+                            }
                         }
                     }
                 }
@@ -3568,28 +3656,72 @@ ________________________________________________________________________________
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref float col, ref float dx, int p0, int count)
         {
-            for (int c = 0; c < 2; c++)
+            // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
             {
-                for (int kh = 0; kh < 3; kh++)
+                if (first > p0) Pieces(ref col, ref dx, p0, first - p0);
+                Rows(ref Unsafe.Add(ref col, first - p0), ref dx, first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref Unsafe.Add(ref col, last - p0), ref dx, last, p0 + count - last);
+            }
+            else Pieces(ref col, ref dx, p0, count);
+
+            static void Rows(ref float col, ref float dx, int oh0, int rows)
+            {
+                for (int c = 0; c < 2; c++)
                 {
-                    for (int kw = 0; kw < 3; kw++)
+                    for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
-                        int lo = Math.Max(0, 1 - kw);
-                        int hi = Math.Max(lo, Math.Min(6, 7 - kw));
-                        for (int n = p0; n < p0 + count;)
+                        ref float src = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
+                        for (int r = 0; r < rows; r++)
                         {
-                            int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
-                            int at = n - p0;
-                            n += len;
-                            int ih = oh * 1 - 1 + kh;
-                            int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
-                            if ((uint)ih >= 6u || to <= from) continue;
-                            ref float row = ref Unsafe.Add(ref src, at + from);
-                            ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
-                            int cnt = to - from, i = 0;
-                            if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
-                            for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
+                            int ih = oh0 + r - 1 + kh;
+                            if ((uint)ih >= 6u) continue;
+                            ref float s = ref Unsafe.Add(ref src, r * 6);
+                            ref float d = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) add to input column ow - 1
+                            (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref s, 1)).StoreUnsafe(ref d, 0);
+                            Unsafe.Add(ref d, 4) += Unsafe.Add(ref s, 5);
+                            ref float sk1 = ref Unsafe.Add(ref s, 36);
+                            // kw = 1: columns [0, 6) add to input column ow + 0
+                            (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref sk1, 0)).StoreUnsafe(ref d, 0);
+                            Unsafe.Add(ref d, 4) += Unsafe.Add(ref sk1, 4);
+                            Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk1, 5);
+                            ref float sk2 = ref Unsafe.Add(ref s, 72);
+                            // kw = 2: columns [0, 5) add to input column ow + 1
+                            (Vector128.LoadUnsafe(ref d, 1) + Vector128.LoadUnsafe(ref sk2, 0)).StoreUnsafe(ref d, 1);
+                            Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk2, 4);
+                        }
+                    }
+                }
+            }
+
+            // the general walk over row pieces
+            static void Pieces(ref float col, ref float dx, int p0, int count)
+            {
+                for (int c = 0; c < 2; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 36);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
+                            {
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from) continue;
+                                ref float row = ref Unsafe.Add(ref src, at + from);
+                                ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from, i = 0;
+                                if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                                for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
+                            }
                         }
                     }
                 }
