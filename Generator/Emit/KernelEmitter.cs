@@ -586,10 +586,17 @@ namespace CnnGen.Generator.Emit
             return $"(1f / ((Math.Min(oh * {S} - {P} + {K}, {H + P}) - (oh * {S} - {P})) * (Math.Min(ow * {S} - {P} + {K}, {W + P}) - (ow * {S} - {P}))))";
         }
 
-        private static void PoolLoops(CodeWriter w, CheckedLayer l, System.Action<CodeWriter> perOutputBefore, System.Action<CodeWriter> perInput, System.Action<CodeWriter> perOutputAfter)
+        private static void PoolLoops(CodeWriter w, CheckedLayer l, System.Action<CodeWriter> perOutputBefore, System.Action<CodeWriter> perInput, System.Action<CodeWriter> perOutputAfter, bool team = false)
         {
             int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
-            w.Open($"for (int plane = 0; plane < batch * {l.Input.C}; plane++)");
+            if (team)
+            {
+                w.Line("// worker part's share of the planes (images x channels); one worker: all of them");
+                w.Line($"int planes = batch * {l.Input.C};");
+                w.Line("int planeEnd = (int)((long)planes * (part + 1) / parts);");
+                w.Open("for (int plane = (int)((long)planes * part / parts); plane < planeEnd; plane++)");
+            }
+            else w.Open($"for (int plane = 0; plane < batch * {l.Input.C}; plane++)");
             w.Line($"ref float xp = ref Unsafe.Add(ref x, (nint)plane * {H * W});");
             w.Line($"ref float yp = ref Unsafe.Add(ref y, (nint)plane * {OH * OW});");
             w.Open($"for (int oh = 0; oh < {OH}; oh++)");
@@ -614,7 +621,7 @@ namespace CnnGen.Generator.Emit
             string name = PoolName(l, "MaxPool") + "_Forward";
             return Use(name, l.Name, $"MaxPool2D {Chw(l.Input)} -> {Chw(l.Output)}, window {l.Kernel}, stride {l.Stride}, padding {l.Padding} (-inf): y = max of the window; argmax keeps the winner's index for backward.", w =>
             {
-                w.Open($"private static void {name}(ref float x, ref float y, ref float argmax, int batch)");
+                w.Open($"private static void {name}(ref float x, ref float y, ref float argmax, int batch, int part, int parts)");
                 PoolLoops(w, l,
                     b => { b.Line("float best = float.NegativeInfinity;"); b.Line("int bestAt = -1;"); },
                     b => { b.Line("float v = Unsafe.Add(ref xp, at);"); b.Line("if (v > best || bestAt < 0) { best = v; bestAt = at; }"); },
@@ -622,7 +629,7 @@ namespace CnnGen.Generator.Emit
                     {
                         b.Line("Unsafe.Add(ref yp, o) = best;");
                         b.Line($"Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {l.Output.H * l.Output.W} + o)) = bestAt;");
-                    });
+                    }, team: true);
                 w.Close();
             });
         }
@@ -650,11 +657,11 @@ namespace CnnGen.Generator.Emit
             string name = PoolName(l, "AvgPool") + "_Forward";
             return Use(name, l.Name, $"AvgPool2D {Chw(l.Input)} -> {Chw(l.Output)}, window {l.Kernel}, stride {l.Stride}, padding {l.Padding}: mean over the window, padded cells count as zeros (divisor {(l.CeilMode ? "the window's part inside the padded input (ceil mode)" : I(l.Kernel * l.Kernel))}).", w =>
             {
-                w.Open($"private static void {name}(ref float x, ref float y, int batch)");
+                w.Open($"private static void {name}(ref float x, ref float y, int batch, int part, int parts)");
                 PoolLoops(w, l,
                     b => b.Line("float sum = 0f;"),
                     b => b.Line("sum += Unsafe.Add(ref xp, at);"),
-                    b => b.Line($"Unsafe.Add(ref yp, o) = sum * {AvgDivisor(l)};"));
+                    b => b.Line($"Unsafe.Add(ref yp, o) = sum * {AvgDivisor(l)};"), team: true);
                 w.Close();
             });
         }

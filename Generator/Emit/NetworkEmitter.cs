@@ -665,7 +665,7 @@ namespace CnnGen.Generator.Emit
                 long inputSize = SizeOf(plan, in0);
                 // Team layers split their work across the team; the others run on part 0 alone, so two of those in a row
                 // need no barrier between them.
-                bool shared = l.Kind is LayerKind.Conv2D or LayerKind.ReLU or LayerKind.Add;
+                bool shared = l.Kind is LayerKind.Conv2D or LayerKind.ReLU or LayerKind.Add or LayerKind.MaxPool2D or LayerKind.AvgPool2D;
                 if (previousShared is bool ps && (ps || shared))
                     w.Line("if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible");
                 previousShared = shared;
@@ -694,10 +694,10 @@ namespace CnnGen.Generator.Emit
                         w.Line($"{k.ReluForward(l, isa)}({x}, {y}, count, part, parts);");
                         break;
                     case LayerKind.MaxPool2D:
-                        w.Line($"{k.MaxPoolForward(l)}({x}, {y}, {Act(Extra(lp), outSize)}, count);");
+                        w.Line($"{k.MaxPoolForward(l)}({x}, {y}, {Act(Extra(lp), outSize)}, count, part, parts);");
                         break;
                     case LayerKind.AvgPool2D:
-                        w.Line($"{k.AvgPoolForward(l)}({x}, {y}, count);");
+                        w.Line($"{k.AvgPoolForward(l)}({x}, {y}, count, part, parts);");
                         break;
                     case LayerKind.GlobalAvgPool:
                         w.Line($"{k.GlobalAvgPoolForward(l)}({x}, {y}, count);");

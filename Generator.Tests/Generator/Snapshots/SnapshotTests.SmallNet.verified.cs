@@ -479,10 +479,8 @@ __________________________________________________________________";
             Relu256_Forward_Avx512(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4
-            if (part == 0)
-            {
-                MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count);
-            }
+            MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // flatten1: Flatten: 4x4x4 -> 64
             if (part == 0)
             {
@@ -539,10 +537,8 @@ __________________________________________________________________";
             Relu256_Forward_Avx2(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4
-            if (part == 0)
-            {
-                MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count);
-            }
+            MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // flatten1: Flatten: 4x4x4 -> 64
             if (part == 0)
             {
@@ -599,10 +595,8 @@ __________________________________________________________________";
             Relu256_Forward_Portable(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4
-            if (part == 0)
-            {
-                MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count);
-            }
+            MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count, part, parts);
+            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // flatten1: Flatten: 4x4x4 -> 64
             if (part == 0)
             {
@@ -879,9 +873,12 @@ __________________________________________________________________";
 
         /// <summary>MaxPool2D 4x8x8 -> 4x4x4, window 2, stride 2, padding 0 (-inf): y = max of the window; argmax keeps the winner's index for backward.</summary>
         /// <remarks>Used by maxpool1.</remarks>
-        private static void MaxPool2x2S2P0_4x8x8_Forward(ref float x, ref float y, ref float argmax, int batch)
+        private static void MaxPool2x2S2P0_4x8x8_Forward(ref float x, ref float y, ref float argmax, int batch, int part, int parts)
         {
-            for (int plane = 0; plane < batch * 4; plane++)
+            // worker part's share of the planes (images x channels); one worker: all of them
+            int planes = batch * 4;
+            int planeEnd = (int)((long)planes * (part + 1) / parts);
+            for (int plane = (int)((long)planes * part / parts); plane < planeEnd; plane++)
             {
                 ref float xp = ref Unsafe.Add(ref x, (nint)plane * 64);
                 ref float yp = ref Unsafe.Add(ref y, (nint)plane * 16);
