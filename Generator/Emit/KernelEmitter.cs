@@ -139,7 +139,7 @@ namespace CnnGen.Generator.Emit
         {
             string name = ConvName(l) + "_Im2Col";
             int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OW = l.Output.W, NB = PixelBlock(l);
-            bool wholeRows = S == 1 && OW <= 64; // (the row moves are unrolled: bounded code size)
+            bool wholeRows = (S == 1 && OW <= 64) || S == 2; // (stride-1 row moves are unrolled: bounded code size)
             return Use(name, l.Name, $"im2col for {ConvName(l)}, pixels [p0, p0 + count): col[c*{K * K} + kh*{K} + kw][n - p0] = x[c][oh*{S} - {P} + kh][ow*{S} - {P} + kw] (n = oh*{OW} + ow; row stride {NB}), zero outside.", w =>
             {
                 w.Open($"private static void {name}(ref float x, ref float col, int p0, int count)");
@@ -212,13 +212,13 @@ namespace CnnGen.Generator.Emit
         /// moves instead of the general piece walk (which took ~15% of a conv's forward time).</summary>
         private static void EmitIm2ColRows(CodeWriter w, CheckedLayer l, int NB)
         {
-            int K = l.Kernel, P = l.Padding, H = l.Input.H, W = l.Input.W, OW = l.Output.W;
+            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OW = l.Output.W;
             w.Open("static void Rows(ref float x, ref float col, int oh0, int rows)");
             w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
             w.Open($"for (int kh = 0; kh < {K}; kh++)");
             w.Line($"ref float dst = ref Unsafe.Add(ref col, (c * {K} + kh) * {K * NB});");
             w.Open("for (int r = 0; r < rows; r++)");
-            w.Line($"int ih = oh0 + r - {P} + kh;");
+            w.Line($"int ih = (oh0 + r){(S == 1 ? "" : $" * {S}")} - {P} + kh;");
             w.Line($"ref float d = ref Unsafe.Add(ref dst, r * {OW});");
             w.Open($"if ((uint)ih >= {H}u)");
             w.Line($"for (int kw = 0; kw < {K}; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * {NB}), {OW}).Clear();");
@@ -227,21 +227,38 @@ namespace CnnGen.Generator.Emit
             w.Line($"ref float s = ref Unsafe.Add(ref x, (c * {H} + ih) * {W});");
             for (int kw = 0; kw < K; kw++)
             {
-                int lo = Math.Max(0, P - kw), hi = Math.Max(lo, Math.Min(OW, W + P - kw)), len = hi - lo;
+                // output columns [lo, hi) read input column S * ow + kw - P inside [0, W)
+                int last = W - 1 + P - kw; // padded position of the last input column
+                int lo = Math.Max(0, (P - kw + S - 1) / S), hi = last < 0 ? lo : Math.Max(lo, Math.Min(OW, last / S + 1)), len = hi - lo;
                 string dk = kw == 0 ? "d" : $"dk{kw}";
                 if (kw > 0) w.Line($"ref float {dk} = ref Unsafe.Add(ref d, {kw * NB});");
-                w.Line($"// kw = {kw}: columns [{lo}, {hi}) from input column ow {(kw - P >= 0 ? "+ " + (kw - P) : "- " + (P - kw))}, zeros outside");
-                for (int q = 0; q < lo; q++) w.Line($"Unsafe.Add(ref {dk}, {q}) = 0f;");
-                int from = lo + kw - P; // input column of output column lo
-                if (len >= 4)
+                int from = S * lo + kw - P; // input column of output column lo
+                w.Line($"// kw = {kw}: columns [{lo}, {hi}) from input column {(S == 1 ? "ow" : $"{S} * ow")} {(kw - P >= 0 ? "+ " + (kw - P) : "- " + (P - kw))}, zeros outside");
+                if (lo > 0) w.Line(lo <= 4 ? string.Concat(Enumerable.Range(0, lo).Select(q => $"Unsafe.Add(ref {dk}, {q}) = 0f; ")).TrimEnd() : $"MemoryMarshal.CreateSpan(ref {dk}, {lo}).Clear();");
+                if (S == 1 && len >= 4)
                 {
                     for (int q = 0; q + 4 <= len; q += 4)
                         w.Line($"Vector128.LoadUnsafe(ref s, {from + q}).StoreUnsafe(ref {dk}, {lo + q});");
                     if (len % 4 != 0) w.Line($"Vector128.LoadUnsafe(ref s, {from + len - 4}).StoreUnsafe(ref {dk}, {lo + len - 4}); // last 4, overlapping");
                 }
-                else
+                else if (S == 1)
                     for (int q = 0; q < len; q++) w.Line($"Unsafe.Add(ref {dk}, {lo + q}) = Unsafe.Add(ref s, {from + q});");
-                for (int q = hi; q < OW; q++) w.Line($"Unsafe.Add(ref {dk}, {q}) = 0f;");
+                else
+                {
+                    // stride 2: the even lanes of two loads, while both stay inside the input row; the rest one by one
+                    int qmax = W - 8 - from < 0 ? -1 : (W - 8 - from) / 2, vecEnd = qmax < 0 ? 0 : Math.Min(len / 4 * 4, qmax / 4 * 4 + 4);
+                    w.Open("");
+                    w.Line("int q = 0;");
+                    if (vecEnd > 0)
+                    {
+                        w.Open("if (System.Runtime.Intrinsics.X86.Sse.IsSupported)");
+                        w.Line($"for (; q < {vecEnd}; q += 4) System.Runtime.Intrinsics.X86.Sse.Shuffle(Vector128.LoadUnsafe(ref s, (nuint)({from} + 2 * q)), Vector128.LoadUnsafe(ref s, (nuint)({from + 4} + 2 * q)), 0x88).StoreUnsafe(ref {dk}, (nuint)({lo} + q));");
+                        w.Close();
+                    }
+                    w.Line($"for (; q < {len}; q++) Unsafe.Add(ref {dk}, {lo} + q) = Unsafe.Add(ref s, {from} + 2 * q);");
+                    w.Close();
+                }
+                if (hi < OW) w.Line(OW - hi <= 4 ? string.Concat(Enumerable.Range(hi, OW - hi).Select(q => $"Unsafe.Add(ref {dk}, {q}) = 0f; ")).TrimEnd() : $"MemoryMarshal.CreateSpan(ref Unsafe.Add(ref {dk}, {hi}), {OW - hi}).Clear();");
             }
             w.Close().Close().Close().Close();
         }

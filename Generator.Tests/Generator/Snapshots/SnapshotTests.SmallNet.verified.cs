@@ -659,7 +659,7 @@ __________________________________________________________________";
                         ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 192);
                         for (int r = 0; r < rows; r++)
                         {
-                            int ih = oh0 + r - 1 + kh;
+                            int ih = (oh0 + r) - 1 + kh;
                             ref float d = ref Unsafe.Add(ref dst, r * 8);
                             if ((uint)ih >= 8u)
                             {

@@ -1046,7 +1046,7 @@ ________________________________________________________________________________
                         ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
                         for (int r = 0; r < rows; r++)
                         {
-                            int ih = oh0 + r - 1 + kh;
+                            int ih = (oh0 + r) - 1 + kh;
                             ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
@@ -1285,7 +1285,7 @@ ________________________________________________________________________________
                         ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
                         for (int r = 0; r < rows; r++)
                         {
-                            int ih = oh0 + r - 1 + kh;
+                            int ih = (oh0 + r) - 1 + kh;
                             ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
@@ -1536,7 +1536,7 @@ ________________________________________________________________________________
                         ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
                         for (int r = 0; r < rows; r++)
                         {
-                            int ih = oh0 + r - 1 + kh;
+                            int ih = (oh0 + r) - 1 + kh;
                             ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
@@ -1775,7 +1775,7 @@ ________________________________________________________________________________
                         ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
                         for (int r = 0; r < rows; r++)
                         {
-                            int ih = oh0 + r - 1 + kh;
+                            int ih = (oh0 + r) - 1 + kh;
                             ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
@@ -2013,7 +2013,7 @@ ________________________________________________________________________________
                         ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
                         for (int r = 0; r < rows; r++)
                         {
-                            int ih = oh0 + r - 1 + kh;
+                            int ih = (oh0 + r) - 1 + kh;
                             ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
@@ -2234,7 +2234,7 @@ ________________________________________________________________________________
                         ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 108);
                         for (int r = 0; r < rows; r++)
                         {
-                            int ih = oh0 + r - 1 + kh;
+                            int ih = (oh0 + r) - 1 + kh;
                             ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
