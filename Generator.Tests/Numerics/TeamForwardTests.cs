@@ -23,6 +23,12 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(100, 3, Padding = 1), ReLU, Conv2D(70, 1, Groups = 2), GlobalAvgPool, Dense(5)]
     public partial class TfLate;
 
+    // Eleven pixel blocks (72 column rows x 9216 pixels): a team of two takes whole blocks each, a team of three
+    // (11 < 4 x 3) splits the strips of every block.
+    [Network(Channels = 8, Height = 96, Width = 96)]
+    [Conv2D(8, 3, Padding = 1), ReLU, MaxPool2D(2), GlobalAvgPool, Dense(3)]
+    public partial class TfManyBlocks;
+
     public sealed class TeamForwardTests
     {
         private delegate INetwork Create(int maxBatch, Isa isa, int threads);
@@ -37,6 +43,7 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcDeep)] = (b, isa, t) => new BcDeep(b, 1, isa, t) { TeamMinimumFlops = 0 },
             [nameof(TfResidual)] = (b, isa, t) => new TfResidual(b, 1, isa, t) { TeamMinimumFlops = 0 },
             [nameof(TfLate)] = (b, isa, t) => new TfLate(b, 1, isa, t) { TeamMinimumFlops = 0 },
+            [nameof(TfManyBlocks)] = (b, isa, t) => new TfManyBlocks(b, 1, isa, t) { TeamMinimumFlops = 0 },
             [nameof(FixtureResNet)] = (b, isa, t) => new FixtureResNet(b, 1, isa, t) { TeamMinimumFlops = 0 },
             [nameof(FixtureInception)] = (b, isa, t) => new FixtureInception(b, 1, isa, t) { TeamMinimumFlops = 0 },
             [nameof(FixtureDenseNet)] = (b, isa, t) => new FixtureDenseNet(b, 1, isa, t) { TeamMinimumFlops = 0 },

@@ -86,7 +86,7 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>Emits the loop over pixel blocks [p0, p0 + count) (or constants for one block); <paramref name="body"/>
         /// gets the block width as a constant: NB, or the last block's.</summary>
-        private static void PixelBlocks(CodeWriter w, int N, int NB, bool im2col, System.Action<int, string> body)
+        private static void PixelBlocks(CodeWriter w, int N, int NB, bool im2col, System.Action<int, string> body, string? begin = null, string? end = null)
         {
             if (NB >= N)
             {
@@ -98,7 +98,7 @@ namespace CnnGen.Generator.Emit
                 return;
             }
             int last = N - (N - 1) / NB * NB;
-            w.Open($"for (int p0 = 0; p0 < {N}; p0 += {NB})");
+            w.Open($"for (int p0 = {begin ?? "0"}; p0 < {end ?? I(N)}; p0 += {NB})");
             w.Line($"int count = Math.Min({NB}, {N} - p0);");
             if (last == NB) body(NB, "");
             else
@@ -365,6 +365,14 @@ namespace CnnGen.Generator.Emit
                     w.Line("if (rBegin >= rEnd) return;");
                 }
                 GemmEmitter.DeclareScratch(w, isa);
+                int blocks = (N + NB - 1) / NB;
+                bool blockSplit = !rows && blocks > 1;
+                if (blockSplit)
+                {
+                    w.Line($"// many pixel blocks ({blocks}) for the team: each worker takes whole blocks; else each takes strips of every block");
+                    w.Line($"bool byBlocks = {blocks} >= 4 * parts;");
+                    w.Line($"int pBegin = byBlocks ? part * {blocks} / parts * {NB} : 0, pEnd = byBlocks ? Math.Min((part + 1) * {blocks} / parts * {NB}, {N}) : {N};");
+                }
                 w.Open("for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
                 w.Line($"ref float yn = ref Unsafe.Add(ref y, n * {outSize});");
@@ -373,7 +381,9 @@ namespace CnnGen.Generator.Emit
                     if (!rows)
                     {
                         int strips = (width + NR - 1) / NR;
-                        w.Line($"int jBegin = part * {strips} / parts * {NR}, jEnd = (part + 1) * {strips} / parts * {NR};");
+                        w.Line(blockSplit
+                            ? $"int jBegin = byBlocks ? 0 : part * {strips} / parts * {NR}, jEnd = byBlocks ? {strips * NR} : (part + 1) * {strips} / parts * {NR};"
+                            : $"int jBegin = part * {strips} / parts * {NR}, jEnd = (part + 1) * {strips} / parts * {NR};");
                         w.Line("if (jBegin >= jEnd) continue;");
                     }
                     if (direct) w.Line("ref float cols = ref Unsafe.Add(ref xn, p0);");
@@ -397,7 +407,7 @@ namespace CnnGen.Generator.Emit
                         Init = l.Bias ? "bg" : null, ColumnRange = !rows, RowRange = rows,
                     }, isa);
                     w.Close();
-                });
+                }, blockSplit ? "pBegin" : null, blockSplit ? "pEnd" : null);
                 w.Close().Close();
             });
         }
