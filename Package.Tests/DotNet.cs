@@ -5,6 +5,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Text;
+using System.Threading;
 
 namespace CnnGen.Package.Tests
 {
@@ -73,8 +74,11 @@ namespace CnnGen.Package.Tests
             var output = new StringBuilder();
             var stopwatch = Stopwatch.StartNew();
             using var process = new Process { StartInfo = psi };
-            process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
-            process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
+            // A null line is the end of a stream: both must arrive before the output is complete.
+            using var outputClosed = new ManualResetEventSlim();
+            using var errorClosed = new ManualResetEventSlim();
+            process.OutputDataReceived += (_, e) => { if (e.Data is null) outputClosed.Set(); else lock (output) output.AppendLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is null) errorClosed.Set(); else lock (output) output.AppendLine(e.Data); };
             process.Start();
             process.StandardInput.Close();
             process.BeginOutputReadLine();
@@ -86,9 +90,11 @@ namespace CnnGen.Package.Tests
                 lock (output)
                     throw new TimeoutException($"dotnet {string.Join(' ', psi.ArgumentList)} did not finish within {timeout.TotalSeconds} s; output so far:\n{output}");
             }
-            // The process has exited; give the readers a moment to drain (a leftover grandchild holding the pipe
-            // must not hang the test, hence the bound).
-            process.WaitForExit(10_000);
+            // The process has exited. WaitForExit(timeout) does not wait for the asynchronous readers, so under load the
+            // last lines (the build's errors) could be missing: wait for both streams' end, bounded, because a leftover
+            // grandchild holding a pipe must not hang the test.
+            outputClosed.Wait(TimeSpan.FromSeconds(60));
+            errorClosed.Wait(TimeSpan.FromSeconds(60));
             lock (output)
                 return new ProcessResult(process.ExitCode, output.ToString(), stopwatch.Elapsed);
         }

@@ -112,7 +112,7 @@ namespace CnnGen.Package.Tests
             string dir = _fixture.CreateConsumer("BadConsumer", program);
             ProcessResult build = _fixture.Build(dir);
             Assert.True(build.ExitCode != 0, $"A 16x16 pooling window on an 8x8 map built: {build}");
-            Assert.Matches(@"Program\.cs\(\d+,\d+\): error CNN0002", build.Output);
+            Assert.True(Regex.IsMatch(build.Output, @"Program\.cs\(\d+,\d+\): error CNN0002"), $"The build failed, but not with CNN0002 on Program.cs: {build}");
         }
     }
 }
