@@ -145,15 +145,7 @@ namespace CnnGen.Generator.Emit
                 w.Open($"private static void {name}(ref float x, ref float col, int p0, int count)");
                 if (wholeRows)
                 {
-                    w.Line("// Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.");
-                    w.Line($"int first = Math.Min((p0 + {OW - 1}) / {OW} * {OW}, p0 + count), last = Math.Max(first, (p0 + count) / {OW} * {OW});");
-                    w.Open("if (last > first)");
-                    w.Line("if (first > p0) Pieces(ref x, ref col, p0, first - p0);");
-                    w.Line($"Rows(ref x, ref Unsafe.Add(ref col, first - p0), first / {OW}, (last - first) / {OW});");
-                    w.Line("if (p0 + count > last) Pieces(ref x, ref Unsafe.Add(ref col, last - p0), last, p0 + count - last);");
-                    w.Close();
-                    w.Line("else Pieces(ref x, ref col, p0, count);");
-                    w.Line();
+                    OpenRowDispatch(w, OW, "moves", c => $"ref x, ref {c}");
                     EmitIm2ColRows(w, l, NB);
                     w.Line();
                     w.Line("// the general walk over row pieces");
@@ -207,9 +199,34 @@ namespace CnnGen.Generator.Emit
             });
         }
 
-        /// <summary>Stride 1, whole output rows [oh0, oh0 + rows) (every row of a small map; the middle of a block of a large
-        /// one): for each kw the zero margins and the copy length are constants, so a row is a few straight-line vector
-        /// moves instead of the general piece walk (which took ~15% of a conv's forward time).</summary>
+        /// <summary>The top of an im2col/col2im kernel with a Rows fast path: pixels [p0, p0 + count) are cut into the whole
+        /// output rows in the middle (Rows) and the partial rows at either end (Pieces, the general walk).
+        /// <paramref name="args"/> gives the call's arguments for a column pointer.</summary>
+        private static void OpenRowDispatch(CodeWriter w, int OW, string what, Func<string, string> args)
+        {
+            w.Line($"// Whole output rows go through Rows (constant margins, unrolled {what}); partial rows at either end through Pieces.");
+            w.Line($"int first = Math.Min((p0 + {OW - 1}) / {OW} * {OW}, p0 + count), last = Math.Max(first, (p0 + count) / {OW} * {OW});");
+            w.Open("if (last > first)");
+            w.Line($"if (first > p0) Pieces({args("col")}, p0, first - p0);");
+            w.Line($"Rows({args("Unsafe.Add(ref col, first - p0)")}, first / {OW}, (last - first) / {OW});");
+            w.Line($"if (p0 + count > last) Pieces({args("Unsafe.Add(ref col, last - p0)")}, last, p0 + count - last);");
+            w.Close();
+            w.Line($"else Pieces({args("col")}, p0, count);");
+            w.Line();
+        }
+
+        /// <summary>For offset kw of the kernel: the output columns [Lo, Hi) whose input column S * ow + kw - P lies inside
+        /// the row, and From, the input column of output column Lo.</summary>
+        private static (int Lo, int Hi, int From) KernelColumnRange(CheckedLayer l, int kw)
+        {
+            int S = l.Stride, P = l.Padding, last = l.Input.W - 1 + P - kw; // padded position of the last input column
+            int lo = Math.Max(0, (P - kw + S - 1) / S), hi = last < 0 ? lo : Math.Max(lo, Math.Min(l.Output.W, last / S + 1));
+            return (lo, hi, S * lo + kw - P);
+        }
+
+        /// <summary>Stride 1 or 2, whole output rows [oh0, oh0 + rows) (every row of a small map; the middle of a block of a
+        /// large one): for each kw the zero margins and the copy length are constants, so a row is a few straight-line
+        /// vector moves instead of the general piece walk (which took ~15% of a conv's forward time).</summary>
         private static void EmitIm2ColRows(CodeWriter w, CheckedLayer l, int NB)
         {
             int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OW = l.Output.W;
@@ -227,12 +244,10 @@ namespace CnnGen.Generator.Emit
             w.Line($"ref float s = ref Unsafe.Add(ref x, (c * {H} + ih) * {W});");
             for (int kw = 0; kw < K; kw++)
             {
-                // output columns [lo, hi) read input column S * ow + kw - P inside [0, W)
-                int last = W - 1 + P - kw; // padded position of the last input column
-                int lo = Math.Max(0, (P - kw + S - 1) / S), hi = last < 0 ? lo : Math.Max(lo, Math.Min(OW, last / S + 1)), len = hi - lo;
+                (int lo, int hi, int from) = KernelColumnRange(l, kw);
+                int len = hi - lo;
                 string dk = kw == 0 ? "d" : $"dk{kw}";
                 if (kw > 0) w.Line($"ref float {dk} = ref Unsafe.Add(ref d, {kw * NB});");
-                int from = S * lo + kw - P; // input column of output column lo
                 w.Line($"// kw = {kw}: columns [{lo}, {hi}) from input column {(S == 1 ? "ow" : $"{S} * ow")} {(kw - P >= 0 ? "+ " + (kw - P) : "- " + (P - kw))}, zeros outside");
                 if (lo > 0) w.Line(lo <= 4 ? string.Concat(Enumerable.Range(0, lo).Select(q => $"Unsafe.Add(ref {dk}, {q}) = 0f; ")).TrimEnd() : $"MemoryMarshal.CreateSpan(ref {dk}, {lo}).Clear();");
                 if (S == 1 && len >= 4)
@@ -273,15 +288,7 @@ namespace CnnGen.Generator.Emit
                 bool wholeRows = S == 1 && OW <= 64;
                 if (wholeRows)
                 {
-                    w.Line("// Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.");
-                    w.Line($"int first = Math.Min((p0 + {OW - 1}) / {OW} * {OW}, p0 + count), last = Math.Max(first, (p0 + count) / {OW} * {OW});");
-                    w.Open("if (last > first)");
-                    w.Line("if (first > p0) Pieces(ref col, ref dx, p0, first - p0);");
-                    w.Line($"Rows(ref Unsafe.Add(ref col, first - p0), ref dx, first / {OW}, (last - first) / {OW});");
-                    w.Line("if (p0 + count > last) Pieces(ref Unsafe.Add(ref col, last - p0), ref dx, last, p0 + count - last);");
-                    w.Close();
-                    w.Line("else Pieces(ref col, ref dx, p0, count);");
-                    w.Line();
+                    OpenRowDispatch(w, OW, "adds", c => $"ref {c}, ref dx");
                     EmitCol2ImRows(w, l, NB);
                     w.Line();
                     w.Line("// the general walk over row pieces");
@@ -324,9 +331,9 @@ namespace CnnGen.Generator.Emit
             w.Line($"ref float d = ref Unsafe.Add(ref dx, (c * {H} + ih) * {W});");
             for (int kw = 0; kw < K; kw++)
             {
-                int lo = Math.Max(0, P - kw), hi = Math.Max(lo, Math.Min(OW, W + P - kw)), len = hi - lo;
+                (int lo, int hi, int from) = KernelColumnRange(l, kw);
+                int len = hi - lo;
                 if (len <= 0) continue;
-                int from = lo + kw - P; // input column of output column lo
                 string sk = kw == 0 ? "s" : $"sk{kw}";
                 if (kw > 0) w.Line($"ref float {sk} = ref Unsafe.Add(ref s, {kw * NB});");
                 w.Line($"// kw = {kw}: columns [{lo}, {hi}) add to input column ow {(kw - P >= 0 ? "+ " + (kw - P) : "- " + (P - kw))}");
