@@ -270,7 +270,7 @@ namespace CnnGen.Generator.Emit
             w.Line("/// BatchNorm: weight 1, bias 0, running mean 0, running variance 1).</summary>");
             w.Line("/// <param name=\"isa\">Kernel set to run; null picks the widest this machine accelerates.</param>");
             w.Line("/// <param name=\"threads\">Workers that split each batch (0 = one per core); inference on fewer images than workers splits");
-            w.Line("/// every conv's output pixels across them instead. Results are deterministic for a given count.</param>");
+            w.Line("/// every conv (by pixels or output channels) across them instead. Results are deterministic for a given count.</param>");
             w.Open($"public {net.ClassName}(int maxBatch, int seed = 1, Isa? isa = null, int threads = 1)");
             w.Line("if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1: it is the largest batch the network will run.\");");
             w.Line("if (threads < 0) throw new ArgumentOutOfRangeException(nameof(threads), threads, \"threads must be 0 (one per core) or positive.\");");
@@ -642,8 +642,9 @@ namespace CnnGen.Generator.Emit
         {
             w.Line($"/// <summary>Forward of images [n0, n0 + count) up to the logits with the {isa.Name} kernels; auxiliary heads when");
             w.Line("/// <paramref name=\"heads\"/>; folded conv+BatchNorm pairs when <paramref name=\"fold\"/>. A team (<paramref name=\"parts\"/> > 1,");
-            w.Line("/// inference on a batch smaller than the pool) runs every image together: each conv splits its output pixels across");
-            w.Line("/// the team, the light layers run on part 0, and a barrier separates a conv from its neighbours.</summary>");
+            w.Line("/// inference on a batch smaller than the pool) runs every image together: convs split their pixels or output channels,");
+            w.Line("/// ReLU, Add and pooling their elements or planes, the other layers run on part 0, and a barrier separates a shared");
+            w.Line("/// layer from its neighbours.</summary>");
             w.Open($"private void ForwardLayers_{isa.Name}(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)");
             w.Line("ref float act = ref _activationMemory.Reference;");
             w.Line("ref float prm = ref _parameterMemory.Reference;");

@@ -152,7 +152,7 @@ __________________________________________________________________";
         /// BatchNorm: weight 1, bias 0, running mean 0, running variance 1).</summary>
         /// <param name="isa">Kernel set to run; null picks the widest this machine accelerates.</param>
         /// <param name="threads">Workers that split each batch (0 = one per core); inference on fewer images than workers splits
-        /// every conv's output pixels across them instead. Results are deterministic for a given count.</param>
+        /// every conv (by pixels or output channels) across them instead. Results are deterministic for a given count.</param>
         public SmallNet(int maxBatch, int seed = 1, Isa? isa = null, int threads = 1)
         {
             if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, "maxBatch must be at least 1: it is the largest batch the network will run.");
@@ -462,8 +462,9 @@ __________________________________________________________________";
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx512 kernels; auxiliary heads when
         /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>. A team (<paramref name="parts"/> > 1,
-        /// inference on a batch smaller than the pool) runs every image together: each conv splits its output pixels across
-        /// the team, the light layers run on part 0, and a barrier separates a conv from its neighbours.</summary>
+        /// inference on a batch smaller than the pool) runs every image together: convs split their pixels or output channels,
+        /// ReLU, Add and pooling their elements or planes, the other layers run on part 0, and a barrier separates a shared
+        /// layer from its neighbours.</summary>
         private void ForwardLayers_Avx512(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)
         {
             ref float act = ref _activationMemory.Reference;
@@ -520,8 +521,9 @@ __________________________________________________________________";
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx2 kernels; auxiliary heads when
         /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>. A team (<paramref name="parts"/> > 1,
-        /// inference on a batch smaller than the pool) runs every image together: each conv splits its output pixels across
-        /// the team, the light layers run on part 0, and a barrier separates a conv from its neighbours.</summary>
+        /// inference on a batch smaller than the pool) runs every image together: convs split their pixels or output channels,
+        /// ReLU, Add and pooling their elements or planes, the other layers run on part 0, and a barrier separates a shared
+        /// layer from its neighbours.</summary>
         private void ForwardLayers_Avx2(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)
         {
             ref float act = ref _activationMemory.Reference;
@@ -578,8 +580,9 @@ __________________________________________________________________";
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Portable kernels; auxiliary heads when
         /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>. A team (<paramref name="parts"/> > 1,
-        /// inference on a batch smaller than the pool) runs every image together: each conv splits its output pixels across
-        /// the team, the light layers run on part 0, and a barrier separates a conv from its neighbours.</summary>
+        /// inference on a batch smaller than the pool) runs every image together: convs split their pixels or output channels,
+        /// ReLU, Add and pooling their elements or planes, the other layers run on part 0, and a barrier separates a shared
+        /// layer from its neighbours.</summary>
         private void ForwardLayers_Portable(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)
         {
             ref float act = ref _activationMemory.Reference;
