@@ -656,6 +656,12 @@ namespace CnnGen.Generator.Emit
             return Use(name, l.Name, $"MaxPool2D {Chw(l.Input)} -> {Chw(l.Output)}, window {l.Kernel}, stride {l.Stride}, padding {l.Padding} (-inf): y = max of the window; argmax keeps the winner's index for backward.", w =>
             {
                 w.Open($"private static void {name}(ref float x, ref float y, ref float argmax, int batch, int part, int parts)");
+                if (IsPairPool(l))
+                {
+                    EmitMaxPoolPairsForward(w, l);
+                    w.Close();
+                    return;
+                }
                 PoolLoops(w, l,
                     b => { b.Line("float best = float.NegativeInfinity;"); b.Line("int bestAt = -1;"); },
                     b => { b.Line("float v = Unsafe.Add(ref xp, at);"); b.Line("if (v > best || bestAt < 0) { best = v; bestAt = at; }"); },
@@ -668,6 +674,114 @@ namespace CnnGen.Generator.Emit
             });
         }
 
+        /// <summary>The classic 2x2 window with stride 2 and no padding whose windows tile the input (no window hangs
+        /// over an edge): rows of 4 outputs are 8 contiguous inputs of two rows, split into even and odd lanes.</summary>
+        private static bool IsPairPool(CheckedLayer l) =>
+            l.Kernel == 2 && l.Stride == 2 && l.Padding == 0 && l.Output.H == l.Input.H / 2 && l.Output.W == l.Input.W / 2;
+
+        /// <summary>Forward of a pair pool: per output row, 4 outputs at a time from the even/odd lanes of the two input
+        /// rows (Sse.Shuffle 0x88 / 0xDD), compared in the scalar loop's order (kh, then kw; the first of equal values
+        /// wins, NaN never replaces), so values and argmax equal the general loop's; the row's last outputs one by one.</summary>
+        private static void EmitMaxPoolPairsForward(CodeWriter w, CheckedLayer l)
+        {
+            int H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
+            w.Line("// worker part's share of the planes (images x channels); one worker: all of them");
+            w.Line($"int planes = batch * {l.Input.C};");
+            w.Line("int planeEnd = (int)((long)planes * (part + 1) / parts);");
+            w.Open("for (int plane = (int)((long)planes * part / parts); plane < planeEnd; plane++)");
+            w.Line($"ref float xp = ref Unsafe.Add(ref x, (nint)plane * {H * W});");
+            w.Line($"ref float yp = ref Unsafe.Add(ref y, (nint)plane * {OH * OW});");
+            w.Line($"ref int ap = ref Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {OH * OW}));");
+            w.Open($"for (int oh = 0; oh < {OH}; oh++)");
+            w.Line($"int top = oh * {2 * W}; // index of the window row's first input in the plane");
+            w.Line($"ref float r0 = ref Unsafe.Add(ref xp, top);");
+            w.Line($"ref float r1 = ref Unsafe.Add(ref xp, top + {W});");
+            w.Line($"ref float yr = ref Unsafe.Add(ref yp, oh * {OW});");
+            w.Line($"ref int ar = ref Unsafe.Add(ref ap, oh * {OW});");
+            w.Line("int ow = 0;");
+            if (OW >= 4)
+            {
+                w.Open("if (System.Runtime.Intrinsics.X86.Sse.IsSupported)");
+                w.Line("Vector128<int> lanes = Vector128.Create(0, 2, 4, 6);");
+                w.Open($"for (; ow + 4 <= {OW}; ow += 4)");
+                w.Line("Vector128<float> a0 = Vector128.LoadUnsafe(ref r0, (nuint)(2 * ow)), a1 = Vector128.LoadUnsafe(ref r0, (nuint)(2 * ow + 4));");
+                w.Line("Vector128<float> b0 = Vector128.LoadUnsafe(ref r1, (nuint)(2 * ow)), b1 = Vector128.LoadUnsafe(ref r1, (nuint)(2 * ow + 4));");
+                w.Line("Vector128<int> at = lanes + Vector128.Create(top + 2 * ow);");
+                w.Line("Vector128<float> best = System.Runtime.Intrinsics.X86.Sse.Shuffle(a0, a1, 0x88); // kh 0, kw 0");
+                w.Line("Vector128<int> bestAt = at;");
+                foreach ((string v, string mask, string offset, string what) in new[] { ("a", "0xDD", "1", "kh 0, kw 1"), ("b", "0x88", $"{W}", "kh 1, kw 0"), ("b", "0xDD", $"{W + 1}", "kh 1, kw 1") })
+                {
+                    w.Line($"Vector128<float> c{offset} = System.Runtime.Intrinsics.X86.Sse.Shuffle({v}0, {v}1, {mask}); // {what}");
+                    w.Line($"Vector128<float> wins{offset} = Vector128.GreaterThan(c{offset}, best);");
+                    w.Line($"best = Vector128.ConditionalSelect(wins{offset}, c{offset}, best);");
+                    w.Line($"bestAt = Vector128.ConditionalSelect(wins{offset}.AsInt32(), at + Vector128.Create({offset}), bestAt);");
+                }
+                w.Line("best.StoreUnsafe(ref yr, (nuint)ow);");
+                w.Line("bestAt.StoreUnsafe(ref ar, (nuint)ow);");
+                w.Close();
+                w.Close();
+            }
+            w.Open($"for (; ow < {OW}; ow++)");
+            w.Line("int at = top + 2 * ow;");
+            w.Line("float best = Unsafe.Add(ref xp, at);");
+            w.Line("int bestAt = at;");
+            foreach (string offset in new[] { "1", $"{W}", $"{W + 1}" })
+                w.Line($"if (Unsafe.Add(ref xp, at + {offset}) > best) {{ best = Unsafe.Add(ref xp, at + {offset}); bestAt = at + {offset}; }}");
+            w.Line("Unsafe.Add(ref yr, ow) = best;");
+            w.Line("Unsafe.Add(ref ar, ow) = bestAt;");
+            w.Close();
+            w.Close();
+            w.Close();
+        }
+
+        /// <summary>Backward of a pair pool: every input of a window gets dy or 0 by the argmax, written row by row (no
+        /// scatter, and no clearing unless an odd last row or column lies outside every window).</summary>
+        private static void EmitMaxPoolPairsBackward(CodeWriter w, CheckedLayer l)
+        {
+            int H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
+            if (H % 2 != 0 || W % 2 != 0)
+                w.Line($"MemoryMarshal.CreateSpan(ref dx, batch * {l.Input.Size}).Clear(); // the odd last row or column outside every window");
+            w.Open($"for (int plane = 0; plane < batch * {l.Input.C}; plane++)");
+            w.Line($"ref float dxp = ref Unsafe.Add(ref dx, (nint)plane * {H * W});");
+            w.Line($"ref float dyp = ref Unsafe.Add(ref dy, (nint)plane * {OH * OW});");
+            w.Line($"ref int ap = ref Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {OH * OW}));");
+            w.Open($"for (int oh = 0; oh < {OH}; oh++)");
+            w.Line($"int top = oh * {2 * W};");
+            w.Line($"ref float d0 = ref Unsafe.Add(ref dxp, top);");
+            w.Line($"ref float d1 = ref Unsafe.Add(ref dxp, top + {W});");
+            w.Line($"ref float gr = ref Unsafe.Add(ref dyp, oh * {OW});");
+            w.Line($"ref int ar = ref Unsafe.Add(ref ap, oh * {OW});");
+            w.Line("int ow = 0;");
+            if (OW >= 4)
+            {
+                w.Open("if (System.Runtime.Intrinsics.X86.Sse.IsSupported)");
+                w.Line("Vector128<int> lanes = Vector128.Create(0, 2, 4, 6);");
+                w.Open($"for (; ow + 4 <= {OW}; ow += 4)");
+                w.Line("Vector128<float> g = Vector128.LoadUnsafe(ref gr, (nuint)ow);");
+                w.Line("Vector128<int> won = Vector128.LoadUnsafe(ref ar, (nuint)ow) - (lanes + Vector128.Create(top + 2 * ow)); // 0, 1, W or W + 1");
+                w.Line("Vector128<float> g00 = Vector128.ConditionalSelect(Vector128.Equals(won, Vector128<int>.Zero).AsSingle(), g, Vector128<float>.Zero);");
+                w.Line("Vector128<float> g01 = Vector128.ConditionalSelect(Vector128.Equals(won, Vector128.Create(1)).AsSingle(), g, Vector128<float>.Zero);");
+                w.Line($"Vector128<float> g10 = Vector128.ConditionalSelect(Vector128.Equals(won, Vector128.Create({W})).AsSingle(), g, Vector128<float>.Zero);");
+                w.Line($"Vector128<float> g11 = Vector128.ConditionalSelect(Vector128.Equals(won, Vector128.Create({W + 1})).AsSingle(), g, Vector128<float>.Zero);");
+                w.Line("System.Runtime.Intrinsics.X86.Sse.UnpackLow(g00, g01).StoreUnsafe(ref d0, (nuint)(2 * ow));");
+                w.Line("System.Runtime.Intrinsics.X86.Sse.UnpackHigh(g00, g01).StoreUnsafe(ref d0, (nuint)(2 * ow + 4));");
+                w.Line("System.Runtime.Intrinsics.X86.Sse.UnpackLow(g10, g11).StoreUnsafe(ref d1, (nuint)(2 * ow));");
+                w.Line("System.Runtime.Intrinsics.X86.Sse.UnpackHigh(g10, g11).StoreUnsafe(ref d1, (nuint)(2 * ow + 4));");
+                w.Close();
+                w.Close();
+            }
+            w.Open($"for (; ow < {OW}; ow++)");
+            w.Line("int won = Unsafe.Add(ref ar, ow) - (top + 2 * ow);");
+            w.Line("float g = Unsafe.Add(ref gr, ow);");
+            w.Line("Unsafe.Add(ref d0, 2 * ow) = won == 0 ? g : 0f;");
+            w.Line("Unsafe.Add(ref d0, 2 * ow + 1) = won == 1 ? g : 0f;");
+            w.Line($"Unsafe.Add(ref d1, 2 * ow) = won == {W} ? g : 0f;");
+            w.Line($"Unsafe.Add(ref d1, 2 * ow + 1) = won == {W + 1} ? g : 0f;");
+            w.Close();
+            w.Close();
+            w.Close();
+        }
+
         public string MaxPoolBackward(CheckedLayer l)
         {
             string name = PoolName(l, "MaxPool") + "_Backward";
@@ -675,6 +789,12 @@ namespace CnnGen.Generator.Emit
             return Use(name, l.Name, $"MaxPool2D backward {Chw(l.Output)} -> {Chw(l.Input)}: each output gradient goes to the input that won the forward max.", w =>
             {
                 w.Open($"private static void {name}(ref float argmax, ref float dy, ref float dx, int batch)");
+                if (IsPairPool(l))
+                {
+                    EmitMaxPoolPairsBackward(w, l);
+                    w.Close();
+                    return;
+                }
                 w.Line($"MemoryMarshal.CreateSpan(ref dx, batch * {l.Input.Size}).Clear();");
                 w.Open($"for (int plane = 0; plane < batch * {l.Input.C}; plane++)");
                 w.Line($"ref float dxp = ref Unsafe.Add(ref dx, (nint)plane * {HW});");

@@ -885,28 +885,51 @@ __________________________________________________________________";
             {
                 ref float xp = ref Unsafe.Add(ref x, (nint)plane * 64);
                 ref float yp = ref Unsafe.Add(ref y, (nint)plane * 16);
+                ref int ap = ref Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * 16));
                 for (int oh = 0; oh < 4; oh++)
                 {
-                    for (int ow = 0; ow < 4; ow++)
+                    int top = oh * 16; // index of the window row's first input in the plane
+                    ref float r0 = ref Unsafe.Add(ref xp, top);
+                    ref float r1 = ref Unsafe.Add(ref xp, top + 8);
+                    ref float yr = ref Unsafe.Add(ref yp, oh * 4);
+                    ref int ar = ref Unsafe.Add(ref ap, oh * 4);
+                    int ow = 0;
+                    if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
                     {
-                        int o = oh * 4 + ow;
-                        float best = float.NegativeInfinity;
-                        int bestAt = -1;
-                        for (int kh = 0; kh < 2; kh++)
+                        Vector128<int> lanes = Vector128.Create(0, 2, 4, 6);
+                        for (; ow + 4 <= 4; ow += 4)
                         {
-                            int ih = oh * 2 - 0 + kh;
-                            if ((uint)ih >= 8u) continue;
-                            for (int kw = 0; kw < 2; kw++)
-                            {
-                                int iw = ow * 2 - 0 + kw;
-                                if ((uint)iw >= 8u) continue;
-                                int at = ih * 8 + iw;
-                                float v = Unsafe.Add(ref xp, at);
-                                if (v > best || bestAt < 0) { best = v; bestAt = at; }
-                            }
+                            Vector128<float> a0 = Vector128.LoadUnsafe(ref r0, (nuint)(2 * ow)), a1 = Vector128.LoadUnsafe(ref r0, (nuint)(2 * ow + 4));
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref r1, (nuint)(2 * ow)), b1 = Vector128.LoadUnsafe(ref r1, (nuint)(2 * ow + 4));
+                            Vector128<int> at = lanes + Vector128.Create(top + 2 * ow);
+                            Vector128<float> best = System.Runtime.Intrinsics.X86.Sse.Shuffle(a0, a1, 0x88); // kh 0, kw 0
+                            Vector128<int> bestAt = at;
+                            Vector128<float> c1 = System.Runtime.Intrinsics.X86.Sse.Shuffle(a0, a1, 0xDD); // kh 0, kw 1
+                            Vector128<float> wins1 = Vector128.GreaterThan(c1, best);
+                            best = Vector128.ConditionalSelect(wins1, c1, best);
+                            bestAt = Vector128.ConditionalSelect(wins1.AsInt32(), at + Vector128.Create(1), bestAt);
+                            Vector128<float> c8 = System.Runtime.Intrinsics.X86.Sse.Shuffle(b0, b1, 0x88); // kh 1, kw 0
+                            Vector128<float> wins8 = Vector128.GreaterThan(c8, best);
+                            best = Vector128.ConditionalSelect(wins8, c8, best);
+                            bestAt = Vector128.ConditionalSelect(wins8.AsInt32(), at + Vector128.Create(8), bestAt);
+                            Vector128<float> c9 = System.Runtime.Intrinsics.X86.Sse.Shuffle(b0, b1, 0xDD); // kh 1, kw 1
+                            Vector128<float> wins9 = Vector128.GreaterThan(c9, best);
+                            best = Vector128.ConditionalSelect(wins9, c9, best);
+                            bestAt = Vector128.ConditionalSelect(wins9.AsInt32(), at + Vector128.Create(9), bestAt);
+                            best.StoreUnsafe(ref yr, (nuint)ow);
+                            bestAt.StoreUnsafe(ref ar, (nuint)ow);
                         }
-                        Unsafe.Add(ref yp, o) = best;
-                        Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * 16 + o)) = bestAt;
+                    }
+                    for (; ow < 4; ow++)
+                    {
+                        int at = top + 2 * ow;
+                        float best = Unsafe.Add(ref xp, at);
+                        int bestAt = at;
+                        if (Unsafe.Add(ref xp, at + 1) > best) { best = Unsafe.Add(ref xp, at + 1); bestAt = at + 1; }
+                        if (Unsafe.Add(ref xp, at + 8) > best) { best = Unsafe.Add(ref xp, at + 8); bestAt = at + 8; }
+                        if (Unsafe.Add(ref xp, at + 9) > best) { best = Unsafe.Add(ref xp, at + 9); bestAt = at + 9; }
+                        Unsafe.Add(ref yr, ow) = best;
+                        Unsafe.Add(ref ar, ow) = bestAt;
                     }
                 }
             }
@@ -1222,13 +1245,46 @@ __________________________________________________________________";
         /// <remarks>Used by maxpool1.</remarks>
         private static void MaxPool2x2S2P0_4x8x8_Backward(ref float argmax, ref float dy, ref float dx, int batch)
         {
-            MemoryMarshal.CreateSpan(ref dx, batch * 256).Clear();
             for (int plane = 0; plane < batch * 4; plane++)
             {
                 ref float dxp = ref Unsafe.Add(ref dx, (nint)plane * 64);
                 ref float dyp = ref Unsafe.Add(ref dy, (nint)plane * 16);
                 ref int ap = ref Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * 16));
-                for (int o = 0; o < 16; o++) Unsafe.Add(ref dxp, Unsafe.Add(ref ap, o)) += Unsafe.Add(ref dyp, o);
+                for (int oh = 0; oh < 4; oh++)
+                {
+                    int top = oh * 16;
+                    ref float d0 = ref Unsafe.Add(ref dxp, top);
+                    ref float d1 = ref Unsafe.Add(ref dxp, top + 8);
+                    ref float gr = ref Unsafe.Add(ref dyp, oh * 4);
+                    ref int ar = ref Unsafe.Add(ref ap, oh * 4);
+                    int ow = 0;
+                    if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+                    {
+                        Vector128<int> lanes = Vector128.Create(0, 2, 4, 6);
+                        for (; ow + 4 <= 4; ow += 4)
+                        {
+                            Vector128<float> g = Vector128.LoadUnsafe(ref gr, (nuint)ow);
+                            Vector128<int> won = Vector128.LoadUnsafe(ref ar, (nuint)ow) - (lanes + Vector128.Create(top + 2 * ow)); // 0, 1, W or W + 1
+                            Vector128<float> g00 = Vector128.ConditionalSelect(Vector128.Equals(won, Vector128<int>.Zero).AsSingle(), g, Vector128<float>.Zero);
+                            Vector128<float> g01 = Vector128.ConditionalSelect(Vector128.Equals(won, Vector128.Create(1)).AsSingle(), g, Vector128<float>.Zero);
+                            Vector128<float> g10 = Vector128.ConditionalSelect(Vector128.Equals(won, Vector128.Create(8)).AsSingle(), g, Vector128<float>.Zero);
+                            Vector128<float> g11 = Vector128.ConditionalSelect(Vector128.Equals(won, Vector128.Create(9)).AsSingle(), g, Vector128<float>.Zero);
+                            System.Runtime.Intrinsics.X86.Sse.UnpackLow(g00, g01).StoreUnsafe(ref d0, (nuint)(2 * ow));
+                            System.Runtime.Intrinsics.X86.Sse.UnpackHigh(g00, g01).StoreUnsafe(ref d0, (nuint)(2 * ow + 4));
+                            System.Runtime.Intrinsics.X86.Sse.UnpackLow(g10, g11).StoreUnsafe(ref d1, (nuint)(2 * ow));
+                            System.Runtime.Intrinsics.X86.Sse.UnpackHigh(g10, g11).StoreUnsafe(ref d1, (nuint)(2 * ow + 4));
+                        }
+                    }
+                    for (; ow < 4; ow++)
+                    {
+                        int won = Unsafe.Add(ref ar, ow) - (top + 2 * ow);
+                        float g = Unsafe.Add(ref gr, ow);
+                        Unsafe.Add(ref d0, 2 * ow) = won == 0 ? g : 0f;
+                        Unsafe.Add(ref d0, 2 * ow + 1) = won == 1 ? g : 0f;
+                        Unsafe.Add(ref d1, 2 * ow) = won == 8 ? g : 0f;
+                        Unsafe.Add(ref d1, 2 * ow + 1) = won == 9 ? g : 0f;
+                    }
+                }
             }
         }
 
