@@ -19,8 +19,50 @@ namespace CnnGen.Tests.Numerics
     [MaxPool2D(2), Flatten]
     public partial class PairPoolOdd;
 
+    // ReLU -> pair pool: the pool's backward applies the ReLU's mask and writes the conv's output gradient (odd 9x17
+    // input: an uncovered last row and column).
+    [Network(Channels = 2, Height = 9, Width = 17)]
+    [Conv2D(4, 3, Padding = 1), ReLU, MaxPool2D(2), Flatten, Dense(3)]
+    public partial class ReluPoolFused;
+
+    // The same function with the fusion broken by an identity in between (dropout in inference): ReLU's own backward.
+    [Network(Channels = 2, Height = 9, Width = 17)]
+    [Conv2D(4, 3, Padding = 1), ReLU, Dropout(0.5), MaxPool2D(2), Flatten, Dense(3)]
+    public partial class ReluPoolSeparate;
+
     public class MaxPoolPairTests
     {
+        public static IEnumerable<object[]> Isas() => NumericsSupport.SupportedIsas.Select(isa => new object[] { isa });
+
+        [Theory]
+        [MemberData(nameof(Isas))]
+        public void Relu_then_pool_backward_in_one_pass_equals_the_two_passes(Isa isa)
+        {
+            using var fused = new ReluPoolFused(4, 1, isa);
+            using var separate = new ReluPoolSeparate(4, 1, isa);
+            var rng = new Rng(5);
+            NumericsSupport.Randomize(fused, rng);
+            for (int p = 0; p < fused.Parameters.Count; p++) fused.Parameters[p].Value.CopyTo(separate.Parameters[p].Value);
+            separate.ParametersChanged();
+            var x = NumericsSupport.Gaussian(4 * ReluPoolFused.InputSize, rng);
+            var y1 = new float[4 * ReluPoolFused.OutputSize];
+            var y2 = new float[y1.Length];
+            fused.Forward(x, y1, 4);
+            separate.Forward(x, y2, 4);
+            Assert.Equal(y2, y1);
+            var dy = NumericsSupport.Gaussian(y1.Length, rng);
+            var dx1 = new float[x.Length];
+            var dx2 = new float[x.Length];
+            fused.ZeroGradients();
+            separate.ZeroGradients();
+            fused.Backward(dy, dx1, 4);
+            separate.Backward(dy, dx2, 4);
+            Assert.Equal(dx2, dx1);
+            for (int p = 0; p < fused.Parameters.Count; p++)
+                Assert.Equal(separate.Parameters[p].Gradient.ToArray(), fused.Parameters[p].Gradient.ToArray());
+            Assert.Contains(fused.Parameters[0].Gradient.ToArray(), g => g != 0f);
+        }
+
         private const int Batch = 3;
 
         public static IEnumerable<object[]> Cases() =>

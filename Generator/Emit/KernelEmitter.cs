@@ -674,10 +674,8 @@ namespace CnnGen.Generator.Emit
             });
         }
 
-        /// <summary>The classic 2x2 window with stride 2 and no padding whose windows tile the input (no window hangs
-        /// over an edge): rows of 4 outputs are 8 contiguous inputs of two rows, split into even and odd lanes.</summary>
-        private static bool IsPairPool(CheckedLayer l) =>
-            l.Kernel == 2 && l.Stride == 2 && l.Padding == 0 && l.Output.H == l.Input.H / 2 && l.Output.W == l.Input.W / 2;
+        /// <summary>Rows of 4 outputs of a pair pool are 8 contiguous inputs of two rows, split into even and odd lanes.</summary>
+        private static bool IsPairPool(CheckedLayer l) => Plan.MemoryPlanner.IsPairPool(l);
 
         /// <summary>Forward of a pair pool: per output row, 4 outputs at a time from the even/odd lanes of the two input
         /// rows (Sse.Shuffle 0x88 / 0xDD), compared in the scalar loop's order (kh, then kw; the first of equal values
@@ -736,7 +734,7 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>Backward of a pair pool: every input of a window gets dy or 0 by the argmax, written row by row (no
         /// scatter, and no clearing unless an odd last row or column lies outside every window).</summary>
-        private static void EmitMaxPoolPairsBackward(CodeWriter w, CheckedLayer l)
+        private static void EmitMaxPoolPairsBackward(CodeWriter w, CheckedLayer l, bool relu = false)
         {
             int H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
             if (H % 2 != 0 || W % 2 != 0)
@@ -750,6 +748,7 @@ namespace CnnGen.Generator.Emit
             w.Line($"ref float d0 = ref Unsafe.Add(ref dxp, top);");
             w.Line($"ref float d1 = ref Unsafe.Add(ref dxp, top + {W});");
             w.Line($"ref float gr = ref Unsafe.Add(ref dyp, oh * {OW});");
+            if (relu) w.Line($"ref float yr = ref Unsafe.Add(ref y, (nint)plane * {OH * OW} + oh * {OW});");
             w.Line($"ref int ar = ref Unsafe.Add(ref ap, oh * {OW});");
             w.Line("int ow = 0;");
             if (OW >= 4)
@@ -758,6 +757,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("Vector128<int> lanes = Vector128.Create(0, 2, 4, 6);");
                 w.Open($"for (; ow + 4 <= {OW}; ow += 4)");
                 w.Line("Vector128<float> g = Vector128.LoadUnsafe(ref gr, (nuint)ow);");
+                if (relu) w.Line("g = Vector128.ConditionalSelect(Vector128.GreaterThan(Vector128.LoadUnsafe(ref yr, (nuint)ow), Vector128<float>.Zero), g, Vector128<float>.Zero); // the ReLU's mask");
                 w.Line("Vector128<int> won = Vector128.LoadUnsafe(ref ar, (nuint)ow) - (lanes + Vector128.Create(top + 2 * ow)); // 0, 1, W or W + 1");
                 w.Line("Vector128<float> g00 = Vector128.ConditionalSelect(Vector128.Equals(won, Vector128<int>.Zero).AsSingle(), g, Vector128<float>.Zero);");
                 w.Line("Vector128<float> g01 = Vector128.ConditionalSelect(Vector128.Equals(won, Vector128.Create(1)).AsSingle(), g, Vector128<float>.Zero);");
@@ -772,7 +772,7 @@ namespace CnnGen.Generator.Emit
             }
             w.Open($"for (; ow < {OW}; ow++)");
             w.Line("int won = Unsafe.Add(ref ar, ow) - (top + 2 * ow);");
-            w.Line("float g = Unsafe.Add(ref gr, ow);");
+            w.Line(relu ? "float g = Unsafe.Add(ref yr, ow) > 0f ? Unsafe.Add(ref gr, ow) : 0f; // the ReLU's mask" : "float g = Unsafe.Add(ref gr, ow);");
             w.Line("Unsafe.Add(ref d0, 2 * ow) = won == 0 ? g : 0f;");
             w.Line("Unsafe.Add(ref d0, 2 * ow + 1) = won == 1 ? g : 0f;");
             w.Line($"Unsafe.Add(ref d1, 2 * ow) = won == {W} ? g : 0f;");
@@ -802,6 +802,20 @@ namespace CnnGen.Generator.Emit
                 w.Line($"ref int ap = ref Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {OHW}));");
                 w.Line($"for (int o = 0; o < {OHW}; o++) Unsafe.Add(ref dxp, Unsafe.Add(ref ap, o)) += Unsafe.Add(ref dyp, o);");
                 w.Close();
+                w.Close();
+            });
+        }
+
+        /// <summary>Backward of ReLU -> pair max pool in one pass: dx = dy at the window's winner when the pooled value
+        /// (the rectified winner) is positive, else 0: what the pool's backward and then the ReLU's would write, without
+        /// the full-size intermediate gradient.</summary>
+        public string MaxPoolReluBackward(CheckedLayer l)
+        {
+            string name = PoolName(l, "MaxPool") + "_ReluBackward";
+            return Use(name, l.Name, $"Backward of ReLU -> MaxPool2D {Chw(l.Output)} -> {Chw(l.Input)} in one pass: each output gradient goes to the input that won the forward max, masked by the ReLU (pooled value > 0).", w =>
+            {
+                w.Open($"private static void {name}(ref float argmax, ref float y, ref float dy, ref float dx, int batch)");
+                EmitMaxPoolPairsBackward(w, l, relu: true);
                 w.Close();
             });
         }

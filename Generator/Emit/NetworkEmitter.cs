@@ -171,7 +171,8 @@ namespace CnnGen.Generator.Emit
                 else
                     w.Line($"private const nint {Out(lp)} = {I(lp.OutputOffset)}; // {l.Name}: {Chw(l.Output)}");
                 if (lp.AuxOffset >= 0) w.Line($"private const nint {Extra(lp)} = {I(lp.AuxOffset)};");
-                w.Line($"private const nint {Grad(lp)} = {I(lp.GradientOffset)};");
+                if (lp.BackwardInNextPool) w.Line($"// ({l.Name}'s output gradient never exists: the next pool's backward applies its mask)");
+                else w.Line($"private const nint {Grad(lp)} = {I(lp.GradientOffset)};");
                 if (lp.StatsOffset >= 0) w.Line($"private const int {Id(l.Name)}Stats = {I(lp.StatsOffset)}; // batch mean, 1/std");
             }
             var (partialOffsets, partialsLength) = Partials(plan);
@@ -793,8 +794,15 @@ namespace CnnGen.Generator.Emit
                     case LayerKind.Dense:
                         w.Line($"{k.DenseBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, {dx}, count, {want});");
                         break;
+                    case LayerKind.ReLU when lp.BackwardInNextPool:
+                        w.Line($"// (in {plan.Layers.First(p => p.BackwardAppliesRelu && p.Layer.Inputs[0] == i).Layer.Name}'s backward, which wrote this layer's input gradient)");
+                        break;
                     case LayerKind.ReLU:
                         w.Line($"{k.ReluBackward(l, isa)}({y}, {dy}, {dx}, count);");
+                        break;
+                    case LayerKind.MaxPool2D when lp.BackwardAppliesRelu:
+                        // the ReLU before this pool: its mask applied here, its input gradient written here
+                        w.Line($"{k.MaxPoolReluBackward(l)}({Act(Extra(lp), outSize)}, {y}, {dy}, {GRef(GradOf(plan, plan.Layers[in0].Layer.Inputs[0]))}, count);");
                         break;
                     case LayerKind.MaxPool2D:
                         w.Line($"{k.MaxPoolBackward(l)}({Act(Extra(lp), outSize)}, {dy}, {dx}, count);");

@@ -34,6 +34,12 @@ namespace CnnGen.Generator.Plan
         bool FoldedIntoPrevious)
     {
         public long InputOffset => InputOffsets.Count > 0 ? InputOffsets[0] : 0;
+        /// <summary>A ReLU whose only consumer is a pair max pool (<see cref="MemoryPlanner.IsPairPool"/>): its backward
+        /// runs inside the pool's, which writes this ReLU's input gradient directly.</summary>
+        public bool BackwardInNextPool { get; init; }
+        /// <summary>A pair max pool after such a ReLU: its backward also applies the ReLU's mask (the pooled value is the
+        /// rectified winner, so the mask is pooled &gt; 0) and writes the ReLU's input gradient.</summary>
+        public bool BackwardAppliesRelu { get; init; }
     }
 
     /// <summary>A conv whose output feeds only a BatchNorm: in inference the pair runs as one conv with folded weights.</summary>
@@ -67,6 +73,11 @@ namespace CnnGen.Generator.Plan
 
     internal static class MemoryPlanner
     {
+        /// <summary>The classic 2x2 max/avg window with stride 2 and no padding whose windows tile the input (none hangs
+        /// over an edge; an odd last row or column belongs to no window).</summary>
+        public static bool IsPairPool(CheckedLayer l) =>
+            l.Kind == LayerKind.MaxPool2D && l.Kernel == 2 && l.Stride == 2 && l.Padding == 0 && l.Output.H == l.Input.H / 2 && l.Output.W == l.Input.W / 2;
+
         /// <summary>Every buffer starts on a 64-byte boundary (16 floats).</summary>
         public const int Align = 16;
 
@@ -216,6 +227,19 @@ namespace CnnGen.Generator.Plan
                     }
             }
 
+            // ReLU -> 2x2/2 max pool: the pool's backward writes the ReLU's input gradient (so that gradient is live from
+            // the pool's backward on) and the ReLU's own backward pass disappears: no full-size gradient written and reread.
+            var reluIntoPool = new int[count];
+            for (int r = 0; r < count; r++)
+            {
+                reluIntoPool[r] = -1;
+                if (nodes[r].Kind != LayerKind.ReLU || nodes[r].Inputs[0] < 0 || consumers[r].Count != 1 || isHeadTensor.Contains(r)) continue;
+                int m = consumers[r][0];
+                if (!IsPairPool(nodes[m]) || nodes[m].Head != nodes[r].Head) continue;
+                if (accumulates.TryGetValue((r, 0), out bool adds) && adds) continue;
+                reluIntoPool[r] = m;
+            }
+
             // Gradient slots by lifetime: tensor t's gradient is live while backward runs nodes [t, last consumer] (head
             // outputs from the start). Placed greedily by size (largest first, TFLite's "greedy by size"): each at the lowest
             // offset that no tensor with an overlapping lifetime occupies, so a chain ping-pongs between two slots.
@@ -225,7 +249,10 @@ namespace CnnGen.Generator.Plan
             {
                 int start = isHeadTensor.Contains(t) ? count : consumers[t].Where(u => u != softmaxNode).DefaultIfEmpty(-2).Max();
                 if (t < 0 && start < 0) start = 0; // the input gradient slot exists even when nothing consumes the input
+                foreach (int u in consumers[t])
+                    if (reluIntoPool[u] >= 0) start = Math.Max(start, reluIntoPool[u]); // written by the pool's backward
                 if (start < 0) continue;
+                if (t >= 0 && reluIntoPool[t] >= 0) { gradientOffset[t] = -1; continue; } // never written: the pool applies the mask
                 intervals.Add((t, t, start, RoundUp(network.ShapeOf(t).Size)));
             }
             var placed = new List<(int End, int Start, long Offset, long Size)>();
@@ -255,7 +282,11 @@ namespace CnnGen.Generator.Plan
                 var inputGradients = l.Inputs.Select(t => t < 0 ? inputGradient : gradientOffset[t]).ToEquatableArray();
                 var adds = Enumerable.Range(0, l.Inputs.Count).Select(s => accumulates.TryGetValue((i, s), out bool a) && a).ToEquatableArray();
                 layers.Add(new LayerPlan(l, inputOffsets, outputOffset[i], auxOffset[i], weightIndex[i], biasIndex[i], meanIndex[i], varIndex[i],
-                    statsOffset[i], gradientOffset[i], inputGradients, adds, foldOf[i], foldedBn[i]));
+                    statsOffset[i], gradientOffset[i], inputGradients, adds, foldOf[i], foldedBn[i])
+                {
+                    BackwardInNextPool = reluIntoPool[i] >= 0,
+                    BackwardAppliesRelu = l.Inputs[0] >= 0 && reluIntoPool[l.Inputs[0]] == i,
+                });
             }
 
             long parameterCount = nodes.Sum(l => l.Parameters);

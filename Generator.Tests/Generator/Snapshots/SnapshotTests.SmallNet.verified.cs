@@ -59,11 +59,11 @@ __________________________________________________________________";
         // Memory plan. Activations: floats per image, multiplied by maxBatch at construction; every output is kept for
         // backward. Gradients: floats per image of a worker's slice (times its image count), slots reused by lifetime.
         private const nint InputOffset = 0;
-        private const nint InputGradient = 0;
+        private const nint InputGradient = 256;
         private const nint Conv1Output = 64; // conv1: 4x8x8
-        private const nint Conv1Gradient = 256;
+        private const nint Conv1Gradient = 0;
         private const nint Relu1Output = 320; // relu1: 4x8x8
-        private const nint Relu1Gradient = 0;
+        // (relu1's output gradient never exists: the next pool's backward applies its mask)
         private const nint Maxpool1Output = 576; // maxpool1: 4x4x4
         private const nint Maxpool1Argmax = 640;
         private const nint Maxpool1Gradient = 256;
@@ -74,9 +74,9 @@ __________________________________________________________________";
         private const nint Softmax1Output = 720; // softmax1: 3
         private const nint Softmax1Gradient = 0;
         private const nint ActivationsPerImage = 736;
-        private const nint GradientPerImage = 512;
+        private const nint GradientPerImage = 320;
         /// <summary>Where a gradient goes first when it must be added to one another consumer already wrote.</summary>
-        private const nint ScratchGradient = 512;
+        private const nint ScratchGradient = 320;
         /// <summary>im2col columns (and the same again for their gradient), per image being processed.</summary>
         private const nint ColumnsLength = 576;
         private const nint ParameterArenaLength = 272;
@@ -512,9 +512,9 @@ __________________________________________________________________";
             // flatten1: Flatten: 4x4x4 -> 64 (backward)
             Gradient(Flatten1Gradient, 64, n0, count).CopyTo(Gradient(Maxpool1Gradient, 64, n0, count)); // a view in forward; the gradient passes through
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4 (backward)
-            MaxPool2x2S2P0_4x8x8_Backward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref Unsafe.Add(ref gs, Maxpool1Gradient * cnt), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), count);
+            MaxPool2x2S2P0_4x8x8_ReluBackward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref gs, Maxpool1Gradient * cnt), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), count);
             // relu1: ReLU: 4x8x8 -> 4x8x8 (backward)
-            Relu256_Backward_Avx512(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), count);
+            // (in maxpool1's backward, which wrote this layer's input gradient)
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
             Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref gs, InputGradient * cnt), ref col, ref dcol, count, inputGradient);
         }
@@ -571,9 +571,9 @@ __________________________________________________________________";
             // flatten1: Flatten: 4x4x4 -> 64 (backward)
             Gradient(Flatten1Gradient, 64, n0, count).CopyTo(Gradient(Maxpool1Gradient, 64, n0, count)); // a view in forward; the gradient passes through
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4 (backward)
-            MaxPool2x2S2P0_4x8x8_Backward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref Unsafe.Add(ref gs, Maxpool1Gradient * cnt), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), count);
+            MaxPool2x2S2P0_4x8x8_ReluBackward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref gs, Maxpool1Gradient * cnt), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), count);
             // relu1: ReLU: 4x8x8 -> 4x8x8 (backward)
-            Relu256_Backward_Avx2(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), count);
+            // (in maxpool1's backward, which wrote this layer's input gradient)
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
             Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref gs, InputGradient * cnt), ref col, ref dcol, count, inputGradient);
         }
@@ -630,9 +630,9 @@ __________________________________________________________________";
             // flatten1: Flatten: 4x4x4 -> 64 (backward)
             Gradient(Flatten1Gradient, 64, n0, count).CopyTo(Gradient(Maxpool1Gradient, 64, n0, count)); // a view in forward; the gradient passes through
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4 (backward)
-            MaxPool2x2S2P0_4x8x8_Backward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref Unsafe.Add(ref gs, Maxpool1Gradient * cnt), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), count);
+            MaxPool2x2S2P0_4x8x8_ReluBackward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref gs, Maxpool1Gradient * cnt), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), count);
             // relu1: ReLU: 4x8x8 -> 4x8x8 (backward)
-            Relu256_Backward_Portable(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), count);
+            // (in maxpool1's backward, which wrote this layer's input gradient)
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
             Conv3x3S1P1_1x8x8To4_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref gs, InputGradient * cnt), ref col, ref dcol, count, inputGradient);
         }
@@ -1241,9 +1241,9 @@ __________________________________________________________________";
             }
         }
 
-        /// <summary>MaxPool2D backward 4x4x4 -> 4x8x8: each output gradient goes to the input that won the forward max.</summary>
+        /// <summary>Backward of ReLU -> MaxPool2D 4x4x4 -> 4x8x8 in one pass: each output gradient goes to the input that won the forward max, masked by the ReLU (pooled value > 0).</summary>
         /// <remarks>Used by maxpool1.</remarks>
-        private static void MaxPool2x2S2P0_4x8x8_Backward(ref float argmax, ref float dy, ref float dx, int batch)
+        private static void MaxPool2x2S2P0_4x8x8_ReluBackward(ref float argmax, ref float y, ref float dy, ref float dx, int batch)
         {
             for (int plane = 0; plane < batch * 4; plane++)
             {
@@ -1256,6 +1256,7 @@ __________________________________________________________________";
                     ref float d0 = ref Unsafe.Add(ref dxp, top);
                     ref float d1 = ref Unsafe.Add(ref dxp, top + 8);
                     ref float gr = ref Unsafe.Add(ref dyp, oh * 4);
+                    ref float yr = ref Unsafe.Add(ref y, (nint)plane * 16 + oh * 4);
                     ref int ar = ref Unsafe.Add(ref ap, oh * 4);
                     int ow = 0;
                     if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
@@ -1264,6 +1265,7 @@ __________________________________________________________________";
                         for (; ow + 4 <= 4; ow += 4)
                         {
                             Vector128<float> g = Vector128.LoadUnsafe(ref gr, (nuint)ow);
+                            g = Vector128.ConditionalSelect(Vector128.GreaterThan(Vector128.LoadUnsafe(ref yr, (nuint)ow), Vector128<float>.Zero), g, Vector128<float>.Zero); // the ReLU's mask
                             Vector128<int> won = Vector128.LoadUnsafe(ref ar, (nuint)ow) - (lanes + Vector128.Create(top + 2 * ow)); // 0, 1, W or W + 1
                             Vector128<float> g00 = Vector128.ConditionalSelect(Vector128.Equals(won, Vector128<int>.Zero).AsSingle(), g, Vector128<float>.Zero);
                             Vector128<float> g01 = Vector128.ConditionalSelect(Vector128.Equals(won, Vector128.Create(1)).AsSingle(), g, Vector128<float>.Zero);
@@ -1278,7 +1280,7 @@ __________________________________________________________________";
                     for (; ow < 4; ow++)
                     {
                         int won = Unsafe.Add(ref ar, ow) - (top + 2 * ow);
-                        float g = Unsafe.Add(ref gr, ow);
+                        float g = Unsafe.Add(ref yr, ow) > 0f ? Unsafe.Add(ref gr, ow) : 0f; // the ReLU's mask
                         Unsafe.Add(ref d0, 2 * ow) = won == 0 ? g : 0f;
                         Unsafe.Add(ref d0, 2 * ow + 1) = won == 1 ? g : 0f;
                         Unsafe.Add(ref d1, 2 * ow) = won == 8 ? g : 0f;
@@ -1286,20 +1288,6 @@ __________________________________________________________________";
                     }
                 }
             }
-        }
-
-        /// <summary>ReLU backward on 256 floats per image: dx = y > 0 ? dy : 0 (y is the forward output).</summary>
-        /// <remarks>Used by relu1.</remarks>
-        private static void Relu256_Backward_Avx512(ref float y, ref float dy, ref float dx, int batch)
-        {
-            nint count = (nint)batch * 256;
-            nint i = 0;
-            for (; i + 16 <= count; i += 16)
-            {
-                Vector512<float> positive = Vector512.GreaterThan(Vector512.LoadUnsafe(ref y, (nuint)i), Vector512<float>.Zero);
-                Vector512.ConditionalSelect(positive, Vector512.LoadUnsafe(ref dy, (nuint)i), Vector512<float>.Zero).StoreUnsafe(ref dx, (nuint)i);
-            }
-            for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
         /// <summary>col2im for Conv3x3S1P1_1x8x8To4, pixels [p0, p0 + count) (row stride 64): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
@@ -2135,20 +2123,6 @@ __________________________________________________________________";
             }
         }
 
-        /// <summary>ReLU backward on 256 floats per image: dx = y > 0 ? dy : 0 (y is the forward output).</summary>
-        /// <remarks>Used by relu1.</remarks>
-        private static void Relu256_Backward_Avx2(ref float y, ref float dy, ref float dx, int batch)
-        {
-            nint count = (nint)batch * 256;
-            nint i = 0;
-            for (; i + 8 <= count; i += 8)
-            {
-                Vector256<float> positive = Vector256.GreaterThan(Vector256.LoadUnsafe(ref y, (nuint)i), Vector256<float>.Zero);
-                Vector256.ConditionalSelect(positive, Vector256.LoadUnsafe(ref dy, (nuint)i), Vector256<float>.Zero).StoreUnsafe(ref dx, (nuint)i);
-            }
-            for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
-        }
-
         /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         private static void Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
@@ -2904,20 +2878,6 @@ __________________________________________________________________";
                     }
                 }
             }
-        }
-
-        /// <summary>ReLU backward on 256 floats per image: dx = y > 0 ? dy : 0 (y is the forward output).</summary>
-        /// <remarks>Used by relu1.</remarks>
-        private static void Relu256_Backward_Portable(ref float y, ref float dy, ref float dx, int batch)
-        {
-            nint count = (nint)batch * 256;
-            nint i = 0;
-            for (; i + 4 <= count; i += 4)
-            {
-                Vector128<float> positive = Vector128.GreaterThan(Vector128.LoadUnsafe(ref y, (nuint)i), Vector128<float>.Zero);
-                Vector128.ConditionalSelect(positive, Vector128.LoadUnsafe(ref dy, (nuint)i), Vector128<float>.Zero).StoreUnsafe(ref dx, (nuint)i);
-            }
-            for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
         /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
