@@ -30,8 +30,71 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(4, 3, Padding = 1), ReLU, Dropout(0.5), MaxPool2D(2), Flatten, Dense(3)]
     public partial class ReluPoolSeparate;
 
+    // stride 2 with other windows and padding (the vector path inside the input, the general loop at the borders):
+    // ResNet's stem pool shape class 3x3/2 pad 1, and 3x3/2 without padding, and 2x2/2 with padding.
+    [Network(Channels = 2, Height = 23, Width = 37)]
+    [MaxPool2D(3, Stride = 2, Padding = 1), Flatten]
+    public partial class Stride2PoolK3P1;
+
+    [Network(Channels = 2, Height = 15, Width = 29)]
+    [MaxPool2D(3, Stride = 2), Flatten]
+    public partial class Stride2PoolK3P0;
+
+    [Network(Channels = 2, Height = 10, Width = 26)]
+    [MaxPool2D(2, Stride = 2, Padding = 1), Flatten]
+    public partial class Stride2PoolK2P1;
+
     public class MaxPoolPairTests
     {
+        public static IEnumerable<object[]> Stride2Cases() =>
+            from isa in NumericsSupport.SupportedIsas
+            from net in new[] { nameof(Stride2PoolK3P1), nameof(Stride2PoolK3P0), nameof(Stride2PoolK2P1) }
+            select new object[] { net, isa };
+
+        [Theory]
+        [MemberData(nameof(Stride2Cases))]
+        public void Stride_two_pools_match_the_general_loop(string name, Isa isa)
+        {
+            (INetwork net, int C, int H, int W, int K, int P) = name switch
+            {
+                nameof(Stride2PoolK3P1) => ((INetwork)new Stride2PoolK3P1(Batch, 1, isa), 2, 23, 37, 3, 1),
+                nameof(Stride2PoolK3P0) => (new Stride2PoolK3P0(Batch, 1, isa), 2, 15, 29, 3, 0),
+                _ => (new Stride2PoolK2P1(Batch, 1, isa), 2, 10, 26, 2, 1),
+            };
+            using var _ = net;
+            int OH = (H + 2 * P - K) / 2 + 1, OW = (W + 2 * P - K) / 2 + 1;
+            Assert.Equal(C * OH * OW, net.OutputLength);
+            var rng = new Rng(13);
+            var x = new float[Batch * C * H * W];
+            for (int i = 0; i < x.Length; i++) x[i] = (int)(rng.NextUInt() % 4) - 2; // -2..1: ties, and negative windows (not beaten by the padding)
+            var y = new float[Batch * net.OutputLength];
+            net.Forward(x, y, Batch);
+            var dy = NumericsSupport.Gaussian(y.Length, rng);
+            var dx = new float[x.Length];
+            net.Backward(dy, dx, Batch);
+
+            var expectedDx = new double[x.Length];
+            for (int plane = 0; plane < Batch * C; plane++)
+                for (int oh = 0; oh < OH; oh++)
+                    for (int ow = 0; ow < OW; ow++)
+                    {
+                        int best = -1;
+                        for (int kh = 0; kh < K; kh++)
+                            for (int kw = 0; kw < K; kw++)
+                            {
+                                int ih = 2 * oh - P + kh, iw = 2 * ow - P + kw;
+                                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                                int at = plane * H * W + ih * W + iw;
+                                if (best < 0 || x[at] > x[best]) best = at;
+                            }
+                        int o = (plane * OH + oh) * OW + ow;
+                        Assert.True(x[best] == y[o], $"{name} {isa}: y[{o}] = {y[o]}, expected {x[best]}");
+                        expectedDx[best] += dy[o];
+                    }
+            for (int i = 0; i < dx.Length; i++)
+                Assert.True(Math.Abs(expectedDx[i] - dx[i]) <= 1e-5 * (1 + Math.Abs(expectedDx[i])), $"{name} {isa}: dx[{i}] = {dx[i]}, expected {expectedDx[i]}");
+        }
+
         public static IEnumerable<object[]> Isas() => NumericsSupport.SupportedIsas.Select(isa => new object[] { isa });
 
         [Theory]

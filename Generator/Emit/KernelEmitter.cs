@@ -662,6 +662,12 @@ namespace CnnGen.Generator.Emit
                     w.Close();
                     return;
                 }
+                if (l.Stride == 2 && l.Output.W >= 8 && Stride2Interior(l).OwEnd - Stride2Interior(l).OwBegin >= 4)
+                {
+                    EmitMaxPoolStride2Forward(w, l);
+                    w.Close();
+                    return;
+                }
                 PoolLoops(w, l,
                     b => { b.Line("float best = float.NegativeInfinity;"); b.Line("int bestAt = -1;"); },
                     b => { b.Line("float v = Unsafe.Add(ref xp, at);"); b.Line("if (v > best || bestAt < 0) { best = v; bestAt = at; }"); },
@@ -729,6 +735,89 @@ namespace CnnGen.Generator.Emit
             w.Line("Unsafe.Add(ref ar, ow) = bestAt;");
             w.Close();
             w.Close();
+            w.Close();
+        }
+
+        /// <summary>Outputs of a stride-2 pool whose whole window lies inside the input and whose two 4-float loads
+        /// per window row (8 inputs from 2 * ow - P + kw) stay inside it: rows [OhBegin, OhEnd), columns [OwBegin, OwEnd).</summary>
+        private static (int OhBegin, int OhEnd, int OwBegin, int OwEnd) Stride2Interior(CheckedLayer l)
+        {
+            int K = l.Kernel, P = l.Padding, H = l.Input.H, W = l.Input.W;
+            int ohBegin = (P + 1) / 2, ohEnd = H - K + P < 0 ? 0 : Math.Min(l.Output.H, (H - K + P) / 2 + 1);
+            int owBegin = (P + 1) / 2;
+            // the last vector group starting at ow0 reads up to 2 * ow0 - P + (K - 1) + 7 <= W - 1
+            int owEnd = W - K + P < 0 ? 0 : Math.Min(l.Output.W, (W - K + P) / 2 + 1);
+            int groups = Math.Max(0, (owEnd - owBegin) / 4);
+            while (groups > 0 && 2 * (owBegin + 4 * (groups - 1)) - P + (K - 1) + 7 > W - 1) groups--;
+            return (ohBegin, Math.Max(ohBegin, ohEnd), owBegin, owBegin + 4 * groups);
+        }
+
+        /// <summary>Forward of a stride-2 max pool (any window and padding, e.g. ResNet's 3x3/2 pad 1 stem pool): inside
+        /// the input, 4 outputs at a time take each window cell's even lanes of two loads (Sse.Shuffle 0x88) and compare
+        /// them in the scalar order (kh, then kw; the first of equal values wins); windows over the padding or past the
+        /// vector range go through the general per-output loop. Values and argmax equal the general loop's.</summary>
+        private static void EmitMaxPoolStride2Forward(CodeWriter w, CheckedLayer l)
+        {
+            int K = l.Kernel, P = l.Padding, H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
+            var (ohBegin, ohEnd, owBegin, owEnd) = Stride2Interior(l);
+            w.Line($"// inside the input: output rows [{ohBegin}, {ohEnd}), columns [{owBegin}, {owEnd}) 4 at a time; the rest one by one");
+            w.Line("// worker part's share of the planes (images x channels); one worker: all of them");
+            w.Line($"int planes = batch * {l.Input.C};");
+            w.Line("int planeEnd = (int)((long)planes * (part + 1) / parts);");
+            w.Open("for (int plane = (int)((long)planes * part / parts); plane < planeEnd; plane++)");
+            w.Line($"ref float xp = ref Unsafe.Add(ref x, (nint)plane * {H * W});");
+            w.Line($"ref float yp = ref Unsafe.Add(ref y, (nint)plane * {OH * OW});");
+            w.Line($"ref int ap = ref Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {OH * OW}));");
+            w.Open($"for (int oh = 0; oh < {OH}; oh++)");
+            w.Line("int ow = 0;");
+            w.Open($"if (oh >= {ohBegin} && oh < {ohEnd} && System.Runtime.Intrinsics.X86.Sse.IsSupported)");
+            w.Line($"for (; ow < {owBegin}; ow++) One(ref xp, ref yp, ref ap, oh, ow);");
+            w.Line("Vector128<int> lanes = Vector128.Create(0, 2, 4, 6);");
+            w.Open($"for (; ow < {owEnd}; ow += 4)");
+            w.Line($"int top = (oh * 2 - {P}) * {W} + ow * 2 - {P}; // the window's first input, for output ow");
+            w.Line("Vector128<float> best = default;");
+            w.Line("Vector128<int> bestAt = default;");
+            for (int kh = 0; kh < K; kh++)
+                for (int kw = 0; kw < K; kw++)
+                {
+                    int off = kh * W + kw;
+                    w.Line($"Vector128<float> c{kh}{kw} = System.Runtime.Intrinsics.X86.Sse.Shuffle(Vector128.LoadUnsafe(ref xp, (nuint)(top + {off})), Vector128.LoadUnsafe(ref xp, (nuint)(top + {off + 4})), 0x88);");
+                    if (kh == 0 && kw == 0)
+                    {
+                        w.Line("best = c00;");
+                        w.Line("bestAt = lanes + Vector128.Create(top);");
+                    }
+                    else
+                    {
+                        w.Line($"Vector128<float> wins{kh}{kw} = Vector128.GreaterThan(c{kh}{kw}, best);");
+                        w.Line($"best = Vector128.ConditionalSelect(wins{kh}{kw}, c{kh}{kw}, best);");
+                        w.Line($"bestAt = Vector128.ConditionalSelect(wins{kh}{kw}.AsInt32(), lanes + Vector128.Create(top + {off}), bestAt);");
+                    }
+                }
+            w.Line($"best.StoreUnsafe(ref yp, (nuint)(oh * {OW} + ow));");
+            w.Line($"bestAt.StoreUnsafe(ref ap, (nuint)(oh * {OW} + ow));");
+            w.Close();
+            w.Close();
+            w.Line($"for (; ow < {OW}; ow++) One(ref xp, ref yp, ref ap, oh, ow);");
+            w.Close();
+            w.Close();
+            w.Line();
+            w.Line("// one output by the general loop: window cells outside the input are skipped (-inf padding)");
+            w.Open("static void One(ref float xp, ref float yp, ref int ap, int oh, int ow)");
+            w.Line("float best = float.NegativeInfinity;");
+            w.Line("int bestAt = -1;");
+            w.Open($"for (int kh = 0; kh < {K}; kh++)");
+            w.Line($"int ih = oh * 2 - {P} + kh;");
+            w.Line($"if ((uint)ih >= {H}u) continue;");
+            w.Open($"for (int kw = 0; kw < {K}; kw++)");
+            w.Line($"int iw = ow * 2 - {P} + kw;");
+            w.Line($"if ((uint)iw >= {W}u) continue;");
+            w.Line($"int at = ih * {W} + iw;");
+            w.Line("float v = Unsafe.Add(ref xp, at);");
+            w.Line("if (v > best || bestAt < 0) { best = v; bestAt = at; }");
+            w.Close().Close();
+            w.Line($"Unsafe.Add(ref yp, oh * {OW} + ow) = best;");
+            w.Line($"Unsafe.Add(ref ap, oh * {OW} + ow) = bestAt;");
             w.Close();
         }
 
