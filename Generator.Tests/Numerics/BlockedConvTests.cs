@@ -38,9 +38,20 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(160, 3, Padding = 1)]
     public partial class BcDeep;
 
+    // Image groups (MemoryPlanner.ImageGroup): the seed net's 72x7x7 -> 144x5x5 runs 5 images per GEMM; a batch of 7 is
+    // one group and two images on their own.
+    [Network(Channels = 72, Height = 7, Width = 7)]
+    [Conv2D(144, 3)]
+    public partial class BcImageGroups;
+
+    // ResNet's 7x7 stage class: stride 2 onto 7x7 (49 columns, 5 images per GEMM), no bias; a batch of 6.
+    [Network(Channels = 24, Height = 14, Width = 14)]
+    [Conv2D(40, 3, Stride = 2, Padding = 1, Bias = false)]
+    public partial class BcImageGroupsStride2;
+
     public sealed class BlockedConvTests
     {
-        private sealed record Case(Func<Isa, INetwork> Create, int Cin, int H, int W, int Cout, int K, int S, int P, int Groups, bool Bias);
+        private sealed record Case(Func<Isa, INetwork> Create, int Cin, int H, int W, int Cout, int K, int S, int P, int Groups, bool Bias, int Batch = 2);
 
         private static readonly Dictionary<string, Case> Cases = new()
         {
@@ -49,6 +60,8 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcPointwise)] = new(isa => new BcPointwise(Batch, 1, isa), 96, 40, 40, 12, 1, 1, 0, 1, false),
             [nameof(BcGroups)] = new(isa => new BcGroups(Batch, 1, isa), 16, 36, 36, 8, 3, 1, 1, 2, true),
             [nameof(BcDeep)] = new(isa => new BcDeep(Batch, 1, isa), 48, 6, 6, 160, 3, 1, 1, 1, true),
+            [nameof(BcImageGroups)] = new(isa => new BcImageGroups(7, 1, isa), 72, 7, 7, 144, 3, 1, 0, 1, true, 7),
+            [nameof(BcImageGroupsStride2)] = new(isa => new BcImageGroupsStride2(6, 1, isa), 24, 14, 14, 40, 3, 2, 1, 1, false, 6),
         };
 
         private const int Batch = 2;
@@ -63,6 +76,7 @@ namespace CnnGen.Tests.Numerics
         public void ForwardAndGradientsMatchADirectConvolution(string netName, Isa isa)
         {
             Case c = Cases[netName];
+            int Batch = c.Batch;
             using INetwork net = c.Create(isa);
             Assert.Equal(isa, net.Isa);
             var rng = new Rng(11);

@@ -135,10 +135,12 @@ namespace CnnGen.Generator.Emit
             w.Line($"int ih = oh * {S} - {P} + kh;");
         }
 
-        public string ConvIm2Col(CheckedLayer l)
+        /// <param name="rowStride">Row stride of the column matrix: the pixel block (default), or an image group's columns.</param>
+        public string ConvIm2Col(CheckedLayer l, int rowStride = 0)
         {
-            string name = ConvName(l) + "_Im2Col";
-            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OW = l.Output.W, NB = PixelBlock(l);
+            int NB = rowStride > 0 ? rowStride : PixelBlock(l);
+            string name = ConvName(l) + "_Im2Col" + (rowStride > 0 ? $"Stride{rowStride}" : "");
+            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OW = l.Output.W;
             bool wholeRows = (S == 1 && OW <= 64) || S == 2; // (stride-1 row moves are unrolled: bounded code size)
             return Use(name, l.Name, $"im2col for {ConvName(l)}, pixels [p0, p0 + count): col[c*{K * K} + kh*{K} + kw][n - p0] = x[c][oh*{S} - {P} + kh][ow*{S} - {P} + kw] (n = oh*{OW} + ow; row stride {NB}), zero outside.", w =>
             {
@@ -278,10 +280,11 @@ namespace CnnGen.Generator.Emit
             w.Close().Close().Close().Close();
         }
 
-        public string ConvCol2Im(CheckedLayer l)
+        public string ConvCol2Im(CheckedLayer l, int rowStride = 0)
         {
-            string name = ConvName(l) + "_Col2Im";
-            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OW = l.Output.W, NB = PixelBlock(l);
+            int NB = rowStride > 0 ? rowStride : PixelBlock(l);
+            string name = ConvName(l) + "_Col2Im" + (rowStride > 0 ? $"Stride{rowStride}" : "");
+            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OW = l.Output.W;
             return Use(name, l.Name, $"col2im for {ConvName(l)}, pixels [p0, p0 + count) (row stride {NB}): adds each column entry back to the input pixel it was copied from (dx must be zeroed).", w =>
             {
                 w.Open($"private static void {name}(ref float col, ref float dx, int p0, int count)");
@@ -380,7 +383,30 @@ namespace CnnGen.Generator.Emit
                     w.Line($"bool byBlocks = {blocks} >= 4 * parts;");
                     w.Line($"int pBegin = byBlocks ? part * {blocks} / parts * {NB} : 0, pEnd = byBlocks ? Math.Min((part + 1) * {blocks} / parts * {NB}, {N}) : {N};");
                 }
-                w.Open("for (int n = 0; n < batch; n++)");
+                int IG = MemoryPlanner.ImageGroup(l);
+                if (IG > 1)
+                {
+                    int IGN = IG * N;
+                    string im2colGroup = ConvIm2Col(l, IGN);
+                    w.Line("int n = 0;");
+                    w.Line($"// {IG} images per GEMM ({IGN} columns: fuller register strips than {N} per image); a team shares single images below");
+                    w.Open($"if (parts == 1) for (; n + {IG} <= batch; n += {IG})");
+                    w.Line($"for (int i = 0; i < {IG}; i++) {im2colGroup}(ref Unsafe.Add(ref x, (n + i) * {inSize}), ref Unsafe.Add(ref col, i * {N}), 0, {N});");
+                    w.Line($"ref float cy = ref Unsafe.Add(ref col, {(long)KG * IGN}); // the group's output [{MG} x {IGN}], then each image's rows");
+                    GemmEmitter.Emit(w, new BroadcastGemm
+                    {
+                        Name = "ForwardGroup", Rows = I(MG), RowsConst = MG, N = IGN, T = I(KG), TConst = KG,
+                        A = "w", LdAr = KG, LdAt = 1,
+                        B = "col", LdB = IGN, C = "cy", LdC = IGN,
+                        Init = l.Bias ? "bias" : null,
+                    }, isa);
+                    w.Open($"for (int i = 0; i < {IG}; i++)");
+                    w.Line($"ref float yi = ref Unsafe.Add(ref y, (n + i) * {outSize});");
+                    w.Line($"for (int m = 0; m < {MG}; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * {IGN} + i * {N}), {N}).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * {N}), {N}));");
+                    w.Close();
+                    w.Close();
+                }
+                w.Open(IG > 1 ? "for (; n < batch; n++)" : "for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
                 w.Line($"ref float yn = ref Unsafe.Add(ref y, n * {outSize});");
                 PixelBlocks(w, N, NB, im2col: rows && !direct, (width, suffix) =>
@@ -446,7 +472,56 @@ namespace CnnGen.Generator.Emit
             {
                 w.Open($"private static void {name}(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)");
                 GemmEmitter.DeclareScratch(w, isa);
-                w.Open("for (int n = 0; n < batch; n++)");
+                int IG = MemoryPlanner.ImageGroup(l);
+                if (IG > 1)
+                {
+                    int IGN = IG * N;
+                    string im2colGroup = ConvIm2Col(l, IGN), col2imGroup = ConvCol2Im(l, IGN);
+                    w.Line("int n = 0;");
+                    w.Line($"// {IG} images per GEMM ({IGN} columns): the weight gradient sums over all of them in one pass");
+                    w.Open($"for (; n + {IG} <= batch; n += {IG})");
+                    w.Line($"for (int i = 0; i < {IG}; i++) {im2colGroup}(ref Unsafe.Add(ref x, (n + i) * {inSize}), ref Unsafe.Add(ref col, i * {N}), 0, {N});");
+                    w.Line($"ref float gy = ref Unsafe.Add(ref col, {(long)KG * IGN}); // the group's output gradient side by side [{MG} x {IGN}]");
+                    w.Open($"for (int i = 0; i < {IG}; i++)");
+                    w.Line($"ref float dyi = ref Unsafe.Add(ref dy, (n + i) * {outSize});");
+                    w.Line($"for (int m = 0; m < {MG}; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * {N}), {N}).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * {IGN} + i * {N}), {N}));");
+                    w.Close();
+                    w.Line("// dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns");
+                    GemmEmitter.Emit(w, new BroadcastGemm
+                    {
+                        Name = "WeightGradGroup", Rows = I(MG), RowsConst = MG, N = KG, T = I(IGN), TConst = IGN,
+                        A = "gy", LdAr = IGN, LdAt = 1,
+                        B = "col", LdB = IGN, BTransposed = true, C = "dw", LdC = KG, Accumulate = true,
+                    }, isa);
+                    if (l.Bias)
+                    {
+                        w.Line("// db[m] += sum_j dy[m][j]");
+                        w.Open($"for (int m = 0; m < {l.Output.C}; m++)");
+                        w.Line($"ref float row = ref Unsafe.Add(ref gy, m * {IGN});");
+                        w.Line($"{isa.V} acc = {isa.V}.Zero;");
+                        w.Line("int j = 0;");
+                        w.Line($"for (; j + {isa.Width} <= {IGN}; j += {isa.Width}) acc += {V}.LoadUnsafe(ref row, (nuint)j);");
+                        w.Line($"float sum = {V}.Sum(acc);");
+                        w.Line($"for (; j < {IGN}; j++) sum += Unsafe.Add(ref row, j);");
+                        w.Line("Unsafe.Add(ref db, m) += sum;");
+                        w.Close();
+                    }
+                    w.Line("if (!inputGradient) continue;");
+                    w.Line("// dcol = W^T * dy over the group's columns, then col2im into each image's dx");
+                    GemmEmitter.Emit(w, new BroadcastGemm
+                    {
+                        Name = "InputGradGroup", Rows = I(KG), RowsConst = KG, N = IGN, T = I(MG), TConst = MG,
+                        A = "w", LdAr = 1, LdAt = KG,
+                        B = "gy", LdB = IGN, C = "dcol", LdC = IGN,
+                    }, isa);
+                    w.Open($"for (int i = 0; i < {IG}; i++)");
+                    w.Line($"ref float dxi = ref Unsafe.Add(ref dx, (n + i) * {inSize});");
+                    w.Line($"MemoryMarshal.CreateSpan(ref dxi, {inSize}).Clear();");
+                    w.Line($"{col2imGroup}(ref Unsafe.Add(ref dcol, i * {N}), ref dxi, 0, {N});");
+                    w.Close();
+                    w.Close();
+                }
+                w.Open(IG > 1 ? "for (; n < batch; n++)" : "for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
                 w.Line($"ref float dyn = ref Unsafe.Add(ref dy, n * {outSize});");
                 w.Line($"ref float dxn = ref Unsafe.Add(ref dx, n * {inSize});");

@@ -119,7 +119,7 @@ ________________________________________________________________________________
         /// <summary>Where a gradient goes first when it must be added to one another consumer already wrote.</summary>
         private const nint ScratchGradient = 448;
         /// <summary>im2col columns (and the same again for their gradient), per image being processed.</summary>
-        private const nint ColumnsLength = 1296;
+        private const nint ColumnsLength = 10080;
         private const nint ParameterArenaLength = 448;
         private const nint BufferArenaLength = 96;
         private const nint FoldArenaLength = 352;
@@ -1130,7 +1130,117 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 4536); // the group's output [4 x 252], then each image's rows
+                {
+                    // C[4 x 252] = A[4 x 18] * B[18 x 252]: 32-column strips of B packed in depth blocks of 18, 8 x 32 register tiles
+                    const int pc = 0;
+                    const int kc = 18;
+                    for (int jc = 0; jc < 224; jc += 128)
+                    {
+                        int strips = Math.Min(4, (224 - jc) / 32);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 576 + 16));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 32;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                            int r = 0;
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                        }
+                    }
+                    {
+                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 224);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 224);
+                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bias, r));
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                    }
+                    // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                            c01 = c00;
+                            c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                            c11 = c10;
+                            c20 = Vector512.Create(Unsafe.Add(ref init, 2));
+                            c21 = c20;
+                            c30 = Vector512.Create(Unsafe.Add(ref init, 3));
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 18));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 54));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
@@ -1369,7 +1479,117 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 4536); // the group's output [4 x 252], then each image's rows
+                {
+                    // C[4 x 252] = A[4 x 18] * B[18 x 252]: 32-column strips of B packed in depth blocks of 18, 8 x 32 register tiles
+                    const int pc = 0;
+                    const int kc = 18;
+                    for (int jc = 0; jc < 224; jc += 128)
+                    {
+                        int strips = Math.Min(4, (224 - jc) / 32);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 576 + 16));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 32;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                            int r = 0;
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                        }
+                    }
+                    {
+                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 224);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 224);
+                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 32, kc, false);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                    }
+                    // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector512<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector512<float>.Zero;
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 18));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 54));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
@@ -1620,7 +1840,117 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [4 x 252], then each image's rows
+                {
+                    // C[4 x 252] = A[4 x 36] * B[36 x 252]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                    const int pc = 0;
+                    const int kc = 36;
+                    for (int jc = 0; jc < 224; jc += 128)
+                    {
+                        int strips = Math.Min(4, (224 - jc) / 32);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 32;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 1152);
+                            int r = 0;
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                        }
+                    }
+                    {
+                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 224);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 224);
+                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bias, r));
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                    }
+                    // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                            c01 = c00;
+                            c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                            c11 = c10;
+                            c20 = Vector512.Create(Unsafe.Add(ref init, 2));
+                            c21 = c20;
+                            c30 = Vector512.Create(Unsafe.Add(ref init, 3));
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
@@ -1859,7 +2189,117 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [4 x 252], then each image's rows
+                {
+                    // C[4 x 252] = A[4 x 36] * B[36 x 252]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                    const int pc = 0;
+                    const int kc = 36;
+                    for (int jc = 0; jc < 224; jc += 128)
+                    {
+                        int strips = Math.Min(4, (224 - jc) / 32);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 32;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 1152);
+                            int r = 0;
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                        }
+                    }
+                    {
+                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 224);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 224);
+                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                    }
+                    // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector512<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector512<float>.Zero;
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
@@ -2097,7 +2537,99 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [2 x 252], then each image's rows
+                {
+                    // C[2 x 252] = A[2 x 36] * B[36 x 252]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                    const int pc = 0;
+                    const int kc = 36;
+                    for (int jc = 0; jc < 224; jc += 128)
+                    {
+                        int strips = Math.Min(4, (224 - jc) / 32);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 32;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 1152);
+                            int r = 0;
+                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                        }
+                    }
+                    {
+                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 224);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 224);
+                        ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bias, r));
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                    }
+                    // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                    {
+                        Vector512<float> c00, c01, c10, c11;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                            c01 = c00;
+                            c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                            c11 = c10;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 72);
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
@@ -2318,7 +2850,99 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [2 x 252], then each image's rows
+                {
+                    // C[2 x 252] = A[2 x 36] * B[36 x 252]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                    const int pc = 0;
+                    const int kc = 36;
+                    for (int jc = 0; jc < 224; jc += 128)
+                    {
+                        int strips = Math.Min(4, (224 - jc) / 32);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 32;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 1152);
+                            int r = 0;
+                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                        }
+                    }
+                    {
+                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 224);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 224);
+                        ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                    }
+                    // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 72);
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
@@ -2863,7 +3487,332 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
+            for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 9072); // the group's output gradient side by side [2 x 252]
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 72);
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                }
+                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                {
+                    // C[2 x 36] += A[2 x 252] * B[252 x 36]: 32-column strips of B packed in depth blocks of 126, 8 x 32 register tiles
+                    for (int pc = 0; pc < 252; pc += 126)
+                    {
+                        const int kc = 126;
+                        for (int j = 0; j < 32; j += 32)
+                        {
+                            for (int q = 0; q < 32; q += 8)
+                            {
+                                ref float src = ref Unsafe.Add(ref col, (j + q) * 252 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                int t = 0;
+                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                {
+                                    for (; t + 8 <= kc; t += 8)
+                                    {
+                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(504 + t));
+                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(756 + t));
+                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
+                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(1260 + t));
+                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(1512 + t));
+                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1764 + t));
+                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                        ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                    }
+                                }
+                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 252 + t);
+                            }
+                            int r = 0;
+                            WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
+                        }
+                        {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            for (int q = 0; q < 4; q++)
+                            {
+                                ref float src = ref Unsafe.Add(ref col, (32 + q) * 252 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                            }
+                            for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                            WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 32, kc, true);
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                    }
+                    // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 252));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                    }
+                }
+                if (!inputGradient) continue;
+                // dcol = W^T * dy over the group's columns, then col2im into each image's dx
+                {
+                    // C[36 x 252] = A[36 x 2] * B[2 x 252]: 32-column strips of B packed in depth blocks of 2, 8 x 32 register tiles
+                    const int pc = 0;
+                    const int kc = 2;
+                    for (int jc = 0; jc < 224; jc += 128)
+                    {
+                        int strips = Math.Min(4, (224 - jc) / 32);
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 64));
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 64 + 16));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 32;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 64);
+                            int r = 0;
+                            for (; r + 8 <= 36; r += 8)
+                            {
+                                InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                            }
+                            if (r < 36)
+                            {
+                                InputGradGroupTile4x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                            }
+                        }
+                    }
+                    {
+                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 224);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        int r = 0;
+                        for (; r + 8 <= 36; r += 8)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 224);
+                            InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
+                            for (int i = 0; i < 8; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                        if (r < 36)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 224);
+                            InputGradGroupTile4x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                    }
+                    // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector512<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector512<float>.Zero;
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 36);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                    }
+                    // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradGroupTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                            c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
+                            c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
+                            c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                            c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
+                            c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                            c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector512<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector512<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector512<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector512<float>.Zero;
+                            c51 = c50;
+                            c60 = Vector512<float>.Zero;
+                            c61 = c60;
+                            c70 = Vector512<float>.Zero;
+                            c71 = c70;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                            c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                            c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                            c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                            c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                            c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                            c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
+                            a = ref Unsafe.Add(ref a, 36);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 16);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 16);
+                        c60.StoreUnsafe(ref c, 6 * ldc);
+                        c61.StoreUnsafe(ref c, 6 * ldc + 16);
+                        c70.StoreUnsafe(ref c, 7 * ldc);
+                        c71.StoreUnsafe(ref c, 7 * ldc + 16);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 144);
+                    MemoryMarshal.CreateSpan(ref dxi, 144).Clear();
+                    Conv3x3S1P1_4x6x6To2NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 72);
@@ -3299,7 +4248,350 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
+            for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 9072); // the group's output gradient side by side [4 x 252]
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                }
+                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                {
+                    // C[4 x 36] += A[4 x 252] * B[252 x 36]: 32-column strips of B packed in depth blocks of 126, 8 x 32 register tiles
+                    for (int pc = 0; pc < 252; pc += 126)
+                    {
+                        const int kc = 126;
+                        for (int j = 0; j < 32; j += 32)
+                        {
+                            for (int q = 0; q < 32; q += 8)
+                            {
+                                ref float src = ref Unsafe.Add(ref col, (j + q) * 252 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                int t = 0;
+                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                {
+                                    for (; t + 8 <= kc; t += 8)
+                                    {
+                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(504 + t));
+                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(756 + t));
+                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
+                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(1260 + t));
+                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(1512 + t));
+                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1764 + t));
+                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                        ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                    }
+                                }
+                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 252 + t);
+                            }
+                            int r = 0;
+                            WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
+                        }
+                        {
+                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                            for (int q = 0; q < 4; q++)
+                            {
+                                ref float src = ref Unsafe.Add(ref col, (32 + q) * 252 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                            }
+                            for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                            WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 32, kc, true);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                    }
+                    // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector512<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector512<float>.Zero;
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 252));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 504));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 756));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                    }
+                }
+                if (!inputGradient) continue;
+                // dcol = W^T * dy over the group's columns, then col2im into each image's dx
+                {
+                    // C[36 x 252] = A[36 x 4] * B[4 x 252]: 32-column strips of B packed in depth blocks of 4, 8 x 32 register tiles
+                    const int pc = 0;
+                    const int kc = 4;
+                    for (int jc = 0; jc < 224; jc += 128)
+                    {
+                        int strips = Math.Min(4, (224 - jc) / 32);
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 128));
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 128 + 16));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 32;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 128);
+                            int r = 0;
+                            for (; r + 8 <= 36; r += 8)
+                            {
+                                InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                            }
+                            if (r < 36)
+                            {
+                                InputGradGroupTile4x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                            }
+                        }
+                    }
+                    {
+                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 224);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        int r = 0;
+                        for (; r + 8 <= 36; r += 8)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 224);
+                            InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
+                            for (int i = 0; i < 8; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                        if (r < 36)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 224);
+                            InputGradGroupTile4x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                    }
+                    // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector512<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector512<float>.Zero;
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 36);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                    }
+                    // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradGroupTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                            c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
+                            c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
+                            c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                            c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
+                            c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                            c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector512<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector512<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector512<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector512<float>.Zero;
+                            c51 = c50;
+                            c60 = Vector512<float>.Zero;
+                            c61 = c60;
+                            c70 = Vector512<float>.Zero;
+                            c71 = c70;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                            c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                            c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                            c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                            c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                            c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                            c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
+                            a = ref Unsafe.Add(ref a, 36);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 16);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 16);
+                        c60.StoreUnsafe(ref c, 6 * ldc);
+                        c61.StoreUnsafe(ref c, 6 * ldc + 16);
+                        c70.StoreUnsafe(ref c, 7 * ldc);
+                        c71.StoreUnsafe(ref c, 7 * ldc + 16);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 144);
+                    MemoryMarshal.CreateSpan(ref dxi, 144).Clear();
+                    Conv3x3S1P1_4x6x6To4NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
@@ -3739,7 +5031,327 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
+            for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 4536); // the group's output gradient side by side [4 x 252]
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                }
+                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                {
+                    // C[4 x 18] += A[4 x 252] * B[252 x 18]: 32-column strips of B packed in depth blocks of 126, 8 x 32 register tiles
+                    for (int pc = 0; pc < 252; pc += 126)
+                    {
+                        const int kc = 126;
+                        {
+                            // last 18 columns: a zero-padded panel, tiles through the edge buffer
+                            for (int q = 0; q < 16; q += 8)
+                            {
+                                ref float src = ref Unsafe.Add(ref col, (0 + q) * 252 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                int t = 0;
+                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                {
+                                    for (; t + 8 <= kc; t += 8)
+                                    {
+                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(504 + t));
+                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(756 + t));
+                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
+                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(1260 + t));
+                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(1512 + t));
+                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1764 + t));
+                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                        ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                    }
+                                }
+                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 252 + t);
+                            }
+                            for (int q = 16; q < 18; q++)
+                            {
+                                ref float src = ref Unsafe.Add(ref col, (0 + q) * 252 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                            }
+                            for (int t = 0; t < kc; t++) for (int q = 18; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dw, r * 18 + 0);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                            WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 32, kc, true);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                    }
+                    // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector512<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector512<float>.Zero;
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 252));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 504));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 756));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                    }
+                }
+                if (!inputGradient) continue;
+                // dcol = W^T * dy over the group's columns, then col2im into each image's dx
+                {
+                    // C[18 x 252] = A[18 x 4] * B[4 x 252]: 32-column strips of B packed in depth blocks of 4, 8 x 32 register tiles
+                    const int pc = 0;
+                    const int kc = 4;
+                    for (int jc = 0; jc < 224; jc += 128)
+                    {
+                        int strips = Math.Min(4, (224 - jc) / 32);
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 128));
+                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 128 + 16));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 32;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 128);
+                            int r = 0;
+                            for (; r + 8 <= 18; r += 8)
+                            {
+                                InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                            }
+                            if (r < 18)
+                            {
+                                InputGradGroupTile2x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                            }
+                        }
+                    }
+                    {
+                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 224);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 32);
+                        }
+                        int r = 0;
+                        for (; r + 8 <= 18; r += 8)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 224);
+                            InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref edge, 32, kc, false);
+                            for (int i = 0; i < 8; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                        if (r < 18)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 224);
+                            InputGradGroupTile2x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref edge, 32, kc, false);
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        }
+                    }
+                    // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            a = ref Unsafe.Add(ref a, 18);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                    }
+                    // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradGroupTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c01 = Vector512.LoadUnsafe(ref c, 16);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                            c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
+                            c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
+                            c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                            c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
+                            c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                            c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector512<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector512<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector512<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector512<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector512<float>.Zero;
+                            c51 = c50;
+                            c60 = Vector512<float>.Zero;
+                            c61 = c60;
+                            c70 = Vector512<float>.Zero;
+                            c71 = c70;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                            c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                            c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                            c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                            c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                            c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                            c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
+                            a = ref Unsafe.Add(ref a, 18);
+                            b = ref Unsafe.Add(ref b, 32);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 16);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 16);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 16);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 16);
+                        c60.StoreUnsafe(ref c, 6 * ldc);
+                        c61.StoreUnsafe(ref c, 6 * ldc + 16);
+                        c70.StoreUnsafe(ref c, 7 * ldc);
+                        c71.StoreUnsafe(ref c, 7 * ldc + 16);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 72);
+                    MemoryMarshal.CreateSpan(ref dxi, 72).Clear();
+                    Conv3x3S1P1_2x6x6To4NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
@@ -4083,7 +5695,117 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 4536); // the group's output [4 x 252], then each image's rows
+                {
+                    // C[4 x 252] = A[4 x 18] * B[18 x 252]: 16-column strips of B packed in depth blocks of 18, 6 x 16 register tiles
+                    const int pc = 0;
+                    const int kc = 18;
+                    for (int jc = 0; jc < 240; jc += 64)
+                    {
+                        int strips = Math.Min(4, (240 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 288 + 8));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 16;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                            int r = 0;
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                        }
+                    }
+                    {
+                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 240);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 240);
+                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bias, r));
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                    }
+                    // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                    {
+                        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                            c01 = c00;
+                            c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                            c11 = c10;
+                            c20 = Vector256.Create(Unsafe.Add(ref init, 2));
+                            c21 = c20;
+                            c30 = Vector256.Create(Unsafe.Add(ref init, 3));
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 18));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 54));
+                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
@@ -4229,7 +5951,117 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 4536); // the group's output [4 x 252], then each image's rows
+                {
+                    // C[4 x 252] = A[4 x 18] * B[18 x 252]: 16-column strips of B packed in depth blocks of 18, 6 x 16 register tiles
+                    const int pc = 0;
+                    const int kc = 18;
+                    for (int jc = 0; jc < 240; jc += 64)
+                    {
+                        int strips = Math.Min(4, (240 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 288 + 8));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 16;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                            int r = 0;
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                        }
+                    }
+                    {
+                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 240);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 240);
+                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                    }
+                    // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector256<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector256<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector256<float>.Zero;
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 18));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 54));
+                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
@@ -4387,7 +6219,117 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [4 x 252], then each image's rows
+                {
+                    // C[4 x 252] = A[4 x 36] * B[36 x 252]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                    const int pc = 0;
+                    const int kc = 36;
+                    for (int jc = 0; jc < 240; jc += 64)
+                    {
+                        int strips = Math.Min(4, (240 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 16;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                            int r = 0;
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                        }
+                    }
+                    {
+                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 240);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 240);
+                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bias, r));
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                    }
+                    // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                    {
+                        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                            c01 = c00;
+                            c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                            c11 = c10;
+                            c20 = Vector256.Create(Unsafe.Add(ref init, 2));
+                            c21 = c20;
+                            c30 = Vector256.Create(Unsafe.Add(ref init, 3));
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
@@ -4533,7 +6475,117 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [4 x 252], then each image's rows
+                {
+                    // C[4 x 252] = A[4 x 36] * B[36 x 252]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                    const int pc = 0;
+                    const int kc = 36;
+                    for (int jc = 0; jc < 240; jc += 64)
+                    {
+                        int strips = Math.Min(4, (240 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 16;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                            int r = 0;
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                        }
+                    }
+                    {
+                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 240);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 240);
+                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                    }
+                    // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector256<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector256<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector256<float>.Zero;
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
@@ -4678,7 +6730,99 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [2 x 252], then each image's rows
+                {
+                    // C[2 x 252] = A[2 x 36] * B[36 x 252]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                    const int pc = 0;
+                    const int kc = 36;
+                    for (int jc = 0; jc < 240; jc += 64)
+                    {
+                        int strips = Math.Min(4, (240 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 16;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                            int r = 0;
+                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                        }
+                    }
+                    {
+                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 240);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 240);
+                        ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bias, r));
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                    }
+                    // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                    {
+                        Vector256<float> c00, c01, c10, c11;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                            c01 = c00;
+                            c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                            c11 = c10;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 72);
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
@@ -4806,7 +6950,99 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [2 x 252], then each image's rows
+                {
+                    // C[2 x 252] = A[2 x 36] * B[36 x 252]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                    const int pc = 0;
+                    const int kc = 36;
+                    for (int jc = 0; jc < 240; jc += 64)
+                    {
+                        int strips = Math.Min(4, (240 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 16;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                            int r = 0;
+                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                        }
+                    }
+                    {
+                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 240);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 240);
+                        ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                    }
+                    // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c01, c10, c11;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector256<float>.Zero;
+                            c11 = c10;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 72);
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
@@ -5234,7 +7470,248 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
+            for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 9072); // the group's output gradient side by side [2 x 252]
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 72);
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                }
+                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                {
+                    // C[2 x 36] += A[2 x 252] * B[252 x 36]: 16-column strips of B packed in depth blocks of 252, 6 x 16 register tiles
+                    const int pc = 0;
+                    const int kc = 252;
+                    for (int j = 0; j < 32; j += 16)
+                    {
+                        for (int q = 0; q < 16; q += 8)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, (j + q) * 252 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            int t = 0;
+                            if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                            {
+                                for (; t + 8 <= kc; t += 8)
+                                {
+                                    // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                    Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(504 + t));
+                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(756 + t));
+                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
+                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(1260 + t));
+                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(1512 + t));
+                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1764 + t));
+                                    Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                    Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                    Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                    Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                    Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                    Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                    ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                }
+                            }
+                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 252 + t);
+                        }
+                        int r = 0;
+                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
+                    }
+                    {
+                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        for (int q = 0; q < 4; q++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 252 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                        }
+                        for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 16, kc, true);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                    }
+                    // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c01, c10, c11;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector256<float>.Zero;
+                            c11 = c10;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 252));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                    }
+                }
+                if (!inputGradient) continue;
+                // dcol = W^T * dy over the group's columns, then col2im into each image's dx
+                {
+                    // C[36 x 252] = A[36 x 2] * B[2 x 252]: 16-column strips of B packed in depth blocks of 2, 6 x 16 register tiles
+                    const int pc = 0;
+                    const int kc = 2;
+                    for (int jc = 0; jc < 240; jc += 64)
+                    {
+                        int strips = Math.Min(4, (240 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 32));
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 32 + 8));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 16;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 32);
+                            int r = 0;
+                            for (; r + 6 <= 36; r += 6)
+                            {
+                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                            }
+                        }
+                    }
+                    {
+                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 240);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        int r = 0;
+                        for (; r + 6 <= 36; r += 6)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 240);
+                            InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 6; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        }
+                    }
+                    // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradGroupTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                            c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
+                            c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector256<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector256<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector256<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector256<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector256<float>.Zero;
+                            c51 = c50;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                            c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                            c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
+                            a = ref Unsafe.Add(ref a, 36);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 8);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 8);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 144);
+                    MemoryMarshal.CreateSpan(ref dxi, 144).Clear();
+                    Conv3x3S1P1_4x6x6To2NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 72);
@@ -5512,7 +7989,266 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
+            for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 9072); // the group's output gradient side by side [4 x 252]
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                }
+                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                {
+                    // C[4 x 36] += A[4 x 252] * B[252 x 36]: 16-column strips of B packed in depth blocks of 252, 6 x 16 register tiles
+                    const int pc = 0;
+                    const int kc = 252;
+                    for (int j = 0; j < 32; j += 16)
+                    {
+                        for (int q = 0; q < 16; q += 8)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, (j + q) * 252 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            int t = 0;
+                            if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                            {
+                                for (; t + 8 <= kc; t += 8)
+                                {
+                                    // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                    Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(504 + t));
+                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(756 + t));
+                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
+                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(1260 + t));
+                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(1512 + t));
+                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1764 + t));
+                                    Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                    Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                    Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                    Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                    Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                    Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                    ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                }
+                            }
+                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 252 + t);
+                        }
+                        int r = 0;
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
+                    }
+                    {
+                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        for (int q = 0; q < 4; q++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 252 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                        }
+                        for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 16, kc, true);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                    }
+                    // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector256<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector256<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector256<float>.Zero;
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 252));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 504));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 756));
+                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                    }
+                }
+                if (!inputGradient) continue;
+                // dcol = W^T * dy over the group's columns, then col2im into each image's dx
+                {
+                    // C[36 x 252] = A[36 x 4] * B[4 x 252]: 16-column strips of B packed in depth blocks of 4, 6 x 16 register tiles
+                    const int pc = 0;
+                    const int kc = 4;
+                    for (int jc = 0; jc < 240; jc += 64)
+                    {
+                        int strips = Math.Min(4, (240 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 64));
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 64 + 8));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 16;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 64);
+                            int r = 0;
+                            for (; r + 6 <= 36; r += 6)
+                            {
+                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                            }
+                        }
+                    }
+                    {
+                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 240);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        int r = 0;
+                        for (; r + 6 <= 36; r += 6)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 240);
+                            InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 6; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        }
+                    }
+                    // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradGroupTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                            c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
+                            c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector256<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector256<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector256<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector256<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector256<float>.Zero;
+                            c51 = c50;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                            c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                            c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
+                            a = ref Unsafe.Add(ref a, 36);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 8);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 8);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 144);
+                    MemoryMarshal.CreateSpan(ref dxi, 144).Clear();
+                    Conv3x3S1P1_4x6x6To4NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
@@ -5794,7 +8530,266 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
+            for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 4536); // the group's output gradient side by side [4 x 252]
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                }
+                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                {
+                    // C[4 x 18] += A[4 x 252] * B[252 x 18]: 16-column strips of B packed in depth blocks of 252, 6 x 16 register tiles
+                    const int pc = 0;
+                    const int kc = 252;
+                    for (int j = 0; j < 16; j += 16)
+                    {
+                        for (int q = 0; q < 16; q += 8)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, (j + q) * 252 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            int t = 0;
+                            if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                            {
+                                for (; t + 8 <= kc; t += 8)
+                                {
+                                    // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                    Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(504 + t));
+                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(756 + t));
+                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
+                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(1260 + t));
+                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(1512 + t));
+                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1764 + t));
+                                    Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                    Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                    Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                    Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                    Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                    Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                    ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                }
+                            }
+                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 252 + t);
+                        }
+                        int r = 0;
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + j), 18, kc, true);
+                    }
+                    {
+                        // last 2 columns: a zero-padded panel, tiles through the edge buffer
+                        for (int q = 0; q < 2; q++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, (16 + q) * 252 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                        }
+                        for (int t = 0; t < kc; t++) for (int q = 2; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref dw, r * 18 + 16);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 16, kc, true);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                    }
+                    // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector256<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector256<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector256<float>.Zero;
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 252));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 504));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 756));
+                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                    }
+                }
+                if (!inputGradient) continue;
+                // dcol = W^T * dy over the group's columns, then col2im into each image's dx
+                {
+                    // C[18 x 252] = A[18 x 4] * B[4 x 252]: 16-column strips of B packed in depth blocks of 4, 6 x 16 register tiles
+                    const int pc = 0;
+                    const int kc = 4;
+                    for (int jc = 0; jc < 240; jc += 64)
+                    {
+                        int strips = Math.Min(4, (240 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 64));
+                                Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 64 + 8));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 16;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 64);
+                            int r = 0;
+                            for (; r + 6 <= 18; r += 6)
+                            {
+                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                            }
+                        }
+                    }
+                    {
+                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 240);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 16);
+                        }
+                        int r = 0;
+                        for (; r + 6 <= 18; r += 6)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 240);
+                            InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 6; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        }
+                    }
+                    // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradGroupTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c01 = Vector256.LoadUnsafe(ref c, 8);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                            c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
+                            c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector256<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector256<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector256<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector256<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector256<float>.Zero;
+                            c51 = c50;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                            c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                            c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
+                            a = ref Unsafe.Add(ref a, 18);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 8);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 8);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 8);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 8);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 72);
+                    MemoryMarshal.CreateSpan(ref dxi, 72).Clear();
+                    Conv3x3S1P1_2x6x6To4NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
@@ -6079,7 +9074,117 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 4536); // the group's output [4 x 252], then each image's rows
+                {
+                    // C[4 x 252] = A[4 x 18] * B[18 x 252]: 8-column strips of B packed in depth blocks of 18, 6 x 8 register tiles
+                    const int pc = 0;
+                    const int kc = 18;
+                    for (int jc = 0; jc < 248; jc += 32)
+                    {
+                        int strips = Math.Min(4, (248 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 144));
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 144 + 4));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 8;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 144);
+                            int r = 0;
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                        }
+                    }
+                    {
+                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 248);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 248);
+                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bias, r));
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                    }
+                    // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                    {
+                        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                        }
+                        else
+                        {
+                            c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                            c01 = c00;
+                            c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                            c11 = c10;
+                            c20 = Vector128.Create(Unsafe.Add(ref init, 2));
+                            c21 = c20;
+                            c30 = Vector128.Create(Unsafe.Add(ref init, 3));
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 18));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 54));
+                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
@@ -6225,7 +9330,117 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 4536); // the group's output [4 x 252], then each image's rows
+                {
+                    // C[4 x 252] = A[4 x 18] * B[18 x 252]: 8-column strips of B packed in depth blocks of 18, 6 x 8 register tiles
+                    const int pc = 0;
+                    const int kc = 18;
+                    for (int jc = 0; jc < 248; jc += 32)
+                    {
+                        int strips = Math.Min(4, (248 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 144));
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 144 + 4));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 8;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 144);
+                            int r = 0;
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                        }
+                    }
+                    {
+                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 248);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 248);
+                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                    }
+                    // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                        }
+                        else
+                        {
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector128<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector128<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector128<float>.Zero;
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 18));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 54));
+                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
@@ -6383,7 +9598,117 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [4 x 252], then each image's rows
+                {
+                    // C[4 x 252] = A[4 x 36] * B[36 x 252]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                    const int pc = 0;
+                    const int kc = 36;
+                    for (int jc = 0; jc < 248; jc += 32)
+                    {
+                        int strips = Math.Min(4, (248 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 288 + 4));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 8;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                            int r = 0;
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                        }
+                    }
+                    {
+                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 248);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 248);
+                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bias, r));
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                    }
+                    // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                    {
+                        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                        }
+                        else
+                        {
+                            c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                            c01 = c00;
+                            c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                            c11 = c10;
+                            c20 = Vector128.Create(Unsafe.Add(ref init, 2));
+                            c21 = c20;
+                            c30 = Vector128.Create(Unsafe.Add(ref init, 3));
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
@@ -6529,7 +9854,117 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [4 x 252], then each image's rows
+                {
+                    // C[4 x 252] = A[4 x 36] * B[36 x 252]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                    const int pc = 0;
+                    const int kc = 36;
+                    for (int jc = 0; jc < 248; jc += 32)
+                    {
+                        int strips = Math.Min(4, (248 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 288 + 4));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 8;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                            int r = 0;
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                        }
+                    }
+                    {
+                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 248);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 248);
+                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                    }
+                    // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                        }
+                        else
+                        {
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector128<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector128<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector128<float>.Zero;
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 144);
@@ -6674,7 +10109,99 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [2 x 252], then each image's rows
+                {
+                    // C[2 x 252] = A[2 x 36] * B[36 x 252]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                    const int pc = 0;
+                    const int kc = 36;
+                    for (int jc = 0; jc < 248; jc += 32)
+                    {
+                        int strips = Math.Min(4, (248 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 288 + 4));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 8;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                            int r = 0;
+                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                        }
+                    }
+                    {
+                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 248);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 248);
+                        ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bias, r));
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                    }
+                    // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                    {
+                        Vector128<float> c00, c01, c10, c11;
+                        if (load)
+                        {
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                        }
+                        else
+                        {
+                            c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                            c01 = c00;
+                            c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                            c11 = c10;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 72);
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
@@ -6802,7 +10329,99 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [2 x 252], then each image's rows
+                {
+                    // C[2 x 252] = A[2 x 36] * B[36 x 252]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                    const int pc = 0;
+                    const int kc = 36;
+                    for (int jc = 0; jc < 248; jc += 32)
+                    {
+                        int strips = Math.Min(4, (248 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 288));
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 288 + 4));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 8;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                            int r = 0;
+                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                        }
+                    }
+                    {
+                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 248);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 248);
+                        ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                    }
+                    // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector128<float> c00, c01, c10, c11;
+                        if (load)
+                        {
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                        }
+                        else
+                        {
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector128<float>.Zero;
+                            c11 = c10;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float yi = ref Unsafe.Add(ref y, (n + i) * 72);
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float yn = ref Unsafe.Add(ref y, n * 72);
@@ -7238,7 +10857,217 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
+            for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 9072); // the group's output gradient side by side [2 x 252]
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 72);
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                }
+                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                {
+                    // C[2 x 36] += A[2 x 252] * B[252 x 36]: 8-column strips of B packed in depth blocks of 252, 6 x 8 register tiles
+                    const int pc = 0;
+                    const int kc = 252;
+                    for (int j = 0; j < 32; j += 8)
+                    {
+                        for (int q = 0; q < 8; q++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, (j + q) * 252 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                        }
+                        int r = 0;
+                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
+                    }
+                    {
+                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        for (int q = 0; q < 4; q++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 252 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                        }
+                        for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 8, kc, true);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                    }
+                    // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector128<float> c00, c01, c10, c11;
+                        if (load)
+                        {
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                        }
+                        else
+                        {
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector128<float>.Zero;
+                            c11 = c10;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 252));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                    }
+                }
+                if (!inputGradient) continue;
+                // dcol = W^T * dy over the group's columns, then col2im into each image's dx
+                {
+                    // C[36 x 252] = A[36 x 2] * B[2 x 252]: 8-column strips of B packed in depth blocks of 2, 6 x 8 register tiles
+                    const int pc = 0;
+                    const int kc = 2;
+                    for (int jc = 0; jc < 248; jc += 32)
+                    {
+                        int strips = Math.Min(4, (248 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 16));
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 16 + 4));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 8;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 16);
+                            int r = 0;
+                            for (; r + 6 <= 36; r += 6)
+                            {
+                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                            }
+                        }
+                    }
+                    {
+                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 248);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        int r = 0;
+                        for (; r + 6 <= 36; r += 6)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 248);
+                            InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
+                            for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        }
+                    }
+                    // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradGroupTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                        if (load)
+                        {
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                            c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
+                            c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
+                        }
+                        else
+                        {
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector128<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector128<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector128<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector128<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector128<float>.Zero;
+                            c51 = c50;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 4));
+                            c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 5));
+                            c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
+                            a = ref Unsafe.Add(ref a, 36);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 4);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 4);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 144);
+                    MemoryMarshal.CreateSpan(ref dxi, 144).Clear();
+                    Conv3x3S1P1_4x6x6To2NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 72);
@@ -7488,7 +11317,235 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
+            for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 9072); // the group's output gradient side by side [4 x 252]
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                }
+                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                {
+                    // C[4 x 36] += A[4 x 252] * B[252 x 36]: 8-column strips of B packed in depth blocks of 252, 6 x 8 register tiles
+                    const int pc = 0;
+                    const int kc = 252;
+                    for (int j = 0; j < 32; j += 8)
+                    {
+                        for (int q = 0; q < 8; q++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, (j + q) * 252 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                        }
+                        int r = 0;
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
+                    }
+                    {
+                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        for (int q = 0; q < 4; q++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 252 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                        }
+                        for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 8, kc, true);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                    }
+                    // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                        }
+                        else
+                        {
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector128<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector128<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector128<float>.Zero;
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 252));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 504));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 756));
+                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                    }
+                }
+                if (!inputGradient) continue;
+                // dcol = W^T * dy over the group's columns, then col2im into each image's dx
+                {
+                    // C[36 x 252] = A[36 x 4] * B[4 x 252]: 8-column strips of B packed in depth blocks of 4, 6 x 8 register tiles
+                    const int pc = 0;
+                    const int kc = 4;
+                    for (int jc = 0; jc < 248; jc += 32)
+                    {
+                        int strips = Math.Min(4, (248 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 32));
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 32 + 4));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 8;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 32);
+                            int r = 0;
+                            for (; r + 6 <= 36; r += 6)
+                            {
+                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                            }
+                        }
+                    }
+                    {
+                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 248);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        int r = 0;
+                        for (; r + 6 <= 36; r += 6)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 248);
+                            InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
+                            for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        }
+                    }
+                    // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradGroupTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                        if (load)
+                        {
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                            c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
+                            c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
+                        }
+                        else
+                        {
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector128<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector128<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector128<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector128<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector128<float>.Zero;
+                            c51 = c50;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 4));
+                            c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 5));
+                            c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
+                            a = ref Unsafe.Add(ref a, 36);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 4);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 4);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 144);
+                    MemoryMarshal.CreateSpan(ref dxi, 144).Clear();
+                    Conv3x3S1P1_4x6x6To4NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
@@ -7742,7 +11799,235 @@ ________________________________________________________________________________
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            for (int n = 0; n < batch; n++)
+            int n = 0;
+            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
+            for (; n + 7 <= batch; n += 7)
+            {
+                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 4536); // the group's output gradient side by side [4 x 252]
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                }
+                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                {
+                    // C[4 x 18] += A[4 x 252] * B[252 x 18]: 8-column strips of B packed in depth blocks of 252, 6 x 8 register tiles
+                    const int pc = 0;
+                    const int kc = 252;
+                    for (int j = 0; j < 16; j += 8)
+                    {
+                        for (int q = 0; q < 8; q++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, (j + q) * 252 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                        }
+                        int r = 0;
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + j), 18, kc, true);
+                    }
+                    {
+                        // last 2 columns: a zero-padded panel, tiles through the edge buffer
+                        for (int q = 0; q < 2; q++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, (16 + q) * 252 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                        }
+                        for (int t = 0; t < kc; t++) for (int q = 2; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref dw, r * 18 + 16);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 8, kc, true);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                    }
+                    // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        if (load)
+                        {
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                        }
+                        else
+                        {
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector128<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector128<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector128<float>.Zero;
+                            c31 = c30;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 252));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 504));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 756));
+                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                    }
+                }
+                if (!inputGradient) continue;
+                // dcol = W^T * dy over the group's columns, then col2im into each image's dx
+                {
+                    // C[18 x 252] = A[18 x 4] * B[4 x 252]: 8-column strips of B packed in depth blocks of 4, 6 x 8 register tiles
+                    const int pc = 0;
+                    const int kc = 4;
+                    for (int jc = 0; jc < 248; jc += 32)
+                    {
+                        int strips = Math.Min(4, (248 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int s = 0; s < strips; s++)
+                            {
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 32));
+                                Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 32 + 4));
+                            }
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        for (int s = 0; s < strips; s++)
+                        {
+                            int j = jc + s * 8;
+                            ref float strip = ref Unsafe.Add(ref panel, s * 32);
+                            int r = 0;
+                            for (; r + 6 <= 18; r += 6)
+                            {
+                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                            }
+                        }
+                    }
+                    {
+                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 248);
+                        ref float dst = ref panel;
+                        for (int t = 0; t < kc; t++)
+                        {
+                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 252);
+                            dst = ref Unsafe.Add(ref dst, 8);
+                        }
+                        int r = 0;
+                        for (; r + 6 <= 18; r += 6)
+                        {
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 248);
+                            InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref edge, 8, kc, false);
+                            for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        }
+                    }
+                    // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    static void InputGradGroupTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                        if (load)
+                        {
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c01 = Vector128.LoadUnsafe(ref c, 4);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                            c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                            c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                            c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
+                            c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
+                            c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
+                        }
+                        else
+                        {
+                            c00 = Vector128<float>.Zero;
+                            c01 = c00;
+                            c10 = Vector128<float>.Zero;
+                            c11 = c10;
+                            c20 = Vector128<float>.Zero;
+                            c21 = c20;
+                            c30 = Vector128<float>.Zero;
+                            c31 = c30;
+                            c40 = Vector128<float>.Zero;
+                            c41 = c40;
+                            c50 = Vector128<float>.Zero;
+                            c51 = c50;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                            c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 4));
+                            c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                            c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 5));
+                            c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
+                            c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
+                            a = ref Unsafe.Add(ref a, 18);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c01.StoreUnsafe(ref c, 4);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c11.StoreUnsafe(ref c, ldc + 4);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c41.StoreUnsafe(ref c, 4 * ldc + 4);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c51.StoreUnsafe(ref c, 5 * ldc + 4);
+                    }
+                }
+                for (int i = 0; i < 7; i++)
+                {
+                    ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 72);
+                    MemoryMarshal.CreateSpan(ref dxi, 72).Clear();
+                    Conv3x3S1P1_2x6x6To4NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                }
+            }
+            for (; n < batch; n++)
             {
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
@@ -7984,6 +12269,792 @@ ________________________________________________________________________________
                         }
                     }
                     Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref dcol, ref dxn, p0, count);
+                }
+            }
+        }
+
+        /// <summary>im2col for Conv3x3S1P1_2x6x6To4, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 252), zero outside.</summary>
+        /// <remarks>Used by conv1.</remarks>
+        private static void Conv3x3S1P1_2x6x6To4_Im2ColStride252(ref float x, ref float col, int p0, int count)
+        {
+            // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
+            {
+                if (first > p0) Pieces(ref x, ref col, p0, first - p0);
+                Rows(ref x, ref Unsafe.Add(ref col, first - p0), first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref x, ref Unsafe.Add(ref col, last - p0), last, p0 + count - last);
+            }
+            else Pieces(ref x, ref col, p0, count);
+
+            static void Rows(ref float x, ref float col, int oh0, int rows)
+            {
+                for (int c = 0; c < 2; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            int ih = (oh0 + r) - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, r * 6);
+                            if ((uint)ih >= 6u)
+                            {
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 252), 6).Clear();
+                                continue;
+                            }
+                            ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) from input column ow - 1, zeros outside
+                            Unsafe.Add(ref d, 0) = 0f;
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
+                            ref float dk1 = ref Unsafe.Add(ref d, 252);
+                            // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
+                            ref float dk2 = ref Unsafe.Add(ref d, 504);
+                            // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
+                            Unsafe.Add(ref dk2, 5) = 0f;
+                        }
+                    }
+                }
+            }
+
+            // the general walk over row pieces
+            static void Pieces(ref float x, ref float col, int p0, int count)
+            {
+                for (int c = 0; c < 2; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
+                            {
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from)
+                                {
+                                    row.Clear();
+                                    continue;
+                                }
+                                ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                                for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from;
+                                if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                                {
+                                    // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                    for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                    Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                                }
+                                else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                                for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>im2col for Conv3x3S1P1_2x6x6To4NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 252), zero outside.</summary>
+        /// <remarks>Used by conv1.</remarks>
+        private static void Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride252(ref float x, ref float col, int p0, int count)
+        {
+            // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
+            {
+                if (first > p0) Pieces(ref x, ref col, p0, first - p0);
+                Rows(ref x, ref Unsafe.Add(ref col, first - p0), first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref x, ref Unsafe.Add(ref col, last - p0), last, p0 + count - last);
+            }
+            else Pieces(ref x, ref col, p0, count);
+
+            static void Rows(ref float x, ref float col, int oh0, int rows)
+            {
+                for (int c = 0; c < 2; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            int ih = (oh0 + r) - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, r * 6);
+                            if ((uint)ih >= 6u)
+                            {
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 252), 6).Clear();
+                                continue;
+                            }
+                            ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) from input column ow - 1, zeros outside
+                            Unsafe.Add(ref d, 0) = 0f;
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
+                            ref float dk1 = ref Unsafe.Add(ref d, 252);
+                            // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
+                            ref float dk2 = ref Unsafe.Add(ref d, 504);
+                            // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
+                            Unsafe.Add(ref dk2, 5) = 0f;
+                        }
+                    }
+                }
+            }
+
+            // the general walk over row pieces
+            static void Pieces(ref float x, ref float col, int p0, int count)
+            {
+                for (int c = 0; c < 2; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
+                            {
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from)
+                                {
+                                    row.Clear();
+                                    continue;
+                                }
+                                ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                                for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from;
+                                if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                                {
+                                    // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                    for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                    Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                                }
+                                else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                                for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>im2col for Conv3x3S1P1_4x6x6To4, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 252), zero outside.</summary>
+        /// <remarks>Used by residual1.body.conv1.</remarks>
+        private static void Conv3x3S1P1_4x6x6To4_Im2ColStride252(ref float x, ref float col, int p0, int count)
+        {
+            // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
+            {
+                if (first > p0) Pieces(ref x, ref col, p0, first - p0);
+                Rows(ref x, ref Unsafe.Add(ref col, first - p0), first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref x, ref Unsafe.Add(ref col, last - p0), last, p0 + count - last);
+            }
+            else Pieces(ref x, ref col, p0, count);
+
+            static void Rows(ref float x, ref float col, int oh0, int rows)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            int ih = (oh0 + r) - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, r * 6);
+                            if ((uint)ih >= 6u)
+                            {
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 252), 6).Clear();
+                                continue;
+                            }
+                            ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) from input column ow - 1, zeros outside
+                            Unsafe.Add(ref d, 0) = 0f;
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
+                            ref float dk1 = ref Unsafe.Add(ref d, 252);
+                            // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
+                            ref float dk2 = ref Unsafe.Add(ref d, 504);
+                            // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
+                            Unsafe.Add(ref dk2, 5) = 0f;
+                        }
+                    }
+                }
+            }
+
+            // the general walk over row pieces
+            static void Pieces(ref float x, ref float col, int p0, int count)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
+                            {
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from)
+                                {
+                                    row.Clear();
+                                    continue;
+                                }
+                                ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                                for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from;
+                                if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                                {
+                                    // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                    for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                    Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                                }
+                                else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                                for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>im2col for Conv3x3S1P1_4x6x6To4NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 252), zero outside.</summary>
+        /// <remarks>Used by residual1.body.conv1.</remarks>
+        private static void Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride252(ref float x, ref float col, int p0, int count)
+        {
+            // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
+            {
+                if (first > p0) Pieces(ref x, ref col, p0, first - p0);
+                Rows(ref x, ref Unsafe.Add(ref col, first - p0), first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref x, ref Unsafe.Add(ref col, last - p0), last, p0 + count - last);
+            }
+            else Pieces(ref x, ref col, p0, count);
+
+            static void Rows(ref float x, ref float col, int oh0, int rows)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            int ih = (oh0 + r) - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, r * 6);
+                            if ((uint)ih >= 6u)
+                            {
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 252), 6).Clear();
+                                continue;
+                            }
+                            ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) from input column ow - 1, zeros outside
+                            Unsafe.Add(ref d, 0) = 0f;
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
+                            ref float dk1 = ref Unsafe.Add(ref d, 252);
+                            // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
+                            ref float dk2 = ref Unsafe.Add(ref d, 504);
+                            // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
+                            Unsafe.Add(ref dk2, 5) = 0f;
+                        }
+                    }
+                }
+            }
+
+            // the general walk over row pieces
+            static void Pieces(ref float x, ref float col, int p0, int count)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
+                            {
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from)
+                                {
+                                    row.Clear();
+                                    continue;
+                                }
+                                ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                                for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from;
+                                if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                                {
+                                    // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                    for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                    Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                                }
+                                else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                                for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>im2col for Conv3x3S1P1_4x6x6To2, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 252), zero outside.</summary>
+        /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        private static void Conv3x3S1P1_4x6x6To2_Im2ColStride252(ref float x, ref float col, int p0, int count)
+        {
+            // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
+            {
+                if (first > p0) Pieces(ref x, ref col, p0, first - p0);
+                Rows(ref x, ref Unsafe.Add(ref col, first - p0), first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref x, ref Unsafe.Add(ref col, last - p0), last, p0 + count - last);
+            }
+            else Pieces(ref x, ref col, p0, count);
+
+            static void Rows(ref float x, ref float col, int oh0, int rows)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            int ih = (oh0 + r) - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, r * 6);
+                            if ((uint)ih >= 6u)
+                            {
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 252), 6).Clear();
+                                continue;
+                            }
+                            ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) from input column ow - 1, zeros outside
+                            Unsafe.Add(ref d, 0) = 0f;
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
+                            ref float dk1 = ref Unsafe.Add(ref d, 252);
+                            // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
+                            ref float dk2 = ref Unsafe.Add(ref d, 504);
+                            // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
+                            Unsafe.Add(ref dk2, 5) = 0f;
+                        }
+                    }
+                }
+            }
+
+            // the general walk over row pieces
+            static void Pieces(ref float x, ref float col, int p0, int count)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
+                            {
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from)
+                                {
+                                    row.Clear();
+                                    continue;
+                                }
+                                ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                                for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from;
+                                if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                                {
+                                    // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                    for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                    Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                                }
+                                else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                                for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>im2col for Conv3x3S1P1_4x6x6To2NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 252), zero outside.</summary>
+        /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        private static void Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride252(ref float x, ref float col, int p0, int count)
+        {
+            // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
+            {
+                if (first > p0) Pieces(ref x, ref col, p0, first - p0);
+                Rows(ref x, ref Unsafe.Add(ref col, first - p0), first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref x, ref Unsafe.Add(ref col, last - p0), last, p0 + count - last);
+            }
+            else Pieces(ref x, ref col, p0, count);
+
+            static void Rows(ref float x, ref float col, int oh0, int rows)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            int ih = (oh0 + r) - 1 + kh;
+                            ref float d = ref Unsafe.Add(ref dst, r * 6);
+                            if ((uint)ih >= 6u)
+                            {
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 252), 6).Clear();
+                                continue;
+                            }
+                            ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) from input column ow - 1, zeros outside
+                            Unsafe.Add(ref d, 0) = 0f;
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
+                            ref float dk1 = ref Unsafe.Add(ref d, 252);
+                            // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
+                            Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
+                            ref float dk2 = ref Unsafe.Add(ref d, 504);
+                            // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
+                            Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
+                            Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
+                            Unsafe.Add(ref dk2, 5) = 0f;
+                        }
+                    }
+                }
+            }
+
+            // the general walk over row pieces
+            static void Pieces(ref float x, ref float col, int p0, int count)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
+                            {
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), len);
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from)
+                                {
+                                    row.Clear();
+                                    continue;
+                                }
+                                ref float rw = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), from);
+                                for (int i = -from; i < 0; i++) Unsafe.Add(ref rw, i) = 0f;
+                                ref float src = ref Unsafe.Add(ref x, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from;
+                                if (Vector256.IsHardwareAccelerated && cnt >= 8)
+                                {
+                                    // whole vectors, the last one overlapping: no call for the short rows of small maps
+                                    for (int i = 0; i + 8 <= cnt; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref rw, (nuint)i);
+                                    Vector256.LoadUnsafe(ref src, (nuint)(cnt - 8)).StoreUnsafe(ref rw, (nuint)(cnt - 8));
+                                }
+                                else MemoryMarshal.CreateReadOnlySpan(ref src, cnt).CopyTo(row.Slice(from));
+                                for (int i = to; i < len; i++) Unsafe.Add(ref MemoryMarshal.GetReference(row), i) = 0f;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>col2im for Conv3x3S1P1_4x6x6To2NoBias, pixels [p0, p0 + count) (row stride 252): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
+        /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        private static void Conv3x3S1P1_4x6x6To2NoBias_Col2ImStride252(ref float col, ref float dx, int p0, int count)
+        {
+            // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
+            {
+                if (first > p0) Pieces(ref col, ref dx, p0, first - p0);
+                Rows(ref Unsafe.Add(ref col, first - p0), ref dx, first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref Unsafe.Add(ref col, last - p0), ref dx, last, p0 + count - last);
+            }
+            else Pieces(ref col, ref dx, p0, count);
+
+            static void Rows(ref float col, ref float dx, int oh0, int rows)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        ref float src = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            int ih = oh0 + r - 1 + kh;
+                            if ((uint)ih >= 6u) continue;
+                            ref float s = ref Unsafe.Add(ref src, r * 6);
+                            ref float d = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) add to input column ow - 1
+                            (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref s, 1)).StoreUnsafe(ref d, 0);
+                            Unsafe.Add(ref d, 4) += Unsafe.Add(ref s, 5);
+                            ref float sk1 = ref Unsafe.Add(ref s, 252);
+                            // kw = 1: columns [0, 6) add to input column ow + 0
+                            (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref sk1, 0)).StoreUnsafe(ref d, 0);
+                            Unsafe.Add(ref d, 4) += Unsafe.Add(ref sk1, 4);
+                            Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk1, 5);
+                            ref float sk2 = ref Unsafe.Add(ref s, 504);
+                            // kw = 2: columns [0, 5) add to input column ow + 1
+                            (Vector128.LoadUnsafe(ref d, 1) + Vector128.LoadUnsafe(ref sk2, 0)).StoreUnsafe(ref d, 1);
+                            Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk2, 4);
+                        }
+                    }
+                }
+            }
+
+            // the general walk over row pieces
+            static void Pieces(ref float col, ref float dx, int p0, int count)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
+                            {
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from) continue;
+                                ref float row = ref Unsafe.Add(ref src, at + from);
+                                ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from, i = 0;
+                                if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                                for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>col2im for Conv3x3S1P1_4x6x6To4NoBias, pixels [p0, p0 + count) (row stride 252): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
+        /// <remarks>Used by residual1.body.conv1.</remarks>
+        private static void Conv3x3S1P1_4x6x6To4NoBias_Col2ImStride252(ref float col, ref float dx, int p0, int count)
+        {
+            // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
+            {
+                if (first > p0) Pieces(ref col, ref dx, p0, first - p0);
+                Rows(ref Unsafe.Add(ref col, first - p0), ref dx, first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref Unsafe.Add(ref col, last - p0), ref dx, last, p0 + count - last);
+            }
+            else Pieces(ref col, ref dx, p0, count);
+
+            static void Rows(ref float col, ref float dx, int oh0, int rows)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        ref float src = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            int ih = oh0 + r - 1 + kh;
+                            if ((uint)ih >= 6u) continue;
+                            ref float s = ref Unsafe.Add(ref src, r * 6);
+                            ref float d = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) add to input column ow - 1
+                            (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref s, 1)).StoreUnsafe(ref d, 0);
+                            Unsafe.Add(ref d, 4) += Unsafe.Add(ref s, 5);
+                            ref float sk1 = ref Unsafe.Add(ref s, 252);
+                            // kw = 1: columns [0, 6) add to input column ow + 0
+                            (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref sk1, 0)).StoreUnsafe(ref d, 0);
+                            Unsafe.Add(ref d, 4) += Unsafe.Add(ref sk1, 4);
+                            Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk1, 5);
+                            ref float sk2 = ref Unsafe.Add(ref s, 504);
+                            // kw = 2: columns [0, 5) add to input column ow + 1
+                            (Vector128.LoadUnsafe(ref d, 1) + Vector128.LoadUnsafe(ref sk2, 0)).StoreUnsafe(ref d, 1);
+                            Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk2, 4);
+                        }
+                    }
+                }
+            }
+
+            // the general walk over row pieces
+            static void Pieces(ref float col, ref float dx, int p0, int count)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
+                            {
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from) continue;
+                                ref float row = ref Unsafe.Add(ref src, at + from);
+                                ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from, i = 0;
+                                if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                                for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>col2im for Conv3x3S1P1_2x6x6To4NoBias, pixels [p0, p0 + count) (row stride 252): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
+        /// <remarks>Used by conv1.</remarks>
+        private static void Conv3x3S1P1_2x6x6To4NoBias_Col2ImStride252(ref float col, ref float dx, int p0, int count)
+        {
+            // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
+            int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
+            if (last > first)
+            {
+                if (first > p0) Pieces(ref col, ref dx, p0, first - p0);
+                Rows(ref Unsafe.Add(ref col, first - p0), ref dx, first / 6, (last - first) / 6);
+                if (p0 + count > last) Pieces(ref Unsafe.Add(ref col, last - p0), ref dx, last, p0 + count - last);
+            }
+            else Pieces(ref col, ref dx, p0, count);
+
+            static void Rows(ref float col, ref float dx, int oh0, int rows)
+            {
+                for (int c = 0; c < 2; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        ref float src = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            int ih = oh0 + r - 1 + kh;
+                            if ((uint)ih >= 6u) continue;
+                            ref float s = ref Unsafe.Add(ref src, r * 6);
+                            ref float d = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6);
+                            // kw = 0: columns [1, 6) add to input column ow - 1
+                            (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref s, 1)).StoreUnsafe(ref d, 0);
+                            Unsafe.Add(ref d, 4) += Unsafe.Add(ref s, 5);
+                            ref float sk1 = ref Unsafe.Add(ref s, 252);
+                            // kw = 1: columns [0, 6) add to input column ow + 0
+                            (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref sk1, 0)).StoreUnsafe(ref d, 0);
+                            Unsafe.Add(ref d, 4) += Unsafe.Add(ref sk1, 4);
+                            Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk1, 5);
+                            ref float sk2 = ref Unsafe.Add(ref s, 504);
+                            // kw = 2: columns [0, 5) add to input column ow + 1
+                            (Vector128.LoadUnsafe(ref d, 1) + Vector128.LoadUnsafe(ref sk2, 0)).StoreUnsafe(ref d, 1);
+                            Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk2, 4);
+                        }
+                    }
+                }
+            }
+
+            // the general walk over row pieces
+            static void Pieces(ref float col, ref float dx, int p0, int count)
+            {
+                for (int c = 0; c < 2; c++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            int lo = Math.Max(0, 1 - kw);
+                            int hi = Math.Max(lo, Math.Min(6, 7 - kw));
+                            for (int n = p0; n < p0 + count;)
+                            {
+                                int oh = n / 6, ow0 = n - oh * 6, len = Math.Min(6 - ow0, p0 + count - n);
+                                int at = n - p0;
+                                n += len;
+                                int ih = oh * 1 - 1 + kh;
+                                int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;
+                                if ((uint)ih >= 6u || to <= from) continue;
+                                ref float row = ref Unsafe.Add(ref src, at + from);
+                                ref float dst = ref Unsafe.Add(ref dx, (c * 6 + ih) * 6 + ow0 + from + kw - 1); // input of column from
+                                int cnt = to - from, i = 0;
+                                if (Vector256.IsHardwareAccelerated) for (; i + 8 <= cnt; i += 8) (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref row, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                                for (; i < cnt; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref row, i);
+                            }
+                        }
+                    }
                 }
             }
         }
