@@ -96,9 +96,14 @@ namespace CnnGen.Generator.Plan
             if (n > 128 || (rows * n > 98304 && n > Math.Max(64, 65536 / Math.Max(1, rows) / 16 * 16))) return 1;
             static double Fill(int columns, int width) => columns / (double)((columns + width - 1) / width * width);
             double Util(int g) => (Fill(g * n, 16) + Fill(g * n, 32)) / 2;
-            int best = 1;
+            int best = 1, small = 1;
             for (int g = 2; g <= 8 && g * n <= 256; g++)
+            {
                 if (Util(g) > Util(best) + 0.005) best = g;
+                if (g <= 4 && Util(g) >= Util(small) - 0.02) small = g; // the larger when about as full: divides more slices
+            }
+            // up to 4 when nearly as good: a worker's slice of a small training batch (8 images on 2 workers) fills it
+            if (best > 4 && Util(small) >= Util(best) - 0.05) best = small;
             return Util(best) >= Util(1) + 0.05 ? best : 1;
         }
 

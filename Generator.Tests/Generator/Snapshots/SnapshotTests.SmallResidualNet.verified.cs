@@ -119,7 +119,7 @@ ________________________________________________________________________________
         /// <summary>Where a gradient goes first when it must be added to one another consumer already wrote.</summary>
         private const nint ScratchGradient = 448;
         /// <summary>im2col columns (and the same again for their gradient), per image being processed.</summary>
-        private const nint ColumnsLength = 10080;
+        private const nint ColumnsLength = 5760;
         private const nint ParameterArenaLength = 448;
         private const nint BufferArenaLength = 96;
         private const nint FoldArenaLength = 352;
@@ -1131,28 +1131,31 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 4536); // the group's output [4 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_2x6x6To4_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 2592); // the group's output [4 x 144], then each image's rows
                 {
-                    // C[4 x 252] = A[4 x 18] * B[18 x 252]: 32-column strips of B packed in depth blocks of 18, 8 x 32 register tiles
+                    // C[4 x 144] = A[4 x 18] * B[18 x 144]: 32-column strips of B packed in depth blocks of 18, 8 x 32 register tiles
                     const int pc = 0;
                     const int kc = 18;
-                    for (int jc = 0; jc < 224; jc += 128)
+                    for (int jc = 0; jc < 128; jc += 128)
                     {
-                        int strips = Math.Min(4, (224 - jc) / 32);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        const int strips = 4;
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int s = 0; s < strips; s++)
-                            {
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 576));
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 576 + 16));
-                            }
-                            src = ref Unsafe.Add(ref src, 252);
+                            Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                            Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                            Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 576);
+                            Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 592);
+                            Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 1152);
+                            Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 1168);
+                            Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 1728);
+                            Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 1744);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         for (int s = 0; s < strips; s++)
@@ -1160,24 +1163,24 @@ ________________________________________________________________________________
                             int j = jc + s * 32;
                             ref float strip = ref Unsafe.Add(ref panel, s * 576);
                             int r = 0;
-                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false, ref Unsafe.Add(ref bias, r));
                         }
                     }
                     {
-                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 224);
+                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
+                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 224);
+                        ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
                         ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bias, r));
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
@@ -1234,10 +1237,10 @@ ________________________________________________________________________________
                         c31.StoreUnsafe(ref c, 3 * ldc + 16);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -1480,28 +1483,31 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 4536); // the group's output [4 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 2592); // the group's output [4 x 144], then each image's rows
                 {
-                    // C[4 x 252] = A[4 x 18] * B[18 x 252]: 32-column strips of B packed in depth blocks of 18, 8 x 32 register tiles
+                    // C[4 x 144] = A[4 x 18] * B[18 x 144]: 32-column strips of B packed in depth blocks of 18, 8 x 32 register tiles
                     const int pc = 0;
                     const int kc = 18;
-                    for (int jc = 0; jc < 224; jc += 128)
+                    for (int jc = 0; jc < 128; jc += 128)
                     {
-                        int strips = Math.Min(4, (224 - jc) / 32);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        const int strips = 4;
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int s = 0; s < strips; s++)
-                            {
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 576));
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 576 + 16));
-                            }
-                            src = ref Unsafe.Add(ref src, 252);
+                            Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                            Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                            Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 576);
+                            Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 592);
+                            Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 1152);
+                            Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 1168);
+                            Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 1728);
+                            Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 1744);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         for (int s = 0; s < strips; s++)
@@ -1509,24 +1515,24 @@ ________________________________________________________________________________
                             int j = jc + s * 32;
                             ref float strip = ref Unsafe.Add(ref panel, s * 576);
                             int r = 0;
-                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false);
                         }
                     }
                     {
-                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 224);
+                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
+                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 224);
+                        ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
                         ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 32, kc, false);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
@@ -1583,10 +1589,10 @@ ________________________________________________________________________________
                         c31.StoreUnsafe(ref c, 3 * ldc + 16);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -1841,28 +1847,31 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [4 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To4_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 5184); // the group's output [4 x 144], then each image's rows
                 {
-                    // C[4 x 252] = A[4 x 36] * B[36 x 252]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                    // C[4 x 144] = A[4 x 36] * B[36 x 144]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
                     const int pc = 0;
                     const int kc = 36;
-                    for (int jc = 0; jc < 224; jc += 128)
+                    for (int jc = 0; jc < 128; jc += 128)
                     {
-                        int strips = Math.Min(4, (224 - jc) / 32);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        const int strips = 4;
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int s = 0; s < strips; s++)
-                            {
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
-                            }
-                            src = ref Unsafe.Add(ref src, 252);
+                            Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                            Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                            Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
+                            Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1168);
+                            Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 2304);
+                            Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 2320);
+                            Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 3456);
+                            Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 3472);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         for (int s = 0; s < strips; s++)
@@ -1870,24 +1879,24 @@ ________________________________________________________________________________
                             int j = jc + s * 32;
                             ref float strip = ref Unsafe.Add(ref panel, s * 1152);
                             int r = 0;
-                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false, ref Unsafe.Add(ref bias, r));
                         }
                     }
                     {
-                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 224);
+                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
+                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 224);
+                        ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
                         ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bias, r));
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
@@ -1944,10 +1953,10 @@ ________________________________________________________________________________
                         c31.StoreUnsafe(ref c, 3 * ldc + 16);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -2190,28 +2199,31 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [4 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 5184); // the group's output [4 x 144], then each image's rows
                 {
-                    // C[4 x 252] = A[4 x 36] * B[36 x 252]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                    // C[4 x 144] = A[4 x 36] * B[36 x 144]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
                     const int pc = 0;
                     const int kc = 36;
-                    for (int jc = 0; jc < 224; jc += 128)
+                    for (int jc = 0; jc < 128; jc += 128)
                     {
-                        int strips = Math.Min(4, (224 - jc) / 32);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        const int strips = 4;
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int s = 0; s < strips; s++)
-                            {
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
-                            }
-                            src = ref Unsafe.Add(ref src, 252);
+                            Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                            Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                            Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
+                            Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1168);
+                            Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 2304);
+                            Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 2320);
+                            Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 3456);
+                            Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 3472);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         for (int s = 0; s < strips; s++)
@@ -2219,24 +2231,24 @@ ________________________________________________________________________________
                             int j = jc + s * 32;
                             ref float strip = ref Unsafe.Add(ref panel, s * 1152);
                             int r = 0;
-                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false);
                         }
                     }
                     {
-                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 224);
+                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
+                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 224);
+                        ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
                         ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
@@ -2293,10 +2305,10 @@ ________________________________________________________________________________
                         c31.StoreUnsafe(ref c, 3 * ldc + 16);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -2538,28 +2550,31 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [2 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To2_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 5184); // the group's output [2 x 144], then each image's rows
                 {
-                    // C[2 x 252] = A[2 x 36] * B[36 x 252]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                    // C[2 x 144] = A[2 x 36] * B[36 x 144]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
                     const int pc = 0;
                     const int kc = 36;
-                    for (int jc = 0; jc < 224; jc += 128)
+                    for (int jc = 0; jc < 128; jc += 128)
                     {
-                        int strips = Math.Min(4, (224 - jc) / 32);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        const int strips = 4;
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int s = 0; s < strips; s++)
-                            {
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
-                            }
-                            src = ref Unsafe.Add(ref src, 252);
+                            Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                            Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                            Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
+                            Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1168);
+                            Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 2304);
+                            Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 2320);
+                            Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 3456);
+                            Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 3472);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         for (int s = 0; s < strips; s++)
@@ -2567,24 +2582,24 @@ ________________________________________________________________________________
                             int j = jc + s * 32;
                             ref float strip = ref Unsafe.Add(ref panel, s * 1152);
                             int r = 0;
-                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false, ref Unsafe.Add(ref bias, r));
                         }
                     }
                     {
-                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 224);
+                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
+                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 224);
+                        ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
                         ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bias, r));
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
@@ -2623,10 +2638,10 @@ ________________________________________________________________________________
                         c11.StoreUnsafe(ref c, ldc + 16);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 72);
-                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -2851,28 +2866,31 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [2 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 5184); // the group's output [2 x 144], then each image's rows
                 {
-                    // C[2 x 252] = A[2 x 36] * B[36 x 252]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                    // C[2 x 144] = A[2 x 36] * B[36 x 144]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
                     const int pc = 0;
                     const int kc = 36;
-                    for (int jc = 0; jc < 224; jc += 128)
+                    for (int jc = 0; jc < 128; jc += 128)
                     {
-                        int strips = Math.Min(4, (224 - jc) / 32);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        const int strips = 4;
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int s = 0; s < strips; s++)
-                            {
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
-                            }
-                            src = ref Unsafe.Add(ref src, 252);
+                            Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                            Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                            Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
+                            Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1168);
+                            Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 2304);
+                            Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 2320);
+                            Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 3456);
+                            Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 3472);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         for (int s = 0; s < strips; s++)
@@ -2880,24 +2898,24 @@ ________________________________________________________________________________
                             int j = jc + s * 32;
                             ref float strip = ref Unsafe.Add(ref panel, s * 1152);
                             int r = 0;
-                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false);
                         }
                     }
                     {
-                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 224);
+                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
+                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 224);
+                        ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
                         ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
@@ -2936,10 +2954,10 @@ ________________________________________________________________________________
                         c11.StoreUnsafe(ref c, ldc + 16);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 72);
-                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -3488,79 +3506,77 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
-            for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
+            for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float gy = ref Unsafe.Add(ref col, 9072); // the group's output gradient side by side [2 x 252]
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 5184); // the group's output gradient side by side [2 x 144]
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 72);
-                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
                 // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                 {
-                    // C[2 x 36] += A[2 x 252] * B[252 x 36]: 32-column strips of B packed in depth blocks of 126, 8 x 32 register tiles
-                    for (int pc = 0; pc < 252; pc += 126)
+                    // C[2 x 36] += A[2 x 144] * B[144 x 36]: 32-column strips of B packed in depth blocks of 144, 8 x 32 register tiles
+                    const int pc = 0;
+                    const int kc = 144;
+                    for (int j = 0; j < 32; j += 32)
                     {
-                        const int kc = 126;
-                        for (int j = 0; j < 32; j += 32)
+                        for (int q = 0; q < 32; q += 8)
                         {
-                            for (int q = 0; q < 32; q += 8)
+                            ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            int t = 0;
+                            if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                             {
-                                ref float src = ref Unsafe.Add(ref col, (j + q) * 252 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                int t = 0;
-                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                for (; t + 8 <= kc; t += 8)
                                 {
-                                    for (; t + 8 <= kc; t += 8)
-                                    {
-                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(504 + t));
-                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(756 + t));
-                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
-                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(1260 + t));
-                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(1512 + t));
-                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1764 + t));
-                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                        ref float d = ref Unsafe.Add(ref dst, t * 32);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
-                                    }
+                                    // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                    Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
+                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
+                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
+                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
+                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
+                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
+                                    Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                    Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                    Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                    Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                    Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                    Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                    ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
                                 }
-                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 252 + t);
                             }
-                            int r = 0;
-                            WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
+                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 144 + t);
                         }
+                        int r = 0;
+                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
+                    }
+                    {
+                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        for (int q = 0; q < 4; q++)
                         {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            for (int q = 0; q < 4; q++)
-                            {
-                                ref float src = ref Unsafe.Add(ref col, (32 + q) * 252 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
-                            }
-                            for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                            WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 32, kc, true);
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
                         }
+                        for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 32, kc, true);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void WeightGradGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
@@ -3587,7 +3603,7 @@ ________________________________________________________________________________
                             Vector512<float> ai = Vector512.Create(a);
                             c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
                             c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 252));
+                            ai = Vector512.Create(Unsafe.Add(ref a, 144));
                             c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
                             c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
                             a = ref Unsafe.Add(ref a, 1);
@@ -3602,22 +3618,25 @@ ________________________________________________________________________________
                 if (!inputGradient) continue;
                 // dcol = W^T * dy over the group's columns, then col2im into each image's dx
                 {
-                    // C[36 x 252] = A[36 x 2] * B[2 x 252]: 32-column strips of B packed in depth blocks of 2, 8 x 32 register tiles
+                    // C[36 x 144] = A[36 x 2] * B[2 x 144]: 32-column strips of B packed in depth blocks of 2, 8 x 32 register tiles
                     const int pc = 0;
                     const int kc = 2;
-                    for (int jc = 0; jc < 224; jc += 128)
+                    for (int jc = 0; jc < 128; jc += 128)
                     {
-                        int strips = Math.Min(4, (224 - jc) / 32);
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        const int strips = 4;
+                        ref float src = ref Unsafe.Add(ref gy, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int s = 0; s < strips; s++)
-                            {
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 64));
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 64 + 16));
-                            }
-                            src = ref Unsafe.Add(ref src, 252);
+                            Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                            Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                            Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 64);
+                            Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 80);
+                            Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 128);
+                            Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 144);
+                            Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 192);
+                            Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 208);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         for (int s = 0; s < strips; s++)
@@ -3627,37 +3646,37 @@ ________________________________________________________________________________
                             int r = 0;
                             for (; r + 8 <= 36; r += 8)
                             {
-                                InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                                InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 144 + j), 144, kc, false);
                             }
                             if (r < 36)
                             {
-                                InputGradGroupTile4x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                                InputGradGroupTile4x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 144 + j), 144, kc, false);
                             }
                         }
                     }
                     {
-                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 224);
+                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref gy, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
+                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         int r = 0;
                         for (; r + 8 <= 36; r += 8)
                         {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 224);
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
                             InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 8; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            for (int i = 0; i < 8; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                         }
                         if (r < 36)
                         {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 224);
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
                             InputGradGroupTile4x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                         }
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -3805,11 +3824,11 @@ ________________________________________________________________________________
                         c71.StoreUnsafe(ref c, 7 * ldc + 16);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 144);
                     MemoryMarshal.CreateSpan(ref dxi, 144).Clear();
-                    Conv3x3S1P1_4x6x6To2NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                    Conv3x3S1P1_4x6x6To2NoBias_Col2ImStride144(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
                 }
             }
             for (; n < batch; n++)
@@ -4249,79 +4268,77 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
-            for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
+            for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float gy = ref Unsafe.Add(ref col, 9072); // the group's output gradient side by side [4 x 252]
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 5184); // the group's output gradient side by side [4 x 144]
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
                 // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                 {
-                    // C[4 x 36] += A[4 x 252] * B[252 x 36]: 32-column strips of B packed in depth blocks of 126, 8 x 32 register tiles
-                    for (int pc = 0; pc < 252; pc += 126)
+                    // C[4 x 36] += A[4 x 144] * B[144 x 36]: 32-column strips of B packed in depth blocks of 144, 8 x 32 register tiles
+                    const int pc = 0;
+                    const int kc = 144;
+                    for (int j = 0; j < 32; j += 32)
                     {
-                        const int kc = 126;
-                        for (int j = 0; j < 32; j += 32)
+                        for (int q = 0; q < 32; q += 8)
                         {
-                            for (int q = 0; q < 32; q += 8)
+                            ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            int t = 0;
+                            if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                             {
-                                ref float src = ref Unsafe.Add(ref col, (j + q) * 252 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                int t = 0;
-                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                for (; t + 8 <= kc; t += 8)
                                 {
-                                    for (; t + 8 <= kc; t += 8)
-                                    {
-                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(504 + t));
-                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(756 + t));
-                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
-                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(1260 + t));
-                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(1512 + t));
-                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1764 + t));
-                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                        ref float d = ref Unsafe.Add(ref dst, t * 32);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
-                                    }
+                                    // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                    Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
+                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
+                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
+                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
+                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
+                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
+                                    Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                    Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                    Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                    Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                    Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                    Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                    ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
                                 }
-                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 252 + t);
                             }
-                            int r = 0;
-                            WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
+                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 144 + t);
                         }
+                        int r = 0;
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
+                    }
+                    {
+                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        for (int q = 0; q < 4; q++)
                         {
-                            // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                            for (int q = 0; q < 4; q++)
-                            {
-                                ref float src = ref Unsafe.Add(ref col, (32 + q) * 252 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
-                            }
-                            for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                            WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 32, kc, true);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
                         }
+                        for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 32, kc, true);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
@@ -4356,13 +4373,13 @@ ________________________________________________________________________________
                             Vector512<float> ai = Vector512.Create(a);
                             c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
                             c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 252));
+                            ai = Vector512.Create(Unsafe.Add(ref a, 144));
                             c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
                             c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 504));
+                            ai = Vector512.Create(Unsafe.Add(ref a, 288));
                             c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
                             c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 756));
+                            ai = Vector512.Create(Unsafe.Add(ref a, 432));
                             c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
                             c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
                             a = ref Unsafe.Add(ref a, 1);
@@ -4381,22 +4398,25 @@ ________________________________________________________________________________
                 if (!inputGradient) continue;
                 // dcol = W^T * dy over the group's columns, then col2im into each image's dx
                 {
-                    // C[36 x 252] = A[36 x 4] * B[4 x 252]: 32-column strips of B packed in depth blocks of 4, 8 x 32 register tiles
+                    // C[36 x 144] = A[36 x 4] * B[4 x 144]: 32-column strips of B packed in depth blocks of 4, 8 x 32 register tiles
                     const int pc = 0;
                     const int kc = 4;
-                    for (int jc = 0; jc < 224; jc += 128)
+                    for (int jc = 0; jc < 128; jc += 128)
                     {
-                        int strips = Math.Min(4, (224 - jc) / 32);
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        const int strips = 4;
+                        ref float src = ref Unsafe.Add(ref gy, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int s = 0; s < strips; s++)
-                            {
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 128));
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 128 + 16));
-                            }
-                            src = ref Unsafe.Add(ref src, 252);
+                            Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                            Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                            Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 128);
+                            Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 144);
+                            Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 256);
+                            Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 272);
+                            Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 384);
+                            Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 400);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         for (int s = 0; s < strips; s++)
@@ -4406,37 +4426,37 @@ ________________________________________________________________________________
                             int r = 0;
                             for (; r + 8 <= 36; r += 8)
                             {
-                                InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                                InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 144 + j), 144, kc, false);
                             }
                             if (r < 36)
                             {
-                                InputGradGroupTile4x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                                InputGradGroupTile4x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 144 + j), 144, kc, false);
                             }
                         }
                     }
                     {
-                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 224);
+                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref gy, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
+                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         int r = 0;
                         for (; r + 8 <= 36; r += 8)
                         {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 224);
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
                             InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 8; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            for (int i = 0; i < 8; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                         }
                         if (r < 36)
                         {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 224);
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
                             InputGradGroupTile4x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                         }
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -4584,11 +4604,11 @@ ________________________________________________________________________________
                         c71.StoreUnsafe(ref c, 7 * ldc + 16);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 144);
                     MemoryMarshal.CreateSpan(ref dxi, 144).Clear();
-                    Conv3x3S1P1_4x6x6To4NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                    Conv3x3S1P1_4x6x6To4NoBias_Col2ImStride144(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
                 }
             }
             for (; n < batch; n++)
@@ -5032,74 +5052,72 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
-            for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
+            for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float gy = ref Unsafe.Add(ref col, 4536); // the group's output gradient side by side [4 x 252]
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 2592); // the group's output gradient side by side [4 x 144]
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
                 // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                 {
-                    // C[4 x 18] += A[4 x 252] * B[252 x 18]: 32-column strips of B packed in depth blocks of 126, 8 x 32 register tiles
-                    for (int pc = 0; pc < 252; pc += 126)
+                    // C[4 x 18] += A[4 x 144] * B[144 x 18]: 32-column strips of B packed in depth blocks of 144, 8 x 32 register tiles
+                    const int pc = 0;
+                    const int kc = 144;
                     {
-                        const int kc = 126;
+                        // last 18 columns: a zero-padded panel, tiles through the edge buffer
+                        for (int q = 0; q < 16; q += 8)
                         {
-                            // last 18 columns: a zero-padded panel, tiles through the edge buffer
-                            for (int q = 0; q < 16; q += 8)
+                            ref float src = ref Unsafe.Add(ref col, (0 + q) * 144 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            int t = 0;
+                            if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                             {
-                                ref float src = ref Unsafe.Add(ref col, (0 + q) * 252 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                int t = 0;
-                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                for (; t + 8 <= kc; t += 8)
                                 {
-                                    for (; t + 8 <= kc; t += 8)
-                                    {
-                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(504 + t));
-                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(756 + t));
-                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
-                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(1260 + t));
-                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(1512 + t));
-                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1764 + t));
-                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                        ref float d = ref Unsafe.Add(ref dst, t * 32);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
-                                    }
+                                    // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                    Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
+                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
+                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
+                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
+                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
+                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
+                                    Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                    Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                    Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                    Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                    Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                    Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                    ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
                                 }
-                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 252 + t);
                             }
-                            for (int q = 16; q < 18; q++)
-                            {
-                                ref float src = ref Unsafe.Add(ref col, (0 + q) * 252 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
-                            }
-                            for (int t = 0; t < kc; t++) for (int q = 18; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref dw, r * 18 + 0);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 18 + q);
-                            WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 32, kc, true);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 144 + t);
                         }
+                        for (int q = 16; q < 18; q++)
+                        {
+                            ref float src = ref Unsafe.Add(ref col, (0 + q) * 144 + pc);
+                            ref float dst = ref Unsafe.Add(ref panel, q);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                        }
+                        for (int t = 0; t < kc; t++) for (int q = 18; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                        int r = 0;
+                        ref float ct = ref Unsafe.Add(ref dw, r * 18 + 0);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 32, kc, true);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
@@ -5134,13 +5152,13 @@ ________________________________________________________________________________
                             Vector512<float> ai = Vector512.Create(a);
                             c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
                             c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 252));
+                            ai = Vector512.Create(Unsafe.Add(ref a, 144));
                             c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
                             c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 504));
+                            ai = Vector512.Create(Unsafe.Add(ref a, 288));
                             c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
                             c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 756));
+                            ai = Vector512.Create(Unsafe.Add(ref a, 432));
                             c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
                             c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
                             a = ref Unsafe.Add(ref a, 1);
@@ -5159,22 +5177,25 @@ ________________________________________________________________________________
                 if (!inputGradient) continue;
                 // dcol = W^T * dy over the group's columns, then col2im into each image's dx
                 {
-                    // C[18 x 252] = A[18 x 4] * B[4 x 252]: 32-column strips of B packed in depth blocks of 4, 8 x 32 register tiles
+                    // C[18 x 144] = A[18 x 4] * B[4 x 144]: 32-column strips of B packed in depth blocks of 4, 8 x 32 register tiles
                     const int pc = 0;
                     const int kc = 4;
-                    for (int jc = 0; jc < 224; jc += 128)
+                    for (int jc = 0; jc < 128; jc += 128)
                     {
-                        int strips = Math.Min(4, (224 - jc) / 32);
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        const int strips = 4;
+                        ref float src = ref Unsafe.Add(ref gy, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int s = 0; s < strips; s++)
-                            {
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 128));
-                                Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 128 + 16));
-                            }
-                            src = ref Unsafe.Add(ref src, 252);
+                            Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                            Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
+                            Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 128);
+                            Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 144);
+                            Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 256);
+                            Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 272);
+                            Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 384);
+                            Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 400);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         for (int s = 0; s < strips; s++)
@@ -5184,37 +5205,37 @@ ________________________________________________________________________________
                             int r = 0;
                             for (; r + 8 <= 18; r += 8)
                             {
-                                InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                                InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcol, r * 144 + j), 144, kc, false);
                             }
                             if (r < 18)
                             {
-                                InputGradGroupTile2x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                                InputGradGroupTile2x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcol, r * 144 + j), 144, kc, false);
                             }
                         }
                     }
                     {
-                        // last 28 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 224);
+                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        ref float src = ref Unsafe.Add(ref gy, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
-                            for (int q = 0; q < 28; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 28; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
+                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 32);
                         }
                         int r = 0;
                         for (; r + 8 <= 18; r += 8)
                         {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 224);
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
                             InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 8; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            for (int i = 0; i < 8; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                         }
                         if (r < 18)
                         {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 224);
+                            ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
                             InputGradGroupTile2x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 28; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                         }
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -5344,11 +5365,11 @@ ________________________________________________________________________________
                         c71.StoreUnsafe(ref c, 7 * ldc + 16);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 72);
                     MemoryMarshal.CreateSpan(ref dxi, 72).Clear();
-                    Conv3x3S1P1_2x6x6To4NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                    Conv3x3S1P1_2x6x6To4NoBias_Col2ImStride144(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
                 }
             }
             for (; n < batch; n++)
@@ -5696,19 +5717,19 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 4536); // the group's output [4 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_2x6x6To4_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 2592); // the group's output [4 x 144], then each image's rows
                 {
-                    // C[4 x 252] = A[4 x 18] * B[18 x 252]: 16-column strips of B packed in depth blocks of 18, 6 x 16 register tiles
+                    // C[4 x 144] = A[4 x 18] * B[18 x 144]: 16-column strips of B packed in depth blocks of 18, 6 x 16 register tiles
                     const int pc = 0;
                     const int kc = 18;
-                    for (int jc = 0; jc < 240; jc += 64)
+                    for (int jc = 0; jc < 144; jc += 64)
                     {
-                        int strips = Math.Min(4, (240 - jc) / 16);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -5717,7 +5738,7 @@ ________________________________________________________________________________
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 288));
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 288 + 8));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 16);
                         }
                         for (int s = 0; s < strips; s++)
@@ -5725,24 +5746,8 @@ ________________________________________________________________________________
                             int j = jc + s * 16;
                             ref float strip = ref Unsafe.Add(ref panel, s * 288);
                             int r = 0;
-                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false, ref Unsafe.Add(ref bias, r));
                         }
-                    }
-                    {
-                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 240);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
-                        int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 240);
-                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bias, r));
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
@@ -5799,10 +5804,10 @@ ________________________________________________________________________________
                         c31.StoreUnsafe(ref c, 3 * ldc + 8);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -5952,19 +5957,19 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 4536); // the group's output [4 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 2592); // the group's output [4 x 144], then each image's rows
                 {
-                    // C[4 x 252] = A[4 x 18] * B[18 x 252]: 16-column strips of B packed in depth blocks of 18, 6 x 16 register tiles
+                    // C[4 x 144] = A[4 x 18] * B[18 x 144]: 16-column strips of B packed in depth blocks of 18, 6 x 16 register tiles
                     const int pc = 0;
                     const int kc = 18;
-                    for (int jc = 0; jc < 240; jc += 64)
+                    for (int jc = 0; jc < 144; jc += 64)
                     {
-                        int strips = Math.Min(4, (240 - jc) / 16);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -5973,7 +5978,7 @@ ________________________________________________________________________________
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 288));
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 288 + 8));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 16);
                         }
                         for (int s = 0; s < strips; s++)
@@ -5981,24 +5986,8 @@ ________________________________________________________________________________
                             int j = jc + s * 16;
                             ref float strip = ref Unsafe.Add(ref panel, s * 288);
                             int r = 0;
-                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false);
                         }
-                    }
-                    {
-                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 240);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
-                        int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 240);
-                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
@@ -6055,10 +6044,10 @@ ________________________________________________________________________________
                         c31.StoreUnsafe(ref c, 3 * ldc + 8);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -6220,19 +6209,19 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [4 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To4_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 5184); // the group's output [4 x 144], then each image's rows
                 {
-                    // C[4 x 252] = A[4 x 36] * B[36 x 252]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                    // C[4 x 144] = A[4 x 36] * B[36 x 144]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
                     const int pc = 0;
                     const int kc = 36;
-                    for (int jc = 0; jc < 240; jc += 64)
+                    for (int jc = 0; jc < 144; jc += 64)
                     {
-                        int strips = Math.Min(4, (240 - jc) / 16);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -6241,7 +6230,7 @@ ________________________________________________________________________________
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 16);
                         }
                         for (int s = 0; s < strips; s++)
@@ -6249,24 +6238,8 @@ ________________________________________________________________________________
                             int j = jc + s * 16;
                             ref float strip = ref Unsafe.Add(ref panel, s * 576);
                             int r = 0;
-                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false, ref Unsafe.Add(ref bias, r));
                         }
-                    }
-                    {
-                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 240);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
-                        int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 240);
-                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bias, r));
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
@@ -6323,10 +6296,10 @@ ________________________________________________________________________________
                         c31.StoreUnsafe(ref c, 3 * ldc + 8);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -6476,19 +6449,19 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [4 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 5184); // the group's output [4 x 144], then each image's rows
                 {
-                    // C[4 x 252] = A[4 x 36] * B[36 x 252]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                    // C[4 x 144] = A[4 x 36] * B[36 x 144]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
                     const int pc = 0;
                     const int kc = 36;
-                    for (int jc = 0; jc < 240; jc += 64)
+                    for (int jc = 0; jc < 144; jc += 64)
                     {
-                        int strips = Math.Min(4, (240 - jc) / 16);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -6497,7 +6470,7 @@ ________________________________________________________________________________
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 16);
                         }
                         for (int s = 0; s < strips; s++)
@@ -6505,24 +6478,8 @@ ________________________________________________________________________________
                             int j = jc + s * 16;
                             ref float strip = ref Unsafe.Add(ref panel, s * 576);
                             int r = 0;
-                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false);
                         }
-                    }
-                    {
-                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 240);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
-                        int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 240);
-                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
@@ -6579,10 +6536,10 @@ ________________________________________________________________________________
                         c31.StoreUnsafe(ref c, 3 * ldc + 8);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -6731,19 +6688,19 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [2 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To2_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 5184); // the group's output [2 x 144], then each image's rows
                 {
-                    // C[2 x 252] = A[2 x 36] * B[36 x 252]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                    // C[2 x 144] = A[2 x 36] * B[36 x 144]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
                     const int pc = 0;
                     const int kc = 36;
-                    for (int jc = 0; jc < 240; jc += 64)
+                    for (int jc = 0; jc < 144; jc += 64)
                     {
-                        int strips = Math.Min(4, (240 - jc) / 16);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -6752,7 +6709,7 @@ ________________________________________________________________________________
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 16);
                         }
                         for (int s = 0; s < strips; s++)
@@ -6760,24 +6717,8 @@ ________________________________________________________________________________
                             int j = jc + s * 16;
                             ref float strip = ref Unsafe.Add(ref panel, s * 576);
                             int r = 0;
-                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false, ref Unsafe.Add(ref bias, r));
                         }
-                    }
-                    {
-                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 240);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
-                        int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 240);
-                        ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bias, r));
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
@@ -6816,10 +6757,10 @@ ________________________________________________________________________________
                         c11.StoreUnsafe(ref c, ldc + 8);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 72);
-                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -6951,19 +6892,19 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [2 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 5184); // the group's output [2 x 144], then each image's rows
                 {
-                    // C[2 x 252] = A[2 x 36] * B[36 x 252]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                    // C[2 x 144] = A[2 x 36] * B[36 x 144]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
                     const int pc = 0;
                     const int kc = 36;
-                    for (int jc = 0; jc < 240; jc += 64)
+                    for (int jc = 0; jc < 144; jc += 64)
                     {
-                        int strips = Math.Min(4, (240 - jc) / 16);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -6972,7 +6913,7 @@ ________________________________________________________________________________
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 16);
                         }
                         for (int s = 0; s < strips; s++)
@@ -6980,24 +6921,8 @@ ________________________________________________________________________________
                             int j = jc + s * 16;
                             ref float strip = ref Unsafe.Add(ref panel, s * 576);
                             int r = 0;
-                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false);
                         }
-                    }
-                    {
-                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 240);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
-                        int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 240);
-                        ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
@@ -7036,10 +6961,10 @@ ________________________________________________________________________________
                         c11.StoreUnsafe(ref c, ldc + 8);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 72);
-                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -7471,26 +7396,26 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
-            for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
+            for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float gy = ref Unsafe.Add(ref col, 9072); // the group's output gradient side by side [2 x 252]
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 5184); // the group's output gradient side by side [2 x 144]
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 72);
-                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
                 // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                 {
-                    // C[2 x 36] += A[2 x 252] * B[252 x 36]: 16-column strips of B packed in depth blocks of 252, 6 x 16 register tiles
+                    // C[2 x 36] += A[2 x 144] * B[144 x 36]: 16-column strips of B packed in depth blocks of 144, 6 x 16 register tiles
                     const int pc = 0;
-                    const int kc = 252;
+                    const int kc = 144;
                     for (int j = 0; j < 32; j += 16)
                     {
                         for (int q = 0; q < 16; q += 8)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (j + q) * 252 + pc);
+                            ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
                             int t = 0;
                             if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
@@ -7499,13 +7424,13 @@ ________________________________________________________________________________
                                 {
                                     // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
                                     Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(504 + t));
-                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(756 + t));
-                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
-                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(1260 + t));
-                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(1512 + t));
-                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1764 + t));
+                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
+                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
+                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
+                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
+                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
+                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
                                     Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
                                     Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
                                     Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
@@ -7523,16 +7448,16 @@ ________________________________________________________________________________
                                     System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
                                 }
                             }
-                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 252 + t);
+                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 144 + t);
                         }
                         int r = 0;
-                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
+                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                     }
                     {
                         // last 4 columns: a zero-padded panel, tiles through the edge buffer
                         for (int q = 0; q < 4; q++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 252 + pc);
+                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
                             for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
                         }
@@ -7540,7 +7465,7 @@ ________________________________________________________________________________
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
                         for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 16, kc, true);
+                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 16, kc, true);
                         for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -7568,7 +7493,7 @@ ________________________________________________________________________________
                             Vector256<float> ai = Vector256.Create(a);
                             c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
                             c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 252));
+                            ai = Vector256.Create(Unsafe.Add(ref a, 144));
                             c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
                             c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
                             a = ref Unsafe.Add(ref a, 1);
@@ -7583,13 +7508,13 @@ ________________________________________________________________________________
                 if (!inputGradient) continue;
                 // dcol = W^T * dy over the group's columns, then col2im into each image's dx
                 {
-                    // C[36 x 252] = A[36 x 2] * B[2 x 252]: 16-column strips of B packed in depth blocks of 2, 6 x 16 register tiles
+                    // C[36 x 144] = A[36 x 2] * B[2 x 144]: 16-column strips of B packed in depth blocks of 2, 6 x 16 register tiles
                     const int pc = 0;
                     const int kc = 2;
-                    for (int jc = 0; jc < 240; jc += 64)
+                    for (int jc = 0; jc < 144; jc += 64)
                     {
-                        int strips = Math.Min(4, (240 - jc) / 16);
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref gy, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -7598,7 +7523,7 @@ ________________________________________________________________________________
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 32));
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 32 + 8));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 16);
                         }
                         for (int s = 0; s < strips; s++)
@@ -7608,27 +7533,8 @@ ________________________________________________________________________________
                             int r = 0;
                             for (; r + 6 <= 36; r += 6)
                             {
-                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 144 + j), 144, kc, false);
                             }
-                        }
-                    }
-                    {
-                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 240);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
-                        int r = 0;
-                        for (; r + 6 <= 36; r += 6)
-                        {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 240);
-                            InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
-                            for (int i = 0; i < 6; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
                         }
                     }
                     // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -7704,11 +7610,11 @@ ________________________________________________________________________________
                         c51.StoreUnsafe(ref c, 5 * ldc + 8);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 144);
                     MemoryMarshal.CreateSpan(ref dxi, 144).Clear();
-                    Conv3x3S1P1_4x6x6To2NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                    Conv3x3S1P1_4x6x6To2NoBias_Col2ImStride144(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
                 }
             }
             for (; n < batch; n++)
@@ -7990,26 +7896,26 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
-            for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
+            for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float gy = ref Unsafe.Add(ref col, 9072); // the group's output gradient side by side [4 x 252]
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 5184); // the group's output gradient side by side [4 x 144]
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
                 // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                 {
-                    // C[4 x 36] += A[4 x 252] * B[252 x 36]: 16-column strips of B packed in depth blocks of 252, 6 x 16 register tiles
+                    // C[4 x 36] += A[4 x 144] * B[144 x 36]: 16-column strips of B packed in depth blocks of 144, 6 x 16 register tiles
                     const int pc = 0;
-                    const int kc = 252;
+                    const int kc = 144;
                     for (int j = 0; j < 32; j += 16)
                     {
                         for (int q = 0; q < 16; q += 8)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (j + q) * 252 + pc);
+                            ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
                             int t = 0;
                             if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
@@ -8018,13 +7924,13 @@ ________________________________________________________________________________
                                 {
                                     // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
                                     Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(504 + t));
-                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(756 + t));
-                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
-                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(1260 + t));
-                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(1512 + t));
-                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1764 + t));
+                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
+                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
+                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
+                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
+                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
+                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
                                     Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
                                     Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
                                     Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
@@ -8042,16 +7948,16 @@ ________________________________________________________________________________
                                     System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
                                 }
                             }
-                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 252 + t);
+                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 144 + t);
                         }
                         int r = 0;
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                     }
                     {
                         // last 4 columns: a zero-padded panel, tiles through the edge buffer
                         for (int q = 0; q < 4; q++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 252 + pc);
+                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
                             for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
                         }
@@ -8059,7 +7965,7 @@ ________________________________________________________________________________
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 16, kc, true);
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 16, kc, true);
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -8095,13 +8001,13 @@ ________________________________________________________________________________
                             Vector256<float> ai = Vector256.Create(a);
                             c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
                             c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 252));
+                            ai = Vector256.Create(Unsafe.Add(ref a, 144));
                             c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
                             c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 504));
+                            ai = Vector256.Create(Unsafe.Add(ref a, 288));
                             c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
                             c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 756));
+                            ai = Vector256.Create(Unsafe.Add(ref a, 432));
                             c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
                             c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
                             a = ref Unsafe.Add(ref a, 1);
@@ -8120,13 +8026,13 @@ ________________________________________________________________________________
                 if (!inputGradient) continue;
                 // dcol = W^T * dy over the group's columns, then col2im into each image's dx
                 {
-                    // C[36 x 252] = A[36 x 4] * B[4 x 252]: 16-column strips of B packed in depth blocks of 4, 6 x 16 register tiles
+                    // C[36 x 144] = A[36 x 4] * B[4 x 144]: 16-column strips of B packed in depth blocks of 4, 6 x 16 register tiles
                     const int pc = 0;
                     const int kc = 4;
-                    for (int jc = 0; jc < 240; jc += 64)
+                    for (int jc = 0; jc < 144; jc += 64)
                     {
-                        int strips = Math.Min(4, (240 - jc) / 16);
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref gy, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -8135,7 +8041,7 @@ ________________________________________________________________________________
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 64));
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 64 + 8));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 16);
                         }
                         for (int s = 0; s < strips; s++)
@@ -8145,27 +8051,8 @@ ________________________________________________________________________________
                             int r = 0;
                             for (; r + 6 <= 36; r += 6)
                             {
-                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 144 + j), 144, kc, false);
                             }
-                        }
-                    }
-                    {
-                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 240);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
-                        int r = 0;
-                        for (; r + 6 <= 36; r += 6)
-                        {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 240);
-                            InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
-                            for (int i = 0; i < 6; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
                         }
                     }
                     // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -8241,11 +8128,11 @@ ________________________________________________________________________________
                         c51.StoreUnsafe(ref c, 5 * ldc + 8);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 144);
                     MemoryMarshal.CreateSpan(ref dxi, 144).Clear();
-                    Conv3x3S1P1_4x6x6To4NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                    Conv3x3S1P1_4x6x6To4NoBias_Col2ImStride144(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
                 }
             }
             for (; n < batch; n++)
@@ -8531,26 +8418,26 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
-            for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
+            for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float gy = ref Unsafe.Add(ref col, 4536); // the group's output gradient side by side [4 x 252]
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 2592); // the group's output gradient side by side [4 x 144]
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
                 // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                 {
-                    // C[4 x 18] += A[4 x 252] * B[252 x 18]: 16-column strips of B packed in depth blocks of 252, 6 x 16 register tiles
+                    // C[4 x 18] += A[4 x 144] * B[144 x 18]: 16-column strips of B packed in depth blocks of 144, 6 x 16 register tiles
                     const int pc = 0;
-                    const int kc = 252;
+                    const int kc = 144;
                     for (int j = 0; j < 16; j += 16)
                     {
                         for (int q = 0; q < 16; q += 8)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (j + q) * 252 + pc);
+                            ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
                             int t = 0;
                             if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
@@ -8559,13 +8446,13 @@ ________________________________________________________________________________
                                 {
                                     // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
                                     Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(504 + t));
-                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(756 + t));
-                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
-                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(1260 + t));
-                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(1512 + t));
-                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1764 + t));
+                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
+                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
+                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
+                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
+                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
+                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
                                     Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
                                     Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
                                     Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
@@ -8583,16 +8470,16 @@ ________________________________________________________________________________
                                     System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
                                 }
                             }
-                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 252 + t);
+                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 144 + t);
                         }
                         int r = 0;
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + j), 18, kc, true);
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + j), 18, kc, true);
                     }
                     {
                         // last 2 columns: a zero-padded panel, tiles through the edge buffer
                         for (int q = 0; q < 2; q++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (16 + q) * 252 + pc);
+                            ref float src = ref Unsafe.Add(ref col, (16 + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
                             for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
                         }
@@ -8600,7 +8487,7 @@ ________________________________________________________________________________
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref dw, r * 18 + 16);
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 18 + q);
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 16, kc, true);
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 16, kc, true);
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -8636,13 +8523,13 @@ ________________________________________________________________________________
                             Vector256<float> ai = Vector256.Create(a);
                             c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
                             c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 252));
+                            ai = Vector256.Create(Unsafe.Add(ref a, 144));
                             c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
                             c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 504));
+                            ai = Vector256.Create(Unsafe.Add(ref a, 288));
                             c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
                             c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 756));
+                            ai = Vector256.Create(Unsafe.Add(ref a, 432));
                             c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
                             c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
                             a = ref Unsafe.Add(ref a, 1);
@@ -8661,13 +8548,13 @@ ________________________________________________________________________________
                 if (!inputGradient) continue;
                 // dcol = W^T * dy over the group's columns, then col2im into each image's dx
                 {
-                    // C[18 x 252] = A[18 x 4] * B[4 x 252]: 16-column strips of B packed in depth blocks of 4, 6 x 16 register tiles
+                    // C[18 x 144] = A[18 x 4] * B[4 x 144]: 16-column strips of B packed in depth blocks of 4, 6 x 16 register tiles
                     const int pc = 0;
                     const int kc = 4;
-                    for (int jc = 0; jc < 240; jc += 64)
+                    for (int jc = 0; jc < 144; jc += 64)
                     {
-                        int strips = Math.Min(4, (240 - jc) / 16);
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 16);
+                        ref float src = ref Unsafe.Add(ref gy, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -8676,7 +8563,7 @@ ________________________________________________________________________________
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 64));
                                 Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 64 + 8));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 16);
                         }
                         for (int s = 0; s < strips; s++)
@@ -8686,27 +8573,8 @@ ________________________________________________________________________________
                             int r = 0;
                             for (; r + 6 <= 18; r += 6)
                             {
-                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcol, r * 144 + j), 144, kc, false);
                             }
-                        }
-                    }
-                    {
-                        // last 12 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 240);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 12; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 12; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
-                        int r = 0;
-                        for (; r + 6 <= 18; r += 6)
-                        {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 240);
-                            InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref edge, 16, kc, false);
-                            for (int i = 0; i < 6; i++) for (int q = 0; q < 12; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 16 + q);
                         }
                     }
                     // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -8782,11 +8650,11 @@ ________________________________________________________________________________
                         c51.StoreUnsafe(ref c, 5 * ldc + 8);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 72);
                     MemoryMarshal.CreateSpan(ref dxi, 72).Clear();
-                    Conv3x3S1P1_2x6x6To4NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                    Conv3x3S1P1_2x6x6To4NoBias_Col2ImStride144(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
                 }
             }
             for (; n < batch; n++)
@@ -9075,19 +8943,19 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 4536); // the group's output [4 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_2x6x6To4_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 2592); // the group's output [4 x 144], then each image's rows
                 {
-                    // C[4 x 252] = A[4 x 18] * B[18 x 252]: 8-column strips of B packed in depth blocks of 18, 6 x 8 register tiles
+                    // C[4 x 144] = A[4 x 18] * B[18 x 144]: 8-column strips of B packed in depth blocks of 18, 6 x 8 register tiles
                     const int pc = 0;
                     const int kc = 18;
-                    for (int jc = 0; jc < 248; jc += 32)
+                    for (int jc = 0; jc < 144; jc += 32)
                     {
-                        int strips = Math.Min(4, (248 - jc) / 8);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -9096,7 +8964,7 @@ ________________________________________________________________________________
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 144));
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 144 + 4));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 8);
                         }
                         for (int s = 0; s < strips; s++)
@@ -9104,24 +8972,8 @@ ________________________________________________________________________________
                             int j = jc + s * 8;
                             ref float strip = ref Unsafe.Add(ref panel, s * 144);
                             int r = 0;
-                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false, ref Unsafe.Add(ref bias, r));
                         }
-                    }
-                    {
-                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 248);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 8);
-                        }
-                        int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 248);
-                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bias, r));
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
@@ -9178,10 +9030,10 @@ ________________________________________________________________________________
                         c31.StoreUnsafe(ref c, 3 * ldc + 4);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -9331,19 +9183,19 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 4536); // the group's output [4 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 2592); // the group's output [4 x 144], then each image's rows
                 {
-                    // C[4 x 252] = A[4 x 18] * B[18 x 252]: 8-column strips of B packed in depth blocks of 18, 6 x 8 register tiles
+                    // C[4 x 144] = A[4 x 18] * B[18 x 144]: 8-column strips of B packed in depth blocks of 18, 6 x 8 register tiles
                     const int pc = 0;
                     const int kc = 18;
-                    for (int jc = 0; jc < 248; jc += 32)
+                    for (int jc = 0; jc < 144; jc += 32)
                     {
-                        int strips = Math.Min(4, (248 - jc) / 8);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -9352,7 +9204,7 @@ ________________________________________________________________________________
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 144));
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 144 + 4));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 8);
                         }
                         for (int s = 0; s < strips; s++)
@@ -9360,24 +9212,8 @@ ________________________________________________________________________________
                             int j = jc + s * 8;
                             ref float strip = ref Unsafe.Add(ref panel, s * 144);
                             int r = 0;
-                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false);
                         }
-                    }
-                    {
-                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 248);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 8);
-                        }
-                        int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 248);
-                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
@@ -9434,10 +9270,10 @@ ________________________________________________________________________________
                         c31.StoreUnsafe(ref c, 3 * ldc + 4);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -9599,19 +9435,19 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [4 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To4_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 5184); // the group's output [4 x 144], then each image's rows
                 {
-                    // C[4 x 252] = A[4 x 36] * B[36 x 252]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                    // C[4 x 144] = A[4 x 36] * B[36 x 144]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
                     const int pc = 0;
                     const int kc = 36;
-                    for (int jc = 0; jc < 248; jc += 32)
+                    for (int jc = 0; jc < 144; jc += 32)
                     {
-                        int strips = Math.Min(4, (248 - jc) / 8);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -9620,7 +9456,7 @@ ________________________________________________________________________________
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 288));
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 288 + 4));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 8);
                         }
                         for (int s = 0; s < strips; s++)
@@ -9628,24 +9464,8 @@ ________________________________________________________________________________
                             int j = jc + s * 8;
                             ref float strip = ref Unsafe.Add(ref panel, s * 288);
                             int r = 0;
-                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false, ref Unsafe.Add(ref bias, r));
                         }
-                    }
-                    {
-                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 248);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 8);
-                        }
-                        int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 248);
-                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bias, r));
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
@@ -9702,10 +9522,10 @@ ________________________________________________________________________________
                         c31.StoreUnsafe(ref c, 3 * ldc + 4);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -9855,19 +9675,19 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [4 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 5184); // the group's output [4 x 144], then each image's rows
                 {
-                    // C[4 x 252] = A[4 x 36] * B[36 x 252]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                    // C[4 x 144] = A[4 x 36] * B[36 x 144]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
                     const int pc = 0;
                     const int kc = 36;
-                    for (int jc = 0; jc < 248; jc += 32)
+                    for (int jc = 0; jc < 144; jc += 32)
                     {
-                        int strips = Math.Min(4, (248 - jc) / 8);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -9876,7 +9696,7 @@ ________________________________________________________________________________
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 288));
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 288 + 4));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 8);
                         }
                         for (int s = 0; s < strips; s++)
@@ -9884,24 +9704,8 @@ ________________________________________________________________________________
                             int j = jc + s * 8;
                             ref float strip = ref Unsafe.Add(ref panel, s * 288);
                             int r = 0;
-                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                            ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false);
                         }
-                    }
-                    {
-                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 248);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 8);
-                        }
-                        int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 248);
-                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
@@ -9958,10 +9762,10 @@ ________________________________________________________________________________
                         c31.StoreUnsafe(ref c, 3 * ldc + 4);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -10110,19 +9914,19 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [2 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To2_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 5184); // the group's output [2 x 144], then each image's rows
                 {
-                    // C[2 x 252] = A[2 x 36] * B[36 x 252]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                    // C[2 x 144] = A[2 x 36] * B[36 x 144]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
                     const int pc = 0;
                     const int kc = 36;
-                    for (int jc = 0; jc < 248; jc += 32)
+                    for (int jc = 0; jc < 144; jc += 32)
                     {
-                        int strips = Math.Min(4, (248 - jc) / 8);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -10131,7 +9935,7 @@ ________________________________________________________________________________
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 288));
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 288 + 4));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 8);
                         }
                         for (int s = 0; s < strips; s++)
@@ -10139,24 +9943,8 @@ ________________________________________________________________________________
                             int j = jc + s * 8;
                             ref float strip = ref Unsafe.Add(ref panel, s * 288);
                             int r = 0;
-                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false, ref Unsafe.Add(ref bias, r));
+                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false, ref Unsafe.Add(ref bias, r));
                         }
-                    }
-                    {
-                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 248);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 8);
-                        }
-                        int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 248);
-                        ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bias, r));
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
@@ -10195,10 +9983,10 @@ ________________________________________________________________________________
                         c11.StoreUnsafe(ref c, ldc + 4);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 72);
-                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -10330,19 +10118,19 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns: fuller register strips than 36 per image); a team shares single images below
-            if (parts == 1) for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns: fuller register strips than 36 per image); a team shares single images below
+            if (parts == 1) for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float cy = ref Unsafe.Add(ref col, 9072); // the group's output [2 x 252], then each image's rows
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float cy = ref Unsafe.Add(ref col, 5184); // the group's output [2 x 144], then each image's rows
                 {
-                    // C[2 x 252] = A[2 x 36] * B[36 x 252]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                    // C[2 x 144] = A[2 x 36] * B[36 x 144]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
                     const int pc = 0;
                     const int kc = 36;
-                    for (int jc = 0; jc < 248; jc += 32)
+                    for (int jc = 0; jc < 144; jc += 32)
                     {
-                        int strips = Math.Min(4, (248 - jc) / 8);
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref col, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -10351,7 +10139,7 @@ ________________________________________________________________________________
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 288));
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 288 + 4));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 8);
                         }
                         for (int s = 0; s < strips; s++)
@@ -10359,24 +10147,8 @@ ________________________________________________________________________________
                             int j = jc + s * 8;
                             ref float strip = ref Unsafe.Add(ref panel, s * 288);
                             int r = 0;
-                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 252 + j), 252, kc, false);
+                            ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref cy, r * 144 + j), 144, kc, false);
                         }
-                    }
-                    {
-                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref col, pc * 252 + 248);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 8);
-                        }
-                        int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 252 + 248);
-                        ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
@@ -10415,10 +10187,10 @@ ________________________________________________________________________________
                         c11.StoreUnsafe(ref c, ldc + 4);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float yi = ref Unsafe.Add(ref y, (n + i) * 72);
-                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 252 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cy, m * 144 + i * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, m * 36), 36));
                 }
             }
             for (; n < batch; n++)
@@ -10858,37 +10630,37 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
-            for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
+            for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float gy = ref Unsafe.Add(ref col, 9072); // the group's output gradient side by side [2 x 252]
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 5184); // the group's output gradient side by side [2 x 144]
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 72);
-                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                    for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
                 // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                 {
-                    // C[2 x 36] += A[2 x 252] * B[252 x 36]: 8-column strips of B packed in depth blocks of 252, 6 x 8 register tiles
+                    // C[2 x 36] += A[2 x 144] * B[144 x 36]: 8-column strips of B packed in depth blocks of 144, 6 x 8 register tiles
                     const int pc = 0;
-                    const int kc = 252;
+                    const int kc = 144;
                     for (int j = 0; j < 32; j += 8)
                     {
                         for (int q = 0; q < 8; q++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (j + q) * 252 + pc);
+                            ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
                             for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                         }
                         int r = 0;
-                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
+                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                     }
                     {
                         // last 4 columns: a zero-padded panel, tiles through the edge buffer
                         for (int q = 0; q < 4; q++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 252 + pc);
+                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
                             for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                         }
@@ -10896,7 +10668,7 @@ ________________________________________________________________________________
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
                         for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 8, kc, true);
+                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
                         for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -10924,7 +10696,7 @@ ________________________________________________________________________________
                             Vector128<float> ai = Vector128.Create(a);
                             c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
                             c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 252));
+                            ai = Vector128.Create(Unsafe.Add(ref a, 144));
                             c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
                             c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
                             a = ref Unsafe.Add(ref a, 1);
@@ -10939,13 +10711,13 @@ ________________________________________________________________________________
                 if (!inputGradient) continue;
                 // dcol = W^T * dy over the group's columns, then col2im into each image's dx
                 {
-                    // C[36 x 252] = A[36 x 2] * B[2 x 252]: 8-column strips of B packed in depth blocks of 2, 6 x 8 register tiles
+                    // C[36 x 144] = A[36 x 2] * B[2 x 144]: 8-column strips of B packed in depth blocks of 2, 6 x 8 register tiles
                     const int pc = 0;
                     const int kc = 2;
-                    for (int jc = 0; jc < 248; jc += 32)
+                    for (int jc = 0; jc < 144; jc += 32)
                     {
-                        int strips = Math.Min(4, (248 - jc) / 8);
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref gy, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -10954,7 +10726,7 @@ ________________________________________________________________________________
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 16));
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 16 + 4));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 8);
                         }
                         for (int s = 0; s < strips; s++)
@@ -10964,27 +10736,8 @@ ________________________________________________________________________________
                             int r = 0;
                             for (; r + 6 <= 36; r += 6)
                             {
-                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 144 + j), 144, kc, false);
                             }
-                        }
-                    }
-                    {
-                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 248);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 8);
-                        }
-                        int r = 0;
-                        for (; r + 6 <= 36; r += 6)
-                        {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 248);
-                            InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
-                            for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
                         }
                     }
                     // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -11060,11 +10813,11 @@ ________________________________________________________________________________
                         c51.StoreUnsafe(ref c, 5 * ldc + 4);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 144);
                     MemoryMarshal.CreateSpan(ref dxi, 144).Clear();
-                    Conv3x3S1P1_4x6x6To2NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                    Conv3x3S1P1_4x6x6To2NoBias_Col2ImStride144(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
                 }
             }
             for (; n < batch; n++)
@@ -11318,37 +11071,37 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
-            for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
+            for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float gy = ref Unsafe.Add(ref col, 9072); // the group's output gradient side by side [4 x 252]
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 5184); // the group's output gradient side by side [4 x 144]
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
                 // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                 {
-                    // C[4 x 36] += A[4 x 252] * B[252 x 36]: 8-column strips of B packed in depth blocks of 252, 6 x 8 register tiles
+                    // C[4 x 36] += A[4 x 144] * B[144 x 36]: 8-column strips of B packed in depth blocks of 144, 6 x 8 register tiles
                     const int pc = 0;
-                    const int kc = 252;
+                    const int kc = 144;
                     for (int j = 0; j < 32; j += 8)
                     {
                         for (int q = 0; q < 8; q++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (j + q) * 252 + pc);
+                            ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
                             for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                         }
                         int r = 0;
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                     }
                     {
                         // last 4 columns: a zero-padded panel, tiles through the edge buffer
                         for (int q = 0; q < 4; q++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 252 + pc);
+                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
                             for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                         }
@@ -11356,7 +11109,7 @@ ________________________________________________________________________________
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 8, kc, true);
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -11392,13 +11145,13 @@ ________________________________________________________________________________
                             Vector128<float> ai = Vector128.Create(a);
                             c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
                             c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 252));
+                            ai = Vector128.Create(Unsafe.Add(ref a, 144));
                             c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
                             c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 504));
+                            ai = Vector128.Create(Unsafe.Add(ref a, 288));
                             c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
                             c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 756));
+                            ai = Vector128.Create(Unsafe.Add(ref a, 432));
                             c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
                             c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
                             a = ref Unsafe.Add(ref a, 1);
@@ -11417,13 +11170,13 @@ ________________________________________________________________________________
                 if (!inputGradient) continue;
                 // dcol = W^T * dy over the group's columns, then col2im into each image's dx
                 {
-                    // C[36 x 252] = A[36 x 4] * B[4 x 252]: 8-column strips of B packed in depth blocks of 4, 6 x 8 register tiles
+                    // C[36 x 144] = A[36 x 4] * B[4 x 144]: 8-column strips of B packed in depth blocks of 4, 6 x 8 register tiles
                     const int pc = 0;
                     const int kc = 4;
-                    for (int jc = 0; jc < 248; jc += 32)
+                    for (int jc = 0; jc < 144; jc += 32)
                     {
-                        int strips = Math.Min(4, (248 - jc) / 8);
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref gy, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -11432,7 +11185,7 @@ ________________________________________________________________________________
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 32));
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 32 + 4));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 8);
                         }
                         for (int s = 0; s < strips; s++)
@@ -11442,27 +11195,8 @@ ________________________________________________________________________________
                             int r = 0;
                             for (; r + 6 <= 36; r += 6)
                             {
-                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref strip, ref Unsafe.Add(ref dcol, r * 144 + j), 144, kc, false);
                             }
-                        }
-                    }
-                    {
-                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 248);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 8);
-                        }
-                        int r = 0;
-                        for (; r + 6 <= 36; r += 6)
-                        {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 248);
-                            InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
-                            for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
                         }
                     }
                     // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -11538,11 +11272,11 @@ ________________________________________________________________________________
                         c51.StoreUnsafe(ref c, 5 * ldc + 4);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 144);
                     MemoryMarshal.CreateSpan(ref dxi, 144).Clear();
-                    Conv3x3S1P1_4x6x6To4NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                    Conv3x3S1P1_4x6x6To4NoBias_Col2ImStride144(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
                 }
             }
             for (; n < batch; n++)
@@ -11800,37 +11534,37 @@ ________________________________________________________________________________
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             int n = 0;
-            // 7 images per GEMM (252 columns): the weight gradient sums over all of them in one pass
-            for (; n + 7 <= batch; n += 7)
+            // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
+            for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 7; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride252(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
-                ref float gy = ref Unsafe.Add(ref col, 4536); // the group's output gradient side by side [4 x 252]
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                ref float gy = ref Unsafe.Add(ref col, 2592); // the group's output gradient side by side [4 x 144]
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
-                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 252 + i * 36), 36));
+                    for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
                 // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                 {
-                    // C[4 x 18] += A[4 x 252] * B[252 x 18]: 8-column strips of B packed in depth blocks of 252, 6 x 8 register tiles
+                    // C[4 x 18] += A[4 x 144] * B[144 x 18]: 8-column strips of B packed in depth blocks of 144, 6 x 8 register tiles
                     const int pc = 0;
-                    const int kc = 252;
+                    const int kc = 144;
                     for (int j = 0; j < 16; j += 8)
                     {
                         for (int q = 0; q < 8; q++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (j + q) * 252 + pc);
+                            ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
                             for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                         }
                         int r = 0;
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + j), 18, kc, true);
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + j), 18, kc, true);
                     }
                     {
                         // last 2 columns: a zero-padded panel, tiles through the edge buffer
                         for (int q = 0; q < 2; q++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (16 + q) * 252 + pc);
+                            ref float src = ref Unsafe.Add(ref col, (16 + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
                             for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                         }
@@ -11838,7 +11572,7 @@ ________________________________________________________________________________
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref dw, r * 18 + 16);
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 18 + q);
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 252 + pc * 1), ref panel, ref edge, 8, kc, true);
+                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -11874,13 +11608,13 @@ ________________________________________________________________________________
                             Vector128<float> ai = Vector128.Create(a);
                             c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
                             c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 252));
+                            ai = Vector128.Create(Unsafe.Add(ref a, 144));
                             c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
                             c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 504));
+                            ai = Vector128.Create(Unsafe.Add(ref a, 288));
                             c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
                             c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 756));
+                            ai = Vector128.Create(Unsafe.Add(ref a, 432));
                             c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
                             c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
                             a = ref Unsafe.Add(ref a, 1);
@@ -11899,13 +11633,13 @@ ________________________________________________________________________________
                 if (!inputGradient) continue;
                 // dcol = W^T * dy over the group's columns, then col2im into each image's dx
                 {
-                    // C[18 x 252] = A[18 x 4] * B[4 x 252]: 8-column strips of B packed in depth blocks of 4, 6 x 8 register tiles
+                    // C[18 x 144] = A[18 x 4] * B[4 x 144]: 8-column strips of B packed in depth blocks of 4, 6 x 8 register tiles
                     const int pc = 0;
                     const int kc = 4;
-                    for (int jc = 0; jc < 248; jc += 32)
+                    for (int jc = 0; jc < 144; jc += 32)
                     {
-                        int strips = Math.Min(4, (248 - jc) / 8);
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + jc);
+                        int strips = Math.Min(4, (144 - jc) / 8);
+                        ref float src = ref Unsafe.Add(ref gy, pc * 144 + jc);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
@@ -11914,7 +11648,7 @@ ________________________________________________________________________________
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 32));
                                 Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 32 + 4));
                             }
-                            src = ref Unsafe.Add(ref src, 252);
+                            src = ref Unsafe.Add(ref src, 144);
                             dst = ref Unsafe.Add(ref dst, 8);
                         }
                         for (int s = 0; s < strips; s++)
@@ -11924,27 +11658,8 @@ ________________________________________________________________________________
                             int r = 0;
                             for (; r + 6 <= 18; r += 6)
                             {
-                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcol, r * 252 + j), 252, kc, false);
+                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcol, r * 144 + j), 144, kc, false);
                             }
-                        }
-                    }
-                    {
-                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
-                        ref float src = ref Unsafe.Add(ref gy, pc * 252 + 248);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 252);
-                            dst = ref Unsafe.Add(ref dst, 8);
-                        }
-                        int r = 0;
-                        for (; r + 6 <= 18; r += 6)
-                        {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 252 + 248);
-                            InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref edge, 8, kc, false);
-                            for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 252 + q) = Unsafe.Add(ref edge, i * 8 + q);
                         }
                     }
                     // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -12020,11 +11735,11 @@ ________________________________________________________________________________
                         c51.StoreUnsafe(ref c, 5 * ldc + 4);
                     }
                 }
-                for (int i = 0; i < 7; i++)
+                for (int i = 0; i < 4; i++)
                 {
                     ref float dxi = ref Unsafe.Add(ref dx, (n + i) * 72);
                     MemoryMarshal.CreateSpan(ref dxi, 72).Clear();
-                    Conv3x3S1P1_2x6x6To4NoBias_Col2ImStride252(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
+                    Conv3x3S1P1_2x6x6To4NoBias_Col2ImStride144(ref Unsafe.Add(ref dcol, i * 36), ref dxi, 0, 36);
                 }
             }
             for (; n < batch; n++)
@@ -12273,9 +11988,9 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>im2col for Conv3x3S1P1_2x6x6To4, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 252), zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_2x6x6To4, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 144), zero outside.</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4_Im2ColStride252(ref float x, ref float col, int p0, int count)
+        private static void Conv3x3S1P1_2x6x6To4_Im2ColStride144(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
             int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
@@ -12293,14 +12008,14 @@ ________________________________________________________________________________
                 {
                     for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 432);
                         for (int r = 0; r < rows; r++)
                         {
                             int ih = (oh0 + r) - 1 + kh;
                             ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
-                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 252), 6).Clear();
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 144), 6).Clear();
                                 continue;
                             }
                             ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
@@ -12308,11 +12023,11 @@ ________________________________________________________________________________
                             Unsafe.Add(ref d, 0) = 0f;
                             Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
                             Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
-                            ref float dk1 = ref Unsafe.Add(ref d, 252);
+                            ref float dk1 = ref Unsafe.Add(ref d, 144);
                             // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
                             Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
                             Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
-                            ref float dk2 = ref Unsafe.Add(ref d, 504);
+                            ref float dk2 = ref Unsafe.Add(ref d, 288);
                             // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
                             Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
                             Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
@@ -12331,7 +12046,7 @@ ________________________________________________________________________________
                     {
                         for (int kw = 0; kw < 3; kw++)
                         {
-                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 144);
                             int lo = Math.Max(0, 1 - kw);
                             int hi = Math.Max(lo, Math.Min(6, 7 - kw));
                             for (int n = p0; n < p0 + count;)
@@ -12366,9 +12081,9 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>im2col for Conv3x3S1P1_2x6x6To4NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 252), zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_2x6x6To4NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 144), zero outside.</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride252(ref float x, ref float col, int p0, int count)
+        private static void Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride144(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
             int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
@@ -12386,14 +12101,14 @@ ________________________________________________________________________________
                 {
                     for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 432);
                         for (int r = 0; r < rows; r++)
                         {
                             int ih = (oh0 + r) - 1 + kh;
                             ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
-                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 252), 6).Clear();
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 144), 6).Clear();
                                 continue;
                             }
                             ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
@@ -12401,11 +12116,11 @@ ________________________________________________________________________________
                             Unsafe.Add(ref d, 0) = 0f;
                             Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
                             Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
-                            ref float dk1 = ref Unsafe.Add(ref d, 252);
+                            ref float dk1 = ref Unsafe.Add(ref d, 144);
                             // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
                             Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
                             Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
-                            ref float dk2 = ref Unsafe.Add(ref d, 504);
+                            ref float dk2 = ref Unsafe.Add(ref d, 288);
                             // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
                             Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
                             Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
@@ -12424,7 +12139,7 @@ ________________________________________________________________________________
                     {
                         for (int kw = 0; kw < 3; kw++)
                         {
-                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 144);
                             int lo = Math.Max(0, 1 - kw);
                             int hi = Math.Max(lo, Math.Min(6, 7 - kw));
                             for (int n = p0; n < p0 + count;)
@@ -12459,9 +12174,9 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>im2col for Conv3x3S1P1_4x6x6To4, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 252), zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_4x6x6To4, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 144), zero outside.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4_Im2ColStride252(ref float x, ref float col, int p0, int count)
+        private static void Conv3x3S1P1_4x6x6To4_Im2ColStride144(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
             int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
@@ -12479,14 +12194,14 @@ ________________________________________________________________________________
                 {
                     for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 432);
                         for (int r = 0; r < rows; r++)
                         {
                             int ih = (oh0 + r) - 1 + kh;
                             ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
-                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 252), 6).Clear();
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 144), 6).Clear();
                                 continue;
                             }
                             ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
@@ -12494,11 +12209,11 @@ ________________________________________________________________________________
                             Unsafe.Add(ref d, 0) = 0f;
                             Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
                             Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
-                            ref float dk1 = ref Unsafe.Add(ref d, 252);
+                            ref float dk1 = ref Unsafe.Add(ref d, 144);
                             // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
                             Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
                             Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
-                            ref float dk2 = ref Unsafe.Add(ref d, 504);
+                            ref float dk2 = ref Unsafe.Add(ref d, 288);
                             // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
                             Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
                             Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
@@ -12517,7 +12232,7 @@ ________________________________________________________________________________
                     {
                         for (int kw = 0; kw < 3; kw++)
                         {
-                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 144);
                             int lo = Math.Max(0, 1 - kw);
                             int hi = Math.Max(lo, Math.Min(6, 7 - kw));
                             for (int n = p0; n < p0 + count;)
@@ -12552,9 +12267,9 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>im2col for Conv3x3S1P1_4x6x6To4NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 252), zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_4x6x6To4NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 144), zero outside.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride252(ref float x, ref float col, int p0, int count)
+        private static void Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride144(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
             int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
@@ -12572,14 +12287,14 @@ ________________________________________________________________________________
                 {
                     for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 432);
                         for (int r = 0; r < rows; r++)
                         {
                             int ih = (oh0 + r) - 1 + kh;
                             ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
-                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 252), 6).Clear();
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 144), 6).Clear();
                                 continue;
                             }
                             ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
@@ -12587,11 +12302,11 @@ ________________________________________________________________________________
                             Unsafe.Add(ref d, 0) = 0f;
                             Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
                             Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
-                            ref float dk1 = ref Unsafe.Add(ref d, 252);
+                            ref float dk1 = ref Unsafe.Add(ref d, 144);
                             // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
                             Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
                             Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
-                            ref float dk2 = ref Unsafe.Add(ref d, 504);
+                            ref float dk2 = ref Unsafe.Add(ref d, 288);
                             // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
                             Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
                             Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
@@ -12610,7 +12325,7 @@ ________________________________________________________________________________
                     {
                         for (int kw = 0; kw < 3; kw++)
                         {
-                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 144);
                             int lo = Math.Max(0, 1 - kw);
                             int hi = Math.Max(lo, Math.Min(6, 7 - kw));
                             for (int n = p0; n < p0 + count;)
@@ -12645,9 +12360,9 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>im2col for Conv3x3S1P1_4x6x6To2, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 252), zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_4x6x6To2, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 144), zero outside.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2_Im2ColStride252(ref float x, ref float col, int p0, int count)
+        private static void Conv3x3S1P1_4x6x6To2_Im2ColStride144(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
             int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
@@ -12665,14 +12380,14 @@ ________________________________________________________________________________
                 {
                     for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 432);
                         for (int r = 0; r < rows; r++)
                         {
                             int ih = (oh0 + r) - 1 + kh;
                             ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
-                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 252), 6).Clear();
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 144), 6).Clear();
                                 continue;
                             }
                             ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
@@ -12680,11 +12395,11 @@ ________________________________________________________________________________
                             Unsafe.Add(ref d, 0) = 0f;
                             Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
                             Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
-                            ref float dk1 = ref Unsafe.Add(ref d, 252);
+                            ref float dk1 = ref Unsafe.Add(ref d, 144);
                             // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
                             Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
                             Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
-                            ref float dk2 = ref Unsafe.Add(ref d, 504);
+                            ref float dk2 = ref Unsafe.Add(ref d, 288);
                             // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
                             Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
                             Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
@@ -12703,7 +12418,7 @@ ________________________________________________________________________________
                     {
                         for (int kw = 0; kw < 3; kw++)
                         {
-                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 144);
                             int lo = Math.Max(0, 1 - kw);
                             int hi = Math.Max(lo, Math.Min(6, 7 - kw));
                             for (int n = p0; n < p0 + count;)
@@ -12738,9 +12453,9 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>im2col for Conv3x3S1P1_4x6x6To2NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 252), zero outside.</summary>
+        /// <summary>im2col for Conv3x3S1P1_4x6x6To2NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 144), zero outside.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride252(ref float x, ref float col, int p0, int count)
+        private static void Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride144(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
             int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
@@ -12758,14 +12473,14 @@ ________________________________________________________________________________
                 {
                     for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        ref float dst = ref Unsafe.Add(ref col, (c * 3 + kh) * 432);
                         for (int r = 0; r < rows; r++)
                         {
                             int ih = (oh0 + r) - 1 + kh;
                             ref float d = ref Unsafe.Add(ref dst, r * 6);
                             if ((uint)ih >= 6u)
                             {
-                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 252), 6).Clear();
+                                for (int kw = 0; kw < 3; kw++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, kw * 144), 6).Clear();
                                 continue;
                             }
                             ref float s = ref Unsafe.Add(ref x, (c * 6 + ih) * 6);
@@ -12773,11 +12488,11 @@ ________________________________________________________________________________
                             Unsafe.Add(ref d, 0) = 0f;
                             Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref d, 1);
                             Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref d, 2); // last 4, overlapping
-                            ref float dk1 = ref Unsafe.Add(ref d, 252);
+                            ref float dk1 = ref Unsafe.Add(ref d, 144);
                             // kw = 1: columns [0, 6) from input column ow + 0, zeros outside
                             Vector128.LoadUnsafe(ref s, 0).StoreUnsafe(ref dk1, 0);
                             Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk1, 2); // last 4, overlapping
-                            ref float dk2 = ref Unsafe.Add(ref d, 504);
+                            ref float dk2 = ref Unsafe.Add(ref d, 288);
                             // kw = 2: columns [0, 5) from input column ow + 1, zeros outside
                             Vector128.LoadUnsafe(ref s, 1).StoreUnsafe(ref dk2, 0);
                             Vector128.LoadUnsafe(ref s, 2).StoreUnsafe(ref dk2, 1); // last 4, overlapping
@@ -12796,7 +12511,7 @@ ________________________________________________________________________________
                     {
                         for (int kw = 0; kw < 3; kw++)
                         {
-                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            ref float dst = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 144);
                             int lo = Math.Max(0, 1 - kw);
                             int hi = Math.Max(lo, Math.Min(6, 7 - kw));
                             for (int n = p0; n < p0 + count;)
@@ -12831,9 +12546,9 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>col2im for Conv3x3S1P1_4x6x6To2NoBias, pixels [p0, p0 + count) (row stride 252): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
+        /// <summary>col2im for Conv3x3S1P1_4x6x6To2NoBias, pixels [p0, p0 + count) (row stride 144): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To2NoBias_Col2ImStride252(ref float col, ref float dx, int p0, int count)
+        private static void Conv3x3S1P1_4x6x6To2NoBias_Col2ImStride144(ref float col, ref float dx, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
             int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
@@ -12851,7 +12566,7 @@ ________________________________________________________________________________
                 {
                     for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float src = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        ref float src = ref Unsafe.Add(ref col, (c * 3 + kh) * 432);
                         for (int r = 0; r < rows; r++)
                         {
                             int ih = oh0 + r - 1 + kh;
@@ -12861,12 +12576,12 @@ ________________________________________________________________________________
                             // kw = 0: columns [1, 6) add to input column ow - 1
                             (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref s, 1)).StoreUnsafe(ref d, 0);
                             Unsafe.Add(ref d, 4) += Unsafe.Add(ref s, 5);
-                            ref float sk1 = ref Unsafe.Add(ref s, 252);
+                            ref float sk1 = ref Unsafe.Add(ref s, 144);
                             // kw = 1: columns [0, 6) add to input column ow + 0
                             (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref sk1, 0)).StoreUnsafe(ref d, 0);
                             Unsafe.Add(ref d, 4) += Unsafe.Add(ref sk1, 4);
                             Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk1, 5);
-                            ref float sk2 = ref Unsafe.Add(ref s, 504);
+                            ref float sk2 = ref Unsafe.Add(ref s, 288);
                             // kw = 2: columns [0, 5) add to input column ow + 1
                             (Vector128.LoadUnsafe(ref d, 1) + Vector128.LoadUnsafe(ref sk2, 0)).StoreUnsafe(ref d, 1);
                             Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk2, 4);
@@ -12884,7 +12599,7 @@ ________________________________________________________________________________
                     {
                         for (int kw = 0; kw < 3; kw++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 144);
                             int lo = Math.Max(0, 1 - kw);
                             int hi = Math.Max(lo, Math.Min(6, 7 - kw));
                             for (int n = p0; n < p0 + count;)
@@ -12907,9 +12622,9 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>col2im for Conv3x3S1P1_4x6x6To4NoBias, pixels [p0, p0 + count) (row stride 252): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
+        /// <summary>col2im for Conv3x3S1P1_4x6x6To4NoBias, pixels [p0, p0 + count) (row stride 144): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
-        private static void Conv3x3S1P1_4x6x6To4NoBias_Col2ImStride252(ref float col, ref float dx, int p0, int count)
+        private static void Conv3x3S1P1_4x6x6To4NoBias_Col2ImStride144(ref float col, ref float dx, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
             int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
@@ -12927,7 +12642,7 @@ ________________________________________________________________________________
                 {
                     for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float src = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        ref float src = ref Unsafe.Add(ref col, (c * 3 + kh) * 432);
                         for (int r = 0; r < rows; r++)
                         {
                             int ih = oh0 + r - 1 + kh;
@@ -12937,12 +12652,12 @@ ________________________________________________________________________________
                             // kw = 0: columns [1, 6) add to input column ow - 1
                             (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref s, 1)).StoreUnsafe(ref d, 0);
                             Unsafe.Add(ref d, 4) += Unsafe.Add(ref s, 5);
-                            ref float sk1 = ref Unsafe.Add(ref s, 252);
+                            ref float sk1 = ref Unsafe.Add(ref s, 144);
                             // kw = 1: columns [0, 6) add to input column ow + 0
                             (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref sk1, 0)).StoreUnsafe(ref d, 0);
                             Unsafe.Add(ref d, 4) += Unsafe.Add(ref sk1, 4);
                             Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk1, 5);
-                            ref float sk2 = ref Unsafe.Add(ref s, 504);
+                            ref float sk2 = ref Unsafe.Add(ref s, 288);
                             // kw = 2: columns [0, 5) add to input column ow + 1
                             (Vector128.LoadUnsafe(ref d, 1) + Vector128.LoadUnsafe(ref sk2, 0)).StoreUnsafe(ref d, 1);
                             Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk2, 4);
@@ -12960,7 +12675,7 @@ ________________________________________________________________________________
                     {
                         for (int kw = 0; kw < 3; kw++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 144);
                             int lo = Math.Max(0, 1 - kw);
                             int hi = Math.Max(lo, Math.Min(6, 7 - kw));
                             for (int n = p0; n < p0 + count;)
@@ -12983,9 +12698,9 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>col2im for Conv3x3S1P1_2x6x6To4NoBias, pixels [p0, p0 + count) (row stride 252): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
+        /// <summary>col2im for Conv3x3S1P1_2x6x6To4NoBias, pixels [p0, p0 + count) (row stride 144): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by conv1.</remarks>
-        private static void Conv3x3S1P1_2x6x6To4NoBias_Col2ImStride252(ref float col, ref float dx, int p0, int count)
+        private static void Conv3x3S1P1_2x6x6To4NoBias_Col2ImStride144(ref float col, ref float dx, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
             int first = Math.Min((p0 + 5) / 6 * 6, p0 + count), last = Math.Max(first, (p0 + count) / 6 * 6);
@@ -13003,7 +12718,7 @@ ________________________________________________________________________________
                 {
                     for (int kh = 0; kh < 3; kh++)
                     {
-                        ref float src = ref Unsafe.Add(ref col, (c * 3 + kh) * 756);
+                        ref float src = ref Unsafe.Add(ref col, (c * 3 + kh) * 432);
                         for (int r = 0; r < rows; r++)
                         {
                             int ih = oh0 + r - 1 + kh;
@@ -13013,12 +12728,12 @@ ________________________________________________________________________________
                             // kw = 0: columns [1, 6) add to input column ow - 1
                             (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref s, 1)).StoreUnsafe(ref d, 0);
                             Unsafe.Add(ref d, 4) += Unsafe.Add(ref s, 5);
-                            ref float sk1 = ref Unsafe.Add(ref s, 252);
+                            ref float sk1 = ref Unsafe.Add(ref s, 144);
                             // kw = 1: columns [0, 6) add to input column ow + 0
                             (Vector128.LoadUnsafe(ref d, 0) + Vector128.LoadUnsafe(ref sk1, 0)).StoreUnsafe(ref d, 0);
                             Unsafe.Add(ref d, 4) += Unsafe.Add(ref sk1, 4);
                             Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk1, 5);
-                            ref float sk2 = ref Unsafe.Add(ref s, 504);
+                            ref float sk2 = ref Unsafe.Add(ref s, 288);
                             // kw = 2: columns [0, 5) add to input column ow + 1
                             (Vector128.LoadUnsafe(ref d, 1) + Vector128.LoadUnsafe(ref sk2, 0)).StoreUnsafe(ref d, 1);
                             Unsafe.Add(ref d, 5) += Unsafe.Add(ref sk2, 4);
@@ -13036,7 +12751,7 @@ ________________________________________________________________________________
                     {
                         for (int kw = 0; kw < 3; kw++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 252);
+                            ref float src = ref Unsafe.Add(ref col, ((c * 3 + kh) * 3 + kw) * 144);
                             int lo = Math.Max(0, 1 - kw);
                             int hi = Math.Max(lo, Math.Min(6, 7 - kw));
                             for (int n = p0; n < p0 + count;)
