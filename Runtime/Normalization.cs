@@ -21,11 +21,7 @@ namespace CnnGen
             for (int c = 0; c < channels; c++)
             {
                 double sum = 0, squares = 0;
-                for (int n = 0; n < count; n++)
-                {
-                    ReadOnlySpan<float> plane = x.Slice((n * channels + c) * spatial, spatial);
-                    for (int i = 0; i < plane.Length; i++) { double v = plane[i]; sum += v; squares += v * v; }
-                }
+                for (int n = 0; n < count; n++) Planes.SumAndSquares(x.Slice((n * channels + c) * spatial, spatial), ref sum, ref squares);
                 mine[2 * c] = sum;
                 mine[2 * c + 1] = squares;
             }
@@ -54,9 +50,7 @@ namespace CnnGen
                 for (int n = 0; n < count; n++)
                 {
                     int at = (n * channels + c) * spatial;
-                    ReadOnlySpan<float> xp = x.Slice(at, spatial);
-                    Span<float> yp = y.Slice(at, spatial);
-                    for (int i = 0; i < spatial; i++) yp[i] = xp[i] * scale + shift;
+                    Planes.ScaleShift(x.Slice(at, spatial), scale, shift, y.Slice(at, spatial));
                 }
             }
             // No worker may overwrite its partials (next BatchNorm layer) before all have read these.
@@ -73,9 +67,7 @@ namespace CnnGen
                 for (int n = 0; n < count; n++)
                 {
                     int at = (n * channels + c) * spatial;
-                    ReadOnlySpan<float> xp = x.Slice(at, spatial);
-                    Span<float> yp = y.Slice(at, spatial);
-                    for (int i = 0; i < spatial; i++) yp[i] = xp[i] * scale + shift;
+                    Planes.ScaleShift(x.Slice(at, spatial), scale, shift, y.Slice(at, spatial));
                 }
             }
         }
@@ -94,12 +86,7 @@ namespace CnnGen
                 for (int n = 0; n < count; n++)
                 {
                     int at = (n * channels + c) * spatial;
-                    for (int i = 0; i < spatial; i++)
-                    {
-                        double g = dy[at + i];
-                        sumDy += g;
-                        sumDyXhat += g * ((x[at + i] - mean) * invStd);
-                    }
+                    Planes.GradientSums(x.Slice(at, spatial), dy.Slice(at, spatial), mean, invStd, ref sumDy, ref sumDyXhat);
                 }
                 mine[2 * c] = sumDy;
                 mine[2 * c + 1] = sumDyXhat;
@@ -121,11 +108,7 @@ namespace CnnGen
                 for (int n = 0; n < count; n++)
                 {
                     int at = (n * channels + c) * spatial;
-                    for (int i = 0; i < spatial; i++)
-                    {
-                        float xhat = (x[at + i] - mean) * invStd;
-                        dx[at + i] = k * (dy[at + i] - meanDy - xhat * meanDyXhat);
-                    }
+                    Planes.InputGradient(x.Slice(at, spatial), dy.Slice(at, spatial), mean, invStd, k, meanDy, meanDyXhat, dx.Slice(at, spatial));
                 }
             }
             barrier.SignalAndWait(workers);
@@ -166,6 +149,92 @@ namespace CnnGen
                 float scale = gamma[c] / MathF.Sqrt(runningVar[c] + eps);
                 for (int i = 0; i < per; i++) foldedWeight[c * per + i] = weight[c * per + i] * scale;
                 foldedBias[c] = ((bias.IsEmpty ? 0f : bias[c]) - runningMean[c]) * scale + beta[c];
+            }
+        }
+    }
+
+    /// <summary>The per-plane loops of BatchNorm, vectorised with <see cref="System.Numerics.Vector{T}"/> (sums widened to
+    /// double in several accumulators, as the scalar loops summed in double; the scalar tail finishes each plane).</summary>
+    internal static class Planes
+    {
+        private static int Width => System.Numerics.Vector<float>.Count;
+
+        /// <summary>sum += x[i]; squares += x[i]^2 (in double).</summary>
+        public static void SumAndSquares(ReadOnlySpan<float> x, ref double sum, ref double squares)
+        {
+            int i = 0;
+            if (System.Numerics.Vector.IsHardwareAccelerated && x.Length >= 2 * Width)
+            {
+                var s0 = System.Numerics.Vector<double>.Zero; var s1 = s0; var q0 = s0; var q1 = s0;
+                for (; i + Width <= x.Length; i += Width)
+                {
+                    System.Numerics.Vector.Widen(new System.Numerics.Vector<float>(x.Slice(i)), out var lo, out var hi);
+                    s0 += lo; s1 += hi;
+                    q0 += lo * lo; q1 += hi * hi;
+                }
+                sum += System.Numerics.Vector.Sum(s0 + s1);
+                squares += System.Numerics.Vector.Sum(q0 + q1);
+            }
+            for (; i < x.Length; i++) { double v = x[i]; sum += v; squares += v * v; }
+        }
+
+        /// <summary>y = x * scale + shift.</summary>
+        public static void ScaleShift(ReadOnlySpan<float> x, float scale, float shift, Span<float> y)
+        {
+            int i = 0;
+            if (System.Numerics.Vector.IsHardwareAccelerated)
+            {
+                var vs = new System.Numerics.Vector<float>(scale); var vb = new System.Numerics.Vector<float>(shift);
+                for (; i + Width <= x.Length; i += Width) (new System.Numerics.Vector<float>(x.Slice(i)) * vs + vb).CopyTo(y.Slice(i));
+            }
+            for (; i < x.Length; i++) y[i] = x[i] * scale + shift;
+        }
+
+        /// <summary>sumDy += dy[i]; sumDyXhat += dy[i] * xhat[i] with xhat = (x - mean) * invStd (in float, summed in double).</summary>
+        public static void GradientSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float mean, float invStd, ref double sumDy, ref double sumDyXhat)
+        {
+            int i = 0;
+            if (System.Numerics.Vector.IsHardwareAccelerated && x.Length >= 2 * Width)
+            {
+                var vm = new System.Numerics.Vector<float>(mean); var vi = new System.Numerics.Vector<float>(invStd);
+                var g0 = System.Numerics.Vector<double>.Zero; var g1 = g0; var p0 = g0; var p1 = g0;
+                for (; i + Width <= x.Length; i += Width)
+                {
+                    var xhat = (new System.Numerics.Vector<float>(x.Slice(i)) - vm) * vi;
+                    System.Numerics.Vector.Widen(new System.Numerics.Vector<float>(dy.Slice(i)), out var glo, out var ghi);
+                    System.Numerics.Vector.Widen(xhat, out var xlo, out var xhi);
+                    g0 += glo; g1 += ghi;
+                    p0 += glo * xlo; p1 += ghi * xhi;
+                }
+                sumDy += System.Numerics.Vector.Sum(g0 + g1);
+                sumDyXhat += System.Numerics.Vector.Sum(p0 + p1);
+            }
+            for (; i < x.Length; i++)
+            {
+                double g = dy[i];
+                sumDy += g;
+                sumDyXhat += g * ((x[i] - mean) * invStd);
+            }
+        }
+
+        /// <summary>dx = k * (dy - meanDy - xhat * meanDyXhat), xhat = (x - mean) * invStd.</summary>
+        public static void InputGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float mean, float invStd, float k, float meanDy, float meanDyXhat, Span<float> dx)
+        {
+            int i = 0;
+            if (System.Numerics.Vector.IsHardwareAccelerated)
+            {
+                var vm = new System.Numerics.Vector<float>(mean); var vi = new System.Numerics.Vector<float>(invStd);
+                var vk = new System.Numerics.Vector<float>(k); var vd = new System.Numerics.Vector<float>(meanDy); var vp = new System.Numerics.Vector<float>(meanDyXhat);
+                for (; i + Width <= x.Length; i += Width)
+                {
+                    var xhat = (new System.Numerics.Vector<float>(x.Slice(i)) - vm) * vi;
+                    (vk * (new System.Numerics.Vector<float>(dy.Slice(i)) - vd - xhat * vp)).CopyTo(dx.Slice(i));
+                }
+            }
+            for (; i < x.Length; i++)
+            {
+                float xhat = (x[i] - mean) * invStd;
+                dx[i] = k * (dy[i] - meanDy - xhat * meanDyXhat);
             }
         }
     }
