@@ -303,6 +303,7 @@ namespace CnnGen.Generator.Emit
             int W = isa.Width, NR = 2 * W;
             bool init = g.Init is not null && !g.Accumulate;
             w.Line($"// {rows} rows x {NR} columns of C in {2 * rows} registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open($"static void {TileName(g, rows)}(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load{(init ? ", ref float init" : "")})");
             w.Line(string.Join(", ", Enumerable(rows).Select(i => $"c{i}0, c{i}1")).Insert(0, VT + " ") + ";");
             w.Open("if (load)");

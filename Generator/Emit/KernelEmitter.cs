@@ -54,6 +54,8 @@ namespace CnnGen.Generator.Emit
                 if (i > 0) w.Line();
                 w.Line($"/// <summary>{k.Description}</summary>");
                 w.Line($"/// <remarks>Used by {string.Join(", ", k.Users)}.</remarks>");
+                // fully optimised from the first call: no tier-0 or on-stack-replacement code in the first steps of a run
+                w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
                 k.Body(w);
             }
         }
@@ -151,6 +153,7 @@ namespace CnnGen.Generator.Emit
                     EmitIm2ColRows(w, l, NB);
                     w.Line();
                     w.Line("// the general walk over row pieces");
+                    w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
                     w.Open("static void Pieces(ref float x, ref float col, int p0, int count)");
                 }
                 w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
@@ -232,6 +235,7 @@ namespace CnnGen.Generator.Emit
         private static void EmitIm2ColRows(CodeWriter w, CheckedLayer l, int NB)
         {
             int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OW = l.Output.W;
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open("static void Rows(ref float x, ref float col, int oh0, int rows)");
             w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
             w.Open($"for (int kh = 0; kh < {K}; kh++)");
@@ -295,6 +299,7 @@ namespace CnnGen.Generator.Emit
                     EmitCol2ImRows(w, l, NB);
                     w.Line();
                     w.Line("// the general walk over row pieces");
+                    w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
                     w.Open("static void Pieces(ref float col, ref float dx, int p0, int count)");
                 }
                 w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
@@ -323,6 +328,7 @@ namespace CnnGen.Generator.Emit
         private static void EmitCol2ImRows(CodeWriter w, CheckedLayer l, int NB)
         {
             int K = l.Kernel, P = l.Padding, H = l.Input.H, W = l.Input.W, OW = l.Output.W;
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open("static void Rows(ref float col, ref float dx, int oh0, int rows)");
             w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
             w.Open($"for (int kh = 0; kh < {K}; kh++)");
@@ -878,6 +884,7 @@ namespace CnnGen.Generator.Emit
             w.Close();
             w.Line();
             w.Line("// one output by the general loop: window cells outside the input are skipped (-inf padding)");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open("static void One(ref float xp, ref float yp, ref int ap, int oh, int ow)");
             w.Line("float best = float.NegativeInfinity;");
             w.Line("int bestAt = -1;");

@@ -641,6 +641,7 @@ __________________________________________________________________";
 
         /// <summary>im2col for Conv3x3S1P1_1x8x8To4, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*8 + ow; row stride 64), zero outside.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_1x8x8To4_Im2Col(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
@@ -653,6 +654,7 @@ __________________________________________________________________";
             }
             else Pieces(ref x, ref col, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 1; c++)
@@ -689,6 +691,7 @@ __________________________________________________________________";
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float x, ref float col, int p0, int count)
             {
                 for (int c = 0; c < 1; c++)
@@ -734,6 +737,7 @@ __________________________________________________________________";
 
         /// <summary>Forward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 32-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -802,6 +806,7 @@ __________________________________________________________________";
                                 }
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -863,6 +868,7 @@ __________________________________________________________________";
 
         /// <summary>ReLU on 256 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by relu1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu256_Forward_Avx512(ref float x, ref float y, int batch, int part, int parts)
         {
             (int start, int length) = GraphOps.Share(batch * 256, part, parts);
@@ -876,6 +882,7 @@ __________________________________________________________________";
 
         /// <summary>MaxPool2D 4x8x8 -> 4x4x4, window 2, stride 2, padding 0 (-inf): y = max of the window; argmax keeps the winner's index for backward.</summary>
         /// <remarks>Used by maxpool1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2x2S2P0_4x8x8_Forward(ref float x, ref float y, ref float argmax, int batch, int part, int parts)
         {
             // worker part's share of the planes (images x channels); one worker: all of them
@@ -937,6 +944,7 @@ __________________________________________________________________";
 
         /// <summary>Forward of Dense 64 -> 3: y[b][u] = bias[u] + sum_i x[b][i] * W[u][i] (W is [3 x 64], PyTorch's layout).</summary>
         /// <remarks>Used by dense1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Dense64To3_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, int batch)
         {
             int r = 0;
@@ -991,6 +999,7 @@ __________________________________________________________________";
 
         /// <summary>Backward of Dense 64 -> 3: dW += dy^T * x, db += column sums of dy, dx = dy * W (when inputGradient).</summary>
         /// <remarks>Used by dense1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Dense64To3_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
@@ -1029,6 +1038,7 @@ __________________________________________________________________";
                         }
                     }
                     // 3 rows x 32 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01, c10, c11, c20, c21;
@@ -1121,6 +1131,7 @@ __________________________________________________________________";
                         }
                     }
                     // 1 rows x 32 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01;
@@ -1148,6 +1159,7 @@ __________________________________________________________________";
                         c01.StoreUnsafe(ref c, 16);
                     }
                     // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
@@ -1243,6 +1255,7 @@ __________________________________________________________________";
 
         /// <summary>Backward of ReLU -> MaxPool2D 4x4x4 -> 4x8x8 in one pass: each output gradient goes to the input that won the forward max, masked by the ReLU (pooled value > 0).</summary>
         /// <remarks>Used by maxpool1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2x2S2P0_4x8x8_ReluBackward(ref float argmax, ref float y, ref float dy, ref float dx, int batch)
         {
             for (int plane = 0; plane < batch * 4; plane++)
@@ -1292,6 +1305,7 @@ __________________________________________________________________";
 
         /// <summary>col2im for Conv3x3S1P1_1x8x8To4, pixels [p0, p0 + count) (row stride 64): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_1x8x8To4_Col2Im(ref float col, ref float dx, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
@@ -1304,6 +1318,7 @@ __________________________________________________________________";
             }
             else Pieces(ref col, ref dx, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float col, ref float dx, int oh0, int rows)
             {
                 for (int c = 0; c < 1; c++)
@@ -1338,6 +1353,7 @@ __________________________________________________________________";
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float col, ref float dx, int p0, int count)
             {
                 for (int c = 0; c < 1; c++)
@@ -1371,6 +1387,7 @@ __________________________________________________________________";
 
         /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
@@ -1450,6 +1467,7 @@ __________________________________________________________________";
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 9; q++) Unsafe.Add(ref ct, i * 9 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -1564,6 +1582,7 @@ __________________________________________________________________";
                                 }
                             }
                             // 1 rows x 32 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01;
@@ -1591,6 +1610,7 @@ __________________________________________________________________";
                                 c01.StoreUnsafe(ref c, 16);
                             }
                             // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
@@ -1689,6 +1709,7 @@ __________________________________________________________________";
 
         /// <summary>Forward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 16-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -1757,6 +1778,7 @@ __________________________________________________________________";
                                 }
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -1818,6 +1840,7 @@ __________________________________________________________________";
 
         /// <summary>ReLU on 256 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by relu1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu256_Forward_Avx2(ref float x, ref float y, int batch, int part, int parts)
         {
             (int start, int length) = GraphOps.Share(batch * 256, part, parts);
@@ -1831,6 +1854,7 @@ __________________________________________________________________";
 
         /// <summary>Forward of Dense 64 -> 3: y[b][u] = bias[u] + sum_i x[b][i] * W[u][i] (W is [3 x 64], PyTorch's layout).</summary>
         /// <remarks>Used by dense1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Dense64To3_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, int batch)
         {
             int r = 0;
@@ -1885,6 +1909,7 @@ __________________________________________________________________";
 
         /// <summary>Backward of Dense 64 -> 3: dW += dy^T * x, db += column sums of dy, dx = dy * W (when inputGradient).</summary>
         /// <remarks>Used by dense1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Dense64To3_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
@@ -1926,6 +1951,7 @@ __________________________________________________________________";
                         }
                     }
                     // 3 rows x 16 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector256<float> c00, c01, c10, c11, c20, c21;
@@ -2021,6 +2047,7 @@ __________________________________________________________________";
                         }
                     }
                     // 1 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector256<float> c00, c01;
@@ -2048,6 +2075,7 @@ __________________________________________________________________";
                         c01.StoreUnsafe(ref c, 8);
                     }
                     // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -2125,6 +2153,7 @@ __________________________________________________________________";
 
         /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
@@ -2204,6 +2233,7 @@ __________________________________________________________________";
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 9; q++) Unsafe.Add(ref ct, i * 9 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -2321,6 +2351,7 @@ __________________________________________________________________";
                                 }
                             }
                             // 3 rows x 16 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21;
@@ -2366,6 +2397,7 @@ __________________________________________________________________";
                                 c21.StoreUnsafe(ref c, 2 * ldc + 8);
                             }
                             // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -2446,6 +2478,7 @@ __________________________________________________________________";
 
         /// <summary>Forward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 8-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -2514,6 +2547,7 @@ __________________________________________________________________";
                                 }
                             }
                             // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -2575,6 +2609,7 @@ __________________________________________________________________";
 
         /// <summary>ReLU on 256 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by relu1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu256_Forward_Portable(ref float x, ref float y, int batch, int part, int parts)
         {
             (int start, int length) = GraphOps.Share(batch * 256, part, parts);
@@ -2588,6 +2623,7 @@ __________________________________________________________________";
 
         /// <summary>Forward of Dense 64 -> 3: y[b][u] = bias[u] + sum_i x[b][i] * W[u][i] (W is [3 x 64], PyTorch's layout).</summary>
         /// <remarks>Used by dense1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Dense64To3_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, int batch)
         {
             int r = 0;
@@ -2642,6 +2678,7 @@ __________________________________________________________________";
 
         /// <summary>Backward of Dense 64 -> 3: dW += dy^T * x, db += column sums of dy, dx = dy * W (when inputGradient).</summary>
         /// <remarks>Used by dense1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Dense64To3_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
@@ -2683,6 +2720,7 @@ __________________________________________________________________";
                         }
                     }
                     // 3 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector128<float> c00, c01, c10, c11, c20, c21;
@@ -2778,6 +2816,7 @@ __________________________________________________________________";
                         }
                     }
                     // 1 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector128<float> c00, c01;
@@ -2805,6 +2844,7 @@ __________________________________________________________________";
                         c01.StoreUnsafe(ref c, 4);
                     }
                     // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -2882,6 +2922,7 @@ __________________________________________________________________";
 
         /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_1x8x8To4_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
@@ -2935,6 +2976,7 @@ __________________________________________________________________";
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 1; q++) Unsafe.Add(ref ct, i * 9 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -3052,6 +3094,7 @@ __________________________________________________________________";
                                 }
                             }
                             // 3 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector128<float> c00, c01, c10, c11, c20, c21;
@@ -3097,6 +3140,7 @@ __________________________________________________________________";
                                 c21.StoreUnsafe(ref c, 2 * ldc + 4);
                             }
                             // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;

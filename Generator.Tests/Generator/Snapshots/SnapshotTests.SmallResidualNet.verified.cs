@@ -1028,6 +1028,7 @@ ________________________________________________________________________________
 
         /// <summary>im2col for Conv3x3S1P1_2x6x6To4, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_2x6x6To4_Im2Col(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
@@ -1040,6 +1041,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref x, ref col, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 2; c++)
@@ -1076,6 +1078,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float x, ref float col, int p0, int count)
             {
                 for (int c = 0; c < 2; c++)
@@ -1121,6 +1124,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 32-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -1183,6 +1187,7 @@ ________________________________________________________________________________
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                     {
                         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -1319,6 +1324,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -1380,6 +1386,7 @@ ________________________________________________________________________________
 
         /// <summary>im2col for Conv3x3S1P1_2x6x6To4NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
@@ -1392,6 +1399,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref x, ref col, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 2; c++)
@@ -1428,6 +1436,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float x, ref float col, int p0, int count)
             {
                 for (int c = 0; c < 2; c++)
@@ -1473,6 +1482,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 32-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -1535,6 +1545,7 @@ ________________________________________________________________________________
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -1670,6 +1681,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -1731,6 +1743,7 @@ ________________________________________________________________________________
 
         /// <summary>ReLU on 144 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by relu1, residual1.body.relu1, relu2.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu144_Forward_Avx512(ref float x, ref float y, int batch, int part, int parts)
         {
             (int start, int length) = GraphOps.Share(batch * 144, part, parts);
@@ -1744,6 +1757,7 @@ ________________________________________________________________________________
 
         /// <summary>im2col for Conv3x3S1P1_4x6x6To4, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To4_Im2Col(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
@@ -1756,6 +1770,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref x, ref col, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 4; c++)
@@ -1792,6 +1807,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float x, ref float col, int p0, int count)
             {
                 for (int c = 0; c < 4; c++)
@@ -1837,6 +1853,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 32-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -1899,6 +1916,7 @@ ________________________________________________________________________________
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                     {
                         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -2035,6 +2053,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -2096,6 +2115,7 @@ ________________________________________________________________________________
 
         /// <summary>im2col for Conv3x3S1P1_4x6x6To4NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
@@ -2108,6 +2128,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref x, ref col, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 4; c++)
@@ -2144,6 +2165,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float x, ref float col, int p0, int count)
             {
                 for (int c = 0; c < 4; c++)
@@ -2189,6 +2211,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 32-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -2251,6 +2274,7 @@ ________________________________________________________________________________
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -2386,6 +2410,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -2447,6 +2472,7 @@ ________________________________________________________________________________
 
         /// <summary>im2col for Conv3x3S1P1_4x6x6To2, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To2_Im2Col(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
@@ -2459,6 +2485,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref x, ref col, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 4; c++)
@@ -2495,6 +2522,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float x, ref float col, int p0, int count)
             {
                 for (int c = 0; c < 4; c++)
@@ -2540,6 +2568,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 32-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -2602,6 +2631,7 @@ ________________________________________________________________________________
                         for (int i = 0; i < 2; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                     {
                         Vector512<float> c00, c01, c10, c11;
@@ -2720,6 +2750,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
                             // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector512<float> c00, c01, c10, c11;
@@ -2763,6 +2794,7 @@ ________________________________________________________________________________
 
         /// <summary>im2col for Conv3x3S1P1_4x6x6To2NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 36), zero outside.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
@@ -2775,6 +2807,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref x, ref col, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 4; c++)
@@ -2811,6 +2844,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float x, ref float col, int p0, int count)
             {
                 for (int c = 0; c < 4; c++)
@@ -2856,6 +2890,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 32-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -2918,6 +2953,7 @@ ________________________________________________________________________________
                         for (int i = 0; i < 2; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01, c10, c11;
@@ -3035,6 +3071,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
                             // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11;
@@ -3078,6 +3115,7 @@ ________________________________________________________________________________
 
         /// <summary>ReLU on 72 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by concat1.branch2.relu1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu72_Forward_Avx512(ref float x, ref float y, int batch, int part, int parts)
         {
             (int start, int length) = GraphOps.Share(batch * 72, part, parts);
@@ -3091,6 +3129,7 @@ ________________________________________________________________________________
 
         /// <summary>GlobalAvgPool 6x6x6 -> 6: the mean of each channel's 36 pixels.</summary>
         /// <remarks>Used by gap1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void GlobalAvgPool_6x6x6_Forward(ref float x, ref float y, int batch)
         {
             for (int plane = 0; plane < batch * 6; plane++)
@@ -3104,6 +3143,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Dense 6 -> 3: y[b][u] = bias[u] + sum_i x[b][i] * W[u][i] (W is [3 x 6], PyTorch's layout).</summary>
         /// <remarks>Used by dense1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Dense6To3_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, int batch)
         {
             int r = 0;
@@ -3158,6 +3198,7 @@ ________________________________________________________________________________
 
         /// <summary>Backward of Dense 6 -> 3: dW += dy^T * x, db += column sums of dy, dx = dy * W (when inputGradient).</summary>
         /// <remarks>Used by dense1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Dense6To3_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
@@ -3190,6 +3231,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 3 rows x 32 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01, c10, c11, c20, c21;
@@ -3277,6 +3319,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 1 rows x 32 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01;
@@ -3304,6 +3347,7 @@ ________________________________________________________________________________
                         c01.StoreUnsafe(ref c, 16);
                     }
                     // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
@@ -3399,6 +3443,7 @@ ________________________________________________________________________________
 
         /// <summary>GlobalAvgPool backward 6 -> 6x6x6: dx = dy / 36 on every pixel.</summary>
         /// <remarks>Used by gap1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void GlobalAvgPool_6x6x6_Backward(ref float dy, ref float dx, int batch)
         {
             for (int plane = 0; plane < batch * 6; plane++)
@@ -3409,6 +3454,7 @@ ________________________________________________________________________________
 
         /// <summary>ReLU backward on 72 floats per image: dx = y > 0 ? dy : 0 (y is the forward output).</summary>
         /// <remarks>Used by concat1.branch2.relu1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu72_Backward_Avx512(ref float y, ref float dy, ref float dx, int batch)
         {
             nint count = (nint)batch * 72;
@@ -3423,6 +3469,7 @@ ________________________________________________________________________________
 
         /// <summary>col2im for Conv3x3S1P1_4x6x6To2NoBias, pixels [p0, p0 + count) (row stride 36): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To2NoBias_Col2Im(ref float col, ref float dx, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
@@ -3435,6 +3482,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref col, ref dx, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float col, ref float dx, int oh0, int rows)
             {
                 for (int c = 0; c < 4; c++)
@@ -3466,6 +3514,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float col, ref float dx, int p0, int count)
             {
                 for (int c = 0; c < 4; c++)
@@ -3499,6 +3548,7 @@ ________________________________________________________________________________
 
         /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
@@ -3579,6 +3629,7 @@ ________________________________________________________________________________
                         for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void WeightGradGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01, c10, c11;
@@ -3680,6 +3731,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -3734,6 +3786,7 @@ ________________________________________________________________________________
                         c31.StoreUnsafe(ref c, 3 * ldc + 16);
                     }
                     // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradGroupTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
@@ -3909,6 +3962,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
                             // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11;
@@ -4019,6 +4073,7 @@ ________________________________________________________________________________
                                 }
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -4073,6 +4128,7 @@ ________________________________________________________________________________
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
                             // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
@@ -4171,6 +4227,7 @@ ________________________________________________________________________________
 
         /// <summary>ReLU backward on 144 floats per image: dx = y > 0 ? dy : 0 (y is the forward output).</summary>
         /// <remarks>Used by relu2, residual1.body.relu1, relu1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu144_Backward_Avx512(ref float y, ref float dy, ref float dx, int batch)
         {
             nint count = (nint)batch * 144;
@@ -4185,6 +4242,7 @@ ________________________________________________________________________________
 
         /// <summary>col2im for Conv3x3S1P1_4x6x6To4NoBias, pixels [p0, p0 + count) (row stride 36): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref float col, ref float dx, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
@@ -4197,6 +4255,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref col, ref dx, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float col, ref float dx, int oh0, int rows)
             {
                 for (int c = 0; c < 4; c++)
@@ -4228,6 +4287,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float col, ref float dx, int p0, int count)
             {
                 for (int c = 0; c < 4; c++)
@@ -4261,6 +4321,7 @@ ________________________________________________________________________________
 
         /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
@@ -4341,6 +4402,7 @@ ________________________________________________________________________________
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -4460,6 +4522,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -4514,6 +4577,7 @@ ________________________________________________________________________________
                         c31.StoreUnsafe(ref c, 3 * ldc + 16);
                     }
                     // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradGroupTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
@@ -4689,6 +4753,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -4817,6 +4882,7 @@ ________________________________________________________________________________
                                 }
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -4871,6 +4937,7 @@ ________________________________________________________________________________
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
                             // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
@@ -4969,6 +5036,7 @@ ________________________________________________________________________________
 
         /// <summary>col2im for Conv3x3S1P1_2x6x6To4NoBias, pixels [p0, p0 + count) (row stride 36): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_2x6x6To4NoBias_Col2Im(ref float col, ref float dx, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
@@ -4981,6 +5049,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref col, ref dx, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float col, ref float dx, int oh0, int rows)
             {
                 for (int c = 0; c < 2; c++)
@@ -5012,6 +5081,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float col, ref float dx, int p0, int count)
             {
                 for (int c = 0; c < 2; c++)
@@ -5045,6 +5115,7 @@ ________________________________________________________________________________
 
         /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
@@ -5120,6 +5191,7 @@ ________________________________________________________________________________
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -5239,6 +5311,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01, c10, c11;
@@ -5275,6 +5348,7 @@ ________________________________________________________________________________
                         c11.StoreUnsafe(ref c, ldc + 16);
                     }
                     // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradGroupTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
@@ -5445,6 +5519,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -5573,6 +5648,7 @@ ________________________________________________________________________________
                                 }
                             }
                             // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11;
@@ -5609,6 +5685,7 @@ ________________________________________________________________________________
                                 c11.StoreUnsafe(ref c, ldc + 16);
                             }
                             // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
@@ -5707,6 +5784,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 16-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -5750,6 +5828,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                     {
                         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -5886,6 +5965,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -5947,6 +6027,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 16-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -5990,6 +6071,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -6125,6 +6207,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -6186,6 +6269,7 @@ ________________________________________________________________________________
 
         /// <summary>ReLU on 144 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by relu1, residual1.body.relu1, relu2.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu144_Forward_Avx2(ref float x, ref float y, int batch, int part, int parts)
         {
             (int start, int length) = GraphOps.Share(batch * 144, part, parts);
@@ -6199,6 +6283,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 16-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -6242,6 +6327,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                     {
                         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -6378,6 +6464,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -6439,6 +6526,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 16-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -6482,6 +6570,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -6617,6 +6706,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -6678,6 +6768,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 16-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -6721,6 +6812,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                     {
                         Vector256<float> c00, c01, c10, c11;
@@ -6839,6 +6931,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector256<float> c00, c01, c10, c11;
@@ -6882,6 +6975,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 16-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -6925,6 +7019,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector256<float> c00, c01, c10, c11;
@@ -7042,6 +7137,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector256<float> c00, c01, c10, c11;
@@ -7085,6 +7181,7 @@ ________________________________________________________________________________
 
         /// <summary>ReLU on 72 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by concat1.branch2.relu1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu72_Forward_Avx2(ref float x, ref float y, int batch, int part, int parts)
         {
             (int start, int length) = GraphOps.Share(batch * 72, part, parts);
@@ -7098,6 +7195,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Dense 6 -> 3: y[b][u] = bias[u] + sum_i x[b][i] * W[u][i] (W is [3 x 6], PyTorch's layout).</summary>
         /// <remarks>Used by dense1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Dense6To3_Forward_Avx2(ref float x, ref float w, ref float bias, ref float y, int batch)
         {
             int r = 0;
@@ -7152,6 +7250,7 @@ ________________________________________________________________________________
 
         /// <summary>Backward of Dense 6 -> 3: dW += dy^T * x, db += column sums of dy, dx = dy * W (when inputGradient).</summary>
         /// <remarks>Used by dense1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Dense6To3_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
@@ -7184,6 +7283,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 3 rows x 16 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector256<float> c00, c01, c10, c11, c20, c21;
@@ -7271,6 +7371,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 1 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector256<float> c00, c01;
@@ -7298,6 +7399,7 @@ ________________________________________________________________________________
                         c01.StoreUnsafe(ref c, 8);
                     }
                     // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -7375,6 +7477,7 @@ ________________________________________________________________________________
 
         /// <summary>ReLU backward on 72 floats per image: dx = y > 0 ? dy : 0 (y is the forward output).</summary>
         /// <remarks>Used by concat1.branch2.relu1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu72_Backward_Avx2(ref float y, ref float dy, ref float dx, int batch)
         {
             nint count = (nint)batch * 72;
@@ -7389,6 +7492,7 @@ ________________________________________________________________________________
 
         /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
@@ -7469,6 +7573,7 @@ ________________________________________________________________________________
                         for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void WeightGradGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector256<float> c00, c01, c10, c11;
@@ -7538,6 +7643,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradGroupTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -7695,6 +7801,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector256<float> c00, c01, c10, c11;
@@ -7795,6 +7902,7 @@ ________________________________________________________________________________
                                 }
                             }
                             // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -7875,6 +7983,7 @@ ________________________________________________________________________________
 
         /// <summary>ReLU backward on 144 floats per image: dx = y > 0 ? dy : 0 (y is the forward output).</summary>
         /// <remarks>Used by relu2, residual1.body.relu1, relu1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu144_Backward_Avx2(ref float y, ref float dy, ref float dx, int batch)
         {
             nint count = (nint)batch * 144;
@@ -7889,6 +7998,7 @@ ________________________________________________________________________________
 
         /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
@@ -7969,6 +8079,7 @@ ________________________________________________________________________________
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -8056,6 +8167,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradGroupTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -8213,6 +8325,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -8331,6 +8444,7 @@ ________________________________________________________________________________
                                 }
                             }
                             // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -8411,6 +8525,7 @@ ________________________________________________________________________________
 
         /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
@@ -8491,6 +8606,7 @@ ________________________________________________________________________________
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -8578,6 +8694,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradGroupTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -8735,6 +8852,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -8853,6 +8971,7 @@ ________________________________________________________________________________
                                 }
                             }
                             // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -8933,6 +9052,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 8-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -8976,6 +9096,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                     {
                         Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -9112,6 +9233,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -9173,6 +9295,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 8-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -9216,6 +9339,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -9351,6 +9475,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -9412,6 +9537,7 @@ ________________________________________________________________________________
 
         /// <summary>ReLU on 144 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by relu1, residual1.body.relu1, relu2.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu144_Forward_Portable(ref float x, ref float y, int batch, int part, int parts)
         {
             (int start, int length) = GraphOps.Share(batch * 144, part, parts);
@@ -9425,6 +9551,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 8-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -9468,6 +9595,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                     {
                         Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -9604,6 +9732,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -9665,6 +9794,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 8-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -9708,6 +9838,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -9843,6 +9974,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -9904,6 +10036,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 8-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -9947,6 +10080,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                     {
                         Vector128<float> c00, c01, c10, c11;
@@ -10065,6 +10199,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector128<float> c00, c01, c10, c11;
@@ -10108,6 +10243,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // part/parts: a team of workers shares each image (a batch smaller than the team still keeps every core busy;
         // one worker: part 0 of 1). Each worker takes its own 8-column strips
         // (output pixels) of each block: it builds and reads only its share of the columns.
@@ -10151,6 +10287,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void ForwardGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector128<float> c00, c01, c10, c11;
@@ -10268,6 +10405,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector128<float> c00, c01, c10, c11;
@@ -10311,6 +10449,7 @@ ________________________________________________________________________________
 
         /// <summary>ReLU on 72 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
         /// <remarks>Used by concat1.branch2.relu1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu72_Forward_Portable(ref float x, ref float y, int batch, int part, int parts)
         {
             (int start, int length) = GraphOps.Share(batch * 72, part, parts);
@@ -10324,6 +10463,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of Dense 6 -> 3: y[b][u] = bias[u] + sum_i x[b][i] * W[u][i] (W is [3 x 6], PyTorch's layout).</summary>
         /// <remarks>Used by dense1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Dense6To3_Forward_Portable(ref float x, ref float w, ref float bias, ref float y, int batch)
         {
             Vector128<float> tailMask = Vector128.GreaterThanOrEqual(Vector128<int>.Indices, Vector128.Create(2)).AsSingle(); // lanes not yet summed
@@ -10386,6 +10526,7 @@ ________________________________________________________________________________
 
         /// <summary>Backward of Dense 6 -> 3: dW += dy^T * x, db += column sums of dy, dx = dy * W (when inputGradient).</summary>
         /// <remarks>Used by dense1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Dense6To3_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
@@ -10418,6 +10559,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 3 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector128<float> c00, c01, c10, c11, c20, c21;
@@ -10505,6 +10647,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 1 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector128<float> c00, c01;
@@ -10532,6 +10675,7 @@ ________________________________________________________________________________
                         c01.StoreUnsafe(ref c, 4);
                     }
                     // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -10609,6 +10753,7 @@ ________________________________________________________________________________
 
         /// <summary>ReLU backward on 72 floats per image: dx = y > 0 ? dy : 0 (y is the forward output).</summary>
         /// <remarks>Used by concat1.branch2.relu1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu72_Backward_Portable(ref float y, ref float dy, ref float dx, int batch)
         {
             nint count = (nint)batch * 72;
@@ -10623,6 +10768,7 @@ ________________________________________________________________________________
 
         /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
@@ -10672,6 +10818,7 @@ ________________________________________________________________________________
                         for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void WeightGradGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector128<float> c00, c01, c10, c11;
@@ -10741,6 +10888,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradGroupTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -10867,6 +11015,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector128<float> c00, c01, c10, c11;
@@ -10970,6 +11119,7 @@ ________________________________________________________________________________
                                 }
                             }
                             // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -11050,6 +11200,7 @@ ________________________________________________________________________________
 
         /// <summary>ReLU backward on 144 floats per image: dx = y > 0 ? dy : 0 (y is the forward output).</summary>
         /// <remarks>Used by relu2, residual1.body.relu1, relu1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu144_Backward_Portable(ref float y, ref float dy, ref float dx, int batch)
         {
             nint count = (nint)batch * 144;
@@ -11064,6 +11215,7 @@ ________________________________________________________________________________
 
         /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
@@ -11113,6 +11265,7 @@ ________________________________________________________________________________
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -11200,6 +11353,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradGroupTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -11326,6 +11480,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -11447,6 +11602,7 @@ ________________________________________________________________________________
                                 }
                             }
                             // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -11527,6 +11683,7 @@ ________________________________________________________________________________
 
         /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
@@ -11576,6 +11733,7 @@ ________________________________________________________________________________
                         for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -11663,6 +11821,7 @@ ________________________________________________________________________________
                         }
                     }
                     // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                     static void InputGradGroupTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
                         Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -11789,6 +11948,7 @@ ________________________________________________________________________________
                                 for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -11910,6 +12070,7 @@ ________________________________________________________________________________
                                 }
                             }
                             // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
                             static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -11990,6 +12151,7 @@ ________________________________________________________________________________
 
         /// <summary>im2col for Conv3x3S1P1_2x6x6To4, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 144), zero outside.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_2x6x6To4_Im2ColStride144(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
@@ -12002,6 +12164,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref x, ref col, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 2; c++)
@@ -12038,6 +12201,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float x, ref float col, int p0, int count)
             {
                 for (int c = 0; c < 2; c++)
@@ -12083,6 +12247,7 @@ ________________________________________________________________________________
 
         /// <summary>im2col for Conv3x3S1P1_2x6x6To4NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 144), zero outside.</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride144(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
@@ -12095,6 +12260,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref x, ref col, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 2; c++)
@@ -12131,6 +12297,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float x, ref float col, int p0, int count)
             {
                 for (int c = 0; c < 2; c++)
@@ -12176,6 +12343,7 @@ ________________________________________________________________________________
 
         /// <summary>im2col for Conv3x3S1P1_4x6x6To4, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 144), zero outside.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To4_Im2ColStride144(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
@@ -12188,6 +12356,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref x, ref col, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 4; c++)
@@ -12224,6 +12393,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float x, ref float col, int p0, int count)
             {
                 for (int c = 0; c < 4; c++)
@@ -12269,6 +12439,7 @@ ________________________________________________________________________________
 
         /// <summary>im2col for Conv3x3S1P1_4x6x6To4NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 144), zero outside.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride144(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
@@ -12281,6 +12452,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref x, ref col, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 4; c++)
@@ -12317,6 +12489,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float x, ref float col, int p0, int count)
             {
                 for (int c = 0; c < 4; c++)
@@ -12362,6 +12535,7 @@ ________________________________________________________________________________
 
         /// <summary>im2col for Conv3x3S1P1_4x6x6To2, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 144), zero outside.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To2_Im2ColStride144(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
@@ -12374,6 +12548,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref x, ref col, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 4; c++)
@@ -12410,6 +12585,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float x, ref float col, int p0, int count)
             {
                 for (int c = 0; c < 4; c++)
@@ -12455,6 +12631,7 @@ ________________________________________________________________________________
 
         /// <summary>im2col for Conv3x3S1P1_4x6x6To2NoBias, pixels [p0, p0 + count): col[c*9 + kh*3 + kw][n - p0] = x[c][oh*1 - 1 + kh][ow*1 - 1 + kw] (n = oh*6 + ow; row stride 144), zero outside.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride144(ref float x, ref float col, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled moves); partial rows at either end through Pieces.
@@ -12467,6 +12644,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref x, ref col, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float x, ref float col, int oh0, int rows)
             {
                 for (int c = 0; c < 4; c++)
@@ -12503,6 +12681,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float x, ref float col, int p0, int count)
             {
                 for (int c = 0; c < 4; c++)
@@ -12548,6 +12727,7 @@ ________________________________________________________________________________
 
         /// <summary>col2im for Conv3x3S1P1_4x6x6To2NoBias, pixels [p0, p0 + count) (row stride 144): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To2NoBias_Col2ImStride144(ref float col, ref float dx, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
@@ -12560,6 +12740,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref col, ref dx, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float col, ref float dx, int oh0, int rows)
             {
                 for (int c = 0; c < 4; c++)
@@ -12591,6 +12772,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float col, ref float dx, int p0, int count)
             {
                 for (int c = 0; c < 4; c++)
@@ -12624,6 +12806,7 @@ ________________________________________________________________________________
 
         /// <summary>col2im for Conv3x3S1P1_4x6x6To4NoBias, pixels [p0, p0 + count) (row stride 144): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To4NoBias_Col2ImStride144(ref float col, ref float dx, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
@@ -12636,6 +12819,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref col, ref dx, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float col, ref float dx, int oh0, int rows)
             {
                 for (int c = 0; c < 4; c++)
@@ -12667,6 +12851,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float col, ref float dx, int p0, int count)
             {
                 for (int c = 0; c < 4; c++)
@@ -12700,6 +12885,7 @@ ________________________________________________________________________________
 
         /// <summary>col2im for Conv3x3S1P1_2x6x6To4NoBias, pixels [p0, p0 + count) (row stride 144): adds each column entry back to the input pixel it was copied from (dx must be zeroed).</summary>
         /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_2x6x6To4NoBias_Col2ImStride144(ref float col, ref float dx, int p0, int count)
         {
             // Whole output rows go through Rows (constant margins, unrolled adds); partial rows at either end through Pieces.
@@ -12712,6 +12898,7 @@ ________________________________________________________________________________
             }
             else Pieces(ref col, ref dx, p0, count);
 
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Rows(ref float col, ref float dx, int oh0, int rows)
             {
                 for (int c = 0; c < 2; c++)
@@ -12743,6 +12930,7 @@ ________________________________________________________________________________
             }
 
             // the general walk over row pieces
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             static void Pieces(ref float col, ref float dx, int p0, int count)
             {
                 for (int c = 0; c < 2; c++)
