@@ -701,9 +701,11 @@ namespace CnnGen.Generator.Emit
             return $"(1f / ((Math.Min(oh * {S} - {P} + {K}, {H + P}) - (oh * {S} - {P})) * (Math.Min(ow * {S} - {P} + {K}, {W + P}) - (ow * {S} - {P}))))";
         }
 
-        private static void PoolLoops(CodeWriter w, CheckedLayer l, System.Action<CodeWriter> perOutputBefore, System.Action<CodeWriter> perInput, System.Action<CodeWriter> perOutputAfter, bool team = false)
+        /// <summary>Opens the loop over worker part's share of the planes (images x channels) with <c>xp</c>, <c>yp</c> (and
+        /// <c>ap</c>, the argmax plane) at the plane's start; one worker (part 0 of 1) takes all of them.</summary>
+        private static void OpenPlaneShare(CodeWriter w, CheckedLayer l, bool argmax, bool team = true)
         {
-            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
+            int HW = l.Input.H * l.Input.W, OHW = l.Output.H * l.Output.W;
             if (team)
             {
                 w.Line("// worker part's share of the planes (images x channels); one worker: all of them");
@@ -712,8 +714,15 @@ namespace CnnGen.Generator.Emit
                 w.Open("for (int plane = (int)((long)planes * part / parts); plane < planeEnd; plane++)");
             }
             else w.Open($"for (int plane = 0; plane < batch * {l.Input.C}; plane++)");
-            w.Line($"ref float xp = ref Unsafe.Add(ref x, (nint)plane * {H * W});");
-            w.Line($"ref float yp = ref Unsafe.Add(ref y, (nint)plane * {OH * OW});");
+            w.Line($"ref float xp = ref Unsafe.Add(ref x, (nint)plane * {HW});");
+            w.Line($"ref float yp = ref Unsafe.Add(ref y, (nint)plane * {OHW});");
+            if (argmax) w.Line($"ref int ap = ref Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {OHW}));");
+        }
+
+        private static void PoolLoops(CodeWriter w, CheckedLayer l, System.Action<CodeWriter> perOutputBefore, System.Action<CodeWriter> perInput, System.Action<CodeWriter> perOutputAfter, bool team = false)
+        {
+            int K = l.Kernel, S = l.Stride, P = l.Padding, H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
+            OpenPlaneShare(w, l, argmax: false, team);
             w.Open($"for (int oh = 0; oh < {OH}; oh++)");
             w.Open($"for (int ow = 0; ow < {OW}; ow++)");
             w.Line($"int o = oh * {OW} + ow;");
@@ -770,13 +779,7 @@ namespace CnnGen.Generator.Emit
         private static void EmitMaxPoolPairsForward(CodeWriter w, CheckedLayer l)
         {
             int H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
-            w.Line("// worker part's share of the planes (images x channels); one worker: all of them");
-            w.Line($"int planes = batch * {l.Input.C};");
-            w.Line("int planeEnd = (int)((long)planes * (part + 1) / parts);");
-            w.Open("for (int plane = (int)((long)planes * part / parts); plane < planeEnd; plane++)");
-            w.Line($"ref float xp = ref Unsafe.Add(ref x, (nint)plane * {H * W});");
-            w.Line($"ref float yp = ref Unsafe.Add(ref y, (nint)plane * {OH * OW});");
-            w.Line($"ref int ap = ref Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {OH * OW}));");
+            OpenPlaneShare(w, l, argmax: true);
             w.Open($"for (int oh = 0; oh < {OH}; oh++)");
             w.Line($"int top = oh * {2 * W}; // index of the window row's first input in the plane");
             w.Line($"ref float r0 = ref Unsafe.Add(ref xp, top);");
@@ -842,13 +845,7 @@ namespace CnnGen.Generator.Emit
             int K = l.Kernel, P = l.Padding, H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
             var (ohBegin, ohEnd, owBegin, owEnd) = Stride2Interior(l);
             w.Line($"// inside the input: output rows [{ohBegin}, {ohEnd}), columns [{owBegin}, {owEnd}) 4 at a time; the rest one by one");
-            w.Line("// worker part's share of the planes (images x channels); one worker: all of them");
-            w.Line($"int planes = batch * {l.Input.C};");
-            w.Line("int planeEnd = (int)((long)planes * (part + 1) / parts);");
-            w.Open("for (int plane = (int)((long)planes * part / parts); plane < planeEnd; plane++)");
-            w.Line($"ref float xp = ref Unsafe.Add(ref x, (nint)plane * {H * W});");
-            w.Line($"ref float yp = ref Unsafe.Add(ref y, (nint)plane * {OH * OW});");
-            w.Line($"ref int ap = ref Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {OH * OW}));");
+            OpenPlaneShare(w, l, argmax: true);
             w.Open($"for (int oh = 0; oh < {OH}; oh++)");
             w.Line("int ow = 0;");
             w.Open($"if (oh >= {ohBegin} && oh < {ohEnd} && System.Runtime.Intrinsics.X86.Sse.IsSupported)");
