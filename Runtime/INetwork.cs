@@ -34,6 +34,10 @@ namespace CnnGen
         /// <summary>Tells the network that parameter or buffer values were written through a <see cref="Parameter"/> obtained
         /// earlier (it recomputes derived data such as BatchNorm-folded weights before the next inference).</summary>
         void ParametersChanged() { }
+        /// <summary>3x3 stride-1 pad-1 convs with 16+ channels on 13 x 13+ maps run their forward and input gradient as
+        /// Winograd F(4x4, 3x3) when true (the default): 4x fewer multiplications, float rounding differs from the direct
+        /// sum. False runs every conv as im2col + GEMM.</summary>
+        bool Winograd { get; set; }
         /// <summary>Training mode turns dropout on in <see cref="Forward"/>; inference (false) is the default.</summary>
         bool Training { get; set; }
 

@@ -33,6 +33,13 @@ namespace CnnGen
         /// <summary>Number of floats.</summary>
         public long Length { get; }
 
+        /// <summary>Counts the times a <see cref="Parameter"/> handed out writable access to this memory (its
+        /// <see cref="Parameter.Value"/> or <see cref="Parameter.Values"/>): a network compares it to decide whether weights
+        /// derived from its parameters (folded BatchNorm, Winograd transforms) must be recomputed.</summary>
+        public long WriteVersion => _writeVersion;
+        private long _writeVersion;
+        internal void Touch() => _writeVersion++;
+
         public float* Pointer
         {
             get

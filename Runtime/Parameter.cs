@@ -60,8 +60,10 @@ namespace CnnGen
         /// <summary>Outputs fed by one input (for initialisers).</summary>
         public int FanOut { get; }
 
-        public float* Values => _values.Pointer + _offset;
+        /// <summary>The values (writable: the network recomputes weights derived from them before its next call).</summary>
+        public float* Values { get { _values.Touch(); return _values.Pointer + _offset; } }
         public float* Gradients => _gradients is null ? null : _gradients.Pointer + _offset;
+        /// <summary>The values (writable: the network recomputes weights derived from them before its next call).</summary>
         public Span<float> Value => new(Values, Length);
         public Span<float> Gradient => _gradients is null ? Span<float>.Empty : new(Gradients, Length);
 

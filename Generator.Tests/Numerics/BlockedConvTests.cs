@@ -49,6 +49,18 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(40, 3, Stride = 2, Padding = 1, Bias = false)]
     public partial class BcImageGroupsStride2;
 
+    // Winograd F(4x4, 3x3) (MemoryPlanner.IsWinograd): 13 x 13 is the smallest map (4 tiles per row, the last tile
+    // ragged: 13 = 3 x 4 + 1), with bias; a batch of 3.
+    [Network(Channels = 16, Height = 13, Width = 13)]
+    [Conv2D(24, 3, Padding = 1)]
+    public partial class BcWinogradSmall;
+
+    // Winograd on a wide ragged map without bias: 15 x 8 tiles (the last group of each row overlaps), the 16-column vector
+    // path of the phase split and its scalar tail (57 = 3 + 3 x 16 + 6), fewer output than input channels (dx: 40 rows).
+    [Network(Channels = 40, Height = 30, Width = 57)]
+    [Conv2D(16, 3, Padding = 1, Bias = false)]
+    public partial class BcWinogradWide;
+
     public sealed class BlockedConvTests
     {
         private sealed record Case(Func<Isa, INetwork> Create, int Cin, int H, int W, int Cout, int K, int S, int P, int Groups, bool Bias, int Batch = 2);
@@ -62,22 +74,29 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcDeep)] = new(isa => new BcDeep(Batch, 1, isa), 48, 6, 6, 160, 3, 1, 1, 1, true),
             [nameof(BcImageGroups)] = new(isa => new BcImageGroups(7, 1, isa), 72, 7, 7, 144, 3, 1, 0, 1, true, 7),
             [nameof(BcImageGroupsStride2)] = new(isa => new BcImageGroupsStride2(6, 1, isa), 24, 14, 14, 40, 3, 2, 1, 1, false, 6),
+            [nameof(BcWinogradSmall)] = new(isa => new BcWinogradSmall(3, 1, isa), 16, 13, 13, 24, 3, 1, 1, 1, true, 3),
+            [nameof(BcWinogradWide)] = new(isa => new BcWinogradWide(Batch, 1, isa), 40, 30, 57, 16, 3, 1, 1, 1, false),
         };
+
+        /// <summary>The cases whose conv runs as Winograd by default; they also run with <see cref="INetwork.Winograd"/> off.</summary>
+        private static readonly HashSet<string> WinogradCases = new() { nameof(BcPixelBlocks), nameof(BcWinogradSmall), nameof(BcWinogradWide) };
 
         private const int Batch = 2;
 
         public static IEnumerable<object[]> All() =>
             from name in Cases.Keys
             from isa in NumericsSupport.SupportedIsas
-            select new object[] { name, isa };
+            from winograd in WinogradCases.Contains(name) ? new[] { true, false } : new[] { true }
+            select new object[] { name, isa, winograd };
 
         [Theory]
         [MemberData(nameof(All))]
-        public void ForwardAndGradientsMatchADirectConvolution(string netName, Isa isa)
+        public void ForwardAndGradientsMatchADirectConvolution(string netName, Isa isa, bool winograd)
         {
             Case c = Cases[netName];
             int Batch = c.Batch;
             using INetwork net = c.Create(isa);
+            net.Winograd = winograd;
             Assert.Equal(isa, net.Isa);
             var rng = new Rng(11);
             foreach (Parameter p in net.Parameters) NumericsSupport.FillGaussian(p.Value, rng, 0.3f);

@@ -13,7 +13,7 @@ using CnnGen.Generator.Plan;
 
 namespace CnnGen.Generator.Emit
 {
-    internal sealed class KernelEmitter
+    internal sealed partial class KernelEmitter
     {
         private sealed class Kernel
         {

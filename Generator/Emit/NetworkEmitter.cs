@@ -192,6 +192,14 @@ namespace CnnGen.Generator.Emit
                 w.Line($"private const nint {ParameterConst(p)} = {I(p.Offset)}; // {p.Name} [{string.Join(", ", p.Shape)}]");
             foreach (ParameterPlan p in plan.Buffers)
                 w.Line($"private const nint {ParameterConst(p)} = {I(p.Offset)}; // {p.Name} [{string.Join(", ", p.Shape)}] (buffer)");
+            w.Line($"private const nint WinogradArenaLength = {I(Math.Max(plan.WinogradArenaLength, 1))};");
+            foreach (WinogradPlan g in plan.Winograds)
+            {
+                string conv = Id(plan.Layers[g.Conv].Layer.Name);
+                w.Line($"private const nint {conv}Winograd = {I(g.ForwardOffset)}; // {plan.Layers[g.Conv].Layer.Name}: Winograd F(4x4, 3x3) weights, 36 x [{plan.Layers[g.Conv].Layer.Output.C} x {plan.Layers[g.Conv].Layer.Input.C}]");
+                w.Line($"private const nint {conv}WinogradInputGradient = {I(g.BackwardOffset)}; // transposed and rotated: 36 x [{plan.Layers[g.Conv].Layer.Input.C} x {plan.Layers[g.Conv].Layer.Output.C}]");
+                if (g.FoldedOffset >= 0) w.Line($"private const nint {conv}WinogradFolded = {I(g.FoldedOffset)}; // with the BatchNorm folded in");
+            }
             foreach (FoldPlan f in plan.Folds)
             {
                 string conv = Id(plan.Layers[f.Conv].Layer.Name);
@@ -224,6 +232,8 @@ namespace CnnGen.Generator.Emit
             w.Line("private readonly NativeBuffer _bufferBackup;");
             w.Line("/// <summary>Conv weights with the following BatchNorm folded in, for inference.</summary>");
             w.Line("private readonly NativeBuffer _foldMemory;");
+            w.Line("/// <summary>Winograd F(4x4, 3x3) transforms of the weights of the convs that run that way (forward, input gradient, folded).</summary>");
+            w.Line("private readonly NativeBuffer _winogradMemory;");
             w.Line("/// <summary>Per worker: each BatchNorm's batch mean and 1/std from the last training forward.</summary>");
             w.Line("private readonly NativeBuffer _batchStats;");
             w.Line("/// <summary>Per worker: BatchNorm partial sums, combined after the barrier in worker order.</summary>");
@@ -247,7 +257,14 @@ namespace CnnGen.Generator.Emit
             w.Line("private bool _forwardFolded;");
             w.Line("/// <summary>Bumped whenever parameters or buffers may have changed; the folded weights follow it.</summary>");
             w.Line("private long _parameterVersion;");
+            w.Line("/// <summary>Grows whenever parameters or buffers may have changed: the API's bumps plus every writable access through a Parameter.</summary>");
+            w.Line("private long ParameterState => _parameterVersion + _parameterMemory.WriteVersion + _bufferMemory.WriteVersion;");
             if (plan.Folds.Count > 0) w.Line("private long _foldVersion = -1;");
+            if (plan.Winograds.Count > 0)
+            {
+                w.Line("/// <summary>The parameter versions the Winograd weights (forward, input gradient, folded) were transformed from.</summary>");
+                w.Line("private long _winogradVersion = -1, _winogradBackwardVersion = -1, _winogradFoldVersion = -1;");
+            }
             w.Line("/// <summary>Refuses a second concurrent call (and Dispose during a call) with a clear exception.</summary>");
             w.Line($"private readonly CallGuard _calls = new CallGuard(nameof({net.ClassName}));");
             w.Line();
@@ -259,7 +276,8 @@ namespace CnnGen.Generator.Emit
             w.Line("long floats = ParameterArenaLength * (1L + trainers) // parameters, and one gradient buffer per training worker");
             w.Line("    + (long)(ActivationsPerImage + GradientPerImage) * maxBatch");
             w.Line("    + 2L * ColumnsLength * workers // im2col columns and their gradient, per worker (inference teams use every worker)");
-            w.Line("    + 2L * BufferArenaLength + FoldArenaLength + (long)StatsLength * trainers; // BatchNorm running statistics (and their per-step copy), folded weights, batch statistics");
+            w.Line("    + 2L * BufferArenaLength + FoldArenaLength + (long)StatsLength * trainers // BatchNorm running statistics (and their per-step copy), folded weights, batch statistics");
+            w.Line("    + WinogradArenaLength; // Winograd-transformed conv weights");
             w.Line("return floats * sizeof(float);");
             w.Close();
             w.Line();
@@ -291,6 +309,7 @@ namespace CnnGen.Generator.Emit
             w.Line("_bufferMemory = new NativeBuffer(BufferArenaLength);");
             w.Line("_bufferBackup = new NativeBuffer(BufferArenaLength);");
             w.Line("_foldMemory = new NativeBuffer(FoldArenaLength);");
+            w.Line("_winogradMemory = new NativeBuffer(WinogradArenaLength);");
             w.Line("_batchStats = new NativeBuffer(StatsLength * trainers);");
             w.Line("_partials = new double[PartialsLength * _threads];");
             w.Open("_parameters = new Parameter[]");
@@ -335,6 +354,7 @@ namespace CnnGen.Generator.Emit
             string cls = plan.Network.ClassName;
             bool softmax = plan.EndsWithSoftmax;
             bool folds = plan.Folds.Count > 0;
+            bool wino = plan.Winograds.Count > 0;
             LayerPlan logits = plan.Layers[plan.LogitsLayer];
             LayerPlan last = plan.Layers[plan.OutputLayer];
             w.Line("public int InputLength => InputSize;");
@@ -356,13 +376,18 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Inference runs each conv followed by BatchNorm as one conv with folded weights (default true).</summary>");
             w.Line("public bool FoldBatchNorm { get; set; } = true;");
             w.Line();
+            w.Line("/// <summary>3x3 stride-1 pad-1 convs with 16+ channels on maps of 13 x 13 or more run their forward and input gradient");
+            w.Line("/// as Winograd F(4x4, 3x3): 4x fewer multiplications; the float rounding differs from the direct sum (about 1e-6 of");
+            w.Line("/// the sum of |terms| here). False runs every conv as im2col + GEMM. Default true.</summary>");
+            w.Line("public bool Winograd { get; set; } = true;");
+            w.Line();
             w.Line("/// <summary>The output of layer <paramref name=\"layer\"/> (index into <see cref=\"Layers\"/>) for image <paramref name=\"image\"/>");
             w.Line("/// of the last Forward; valid until the next call.</summary>");
             w.Open("public ReadOnlySpan<float> LayerOutput(int layer, int image)");
             w.Line("using CallGuard.Scope call = _calls.EnterOrJoin(nameof(LayerOutput));");
             w.Line("if (_forwardBatch == 0) throw new InvalidOperationException(\"LayerOutput reads the activations of the last Forward, but none has run since construction or the last TrainStep.\");");
             w.Line("if ((uint)image >= (uint)_forwardBatch) throw new ArgumentOutOfRangeException(nameof(image), image, $\"image must be in [0, {_forwardBatch - 1}]: the last Forward ran {_forwardBatch} image(s).\");");
-            if (folds) w.Line("if (_forwardFolded) Dispatch(Mode.Forward, _forwardBatch, training: false, inputGradient: false, fold: false); // fill in the folded convs' own outputs");
+            if (folds) w.Line($"if (_forwardFolded) {{ {(wino ? "RefreshWinograd(fold: false, backward: false); " : "")}Dispatch(Mode.Forward, _forwardBatch, training: false, inputGradient: false, fold: false); }} // fill in the folded convs' own outputs");
             w.Open("return layer switch");
             for (int i = 0; i < plan.Layers.Count; i++)
             {
@@ -398,6 +423,7 @@ namespace CnnGen.Generator.Emit
             w.Line("input.CopyTo(Activations(InputOffset, InputSize, 0, batch));");
             w.Line("bool fold = !Training && FoldBatchNorm;");
             if (folds) w.Line("if (fold) RefreshFolds();");
+            if (wino) w.Line("RefreshWinograd(fold, backward: false);");
             w.Line("Dispatch(Mode.Forward, batch, Training, inputGradient: false, fold);");
             if (plan.HasBatchNorm) w.Line("if (Training) _parameterVersion++; // the running statistics moved");
             if (softmax)
@@ -416,6 +442,7 @@ namespace CnnGen.Generator.Emit
             w.Line("        (_forwardBatch == 0 ? \"has not run (or a TrainStep has since updated the weights)\" : $\"ran with batch {_forwardBatch}\") + \". Call Forward first.\");");
             w.Line("Guard.Length(outputGradient.Length, batch, OutputSize, nameof(outputGradient));");
             w.Line("if (!inputGradient.IsEmpty) Guard.Length(inputGradient.Length, batch, InputSize, nameof(inputGradient));");
+            if (wino) w.Line("RefreshWinograd(fold: false, backward: true);");
             if (folds) w.Line("if (_forwardFolded) Dispatch(Mode.Forward, batch, training: false, inputGradient: false, fold: false); // backward needs the unfolded activations");
             w.Line("int workers = Workers(batch);");
             w.Open("for (int worker = 0; worker < workers; worker++)");
@@ -453,6 +480,7 @@ namespace CnnGen.Generator.Emit
             w.Line("images.CopyTo(Activations(InputOffset, InputSize, 0, batch));");
             w.Line("labels.CopyTo(_labels);");
             if (plan.HasBatchNorm) w.Line("_bufferMemory.AsSpan(0, BufferArenaLength).CopyTo(_bufferBackup.AsSpan(0, BufferArenaLength));");
+            if (wino) w.Line("RefreshWinograd(fold: false, backward: true);");
             w.Line("Dispatch(Mode.TrainStep, batch, training: true, inputGradient: false, fold: false);");
             w.Line("double loss = 0;");
             w.Line("correct = 0;");
@@ -487,6 +515,7 @@ namespace CnnGen.Generator.Emit
             w.Line("_bufferMemory.Dispose();");
             w.Line("_bufferBackup.Dispose();");
             w.Line("_foldMemory.Dispose();");
+            w.Line("_winogradMemory.Dispose();");
             w.Line("_batchStats.Dispose();");
             w.Close();
             w.Line();
@@ -512,6 +541,7 @@ namespace CnnGen.Generator.Emit
             w.Close();
             w.Line();
             if (folds) EmitRefreshFolds(w, plan);
+            if (wino) EmitRefreshWinograd(w, plan);
             w.Line("private enum Mode { Forward, Backward, TrainStep }");
             w.Line();
             w.Line("/// <summary>The pool's view of a step (allocated once, so dispatch allocates nothing).</summary>");
@@ -603,23 +633,62 @@ namespace CnnGen.Generator.Emit
             w.Line();
         }
 
+        /// <summary>A parameter's or buffer's values read straight from its arena (a Parameter's Value would count as a write).</summary>
+        private static string ArenaSpan(ParameterPlan p, string arena) => $"{arena}.AsSpan({ParameterConst(p)}, {I(p.Length)})";
+
         private static void EmitRefreshFolds(CodeWriter w, NetworkPlan plan)
         {
             w.Line("/// <summary>Recomputes the folded conv weights when parameters or running statistics may have changed.</summary>");
             w.Open("private void RefreshFolds()");
-            w.Line("if (_foldVersion == _parameterVersion) return;");
+            w.Line("if (_foldVersion == ParameterState) return;");
             foreach (FoldPlan f in plan.Folds)
             {
                 LayerPlan conv = plan.Layers[f.Conv], bn = plan.Layers[f.BatchNorm];
                 string id = Id(conv.Layer.Name);
                 long weightLength = plan.Parameters[conv.WeightIndex].Length;
-                string bias = conv.BiasIndex >= 0 ? $"_parameters[{conv.BiasIndex}].Value" : "ReadOnlySpan<float>.Empty";
-                w.Line($"BatchNorm.Fold(_parameters[{conv.WeightIndex}].Value, {bias}, _parameters[{bn.WeightIndex}].Value, _parameters[{bn.BiasIndex}].Value,");
-                w.Line($"    _buffers[{bn.MeanIndex}].Value, _buffers[{bn.VarIndex}].Value, {F(bn.Layer.Eps)}, _foldMemory.AsSpan({id}FoldedWeight, {I(weightLength)}), _foldMemory.AsSpan({id}FoldedBias, {I(conv.Layer.Output.C)}));");
+                string bias = conv.BiasIndex >= 0 ? ArenaSpan(plan.Parameters[conv.BiasIndex], "_parameterMemory") : "ReadOnlySpan<float>.Empty";
+                w.Line($"BatchNorm.Fold({ArenaSpan(plan.Parameters[conv.WeightIndex], "_parameterMemory")}, {bias}, {ArenaSpan(plan.Parameters[bn.WeightIndex], "_parameterMemory")}, {ArenaSpan(plan.Parameters[bn.BiasIndex], "_parameterMemory")},");
+                w.Line($"    {ArenaSpan(plan.Buffers[bn.MeanIndex], "_bufferMemory")}, {ArenaSpan(plan.Buffers[bn.VarIndex], "_bufferMemory")}, {F(bn.Layer.Eps)}, _foldMemory.AsSpan({id}FoldedWeight, {I(weightLength)}), _foldMemory.AsSpan({id}FoldedBias, {I(conv.Layer.Output.C)}));");
             }
-            w.Line("_foldVersion = _parameterVersion;");
+            w.Line("_foldVersion = ParameterState;");
             w.Close();
             w.Line();
+        }
+
+        private static void EmitRefreshWinograd(CodeWriter w, NetworkPlan plan)
+        {
+            w.Line("/// <summary>Transforms the weights of the Winograd convs (Winograd.TransformWeights) when parameters may have changed:");
+            w.Line("/// for the forward, for the input gradient when <paramref name=\"backward\"/>, and the folded weights when <paramref name=\"fold\"/>.</summary>");
+            w.Open("private void RefreshWinograd(bool fold, bool backward)");
+            w.Line("if (!Winograd) return;");
+            w.Open("if (_winogradVersion != ParameterState)");
+            foreach (WinogradPlan g in plan.Winograds) Transform(g, "Winograd", ArenaSpan(plan.Parameters[plan.Layers[g.Conv].WeightIndex], "_parameterMemory"), "");
+            w.Line("_winogradVersion = ParameterState;");
+            w.Close();
+            w.Open("if (backward && _winogradBackwardVersion != ParameterState)");
+            foreach (WinogradPlan g in plan.Winograds) Transform(g, "WinogradInputGradient", ArenaSpan(plan.Parameters[plan.Layers[g.Conv].WeightIndex], "_parameterMemory"), ", transposeFlip: true");
+            w.Line("_winogradBackwardVersion = ParameterState;");
+            w.Close();
+            if (plan.Winograds.Any(g => g.FoldedOffset >= 0))
+            {
+                w.Open("if (fold && _winogradFoldVersion != ParameterState)");
+                foreach (WinogradPlan g in plan.Winograds.Where(g => g.FoldedOffset >= 0))
+                {
+                    CheckedLayer l = plan.Layers[g.Conv].Layer;
+                    long weightLength = (long)l.Output.C * l.Input.C * 9;
+                    Transform(g, "WinogradFolded", $"_foldMemory.AsSpan({Id(l.Name)}FoldedWeight, {I(weightLength)})", "");
+                }
+                w.Line("_winogradFoldVersion = ParameterState; // RefreshFolds ran first");
+                w.Close();
+            }
+            w.Close();
+            w.Line();
+
+            void Transform(WinogradPlan g, string slot, string weights, string extra)
+            {
+                CheckedLayer l = plan.Layers[g.Conv].Layer;
+                w.Line($"global::CnnGen.Winograd.TransformWeights({weights}, {I(l.Output.C)}, {I(l.Input.C)}, _winogradMemory.AsSpan({Id(l.Name)}{slot}, {I(36L * l.Output.C * l.Input.C)}){extra});");
+            }
         }
 
         // ------------------------------------------------------------------ per-ISA layer sequences
@@ -650,6 +719,11 @@ namespace CnnGen.Generator.Emit
             w.Line("ref float act = ref _activationMemory.Reference;");
             w.Line("ref float prm = ref _parameterMemory.Reference;");
             w.Line("ref float fld = ref _foldMemory.Reference;");
+            if (plan.Winograds.Count > 0)
+            {
+                w.Line("ref float wgm = ref _winogradMemory.Reference;");
+                w.Line("bool winograd = Winograd;");
+            }
             w.Line("ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);");
             w.Line("nint mb = _mb;");
             w.Line("nint n = n0;");
@@ -678,17 +752,31 @@ namespace CnnGen.Generator.Emit
                 switch (l.Kind)
                 {
                     case LayerKind.Conv2D:
+                    {
+                        string id = Id(l.Name);
+                        bool wg = lp.WinogradIndex >= 0;
+                        // the conv as im2col + GEMM, or (when Winograd is on) as Winograd F(4x4, 3x3) with its transformed weights
+                        string Call(CheckedLayer layer, string weights, string winogradSlot, string bias, string output)
+                        {
+                            string conv = $"{k.ConvForward(layer, isa)}({x}, {weights}, {bias}, {output}, ref col, count, part, parts);";
+                            return wg ? $"if (winograd) {k.Winograd(layer, isa)}({x}, ref Unsafe.Add(ref wgm, {id}{winogradSlot}), {bias}, {output}, ref col, count, part, parts); else {conv}" : conv;
+                        }
                         if (lp.FoldIndex >= 0)
                         {
                             FoldPlan f = plan.Folds[lp.FoldIndex];
                             LayerPlan bn = plan.Layers[f.BatchNorm];
-                            string id = Id(l.Name);
-                            w.Line($"if (fold) {k.ConvForward(l with { Bias = true }, isa)}({x}, ref Unsafe.Add(ref fld, {id}FoldedWeight), ref Unsafe.Add(ref fld, {id}FoldedBias), {Act(Out(bn), outSize)}, ref col, count, part, parts); // {bn.Layer.Name} folded in");
-                            w.Line($"else {k.ConvForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, ref col, count, part, parts);");
+                            w.Line($"// with fold: {bn.Layer.Name} folded in");
+                            w.Open("if (fold)");
+                            w.Line(Call(l with { Bias = true }, $"ref Unsafe.Add(ref fld, {id}FoldedWeight)", "WinogradFolded", $"ref Unsafe.Add(ref fld, {id}FoldedBias)", Act(Out(bn), outSize)));
+                            w.Close();
+                            w.Open("else");
+                            w.Line(Call(l, Prm(plan, lp.WeightIndex, "prm"), "Winograd", Prm(plan, lp.BiasIndex, "prm"), y));
+                            w.Close();
                         }
                         else
-                            w.Line($"{k.ConvForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, ref col, count, part, parts);");
+                            w.Line(Call(l, Prm(plan, lp.WeightIndex, "prm"), "Winograd", Prm(plan, lp.BiasIndex, "prm"), y));
                         break;
+                    }
                     case LayerKind.Dense:
                         w.Line($"{k.DenseForward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {Prm(plan, lp.BiasIndex, "prm")}, {y}, count);");
                         break;
@@ -715,10 +803,10 @@ namespace CnnGen.Generator.Emit
                     {
                         string id = Id(l.Name);
                         w.Line($"if (training) BatchNorm.ForwardTraining({Span(input, inputSize)}, {Span(output, outSize)}, count, {BatchNormArgs(plan, lp)},");
-                        w.Line($"    _parameters[{lp.WeightIndex}].Value, _parameters[{lp.BiasIndex}].Value, _buffers[{lp.MeanIndex}].Value, _buffers[{lp.VarIndex}].Value, {F(l.Momentum)}, {F(l.Eps)},");
+                        w.Line($"    {ArenaSpan(plan.Parameters[lp.WeightIndex], "_parameterMemory")}, {ArenaSpan(plan.Parameters[lp.BiasIndex], "_parameterMemory")}, {ArenaSpan(plan.Buffers[lp.MeanIndex], "_bufferMemory")}, {ArenaSpan(plan.Buffers[lp.VarIndex], "_bufferMemory")}, {F(l.Momentum)}, {F(l.Eps)},");
                         w.Line($"    _batchStats.AsSpan(worker * StatsLength + {id}Stats, {I(2 * l.Output.C)}), _partials, {id}Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);");
                         w.Line($"else{(lp.FoldedIntoPrevious ? " if (!fold)" : "")} BatchNorm.ForwardInference({Span(input, inputSize)}, {Span(output, outSize)}, count, {BatchNormArgs(plan, lp)},");
-                        w.Line($"    _parameters[{lp.WeightIndex}].Value, _parameters[{lp.BiasIndex}].Value, _buffers[{lp.MeanIndex}].Value, _buffers[{lp.VarIndex}].Value, {F(l.Eps)});");
+                        w.Line($"    {ArenaSpan(plan.Parameters[lp.WeightIndex], "_parameterMemory")}, {ArenaSpan(plan.Parameters[lp.BiasIndex], "_parameterMemory")}, {ArenaSpan(plan.Buffers[lp.MeanIndex], "_bufferMemory")}, {ArenaSpan(plan.Buffers[lp.VarIndex], "_bufferMemory")}, {F(l.Eps)});");
                         if (lp.FoldedIntoPrevious) w.Line("// else: the conv above wrote this output with the folded weights");
                         break;
                     }
@@ -759,6 +847,11 @@ namespace CnnGen.Generator.Emit
             w.Line("ref float grd = ref _workerGradients[worker].Reference;");
             w.Line("ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);");
             w.Line("ref float dcol = ref Unsafe.Add(ref col, ColumnsLength);");
+            if (plan.Winograds.Count > 0)
+            {
+                w.Line("ref float wgm = ref _winogradMemory.Reference;");
+                w.Line("bool winograd = Winograd;");
+            }
             w.Line("ref float gs = ref Unsafe.Add(ref _gradients.Reference, (nint)n0 * GradientPerImage);");
             w.Line("nint cnt = count;");
             w.Line("nint mb = _mb;");
@@ -789,8 +882,17 @@ namespace CnnGen.Generator.Emit
                 switch (l.Kind)
                 {
                     case LayerKind.Conv2D:
-                        w.Line($"{k.ConvBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, {dx}, ref col, ref dcol, count, {want});");
+                    {
+                        string backward(string wantDx) => $"{k.ConvBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, {dx}, ref col, ref dcol, count, {wantDx});";
+                        if (lp.WinogradIndex < 0) { w.Line(backward(want)); break; }
+                        w.Line("// Winograd: weight (and bias) gradient from im2col, the input gradient as Winograd F(4x4, 3x3)");
+                        w.Open("if (winograd)");
+                        w.Line(backward("false"));
+                        w.Line($"{(want == "true" ? "" : $"if ({want}) ")}{k.Winograd(l, isa, inputGradient: true)}({dy}, ref Unsafe.Add(ref wgm, {Id(l.Name)}WinogradInputGradient), ref Unsafe.NullRef<float>(), {dx}, ref col, count, 0, 1);");
+                        w.Close();
+                        w.Line($"else {backward(want)}");
                         break;
+                    }
                     case LayerKind.Dense:
                         w.Line($"{k.DenseBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, {dx}, count, {want});");
                         break;
@@ -823,14 +925,14 @@ namespace CnnGen.Generator.Emit
                     case LayerKind.BatchNorm:
                     {
                         string id = Id(l.Name);
-                        string gamma = $"_parameters[{lp.WeightIndex}].Value";
+                        string gamma = ArenaSpan(plan.Parameters[lp.WeightIndex], "_parameterMemory");
                         string dgamma = $"_workerGradients[worker].AsSpan({ParameterConst(plan.Parameters[lp.WeightIndex])}, {I(l.Output.C)})";
                         string dbeta = $"_workerGradients[worker].AsSpan({ParameterConst(plan.Parameters[lp.BiasIndex])}, {I(l.Output.C)})";
                         w.Line($"if (_job.Training) BatchNorm.BackwardTraining({Span(ActOf(plan, in0), inSize)}, {GSpan(dySlot, outSize)}, {GSpan(dxSlot, inSize)}, count, {BatchNormArgs(plan, lp)},");
                         w.Line($"    {gamma}, _batchStats.AsSpan(worker * StatsLength + {id}Stats, {I(2 * l.Output.C)}), {dgamma}, {dbeta},");
                         w.Line($"    _partials, {id}Partials + {I(2 * l.Output.C)}, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);");
                         w.Line($"else BatchNorm.BackwardInference({Span(ActOf(plan, in0), inSize)}, {GSpan(dySlot, outSize)}, {GSpan(dxSlot, inSize)}, count, {BatchNormArgs(plan, lp)},");
-                        w.Line($"    {gamma}, _buffers[{lp.MeanIndex}].Value, _buffers[{lp.VarIndex}].Value, {F(l.Eps)}, {dgamma}, {dbeta});");
+                        w.Line($"    {gamma}, {ArenaSpan(plan.Buffers[lp.MeanIndex], "_bufferMemory")}, {ArenaSpan(plan.Buffers[lp.VarIndex], "_bufferMemory")}, {F(l.Eps)}, {dgamma}, {dbeta});");
                         break;
                     }
                     case LayerKind.LocalResponseNorm:

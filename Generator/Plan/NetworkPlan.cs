@@ -40,7 +40,14 @@ namespace CnnGen.Generator.Plan
         /// <summary>A pair max pool after such a ReLU: its backward also applies the ReLU's mask (the pooled value is the
         /// rectified winner, so the mask is pooled &gt; 0) and writes the ReLU's input gradient.</summary>
         public bool BackwardAppliesRelu { get; init; }
+        /// <summary>Index into <see cref="NetworkPlan.Winograds"/>, or -1: the conv's forward and input gradient run as Winograd F(4x4, 3x3).</summary>
+        public int WinogradIndex { get; init; } = -1;
     }
+
+    /// <summary>A conv that runs as Winograd F(4x4, 3x3) (<see cref="MemoryPlanner.IsWinograd"/>): offsets in the Winograd
+    /// arena of its transformed weights for the forward, for the input gradient (filters transposed and rotated), and for
+    /// the forward with its BatchNorm folded in (-1 when it has none).</summary>
+    internal sealed record WinogradPlan(int Conv, long ForwardOffset, long BackwardOffset, long FoldedOffset);
 
     /// <summary>A conv whose output feeds only a BatchNorm: in inference the pair runs as one conv with folded weights.</summary>
     internal sealed record FoldPlan(int Conv, int BatchNorm, long WeightOffset, long BiasOffset);
@@ -69,6 +76,9 @@ namespace CnnGen.Generator.Plan
         public bool HasBatchNorm => Layers.Any(l => l.Layer.Kind == LayerKind.BatchNorm);
         /// <summary>Gradient slot where a consumer that adds to an already written gradient writes first.</summary>
         public long ScratchGradientOffset { get; init; }
+        /// <summary>The Winograd convs and the transformed-weight arena they share.</summary>
+        public EquatableArray<WinogradPlan> Winograds { get; init; } = EquatableArray<WinogradPlan>.Empty;
+        public long WinogradArenaLength { get; init; }
     }
 
     internal static class MemoryPlanner
@@ -108,6 +118,38 @@ namespace CnnGen.Generator.Plan
         }
 
         public static bool IsDirectConv(CheckedLayer l) => l.Kernel == 1 && l.Stride == 1 && l.Padding == 0;
+
+        /// <summary>Output pixels per Winograd tile side: F(4x4, 3x3) on 6x6 input tiles.</summary>
+        public const int WinogradTile = 4;
+
+        /// <summary>3x3 stride-1 pad-1 ungrouped convs with at least 16 input and output channels and maps of at least 13 x 13
+        /// run as Winograd F(4x4, 3x3), forward and input gradient (the input gradient of such a conv is again a 3x3
+        /// stride-1 pad-1 conv). The transforms work on 4 tiles side by side, so a map needs 4 tiles per row (13+ pixels);
+        /// fewer channels leave the 36 GEMMs too shallow to pay for the transforms.</summary>
+        public static bool IsWinograd(CheckedLayer l) =>
+            l.Kind == LayerKind.Conv2D && l.Kernel == 3 && l.Stride == 1 && l.Padding == 1 && l.Groups == 1
+            && l.Input.C >= 16 && l.Output.C >= 16 && l.Output.H >= 13 && l.Output.W >= 13;
+
+        /// <summary>Floats of one worker's workspace a Winograd conv from <paramref name="cin"/> to <paramref name="cout"/>
+        /// channels on an h x w map (pad 1, so the output is h x w too) needs: the input planes padded and split into the
+        /// four column phases, the 36 transformed input matrices [cin x tiles] and the 36 products [cout x tiles].</summary>
+        public static long WinogradWorkspace(int cin, int cout, int h, int w)
+        {
+            var (th, tw) = WinogradTiles(h, w);
+            long tiles = (long)th * tw;
+            return RoundUp(WinogradPlaneLength(h, w) * cin) + RoundUp(36 * cin * tiles) + RoundUp(36 * cout * tiles);
+        }
+
+        /// <summary>Tile rows and tiles per row of an h x w output.</summary>
+        public static (int Rows, int Columns) WinogradTiles(int h, int w) => ((h + WinogradTile - 1) / WinogradTile, (w + WinogradTile - 1) / WinogradTile);
+
+        /// <summary>Floats of one padded input plane in the phase layout: 4 * tileRows + 2 rows, each four phases of
+        /// tilesPerRow + 1 floats (phase p holds padded columns p, p + 4, p + 8, ...).</summary>
+        public static long WinogradPlaneLength(int h, int w)
+        {
+            var (th, tw) = WinogradTiles(h, w);
+            return (long)(4 * th + 2) * 4 * (tw + 1);
+        }
 
         public static NetworkPlan Plan(CheckedNetwork network)
         {
@@ -170,6 +212,9 @@ namespace CnnGen.Generator.Plan
             var auxOffset = new long[count];
             var statsOffset = new long[count];
             long workspace = 0, stats = 0;
+            var winograds = new List<WinogradPlan>();
+            var winogradOf = Enumerable.Repeat(-1, count).ToArray();
+            long winogradArena = 0;
             for (int i = 0; i < count; i++)
             {
                 CheckedLayer l = nodes[i];
@@ -189,6 +234,17 @@ namespace CnnGen.Generator.Plan
                         // image groups: the group's columns, then its output (forward) or gathered output gradient (backward)
                         int group = ImageGroup(l);
                         if (group > 1) workspace = Math.Max(workspace, ((long)l.Input.C * l.Kernel * l.Kernel + l.Output.C) * group * l.Output.H * l.Output.W);
+                        if (IsWinograd(l))
+                        {
+                            // the forward and the input gradient (cout -> cin) run in the whole per-worker workspace (2 x columns)
+                            long wino = Math.Max(WinogradWorkspace(l.Input.C, l.Output.C, l.Output.H, l.Output.W), WinogradWorkspace(l.Output.C, l.Input.C, l.Input.H, l.Input.W));
+                            workspace = Math.Max(workspace, (wino + 1) / 2);
+                            long length = RoundUp(36L * l.Input.C * l.Output.C);
+                            bool folded = foldOf[i] >= 0;
+                            winograds.Add(new WinogradPlan(i, winogradArena, winogradArena + length, folded ? winogradArena + 2 * length : -1));
+                            winogradOf[i] = winograds.Count - 1;
+                            winogradArena += (folded ? 3 : 2) * length;
+                        }
                         outputOffset[i] = Allocate(l.Output.Size);
                         break;
                     }
@@ -312,6 +368,7 @@ namespace CnnGen.Generator.Plan
                 {
                     BackwardInNextPool = reluIntoPool[i] >= 0,
                     BackwardAppliesRelu = l.Inputs[0] >= 0 && reluIntoPool[l.Inputs[0]] == i,
+                    WinogradIndex = winogradOf[i],
                 });
             }
 
@@ -321,6 +378,8 @@ namespace CnnGen.Generator.Plan
                 parameterArena, bufferArena, foldArena, activations, gradientArena, inputGradient, RoundUp(workspace), stats, parameterCount, flops)
             {
                 ScratchGradientOffset = scratch,
+                Winograds = winograds.ToEquatableArray(),
+                WinogradArenaLength = winogradArena,
             };
         }
     }

@@ -1,0 +1,160 @@
+// Winograd F(4x4, 3x3): which convs take it, that the transformed weights follow every change of the parameters (direct
+// writes, TrainStep, folding BatchNorm), and that a network trains the same with it on and off. The kernels' values
+// against a direct double-precision convolution (forward, dW, db, dx) are in BlockedConvTests (BcWinograd*, BcPixelBlocks,
+// each also with Winograd off); teams in TeamForwardTests (BcPixelBlocks); gradients by finite differences in
+// GradientCheckTests (WinogradNet).
+using System;
+using System.Linq;
+using CnnGen;
+using CnnGen.Generator.Model;
+using CnnGen.Generator.Plan;
+using Xunit;
+
+namespace CnnGen.Tests.Numerics
+{
+    // conv (Winograd) -> BatchNorm (folded in inference) -> ReLU -> conv (Winograd, pad 1) -> pool -> dense
+    [Network(Channels = 16, Height = 16, Width = 16)]
+    [Conv2D(16, 3, Padding = 1, Bias = false), BatchNorm, ReLU]
+    [Conv2D(24, 3, Padding = 1), ReLU, MaxPool2D(2)]
+    [Flatten, Dense(5)]
+    public partial class WinogradNet;
+
+    public sealed class WinogradTests
+    {
+        [Fact]
+        public void OnlyThreeByThreeStrideOnePadOneConvsWithSixteenChannelsOnThirteenPixelMapsTakeWinograd()
+        {
+            static CheckedLayer Conv(int cin, int h, int w, int cout, int k = 3, int s = 1, int p = 1, int g = 1)
+            {
+                int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
+                return new CheckedLayer(LayerKind.Conv2D, "conv", "Conv2D", EquatableArray<int>.Empty, Shape.Map(cin, h, w), Shape.Map(cout, oh, ow),
+                    k, s, p, g, Bias: true, CeilMode: false, Rate: 0, Eps: 0, Momentum: 0, Alpha: 0, Beta: 0, K: 0, Head: 0, Parameters: 0, Flops: 0, FollowedByReLU: false);
+            }
+            Assert.True(MemoryPlanner.IsWinograd(Conv(16, 13, 13, 16)));
+            Assert.True(MemoryPlanner.IsWinograd(Conv(64, 56, 56, 64)));
+            Assert.True(MemoryPlanner.IsWinograd(Conv(36, 14, 14, 72)));
+            Assert.False(MemoryPlanner.IsWinograd(Conv(16, 12, 13, 16)));   // 3 tile rows
+            Assert.False(MemoryPlanner.IsWinograd(Conv(15, 32, 32, 16)));   // too few input channels
+            Assert.False(MemoryPlanner.IsWinograd(Conv(16, 32, 32, 15)));   // too few output channels
+            Assert.False(MemoryPlanner.IsWinograd(Conv(16, 32, 32, 16, s: 2)));
+            Assert.False(MemoryPlanner.IsWinograd(Conv(16, 32, 32, 16, p: 0)));
+            Assert.False(MemoryPlanner.IsWinograd(Conv(16, 32, 32, 16, k: 5, p: 2)));
+            Assert.False(MemoryPlanner.IsWinograd(Conv(16, 32, 32, 16, g: 2)));
+        }
+
+        [Fact]
+        public void TransformedWeightsMatchGgGTransposeInDouble()
+        {
+            double[,] G = { { 0.25, 0, 0 }, { -1 / 6.0, -1 / 6.0, -1 / 6.0 }, { -1 / 6.0, 1 / 6.0, -1 / 6.0 }, { 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 1 / 24.0, -1 / 12.0, 1 / 6.0 }, { 0, 0, 1 } };
+            const int cout = 3, cin = 2;
+            var rng = new Rng(5);
+            float[] w = NumericsSupport.Gaussian(cout * cin * 9, rng);
+            var u = new float[36 * cout * cin];
+            var ut = new float[36 * cout * cin];
+            Winograd.TransformWeights(w, cout, cin, u);
+            Winograd.TransformWeights(w, cout, cin, ut, transposeFlip: true);
+            for (int m = 0; m < cout; m++)
+                for (int c = 0; c < cin; c++)
+                    for (int k = 0; k < 6; k++)
+                        for (int l = 0; l < 6; l++)
+                        {
+                            double sum = 0, flipped = 0;
+                            for (int a = 0; a < 3; a++)
+                                for (int b = 0; b < 3; b++)
+                                {
+                                    sum += G[k, a] * w[(m * cin + c) * 9 + a * 3 + b] * G[l, b];
+                                    flipped += G[k, a] * w[(m * cin + c) * 9 + (2 - a) * 3 + (2 - b)] * G[l, b];
+                                }
+                            Assert.Equal(sum, u[(k * 6 + l) * cout * cin + m * cin + c], 5);
+                            Assert.Equal(flipped, ut[(k * 6 + l) * cout * cin + c * cout + m], 5);
+                        }
+        }
+
+        [Fact]
+        public void TransformRejectsMismatchedLengths()
+        {
+            var e = Assert.Throws<ArgumentException>(() => Winograd.TransformWeights(new float[17], 2, 1, new float[72]));
+            Assert.Contains("2 x 1 3x3 filters are 18", e.Message);
+            e = Assert.Throws<ArgumentException>(() => Winograd.TransformWeights(new float[18], 2, 1, new float[71]));
+            Assert.Contains("36 x 2", e.Message);
+        }
+
+        /// <summary>Forward with Winograd on equals Winograd off (im2col) within float rounding after each way parameters
+        /// change: construction, a direct write + ParametersChanged, a TrainStep, new running statistics (folded BatchNorm).</summary>
+        [Theory]
+        [MemberData(nameof(Isas))]
+        public void TransformedWeightsFollowEveryParameterChange(Isa isa)
+        {
+            const int batch = 2;
+            using var on = new WinogradNet(batch, 3, isa);
+            using var off = new WinogradNet(batch, 3, isa) { Winograd = false };
+            var rng = new Rng(17);
+            float[] x = NumericsSupport.Gaussian(batch * on.InputLength, rng);
+            int[] labels = { 1, 4 };
+            void Same(string when)
+            {
+                foreach (bool training in new[] { false, true })
+                {
+                    on.Training = off.Training = training;
+                    var a = new float[batch * on.OutputLength];
+                    var b = new float[a.Length];
+                    on.Forward(x, a, batch);
+                    off.Forward(x, b, batch);
+                    for (int i = 0; i < a.Length; i++)
+                        Assert.True(Math.Abs(a[i] - b[i]) <= 1e-4 * (1 + Math.Abs(b[i])), $"{when}, training {training}: output {i} is {a[i]} with Winograd, {b[i]} without");
+                }
+                on.Training = off.Training = false;
+            }
+            Same("after construction");
+            for (int k = 0; k < 2; k++)
+            {
+                float[] v = NumericsSupport.Gaussian(on.Parameters[0].Length, rng, 0.3f);
+                v.CopyTo(on.Parameters[0].Value);
+                v.CopyTo(off.Parameters[0].Value);
+                Same("after writing conv1's weights");
+            }
+            var sgd1 = new Sgd(0.1f);
+            var sgd2 = new Sgd(0.1f);
+            float lossOn = on.TrainStep(x, labels, sgd1);
+            float lossOff = off.TrainStep(x, labels, sgd2);
+            Assert.Equal(lossOff, lossOn, 4);
+            Same("after a TrainStep");
+            float[] mean = NumericsSupport.Gaussian(16, rng, 0.5f);
+            mean.CopyTo(on.Buffers[0].Value);
+            mean.CopyTo(off.Buffers[0].Value);
+            Same("after new BatchNorm running statistics");
+        }
+
+        /// <summary>Ten SGD steps with Winograd on and off end at the same weights within float rounding.</summary>
+        [Fact]
+        public void TrainingWithWinogradFollowsTrainingWithout()
+        {
+            const int batch = 4;
+            using var on = new WinogradNet(batch, 9, Isa.Avx2);
+            using var off = new WinogradNet(batch, 9, Isa.Avx2) { Winograd = false };
+            var rng = new Rng(23);
+            var sgd1 = new Sgd(0.05f, momentum: 0.9f);
+            var sgd2 = new Sgd(0.05f, momentum: 0.9f);
+            for (int step = 0; step < 10; step++)
+            {
+                float[] x = NumericsSupport.Gaussian(batch * on.InputLength, rng);
+                int[] labels = Enumerable.Range(0, batch).Select(i => (step + i) % 5).ToArray();
+                float a = on.TrainStep(x, labels, sgd1), b = off.TrainStep(x, labels, sgd2);
+                Assert.True(Math.Abs(a - b) <= 1e-3 * (1 + Math.Abs(b)), $"step {step}: loss {a} with Winograd, {b} without");
+            }
+            for (int p = 0; p < on.Parameters.Count; p++)
+            {
+                ReadOnlySpan<float> a = on.Parameters[p].Value, b = off.Parameters[p].Value;
+                for (int i = 0; i < a.Length; i++)
+                    Assert.True(Math.Abs(a[i] - b[i]) <= 1e-3 * (1 + Math.Abs(b[i])), $"{on.Parameters[p].Name}[{i}] = {a[i]} with Winograd, {b[i]} without");
+            }
+        }
+
+        public static TheoryData<Isa> Isas()
+        {
+            var data = new TheoryData<Isa>();
+            foreach (Isa isa in NumericsSupport.SupportedIsas) data.Add(isa);
+            return data;
+        }
+    }
+}

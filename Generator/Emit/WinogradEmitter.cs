@@ -1,0 +1,229 @@
+// Winograd F(4x4, 3x3) kernels (Lavin & Gray 2015) for 3x3 stride-1 pad-1 convs (MemoryPlanner.IsWinograd): forward,
+// and the input gradient, which is the same kind of conv from the output channels back to the input channels with the
+// filters transposed and rotated (Runtime/Winograd.cs transforms the weights for both). Per image:
+//   1. the input planes, zero padded, with each row's columns split into four phases (padded column 4q + p at [p][q]),
+//      so the j-th column of four neighbouring 6x6 tiles (tile stride 4) is one contiguous Vector128;
+//   2. V[xi][c][t] = (B^T d B)[xi] for every tile t and channel c, four tiles side by side;
+//   3. 36 GEMMs M[xi] [Cout x tiles] = U[xi] [Cout x Cin] * V[xi] [Cin x tiles] (GemmEmitter, per ISA);
+//   4. y = A^T M A + bias for every tile, four tiles side by side, written back row by row.
+// 36 multiplications per tile and channel pair instead of 144 (4x fewer; the transforms are additions and small
+// constants). The transforms use Vector128 on every kernel set (four tiles per vector: a 13-pixel map has four tiles per
+// row); the GEMMs use the ISA's register tiles. A team splits the output channels of the GEMMs and the output transform.
+using System;
+using System.Linq;
+using CnnGen.Generator.Model;
+using CnnGen.Generator.Plan;
+
+namespace CnnGen.Generator.Emit
+{
+    internal sealed partial class KernelEmitter
+    {
+        /// <summary>The Winograd kernel of a conv's forward (bias from the layer) or, with <paramref name="inputGradient"/>,
+        /// of its input gradient (dy -> dx: output channels to input channels, no bias).</summary>
+        public string Winograd(CheckedLayer l, IsaTarget isa, bool inputGradient = false)
+        {
+            int C = inputGradient ? l.Output.C : l.Input.C, M = inputGradient ? l.Input.C : l.Output.C;
+            int H = l.Output.H, W = l.Output.W; // pad 1, stride 1: the output is as large as the input
+            bool bias = !inputGradient && l.Bias;
+            var (TH, TW) = MemoryPlanner.WinogradTiles(H, W);
+            int T = TH * TW, QW = TW + 1, RP = 4 * TH + 2, HW = H * W;
+            long PL = MemoryPlanner.WinogradPlaneLength(H, W);
+            long XD = MemoryPlanner.RoundUp(PL * C), VL = MemoryPlanner.RoundUp(36L * C * T);
+            long CT = (long)C * T, MT = (long)M * T;
+            string name = $"Winograd{C}x{H}x{W}To{M}{(bias ? "" : "NoBias")}_{isa.Name}";
+            string what = inputGradient ? $"Input gradient of {l.Name} ({ConvDescription(l)})" : $"Forward of {ConvDescription(l)}";
+            return Use(name, l.Name, $"{what} As Winograd F(4x4, 3x3): {C}x{H}x{W} -> {M}x{H}x{W}, {TH}x{TW} tiles of 4x4 outputs; " +
+                $"36 GEMMs [{M} x {C}] * [{C} x {T}] on the transformed tiles{(bias ? ", plus the bias" : "")}.", w =>
+            {
+                int MR = GemmEmitter.TileRows(isa), tilesM = (M + MR - 1) / MR;
+                w.Line("// u: the transformed weights, 36 matrices [" + M + " x " + C + "] (Winograd.TransformWeights). part/parts: a team");
+                w.Line("// shares each image: every worker transforms the input, then takes its own output channels' GEMM rows and outputs.");
+                w.Open($"private static void {name}(ref float x, ref float u, ref float bias, ref float y, ref float col, int batch, int part, int parts)");
+                w.Line($"int rBegin = part * {tilesM} / parts * {MR}, rEnd = Math.Min((part + 1) * {tilesM} / parts * {MR}, {M});");
+                w.Line("if (rBegin >= rEnd) return;");
+                GemmEmitter.DeclareScratch(w, isa);
+                w.Line("Span<float> outSpan = stackalloc float[64]; // one output block: 4 rows x 4 columns of 4 tiles");
+                w.Line("ref float ob = ref MemoryMarshal.GetReference(outSpan);");
+                w.Line($"ref float xd = ref col; // [{C}][{RP} rows][4 phases][{QW}]: padded input planes, padded column 4q + p at [p][q]");
+                w.Line($"ref float v = ref Unsafe.Add(ref col, {XD}); // [36][{C}][{T}]: transformed input tiles");
+                w.Line($"ref float mm = ref Unsafe.Add(ref col, {XD + VL}); // [36][{M}][{T}]: their products with the weights");
+                w.Line($"MemoryMarshal.CreateSpan(ref xd, {PL * C}).Clear(); // the padding stays zero; every image overwrites the interior");
+                w.Open("for (int n = 0; n < batch; n++)");
+                w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {(long)C * HW});");
+                w.Line($"ref float yn = ref Unsafe.Add(ref y, n * {(long)M * HW});");
+
+                w.Line("// 1. the input planes in phase layout (padded row h + 1, padded column w + 1)");
+                w.Open($"for (int c = 0; c < {C}; c++)");
+                w.Line($"ref float src = ref Unsafe.Add(ref xn, c * {HW});");
+                w.Line($"ref float dst = ref Unsafe.Add(ref xd, c * {PL} + {4 * QW});");
+                w.Line($"for (int h = 0; h < {H}; h++) Phases(ref Unsafe.Add(ref src, h * {W}), ref Unsafe.Add(ref dst, h * {4 * QW}));");
+                w.Close();
+
+                w.Line("// 2. V[xi][c][t] = (B^T d B)[xi] for every 6x6 input tile d; groups of 4 tiles (the last group of a row");
+                w.Line("//    overlaps the one before when the row's tile count is not a multiple of 4)");
+                w.Open($"for (int c = 0; c < {C}; c++)");
+                w.Line($"ref float plane = ref Unsafe.Add(ref xd, c * {PL});");
+                w.Line($"ref float vc = ref Unsafe.Add(ref v, c * {T});");
+                w.Line($"for (int th = 0; th < {TH}; th++)");
+                w.Line($"    for (int tw = 0; tw < {TW}; tw += 4)");
+                w.Line($"    {{ int t0 = Math.Min(tw, {TW - 4}); InputTiles(ref Unsafe.Add(ref plane, th * {16 * QW} + t0), ref Unsafe.Add(ref vc, th * {TW} + t0)); }}");
+                w.Close();
+
+                w.Line($"// 3. M[xi] = U[xi] * V[xi] for this worker's output channels");
+                w.Open("for (int xi = 0; xi < 36; xi++)");
+                w.Line($"ref float ux = ref Unsafe.Add(ref u, xi * {(long)M * C});");
+                w.Line($"ref float vx = ref Unsafe.Add(ref v, xi * {CT});");
+                w.Line($"ref float mx = ref Unsafe.Add(ref mm, xi * {MT});");
+                GemmEmitter.Emit(w, new BroadcastGemm
+                {
+                    Name = "Products", Rows = I(M), RowsConst = M, N = T, T = I(C), TConst = C,
+                    A = "ux", LdAr = C, LdAt = 1, B = "vx", LdB = T, C = "mx", LdC = T, RowRange = true,
+                }, isa);
+                w.Close();
+
+                w.Line($"// 4. y = A^T M A{(bias ? " + bias" : "")} for every tile, 4 tiles at a time, then row by row into the image");
+                w.Open("for (int m = rBegin; m < rEnd; m++)");
+                w.Line(bias ? "Vector128<float> b = Vector128.Create(Unsafe.Add(ref bias, m));" : "Vector128<float> b = Vector128<float>.Zero;");
+                w.Line($"ref float mt = ref Unsafe.Add(ref mm, m * {T});");
+                w.Line($"ref float ym = ref Unsafe.Add(ref yn, m * {HW});");
+                w.Open($"for (int th = 0; th < {TH}; th++)");
+                w.Open($"for (int tw = 0; tw < {TW}; tw += 4)");
+                w.Line($"int t0 = Math.Min(tw, {TW - 4});");
+                w.Line($"OutputTiles(ref Unsafe.Add(ref mt, th * {TW} + t0), ref ob, b);");
+                w.Line("StoreTiles(ref ob, ref ym, 4 * th, 4 * t0);");
+                w.Close().Close().Close();
+                w.Close(); // images
+
+                EmitPhases(w, W, QW);
+                EmitInputTiles(w, QW, CT);
+                EmitOutputTiles(w, MT);
+                EmitStoreTiles(w, H, W);
+                w.Close();
+            });
+        }
+
+        /// <summary>One input row into the phase layout: source column w goes to padded column w + 1, i.e. phase (w + 1) % 4,
+        /// index (w + 1) / 4. Inside the row 16 columns at a time: four loads and a 4 x 4 transpose give four phases x four
+        /// indices.</summary>
+        private static void EmitPhases(CodeWriter w, int W, int QW)
+        {
+            int vecEnd = 3 + (W - 3) / 16 * 16;
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+            w.Open("static void Phases(ref float src, ref float dst)");
+            w.Line("int w = 0;");
+            if (vecEnd > 3)
+            {
+                w.Open("if (System.Runtime.Intrinsics.X86.Sse.IsSupported)");
+                w.Line("for (int i = 0; i < 3; i++) Unsafe.Add(ref dst, (i + 1) * " + QW + ") = Unsafe.Add(ref src, i); // padded columns 1..3: index 0");
+                w.Open($"for (w = 3; w < {vecEnd}; w += 16)");
+                w.Line("int q = (w + 1) >> 2;");
+                w.Line("Vector128<float> a0 = Vector128.LoadUnsafe(ref src, (nuint)w), a1 = Vector128.LoadUnsafe(ref src, (nuint)(w + 4));");
+                w.Line("Vector128<float> a2 = Vector128.LoadUnsafe(ref src, (nuint)(w + 8)), a3 = Vector128.LoadUnsafe(ref src, (nuint)(w + 12));");
+                Transpose4(w, new[] { "a0", "a1", "a2", "a3" }, new[] { "p0", "p1", "p2", "p3" });
+                for (int p = 0; p < 4; p++)
+                    w.Line($"p{p}.StoreUnsafe(ref dst, (nuint)({(p == 0 ? "" : $"{p * QW} + ")}q));");
+                w.Close();
+                w.Close();
+            }
+            w.Line($"for (; w < {W}; w++) Unsafe.Add(ref dst, ((w + 1) & 3) * {QW} + ((w + 1) >> 2)) = Unsafe.Add(ref src, w);");
+            w.Close();
+        }
+
+        /// <summary>4 x 4 transpose of Vector128 rows (SSE; callers check Sse.IsSupported): out[j][i] = in[i][j].</summary>
+        private static void Transpose4(CodeWriter w, string[] a, string[] o)
+        {
+            const string S = "System.Runtime.Intrinsics.X86.Sse";
+            string u = o[0] + "_";
+            w.Line($"Vector128<float> {u}0 = {S}.UnpackLow({a[0]}, {a[1]}), {u}1 = {S}.UnpackLow({a[2]}, {a[3]}), {u}2 = {S}.UnpackHigh({a[0]}, {a[1]}), {u}3 = {S}.UnpackHigh({a[2]}, {a[3]});");
+            w.Line($"Vector128<float> {o[0]} = {S}.MoveLowToHigh({u}0, {u}1), {o[1]} = {S}.MoveHighToLow({u}1, {u}0), {o[2]} = {S}.MoveLowToHigh({u}2, {u}3), {o[3]} = {S}.MoveHighToLow({u}3, {u}2);");
+        }
+
+        /// <summary>B^T d for one column d0..d5 of a tile (points 0, +-1, +-2): the rows of the input transform.</summary>
+        private static string[] InputTransform(string[] d) => new[]
+        {
+            $"{d[0]} * 4f - {d[2]} * 5f + {d[4]}",
+            $"{d[3]} + {d[4]} - ({d[1]} + {d[2]}) * 4f",
+            $"{d[4]} - {d[3]} + ({d[1]} - {d[2]}) * 4f",
+            $"{d[4]} - {d[2]} + ({d[3]} - {d[1]}) * 2f",
+            $"{d[4]} - {d[2]} - ({d[3]} - {d[1]}) * 2f",
+            $"{d[1]} * 4f - {d[3]} * 5f + {d[5]}",
+        };
+
+        /// <summary>A^T m for one column m0..m5: the rows of the output transform.</summary>
+        private static string[] OutputTransform(string[] m) => new[]
+        {
+            $"{m[0]} + {m[1]} + {m[2]} + {m[3]} + {m[4]}",
+            $"{m[1]} - {m[2]} + ({m[3]} - {m[4]}) * 2f",
+            $"{m[1]} + {m[2]} + ({m[3]} + {m[4]}) * 4f",
+            $"{m[1]} - {m[2]} + ({m[3]} - {m[4]}) * 8f + {m[5]}",
+        };
+
+        /// <summary>V[xi][c][t..t+3] = (B^T d B)[xi] for four neighbouring tiles: d at padded row 0 of the tile row, phase
+        /// index t (tile t starts at padded column 4t: phase 0, index t); vt at V[0][c][t].</summary>
+        private static void EmitInputTiles(CodeWriter w, int QW, long CT)
+        {
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+            w.Open("static void InputTiles(ref float d, ref float vt)");
+            for (int j = 0; j < 6; j++)
+            {
+                w.Line($"// column {j} of the tiles: phase {j & 3}{(j >= 4 ? ", next index" : "")}; B^T down the column");
+                var loads = Enumerable.Range(0, 6).Select(i => $"Vector128.LoadUnsafe(ref d, {i * 4 * QW + (j & 3) * QW + (j >> 2)})").ToArray();
+                for (int i = 0; i < 6; i++) w.Line($"Vector128<float> d{i}{j} = {loads[i]};");
+                string[] t = InputTransform(Enumerable.Range(0, 6).Select(i => $"d{i}{j}").ToArray());
+                for (int k = 0; k < 6; k++) w.Line($"Vector128<float> t{k}{j} = {t[k]};");
+            }
+            w.Line("// B^T along every row, stored at V[6k + l]");
+            for (int k = 0; k < 6; k++)
+            {
+                string[] r = InputTransform(Enumerable.Range(0, 6).Select(j => $"t{k}{j}").ToArray());
+                for (int l = 0; l < 6; l++) w.Line($"({r[l]}).StoreUnsafe(ref vt, {(6 * k + l) * CT});");
+            }
+            w.Close();
+        }
+
+        /// <summary>The 4 x 4 outputs of four neighbouring tiles from M[xi][m][t..t+3] (mt at M[0][m][t]) plus b, into
+        /// ob[(4i + j) * 4 + tile].</summary>
+        private static void EmitOutputTiles(CodeWriter w, long MT)
+        {
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+            w.Open("static void OutputTiles(ref float mt, ref float ob, Vector128<float> b)");
+            for (int l = 0; l < 6; l++)
+            {
+                w.Line($"// column {l}: A^T down the column");
+                for (int k = 0; k < 6; k++) w.Line($"Vector128<float> m{k}{l} = Vector128.LoadUnsafe(ref mt, {(6 * k + l) * MT});");
+                string[] s = OutputTransform(Enumerable.Range(0, 6).Select(k => $"m{k}{l}").ToArray());
+                for (int i = 0; i < 4; i++) w.Line($"Vector128<float> s{i}{l} = {s[i]};");
+            }
+            w.Line("// A^T along every row, plus the bias");
+            for (int i = 0; i < 4; i++)
+            {
+                string[] o = OutputTransform(Enumerable.Range(0, 6).Select(l => $"s{i}{l}").ToArray());
+                for (int j = 0; j < 4; j++) w.Line($"({o[j]} + b).StoreUnsafe(ref ob, {(4 * i + j) * 4});");
+            }
+            w.Close();
+        }
+
+        /// <summary>Writes four tiles' 4 x 4 outputs (ob[(4i + j) * 4 + tile]) at output row oh0, column ow0: a 4 x 4
+        /// transpose per row when all 16 columns and 4 rows are inside the map, else element by element.</summary>
+        private static void EmitStoreTiles(CodeWriter w, int H, int W)
+        {
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+            w.Open("static void StoreTiles(ref float ob, ref float ym, int oh0, int ow0)");
+            w.Open($"if (System.Runtime.Intrinsics.X86.Sse.IsSupported && oh0 + 4 <= {H} && ow0 + 16 <= {W})");
+            w.Open("for (int i = 0; i < 4; i++)");
+            w.Line($"ref float row = ref Unsafe.Add(ref ym, (oh0 + i) * {W} + ow0);");
+            w.Line("Vector128<float> o0 = Vector128.LoadUnsafe(ref ob, (nuint)(16 * i)), o1 = Vector128.LoadUnsafe(ref ob, (nuint)(16 * i + 4));");
+            w.Line("Vector128<float> o2 = Vector128.LoadUnsafe(ref ob, (nuint)(16 * i + 8)), o3 = Vector128.LoadUnsafe(ref ob, (nuint)(16 * i + 12));");
+            Transpose4(w, new[] { "o0", "o1", "o2", "o3" }, new[] { "q0", "q1", "q2", "q3" });
+            w.Line("q0.StoreUnsafe(ref row); q1.StoreUnsafe(ref row, 4); q2.StoreUnsafe(ref row, 8); q3.StoreUnsafe(ref row, 12);");
+            w.Close();
+            w.Line("return;");
+            w.Close();
+            w.Open($"for (int i = 0; i < 4 && oh0 + i < {H}; i++)");
+            w.Line($"ref float row = ref Unsafe.Add(ref ym, (oh0 + i) * {W});");
+            w.Line($"for (int q = 0; q < 4; q++) for (int j = 0; j < 4; j++) {{ int ow = ow0 + 4 * q + j; if (ow < {W}) Unsafe.Add(ref row, ow) = Unsafe.Add(ref ob, (4 * i + j) * 4 + q); }}");
+            w.Close();
+            w.Close();
+        }
+    }
+}
