@@ -39,6 +39,8 @@ namespace CnnGen.Runtime.Tests
             return new ReadOnlySpan<float>(_logits.Pointer + (long)image * OutputLength, OutputLength);
         }
         public bool Training { get; set; }
+        /// <summary>No convolutions: nothing runs as Winograd either way.</summary>
+        public bool Winograd { get; set; }
         /// <summary>Largest batch seen by Forward, and how many Forward calls ran in training mode (for tests).</summary>
         public int LargestForwardBatch { get; private set; }
         public int ForwardCallsWhileTraining { get; private set; }

@@ -263,7 +263,8 @@ namespace CnnGen.Generator.Emit
             if (plan.Winograds.Count > 0)
             {
                 w.Line("/// <summary>The parameter versions the Winograd weights (forward, input gradient, folded) were transformed from.</summary>");
-                w.Line("private long _winogradVersion = -1, _winogradBackwardVersion = -1, _winogradFoldVersion = -1;");
+                w.Line("private long _winogradVersion = -1, _winogradBackwardVersion = -1;");
+                if (plan.Winograds.Any(g => g.FoldedOffset >= 0)) w.Line("private long _winogradFoldVersion = -1;");
             }
             w.Line("/// <summary>Refuses a second concurrent call (and Dispose during a call) with a clear exception.</summary>");
             w.Line($"private readonly CallGuard _calls = new CallGuard(nameof({net.ClassName}));");
@@ -387,7 +388,9 @@ namespace CnnGen.Generator.Emit
             w.Line("using CallGuard.Scope call = _calls.EnterOrJoin(nameof(LayerOutput));");
             w.Line("if (_forwardBatch == 0) throw new InvalidOperationException(\"LayerOutput reads the activations of the last Forward, but none has run since construction or the last TrainStep.\");");
             w.Line("if ((uint)image >= (uint)_forwardBatch) throw new ArgumentOutOfRangeException(nameof(image), image, $\"image must be in [0, {_forwardBatch - 1}]: the last Forward ran {_forwardBatch} image(s).\");");
-            if (folds) w.Line($"if (_forwardFolded) {{ {(wino ? "RefreshWinograd(fold: false, backward: false); " : "")}Dispatch(Mode.Forward, _forwardBatch, training: false, inputGradient: false, fold: false); }} // fill in the folded convs' own outputs");
+            if (folds) w.Line(wino
+                ? "if (_forwardFolded) { RefreshWinograd(fold: false, backward: false); Dispatch(Mode.Forward, _forwardBatch, training: false, inputGradient: false, fold: false); } // fill in the folded convs' own outputs"
+                : "if (_forwardFolded) Dispatch(Mode.Forward, _forwardBatch, training: false, inputGradient: false, fold: false); // fill in the folded convs' own outputs");
             w.Open("return layer switch");
             for (int i = 0; i < plan.Layers.Count; i++)
             {
@@ -761,7 +764,14 @@ namespace CnnGen.Generator.Emit
                             string conv = $"{k.ConvForward(layer, isa)}({x}, {weights}, {bias}, {output}, ref col, count, part, parts);";
                             return wg ? $"if (winograd) {k.Winograd(layer, isa)}({x}, ref Unsafe.Add(ref wgm, {id}{winogradSlot}), {bias}, {output}, ref col, count, part, parts); else {conv}" : conv;
                         }
-                        if (lp.FoldIndex >= 0)
+                        if (lp.FoldIndex >= 0 && !wg)
+                        {
+                            FoldPlan f = plan.Folds[lp.FoldIndex];
+                            LayerPlan bn = plan.Layers[f.BatchNorm];
+                            w.Line($"if (fold) {Call(l with { Bias = true }, $"ref Unsafe.Add(ref fld, {id}FoldedWeight)", "", $"ref Unsafe.Add(ref fld, {id}FoldedBias)", Act(Out(bn), outSize))} // {bn.Layer.Name} folded in");
+                            w.Line($"else {Call(l, Prm(plan, lp.WeightIndex, "prm"), "", Prm(plan, lp.BiasIndex, "prm"), y)}");
+                        }
+                        else if (lp.FoldIndex >= 0)
                         {
                             FoldPlan f = plan.Folds[lp.FoldIndex];
                             LayerPlan bn = plan.Layers[f.BatchNorm];

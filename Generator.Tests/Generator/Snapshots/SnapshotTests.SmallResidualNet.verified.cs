@@ -142,6 +142,7 @@ ________________________________________________________________________________
         private const nint Residual1BodyBn1RunningVar = 48; // residual1.body.bn1.running_var [4] (buffer)
         private const nint Concat1Branch2Bn1RunningMean = 64; // concat1.branch2.bn1.running_mean [2] (buffer)
         private const nint Concat1Branch2Bn1RunningVar = 80; // concat1.branch2.bn1.running_var [2] (buffer)
+        private const nint WinogradArenaLength = 1;
         private const nint Conv1FoldedWeight = 0; // conv1 with bn1 folded in
         private const nint Conv1FoldedBias = 80;
         private const nint Residual1BodyConv1FoldedWeight = 96; // residual1.body.conv1 with residual1.body.bn1 folded in
@@ -165,6 +166,8 @@ ________________________________________________________________________________
         private readonly NativeBuffer _bufferBackup;
         /// <summary>Conv weights with the following BatchNorm folded in, for inference.</summary>
         private readonly NativeBuffer _foldMemory;
+        /// <summary>Winograd F(4x4, 3x3) transforms of the weights of the convs that run that way (forward, input gradient, folded).</summary>
+        private readonly NativeBuffer _winogradMemory;
         /// <summary>Per worker: each BatchNorm's batch mean and 1/std from the last training forward.</summary>
         private readonly NativeBuffer _batchStats;
         /// <summary>Per worker: BatchNorm partial sums, combined after the barrier in worker order.</summary>
@@ -188,6 +191,8 @@ ________________________________________________________________________________
         private bool _forwardFolded;
         /// <summary>Bumped whenever parameters or buffers may have changed; the folded weights follow it.</summary>
         private long _parameterVersion;
+        /// <summary>Grows whenever parameters or buffers may have changed: the API's bumps plus every writable access through a Parameter.</summary>
+        private long ParameterState => _parameterVersion + _parameterMemory.WriteVersion + _bufferMemory.WriteVersion;
         private long _foldVersion = -1;
         /// <summary>Refuses a second concurrent call (and Dispose during a call) with a clear exception.</summary>
         private readonly CallGuard _calls = new CallGuard(nameof(SmallResidualNet));
@@ -201,7 +206,8 @@ ________________________________________________________________________________
             long floats = ParameterArenaLength * (1L + trainers) // parameters, and one gradient buffer per training worker
                 + (long)(ActivationsPerImage + GradientPerImage) * maxBatch
                 + 2L * ColumnsLength * workers // im2col columns and their gradient, per worker (inference teams use every worker)
-                + 2L * BufferArenaLength + FoldArenaLength + (long)StatsLength * trainers; // BatchNorm running statistics (and their per-step copy), folded weights, batch statistics
+                + 2L * BufferArenaLength + FoldArenaLength + (long)StatsLength * trainers // BatchNorm running statistics (and their per-step copy), folded weights, batch statistics
+                + WinogradArenaLength; // Winograd-transformed conv weights
             return floats * sizeof(float);
         }
 
@@ -234,6 +240,7 @@ ________________________________________________________________________________
             _bufferMemory = new NativeBuffer(BufferArenaLength);
             _bufferBackup = new NativeBuffer(BufferArenaLength);
             _foldMemory = new NativeBuffer(FoldArenaLength);
+            _winogradMemory = new NativeBuffer(WinogradArenaLength);
             _batchStats = new NativeBuffer(StatsLength * trainers);
             _partials = new double[PartialsLength * _threads];
             _parameters = new Parameter[]
@@ -301,6 +308,11 @@ ________________________________________________________________________________
 
         /// <summary>Inference runs each conv followed by BatchNorm as one conv with folded weights (default true).</summary>
         public bool FoldBatchNorm { get; set; } = true;
+
+        /// <summary>3x3 stride-1 pad-1 convs with 16+ channels on maps of 13 x 13 or more run their forward and input gradient
+        /// as Winograd F(4x4, 3x3): 4x fewer multiplications; the float rounding differs from the direct sum (about 1e-6 of
+        /// the sum of |terms| here). False runs every conv as im2col + GEMM. Default true.</summary>
+        public bool Winograd { get; set; } = true;
 
         /// <summary>The output of layer <paramref name="layer"/> (index into <see cref="Layers"/>) for image <paramref name="image"/>
         /// of the last Forward; valid until the next call.</summary>
@@ -447,6 +459,7 @@ ________________________________________________________________________________
             _bufferMemory.Dispose();
             _bufferBackup.Dispose();
             _foldMemory.Dispose();
+            _winogradMemory.Dispose();
             _batchStats.Dispose();
         }
 
@@ -475,14 +488,14 @@ ________________________________________________________________________________
         /// <summary>Recomputes the folded conv weights when parameters or running statistics may have changed.</summary>
         private void RefreshFolds()
         {
-            if (_foldVersion == _parameterVersion) return;
-            BatchNorm.Fold(_parameters[0].Value, ReadOnlySpan<float>.Empty, _parameters[1].Value, _parameters[2].Value,
-                _buffers[0].Value, _buffers[1].Value, 1E-05f, _foldMemory.AsSpan(Conv1FoldedWeight, 72), _foldMemory.AsSpan(Conv1FoldedBias, 4));
-            BatchNorm.Fold(_parameters[3].Value, ReadOnlySpan<float>.Empty, _parameters[4].Value, _parameters[5].Value,
-                _buffers[2].Value, _buffers[3].Value, 1E-05f, _foldMemory.AsSpan(Residual1BodyConv1FoldedWeight, 144), _foldMemory.AsSpan(Residual1BodyConv1FoldedBias, 4));
-            BatchNorm.Fold(_parameters[6].Value, ReadOnlySpan<float>.Empty, _parameters[7].Value, _parameters[8].Value,
-                _buffers[4].Value, _buffers[5].Value, 1E-05f, _foldMemory.AsSpan(Concat1Branch2Conv1FoldedWeight, 72), _foldMemory.AsSpan(Concat1Branch2Conv1FoldedBias, 2));
-            _foldVersion = _parameterVersion;
+            if (_foldVersion == ParameterState) return;
+            BatchNorm.Fold(_parameterMemory.AsSpan(Conv1Weight, 72), ReadOnlySpan<float>.Empty, _parameterMemory.AsSpan(Bn1Weight, 4), _parameterMemory.AsSpan(Bn1Bias, 4),
+                _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 1E-05f, _foldMemory.AsSpan(Conv1FoldedWeight, 72), _foldMemory.AsSpan(Conv1FoldedBias, 4));
+            BatchNorm.Fold(_parameterMemory.AsSpan(Residual1BodyConv1Weight, 144), ReadOnlySpan<float>.Empty, _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _parameterMemory.AsSpan(Residual1BodyBn1Bias, 4),
+                _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 1E-05f, _foldMemory.AsSpan(Residual1BodyConv1FoldedWeight, 144), _foldMemory.AsSpan(Residual1BodyConv1FoldedBias, 4));
+            BatchNorm.Fold(_parameterMemory.AsSpan(Concat1Branch2Conv1Weight, 72), ReadOnlySpan<float>.Empty, _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _parameterMemory.AsSpan(Concat1Branch2Bn1Bias, 2),
+                _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 1E-05f, _foldMemory.AsSpan(Concat1Branch2Conv1FoldedWeight, 72), _foldMemory.AsSpan(Concat1Branch2Conv1FoldedBias, 2));
+            _foldVersion = ParameterState;
         }
 
         private enum Mode { Forward, Backward, TrainStep }
@@ -595,10 +608,10 @@ ________________________________________________________________________________
             if (part == 0)
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
-                    _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f,
+                    _parameterMemory.AsSpan(Bn1Weight, 4), _parameterMemory.AsSpan(Bn1Bias, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 0.1f, 1E-05f,
                     _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _partials, Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
-                    _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f);
+                    _parameterMemory.AsSpan(Bn1Weight, 4), _parameterMemory.AsSpan(Bn1Bias, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
@@ -613,10 +626,10 @@ ________________________________________________________________________________
             if (part == 0)
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
-                    _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 0.1f, 1E-05f,
+                    _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _parameterMemory.AsSpan(Residual1BodyBn1Bias, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 0.1f, 1E-05f,
                     _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _partials, Residual1BodyBn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
-                    _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f);
+                    _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _parameterMemory.AsSpan(Residual1BodyBn1Bias, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
@@ -637,10 +650,10 @@ ________________________________________________________________________________
             if (part == 0)
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
-                    _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 0.1f, 1E-05f,
+                    _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _parameterMemory.AsSpan(Concat1Branch2Bn1Bias, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 0.1f, 1E-05f,
                     _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _partials, Concat1Branch2Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
-                    _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f);
+                    _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _parameterMemory.AsSpan(Concat1Branch2Bn1Bias, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
@@ -689,10 +702,10 @@ ________________________________________________________________________________
             Relu72_Backward_Avx512(ref Unsafe.Add(ref act, Concat1Branch2Relu1Output * mb + n * 72), ref Unsafe.Add(ref gs, Concat1Branch2Relu1Gradient * cnt), ref Unsafe.Add(ref gs, Concat1Branch2Bn1Gradient * cnt), count);
             // concat1.branch2.bn1: BatchNorm: 2x6x6 -> 2x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Gradient(Concat1Branch2Bn1Gradient, 72, n0, count), Gradient(Concat1Branch2Conv1Gradient, 72, n0, count), count, 2, 36,
-                _parameters[7].Value, _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2),
+                _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2),
                 _partials, Concat1Branch2Bn1Partials + 4, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Gradient(Concat1Branch2Bn1Gradient, 72, n0, count), Gradient(Concat1Branch2Conv1Gradient, 72, n0, count), count, 2, 36,
-                _parameters[7].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f, _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2));
+                _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 1E-05f, _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2));
             // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6 (backward)
             Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx512(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.Add(ref gs, Concat1Branch2Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, true);
             GraphOps.CopyOrAdd(Gradient(ScratchGradient, 144, n0, count), Gradient(Relu2Gradient, 144, n0, count), accumulate: true);
@@ -705,10 +718,10 @@ ________________________________________________________________________________
             Relu144_Backward_Avx512(ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), ref Unsafe.Add(ref gs, Residual1BodyRelu1Gradient * cnt), ref Unsafe.Add(ref gs, Residual1BodyBn1Gradient * cnt), count);
             // residual1.body.bn1: BatchNorm: 4x6x6 -> 4x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Gradient(Residual1BodyBn1Gradient, 144, n0, count), Gradient(Residual1BodyConv1Gradient, 144, n0, count), count, 4, 36,
-                _parameters[4].Value, _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4),
+                _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4),
                 _partials, Residual1BodyBn1Partials + 8, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Gradient(Residual1BodyBn1Gradient, 144, n0, count), Gradient(Residual1BodyConv1Gradient, 144, n0, count), count, 4, 36,
-                _parameters[4].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f, _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4));
+                _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 1E-05f, _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4));
             // residual1.body.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 4x6x6 (backward)
             Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx512(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.Add(ref gs, Residual1BodyConv1Gradient * cnt), ref Unsafe.Add(ref grd, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, true);
             GraphOps.CopyOrAdd(Gradient(ScratchGradient, 144, n0, count), Gradient(Relu1Gradient, 144, n0, count), accumulate: true);
@@ -716,10 +729,10 @@ ________________________________________________________________________________
             Relu144_Backward_Avx512(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), ref Unsafe.Add(ref gs, Bn1Gradient * cnt), count);
             // bn1: BatchNorm: 4x6x6 -> 4x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Conv1Output, 144, n0, count), Gradient(Bn1Gradient, 144, n0, count), Gradient(Conv1Gradient, 144, n0, count), count, 4, 36,
-                _parameters[1].Value, _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4),
+                _parameterMemory.AsSpan(Bn1Weight, 4), _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4),
                 _partials, Bn1Partials + 8, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Conv1Output, 144, n0, count), Gradient(Bn1Gradient, 144, n0, count), Gradient(Conv1Gradient, 144, n0, count), count, 4, 36,
-                _parameters[1].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f, _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4));
+                _parameterMemory.AsSpan(Bn1Weight, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 1E-05f, _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4));
             // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6 (backward)
             Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, InputGradient * cnt), ref col, ref dcol, count, inputGradient);
         }
@@ -745,10 +758,10 @@ ________________________________________________________________________________
             if (part == 0)
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
-                    _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f,
+                    _parameterMemory.AsSpan(Bn1Weight, 4), _parameterMemory.AsSpan(Bn1Bias, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 0.1f, 1E-05f,
                     _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _partials, Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
-                    _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f);
+                    _parameterMemory.AsSpan(Bn1Weight, 4), _parameterMemory.AsSpan(Bn1Bias, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
@@ -763,10 +776,10 @@ ________________________________________________________________________________
             if (part == 0)
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
-                    _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 0.1f, 1E-05f,
+                    _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _parameterMemory.AsSpan(Residual1BodyBn1Bias, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 0.1f, 1E-05f,
                     _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _partials, Residual1BodyBn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
-                    _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f);
+                    _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _parameterMemory.AsSpan(Residual1BodyBn1Bias, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
@@ -787,10 +800,10 @@ ________________________________________________________________________________
             if (part == 0)
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
-                    _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 0.1f, 1E-05f,
+                    _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _parameterMemory.AsSpan(Concat1Branch2Bn1Bias, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 0.1f, 1E-05f,
                     _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _partials, Concat1Branch2Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
-                    _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f);
+                    _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _parameterMemory.AsSpan(Concat1Branch2Bn1Bias, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
@@ -839,10 +852,10 @@ ________________________________________________________________________________
             Relu72_Backward_Avx2(ref Unsafe.Add(ref act, Concat1Branch2Relu1Output * mb + n * 72), ref Unsafe.Add(ref gs, Concat1Branch2Relu1Gradient * cnt), ref Unsafe.Add(ref gs, Concat1Branch2Bn1Gradient * cnt), count);
             // concat1.branch2.bn1: BatchNorm: 2x6x6 -> 2x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Gradient(Concat1Branch2Bn1Gradient, 72, n0, count), Gradient(Concat1Branch2Conv1Gradient, 72, n0, count), count, 2, 36,
-                _parameters[7].Value, _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2),
+                _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2),
                 _partials, Concat1Branch2Bn1Partials + 4, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Gradient(Concat1Branch2Bn1Gradient, 72, n0, count), Gradient(Concat1Branch2Conv1Gradient, 72, n0, count), count, 2, 36,
-                _parameters[7].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f, _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2));
+                _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 1E-05f, _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2));
             // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6 (backward)
             Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx2(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.Add(ref gs, Concat1Branch2Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, true);
             GraphOps.CopyOrAdd(Gradient(ScratchGradient, 144, n0, count), Gradient(Relu2Gradient, 144, n0, count), accumulate: true);
@@ -855,10 +868,10 @@ ________________________________________________________________________________
             Relu144_Backward_Avx2(ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), ref Unsafe.Add(ref gs, Residual1BodyRelu1Gradient * cnt), ref Unsafe.Add(ref gs, Residual1BodyBn1Gradient * cnt), count);
             // residual1.body.bn1: BatchNorm: 4x6x6 -> 4x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Gradient(Residual1BodyBn1Gradient, 144, n0, count), Gradient(Residual1BodyConv1Gradient, 144, n0, count), count, 4, 36,
-                _parameters[4].Value, _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4),
+                _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4),
                 _partials, Residual1BodyBn1Partials + 8, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Gradient(Residual1BodyBn1Gradient, 144, n0, count), Gradient(Residual1BodyConv1Gradient, 144, n0, count), count, 4, 36,
-                _parameters[4].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f, _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4));
+                _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 1E-05f, _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4));
             // residual1.body.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 4x6x6 (backward)
             Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx2(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.Add(ref gs, Residual1BodyConv1Gradient * cnt), ref Unsafe.Add(ref grd, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, true);
             GraphOps.CopyOrAdd(Gradient(ScratchGradient, 144, n0, count), Gradient(Relu1Gradient, 144, n0, count), accumulate: true);
@@ -866,10 +879,10 @@ ________________________________________________________________________________
             Relu144_Backward_Avx2(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), ref Unsafe.Add(ref gs, Bn1Gradient * cnt), count);
             // bn1: BatchNorm: 4x6x6 -> 4x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Conv1Output, 144, n0, count), Gradient(Bn1Gradient, 144, n0, count), Gradient(Conv1Gradient, 144, n0, count), count, 4, 36,
-                _parameters[1].Value, _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4),
+                _parameterMemory.AsSpan(Bn1Weight, 4), _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4),
                 _partials, Bn1Partials + 8, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Conv1Output, 144, n0, count), Gradient(Bn1Gradient, 144, n0, count), Gradient(Conv1Gradient, 144, n0, count), count, 4, 36,
-                _parameters[1].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f, _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4));
+                _parameterMemory.AsSpan(Bn1Weight, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 1E-05f, _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4));
             // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6 (backward)
             Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, InputGradient * cnt), ref col, ref dcol, count, inputGradient);
         }
@@ -895,10 +908,10 @@ ________________________________________________________________________________
             if (part == 0)
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
-                    _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 0.1f, 1E-05f,
+                    _parameterMemory.AsSpan(Bn1Weight, 4), _parameterMemory.AsSpan(Bn1Bias, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 0.1f, 1E-05f,
                     _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _partials, Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
-                    _parameters[1].Value, _parameters[2].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f);
+                    _parameterMemory.AsSpan(Bn1Weight, 4), _parameterMemory.AsSpan(Bn1Bias, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
@@ -913,10 +926,10 @@ ________________________________________________________________________________
             if (part == 0)
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
-                    _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 0.1f, 1E-05f,
+                    _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _parameterMemory.AsSpan(Residual1BodyBn1Bias, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 0.1f, 1E-05f,
                     _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _partials, Residual1BodyBn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
-                    _parameters[4].Value, _parameters[5].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f);
+                    _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _parameterMemory.AsSpan(Residual1BodyBn1Bias, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
@@ -937,10 +950,10 @@ ________________________________________________________________________________
             if (part == 0)
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
-                    _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 0.1f, 1E-05f,
+                    _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _parameterMemory.AsSpan(Concat1Branch2Bn1Bias, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 0.1f, 1E-05f,
                     _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _partials, Concat1Branch2Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
-                    _parameters[7].Value, _parameters[8].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f);
+                    _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _parameterMemory.AsSpan(Concat1Branch2Bn1Bias, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
             }
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
@@ -989,10 +1002,10 @@ ________________________________________________________________________________
             Relu72_Backward_Portable(ref Unsafe.Add(ref act, Concat1Branch2Relu1Output * mb + n * 72), ref Unsafe.Add(ref gs, Concat1Branch2Relu1Gradient * cnt), ref Unsafe.Add(ref gs, Concat1Branch2Bn1Gradient * cnt), count);
             // concat1.branch2.bn1: BatchNorm: 2x6x6 -> 2x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Gradient(Concat1Branch2Bn1Gradient, 72, n0, count), Gradient(Concat1Branch2Conv1Gradient, 72, n0, count), count, 2, 36,
-                _parameters[7].Value, _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2),
+                _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2),
                 _partials, Concat1Branch2Bn1Partials + 4, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Gradient(Concat1Branch2Bn1Gradient, 72, n0, count), Gradient(Concat1Branch2Conv1Gradient, 72, n0, count), count, 2, 36,
-                _parameters[7].Value, _buffers[4].Value, _buffers[5].Value, 1E-05f, _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2));
+                _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 1E-05f, _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2));
             // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6 (backward)
             Conv3x3S1P1_4x6x6To2NoBias_Backward_Portable(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.Add(ref gs, Concat1Branch2Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, true);
             GraphOps.CopyOrAdd(Gradient(ScratchGradient, 144, n0, count), Gradient(Relu2Gradient, 144, n0, count), accumulate: true);
@@ -1005,10 +1018,10 @@ ________________________________________________________________________________
             Relu144_Backward_Portable(ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), ref Unsafe.Add(ref gs, Residual1BodyRelu1Gradient * cnt), ref Unsafe.Add(ref gs, Residual1BodyBn1Gradient * cnt), count);
             // residual1.body.bn1: BatchNorm: 4x6x6 -> 4x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Gradient(Residual1BodyBn1Gradient, 144, n0, count), Gradient(Residual1BodyConv1Gradient, 144, n0, count), count, 4, 36,
-                _parameters[4].Value, _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4),
+                _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4),
                 _partials, Residual1BodyBn1Partials + 8, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Gradient(Residual1BodyBn1Gradient, 144, n0, count), Gradient(Residual1BodyConv1Gradient, 144, n0, count), count, 4, 36,
-                _parameters[4].Value, _buffers[2].Value, _buffers[3].Value, 1E-05f, _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4));
+                _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 1E-05f, _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4));
             // residual1.body.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 4x6x6 (backward)
             Conv3x3S1P1_4x6x6To4NoBias_Backward_Portable(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.Add(ref gs, Residual1BodyConv1Gradient * cnt), ref Unsafe.Add(ref grd, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, true);
             GraphOps.CopyOrAdd(Gradient(ScratchGradient, 144, n0, count), Gradient(Relu1Gradient, 144, n0, count), accumulate: true);
@@ -1016,10 +1029,10 @@ ________________________________________________________________________________
             Relu144_Backward_Portable(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), ref Unsafe.Add(ref gs, Bn1Gradient * cnt), count);
             // bn1: BatchNorm: 4x6x6 -> 4x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Conv1Output, 144, n0, count), Gradient(Bn1Gradient, 144, n0, count), Gradient(Conv1Gradient, 144, n0, count), count, 4, 36,
-                _parameters[1].Value, _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4),
+                _parameterMemory.AsSpan(Bn1Weight, 4), _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4),
                 _partials, Bn1Partials + 8, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Conv1Output, 144, n0, count), Gradient(Bn1Gradient, 144, n0, count), Gradient(Conv1Gradient, 144, n0, count), count, 4, 36,
-                _parameters[1].Value, _buffers[0].Value, _buffers[1].Value, 1E-05f, _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4));
+                _parameterMemory.AsSpan(Bn1Weight, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 1E-05f, _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4));
             // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6 (backward)
             Conv3x3S1P1_2x6x6To4NoBias_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, InputGradient * cnt), ref col, ref dcol, count, inputGradient);
         }
