@@ -5,6 +5,7 @@
 // and the outputs (A^T M A) and run the 36 elementwise products summed over channels as 36 GEMMs; this file transforms
 // the weights (G g G^T), which changes only when the weights do. Interpolation points 0, +-1, +-2 (and infinity).
 using System;
+using System.Numerics;
 
 namespace CnnGen
 {
@@ -42,21 +43,68 @@ namespace CnnGen
                 throw new ArgumentException($"weight holds {weight.Length} floats, but {outChannels} x {inChannels} 3x3 filters are {plane * 9}.", nameof(weight));
             if (transformed.Length != Positions * plane)
                 throw new ArgumentException($"transformed holds {transformed.Length} floats, but the Winograd F(4x4, 3x3) weights of {outChannels} x {inChannels} filters are {Positions * plane} (36 x {plane}).", nameof(transformed));
-            Span<double> gg = stackalloc double[18]; // G g: 6 x 3
-            Span<double> g = stackalloc double[9];
-            for (int m = 0; m < outChannels; m++)
-                for (int c = 0; c < inChannels; c++)
+            // Filters in blocks of one vector (Vector<float>.Count filters side by side), through G g (6 x 3) and then
+            // (G g) G^T (6 x 6): 162 multiply-adds per filter, stored as 36 rows of the block. Filter f of the block is
+            // U's column at + f: m * inChannels + c forward; c * outChannels + m for the input gradient.
+            int width = Vector<float>.Count;
+            Span<float> block = stackalloc float[9 * width]; // [a * 3 + b][filter]
+            Span<Vector<float>> gg = stackalloc Vector<float>[18];
+            Span<float> tail = stackalloc float[36];
+            int rows = transposeFlip ? inChannels : outChannels, columns = transposeFlip ? outChannels : inChannels;
+            for (int r = 0; r < rows; r++)
+            {
+                int j = 0;
+                for (; j + width <= columns; j += width)
                 {
-                    ReadOnlySpan<float> f = weight.Slice((m * inChannels + c) * 9, 9);
-                    for (int i = 0; i < 9; i++) g[i] = transposeFlip ? f[8 - i] : f[i];
+                    for (int f = 0; f < width; f++) Gather(weight, Filter(r, j + f), transposeFlip, block, f, width);
                     for (int k = 0; k < 6; k++)
                         for (int b = 0; b < 3; b++)
-                            gg[k * 3 + b] = G[k, 0] * g[b] + G[k, 1] * g[3 + b] + G[k, 2] * g[6 + b];
-                    long at = transposeFlip ? (long)c * outChannels + m : (long)m * inChannels + c;
+                        {
+                            Vector<float> sum = Vector<float>.Zero;
+                            for (int a = 0; a < 3; a++)
+                                if (G[k, a] != 0) sum += new Vector<float>(block.Slice((a * 3 + b) * width, width)) * (float)G[k, a];
+                            gg[k * 3 + b] = sum;
+                        }
+                    long at = (long)r * columns + j;
                     for (int k = 0; k < 6; k++)
                         for (int l = 0; l < 6; l++)
-                            transformed[(int)((k * 6 + l) * plane + at)] = (float)(gg[k * 3] * G[l, 0] + gg[k * 3 + 1] * G[l, 1] + gg[k * 3 + 2] * G[l, 2]);
+                        {
+                            Vector<float> u = Vector<float>.Zero;
+                            for (int b = 0; b < 3; b++)
+                                if (G[l, b] != 0) u += gg[k * 3 + b] * (float)G[l, b];
+                            u.CopyTo(transformed.Slice((int)((k * 6 + l) * plane + at), width));
+                        }
                 }
+                for (; j < columns; j++)
+                {
+                    Gather(weight, Filter(r, j), transposeFlip, block, 0, 1);
+                    Transform1(block, tail);
+                    long at = (long)r * columns + j;
+                    for (int x = 0; x < Positions; x++) transformed[(int)(x * plane + at)] = tail[x];
+                }
+            }
+
+            int Filter(int row, int column) => transposeFlip ? column * inChannels + row : row * inChannels + column;
+        }
+
+        /// <summary>Copies filter <paramref name="filter"/> (rotated by 180 degrees when <paramref name="flip"/>) into
+        /// column <paramref name="slot"/> of a [9][stride] block.</summary>
+        private static void Gather(ReadOnlySpan<float> weight, int filter, bool flip, Span<float> block, int slot, int stride)
+        {
+            ReadOnlySpan<float> f = weight.Slice(filter * 9, 9);
+            for (int i = 0; i < 9; i++) block[i * stride + slot] = flip ? f[8 - i] : f[i];
+        }
+
+        /// <summary>G g G^T of one filter (block[0..9), row-major 3 x 3) into 36 floats, in double.</summary>
+        private static void Transform1(ReadOnlySpan<float> g, Span<float> u)
+        {
+            Span<double> gg = stackalloc double[18];
+            for (int k = 0; k < 6; k++)
+                for (int b = 0; b < 3; b++)
+                    gg[k * 3 + b] = G[k, 0] * g[b] + G[k, 1] * g[3 + b] + G[k, 2] * g[6 + b];
+            for (int k = 0; k < 6; k++)
+                for (int l = 0; l < 6; l++)
+                    u[k * 6 + l] = (float)(gg[k * 3] * G[l, 0] + gg[k * 3 + 1] * G[l, 1] + gg[k * 3 + 2] * G[l, 2]);
         }
     }
 }

@@ -50,7 +50,7 @@ namespace CnnGen.Tests.Numerics
     public partial class BcImageGroupsStride2;
 
     // Winograd F(4x4, 3x3) (MemoryPlanner.IsWinograd): 13 x 13 is the smallest map (4 tiles per row, the last tile
-    // ragged: 13 = 3 x 4 + 1), with bias; a batch of 3.
+    // ragged: 13 = 3 x 4 + 1), with bias; a batch of 5.
     [Network(Channels = 16, Height = 13, Width = 13)]
     [Conv2D(24, 3, Padding = 1)]
     public partial class BcWinogradSmall;
@@ -74,7 +74,7 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcDeep)] = new(isa => new BcDeep(Batch, 1, isa), 48, 6, 6, 160, 3, 1, 1, 1, true),
             [nameof(BcImageGroups)] = new(isa => new BcImageGroups(7, 1, isa), 72, 7, 7, 144, 3, 1, 0, 1, true, 7),
             [nameof(BcImageGroupsStride2)] = new(isa => new BcImageGroupsStride2(6, 1, isa), 24, 14, 14, 40, 3, 2, 1, 1, false, 6),
-            [nameof(BcWinogradSmall)] = new(isa => new BcWinogradSmall(3, 1, isa), 16, 13, 13, 24, 3, 1, 1, 1, true, 3),
+            [nameof(BcWinogradSmall)] = new(isa => new BcWinogradSmall(5, 1, isa), 16, 13, 13, 24, 3, 1, 1, 1, true, 5),
             [nameof(BcWinogradWide)] = new(isa => new BcWinogradWide(Batch, 1, isa), 40, 30, 57, 16, 3, 1, 1, 1, false),
         };
 

@@ -30,6 +30,9 @@ namespace CnnGen.Bench
 
         public Isa Isa => _net.Isa;
 
+        /// <summary>Whether an eligible 3x3 conv runs as Winograd F(4x4, 3x3) (default) or as im2col + GEMM.</summary>
+        public bool Winograd { get => _net.Winograd; set => _net.Winograd = value; }
+
         private static float[] Fill(float[] a, Random rng)
         {
             for (int i = 0; i < a.Length; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * 0.1f;
