@@ -65,8 +65,9 @@ namespace CnnGen.Tests.Numerics
                                     sum += G[k, a] * w[(m * cin + c) * 9 + a * 3 + b] * G[l, b];
                                     flipped += G[k, a] * w[(m * cin + c) * 9 + (2 - a) * 3 + (2 - b)] * G[l, b];
                                 }
-                            Assert.Equal(sum, u[(k * 6 + l) * cout * cin + m * cin + c], 5);
-                            Assert.Equal(flipped, ut[(k * 6 + l) * cout * cin + c * cout + m], 5);
+                            float got = u[(k * 6 + l) * cout * cin + m * cin + c], gotFlipped = ut[(k * 6 + l) * cout * cin + c * cout + m];
+                            Assert.True(Math.Abs(got - sum) <= 1e-6 * (1 + Math.Abs(sum)), $"U[{k * 6 + l}][{m}][{c}] = {got}, expected {sum}");
+                            Assert.True(Math.Abs(gotFlipped - flipped) <= 1e-6 * (1 + Math.Abs(flipped)), $"U'[{k * 6 + l}][{c}][{m}] = {gotFlipped}, expected {flipped}");
                         }
         }
 
