@@ -31,8 +31,9 @@ namespace CnnGen.Generator.Emit
             long XD = MemoryPlanner.RoundUp(PL * C), VL = MemoryPlanner.RoundUp(36L * C * T);
             long CT = (long)C * T, MT = (long)M * T;
             string name = $"Winograd{C}x{H}x{W}To{M}{(bias ? "" : "NoBias")}_{isa.Name}";
-            string what = inputGradient ? $"Input gradient of {l.Name} ({ConvDescription(l)})" : $"Forward of {ConvDescription(l)}";
-            return Use(name, l.Name, $"{what} As Winograd F(4x4, 3x3): {C}x{H}x{W} -> {M}x{H}x{W}, {TH}x{TW} tiles of 4x4 outputs; " +
+            string conv = $"Conv2D {Chw(l.Input)} -> {Chw(l.Output)} (C x H x W per image), kernel 3x3, stride 1, padding 1{(l.Bias ? "" : ", no bias")}";
+            string what = inputGradient ? $"Input gradient (dy -> dx) of {conv}" : $"Forward of {conv}";
+            return Use(name, l.Name, $"{what}, as Winograd F(4x4, 3x3): {C}x{H}x{W} -> {M}x{H}x{W}, {TH}x{TW} tiles of 4x4 outputs; " +
                 $"36 GEMMs [{M} x {C}] * [{C} x {T}] on the transformed tiles{(bias ? ", plus the bias" : "")}.", w =>
             {
                 int MR = GemmEmitter.TileRows(isa), tilesM = (M + MR - 1) / MR;
@@ -66,7 +67,7 @@ namespace CnnGen.Generator.Emit
                 w.Line($"ref float vc = ref Unsafe.Add(ref v, c * {T});");
                 w.Line($"for (int th = 0; th < {TH}; th++)");
                 w.Line($"    for (int tw = 0; tw < {TW}; tw += 4)");
-                w.Line($"    {{ int t0 = Math.Min(tw, {TW - 4}); InputTiles(ref Unsafe.Add(ref plane, th * {16 * QW} + t0), ref Unsafe.Add(ref vc, th * {TW} + t0)); }}");
+                w.Line($"    {{ {FirstTile(TW)} InputTiles(ref Unsafe.Add(ref plane, th * {16 * QW} + t0), ref Unsafe.Add(ref vc, th * {TW} + t0)); }}");
                 w.Close();
 
                 w.Line($"// 3. M[xi] = U[xi] * V[xi] for this worker's output channels");
@@ -88,7 +89,7 @@ namespace CnnGen.Generator.Emit
                 w.Line($"ref float ym = ref Unsafe.Add(ref yn, m * {HW});");
                 w.Open($"for (int th = 0; th < {TH}; th++)");
                 w.Open($"for (int tw = 0; tw < {TW}; tw += 4)");
-                w.Line($"int t0 = Math.Min(tw, {TW - 4});");
+                w.Line(FirstTile(TW));
                 w.Line($"OutputTiles(ref Unsafe.Add(ref mt, th * {TW} + t0), ref ob, b);");
                 w.Line("StoreTiles(ref ob, ref ym, 4 * th, 4 * t0);");
                 w.Close().Close().Close();
@@ -101,6 +102,10 @@ namespace CnnGen.Generator.Emit
                 w.Close();
             });
         }
+
+        /// <summary>The first tile of a group of 4: the last group of a row starts 4 before the row's end (overlapping the
+        /// group before) when the row's tile count is not a multiple of 4.</summary>
+        private static string FirstTile(int tilesPerRow) => tilesPerRow % 4 == 0 ? "int t0 = tw;" : $"int t0 = Math.Min(tw, {tilesPerRow - 4});";
 
         /// <summary>One input row into the phase layout: source column w goes to padded column w + 1, i.e. phase (w + 1) % 4,
         /// index (w + 1) / 4. Inside the row 16 columns at a time: four loads and a 4 x 4 transpose give four phases x four
