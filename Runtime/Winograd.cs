@@ -87,6 +87,67 @@ namespace CnnGen
             int Filter(int row, int column) => transposeFlip ? column * inChannels + row : row * inChannels + column;
         }
 
+        /// <summary>The weight gradient from the gradient of the transformed weights: dW[m][c] += G^T dU[.][m][c] G (3 x 3 from
+        /// 6 x 6; the transpose of <see cref="TransformWeights"/>). <paramref name="transformedGradient"/> is 36 row-major
+        /// [outChannels x inChannels] matrices; <paramref name="weightGradient"/> PyTorch's [outChannels, inChannels, 3, 3].</summary>
+        public static void AccumulateWeightGradient(ReadOnlySpan<float> transformedGradient, int outChannels, int inChannels, Span<float> weightGradient)
+        {
+            long plane = (long)outChannels * inChannels;
+            if (outChannels < 1 || inChannels < 1)
+                throw new ArgumentOutOfRangeException(nameof(outChannels), $"Winograd.AccumulateWeightGradient needs at least one input and one output channel (got {outChannels} x {inChannels}).");
+            if (transformedGradient.Length != Positions * plane)
+                throw new ArgumentException($"transformedGradient holds {transformedGradient.Length} floats, but 36 x {outChannels} x {inChannels} is {Positions * plane}.", nameof(transformedGradient));
+            if (weightGradient.Length != plane * 9)
+                throw new ArgumentException($"weightGradient holds {weightGradient.Length} floats, but {outChannels} x {inChannels} 3x3 filters are {plane * 9}.", nameof(weightGradient));
+            // Columns c in blocks of one vector: t[k][b] = sum_l dU[k][l] G[l][b], then dW[a][b] = sum_k G[k][a] t[k][b].
+            int width = Vector<float>.Count;
+            Span<Vector<float>> t = stackalloc Vector<float>[18];
+            Span<float> out9 = stackalloc float[9 * width];
+            for (int m = 0; m < outChannels; m++)
+            {
+                int c = 0;
+                for (; c + width <= inChannels; c += width)
+                {
+                    long at = (long)m * inChannels + c;
+                    for (int k = 0; k < 6; k++)
+                        for (int b = 0; b < 3; b++)
+                        {
+                            Vector<float> sum = Vector<float>.Zero;
+                            for (int l = 0; l < 6; l++)
+                                if (G[l, b] != 0) sum += new Vector<float>(transformedGradient.Slice((int)((k * 6 + l) * plane + at), width)) * (float)G[l, b];
+                            t[k * 3 + b] = sum;
+                        }
+                    for (int a = 0; a < 3; a++)
+                        for (int b = 0; b < 3; b++)
+                        {
+                            Vector<float> sum = Vector<float>.Zero;
+                            for (int k = 0; k < 6; k++)
+                                if (G[k, a] != 0) sum += t[k * 3 + b] * (float)G[k, a];
+                            sum.CopyTo(out9.Slice((a * 3 + b) * width, width));
+                        }
+                    for (int f = 0; f < width; f++)
+                    {
+                        Span<float> dw = weightGradient.Slice((int)((at + f) * 9), 9);
+                        for (int i = 0; i < 9; i++) dw[i] += out9[i * width + f];
+                    }
+                }
+                for (; c < inChannels; c++)
+                {
+                    long at = (long)m * inChannels + c;
+                    Span<float> dw = weightGradient.Slice((int)(at * 9), 9);
+                    for (int a = 0; a < 3; a++)
+                        for (int b = 0; b < 3; b++)
+                        {
+                            double sum = 0;
+                            for (int k = 0; k < 6; k++)
+                                for (int l = 0; l < 6; l++)
+                                    sum += G[k, a] * transformedGradient[(int)((k * 6 + l) * plane + at)] * G[l, b];
+                            dw[a * 3 + b] += (float)sum;
+                        }
+                }
+            }
+        }
+
         /// <summary>Copies filter <paramref name="filter"/> (rotated by 180 degrees when <paramref name="flip"/>) into
         /// column <paramref name="slot"/> of a [9][stride] block.</summary>
         private static void Gather(ReadOnlySpan<float> weight, int filter, bool flip, Span<float> block, int slot, int stride)

@@ -37,9 +37,9 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(4, 1, Bias = false), Conv2D(3, 3, Padding = Pad.Same), Conv2D(2, 2, Stride = 2), Flatten]
     public partial class GcConvMixed;
 
-    // Winograd F(4x4, 3x3) forward and input gradient (the smallest eligible conv: 16 -> 16 channels on 13x13), through a
-    // 5x5 stride-4 average pool to keep the output small; the weight gradient comes from im2col
-    [Network(Channels = 16, Height = 13, Width = 13)]
+    // Winograd F(4x4, 3x3) forward, weight gradient and input gradient (16 -> 16 channels on 24x24: 36 tiles, enough for
+    // the weight gradient's Winograd path), through a 5x5 stride-4 average pool to keep the output small
+    [Network(Channels = 16, Height = 24, Width = 24)]
     [Conv2D(16, 3, Padding = 1), AvgPool2D(5, Stride = 4), Flatten]
     public partial class GcWinograd;
 

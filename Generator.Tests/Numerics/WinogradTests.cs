@@ -1,8 +1,9 @@
 // Winograd F(4x4, 3x3): which convs take it, that the transformed weights follow every change of the parameters (direct
 // writes, TrainStep, folding BatchNorm), and that a network trains the same with it on and off. The kernels' values
-// against a direct double-precision convolution (forward, dW, db, dx) are in BlockedConvTests (BcWinograd*, BcPixelBlocks,
-// each also with Winograd off); teams in TeamForwardTests (BcPixelBlocks); gradients by finite differences in
-// GradientCheckTests (WinogradNet).
+// (forward, weight and bias gradient, input gradient) against a direct double-precision convolution are in
+// BlockedConvTests (BcWinograd*, BcPixelBlocks, each also with Winograd off; BcPixelBlocks and BcWinogradWide have
+// enough tiles for the Winograd weight gradient, BcWinogradSmall's stays im2col); teams in TeamForwardTests (BcPixelBlocks); gradients by finite differences in
+// GradientCheckTests (GcWinograd).
 using System;
 using System.Linq;
 using CnnGen;
@@ -69,6 +70,32 @@ namespace CnnGen.Tests.Numerics
                             Assert.True(Math.Abs(got - sum) <= 1e-6 * (1 + Math.Abs(sum)), $"U[{k * 6 + l}][{m}][{c}] = {got}, expected {sum}");
                             Assert.True(Math.Abs(gotFlipped - flipped) <= 1e-6 * (1 + Math.Abs(flipped)), $"U'[{k * 6 + l}][{c}][{m}] = {gotFlipped}, expected {flipped}");
                         }
+        }
+
+        [Fact]
+        public void WeightGradientIsGTransposeDuG()
+        {
+            double[,] G = { { 0.25, 0, 0 }, { -1 / 6.0, -1 / 6.0, -1 / 6.0 }, { -1 / 6.0, 1 / 6.0, -1 / 6.0 }, { 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 1 / 24.0, -1 / 12.0, 1 / 6.0 }, { 0, 0, 1 } };
+            const int cout = 5, cin = 19; // blocks of Vector<float>.Count columns and a scalar tail
+            var rng = new Rng(7);
+            float[] du = NumericsSupport.Gaussian(36 * cout * cin, rng);
+            float[] dw = NumericsSupport.Gaussian(cout * cin * 9, rng);
+            float[] before = (float[])dw.Clone();
+            Winograd.AccumulateWeightGradient(du, cout, cin, dw);
+            for (int m = 0; m < cout; m++)
+                for (int c = 0; c < cin; c++)
+                    for (int a = 0; a < 3; a++)
+                        for (int b = 0; b < 3; b++)
+                        {
+                            double sum = before[(m * cin + c) * 9 + a * 3 + b];
+                            for (int k = 0; k < 6; k++)
+                                for (int l = 0; l < 6; l++)
+                                    sum += G[k, a] * du[(k * 6 + l) * cout * cin + m * cin + c] * G[l, b];
+                            float got = dw[(m * cin + c) * 9 + a * 3 + b];
+                            Assert.True(Math.Abs(got - sum) <= 1e-5 * (1 + Math.Abs(sum)), $"dW[{m}][{c}][{a}][{b}] = {got}, expected {sum}");
+                        }
+            var e = Assert.Throws<ArgumentException>(() => Winograd.AccumulateWeightGradient(new float[35], 1, 1, new float[9]));
+            Assert.Contains("36 x 1 x 1", e.Message);
         }
 
         [Fact]

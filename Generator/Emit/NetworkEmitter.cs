@@ -895,9 +895,17 @@ namespace CnnGen.Generator.Emit
                     {
                         string backward(string wantDx) => $"{k.ConvBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, {dx}, ref col, ref dcol, count, {wantDx});";
                         if (lp.WinogradIndex < 0) { w.Line(backward(want)); break; }
-                        w.Line("// Winograd: weight (and bias) gradient from im2col, the input gradient as Winograd F(4x4, 3x3)");
                         w.Open("if (winograd)");
-                        w.Line(backward("false"));
+                        if (MemoryPlanner.IsWinogradWeightGradient(l))
+                        {
+                            w.Line("// Winograd F(4x4, 3x3): the weight (and bias) gradient, then the input gradient");
+                            w.Line($"{k.WinogradWeightGradient(l, isa)}({x}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, ref col, count);");
+                        }
+                        else
+                        {
+                            w.Line("// the weight (and bias) gradient from im2col (too few tiles for Winograd's), the input gradient as Winograd F(4x4, 3x3)");
+                            w.Line(backward("false"));
+                        }
                         w.Line($"{(want == "true" ? "" : $"if ({want}) ")}{k.Winograd(l, isa, inputGradient: true)}({dy}, ref Unsafe.Add(ref wgm, {Id(l.Name)}WinogradInputGradient), ref Unsafe.NullRef<float>(), {dx}, ref col, count, 0, 1);");
                         w.Close();
                         w.Line($"else {backward(want)}");

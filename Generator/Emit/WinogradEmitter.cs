@@ -1,6 +1,7 @@
 // Winograd F(4x4, 3x3) kernels (Lavin & Gray 2015) for 3x3 stride-1 pad-1 convs (MemoryPlanner.IsWinograd): forward,
-// and the input gradient, which is the same kind of conv from the output channels back to the input channels with the
-// filters transposed and rotated (Runtime/Winograd.cs transforms the weights for both). Per image:
+// the input gradient, which is the same kind of conv from the output channels back to the input channels with the
+// filters transposed and rotated (Runtime/Winograd.cs transforms the weights for both), and the weight gradient
+// (WinogradWeightGradient: dU = sum over tiles of (A dy A^T) (B^T x B)^T, then dW += G^T dU G). Forward, per image:
 //   1. the input planes, zero padded, with each row's columns split into four phases (padded column 4q + p at [p][q]),
 //      so the j-th column of four neighbouring 6x6 tiles (tile stride 4) is one contiguous Vector128;
 //   2. V[xi][c][t] = (B^T d B)[xi] for every tile t and channel c, four tiles side by side;
@@ -101,6 +102,116 @@ namespace CnnGen.Generator.Emit
                 EmitStoreTiles(w, H, W);
                 w.Close();
             });
+        }
+
+        /// <summary>The Winograd kernel of a conv's weight (and bias) gradient: with V = B^T x B per input tile and
+        /// G' = A dy A^T per output tile (6x6 from the 4x4 gradient), dU[xi] += G'[xi] * V[xi]^T summed over tiles and images
+        /// (36 GEMMs [Cout x tiles] * [tiles x Cin]); at the end dW += G^T dU G (Winograd.AccumulateWeightGradient).</summary>
+        public string WinogradWeightGradient(CheckedLayer l, IsaTarget isa)
+        {
+            int C = l.Input.C, M = l.Output.C, H = l.Output.H, W = l.Output.W;
+            var (TH, TW) = MemoryPlanner.WinogradTiles(H, W);
+            int T = TH * TW, QW = TW + 1, HW = H * W;
+            long PL = MemoryPlanner.WinogradPlaneLength(H, W);
+            long XD = MemoryPlanner.RoundUp(PL * C), DD = MemoryPlanner.RoundUp(PL * M);
+            long VL = MemoryPlanner.RoundUp(36L * C * T), GL = MemoryPlanner.RoundUp(36L * M * T);
+            string name = $"Winograd{C}x{H}x{W}To{M}{(l.Bias ? "" : "NoBias")}_WeightGradient_{isa.Name}";
+            string conv = $"Conv2D {Chw(l.Input)} -> {Chw(l.Output)} (C x H x W per image), kernel 3x3, stride 1, padding 1{(l.Bias ? "" : ", no bias")}";
+            return Use(name, l.Name, $"Weight{(l.Bias ? " and bias" : "")} gradient of {conv}, as Winograd F(4x4, 3x3): {TH}x{TW} tiles; " +
+                $"36 GEMMs [{M} x {T}] * [{T} x {C}] per image summed into dU, then dW += G^T dU G.", w =>
+            {
+                w.Line($"// dw: the weight gradient [{M} x {C} x 3 x 3] (added to); db: the bias gradient (added to) or null.");
+                w.Open($"private static void {name}(ref float x, ref float dy, ref float dw, ref float db, ref float col, int batch)");
+                GemmEmitter.DeclareScratch(w, isa);
+                w.Line($"ref float xd = ref col; // [{C}][padded rows][4 phases][{QW}]: the input planes, as in the forward");
+                w.Line($"ref float dyd = ref Unsafe.Add(ref col, {XD}); // [{M}][...]: the output gradient planes in the same layout");
+                w.Line($"ref float v = ref Unsafe.Add(ref col, {XD + DD}); // [36][{C}][{T}]: B^T x B per tile");
+                w.Line($"ref float g = ref Unsafe.Add(ref col, {XD + DD + VL}); // [36][{M}][{T}]: A dy A^T per tile");
+                w.Line($"ref float du = ref Unsafe.Add(ref col, {XD + DD + VL + GL}); // [36][{M}][{C}]: the gradient of the transformed weights");
+                w.Line($"MemoryMarshal.CreateSpan(ref xd, {XD + DD}).Clear(); // the padding stays zero; every image overwrites the interior");
+                w.Line($"MemoryMarshal.CreateSpan(ref du, {36L * M * C}).Clear();");
+                w.Open("for (int n = 0; n < batch; n++)");
+                w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {(long)C * HW});");
+                w.Line($"ref float dyn = ref Unsafe.Add(ref dy, n * {(long)M * HW});");
+                w.Line("// V = B^T x B for every input tile, as in the forward");
+                w.Open($"for (int c = 0; c < {C}; c++)");
+                w.Line($"ref float src = ref Unsafe.Add(ref xn, c * {HW});");
+                w.Line($"ref float dst = ref Unsafe.Add(ref xd, c * {PL} + {4 * QW});");
+                w.Line($"for (int h = 0; h < {H}; h++) Phases(ref Unsafe.Add(ref src, h * {W}), ref Unsafe.Add(ref dst, h * {4 * QW}));");
+                w.Line($"ref float plane = ref Unsafe.Add(ref xd, c * {PL});");
+                w.Line($"ref float vc = ref Unsafe.Add(ref v, c * {T});");
+                w.Line($"for (int th = 0; th < {TH}; th++)");
+                w.Line($"    for (int tw = 0; tw < {TW}; tw += 4)");
+                w.Line($"    {{ {FirstTile(TW)} InputTiles(ref Unsafe.Add(ref plane, th * {16 * QW} + t0), ref Unsafe.Add(ref vc, th * {TW} + t0)); }}");
+                w.Close();
+                w.Line($"// G' = A dy A^T for every output tile (the gradient outside the map is the planes' zero padding){(l.Bias ? "; db += sum of dy" : "")}");
+                w.Open($"for (int m = 0; m < {M}; m++)");
+                w.Line($"ref float src = ref Unsafe.Add(ref dyn, m * {HW});");
+                if (l.Bias)
+                {
+                    w.Line($"Unsafe.Add(ref db, m) += System.Numerics.Tensors.TensorPrimitives.Sum<float>(MemoryMarshal.CreateReadOnlySpan(ref src, {HW}));");
+                }
+                w.Line($"ref float dst = ref Unsafe.Add(ref dyd, m * {PL} + {4 * QW});");
+                w.Line($"for (int h = 0; h < {H}; h++) Phases(ref Unsafe.Add(ref src, h * {W}), ref Unsafe.Add(ref dst, h * {4 * QW}));");
+                w.Line($"ref float plane = ref Unsafe.Add(ref dyd, m * {PL});");
+                w.Line($"ref float gm = ref Unsafe.Add(ref g, m * {T});");
+                w.Line($"for (int th = 0; th < {TH}; th++)");
+                w.Line($"    for (int tw = 0; tw < {TW}; tw += 4)");
+                w.Line($"    {{ {FirstTile(TW)} GradientTiles(ref Unsafe.Add(ref plane, th * {16 * QW} + t0), ref Unsafe.Add(ref gm, th * {TW} + t0)); }}");
+                w.Close();
+                w.Line("// dU[xi] += G'[xi] * V[xi]^T");
+                w.Open("for (int xi = 0; xi < 36; xi++)");
+                w.Line($"ref float gx = ref Unsafe.Add(ref g, xi * {(long)M * T});");
+                w.Line($"ref float vx = ref Unsafe.Add(ref v, xi * {(long)C * T});");
+                w.Line($"ref float dux = ref Unsafe.Add(ref du, xi * {(long)M * C});");
+                GemmEmitter.Emit(w, new BroadcastGemm
+                {
+                    Name = "Gradients", Rows = I(M), RowsConst = M, N = C, T = I(T), TConst = T,
+                    A = "gx", LdAr = T, LdAt = 1, B = "vx", LdB = T, BTransposed = true, C = "dux", LdC = C, Accumulate = true,
+                }, isa);
+                w.Close();
+                w.Close(); // images
+                w.Line($"global::CnnGen.Winograd.AccumulateWeightGradient(MemoryMarshal.CreateReadOnlySpan(ref du, {36L * M * C}), {M}, {C}, MemoryMarshal.CreateSpan(ref dw, {9L * M * C}));");
+
+                EmitPhases(w, W, QW);
+                EmitInputTiles(w, QW, (long)C * T);
+                EmitGradientTiles(w, QW, (long)M * T);
+                w.Close();
+            });
+        }
+
+        /// <summary>A dy_t for one column of 4 output-gradient values (A = (A^T)^T, 6 x 4).</summary>
+        private static string[] GradientTransform(string[] d) => new[]
+        {
+            d[0],
+            $"{d[0]} + {d[1]} + {d[2]} + {d[3]}",
+            $"{d[0]} - {d[1]} + {d[2]} - {d[3]}",
+            $"{d[0]} + {d[1]} * 2f + {d[2]} * 4f + {d[3]} * 8f",
+            $"{d[0]} - {d[1]} * 2f + {d[2]} * 4f - {d[3]} * 8f",
+            d[3],
+        };
+
+        /// <summary>G'[xi][m][t..t+3] = (A dy A^T)[xi] for four neighbouring output tiles: d at padded row 0 of the tile row
+        /// (output row 4 th is padded row 4 th + 1, output column 4 t + j is padded column 4 t + j + 1).</summary>
+        private static void EmitGradientTiles(CodeWriter w, int QW, long MT)
+        {
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+            w.Open("static void GradientTiles(ref float d, ref float gt)");
+            for (int j = 0; j < 4; j++)
+            {
+                int pc = j + 1;
+                w.Line($"// column {j} of the tiles (padded column 4t + {pc}: phase {pc & 3}{(pc >= 4 ? ", next index" : "")}); A down the column");
+                for (int i = 0; i < 4; i++) w.Line($"Vector128<float> d{i}{j} = Vector128.LoadUnsafe(ref d, {(i + 1) * 4 * QW + (pc & 3) * QW + (pc >> 2)});");
+                string[] t = GradientTransform(Enumerable.Range(0, 4).Select(i => $"d{i}{j}").ToArray());
+                for (int k = 0; k < 6; k++) w.Line($"Vector128<float> t{k}{j} = {t[k]};");
+            }
+            w.Line("// A along every row, stored at G'[6k + l]");
+            for (int k = 0; k < 6; k++)
+            {
+                string[] r = GradientTransform(Enumerable.Range(0, 4).Select(j => $"t{k}{j}").ToArray());
+                for (int l = 0; l < 6; l++) w.Line($"({r[l]}).StoreUnsafe(ref gt, {(6 * k + l) * MT});");
+            }
+            w.Close();
         }
 
         /// <summary>The first tile of a group of 4: the last group of a row starts 4 before the row's end (overlapping the

@@ -140,6 +140,24 @@ namespace CnnGen.Generator.Plan
             return RoundUp(WinogradPlaneLength(h, w) * cin) + RoundUp(36 * cin * tiles) + RoundUp(36 * cout * tiles);
         }
 
+        /// <summary>A Winograd conv whose weight gradient also runs as Winograd: at least 32 tiles per image, the depth of
+        /// its 36 GEMMs (a 14 x 14 map has 16 tiles: too shallow; its weight gradient stays im2col, which measured as fast).</summary>
+        public static bool IsWinogradWeightGradient(CheckedLayer l)
+        {
+            var (th, tw) = WinogradTiles(l.Output.H, l.Output.W);
+            return IsWinograd(l) && th * tw >= 32;
+        }
+
+        /// <summary>Floats of the workspace of a Winograd weight gradient: the input and output-gradient planes in phase
+        /// layout, their transforms (36 x [cin x tiles], 36 x [cout x tiles]) and the transformed weights' gradient
+        /// (36 x [cout x cin]).</summary>
+        public static long WinogradWeightGradientWorkspace(int cin, int cout, int h, int w)
+        {
+            var (th, tw) = WinogradTiles(h, w);
+            long tiles = (long)th * tw, plane = WinogradPlaneLength(h, w);
+            return RoundUp(plane * cin) + RoundUp(plane * cout) + RoundUp(36 * cin * tiles) + RoundUp(36 * cout * tiles) + RoundUp(36L * cin * cout);
+        }
+
         /// <summary>Tile rows and tiles per row of an h x w output.</summary>
         public static (int Rows, int Columns) WinogradTiles(int h, int w) => ((h + WinogradTile - 1) / WinogradTile, (w + WinogradTile - 1) / WinogradTile);
 
@@ -238,6 +256,7 @@ namespace CnnGen.Generator.Plan
                         {
                             // the forward and the input gradient (cout -> cin) run in the whole per-worker workspace (2 x columns)
                             long wino = Math.Max(WinogradWorkspace(l.Input.C, l.Output.C, l.Output.H, l.Output.W), WinogradWorkspace(l.Output.C, l.Input.C, l.Input.H, l.Input.W));
+                            if (IsWinogradWeightGradient(l)) wino = Math.Max(wino, WinogradWeightGradientWorkspace(l.Input.C, l.Output.C, l.Output.H, l.Output.W));
                             workspace = Math.Max(workspace, (wino + 1) / 2);
                             long length = RoundUp(36L * l.Input.C * l.Output.C);
                             bool folded = foldOf[i] >= 0;
