@@ -54,22 +54,10 @@ namespace CnnGen.Generator.Emit
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {(long)C * HW});");
                 w.Line($"ref float yn = ref Unsafe.Add(ref y, n * {(long)M * HW});");
 
-                w.Line("// 1. the input planes in phase layout (padded row h + 1, padded column w + 1)");
-                w.Open($"for (int c = 0; c < {C}; c++)");
-                w.Line($"ref float src = ref Unsafe.Add(ref xn, c * {HW});");
-                w.Line($"ref float dst = ref Unsafe.Add(ref xd, c * {PL} + {4 * QW});");
-                w.Line($"for (int h = 0; h < {H}; h++) Phases(ref Unsafe.Add(ref src, h * {W}), ref Unsafe.Add(ref dst, h * {4 * QW}));");
-                w.Close();
-
-                w.Line("// 2. V[xi][c][t] = (B^T d B)[xi] for every 6x6 input tile d; groups of 4 tiles (the last group of a row");
-                w.Line("//    overlaps the one before when the row's tile count is not a multiple of 4)");
-                w.Open($"for (int c = 0; c < {C}; c++)");
-                w.Line($"ref float plane = ref Unsafe.Add(ref xd, c * {PL});");
-                w.Line($"ref float vc = ref Unsafe.Add(ref v, c * {T});");
-                w.Line($"for (int th = 0; th < {TH}; th++)");
-                w.Line($"    for (int tw = 0; tw < {TW}; tw += 4)");
-                w.Line($"    {{ {FirstTile(TW)} InputTiles(ref Unsafe.Add(ref plane, th * {16 * QW} + t0), ref Unsafe.Add(ref vc, th * {TW} + t0)); }}");
-                w.Close();
+                w.Line("// 1. each input plane in phase layout (padded row h + 1, padded column w + 1), then 2. V[xi][c][t] = (B^T d B)[xi]");
+                w.Line("//    for every 6x6 input tile d, 4 tiles at a time (the last group of a row overlaps the one before when the row's");
+                w.Line("//    tile count is not a multiple of 4)");
+                EmitTransformPlanes(w, C, "c", "xn", "xd", "v", "InputTiles", H, W, TW, QW, PL, T);
 
                 w.Line($"// 3. M[xi] = U[xi] * V[xi] for this worker's output channels");
                 w.Open("for (int xi = 0; xi < 36; xi++)");
@@ -134,31 +122,10 @@ namespace CnnGen.Generator.Emit
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {(long)C * HW});");
                 w.Line($"ref float dyn = ref Unsafe.Add(ref dy, n * {(long)M * HW});");
                 w.Line("// V = B^T x B for every input tile, as in the forward");
-                w.Open($"for (int c = 0; c < {C}; c++)");
-                w.Line($"ref float src = ref Unsafe.Add(ref xn, c * {HW});");
-                w.Line($"ref float dst = ref Unsafe.Add(ref xd, c * {PL} + {4 * QW});");
-                w.Line($"for (int h = 0; h < {H}; h++) Phases(ref Unsafe.Add(ref src, h * {W}), ref Unsafe.Add(ref dst, h * {4 * QW}));");
-                w.Line($"ref float plane = ref Unsafe.Add(ref xd, c * {PL});");
-                w.Line($"ref float vc = ref Unsafe.Add(ref v, c * {T});");
-                w.Line($"for (int th = 0; th < {TH}; th++)");
-                w.Line($"    for (int tw = 0; tw < {TW}; tw += 4)");
-                w.Line($"    {{ {FirstTile(TW)} InputTiles(ref Unsafe.Add(ref plane, th * {16 * QW} + t0), ref Unsafe.Add(ref vc, th * {TW} + t0)); }}");
-                w.Close();
+                EmitTransformPlanes(w, C, "c", "xn", "xd", "v", "InputTiles", H, W, TW, QW, PL, T);
                 w.Line($"// G' = A dy A^T for every output tile (the gradient outside the map is the planes' zero padding){(l.Bias ? "; db += sum of dy" : "")}");
-                w.Open($"for (int m = 0; m < {M}; m++)");
-                w.Line($"ref float src = ref Unsafe.Add(ref dyn, m * {HW});");
-                if (l.Bias)
-                {
-                    w.Line($"Unsafe.Add(ref db, m) += System.Numerics.Tensors.TensorPrimitives.Sum<float>(MemoryMarshal.CreateReadOnlySpan(ref src, {HW}));");
-                }
-                w.Line($"ref float dst = ref Unsafe.Add(ref dyd, m * {PL} + {4 * QW});");
-                w.Line($"for (int h = 0; h < {H}; h++) Phases(ref Unsafe.Add(ref src, h * {W}), ref Unsafe.Add(ref dst, h * {4 * QW}));");
-                w.Line($"ref float plane = ref Unsafe.Add(ref dyd, m * {PL});");
-                w.Line($"ref float gm = ref Unsafe.Add(ref g, m * {T});");
-                w.Line($"for (int th = 0; th < {TH}; th++)");
-                w.Line($"    for (int tw = 0; tw < {TW}; tw += 4)");
-                w.Line($"    {{ {FirstTile(TW)} GradientTiles(ref Unsafe.Add(ref plane, th * {16 * QW} + t0), ref Unsafe.Add(ref gm, th * {TW} + t0)); }}");
-                w.Close();
+                EmitTransformPlanes(w, M, "m", "dyn", "dyd", "g", "GradientTiles", H, W, TW, QW, PL, T,
+                    l.Bias ? $"Unsafe.Add(ref db, m) += System.Numerics.Tensors.TensorPrimitives.Sum<float>(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyn, m * {HW}), {HW}));" : null);
                 w.Line("// dU[xi] += G'[xi] * V[xi]^T");
                 w.Open("for (int xi = 0; xi < 36; xi++)");
                 w.Line($"ref float gx = ref Unsafe.Add(ref g, xi * {(long)M * T});");
@@ -178,6 +145,26 @@ namespace CnnGen.Generator.Emit
                 EmitGradientTiles(w, QW, (long)M * T);
                 w.Close();
             });
+        }
+
+        /// <summary>For each of <paramref name="channels"/> planes of <paramref name="source"/>: the plane into the phase
+        /// layout (<paramref name="planes"/>), then <paramref name="tiles"/> (InputTiles or GradientTiles) on every group
+        /// of 4 tiles, written to <paramref name="target"/> ([36][channels][tiles]); <paramref name="first"/> a statement
+        /// run first for each channel.</summary>
+        private static void EmitTransformPlanes(CodeWriter w, int channels, string ch, string source, string planes, string target, string tiles,
+            int H, int W, int TW, int QW, long PL, int T, string? first = null)
+        {
+            int TH = T / TW;
+            w.Open($"for (int {ch} = 0; {ch} < {channels}; {ch}++)");
+            if (first is not null) w.Line(first);
+            w.Line($"ref float src = ref Unsafe.Add(ref {source}, {ch} * {H * W});");
+            w.Line($"ref float plane = ref Unsafe.Add(ref {planes}, {ch} * {PL});");
+            w.Line($"for (int h = 0; h < {H}; h++) Phases(ref Unsafe.Add(ref src, h * {W}), ref Unsafe.Add(ref plane, (h + 1) * {4 * QW}));");
+            w.Line($"ref float tc = ref Unsafe.Add(ref {target}, {ch} * {T});");
+            w.Line($"for (int th = 0; th < {TH}; th++)");
+            w.Line($"    for (int tw = 0; tw < {TW}; tw += 4)");
+            w.Line($"    {{ {FirstTile(TW)} {tiles}(ref Unsafe.Add(ref plane, th * {16 * QW} + t0), ref Unsafe.Add(ref tc, th * {TW} + t0)); }}");
+            w.Close();
         }
 
         /// <summary>A dy_t for one column of 4 output-gradient values (A = (A^T)^T, 6 x 4).</summary>
