@@ -7,7 +7,7 @@ namespace CnnGen.Runtime.Tests
 {
     public sealed unsafe class SoftmaxRegression : INetwork
     {
-        private readonly NativeBuffer _values, _gradients, _logits, _logitGradients;
+        private readonly NativeBuffer _values, _gradients, _logits, _logitGradients, _input, _output;
         private readonly Parameter _weight, _bias;
 
         public SoftmaxRegression(int inputs, int classes, int maxBatch, int seed = 1)
@@ -19,6 +19,8 @@ namespace CnnGen.Runtime.Tests
             _gradients = new NativeBuffer(classes * inputs + classes);
             _logits = new NativeBuffer((long)maxBatch * classes);
             _logitGradients = new NativeBuffer((long)maxBatch * classes);
+            _input = new NativeBuffer((long)maxBatch * inputs);
+            _output = new NativeBuffer((long)maxBatch * classes);
             _weight = new Parameter("dense1.weight", new[] { classes, inputs }, _values, _gradients, 0, inputs, classes);
             _bias = new Parameter("dense1.bias", new[] { classes }, _values, _gradients, classes * inputs, inputs, classes);
             Parameters = new[] { _weight, _bias };
@@ -70,6 +72,19 @@ namespace CnnGen.Runtime.Tests
             fixed (float* y = output) Softmax.Forward(_logits.Pointer, y, batch, OutputLength);
         }
 
+        public Span<float> InputBuffer(int batch)
+        {
+            Guard.Batch(batch, MaxBatch);
+            return _input.AsSpan(0, batch * InputLength);
+        }
+
+        public ReadOnlySpan<float> Forward(int batch)
+        {
+            Span<float> output = _output.AsSpan(0, batch * OutputLength);
+            Forward(InputBuffer(batch), output, batch);
+            return output;
+        }
+
         public void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch) =>
             throw new NotSupportedException("The test network trains through TrainStep only.");
 
@@ -103,6 +118,8 @@ namespace CnnGen.Runtime.Tests
             _gradients.Dispose();
             _logits.Dispose();
             _logitGradients.Dispose();
+            _input.Dispose();
+            _output.Dispose();
         }
     }
 }

@@ -44,6 +44,14 @@ namespace CnnGen
         /// <summary>Runs the network on <paramref name="batch"/> NCHW images; writes probabilities (Softmax output) or logits.</summary>
         void Forward(ReadOnlySpan<float> input, Span<float> output, int batch);
 
+        /// <summary>The network's own input memory for <paramref name="batch"/> images: fill it and call
+        /// <see cref="Forward(int)"/> to run without copying images in or outputs out.</summary>
+        Span<float> InputBuffer(int batch);
+
+        /// <summary>Runs the network on the images already in <see cref="InputBuffer"/>; returns the outputs in the
+        /// network's own memory, batch x <see cref="OutputLength"/> floats, valid until the next call.</summary>
+        ReadOnlySpan<float> Forward(int batch);
+
         /// <summary>Back-propagates <paramref name="outputGradient"/> (d loss / d output of the last Forward, same batch):
         /// adds to every parameter's gradient and writes d loss / d input (pass an empty span to skip it).</summary>
         void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch);

@@ -2,7 +2,9 @@
 # CnnGen vs PyTorch on the same shapes, seed net, batches and threads, one after the other:
 #   (a) seed-net training, batch 64, 2 threads, SGD, random data, --steps steps
 #   (b) seed-net inference, batch 1, 1 and 2 threads
-#   (c) each conv shape of the speed issue, forward and forward+backward (with the input gradient), 1 thread
+#   (c) each conv shape of the speed issue, forward, forward+backward (with the input gradient), and each backward pass
+#       alone (backward-weights; backward-data = full backward minus backward-weights), 1 thread, with % of the FMA peak
+#       CnnGen measures at the start of each round
 #   (d) the same on 2 threads, and a 2-thread scaling table; (e) ResNet-18's conv stages at batch 1, 1 and 2 threads
 # Usage: bash bench/compare.sh [--quick] [--rounds N] [--steps 30] [--seconds 2]
 # --rounds N alternates CnnGen and PyTorch N times and keeps each side's best (lowest) time per line, which damps
@@ -48,8 +50,14 @@ for ln in open(sys.argv[1]):
         d[side] = (float(ms), float(flops), int(images))
 for n in dict.fromkeys(notes):
     print("#", n)
-print(f"| {'case':44} | {'CnnGen ms':>10} | {'PyTorch ms':>10} | {'CnnGen':>14} | {'PyTorch':>14} | {'ratio':>6} |")
-print(f"|{'-'*46}|{'-'*11}:|{'-'*11}:|{'-'*15}:|{'-'*15}:|{'-'*7}:|")
+# the 1-thread FMA peak CnnGen measured (best of its rounds); 1-thread conv lines get their share of it
+peak = None
+if "fma/peak/t1" in best and "cnngen" in best["fma/peak/t1"]:
+    ms, flops, _ = best["fma/peak/t1"]["cnngen"]
+    peak = flops / ms * 1e-6
+    print(f"# FMA peak, 1 thread, measured in this run: {peak:.1f} GFLOP/s")
+print(f"| {'case':44} | {'CnnGen ms':>10} | {'PyTorch ms':>10} | {'CnnGen':>14} | {'PyTorch':>14} | {'ratio':>6} | {'%peak':>13} |")
+print(f"|{'-'*46}|{'-'*11}:|{'-'*11}:|{'-'*15}:|{'-'*15}:|{'-'*7}:|{'-'*14}:|")
 def rate(ms, flops, images, conv):
     return f"{flops / ms * 1e-6:8.2f} GFLOP/s" if conv else f"{images / ms * 1e3:8.1f} img/s"
 for key in order:
@@ -58,7 +66,12 @@ for key in order:
         continue
     (cm, f, i), (pm, _, _) = d["cnngen"], d["pytorch"]
     conv = key.startswith("conv/")
-    print(f"| {key:44} | {cm:10.3f} | {pm:10.3f} | {rate(cm, f, i, conv):>14} | {rate(pm, f, i, conv):>14} | {pm / cm:6.3f} |")
+    share = f"{f / cm * 1e-4 / peak:5.1f} / {f / pm * 1e-4 / peak:5.1f}" if conv and peak and key.endswith("/t1") else ""
+    print(f"| {key:44} | {cm:10.3f} | {pm:10.3f} | {rate(cm, f, i, conv):>14} | {rate(pm, f, i, conv):>14} | {pm / cm:6.3f} | {share:>13} |")
+print()
+print("%peak: CnnGen / PyTorch GFLOP/s as a percentage of the FMA peak above (1-thread lines; Winograd layers count the")
+print("direct convolution's FLOPs, so they can exceed 100). bwdw = backward-weights alone, bwdd = backward-data")
+print("(full backward minus backward-weights).")
 print()
 print("2-thread scaling (1-thread ms / 2-thread ms, same side):")
 print(f"| {'case':44} | {'CnnGen':>7} | {'PyTorch':>7} |")

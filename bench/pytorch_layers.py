@@ -128,6 +128,16 @@ def main():
                 line(f"conv/{key(s)}/fwd/t{t}", measure(fwd, a.seconds), flops, n)
                 if backward:
                     line(f"conv/{key(s)}/fwdbwd/t{t}", measure(fwdbwd, a.seconds), 3 * flops, n)
+                if backward and t == 1:
+                    # each backward pass alone on one forward's graph, as CnnGen's Compare: backward-weights
+                    # (grad of weight and bias only: convolution_backward skips dx), and backward-data as the
+                    # difference between the full backward (input, weight, bias) and backward-weights
+                    y = conv(xin)
+                    params = [conv.weight, conv.bias]
+                    weights = measure(lambda: torch.autograd.grad(y, params, dy, retain_graph=True), a.seconds)
+                    both = measure(lambda: torch.autograd.grad(y, [xin] + params, dy, retain_graph=True), a.seconds)
+                    line(f"conv/{key(s)}/bwdw/t{t}", weights, flops, n)
+                    line(f"conv/{key(s)}/bwdd/t{t}", max(both - weights, 1e-6), flops, n)
 
 
 if __name__ == "__main__":

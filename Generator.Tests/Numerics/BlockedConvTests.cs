@@ -9,6 +9,8 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using CnnGen;
+using CnnGen.Generator.Model;
+using CnnGen.Generator.Plan;
 using Xunit;
 
 namespace CnnGen.Tests.Numerics
@@ -61,6 +63,17 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(16, 3, Padding = 1, Bias = false)]
     public partial class BcWinogradWide;
 
+    // The weight gradient as dW^T = col * dy^T (MemoryPlanner.IsWeightGradientTransposed): a 7x7 stride-2 stem in three
+    // pixel blocks whose pieces cross output rows (also the vectorised stride-2 col2im with an odd kernel), and a
+    // pointwise conv reading its input directly.
+    [Network(Channels = 3, Height = 64, Width = 62)]
+    [Conv2D(32, 7, Stride = 2, Padding = 3)]
+    public partial class BcStem;
+
+    [Network(Channels = 96, Height = 20, Width = 21)]
+    [Conv2D(32, 1)]
+    public partial class BcPointwiseTransposed;
+
     public sealed class BlockedConvTests
     {
         private sealed record Case(Func<Isa, INetwork> Create, int Cin, int H, int W, int Cout, int K, int S, int P, int Groups, bool Bias, int Batch = 2);
@@ -76,6 +89,8 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcImageGroupsStride2)] = new(isa => new BcImageGroupsStride2(6, 1, isa), 24, 14, 14, 40, 3, 2, 1, 1, false, 6),
             [nameof(BcWinogradSmall)] = new(isa => new BcWinogradSmall(5, 1, isa), 16, 13, 13, 24, 3, 1, 1, 1, true, 5),
             [nameof(BcWinogradWide)] = new(isa => new BcWinogradWide(Batch, 1, isa), 40, 30, 57, 16, 3, 1, 1, 1, false),
+            [nameof(BcStem)] = new(isa => new BcStem(Batch, 1, isa), 3, 64, 62, 32, 7, 2, 3, 1, true),
+            [nameof(BcPointwiseTransposed)] = new(isa => new BcPointwiseTransposed(3, 1, isa), 96, 20, 21, 32, 1, 1, 0, 1, true, 3),
         };
 
         /// <summary>The cases whose conv runs as Winograd by default; they also run with <see cref="INetwork.Winograd"/> off.</summary>
@@ -88,6 +103,25 @@ namespace CnnGen.Tests.Numerics
             from isa in NumericsSupport.SupportedIsas
             from winograd in WinogradCases.Contains(name) ? new[] { true, false } : new[] { true }
             select new object[] { name, isa, winograd };
+
+        [Fact]
+        public void WeightGradientIsTransposedForSmallWellFilledOutputChannelCountsOnly()
+        {
+            static CheckedLayer Conv(int cin, int h, int w, int cout, int k, int s = 1, int p = 0)
+            {
+                int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
+                return new CheckedLayer(LayerKind.Conv2D, "conv", "Conv2D", EquatableArray<int>.Empty, Shape.Map(cin, h, w), Shape.Map(cout, oh, ow),
+                    k, s, p, 1, Bias: true, CeilMode: false, Rate: 0, Eps: 0, Momentum: 0, Alpha: 0, Beta: 0, K: 0, Head: 0, Parameters: 0, Flops: 0, FollowedByReLU: false);
+            }
+            Assert.True(MemoryPlanner.IsWeightGradientTransposed(Conv(3, 224, 224, 64, 7, 2, 3)));   // ResNet's stem: 147 x 64
+            Assert.True(MemoryPlanner.IsWeightGradientTransposed(Conv(256, 56, 56, 64, 1)));          // bottleneck reduction
+            Assert.True(MemoryPlanner.IsWeightGradientTransposed(Conv(3, 64, 62, 32, 7, 2, 3)));     // BcStem
+            Assert.True(MemoryPlanner.IsWeightGradientTransposed(Conv(96, 20, 21, 32, 1)));          // BcPointwiseTransposed
+            Assert.False(MemoryPlanner.IsWeightGradientTransposed(Conv(256, 14, 14, 256, 3, 1, 1))); // dW^T 2.4 MB: outside L2
+            Assert.False(MemoryPlanner.IsWeightGradientTransposed(Conv(36, 14, 14, 72, 3, 1, 1)));   // 72 fills strips worse than 324
+            Assert.False(MemoryPlanner.IsWeightGradientTransposed(Conv(64, 56, 56, 256, 1)));         // more output channels than rows
+            Assert.False(MemoryPlanner.IsWeightGradientTransposed(Conv(16, 33, 31, 20, 3, 1, 1)));   // BcPixelBlocks: 20 is ragged
+        }
 
         [Theory]
         [MemberData(nameof(All))]

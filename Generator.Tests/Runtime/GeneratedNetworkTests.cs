@@ -100,6 +100,50 @@ namespace CnnGen.Tests.Runtime
             for (int b = 0; b < 3; b++) Assert.Equal(1.0, output.AsSpan(b * TinyNet.OutputSize, TinyNet.OutputSize).ToArray().Sum(), 5);
         }
 
+        [Fact]
+        public void ForwardOnTheInputBufferMatchesForwardWithSpansAndAllocatesNothing()
+        {
+            using var copying = new TinyNet(MaxBatch, seed: 3);
+            using var net = new TinyNet(MaxBatch, seed: 3);
+            float[] images = Images(3, 2);
+            var expected = new float[3 * TinyNet.OutputSize];
+            copying.Forward(images, expected, 3);
+
+            Span<float> buffer = net.InputBuffer(3);
+            Assert.Equal(3 * TinyNet.InputSize, buffer.Length);
+            images.CopyTo(buffer);
+            float[] actual = net.Forward(3).ToArray();
+            Assert.Equal(expected, actual);   // same kernels, same order: bit for bit
+            Assert.Equal(actual, net.LayerOutput(TinyNet.Layers.Count - 1, 0).ToArray().Concat(net.LayerOutput(TinyNet.Layers.Count - 1, 1).ToArray())
+                .Concat(net.LayerOutput(TinyNet.Layers.Count - 1, 2).ToArray()).ToArray());
+
+            // a Forward with spans overwrites the buffer; Forward(batch) then runs on those images
+            float[] other = Images(2, 5);
+            copying.Forward(other, expected.AsSpan(0, 2 * TinyNet.OutputSize), 2);
+            net.Forward(other, new float[2 * TinyNet.OutputSize], 2);
+            Assert.Equal(other, net.InputBuffer(2).ToArray());
+            Assert.Equal(expected.AsSpan(0, 2 * TinyNet.OutputSize).ToArray(), net.Forward(2).ToArray());
+
+            for (int i = 0; i < 50; i++) net.Forward(3);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++) net.Forward(3);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        [Fact]
+        public void ForwardOnTheInputBufferRefusesNonFiniteImagesAndBadBatches()
+        {
+            using var net = new TinyNet(MaxBatch, seed: 3);
+            Images(2, 2).CopyTo(net.InputBuffer(2));
+            net.InputBuffer(2)[TinyNet.InputSize + 7] = float.PositiveInfinity;
+            var e = Assert.Throws<ArgumentException>(() => net.Forward(2));
+            Assert.Contains("InputBuffer[" + (TinyNet.InputSize + 7) + "] is +infinity (image 1, element 7)", e.Message);
+            var b = Assert.Throws<ArgumentOutOfRangeException>(() => net.Forward(MaxBatch + 1));
+            Assert.Equal("batch", b.ParamName);
+            b = Assert.Throws<ArgumentOutOfRangeException>(() => net.InputBuffer(0));
+            Assert.Equal("batch", b.ParamName);
+        }
+
         // ------------------------------------------------------------------ argument errors
 
         [Fact]

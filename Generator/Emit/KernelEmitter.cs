@@ -74,7 +74,7 @@ namespace CnnGen.Generator.Emit
         /// the GEMM's packing and col2im work in L2 instead of streaming a multi-megabyte column matrix through memory.</summary>
         /// <summary>The GEMM reads the input itself as its columns: 1x1, stride 1, no padding, and small enough for one block
         /// (a larger 1x1 input is copied block by block, which is cheaper than packing from a multi-megabyte matrix).</summary>
-        private static bool ColumnsDirect(CheckedLayer l) => MemoryPlanner.IsDirectConv(l) && PixelBlock(l) >= l.Output.H * l.Output.W;
+        private static bool ColumnsDirect(CheckedLayer l) => MemoryPlanner.IsDirectConv(l);
 
         public static int PixelBlock(CheckedLayer l)
         {
@@ -302,6 +302,13 @@ namespace CnnGen.Generator.Emit
                     w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
                     w.Open("static void Pieces(ref float col, ref float dx, int p0, int count)");
                 }
+                if (S == 2)
+                {
+                    EmitCol2ImStride2(w, l, NB);
+                    w.Close();
+                    if (wholeRows) w.Close();
+                    return;
+                }
                 w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
                 w.Open($"for (int kh = 0; kh < {K}; kh++)");
                 w.Open($"for (int kw = 0; kw < {K}; kw++)");
@@ -321,6 +328,52 @@ namespace CnnGen.Generator.Emit
                 w.Close().Close().Close().Close().Close();
                 if (wholeRows) w.Close();
             });
+        }
+
+        /// <summary>Stride-2 col2im: the rows of kernel columns kw and kw + 1 land on alternate input columns, so interleaving
+        /// four entries of each (SSE unpack) gives eight consecutive input columns, added with two vector adds instead of
+        /// eight strided scalar adds. An odd last kw pairs with zeros; the ends of each row piece stay scalar.</summary>
+        private static void EmitCol2ImStride2(CodeWriter w, CheckedLayer l, int NB)
+        {
+            int K = l.Kernel, P = l.Padding, H = l.Input.H, W = l.Input.W, OW = l.Output.W;
+            w.Open($"for (int c = 0; c < {l.Input.C}; c++)");
+            w.Open($"for (int kh = 0; kh < {K}; kh++)");
+            w.Open($"for (int kw = 0; kw < {K}; kw += 2)");
+            w.Line($"ref float src = ref Unsafe.Add(ref col, ((c * {K} + kh) * {K} + kw) * {NB});");
+            w.Line($"bool pair = kw + 1 < {K};");
+            w.Line("// output columns [lo, hi) of kw land inside the input row, [lo1, hi1) of kw + 1");
+            w.Line($"int lo = Math.Max(0, ({P + 1} - kw) / 2), hi = Math.Max(lo, Math.Min({OW}, ({W + 1 + P} - kw) / 2));");
+            w.Line($"int lo1 = Math.Max(0, ({P} - kw) / 2), hi1 = Math.Max(lo1, Math.Min({OW}, ({W + P} - kw) / 2));");
+            w.Open("for (int n = p0; n < p0 + count;)");
+            w.Line($"int oh = n / {OW}, ow0 = n - oh * {OW}, len = Math.Min({OW} - ow0, p0 + count - n);");
+            w.Line("int at = n - p0;");
+            w.Line("n += len;");
+            w.Line($"int ih = oh * 2 - {P} + kh;");
+            w.Line($"if ((uint)ih >= {H}u) continue;");
+            w.Line("int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;");
+            w.Line("int from1 = Math.Max(lo1, ow0) - ow0, to1 = Math.Min(hi1, ow0 + len) - ow0;");
+            w.Line("ref float row0 = ref Unsafe.Add(ref src, at);");
+            w.Line($"ref float row1 = ref Unsafe.Add(ref src, at + (pair ? {NB} : 0));");
+            w.Line($"ref float line = ref Unsafe.Add(ref dx, (c * {H} + ih) * {W});");
+            w.Line($"// piece column j of kw adds to input column (ow0 + j) * 2 + kw - {P}; of kw + 1 to the next one");
+            w.Line("int a = Math.Max(from, from1), b = Math.Max(a, Math.Min(to, to1)), i = a;");
+            w.Open("if (System.Runtime.Intrinsics.X86.Sse.IsSupported)");
+            w.Open("for (; i + 4 <= b; i += 4)");
+            w.Line($"ref float d = ref Unsafe.Add(ref line, (ow0 + i) * 2 + kw - {P});");
+            w.Line("Vector128<float> r0 = Vector128.LoadUnsafe(ref row0, (nuint)i);");
+            w.Line("Vector128<float> r1 = pair ? Vector128.LoadUnsafe(ref row1, (nuint)i) : Vector128<float>.Zero;");
+            w.Line("(Vector128.LoadUnsafe(ref d) + System.Runtime.Intrinsics.X86.Sse.UnpackLow(r0, r1)).StoreUnsafe(ref d);");
+            w.Line("(Vector128.LoadUnsafe(ref d, 4) + System.Runtime.Intrinsics.X86.Sse.UnpackHigh(r0, r1)).StoreUnsafe(ref d, 4);");
+            w.Close();
+            w.Close();
+            w.Line("// the rest: columns outside [a, i)");
+            w.Line($"for (int j = from; j < Math.Min(a, to); j++) Unsafe.Add(ref line, (ow0 + j) * 2 + kw - {P}) += Unsafe.Add(ref row0, j);");
+            w.Line($"for (int j = Math.Max(i, from); j < to; j++) Unsafe.Add(ref line, (ow0 + j) * 2 + kw - {P}) += Unsafe.Add(ref row0, j);");
+            w.Open("if (pair)");
+            w.Line($"for (int j = from1; j < Math.Min(a, to1); j++) Unsafe.Add(ref line, (ow0 + j) * 2 + kw + 1 - {P}) += Unsafe.Add(ref row1, j);");
+            w.Line($"for (int j = Math.Max(i, from1); j < to1; j++) Unsafe.Add(ref line, (ow0 + j) * 2 + kw + 1 - {P}) += Unsafe.Add(ref row1, j);");
+            w.Close();
+            w.Close().Close().Close().Close();
         }
 
         /// <summary>col2im's counterpart of <see cref="EmitIm2ColRows"/>: whole output rows, constant ranges per kw, unrolled
@@ -531,7 +584,14 @@ namespace CnnGen.Generator.Emit
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
                 w.Line($"ref float dyn = ref Unsafe.Add(ref dy, n * {outSize});");
                 w.Line($"ref float dxn = ref Unsafe.Add(ref dx, n * {inSize});");
-                w.Line("// dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed");
+                bool swapped = MemoryPlanner.IsWeightGradientTransposed(l);
+                if (swapped)
+                {
+                    w.Line($"// dW^T[k][m] = sum_j col[k][j] * dy[m][j] into dcol: broadcast the columns, dy packed transposed ({MG} rows to");
+                    w.Line($"// transpose instead of the columns' {KG}); added to dW after the image's blocks");
+                    w.Line($"MemoryMarshal.CreateSpan(ref dcol, {G * KG * MG}).Clear();");
+                }
+                else w.Line("// dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed");
                 PixelBlocks(w, N, NB, !direct, (width, suffix) =>
                 {
                     if (direct) w.Line("ref float cols = ref xn;");
@@ -539,15 +599,38 @@ namespace CnnGen.Generator.Emit
                     OpenGroups(w, G);
                     w.Line($"ref float dyg = ref Unsafe.Add(ref dyn, g * {MG * N} + p0);");
                     w.Line($"ref float ctg = ref Unsafe.Add(ref cols, g * {KG * NB});");
-                    w.Line($"ref float dwg = ref Unsafe.Add(ref dw, g * {MG * KG});");
-                    GemmEmitter.Emit(w, new BroadcastGemm
+                    if (swapped)
                     {
-                        Name = "WeightGrad" + suffix, Rows = I(MG), RowsConst = MG, N = KG, T = I(width), TConst = width,
-                        A = "dyg", LdAr = N, LdAt = 1,
-                        B = "ctg", LdB = NB, BTransposed = true, C = "dwg", LdC = KG, Accumulate = true,
-                    }, isa);
+                        w.Line($"ref float dwt = ref Unsafe.Add(ref dcol, g * {KG * MG});");
+                        GemmEmitter.Emit(w, new BroadcastGemm
+                        {
+                            Name = "WeightGrad" + suffix, Rows = I(KG), RowsConst = KG, N = MG, T = I(width), TConst = width,
+                            A = "ctg", LdAr = NB, LdAt = 1,
+                            B = "dyg", LdB = N, BTransposed = true, C = "dwt", LdC = MG, Accumulate = true,
+                        }, isa);
+                    }
+                    else
+                    {
+                        w.Line($"ref float dwg = ref Unsafe.Add(ref dw, g * {MG * KG});");
+                        GemmEmitter.Emit(w, new BroadcastGemm
+                        {
+                            Name = "WeightGrad" + suffix, Rows = I(MG), RowsConst = MG, N = KG, T = I(width), TConst = width,
+                            A = "dyg", LdAr = N, LdAt = 1,
+                            B = "ctg", LdB = NB, BTransposed = true, C = "dwg", LdC = KG, Accumulate = true,
+                        }, isa);
+                    }
                     w.Close();
                 });
+                if (swapped)
+                {
+                    w.Line("// dW[g][m][k] += dW^T[g][k][m]");
+                    w.Open($"for (int gk = 0; gk < {G * KG}; gk++)");
+                    w.Line($"int g = gk / {KG}, k = gk - g * {KG};");
+                    w.Line($"ref float t = ref Unsafe.Add(ref dcol, gk * {MG});");
+                    w.Line($"ref float d = ref Unsafe.Add(ref dw, g * {MG * KG} + k);");
+                    w.Line($"for (int m = 0; m < {MG}; m++) Unsafe.Add(ref d, m * {KG}) += Unsafe.Add(ref t, m);");
+                    w.Close();
+                }
                 if (l.Bias)
                 {
                     w.Line("// db[m] += sum_j dy[m][j]");

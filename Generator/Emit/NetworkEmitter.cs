@@ -416,7 +416,8 @@ namespace CnnGen.Generator.Emit
             w.Line("public bool Training { get; set; }");
             w.Line();
 
-            w.Line("/// <summary>Runs the network on <paramref name=\"batch\"/> NCHW images and writes " + (softmax ? "class probabilities" : "the outputs") + ".</summary>");
+            string outputs = softmax ? "class probabilities" : "the outputs";
+            w.Line("/// <summary>Runs the network on <paramref name=\"batch\"/> NCHW images and writes " + outputs + ".</summary>");
             w.Open("public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch)");
             w.Line("using CallGuard.Scope call = _calls.Enter(nameof(Forward));");
             w.Line("Guard.Batch(batch, _maxBatch);");
@@ -424,6 +425,28 @@ namespace CnnGen.Generator.Emit
             w.Line("Guard.Length(output.Length, batch, OutputSize, nameof(output));");
             w.Line("NonFinite.CheckInput(input, InputSize, nameof(input));");
             w.Line("input.CopyTo(Activations(InputOffset, InputSize, 0, batch));");
+            w.Line("RunForward(batch).CopyTo(output);");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>The network's own input memory for <paramref name=\"batch\"/> NCHW images: fill it and call");
+            w.Line("/// <see cref=\"Forward(int)\"/> to run without copying the images in or the outputs out. Any call that takes images");
+            w.Line("/// (Forward with spans, TrainStep) overwrites it.</summary>");
+            w.Open("public Span<float> InputBuffer(int batch)");
+            w.Line("Guard.Batch(batch, _maxBatch);");
+            w.Line("return Activations(InputOffset, InputSize, 0, batch);");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Runs the network on the <paramref name=\"batch\"/> images already in <see cref=\"InputBuffer\"/> and returns " + outputs + ",");
+            w.Line("/// batch x OutputLength floats in the network's own memory (no copies), valid until the next call.</summary>");
+            w.Open("public ReadOnlySpan<float> Forward(int batch)");
+            w.Line("using CallGuard.Scope call = _calls.Enter(nameof(Forward));");
+            w.Line("Guard.Batch(batch, _maxBatch);");
+            w.Line("NonFinite.CheckInput(Activations(InputOffset, InputSize, 0, batch), InputSize, nameof(InputBuffer));");
+            w.Line("return RunForward(batch);");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Forward on the input activations; returns the last layer's outputs (in the arena).</summary>");
+            w.Open("private Span<float> RunForward(int batch)");
             w.Line("bool fold = !Training && FoldBatchNorm;");
             if (folds) w.Line("if (fold) RefreshFolds();");
             if (wino) w.Line("RefreshWinograd(fold, backward: false);");
@@ -431,7 +454,7 @@ namespace CnnGen.Generator.Emit
             if (plan.HasBatchNorm) w.Line("if (Training) _parameterVersion++; // the running statistics moved");
             if (softmax)
                 w.Line($"Softmax.Forward(Activations({Out(logits)}, OutputSize, 0, batch), Activations({Out(last)}, OutputSize, 0, batch), batch, OutputSize);");
-            w.Line($"Activations({Out(last)}, OutputSize, 0, batch).CopyTo(output);");
+            w.Line($"return Activations({Out(last)}, OutputSize, 0, batch);");
             w.Close();
             w.Line();
 

@@ -104,8 +104,7 @@ namespace CnnGen.Generator.Plan
             int n = l.Output.H * l.Output.W;
             long rows = (long)l.Input.C * l.Kernel * l.Kernel;
             if (n > 128 || (rows * n > 98304 && n > Math.Max(64, 65536 / Math.Max(1, rows) / 16 * 16))) return 1;
-            static double Fill(int columns, int width) => columns / (double)((columns + width - 1) / width * width);
-            double Util(int g) => (Fill(g * n, 16) + Fill(g * n, 32)) / 2;
+            double Util(int g) => StripFill(g * n);
             int best = 1, small = 1;
             for (int g = 2; g <= 8 && g * n <= 256; g++)
             {
@@ -118,6 +117,30 @@ namespace CnnGen.Generator.Plan
         }
 
         public static bool IsDirectConv(CheckedLayer l) => l.Kernel == 1 && l.Stride == 1 && l.Padding == 0;
+
+        /// <summary>How full the 16- and 32-column register strips of a GEMM with <paramref name="columns"/> columns are
+        /// (the mean of both widths: AVX2 and AVX-512 kernels).</summary>
+        public static double StripFill(int columns)
+        {
+            static double Fill(int c, int width) => c / (double)((c + width - 1) / width * width);
+            return (Fill(columns, 16) + Fill(columns, 32)) / 2;
+        }
+
+        /// <summary>The im2col weight gradient computes dW^T = col * dy^T (then adds it to dW) when the columns have more rows
+        /// than dy (Cin*k*k per group > Cout per group) and Cout fills the register strips at least as well as Cin*k*k:
+        /// the GEMM's transposed packing then copies dy's rows instead of the larger column matrix (the 7x7 stem: 64 rows
+        /// instead of 147, and 64 columns fill the strips where 147 leave a ragged edge). dW^T (Cin*k*k x Cout per group)
+        /// lives in the backward's second workspace half. Only while dW^T stays within 128 KiB: the swapped GEMM re-reads
+        /// its A operand (the column block) once per 16 or 32 output channels, and loads and stores all of dW^T per block,
+        /// which made ResNet's 256 x 14 x 14 weight gradient (dW^T 2.4 MB) 1.6x slower. Convs whose Cout exceeds their
+        /// output pixels and that run in image groups keep dW = dy * col^T rather than growing the workspace for the odd
+        /// images at the end of a batch.</summary>
+        public static bool IsWeightGradientTransposed(CheckedLayer l)
+        {
+            if (l.Kind != LayerKind.Conv2D) return false;
+            int mg = l.Output.C / l.Groups, kg = l.Input.C / l.Groups * l.Kernel * l.Kernel;
+            return kg > mg && (long)kg * mg <= 32768 && StripFill(mg) >= StripFill(kg) && (mg <= l.Output.H * l.Output.W || ImageGroup(l) == 1);
+        }
 
         /// <summary>Output pixels per Winograd tile side: F(4x4, 3x3) on 6x6 input tiles.</summary>
         public const int WinogradTile = 4;
@@ -249,6 +272,8 @@ namespace CnnGen.Generator.Plan
                         if (l.Bias) biasIndex[i] = AddParameter(l.Name + ".bias", new[] { l.Output.C }, fanIn, fanOut, Init.Zero);
                         // im2col columns (forward, backward-data) or their transpose (backward-weights; 1x1 convs too)
                         workspace = Math.Max(workspace, (long)l.Input.C * l.Kernel * l.Kernel * l.Output.H * l.Output.W);
+                        // dW^T of the transposed weight gradient
+                        if (IsWeightGradientTransposed(l)) workspace = Math.Max(workspace, (long)l.Input.C * l.Kernel * l.Kernel * (l.Output.C / l.Groups));
                         // image groups: the group's columns, then its output (forward) or gathered output gradient (backward)
                         int group = ImageGroup(l);
                         if (group > 1) workspace = Math.Max(workspace, ((long)l.Input.C * l.Kernel * l.Kernel + l.Output.C) * group * l.Output.H * l.Output.W);

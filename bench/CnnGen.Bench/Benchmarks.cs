@@ -25,7 +25,12 @@ namespace CnnGen.Bench
         [Params(1, 2)] public int Threads;
         private ConvWorkload _work = null!;
 
-        [GlobalSetup] public void Setup() => _work = new ConvWorkload(Shape, Threads);
+        [GlobalSetup]
+        public void Setup()
+        {
+            _work = new ConvWorkload(Shape, Threads);
+            _work.Forward();   // the backward benchmarks run on this Forward's activations
+        }
         [GlobalCleanup] public void Cleanup() => _work.Dispose();
 
         /// <summary>One pass: im2col + W * col + b.</summary>
@@ -33,6 +38,12 @@ namespace CnnGen.Bench
 
         /// <summary>Three passes: forward, dW += dy * col^T, dx = col2im(W^T * dy).</summary>
         [Benchmark] public void ForwardBackward() => _work.ForwardBackward();
+
+        /// <summary>One pass: backward-weights alone (dW += dy * col^T, db), no input gradient.</summary>
+        [Benchmark] public void BackwardWeights() => _work.BackwardWeights();
+
+        /// <summary>Two passes: backward-weights and backward-data (dx = col2im(W^T * dy)).</summary>
+        [Benchmark] public void Backward() => _work.Backward();
     }
 
     public class SeedNetBenchmarks

