@@ -41,6 +41,7 @@ namespace CnnGen.Runtime.Tests
             return new ReadOnlySpan<float>(_logits.Pointer + (long)image * OutputLength, OutputLength);
         }
         public bool Training { get; set; }
+        public bool CheckInputs { get; set; } = true;
         /// <summary>No convolutions: nothing runs as Winograd either way.</summary>
         public bool Winograd { get; set; }
         /// <summary>Largest batch seen by Forward, and how many Forward calls ran in training mode (for tests).</summary>
@@ -65,6 +66,7 @@ namespace CnnGen.Runtime.Tests
             Guard.Batch(batch, MaxBatch);
             Guard.Length(input.Length, batch, InputLength, nameof(input));
             Guard.Length(output.Length, batch, OutputLength, nameof(output));
+            if (CheckInputs) NonFinite.CheckInput(input, InputLength, nameof(input));
             LargestForwardBatch = Math.Max(LargestForwardBatch, batch);
             if (Training) ForwardCallsWhileTraining++;
             Logits(input, batch);

@@ -38,6 +38,9 @@ namespace CnnGen
         /// Winograd F(4x4, 3x3) when true (the default): 4x fewer multiplications, float rounding differs from the direct
         /// sum. False runs every conv as im2col + GEMM.</summary>
         bool Winograd { get; set; }
+        /// <summary>Forward and TrainStep refuse images holding NaN or infinity (true, the default); false skips that scan
+        /// (a pass over the input) for data known to be finite.</summary>
+        bool CheckInputs { get; set; }
         /// <summary>Training mode turns dropout on in <see cref="Forward"/>; inference (false) is the default.</summary>
         bool Training { get; set; }
 

@@ -144,6 +144,29 @@ namespace CnnGen.Tests.Runtime
             Assert.Equal("batch", b.ParamName);
         }
 
+        [Fact]
+        public void CheckInputsOffSkipsTheNonFiniteScanOnly()
+        {
+            using var net = new TinyNet(MaxBatch, seed: 3);
+            Assert.True(net.CheckInputs);
+            float[] images = Images(2, 2);
+            images[5] = float.NaN;
+            var output = new float[2 * TinyNet.OutputSize];
+            Assert.Throws<ArgumentException>(() => net.Forward(images, output, 2));
+            Assert.Throws<ArgumentException>(() => net.TrainStep(images, Labels(2), new Sgd(0.01f)));
+
+            net.CheckInputs = false;
+            net.Forward(images, output, 2);   // no scan: the NaN reaches the network instead of an error
+            Assert.Equal(images, net.InputBuffer(2).ToArray());
+            images[5] = 0.5f;
+            net.Forward(images, output, 2);
+            float[] expected = output.ToArray();
+            net.CheckInputs = true;
+            var again = new float[output.Length];
+            net.Forward(images, again, 2);
+            Assert.Equal(expected, again);   // finite inputs give the same outputs either way
+        }
+
         // ------------------------------------------------------------------ argument errors
 
         [Fact]
