@@ -74,6 +74,12 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(32, 1)]
     public partial class BcPointwiseTransposed;
 
+    // The weight gradient in one block of the whole image (MemoryPlanner.WholeImageWeightGradient) while the forward and
+    // the input gradient use two pixel blocks of 112.
+    [Network(Channels = 64, Height = 16, Width = 16)]
+    [Conv2D(200, 3)]
+    public partial class BcWholeImageWeightGradient;
+
     public sealed class BlockedConvTests
     {
         private sealed record Case(Func<Isa, INetwork> Create, int Cin, int H, int W, int Cout, int K, int S, int P, int Groups, bool Bias, int Batch = 2);
@@ -91,6 +97,7 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcWinogradWide)] = new(isa => new BcWinogradWide(Batch, 1, isa), 40, 30, 57, 16, 3, 1, 1, 1, false),
             [nameof(BcStem)] = new(isa => new BcStem(Batch, 1, isa), 3, 64, 62, 32, 7, 2, 3, 1, true),
             [nameof(BcPointwiseTransposed)] = new(isa => new BcPointwiseTransposed(3, 1, isa), 96, 20, 21, 32, 1, 1, 0, 1, true, 3),
+            [nameof(BcWholeImageWeightGradient)] = new(isa => new BcWholeImageWeightGradient(Batch, 1, isa), 64, 16, 16, 200, 3, 1, 0, 1, true),
         };
 
         /// <summary>The cases whose conv runs as Winograd by default; they also run with <see cref="INetwork.Winograd"/> off.</summary>
@@ -121,6 +128,25 @@ namespace CnnGen.Tests.Numerics
             Assert.False(MemoryPlanner.IsWeightGradientTransposed(Conv(36, 14, 14, 72, 3, 1, 1)));   // 72 fills strips worse than 324
             Assert.False(MemoryPlanner.IsWeightGradientTransposed(Conv(64, 56, 56, 256, 1)));         // more output channels than rows
             Assert.False(MemoryPlanner.IsWeightGradientTransposed(Conv(16, 33, 31, 20, 3, 1, 1)));   // BcPixelBlocks: 20 is ragged
+        }
+
+        [Fact]
+        public void WeightGradientUsesWholeImagesWhenReloadingDwPerBlockCostsMore()
+        {
+            static CheckedLayer Conv(int cin, int h, int w, int cout, int k, int s = 1, int p = 0)
+            {
+                int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
+                return new CheckedLayer(LayerKind.Conv2D, "conv", "Conv2D", EquatableArray<int>.Empty, Shape.Map(cin, h, w), Shape.Map(cout, oh, ow),
+                    k, s, p, 1, Bias: true, CeilMode: false, Rate: 0, Eps: 0, Momentum: 0, Alpha: 0, Beta: 0, K: 0, Head: 0, Parameters: 0, Flops: 0, FollowedByReLU: false);
+            }
+            CheckedLayer whole = Conv(64, 16, 16, 200, 3);                                           // BcWholeImageWeightGradient
+            Assert.Equal(112, MemoryPlanner.PixelBlock(whole));
+            Assert.True(MemoryPlanner.WholeImageWeightGradient(whole));                              // 1 more block x 200 > 196
+            Assert.True(MemoryPlanner.WholeImageWeightGradient(Conv(256, 14, 14, 256, 3, 1, 1)));   // ResNet: 3 x 256 > 196
+            Assert.False(MemoryPlanner.WholeImageWeightGradient(Conv(64, 16, 16, 100, 3)));          // 100 < 196: blocks stay
+            Assert.False(MemoryPlanner.WholeImageWeightGradient(Conv(3, 224, 224, 64, 7, 2, 3)));    // stem: 28 x 64 < 12544
+            Assert.False(MemoryPlanner.WholeImageWeightGradient(Conv(36, 14, 14, 72, 3, 1, 1)));     // one block already
+            Assert.False(MemoryPlanner.WholeImageWeightGradient(Conv(256, 56, 56, 64, 1)));          // 1x1: reads the input
         }
 
         [Theory]

@@ -118,6 +118,32 @@ namespace CnnGen.Generator.Plan
 
         public static bool IsDirectConv(CheckedLayer l) => l.Kernel == 1 && l.Stride == 1 && l.Padding == 0;
 
+        /// <summary>The im2col weight gradient of an image runs as one block of all its output pixels instead of L2-sized
+        /// pixel blocks when reloading and storing dW (Cout x Cin*k*k per group) once per further block would move more
+        /// data than the image's columns (Cin*k*k x pixels) going through L3 once: ResNet's 256 x 14 x 14 convs split
+        /// 196 pixels into 4 blocks, a GEMM depth of 64 per 2.4 MB pass over dW. The whole image's columns fit the
+        /// workspace, which always holds Cin*k*k x pixels.</summary>
+        public static bool WholeImageWeightGradient(CheckedLayer l)
+        {
+            if (l.Kind != LayerKind.Conv2D || IsDirectConv(l)) return false;
+            int n = l.Output.H * l.Output.W, block = PixelBlock(l);
+            if (block >= n) return false;
+            long blocks = (n + block - 1) / block;
+            return (blocks - 1) * (l.Output.C / l.Groups) > n;
+        }
+
+        /// <summary>Output pixels per im2col block: the block's columns (Cin*k*k rows) stay within about 256 KiB, so im2col,
+        /// the GEMM's packing and col2im work in L2 instead of streaming a multi-megabyte column matrix through memory.</summary>
+        public static int PixelBlock(CheckedLayer l)
+        {
+            int rows = l.Input.C * l.Kernel * l.Kernel, N = l.Output.H * l.Output.W;
+            if ((long)rows * N <= 98304) return N;
+            int max = Math.Max(64, 65536 / Math.Max(1, rows) / 16 * 16);
+            if (N <= max) return N;
+            int blocks = (N + max - 1) / max;
+            return ((N + blocks - 1) / blocks + 15) / 16 * 16;
+        }
+
         /// <summary>How full the 16- and 32-column register strips of a GEMM with <paramref name="columns"/> columns are
         /// (the mean of both widths: AVX2 and AVX-512 kernels).</summary>
         public static double StripFill(int columns)
