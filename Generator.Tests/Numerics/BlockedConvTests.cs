@@ -111,15 +111,11 @@ namespace CnnGen.Tests.Numerics
             from winograd in WinogradCases.Contains(name) ? new[] { true, false } : new[] { true }
             select new object[] { name, isa, winograd };
 
+        private static CheckedLayer Conv(int cin, int h, int w, int cout, int k, int s = 1, int p = 0) => NumericsSupport.ConvLayer(cin, h, w, cout, k, s, p);
+
         [Fact]
         public void WeightGradientIsTransposedForSmallWellFilledOutputChannelCountsOnly()
         {
-            static CheckedLayer Conv(int cin, int h, int w, int cout, int k, int s = 1, int p = 0)
-            {
-                int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
-                return new CheckedLayer(LayerKind.Conv2D, "conv", "Conv2D", EquatableArray<int>.Empty, Shape.Map(cin, h, w), Shape.Map(cout, oh, ow),
-                    k, s, p, 1, Bias: true, CeilMode: false, Rate: 0, Eps: 0, Momentum: 0, Alpha: 0, Beta: 0, K: 0, Head: 0, Parameters: 0, Flops: 0, FollowedByReLU: false);
-            }
             Assert.True(MemoryPlanner.IsWeightGradientTransposed(Conv(3, 224, 224, 64, 7, 2, 3)));   // ResNet's stem: 147 x 64
             Assert.True(MemoryPlanner.IsWeightGradientTransposed(Conv(256, 56, 56, 64, 1)));          // bottleneck reduction
             Assert.True(MemoryPlanner.IsWeightGradientTransposed(Conv(3, 64, 62, 32, 7, 2, 3)));     // BcStem
@@ -133,12 +129,6 @@ namespace CnnGen.Tests.Numerics
         [Fact]
         public void WeightGradientUsesWholeImagesWhenReloadingDwPerBlockCostsMore()
         {
-            static CheckedLayer Conv(int cin, int h, int w, int cout, int k, int s = 1, int p = 0)
-            {
-                int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
-                return new CheckedLayer(LayerKind.Conv2D, "conv", "Conv2D", EquatableArray<int>.Empty, Shape.Map(cin, h, w), Shape.Map(cout, oh, ow),
-                    k, s, p, 1, Bias: true, CeilMode: false, Rate: 0, Eps: 0, Momentum: 0, Alpha: 0, Beta: 0, K: 0, Head: 0, Parameters: 0, Flops: 0, FollowedByReLU: false);
-            }
             CheckedLayer whole = Conv(64, 16, 16, 200, 3);                                           // BcWholeImageWeightGradient
             Assert.Equal(112, MemoryPlanner.PixelBlock(whole));
             Assert.True(MemoryPlanner.WholeImageWeightGradient(whole));                              // 1 more block x 200 > 196

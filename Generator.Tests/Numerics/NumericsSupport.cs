@@ -8,6 +8,16 @@ namespace CnnGen.Tests.Numerics
 {
     internal static class NumericsSupport
     {
+        /// <summary>A checked conv layer of the given shape (output size from the usual formula), for the planner's
+        /// eligibility rules (Winograd, transposed or whole-image weight gradients).</summary>
+        public static CnnGen.Generator.Model.CheckedLayer ConvLayer(int cin, int h, int w, int cout, int k, int s, int p, int g = 1)
+        {
+            int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
+            return new CnnGen.Generator.Model.CheckedLayer(CnnGen.Generator.Model.LayerKind.Conv2D, "conv", "Conv2D",
+                CnnGen.Generator.Model.EquatableArray<int>.Empty, CnnGen.Generator.Model.Shape.Map(cin, h, w), CnnGen.Generator.Model.Shape.Map(cout, oh, ow),
+                k, s, p, g, Bias: true, CeilMode: false, Rate: 0, Eps: 0, Momentum: 0, Alpha: 0, Beta: 0, K: 0, Head: 0, Parameters: 0, Flops: 0, FollowedByReLU: false);
+        }
+
         /// <summary>Every generated kernel set. Sets wider than the hardware run emulated (.NET computes wide vectors
         /// with narrower ones: slow, same values), so each kernel text is checked on every machine and under every
         /// DOTNET_EnableAVX512 / DOTNET_EnableAVX2 setting CI uses.</summary>

@@ -25,12 +25,7 @@ namespace CnnGen.Tests.Numerics
         [Fact]
         public void OnlyThreeByThreeStrideOnePadOneConvsWithSixteenChannelsOnThirteenPixelMapsTakeWinograd()
         {
-            static CheckedLayer Conv(int cin, int h, int w, int cout, int k = 3, int s = 1, int p = 1, int g = 1)
-            {
-                int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
-                return new CheckedLayer(LayerKind.Conv2D, "conv", "Conv2D", EquatableArray<int>.Empty, Shape.Map(cin, h, w), Shape.Map(cout, oh, ow),
-                    k, s, p, g, Bias: true, CeilMode: false, Rate: 0, Eps: 0, Momentum: 0, Alpha: 0, Beta: 0, K: 0, Head: 0, Parameters: 0, Flops: 0, FollowedByReLU: false);
-            }
+            static CheckedLayer Conv(int cin, int h, int w, int cout, int k = 3, int s = 1, int p = 1, int g = 1) => NumericsSupport.ConvLayer(cin, h, w, cout, k, s, p, g);
             Assert.True(MemoryPlanner.IsWinograd(Conv(16, 13, 13, 16)));
             Assert.True(MemoryPlanner.IsWinograd(Conv(64, 56, 56, 64)));
             Assert.True(MemoryPlanner.IsWinograd(Conv(36, 14, 14, 72)));

@@ -121,6 +121,13 @@ namespace CnnGen.Generator.Emit
                 w.Line($"int lo = Math.Max(0, ({P + S - 1} - kw) / {S});");
                 w.Line($"int hi = Math.Max(lo, Math.Min({OW}, ({W - 1 + P + S} - kw) / {S}));");
             }
+            OpenPieceLoop(w, S, P, OW);
+        }
+
+        /// <summary>The loop of <see cref="OpenPieces"/> without the column range: per output-row piece of pixels
+        /// [p0, p0 + count), <c>oh</c>, <c>ow0</c>, <c>len</c>, <c>at</c> (offset in the block) and <c>ih</c>.</summary>
+        private static void OpenPieceLoop(CodeWriter w, int S, int P, int OW)
+        {
             w.Open("for (int n = p0; n < p0 + count;)");
             w.Line($"int oh = n / {OW}, ow0 = n - oh * {OW}, len = Math.Min({OW} - ow0, p0 + count - n);");
             w.Line("int at = n - p0;");
@@ -335,11 +342,7 @@ namespace CnnGen.Generator.Emit
             w.Line("// output columns [lo, hi) of kw land inside the input row, [lo1, hi1) of kw + 1");
             w.Line($"int lo = Math.Max(0, ({P + 1} - kw) / 2), hi = Math.Max(lo, Math.Min({OW}, ({W + 1 + P} - kw) / 2));");
             w.Line($"int lo1 = Math.Max(0, ({P} - kw) / 2), hi1 = Math.Max(lo1, Math.Min({OW}, ({W + P} - kw) / 2));");
-            w.Open("for (int n = p0; n < p0 + count;)");
-            w.Line($"int oh = n / {OW}, ow0 = n - oh * {OW}, len = Math.Min({OW} - ow0, p0 + count - n);");
-            w.Line("int at = n - p0;");
-            w.Line("n += len;");
-            w.Line($"int ih = oh * 2 - {P} + kh;");
+            OpenPieceLoop(w, 2, P, OW);
             w.Line($"if ((uint)ih >= {H}u) continue;");
             w.Line("int from = Math.Max(lo, ow0) - ow0, to = Math.Min(hi, ow0 + len) - ow0;");
             w.Line("int from1 = Math.Max(lo1, ow0) - ow0, to1 = Math.Min(hi1, ow0 + len) - ow0;");
@@ -508,6 +511,22 @@ namespace CnnGen.Generator.Emit
             else { w.Open(""); w.Line("const int g = 0;"); }
         }
 
+        /// <summary>db[m] += the sum of row m of <paramref name="rows"/> (<paramref name="length"/> floats per row, rows
+        /// back to back): one vector accumulator per row, then its lanes, then the scalar tail.</summary>
+        private static void EmitBiasRowSums(CodeWriter w, IsaTarget isa, string rows, int count, int length)
+        {
+            w.Line("// db[m] += sum_j dy[m][j]");
+            w.Open($"for (int m = 0; m < {count}; m++)");
+            w.Line($"ref float row = ref Unsafe.Add(ref {rows}, m * {length});");
+            w.Line($"{isa.V} acc = {isa.V}.Zero;");
+            w.Line("int j = 0;");
+            w.Line($"for (; j + {isa.Width} <= {length}; j += {isa.Width}) acc += {isa.Vec}.LoadUnsafe(ref row, (nuint)j);");
+            w.Line($"float sum = {isa.Vec}.Sum(acc);");
+            w.Line($"for (; j < {length}; j++) sum += Unsafe.Add(ref row, j);");
+            w.Line("Unsafe.Add(ref db, m) += sum;");
+            w.Close();
+        }
+
         public string ConvBackward(CheckedLayer l, IsaTarget isa)
         {
             bool direct = ColumnsDirect(l), directDx = MemoryPlanner.IsDirectConv(l);
@@ -517,7 +536,6 @@ namespace CnnGen.Generator.Emit
             int G = l.Groups, MG = l.Output.C / G, KG = l.Input.C / G * l.Kernel * l.Kernel, N = l.Output.H * l.Output.W;
             int NB = direct ? N : PixelBlock(l), NBdx = directDx ? N : PixelBlock(l);
             long inSize = l.Input.Size, outSize = l.Output.Size;
-            string V = isa.Vec;
             return Use(name, l.Name, "Backward of " + ConvDescription(l) + " Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient" + (NB < N ? $"; in blocks of {NB} pixels." : "."), w =>
             {
                 w.Open($"private static void {name}(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)");
@@ -545,16 +563,7 @@ namespace CnnGen.Generator.Emit
                     }, isa);
                     if (l.Bias)
                     {
-                        w.Line("// db[m] += sum_j dy[m][j]");
-                        w.Open($"for (int m = 0; m < {l.Output.C}; m++)");
-                        w.Line($"ref float row = ref Unsafe.Add(ref gy, m * {IGN});");
-                        w.Line($"{isa.V} acc = {isa.V}.Zero;");
-                        w.Line("int j = 0;");
-                        w.Line($"for (; j + {isa.Width} <= {IGN}; j += {isa.Width}) acc += {V}.LoadUnsafe(ref row, (nuint)j);");
-                        w.Line($"float sum = {V}.Sum(acc);");
-                        w.Line($"for (; j < {IGN}; j++) sum += Unsafe.Add(ref row, j);");
-                        w.Line("Unsafe.Add(ref db, m) += sum;");
-                        w.Close();
+                        EmitBiasRowSums(w, isa, "gy", l.Output.C, IGN);
                     }
                     w.Line("if (!inputGradient) continue;");
                     w.Line("// dcol = W^T * dy over the group's columns, then col2im into each image's dx");
@@ -629,16 +638,7 @@ namespace CnnGen.Generator.Emit
                 }
                 if (l.Bias)
                 {
-                    w.Line("// db[m] += sum_j dy[m][j]");
-                    w.Open($"for (int m = 0; m < {l.Output.C}; m++)");
-                    w.Line($"ref float row = ref Unsafe.Add(ref dyn, m * {N});");
-                    w.Line($"{isa.V} acc = {isa.V}.Zero;");
-                    w.Line("int j = 0;");
-                    w.Line($"for (; j + {isa.Width} <= {N}; j += {isa.Width}) acc += {V}.LoadUnsafe(ref row, (nuint)j);");
-                    w.Line($"float sum = {V}.Sum(acc);");
-                    w.Line($"for (; j < {N}; j++) sum += Unsafe.Add(ref row, j);");
-                    w.Line("Unsafe.Add(ref db, m) += sum;");
-                    w.Close();
+                    EmitBiasRowSums(w, isa, "dyn", l.Output.C, N);
                 }
                 w.Line("if (!inputGradient) continue;");
                 w.Line(directDx ? "// dx = W^T * dy (1x1: the columns are the input pixels)" : "// dcol = W^T * dy per pixel block, then col2im into dx");
