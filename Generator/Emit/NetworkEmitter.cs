@@ -413,8 +413,8 @@ namespace CnnGen.Generator.Emit
             w.Line();
             w.Line("/// <summary>Forward and TrainStep scan their images for NaN and infinity first and refuse them with an error naming");
             w.Line("/// the image and element (the default). False skips the scan, for data already known to be finite: a memory-bound");
-            w.Line("/// pass over the input (a 51 MB batch of 16 x 256 x 56 x 56 costs about as much as a fifth of a 1x1 conv on it);");
-            w.Line("/// a non-finite input then flows into the outputs unreported.</summary>");
+            w.Line("/// pass over the input (on a 51 MB batch of 16 x 256 x 56 x 56 it measured 1-5 ms beside the 25-30 ms of a 1x1 conv");
+            w.Line("/// on it); a non-finite input then flows into the outputs unreported.</summary>");
             w.Line("public bool CheckInputs { get; set; } = true;");
             w.Line();
             w.Line("/// <summary>Training mode for Forward: dropout on, BatchNorm on batch statistics (updating the running ones).");

@@ -102,8 +102,7 @@ namespace CnnGen.Generator.Plan
         {
             if (l.Kind != LayerKind.Conv2D || l.Groups != 1 || IsDirectConv(l)) return 1;
             int n = l.Output.H * l.Output.W;
-            long rows = (long)l.Input.C * l.Kernel * l.Kernel;
-            if (n > 128 || (rows * n > 98304 && n > Math.Max(64, 65536 / Math.Max(1, rows) / 16 * 16))) return 1;
+            if (n > 128 || PixelBlock(l) < n) return 1;
             double Util(int g) => StripFill(g * n);
             int best = 1, small = 1;
             for (int g = 2; g <= 8 && g * n <= 256; g++)

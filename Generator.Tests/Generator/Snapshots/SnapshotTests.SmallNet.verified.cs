@@ -258,8 +258,8 @@ __________________________________________________________________";
 
         /// <summary>Forward and TrainStep scan their images for NaN and infinity first and refuse them with an error naming
         /// the image and element (the default). False skips the scan, for data already known to be finite: a memory-bound
-        /// pass over the input (a 51 MB batch of 16 x 256 x 56 x 56 costs about as much as a fifth of a 1x1 conv on it);
-        /// a non-finite input then flows into the outputs unreported.</summary>
+        /// pass over the input (on a 51 MB batch of 16 x 256 x 56 x 56 it measured 1-5 ms beside the 25-30 ms of a 1x1 conv
+        /// on it); a non-finite input then flows into the outputs unreported.</summary>
         public bool CheckInputs { get; set; } = true;
 
         /// <summary>Training mode for Forward: dropout on, BatchNorm on batch statistics (updating the running ones).
