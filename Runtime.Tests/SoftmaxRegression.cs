@@ -90,6 +90,9 @@ namespace CnnGen.Runtime.Tests
         public void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch) =>
             throw new NotSupportedException("The test network trains through TrainStep only.");
 
+        public ReadOnlySpan<float> Backward(ReadOnlySpan<float> outputGradient, int batch) =>
+            throw new NotSupportedException("The test network trains through TrainStep only.");
+
         public void ZeroGradients() => _gradients.Clear();
 
         public float TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, IOptimizer optimizer, out int correct)

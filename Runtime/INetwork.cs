@@ -59,6 +59,11 @@ namespace CnnGen
         /// adds to every parameter's gradient and writes d loss / d input (pass an empty span to skip it).</summary>
         void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch);
 
+        /// <summary>Back-propagates <paramref name="outputGradient"/> like <see cref="Backward(ReadOnlySpan{float}, Span{float}, int)"/>
+        /// and returns d loss / d input in the network's own memory, batch x <see cref="InputLength"/> floats (no copy),
+        /// valid until the next call.</summary>
+        ReadOnlySpan<float> Backward(ReadOnlySpan<float> outputGradient, int batch);
+
         /// <summary>Sets every parameter gradient to zero.</summary>
         void ZeroGradients();
 

@@ -130,6 +130,39 @@ namespace CnnGen.Tests.Runtime
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
+        [Theory]
+        [InlineData(1)]
+        [InlineData(2)]   // two workers: each writes its images' input gradient into one batch-ordered buffer
+        public void BackwardReturningTheInputGradientMatchesBackwardIntoASpanAndAllocatesNothing(int threads)
+        {
+            using var copying = new TinyNet(MaxBatch, seed: 3, threads: threads);
+            using var net = new TinyNet(MaxBatch, seed: 3, threads: threads);
+            float[] images = Images(3, 2);
+            float[] outputGradient = Images(3, 9).AsSpan(0, 3 * TinyNet.OutputSize).ToArray();
+            var output = new float[3 * TinyNet.OutputSize];
+            var expected = new float[3 * TinyNet.InputSize];
+            copying.Forward(images, output, 3);
+            copying.Backward(outputGradient, expected, 3);
+            net.Forward(images, output, 3);
+            float[] actual = net.Backward(outputGradient, 3).ToArray();
+
+            Assert.Equal(3 * TinyNet.InputSize, actual.Length);
+            Assert.Contains(actual, g => g != 0);
+            Assert.Equal(expected, actual);   // same kernels, same order: bit for bit
+            for (int p = 0; p < net.Parameters.Count; p++)
+                Assert.Equal(copying.Parameters[p].Gradient.ToArray(), net.Parameters[p].Gradient.ToArray());
+
+            var e = Assert.Throws<InvalidOperationException>(() => net.Backward(new float[2 * TinyNet.OutputSize], 2));
+            Assert.Contains("Backward(batch: 2)", e.Message);
+            var length = Assert.Throws<ArgumentException>(() => net.Backward(new float[TinyNet.OutputSize], 3));
+            Assert.Equal("outputGradient", length.ParamName);
+
+            for (int i = 0; i < 50; i++) net.Backward(outputGradient, 3);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++) net.Backward(outputGradient, 3);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
         [Fact]
         public void ForwardOnTheInputBufferRefusesNonFiniteImagesAndBadBatches()
         {

@@ -140,7 +140,9 @@ namespace CnnGen.Generator.Emit
         };
 
         private static string ActOf(NetworkPlan plan, int node) => node < 0 ? "InputOffset" : Out(plan.Layers[node]);
-        private static string GradOf(NetworkPlan plan, int node) => node < 0 ? "InputGradient" : Grad(plan.Layers[node]);
+        /// <summary>The network input's gradient: not a slot of the gradient arena but its own batch-major buffer.</summary>
+        private const string InputGradientSlot = "InputGradient";
+        private static string GradOf(NetworkPlan plan, int node) => node < 0 ? InputGradientSlot : Grad(plan.Layers[node]);
         private static long SizeOf(NetworkPlan plan, int node) => plan.Network.ShapeOf(node).Size;
 
         /// <summary>BatchNorm partial sums: per BN node 4C doubles (forward sum and sum of squares, backward sums).</summary>
@@ -160,9 +162,9 @@ namespace CnnGen.Generator.Emit
         private static void EmitMemoryPlan(CodeWriter w, NetworkPlan plan)
         {
             w.Line("// Memory plan. Activations: floats per image, multiplied by maxBatch at construction; every output is kept for");
-            w.Line("// backward. Gradients: floats per image of a worker's slice (times its image count), slots reused by lifetime.");
+            w.Line("// backward. Gradients: floats per image of a worker's slice (times its image count), slots reused by lifetime;");
+            w.Line("// the input gradient has its own buffer, InputSize floats per image.");
             w.Line("private const nint InputOffset = 0;");
-            w.Line($"private const nint InputGradient = {I(plan.InputGradientOffset)};");
             foreach (LayerPlan lp in plan.Layers)
             {
                 CheckedLayer l = lp.Layer;
@@ -224,6 +226,8 @@ namespace CnnGen.Generator.Emit
             w.Line("private readonly NativeBuffer _activationMemory;");
             w.Line("/// <summary>Activation gradients: GradientPerImage floats per image, so that workers' slices never overlap.</summary>");
             w.Line("private readonly NativeBuffer _gradients;");
+            w.Line("/// <summary>d loss / d input, InputSize floats per image in batch order (Backward returns a view of it).</summary>");
+            w.Line("private readonly NativeBuffer _inputGradients;");
             w.Line("/// <summary>Per worker: im2col columns, then their gradient.</summary>");
             w.Line("private readonly NativeBuffer _columns;");
             w.Line("/// <summary>BatchNorm running statistics (saved with the weights, never optimized).</summary>");
@@ -275,7 +279,7 @@ namespace CnnGen.Generator.Emit
             w.Line("int workers = threads == 0 ? Environment.ProcessorCount : threads;");
             w.Line("int trainers = Math.Min(workers, maxBatch); // workers that can hold a slice of a training batch");
             w.Line("long floats = ParameterArenaLength * (1L + trainers) // parameters, and one gradient buffer per training worker");
-            w.Line("    + (long)(ActivationsPerImage + GradientPerImage) * maxBatch");
+            w.Line("    + (long)(ActivationsPerImage + GradientPerImage + InputSize) * maxBatch // activations, their gradients, the input gradient");
             w.Line("    + 2L * ColumnsLength * workers // im2col columns and their gradient, per worker (inference teams use every worker)");
             w.Line("    + 2L * BufferArenaLength + FoldArenaLength + (long)StatsLength * trainers // BatchNorm running statistics (and their per-step copy), folded weights, batch statistics");
             w.Line("    + WinogradArenaLength; // Winograd-transformed conv weights");
@@ -306,6 +310,7 @@ namespace CnnGen.Generator.Emit
             w.Line("for (int i = 1; i < trainers; i++) _workerGradients[i] = new NativeBuffer(ParameterArenaLength);");
             w.Line("_activationMemory = new NativeBuffer(ActivationsPerImage * maxBatch);");
             w.Line("_gradients = new NativeBuffer(GradientPerImage * maxBatch);");
+            w.Line("_inputGradients = new NativeBuffer((nint)InputSize * maxBatch);");
             w.Line("_columns = new NativeBuffer(2 * ColumnsLength * _threads);");
             w.Line("_bufferMemory = new NativeBuffer(BufferArenaLength);");
             w.Line("_bufferBackup = new NativeBuffer(BufferArenaLength);");
@@ -468,12 +473,32 @@ namespace CnnGen.Generator.Emit
             w.Line("/// writes d loss / d input into <paramref name=\"inputGradient\"/> unless it is empty.</summary>");
             w.Open("public void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)");
             w.Line("using CallGuard.Scope call = _calls.Enter(nameof(Backward));");
+            w.Line("CheckBackward(outputGradient, batch);");
+            w.Line("if (!inputGradient.IsEmpty) Guard.Length(inputGradient.Length, batch, InputSize, nameof(inputGradient));");
+            w.Line("RunBackward(outputGradient, batch, !inputGradient.IsEmpty);");
+            w.Line("if (!inputGradient.IsEmpty) _inputGradients.AsSpan(0, batch * InputSize).CopyTo(inputGradient);");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Back-propagates d loss / d output of the last Forward (same batch): adds to every parameter gradient and");
+            w.Line("/// returns d loss / d input, batch x InputLength floats in the network's own memory (no copy), valid until the next call.</summary>");
+            w.Open("public ReadOnlySpan<float> Backward(ReadOnlySpan<float> outputGradient, int batch)");
+            w.Line("using CallGuard.Scope call = _calls.Enter(nameof(Backward));");
+            w.Line("CheckBackward(outputGradient, batch);");
+            w.Line("RunBackward(outputGradient, batch, inputGradient: true);");
+            w.Line("return _inputGradients.AsSpan(0, batch * InputSize);");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Refuses a Backward that does not follow a Forward of the same batch or whose output gradient has the wrong length.</summary>");
+            w.Open("private void CheckBackward(ReadOnlySpan<float> outputGradient, int batch)");
             w.Line("Guard.Batch(batch, _maxBatch);");
             w.Line("if (_forwardBatch != batch)");
             w.Line("    throw new InvalidOperationException($\"Backward(batch: {batch}) needs the activations of a Forward with the same batch, but the last Forward \" +");
             w.Line("        (_forwardBatch == 0 ? \"has not run (or a TrainStep has since updated the weights)\" : $\"ran with batch {_forwardBatch}\") + \". Call Forward first.\");");
             w.Line("Guard.Length(outputGradient.Length, batch, OutputSize, nameof(outputGradient));");
-            w.Line("if (!inputGradient.IsEmpty) Guard.Length(inputGradient.Length, batch, InputSize, nameof(inputGradient));");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Copies the output gradient into each worker's slot and runs every worker's backward.</summary>");
+            w.Open("private void RunBackward(ReadOnlySpan<float> outputGradient, int batch, bool inputGradient)");
             if (wino) w.Line("RefreshWinograd(fold: false, backward: true);");
             if (folds) w.Line("if (_forwardFolded) Dispatch(Mode.Forward, batch, training: false, inputGradient: false, fold: false); // backward needs the unfolded activations");
             w.Line("int workers = Workers(batch);");
@@ -481,12 +506,7 @@ namespace CnnGen.Generator.Emit
             w.Line("(int n0, int count) = Slice(batch, worker);");
             w.Line($"outputGradient.Slice(n0 * OutputSize, count * OutputSize).CopyTo(Gradient({Grad(last)}, OutputSize, n0, count));");
             w.Close();
-            w.Line("Dispatch(Mode.Backward, batch, _forwardTraining, !inputGradient.IsEmpty, fold: false);");
-            w.Line("if (inputGradient.IsEmpty) return;");
-            w.Open("for (int worker = 0; worker < workers; worker++)");
-            w.Line("(int n0, int count) = Slice(batch, worker);");
-            w.Line("Gradient(InputGradient, InputSize, n0, count).CopyTo(inputGradient.Slice(n0 * InputSize, count * InputSize));");
-            w.Close();
+            w.Line("Dispatch(Mode.Backward, batch, _forwardTraining, inputGradient, fold: false);");
             w.Close();
             w.Line();
 
@@ -543,6 +563,7 @@ namespace CnnGen.Generator.Emit
             w.Line("foreach (NativeBuffer gradients in _workerGradients) gradients.Dispose();");
             w.Line("_activationMemory.Dispose();");
             w.Line("_gradients.Dispose();");
+            w.Line("_inputGradients.Dispose();");
             w.Line("_columns.Dispose();");
             w.Line("_bufferMemory.Dispose();");
             w.Line("_bufferBackup.Dispose();");
@@ -729,8 +750,10 @@ namespace CnnGen.Generator.Emit
         private static string Prm(NetworkPlan plan, int index, string arena) =>
             index < 0 ? "ref Unsafe.NullRef<float>()" : $"ref Unsafe.Add(ref {arena}, {ParameterConst(plan.Parameters[index])})";
         private static string Span(string buffer, long size) => $"Activations({buffer}, {I(size)}, n0, count)";
-        private static string GSpan(string slot, long size) => $"Gradient({slot}, {I(size)}, n0, count)";
-        private static string GRef(string slot) => $"ref Unsafe.Add(ref gs, {slot} * cnt)";
+        private static string GSpan(string slot, long size) =>
+            slot == InputGradientSlot ? "_inputGradients.AsSpan((nint)n0 * InputSize, count * InputSize)" : $"Gradient({slot}, {I(size)}, n0, count)";
+        private static string GRef(string slot) =>
+            slot == InputGradientSlot ? "ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize)" : $"ref Unsafe.Add(ref gs, {slot} * cnt)";
 
         private static string Describe(CheckedLayer l) =>
             $"// {l.Name}: {l.Text}: {Chw(l.Input)} -> {Chw(l.Output)}";

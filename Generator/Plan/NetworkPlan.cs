@@ -28,6 +28,8 @@ namespace CnnGen.Generator.Plan
         int VarIndex,
         long StatsOffset,
         long GradientOffset,
+        /// <summary>Where each input's gradient goes in the gradient arena; -1 for the network input, whose gradient has its
+        /// own batch-major buffer (so that Backward can hand it out whole, without a copy).</summary>
         EquatableArray<long> InputGradientOffsets,
         EquatableArray<bool> InputGradientAccumulates,
         int FoldIndex,
@@ -63,7 +65,6 @@ namespace CnnGen.Generator.Plan
         long FoldArenaLength,
         long ActivationsPerImage,
         long GradientPerImage,
-        long InputGradientOffset,
         long WorkspaceLength,
         long StatsLength,
         long ParameterCount,
@@ -396,10 +397,9 @@ namespace CnnGen.Generator.Plan
             // offset that no tensor with an overlapping lifetime occupies, so a chain ping-pongs between two slots.
             var gradientOffset = new long[count];
             var intervals = new List<(int Tensor, int End, int Start, long Size)>();
-            for (int t = -1; t < count; t++)
+            for (int t = 0; t < count; t++) // the network input's gradient is not here: it has its own buffer
             {
                 int start = isHeadTensor.Contains(t) ? count : consumers[t].Where(u => u != softmaxNode).DefaultIfEmpty(-2).Max();
-                if (t < 0 && start < 0) start = 0; // the input gradient slot exists even when nothing consumes the input
                 foreach (int u in consumers[t])
                     if (reluIntoPool[u] >= 0) start = Math.Max(start, reluIntoPool[u]); // written by the pool's backward
                 if (start < 0) continue;
@@ -407,7 +407,7 @@ namespace CnnGen.Generator.Plan
                 intervals.Add((t, t, start, RoundUp(network.ShapeOf(t).Size)));
             }
             var placed = new List<(int End, int Start, long Offset, long Size)>();
-            long gradientArena = 0, inputGradient = 0;
+            long gradientArena = 0;
             foreach (var iv in intervals.OrderByDescending(v => v.Size).ThenByDescending(v => v.Start))
             {
                 long at = 0;
@@ -418,7 +418,7 @@ namespace CnnGen.Generator.Plan
                 }
                 placed.Add((iv.End, iv.Start, at, iv.Size));
                 gradientArena = Math.Max(gradientArena, at + iv.Size);
-                if (iv.Tensor < 0) inputGradient = at; else gradientOffset[iv.Tensor] = at;
+                gradientOffset[iv.Tensor] = at;
             }
             // Scratch for a consumer that adds to a gradient another consumer already wrote: the kernel writes here, then adds.
             long scratch = gradientArena;
@@ -430,7 +430,7 @@ namespace CnnGen.Generator.Plan
             {
                 CheckedLayer l = nodes[i];
                 var inputOffsets = l.Inputs.Select(OffsetOf).ToEquatableArray();
-                var inputGradients = l.Inputs.Select(t => t < 0 ? inputGradient : gradientOffset[t]).ToEquatableArray();
+                var inputGradients = l.Inputs.Select(t => t < 0 ? -1 : gradientOffset[t]).ToEquatableArray();
                 var adds = Enumerable.Range(0, l.Inputs.Count).Select(s => accumulates.TryGetValue((i, s), out bool a) && a).ToEquatableArray();
                 layers.Add(new LayerPlan(l, inputOffsets, outputOffset[i], auxOffset[i], weightIndex[i], biasIndex[i], meanIndex[i], varIndex[i],
                     statsOffset[i], gradientOffset[i], inputGradients, adds, foldOf[i], foldedBn[i])
@@ -444,7 +444,7 @@ namespace CnnGen.Generator.Plan
             long parameterCount = nodes.Sum(l => l.Parameters);
             long flops = nodes.Where(l => l.Head == 0).Sum(l => l.Flops);
             return new NetworkPlan(network, layers.ToEquatableArray(), parameters.ToEquatableArray(), buffers.ToEquatableArray(), folds.ToEquatableArray(),
-                parameterArena, bufferArena, foldArena, activations, gradientArena, inputGradient, RoundUp(workspace), stats, parameterCount, flops)
+                parameterArena, bufferArena, foldArena, activations, gradientArena, RoundUp(workspace), stats, parameterCount, flops)
             {
                 ScratchGradientOffset = scratch,
                 Winograds = winograds.ToEquatableArray(),

@@ -11,7 +11,7 @@ namespace CnnGen.Bench
     public sealed class ConvWorkload : IDisposable
     {
         private readonly INetwork _net;
-        private readonly float[] _x, _y, _dy, _dx;
+        private readonly float[] _x, _dy;
         public ConvShape Shape { get; }
         public int Threads { get; }
 
@@ -22,9 +22,7 @@ namespace CnnGen.Bench
             Threads = threads;
             var rng = new Random(42);
             _x = Fill(new float[shape.N * _net.InputLength], rng);
-            _y = new float[shape.N * _net.OutputLength];
             _dy = Fill(new float[shape.N * _net.OutputLength], rng);
-            _dx = new float[shape.N * _net.InputLength];
             if (_net.Isa != IsaSupport.Best) throw new InvalidOperationException("unexpected kernel set");
             _x.CopyTo(_net.InputBuffer(shape.N));
             // the kernels alone: no NaN/infinity scan of the (known finite) input before each Forward, as PyTorch's conv2d
@@ -50,14 +48,15 @@ namespace CnnGen.Bench
         public void ForwardBackward()
         {
             _net.Forward(Shape.N);
-            _net.Backward(_dy, _dx, Shape.N);
+            _net.Backward(_dy, Shape.N);
         }
 
         /// <summary>Backward-weights alone (dW, db; no input gradient), on the activations of the last <see cref="Forward"/>.</summary>
         public void BackwardWeights() => _net.Backward(_dy, Span<float>.Empty, Shape.N);
 
-        /// <summary>Backward-weights and backward-data (dW, db and dx), on the activations of the last <see cref="Forward"/>.</summary>
-        public void Backward() => _net.Backward(_dy, _dx, Shape.N);
+        /// <summary>Backward-weights and backward-data (dW, db and dx), on the activations of the last <see cref="Forward"/>;
+        /// dx stays in the network's memory (no copy out, as PyTorch's autograd hands back its own tensor).</summary>
+        public void Backward() => _net.Backward(_dy, Shape.N);
 
         public void Dispose() => _net.Dispose();
     }

@@ -57,9 +57,9 @@ __________________________________________________________________";
         };
 
         // Memory plan. Activations: floats per image, multiplied by maxBatch at construction; every output is kept for
-        // backward. Gradients: floats per image of a worker's slice (times its image count), slots reused by lifetime.
+        // backward. Gradients: floats per image of a worker's slice (times its image count), slots reused by lifetime;
+        // the input gradient has its own buffer, InputSize floats per image.
         private const nint InputOffset = 0;
-        private const nint InputGradient = 256;
         private const nint Conv1Output = 64; // conv1: 4x8x8
         private const nint Conv1Gradient = 0;
         private const nint Relu1Output = 320; // relu1: 4x8x8
@@ -98,6 +98,8 @@ __________________________________________________________________";
         private readonly NativeBuffer _activationMemory;
         /// <summary>Activation gradients: GradientPerImage floats per image, so that workers' slices never overlap.</summary>
         private readonly NativeBuffer _gradients;
+        /// <summary>d loss / d input, InputSize floats per image in batch order (Backward returns a view of it).</summary>
+        private readonly NativeBuffer _inputGradients;
         /// <summary>Per worker: im2col columns, then their gradient.</summary>
         private readonly NativeBuffer _columns;
         /// <summary>BatchNorm running statistics (saved with the weights, never optimized).</summary>
@@ -143,7 +145,7 @@ __________________________________________________________________";
             int workers = threads == 0 ? Environment.ProcessorCount : threads;
             int trainers = Math.Min(workers, maxBatch); // workers that can hold a slice of a training batch
             long floats = ParameterArenaLength * (1L + trainers) // parameters, and one gradient buffer per training worker
-                + (long)(ActivationsPerImage + GradientPerImage) * maxBatch
+                + (long)(ActivationsPerImage + GradientPerImage + InputSize) * maxBatch // activations, their gradients, the input gradient
                 + 2L * ColumnsLength * workers // im2col columns and their gradient, per worker (inference teams use every worker)
                 + 2L * BufferArenaLength + FoldArenaLength + (long)StatsLength * trainers // BatchNorm running statistics (and their per-step copy), folded weights, batch statistics
                 + WinogradArenaLength; // Winograd-transformed conv weights
@@ -175,6 +177,7 @@ __________________________________________________________________";
             for (int i = 1; i < trainers; i++) _workerGradients[i] = new NativeBuffer(ParameterArenaLength);
             _activationMemory = new NativeBuffer(ActivationsPerImage * maxBatch);
             _gradients = new NativeBuffer(GradientPerImage * maxBatch);
+            _inputGradients = new NativeBuffer((nint)InputSize * maxBatch);
             _columns = new NativeBuffer(2 * ColumnsLength * _threads);
             _bufferMemory = new NativeBuffer(BufferArenaLength);
             _bufferBackup = new NativeBuffer(BufferArenaLength);
@@ -311,25 +314,42 @@ __________________________________________________________________";
         public void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
         {
             using CallGuard.Scope call = _calls.Enter(nameof(Backward));
+            CheckBackward(outputGradient, batch);
+            if (!inputGradient.IsEmpty) Guard.Length(inputGradient.Length, batch, InputSize, nameof(inputGradient));
+            RunBackward(outputGradient, batch, !inputGradient.IsEmpty);
+            if (!inputGradient.IsEmpty) _inputGradients.AsSpan(0, batch * InputSize).CopyTo(inputGradient);
+        }
+
+        /// <summary>Back-propagates d loss / d output of the last Forward (same batch): adds to every parameter gradient and
+        /// returns d loss / d input, batch x InputLength floats in the network's own memory (no copy), valid until the next call.</summary>
+        public ReadOnlySpan<float> Backward(ReadOnlySpan<float> outputGradient, int batch)
+        {
+            using CallGuard.Scope call = _calls.Enter(nameof(Backward));
+            CheckBackward(outputGradient, batch);
+            RunBackward(outputGradient, batch, inputGradient: true);
+            return _inputGradients.AsSpan(0, batch * InputSize);
+        }
+
+        /// <summary>Refuses a Backward that does not follow a Forward of the same batch or whose output gradient has the wrong length.</summary>
+        private void CheckBackward(ReadOnlySpan<float> outputGradient, int batch)
+        {
             Guard.Batch(batch, _maxBatch);
             if (_forwardBatch != batch)
                 throw new InvalidOperationException($"Backward(batch: {batch}) needs the activations of a Forward with the same batch, but the last Forward " +
                     (_forwardBatch == 0 ? "has not run (or a TrainStep has since updated the weights)" : $"ran with batch {_forwardBatch}") + ". Call Forward first.");
             Guard.Length(outputGradient.Length, batch, OutputSize, nameof(outputGradient));
-            if (!inputGradient.IsEmpty) Guard.Length(inputGradient.Length, batch, InputSize, nameof(inputGradient));
+        }
+
+        /// <summary>Copies the output gradient into each worker's slot and runs every worker's backward.</summary>
+        private void RunBackward(ReadOnlySpan<float> outputGradient, int batch, bool inputGradient)
+        {
             int workers = Workers(batch);
             for (int worker = 0; worker < workers; worker++)
             {
                 (int n0, int count) = Slice(batch, worker);
                 outputGradient.Slice(n0 * OutputSize, count * OutputSize).CopyTo(Gradient(Softmax1Gradient, OutputSize, n0, count));
             }
-            Dispatch(Mode.Backward, batch, _forwardTraining, !inputGradient.IsEmpty, fold: false);
-            if (inputGradient.IsEmpty) return;
-            for (int worker = 0; worker < workers; worker++)
-            {
-                (int n0, int count) = Slice(batch, worker);
-                Gradient(InputGradient, InputSize, n0, count).CopyTo(inputGradient.Slice(n0 * InputSize, count * InputSize));
-            }
+            Dispatch(Mode.Backward, batch, _forwardTraining, inputGradient, fold: false);
         }
 
         /// <summary>Sets every parameter gradient to zero.</summary>
@@ -385,6 +405,7 @@ __________________________________________________________________";
             foreach (NativeBuffer gradients in _workerGradients) gradients.Dispose();
             _activationMemory.Dispose();
             _gradients.Dispose();
+            _inputGradients.Dispose();
             _columns.Dispose();
             _bufferMemory.Dispose();
             _bufferBackup.Dispose();
@@ -560,7 +581,7 @@ __________________________________________________________________";
             // relu1: ReLU: 4x8x8 -> 4x8x8 (backward)
             // (in maxpool1's backward, which wrote this layer's input gradient)
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
-            Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref gs, InputGradient * cnt), ref col, ref dcol, count, inputGradient);
+            Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, inputGradient);
         }
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx2 kernels; auxiliary heads when
@@ -619,7 +640,7 @@ __________________________________________________________________";
             // relu1: ReLU: 4x8x8 -> 4x8x8 (backward)
             // (in maxpool1's backward, which wrote this layer's input gradient)
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
-            Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref gs, InputGradient * cnt), ref col, ref dcol, count, inputGradient);
+            Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, inputGradient);
         }
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Portable kernels; auxiliary heads when
@@ -678,7 +699,7 @@ __________________________________________________________________";
             // relu1: ReLU: 4x8x8 -> 4x8x8 (backward)
             // (in maxpool1's backward, which wrote this layer's input gradient)
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
-            Conv3x3S1P1_1x8x8To4_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref gs, InputGradient * cnt), ref col, ref dcol, count, inputGradient);
+            Conv3x3S1P1_1x8x8To4_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, inputGradient);
         }
 
         // ---------------------------------------------------------------- kernels

@@ -75,9 +75,9 @@ ________________________________________________________________________________
         };
 
         // Memory plan. Activations: floats per image, multiplied by maxBatch at construction; every output is kept for
-        // backward. Gradients: floats per image of a worker's slice (times its image count), slots reused by lifetime.
+        // backward. Gradients: floats per image of a worker's slice (times its image count), slots reused by lifetime;
+        // the input gradient has its own buffer, InputSize floats per image.
         private const nint InputOffset = 0;
-        private const nint InputGradient = 0;
         private const nint Conv1Output = 80; // conv1: 4x6x6
         private const nint Conv1Gradient = 144;
         private const nint Bn1Output = 224; // bn1: 4x6x6
@@ -158,6 +158,8 @@ ________________________________________________________________________________
         private readonly NativeBuffer _activationMemory;
         /// <summary>Activation gradients: GradientPerImage floats per image, so that workers' slices never overlap.</summary>
         private readonly NativeBuffer _gradients;
+        /// <summary>d loss / d input, InputSize floats per image in batch order (Backward returns a view of it).</summary>
+        private readonly NativeBuffer _inputGradients;
         /// <summary>Per worker: im2col columns, then their gradient.</summary>
         private readonly NativeBuffer _columns;
         /// <summary>BatchNorm running statistics (saved with the weights, never optimized).</summary>
@@ -204,7 +206,7 @@ ________________________________________________________________________________
             int workers = threads == 0 ? Environment.ProcessorCount : threads;
             int trainers = Math.Min(workers, maxBatch); // workers that can hold a slice of a training batch
             long floats = ParameterArenaLength * (1L + trainers) // parameters, and one gradient buffer per training worker
-                + (long)(ActivationsPerImage + GradientPerImage) * maxBatch
+                + (long)(ActivationsPerImage + GradientPerImage + InputSize) * maxBatch // activations, their gradients, the input gradient
                 + 2L * ColumnsLength * workers // im2col columns and their gradient, per worker (inference teams use every worker)
                 + 2L * BufferArenaLength + FoldArenaLength + (long)StatsLength * trainers // BatchNorm running statistics (and their per-step copy), folded weights, batch statistics
                 + WinogradArenaLength; // Winograd-transformed conv weights
@@ -236,6 +238,7 @@ ________________________________________________________________________________
             for (int i = 1; i < trainers; i++) _workerGradients[i] = new NativeBuffer(ParameterArenaLength);
             _activationMemory = new NativeBuffer(ActivationsPerImage * maxBatch);
             _gradients = new NativeBuffer(GradientPerImage * maxBatch);
+            _inputGradients = new NativeBuffer((nint)InputSize * maxBatch);
             _columns = new NativeBuffer(2 * ColumnsLength * _threads);
             _bufferMemory = new NativeBuffer(BufferArenaLength);
             _bufferBackup = new NativeBuffer(BufferArenaLength);
@@ -409,12 +412,35 @@ ________________________________________________________________________________
         public void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
         {
             using CallGuard.Scope call = _calls.Enter(nameof(Backward));
+            CheckBackward(outputGradient, batch);
+            if (!inputGradient.IsEmpty) Guard.Length(inputGradient.Length, batch, InputSize, nameof(inputGradient));
+            RunBackward(outputGradient, batch, !inputGradient.IsEmpty);
+            if (!inputGradient.IsEmpty) _inputGradients.AsSpan(0, batch * InputSize).CopyTo(inputGradient);
+        }
+
+        /// <summary>Back-propagates d loss / d output of the last Forward (same batch): adds to every parameter gradient and
+        /// returns d loss / d input, batch x InputLength floats in the network's own memory (no copy), valid until the next call.</summary>
+        public ReadOnlySpan<float> Backward(ReadOnlySpan<float> outputGradient, int batch)
+        {
+            using CallGuard.Scope call = _calls.Enter(nameof(Backward));
+            CheckBackward(outputGradient, batch);
+            RunBackward(outputGradient, batch, inputGradient: true);
+            return _inputGradients.AsSpan(0, batch * InputSize);
+        }
+
+        /// <summary>Refuses a Backward that does not follow a Forward of the same batch or whose output gradient has the wrong length.</summary>
+        private void CheckBackward(ReadOnlySpan<float> outputGradient, int batch)
+        {
             Guard.Batch(batch, _maxBatch);
             if (_forwardBatch != batch)
                 throw new InvalidOperationException($"Backward(batch: {batch}) needs the activations of a Forward with the same batch, but the last Forward " +
                     (_forwardBatch == 0 ? "has not run (or a TrainStep has since updated the weights)" : $"ran with batch {_forwardBatch}") + ". Call Forward first.");
             Guard.Length(outputGradient.Length, batch, OutputSize, nameof(outputGradient));
-            if (!inputGradient.IsEmpty) Guard.Length(inputGradient.Length, batch, InputSize, nameof(inputGradient));
+        }
+
+        /// <summary>Copies the output gradient into each worker's slot and runs every worker's backward.</summary>
+        private void RunBackward(ReadOnlySpan<float> outputGradient, int batch, bool inputGradient)
+        {
             if (_forwardFolded) Dispatch(Mode.Forward, batch, training: false, inputGradient: false, fold: false); // backward needs the unfolded activations
             int workers = Workers(batch);
             for (int worker = 0; worker < workers; worker++)
@@ -422,13 +448,7 @@ ________________________________________________________________________________
                 (int n0, int count) = Slice(batch, worker);
                 outputGradient.Slice(n0 * OutputSize, count * OutputSize).CopyTo(Gradient(Softmax1Gradient, OutputSize, n0, count));
             }
-            Dispatch(Mode.Backward, batch, _forwardTraining, !inputGradient.IsEmpty, fold: false);
-            if (inputGradient.IsEmpty) return;
-            for (int worker = 0; worker < workers; worker++)
-            {
-                (int n0, int count) = Slice(batch, worker);
-                Gradient(InputGradient, InputSize, n0, count).CopyTo(inputGradient.Slice(n0 * InputSize, count * InputSize));
-            }
+            Dispatch(Mode.Backward, batch, _forwardTraining, inputGradient, fold: false);
         }
 
         /// <summary>Sets every parameter gradient to zero.</summary>
@@ -486,6 +506,7 @@ ________________________________________________________________________________
             foreach (NativeBuffer gradients in _workerGradients) gradients.Dispose();
             _activationMemory.Dispose();
             _gradients.Dispose();
+            _inputGradients.Dispose();
             _columns.Dispose();
             _bufferMemory.Dispose();
             _bufferBackup.Dispose();
@@ -765,7 +786,7 @@ ________________________________________________________________________________
             else BatchNorm.BackwardInference(Activations(Conv1Output, 144, n0, count), Gradient(Bn1Gradient, 144, n0, count), Gradient(Conv1Gradient, 144, n0, count), count, 4, 36,
                 _parameterMemory.AsSpan(Bn1Weight, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 1E-05f, _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4));
             // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6 (backward)
-            Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, InputGradient * cnt), ref col, ref dcol, count, inputGradient);
+            Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, inputGradient);
         }
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx2 kernels; auxiliary heads when
@@ -915,7 +936,7 @@ ________________________________________________________________________________
             else BatchNorm.BackwardInference(Activations(Conv1Output, 144, n0, count), Gradient(Bn1Gradient, 144, n0, count), Gradient(Conv1Gradient, 144, n0, count), count, 4, 36,
                 _parameterMemory.AsSpan(Bn1Weight, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 1E-05f, _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4));
             // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6 (backward)
-            Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, InputGradient * cnt), ref col, ref dcol, count, inputGradient);
+            Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, inputGradient);
         }
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Portable kernels; auxiliary heads when
@@ -1065,7 +1086,7 @@ ________________________________________________________________________________
             else BatchNorm.BackwardInference(Activations(Conv1Output, 144, n0, count), Gradient(Bn1Gradient, 144, n0, count), Gradient(Conv1Gradient, 144, n0, count), count, 4, 36,
                 _parameterMemory.AsSpan(Bn1Weight, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 1E-05f, _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4));
             // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6 (backward)
-            Conv3x3S1P1_2x6x6To4NoBias_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, InputGradient * cnt), ref col, ref dcol, count, inputGradient);
+            Conv3x3S1P1_2x6x6To4NoBias_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, inputGradient);
         }
 
         // ---------------------------------------------------------------- kernels
