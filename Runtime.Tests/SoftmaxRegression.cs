@@ -90,7 +90,10 @@ namespace CnnGen.Runtime.Tests
         public void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch) =>
             throw new NotSupportedException("The test network trains through TrainStep only.");
 
-        public ReadOnlySpan<float> Backward(ReadOnlySpan<float> outputGradient, int batch) =>
+        public Span<float> OutputGradientBuffer(int batch) =>
+            throw new NotSupportedException("The test network trains through TrainStep only.");
+
+        public ReadOnlySpan<float> Backward(int batch, bool inputGradient = true) =>
             throw new NotSupportedException("The test network trains through TrainStep only.");
 
         public void ZeroGradients() => _gradients.Clear();

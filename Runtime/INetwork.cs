@@ -59,10 +59,15 @@ namespace CnnGen
         /// adds to every parameter's gradient and writes d loss / d input (pass an empty span to skip it).</summary>
         void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch);
 
-        /// <summary>Back-propagates <paramref name="outputGradient"/> like <see cref="Backward(ReadOnlySpan{float}, Span{float}, int)"/>
-        /// and returns d loss / d input in the network's own memory, batch x <see cref="InputLength"/> floats (no copy),
-        /// valid until the next call.</summary>
-        ReadOnlySpan<float> Backward(ReadOnlySpan<float> outputGradient, int batch);
+        /// <summary>The network's own memory for d loss / d output of <paramref name="batch"/> images: fill it after Forward
+        /// and call <see cref="Backward(int, bool)"/> to back-propagate without copying gradients in or out.</summary>
+        Span<float> OutputGradientBuffer(int batch);
+
+        /// <summary>Back-propagates the gradient in <see cref="OutputGradientBuffer"/> (after a Forward of the same batch): adds
+        /// to every parameter gradient and returns d loss / d input in the network's own memory, batch x
+        /// <see cref="InputLength"/> floats (no copy), valid until the next call; empty when <paramref name="inputGradient"/>
+        /// is false.</summary>
+        ReadOnlySpan<float> Backward(int batch, bool inputGradient = true);
 
         /// <summary>Sets every parameter gradient to zero.</summary>
         void ZeroGradients();

@@ -132,8 +132,8 @@ namespace CnnGen.Tests.Runtime
 
         [Theory]
         [InlineData(1)]
-        [InlineData(2)]   // two workers: each writes its images' input gradient into one batch-ordered buffer
-        public void BackwardReturningTheInputGradientMatchesBackwardIntoASpanAndAllocatesNothing(int threads)
+        [InlineData(2)]   // two workers: each reads and writes its images' slices of the batch-ordered gradient buffers
+        public void BackwardOnTheOutputGradientBufferMatchesBackwardWithSpansAndAllocatesNothing(int threads)
         {
             using var copying = new TinyNet(MaxBatch, seed: 3, threads: threads);
             using var net = new TinyNet(MaxBatch, seed: 3, threads: threads);
@@ -144,22 +144,39 @@ namespace CnnGen.Tests.Runtime
             copying.Forward(images, output, 3);
             copying.Backward(outputGradient, expected, 3);
             net.Forward(images, output, 3);
-            float[] actual = net.Backward(outputGradient, 3).ToArray();
+            Span<float> buffer = net.OutputGradientBuffer(3);
+            Assert.Equal(3 * TinyNet.OutputSize, buffer.Length);
+            outputGradient.CopyTo(buffer);
+            float[] actual = net.Backward(3).ToArray();
 
             Assert.Equal(3 * TinyNet.InputSize, actual.Length);
             Assert.Contains(actual, g => g != 0);
             Assert.Equal(expected, actual);   // same kernels, same order: bit for bit
             for (int p = 0; p < net.Parameters.Count; p++)
                 Assert.Equal(copying.Parameters[p].Gradient.ToArray(), net.Parameters[p].Gradient.ToArray());
+            Assert.Equal(outputGradient, net.OutputGradientBuffer(3).ToArray());   // backward only reads it
 
-            var e = Assert.Throws<InvalidOperationException>(() => net.Backward(new float[2 * TinyNet.OutputSize], 2));
+            // without the input gradient: the same parameter gradients, an empty span
+            copying.ZeroGradients();
+            net.ZeroGradients();
+            copying.Backward(outputGradient, Span<float>.Empty, 3);
+            Assert.True(net.Backward(3, inputGradient: false).IsEmpty);
+            for (int p = 0; p < net.Parameters.Count; p++)
+                Assert.Equal(copying.Parameters[p].Gradient.ToArray(), net.Parameters[p].Gradient.ToArray());
+
+            // a Backward with spans overwrites the buffer
+            float[] other = Images(3, 11).AsSpan(0, 3 * TinyNet.OutputSize).ToArray();
+            net.Backward(other, Span<float>.Empty, 3);
+            Assert.Equal(other, net.OutputGradientBuffer(3).ToArray());
+
+            var e = Assert.Throws<InvalidOperationException>(() => net.Backward(2));
             Assert.Contains("Backward(batch: 2)", e.Message);
-            var length = Assert.Throws<ArgumentException>(() => net.Backward(new float[TinyNet.OutputSize], 3));
-            Assert.Equal("outputGradient", length.ParamName);
+            var b = Assert.Throws<ArgumentOutOfRangeException>(() => net.OutputGradientBuffer(MaxBatch + 1));
+            Assert.Equal("batch", b.ParamName);
 
-            for (int i = 0; i < 50; i++) net.Backward(outputGradient, 3);
+            for (int i = 0; i < 50; i++) net.Backward(3);
             long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 20; i++) net.Backward(outputGradient, 3);
+            for (int i = 0; i < 20; i++) net.Backward(3);
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 

@@ -131,7 +131,7 @@ namespace CnnGen.Generator.Emit
             string.Concat(name.Split('.', '_').Where(p => p.Length > 0).Select(Pascal));
 
         private static string Out(LayerPlan lp) => Id(lp.Layer.Name) + "Output";
-        private static string Grad(LayerPlan lp) => Id(lp.Layer.Name) + "Gradient";
+        private static string Grad(LayerPlan lp) => lp.GradientInOutputBuffer ? OutputGradientSlot : Id(lp.Layer.Name) + "Gradient";
         private static string Extra(LayerPlan lp) => Id(lp.Layer.Name) + lp.Layer.Kind switch
         {
             LayerKind.MaxPool2D => "Argmax",
@@ -142,6 +142,8 @@ namespace CnnGen.Generator.Emit
         private static string ActOf(NetworkPlan plan, int node) => node < 0 ? "InputOffset" : Out(plan.Layers[node]);
         /// <summary>The network input's gradient: not a slot of the gradient arena but its own batch-major buffer.</summary>
         private const string InputGradientSlot = "InputGradient";
+        /// <summary>The main output's gradient: its own batch-major buffer too (callers fill it in place).</summary>
+        private const string OutputGradientSlot = "OutputGradient";
         private static string GradOf(NetworkPlan plan, int node) => node < 0 ? InputGradientSlot : Grad(plan.Layers[node]);
         private static long SizeOf(NetworkPlan plan, int node) => plan.Network.ShapeOf(node).Size;
 
@@ -163,7 +165,7 @@ namespace CnnGen.Generator.Emit
         {
             w.Line("// Memory plan. Activations: floats per image, multiplied by maxBatch at construction; every output is kept for");
             w.Line("// backward. Gradients: floats per image of a worker's slice (times its image count), slots reused by lifetime;");
-            w.Line("// the input gradient has its own buffer, InputSize floats per image.");
+            w.Line("// the input and output gradients have their own buffers, InputSize and OutputSize floats per image");
             w.Line("private const nint InputOffset = 0;");
             foreach (LayerPlan lp in plan.Layers)
             {
@@ -174,6 +176,7 @@ namespace CnnGen.Generator.Emit
                     w.Line($"private const nint {Out(lp)} = {I(lp.OutputOffset)}; // {l.Name}: {Chw(l.Output)}");
                 if (lp.AuxOffset >= 0) w.Line($"private const nint {Extra(lp)} = {I(lp.AuxOffset)};");
                 if (lp.BackwardInNextPool) w.Line($"// ({l.Name}'s output gradient never exists: the next pool's backward applies its mask)");
+                else if (lp.GradientInOutputBuffer) w.Line($"// ({l.Name}'s output gradient: _outputGradients)");
                 else w.Line($"private const nint {Grad(lp)} = {I(lp.GradientOffset)};");
                 if (lp.StatsOffset >= 0) w.Line($"private const int {Id(l.Name)}Stats = {I(lp.StatsOffset)}; // batch mean, 1/std");
             }
@@ -228,6 +231,8 @@ namespace CnnGen.Generator.Emit
             w.Line("private readonly NativeBuffer _gradients;");
             w.Line("/// <summary>d loss / d input, InputSize floats per image in batch order (Backward returns a view of it).</summary>");
             w.Line("private readonly NativeBuffer _inputGradients;");
+            w.Line("/// <summary>d loss / d output, OutputSize floats per image in batch order (<see cref=\"OutputGradientBuffer\"/>).</summary>");
+            w.Line("private readonly NativeBuffer _outputGradients;");
             w.Line("/// <summary>Per worker: im2col columns, then their gradient.</summary>");
             w.Line("private readonly NativeBuffer _columns;");
             w.Line("/// <summary>BatchNorm running statistics (saved with the weights, never optimized).</summary>");
@@ -279,7 +284,7 @@ namespace CnnGen.Generator.Emit
             w.Line("int workers = threads == 0 ? Environment.ProcessorCount : threads;");
             w.Line("int trainers = Math.Min(workers, maxBatch); // workers that can hold a slice of a training batch");
             w.Line("long floats = ParameterArenaLength * (1L + trainers) // parameters, and one gradient buffer per training worker");
-            w.Line("    + (long)(ActivationsPerImage + GradientPerImage + InputSize) * maxBatch // activations, their gradients, the input gradient");
+            w.Line("    + (long)(ActivationsPerImage + GradientPerImage + InputSize + OutputSize) * maxBatch // activations, their gradients, input and output gradients");
             w.Line("    + 2L * ColumnsLength * workers // im2col columns and their gradient, per worker (inference teams use every worker)");
             w.Line("    + 2L * BufferArenaLength + FoldArenaLength + (long)StatsLength * trainers // BatchNorm running statistics (and their per-step copy), folded weights, batch statistics");
             w.Line("    + WinogradArenaLength; // Winograd-transformed conv weights");
@@ -311,6 +316,7 @@ namespace CnnGen.Generator.Emit
             w.Line("_activationMemory = new NativeBuffer(ActivationsPerImage * maxBatch);");
             w.Line("_gradients = new NativeBuffer(GradientPerImage * maxBatch);");
             w.Line("_inputGradients = new NativeBuffer((nint)InputSize * maxBatch);");
+            w.Line("_outputGradients = new NativeBuffer((nint)OutputSize * maxBatch);");
             w.Line("_columns = new NativeBuffer(2 * ColumnsLength * _threads);");
             w.Line("_bufferMemory = new NativeBuffer(BufferArenaLength);");
             w.Line("_bufferBackup = new NativeBuffer(BufferArenaLength);");
@@ -473,39 +479,44 @@ namespace CnnGen.Generator.Emit
             w.Line("/// writes d loss / d input into <paramref name=\"inputGradient\"/> unless it is empty.</summary>");
             w.Open("public void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)");
             w.Line("using CallGuard.Scope call = _calls.Enter(nameof(Backward));");
-            w.Line("CheckBackward(outputGradient, batch);");
+            w.Line("CheckBackward(batch);");
+            w.Line("Guard.Length(outputGradient.Length, batch, OutputSize, nameof(outputGradient));");
             w.Line("if (!inputGradient.IsEmpty) Guard.Length(inputGradient.Length, batch, InputSize, nameof(inputGradient));");
-            w.Line("RunBackward(outputGradient, batch, !inputGradient.IsEmpty);");
+            w.Line("outputGradient.CopyTo(_outputGradients.AsSpan(0, batch * OutputSize));");
+            w.Line("RunBackward(batch, !inputGradient.IsEmpty);");
             w.Line("if (!inputGradient.IsEmpty) _inputGradients.AsSpan(0, batch * InputSize).CopyTo(inputGradient);");
             w.Close();
             w.Line();
-            w.Line("/// <summary>Back-propagates d loss / d output of the last Forward (same batch): adds to every parameter gradient and");
-            w.Line("/// returns d loss / d input, batch x InputLength floats in the network's own memory (no copy), valid until the next call.</summary>");
-            w.Open("public ReadOnlySpan<float> Backward(ReadOnlySpan<float> outputGradient, int batch)");
-            w.Line("using CallGuard.Scope call = _calls.Enter(nameof(Backward));");
-            w.Line("CheckBackward(outputGradient, batch);");
-            w.Line("RunBackward(outputGradient, batch, inputGradient: true);");
-            w.Line("return _inputGradients.AsSpan(0, batch * InputSize);");
+            w.Line("/// <summary>The network's own memory for d loss / d output of <paramref name=\"batch\"/> images (batch x OutputLength): fill");
+            w.Line("/// it after Forward and call <see cref=\"Backward(int, bool)\"/> to run without copying gradients in or out. Backward with");
+            w.Line("/// spans and TrainStep overwrite it.</summary>");
+            w.Open("public Span<float> OutputGradientBuffer(int batch)");
+            w.Line("Guard.Batch(batch, _maxBatch);");
+            w.Line("return _outputGradients.AsSpan(0, batch * OutputSize);");
             w.Close();
             w.Line();
-            w.Line("/// <summary>Refuses a Backward that does not follow a Forward of the same batch or whose output gradient has the wrong length.</summary>");
-            w.Open("private void CheckBackward(ReadOnlySpan<float> outputGradient, int batch)");
+            w.Line("/// <summary>Back-propagates the output gradient already in <see cref=\"OutputGradientBuffer\"/> (after a Forward of the same");
+            w.Line("/// batch): adds to every parameter gradient and returns d loss / d input, batch x InputLength floats in the network's own");
+            w.Line("/// memory (no copy), valid until the next call; empty when <paramref name=\"inputGradient\"/> is false (parameter gradients only).</summary>");
+            w.Open("public ReadOnlySpan<float> Backward(int batch, bool inputGradient = true)");
+            w.Line("using CallGuard.Scope call = _calls.Enter(nameof(Backward));");
+            w.Line("CheckBackward(batch);");
+            w.Line("RunBackward(batch, inputGradient);");
+            w.Line("return inputGradient ? _inputGradients.AsSpan(0, batch * InputSize) : ReadOnlySpan<float>.Empty;");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Refuses a Backward that does not follow a Forward of the same batch.</summary>");
+            w.Open("private void CheckBackward(int batch)");
             w.Line("Guard.Batch(batch, _maxBatch);");
             w.Line("if (_forwardBatch != batch)");
             w.Line("    throw new InvalidOperationException($\"Backward(batch: {batch}) needs the activations of a Forward with the same batch, but the last Forward \" +");
             w.Line("        (_forwardBatch == 0 ? \"has not run (or a TrainStep has since updated the weights)\" : $\"ran with batch {_forwardBatch}\") + \". Call Forward first.\");");
-            w.Line("Guard.Length(outputGradient.Length, batch, OutputSize, nameof(outputGradient));");
             w.Close();
             w.Line();
-            w.Line("/// <summary>Copies the output gradient into each worker's slot and runs every worker's backward.</summary>");
-            w.Open("private void RunBackward(ReadOnlySpan<float> outputGradient, int batch, bool inputGradient)");
+            w.Line("/// <summary>Runs every worker's backward from the output gradient buffer.</summary>");
+            w.Open("private void RunBackward(int batch, bool inputGradient)");
             if (wino) w.Line("RefreshWinograd(fold: false, backward: true);");
             if (folds) w.Line("if (_forwardFolded) Dispatch(Mode.Forward, batch, training: false, inputGradient: false, fold: false); // backward needs the unfolded activations");
-            w.Line("int workers = Workers(batch);");
-            w.Open("for (int worker = 0; worker < workers; worker++)");
-            w.Line("(int n0, int count) = Slice(batch, worker);");
-            w.Line($"outputGradient.Slice(n0 * OutputSize, count * OutputSize).CopyTo(Gradient({Grad(last)}, OutputSize, n0, count));");
-            w.Close();
             w.Line("Dispatch(Mode.Backward, batch, _forwardTraining, inputGradient, fold: false);");
             w.Close();
             w.Line();
@@ -564,6 +575,7 @@ namespace CnnGen.Generator.Emit
             w.Line("_activationMemory.Dispose();");
             w.Line("_gradients.Dispose();");
             w.Line("_inputGradients.Dispose();");
+            w.Line("_outputGradients.Dispose();");
             w.Line("_columns.Dispose();");
             w.Line("_bufferMemory.Dispose();");
             w.Line("_bufferBackup.Dispose();");
@@ -651,21 +663,21 @@ namespace CnnGen.Generator.Emit
             w.Open("if (mode == Mode.TrainStep)");
             int classes = (int)logits.Layer.Output.Size;
             w.Line($"double loss = SoftmaxCrossEntropy.SumForwardBackward(Activations({Out(logits)}, {I(classes)}, n0, count), _labels.AsSpan(n0, count), {I(classes)},");
-            w.Line($"    Gradient({Grad(logits)}, {I(classes)}, n0, count), 1f / batch, out _workerCorrect[worker]);");
+            w.Line($"    {GSpan(Grad(logits), classes)}, 1f / batch, out _workerCorrect[worker]);");
             for (int h = 1; h < plan.Network.Heads.Count; h++)
             {
                 HeadInfo head = plan.Network.Heads[h];
                 LayerPlan hl = plan.Layers[head.Logits];
                 w.Line($"// auxiliary head {h} ({hl.Layer.Name}), loss weight {F(head.Weight)}");
                 w.Line($"loss += {F(head.Weight)} * SoftmaxCrossEntropy.SumForwardBackward(Activations({Out(hl)}, {I(classes)}, n0, count), _labels.AsSpan(n0, count), {I(classes)},");
-                w.Line($"    Gradient({Grad(hl)}, {I(classes)}, n0, count), {F(head.Weight)} / batch, out _);");
+                w.Line($"    {GSpan(Grad(hl), classes)}, {F(head.Weight)} / batch, out _);");
             }
             w.Line("_workerLoss[worker] = loss;");
             w.Close();
             if (softmax)
             {
                 w.Line("else");
-                w.Line($"    Softmax.Backward(Activations({Out(last)}, OutputSize, n0, count), Gradient({Grad(last)}, OutputSize, n0, count), Gradient({Grad(logits)}, OutputSize, n0, count), count, OutputSize);");
+                w.Line($"    Softmax.Backward(Activations({Out(last)}, OutputSize, n0, count), {GSpan(Grad(last), last.Layer.Output.Size)}, {GSpan(Grad(logits), logits.Layer.Output.Size)}, count, OutputSize);");
             }
             w.Line("BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, heads, worker);");
             w.Close();
@@ -751,9 +763,13 @@ namespace CnnGen.Generator.Emit
             index < 0 ? "ref Unsafe.NullRef<float>()" : $"ref Unsafe.Add(ref {arena}, {ParameterConst(plan.Parameters[index])})";
         private static string Span(string buffer, long size) => $"Activations({buffer}, {I(size)}, n0, count)";
         private static string GSpan(string slot, long size) =>
-            slot == InputGradientSlot ? "_inputGradients.AsSpan((nint)n0 * InputSize, count * InputSize)" : $"Gradient({slot}, {I(size)}, n0, count)";
+            slot == InputGradientSlot ? "_inputGradients.AsSpan((nint)n0 * InputSize, count * InputSize)"
+            : slot == OutputGradientSlot ? "_outputGradients.AsSpan((nint)n0 * OutputSize, count * OutputSize)"
+            : $"Gradient({slot}, {I(size)}, n0, count)";
         private static string GRef(string slot) =>
-            slot == InputGradientSlot ? "ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize)" : $"ref Unsafe.Add(ref gs, {slot} * cnt)";
+            slot == InputGradientSlot ? "ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize)"
+            : slot == OutputGradientSlot ? "ref Unsafe.Add(ref _outputGradients.Reference, n * OutputSize)"
+            : $"ref Unsafe.Add(ref gs, {slot} * cnt)";
 
         private static string Describe(CheckedLayer l) =>
             $"// {l.Name}: {l.Text}: {Chw(l.Input)} -> {Chw(l.Output)}";

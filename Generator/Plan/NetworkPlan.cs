@@ -44,6 +44,9 @@ namespace CnnGen.Generator.Plan
         public bool BackwardAppliesRelu { get; init; }
         /// <summary>Index into <see cref="NetworkPlan.Winograds"/>, or -1: the conv's forward and input gradient run as Winograd F(4x4, 3x3).</summary>
         public int WinogradIndex { get; init; } = -1;
+        /// <summary>The main output: its gradient is not a slot of the gradient arena but its own batch-major buffer, which
+        /// callers fill in place before Backward.</summary>
+        public bool GradientInOutputBuffer { get; init; }
     }
 
     /// <summary>A conv that runs as Winograd F(4x4, 3x3) (<see cref="MemoryPlanner.IsWinograd"/>): offsets in the Winograd
@@ -397,8 +400,10 @@ namespace CnnGen.Generator.Plan
             // offset that no tensor with an overlapping lifetime occupies, so a chain ping-pongs between two slots.
             var gradientOffset = new long[count];
             var intervals = new List<(int Tensor, int End, int Start, long Size)>();
-            for (int t = 0; t < count; t++) // the network input's gradient is not here: it has its own buffer
+            int mainOutput = network.Heads[0].Output;
+            for (int t = 0; t < count; t++) // the network input's and main output's gradients are not here: they have their own buffers
             {
+                if (t == mainOutput) { gradientOffset[t] = -1; continue; }
                 int start = isHeadTensor.Contains(t) ? count : consumers[t].Where(u => u != softmaxNode).DefaultIfEmpty(-2).Max();
                 foreach (int u in consumers[t])
                     if (reluIntoPool[u] >= 0) start = Math.Max(start, reluIntoPool[u]); // written by the pool's backward
@@ -438,6 +443,7 @@ namespace CnnGen.Generator.Plan
                     BackwardInNextPool = reluIntoPool[i] >= 0,
                     BackwardAppliesRelu = l.Inputs[0] >= 0 && reluIntoPool[l.Inputs[0]] == i,
                     WinogradIndex = winogradOf[i],
+                    GradientInOutputBuffer = i == mainOutput,
                 });
             }
 

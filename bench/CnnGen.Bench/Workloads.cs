@@ -25,6 +25,7 @@ namespace CnnGen.Bench
             _dy = Fill(new float[shape.N * _net.OutputLength], rng);
             if (_net.Isa != IsaSupport.Best) throw new InvalidOperationException("unexpected kernel set");
             _x.CopyTo(_net.InputBuffer(shape.N));
+            _dy.CopyTo(_net.OutputGradientBuffer(shape.N));
             // the kernels alone: no NaN/infinity scan of the (known finite) input before each Forward, as PyTorch's conv2d
             _net.CheckInputs = false;
         }
@@ -48,15 +49,15 @@ namespace CnnGen.Bench
         public void ForwardBackward()
         {
             _net.Forward(Shape.N);
-            _net.Backward(_dy, Shape.N);
+            _net.Backward(Shape.N);
         }
 
         /// <summary>Backward-weights alone (dW, db; no input gradient), on the activations of the last <see cref="Forward"/>.</summary>
-        public void BackwardWeights() => _net.Backward(_dy, Span<float>.Empty, Shape.N);
+        public void BackwardWeights() => _net.Backward(Shape.N, inputGradient: false);
 
-        /// <summary>Backward-weights and backward-data (dW, db and dx), on the activations of the last <see cref="Forward"/>;
-        /// dx stays in the network's memory (no copy out, as PyTorch's autograd hands back its own tensor).</summary>
-        public void Backward() => _net.Backward(_dy, Shape.N);
+        /// <summary>Backward-weights and backward-data (dW, db and dx), on the activations of the last <see cref="Forward"/>.
+        /// dy and dx stay in the network's gradient buffers (no copies in or out, as PyTorch's autograd on its tensors).</summary>
+        public void Backward() => _net.Backward(Shape.N);
 
         public void Dispose() => _net.Dispose();
     }

@@ -76,7 +76,7 @@ ________________________________________________________________________________
 
         // Memory plan. Activations: floats per image, multiplied by maxBatch at construction; every output is kept for
         // backward. Gradients: floats per image of a worker's slice (times its image count), slots reused by lifetime;
-        // the input gradient has its own buffer, InputSize floats per image.
+        // the input and output gradients have their own buffers, InputSize and OutputSize floats per image
         private const nint InputOffset = 0;
         private const nint Conv1Output = 80; // conv1: 4x6x6
         private const nint Conv1Gradient = 144;
@@ -110,7 +110,7 @@ ________________________________________________________________________________
         private const nint Dense1Output = 1712; // dense1: 3
         private const nint Dense1Gradient = 0;
         private const nint Softmax1Output = 1728; // softmax1: 3
-        private const nint Softmax1Gradient = 16;
+        // (softmax1's output gradient: _outputGradients)
         private const int Bn1Partials = 0;
         private const int Residual1BodyBn1Partials = 16;
         private const int Concat1Branch2Bn1Partials = 32;
@@ -160,6 +160,8 @@ ________________________________________________________________________________
         private readonly NativeBuffer _gradients;
         /// <summary>d loss / d input, InputSize floats per image in batch order (Backward returns a view of it).</summary>
         private readonly NativeBuffer _inputGradients;
+        /// <summary>d loss / d output, OutputSize floats per image in batch order (<see cref="OutputGradientBuffer"/>).</summary>
+        private readonly NativeBuffer _outputGradients;
         /// <summary>Per worker: im2col columns, then their gradient.</summary>
         private readonly NativeBuffer _columns;
         /// <summary>BatchNorm running statistics (saved with the weights, never optimized).</summary>
@@ -206,7 +208,7 @@ ________________________________________________________________________________
             int workers = threads == 0 ? Environment.ProcessorCount : threads;
             int trainers = Math.Min(workers, maxBatch); // workers that can hold a slice of a training batch
             long floats = ParameterArenaLength * (1L + trainers) // parameters, and one gradient buffer per training worker
-                + (long)(ActivationsPerImage + GradientPerImage + InputSize) * maxBatch // activations, their gradients, the input gradient
+                + (long)(ActivationsPerImage + GradientPerImage + InputSize + OutputSize) * maxBatch // activations, their gradients, input and output gradients
                 + 2L * ColumnsLength * workers // im2col columns and their gradient, per worker (inference teams use every worker)
                 + 2L * BufferArenaLength + FoldArenaLength + (long)StatsLength * trainers // BatchNorm running statistics (and their per-step copy), folded weights, batch statistics
                 + WinogradArenaLength; // Winograd-transformed conv weights
@@ -239,6 +241,7 @@ ________________________________________________________________________________
             _activationMemory = new NativeBuffer(ActivationsPerImage * maxBatch);
             _gradients = new NativeBuffer(GradientPerImage * maxBatch);
             _inputGradients = new NativeBuffer((nint)InputSize * maxBatch);
+            _outputGradients = new NativeBuffer((nint)OutputSize * maxBatch);
             _columns = new NativeBuffer(2 * ColumnsLength * _threads);
             _bufferMemory = new NativeBuffer(BufferArenaLength);
             _bufferBackup = new NativeBuffer(BufferArenaLength);
@@ -412,42 +415,47 @@ ________________________________________________________________________________
         public void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
         {
             using CallGuard.Scope call = _calls.Enter(nameof(Backward));
-            CheckBackward(outputGradient, batch);
+            CheckBackward(batch);
+            Guard.Length(outputGradient.Length, batch, OutputSize, nameof(outputGradient));
             if (!inputGradient.IsEmpty) Guard.Length(inputGradient.Length, batch, InputSize, nameof(inputGradient));
-            RunBackward(outputGradient, batch, !inputGradient.IsEmpty);
+            outputGradient.CopyTo(_outputGradients.AsSpan(0, batch * OutputSize));
+            RunBackward(batch, !inputGradient.IsEmpty);
             if (!inputGradient.IsEmpty) _inputGradients.AsSpan(0, batch * InputSize).CopyTo(inputGradient);
         }
 
-        /// <summary>Back-propagates d loss / d output of the last Forward (same batch): adds to every parameter gradient and
-        /// returns d loss / d input, batch x InputLength floats in the network's own memory (no copy), valid until the next call.</summary>
-        public ReadOnlySpan<float> Backward(ReadOnlySpan<float> outputGradient, int batch)
+        /// <summary>The network's own memory for d loss / d output of <paramref name="batch"/> images (batch x OutputLength): fill
+        /// it after Forward and call <see cref="Backward(int, bool)"/> to run without copying gradients in or out. Backward with
+        /// spans and TrainStep overwrite it.</summary>
+        public Span<float> OutputGradientBuffer(int batch)
         {
-            using CallGuard.Scope call = _calls.Enter(nameof(Backward));
-            CheckBackward(outputGradient, batch);
-            RunBackward(outputGradient, batch, inputGradient: true);
-            return _inputGradients.AsSpan(0, batch * InputSize);
+            Guard.Batch(batch, _maxBatch);
+            return _outputGradients.AsSpan(0, batch * OutputSize);
         }
 
-        /// <summary>Refuses a Backward that does not follow a Forward of the same batch or whose output gradient has the wrong length.</summary>
-        private void CheckBackward(ReadOnlySpan<float> outputGradient, int batch)
+        /// <summary>Back-propagates the output gradient already in <see cref="OutputGradientBuffer"/> (after a Forward of the same
+        /// batch): adds to every parameter gradient and returns d loss / d input, batch x InputLength floats in the network's own
+        /// memory (no copy), valid until the next call; empty when <paramref name="inputGradient"/> is false (parameter gradients only).</summary>
+        public ReadOnlySpan<float> Backward(int batch, bool inputGradient = true)
+        {
+            using CallGuard.Scope call = _calls.Enter(nameof(Backward));
+            CheckBackward(batch);
+            RunBackward(batch, inputGradient);
+            return inputGradient ? _inputGradients.AsSpan(0, batch * InputSize) : ReadOnlySpan<float>.Empty;
+        }
+
+        /// <summary>Refuses a Backward that does not follow a Forward of the same batch.</summary>
+        private void CheckBackward(int batch)
         {
             Guard.Batch(batch, _maxBatch);
             if (_forwardBatch != batch)
                 throw new InvalidOperationException($"Backward(batch: {batch}) needs the activations of a Forward with the same batch, but the last Forward " +
                     (_forwardBatch == 0 ? "has not run (or a TrainStep has since updated the weights)" : $"ran with batch {_forwardBatch}") + ". Call Forward first.");
-            Guard.Length(outputGradient.Length, batch, OutputSize, nameof(outputGradient));
         }
 
-        /// <summary>Copies the output gradient into each worker's slot and runs every worker's backward.</summary>
-        private void RunBackward(ReadOnlySpan<float> outputGradient, int batch, bool inputGradient)
+        /// <summary>Runs every worker's backward from the output gradient buffer.</summary>
+        private void RunBackward(int batch, bool inputGradient)
         {
             if (_forwardFolded) Dispatch(Mode.Forward, batch, training: false, inputGradient: false, fold: false); // backward needs the unfolded activations
-            int workers = Workers(batch);
-            for (int worker = 0; worker < workers; worker++)
-            {
-                (int n0, int count) = Slice(batch, worker);
-                outputGradient.Slice(n0 * OutputSize, count * OutputSize).CopyTo(Gradient(Softmax1Gradient, OutputSize, n0, count));
-            }
             Dispatch(Mode.Backward, batch, _forwardTraining, inputGradient, fold: false);
         }
 
@@ -507,6 +515,7 @@ ________________________________________________________________________________
             _activationMemory.Dispose();
             _gradients.Dispose();
             _inputGradients.Dispose();
+            _outputGradients.Dispose();
             _columns.Dispose();
             _bufferMemory.Dispose();
             _bufferBackup.Dispose();
@@ -615,7 +624,7 @@ ________________________________________________________________________________
                 _workerLoss[worker] = loss;
             }
             else
-                Softmax.Backward(Activations(Softmax1Output, OutputSize, n0, count), Gradient(Softmax1Gradient, OutputSize, n0, count), Gradient(Dense1Gradient, OutputSize, n0, count), count, OutputSize);
+                Softmax.Backward(Activations(Softmax1Output, OutputSize, n0, count), _outputGradients.AsSpan((nint)n0 * OutputSize, count * OutputSize), Gradient(Dense1Gradient, 3, n0, count), count, OutputSize);
             BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, heads, worker);
         }
 
