@@ -181,6 +181,31 @@ namespace CnnGen.Tests.Runtime
         }
 
         [Fact]
+        public void ReluBeforeAPairPoolIsAppliedByThePoolAndLayerOutputStillShowsIt()
+        {
+            // conv -> ReLU -> 2x2 max pool: the pool's forward reads the conv output and applies the ReLU; the ReLU's own
+            // output is written only when LayerOutput asks for it.
+            using var net = new TinyNet(MaxBatch, seed: 3);
+            net.Forward(Images(2, 4), new float[2 * TinyNet.OutputSize], 2);
+            for (int image = 0; image < 2; image++)
+            {
+                float[] conv = net.LayerOutput(0, image).ToArray(), relu = net.LayerOutput(1, image).ToArray(), pool = net.LayerOutput(2, image).ToArray();
+                Assert.Contains(conv, v => v < 0);
+                Assert.Equal(conv.Select(v => MathF.Max(v, 0f)).ToArray(), relu);
+                for (int c = 0; c < 4; c++)
+                    for (int oh = 0; oh < 3; oh++)
+                        for (int ow = 0; ow < 3; ow++)
+                        {
+                            float best = float.NegativeInfinity;
+                            for (int kh = 0; kh < 2; kh++)
+                                for (int kw = 0; kw < 2; kw++)
+                                    best = Math.Max(best, relu[c * 36 + (2 * oh + kh) * 6 + 2 * ow + kw]);
+                            Assert.Equal(best, pool[c * 9 + oh * 3 + ow]);
+                        }
+            }
+        }
+
+        [Fact]
         public void ForwardOnTheInputBufferRefusesNonFiniteImagesAndBadBatches()
         {
             using var net = new TinyNet(MaxBatch, seed: 3);

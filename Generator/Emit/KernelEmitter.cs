@@ -848,13 +848,28 @@ namespace CnnGen.Generator.Emit
             });
         }
 
+        /// <summary>Forward of ReLU -> pair max pool in one pass over the ReLU's input: max(0, max of the window) equals the
+        /// max of the ReLU'd window, so the ReLU's output is never written. The argmax is the raw window's; where the pooled
+        /// value is 0 the backward masks it, so the gradients equal the two-pass ones.</summary>
+        public string MaxPoolReluForward(CheckedLayer l)
+        {
+            if (!IsPairPool(l)) throw new InvalidOperationException($"{l.Name}: ReLU fusion is planned for 2x2/2 pools only");
+            string name = PoolName(l, "MaxPool") + "_ReluForward";
+            return Use(name, l.Name, $"ReLU -> MaxPool2D {Chw(l.Input)} -> {Chw(l.Output)} in one pass: y = max(0, max of the window of the ReLU's input); argmax keeps the winner's index for backward.", w =>
+            {
+                w.Open($"private static void {name}(ref float x, ref float y, ref float argmax, int batch, int part, int parts)");
+                EmitMaxPoolPairsForward(w, l, relu: true);
+                w.Close();
+            });
+        }
+
         /// <summary>Rows of 4 outputs of a pair pool are 8 contiguous inputs of two rows, split into even and odd lanes.</summary>
         private static bool IsPairPool(CheckedLayer l) => Plan.MemoryPlanner.IsPairPool(l);
 
         /// <summary>Forward of a pair pool: per output row, 4 outputs at a time from the even/odd lanes of the two input
         /// rows (Sse.Shuffle 0x88 / 0xDD), compared in the scalar loop's order (kh, then kw; the first of equal values
         /// wins, NaN never replaces), so values and argmax equal the general loop's; the row's last outputs one by one.</summary>
-        private static void EmitMaxPoolPairsForward(CodeWriter w, CheckedLayer l)
+        private static void EmitMaxPoolPairsForward(CodeWriter w, CheckedLayer l, bool relu = false)
         {
             int H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
             OpenPlaneShare(w, l, argmax: true);
@@ -882,7 +897,7 @@ namespace CnnGen.Generator.Emit
                     w.Line($"best = Vector128.ConditionalSelect(wins{offset}, c{offset}, best);");
                     w.Line($"bestAt = Vector128.ConditionalSelect(wins{offset}.AsInt32(), at + Vector128.Create({offset}), bestAt);");
                 }
-                w.Line("best.StoreUnsafe(ref yr, (nuint)ow);");
+                w.Line(relu ? "Vector128.Max(best, Vector128<float>.Zero).StoreUnsafe(ref yr, (nuint)ow); // the ReLU" : "best.StoreUnsafe(ref yr, (nuint)ow);");
                 w.Line("bestAt.StoreUnsafe(ref ar, (nuint)ow);");
                 w.Close();
                 w.Close();
@@ -893,7 +908,7 @@ namespace CnnGen.Generator.Emit
             w.Line("int bestAt = at;");
             foreach (string offset in new[] { "1", $"{W}", $"{W + 1}" })
                 w.Line($"if (Unsafe.Add(ref xp, at + {offset}) > best) {{ best = Unsafe.Add(ref xp, at + {offset}); bestAt = at + {offset}; }}");
-            w.Line("Unsafe.Add(ref yr, ow) = best;");
+            w.Line(relu ? "Unsafe.Add(ref yr, ow) = MathF.Max(best, 0f); // the ReLU" : "Unsafe.Add(ref yr, ow) = best;");
             w.Line("Unsafe.Add(ref ar, ow) = bestAt;");
             w.Close();
             w.Close();

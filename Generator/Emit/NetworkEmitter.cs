@@ -144,6 +144,8 @@ namespace CnnGen.Generator.Emit
         private const string InputGradientSlot = "InputGradient";
         /// <summary>The main output's gradient: its own batch-major buffer too (callers fill it in place).</summary>
         private const string OutputGradientSlot = "OutputGradient";
+        /// <summary>The pair max pool whose forward and backward apply ReLU layer <paramref name="relu"/> (BackwardInNextPool).</summary>
+        private static LayerPlan PoolAfter(NetworkPlan plan, int relu) => plan.Layers.First(p => p.BackwardAppliesRelu && p.Layer.Inputs[0] == relu);
         private static string GradOf(NetworkPlan plan, int node) => node < 0 ? InputGradientSlot : Grad(plan.Layers[node]);
         private static long SizeOf(NetworkPlan plan, int node) => plan.Network.ShapeOf(node).Size;
 
@@ -407,12 +409,24 @@ namespace CnnGen.Generator.Emit
             {
                 LayerPlan lp = plan.Layers[i];
                 if (lp.Layer.Head > 0) continue;
-                w.Line($"{i} => Activations({Out(lp)}, {I(lp.Layer.Output.Size)}, image, 1),");
+                if (lp.Layer.Kind == LayerKind.ReLU && lp.BackwardInNextPool) // the pool after it applied it: written on request
+                    w.Line($"{i} => Relu(Activations({ActOf(plan, lp.Layer.Inputs[0])}, {I(lp.Layer.Output.Size)}, image, 1), Activations({Out(lp)}, {I(lp.Layer.Output.Size)}, image, 1)),");
+                else
+                    w.Line($"{i} => Activations({Out(lp)}, {I(lp.Layer.Output.Size)}, image, 1),");
             }
             w.Line($"_ => throw new ArgumentOutOfRangeException(nameof(layer), layer, $\"layer must be in [0, {plan.Layers.Count - 1}] (an index into Layers) and not an auxiliary head's (they run only in TrainStep).\"),");
             w.Close(";");
             w.Close();
             w.Line();
+            if (plan.Layers.Any(lp => lp.Layer.Kind == LayerKind.ReLU && lp.BackwardInNextPool))
+            {
+                w.Line("/// <summary>Writes max(0, x) into <paramref name=\"y\"/> and returns it: a ReLU output that the forward leaves to the pool after it.</summary>");
+                w.Open("private static ReadOnlySpan<float> Relu(ReadOnlySpan<float> x, Span<float> y)");
+                w.Line("System.Numerics.Tensors.TensorPrimitives.Max(x, 0f, y);");
+                w.Line("return y;");
+                w.Close();
+                w.Line();
+            }
             w.Line("/// <summary>Inference on fewer images than <see cref=\"Threads\"/> runs as a team (every worker takes part in every conv)");
             w.Line("/// when the batch needs at least this many FLOPs; below it one worker per image is faster, since the team's barriers");
             w.Line("/// and waking the workers cost more than a small network's convs (the seed net: 15 MFLOP per image, 0.32 ms on one");
@@ -810,6 +824,12 @@ namespace CnnGen.Generator.Emit
                 int in0 = l.Inputs[0];
                 string input = ActOf(plan, in0);
                 long inputSize = SizeOf(plan, in0);
+                if (l.Kind == LayerKind.ReLU && lp.BackwardInNextPool)
+                {
+                    w.Line(Describe(l));
+                    w.Line($"// (applied by {PoolAfter(plan, i).Layer.Name}'s forward, which reads this layer's input: its output is written only for LayerOutput)");
+                    continue;
+                }
                 // Team layers split their work across the team; the others run on part 0 alone, so two of those in a row
                 // need no barrier between them.
                 bool shared = l.Kind is LayerKind.Conv2D or LayerKind.ReLU or LayerKind.Add or LayerKind.MaxPool2D or LayerKind.AvgPool2D;
@@ -861,6 +881,13 @@ namespace CnnGen.Generator.Emit
                     case LayerKind.ReLU:
                         w.Line($"{k.ReluForward(l, isa)}({x}, {y}, count, part, parts);");
                         break;
+                    case LayerKind.MaxPool2D when lp.BackwardAppliesRelu:
+                    {
+                        // the ReLU before this pool: max(0, max) of its input's window, one pass, the ReLU's output never written
+                        int reluInput = plan.Layers[in0].Layer.Inputs[0];
+                        w.Line($"{k.MaxPoolReluForward(l)}({Act(ActOf(plan, reluInput), SizeOf(plan, reluInput))}, {y}, {Act(Extra(lp), outSize)}, count, part, parts);");
+                        break;
+                    }
                     case LayerKind.MaxPool2D:
                         w.Line($"{k.MaxPoolForward(l)}({x}, {y}, {Act(Extra(lp), outSize)}, count, part, parts);");
                         break;
@@ -983,7 +1010,7 @@ namespace CnnGen.Generator.Emit
                         w.Line($"{k.DenseBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, {dx}, count, {want});");
                         break;
                     case LayerKind.ReLU when lp.BackwardInNextPool:
-                        w.Line($"// (in {plan.Layers.First(p => p.BackwardAppliesRelu && p.Layer.Inputs[0] == i).Layer.Name}'s backward, which wrote this layer's input gradient)");
+                        w.Line($"// (in {PoolAfter(plan, i).Layer.Name}'s backward, which wrote this layer's input gradient)");
                         break;
                     case LayerKind.ReLU:
                         w.Line($"{k.ReluBackward(l, isa)}({y}, {dy}, {dx}, count);");

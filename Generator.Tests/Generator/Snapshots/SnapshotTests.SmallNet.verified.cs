@@ -244,13 +244,20 @@ __________________________________________________________________";
             return layer switch
             {
                 0 => Activations(Conv1Output, 256, image, 1),
-                1 => Activations(Relu1Output, 256, image, 1),
+                1 => Relu(Activations(Conv1Output, 256, image, 1), Activations(Relu1Output, 256, image, 1)),
                 2 => Activations(Maxpool1Output, 64, image, 1),
                 3 => Activations(Flatten1Output, 64, image, 1),
                 4 => Activations(Dense1Output, 3, image, 1),
                 5 => Activations(Softmax1Output, 3, image, 1),
                 _ => throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in [0, 5] (an index into Layers) and not an auxiliary head's (they run only in TrainStep)."),
             };
+        }
+
+        /// <summary>Writes max(0, x) into <paramref name="y"/> and returns it: a ReLU output that the forward leaves to the pool after it.</summary>
+        private static ReadOnlySpan<float> Relu(ReadOnlySpan<float> x, Span<float> y)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Max(x, 0f, y);
+            return y;
         }
 
         /// <summary>Inference on fewer images than <see cref="Threads"/> runs as a team (every worker takes part in every conv)
@@ -549,12 +556,11 @@ __________________________________________________________________";
             nint n = n0;
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8
             Conv3x3S1P1_1x8x8To4_Forward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref col, count, part, parts);
-            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // relu1: ReLU: 4x8x8 -> 4x8x8
-            Relu256_Forward_Avx512(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count, part, parts);
+            // (applied by maxpool1's forward, which reads this layer's input: its output is written only for LayerOutput)
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4
-            MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count, part, parts);
+            MaxPool2x2S2P0_4x8x8_ReluForward(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // flatten1: Flatten: 4x4x4 -> 64
             if (part == 0)
@@ -608,12 +614,11 @@ __________________________________________________________________";
             nint n = n0;
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8
             Conv3x3S1P1_1x8x8To4_Forward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref col, count, part, parts);
-            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // relu1: ReLU: 4x8x8 -> 4x8x8
-            Relu256_Forward_Avx2(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count, part, parts);
+            // (applied by maxpool1's forward, which reads this layer's input: its output is written only for LayerOutput)
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4
-            MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count, part, parts);
+            MaxPool2x2S2P0_4x8x8_ReluForward(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // flatten1: Flatten: 4x4x4 -> 64
             if (part == 0)
@@ -667,12 +672,11 @@ __________________________________________________________________";
             nint n = n0;
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8
             Conv3x3S1P1_1x8x8To4_Forward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref prm, Conv1Bias), ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref col, count, part, parts);
-            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // relu1: ReLU: 4x8x8 -> 4x8x8
-            Relu256_Forward_Portable(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), count, part, parts);
+            // (applied by maxpool1's forward, which reads this layer's input: its output is written only for LayerOutput)
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4
-            MaxPool2x2S2P0_4x8x8_Forward(ref Unsafe.Add(ref act, Relu1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count, part, parts);
+            MaxPool2x2S2P0_4x8x8_ReluForward(ref Unsafe.Add(ref act, Conv1Output * mb + n * 256), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // flatten1: Flatten: 4x4x4 -> 64
             if (part == 0)
@@ -940,24 +944,10 @@ __________________________________________________________________";
             }
         }
 
-        /// <summary>ReLU on 256 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
-        /// <remarks>Used by relu1.</remarks>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Relu256_Forward_Avx512(ref float x, ref float y, int batch, int part, int parts)
-        {
-            (int start, int length) = GraphOps.Share(batch * 256, part, parts);
-            x = ref Unsafe.Add(ref x, start);
-            y = ref Unsafe.Add(ref y, start);
-            nint count = length;
-            nint i = 0;
-            for (; i + 16 <= count; i += 16) Vector512.Max(Vector512.LoadUnsafe(ref x, (nuint)i), Vector512<float>.Zero).StoreUnsafe(ref y, (nuint)i);
-            for (; i < count; i++) Unsafe.Add(ref y, i) = MathF.Max(Unsafe.Add(ref x, i), 0f);
-        }
-
-        /// <summary>MaxPool2D 4x8x8 -> 4x4x4, window 2, stride 2, padding 0 (-inf): y = max of the window; argmax keeps the winner's index for backward.</summary>
+        /// <summary>ReLU -> MaxPool2D 4x8x8 -> 4x4x4 in one pass: y = max(0, max of the window of the ReLU's input); argmax keeps the winner's index for backward.</summary>
         /// <remarks>Used by maxpool1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void MaxPool2x2S2P0_4x8x8_Forward(ref float x, ref float y, ref float argmax, int batch, int part, int parts)
+        private static void MaxPool2x2S2P0_4x8x8_ReluForward(ref float x, ref float y, ref float argmax, int batch, int part, int parts)
         {
             // worker part's share of the planes (images x channels); one worker: all of them
             int planes = batch * 4;
@@ -997,7 +987,7 @@ __________________________________________________________________";
                             Vector128<float> wins9 = Vector128.GreaterThan(c9, best);
                             best = Vector128.ConditionalSelect(wins9, c9, best);
                             bestAt = Vector128.ConditionalSelect(wins9.AsInt32(), at + Vector128.Create(9), bestAt);
-                            best.StoreUnsafe(ref yr, (nuint)ow);
+                            Vector128.Max(best, Vector128<float>.Zero).StoreUnsafe(ref yr, (nuint)ow); // the ReLU
                             bestAt.StoreUnsafe(ref ar, (nuint)ow);
                         }
                     }
@@ -1009,7 +999,7 @@ __________________________________________________________________";
                         if (Unsafe.Add(ref xp, at + 1) > best) { best = Unsafe.Add(ref xp, at + 1); bestAt = at + 1; }
                         if (Unsafe.Add(ref xp, at + 8) > best) { best = Unsafe.Add(ref xp, at + 8); bestAt = at + 8; }
                         if (Unsafe.Add(ref xp, at + 9) > best) { best = Unsafe.Add(ref xp, at + 9); bestAt = at + 9; }
-                        Unsafe.Add(ref yr, ow) = best;
+                        Unsafe.Add(ref yr, ow) = MathF.Max(best, 0f); // the ReLU
                         Unsafe.Add(ref ar, ow) = bestAt;
                     }
                 }
@@ -1912,20 +1902,6 @@ __________________________________________________________________";
             }
         }
 
-        /// <summary>ReLU on 256 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
-        /// <remarks>Used by relu1.</remarks>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Relu256_Forward_Avx2(ref float x, ref float y, int batch, int part, int parts)
-        {
-            (int start, int length) = GraphOps.Share(batch * 256, part, parts);
-            x = ref Unsafe.Add(ref x, start);
-            y = ref Unsafe.Add(ref y, start);
-            nint count = length;
-            nint i = 0;
-            for (; i + 8 <= count; i += 8) Vector256.Max(Vector256.LoadUnsafe(ref x, (nuint)i), Vector256<float>.Zero).StoreUnsafe(ref y, (nuint)i);
-            for (; i < count; i++) Unsafe.Add(ref y, i) = MathF.Max(Unsafe.Add(ref x, i), 0f);
-        }
-
         /// <summary>Forward of Dense 64 -> 3: y[b][u] = bias[u] + sum_i x[b][i] * W[u][i] (W is [3 x 64], PyTorch's layout).</summary>
         /// <remarks>Used by dense1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2679,20 +2655,6 @@ __________________________________________________________________";
                     }
                 }
             }
-        }
-
-        /// <summary>ReLU on 256 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
-        /// <remarks>Used by relu1.</remarks>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Relu256_Forward_Portable(ref float x, ref float y, int batch, int part, int parts)
-        {
-            (int start, int length) = GraphOps.Share(batch * 256, part, parts);
-            x = ref Unsafe.Add(ref x, start);
-            y = ref Unsafe.Add(ref y, start);
-            nint count = length;
-            nint i = 0;
-            for (; i + 4 <= count; i += 4) Vector128.Max(Vector128.LoadUnsafe(ref x, (nuint)i), Vector128<float>.Zero).StoreUnsafe(ref y, (nuint)i);
-            for (; i < count; i++) Unsafe.Add(ref y, i) = MathF.Max(Unsafe.Add(ref x, i), 0f);
         }
 
         /// <summary>Forward of Dense 64 -> 3: y[b][u] = bias[u] + sum_i x[b][i] * W[u][i] (W is [3 x 64], PyTorch's layout).</summary>
