@@ -179,21 +179,23 @@ namespace CnnGen.Generator.Emit
             }
             if (rest > 0)
             {
+                // A rest of at most one vector goes through one-vector-wide tiles: half the FMAs of a two-vector strip.
+                int restWidth = Narrow(isa, rest) ? W : NR;
                 w.Open(g.ColumnRange ? $"if (jEnd > {full})" : "");
-                w.Line($"// last {rest} columns: a zero-padded panel, tiles through the edge buffer");
-                if (g.BTransposed) PackTransposed(w, g, isa, NR, I(full), rest);
+                w.Line($"// last {rest} columns: a zero-padded {restWidth}-column panel, tiles through the edge buffer");
+                if (g.BTransposed) PackTransposed(w, g, isa, restWidth, I(full), rest);
                 else
                 {
                     w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + {full});");
                     w.Line("ref float dst = ref panel;");
                     w.Open("for (int t = 0; t < kc; t++)");
                     w.Line($"for (int q = 0; q < {rest}; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);");
-                    w.Line($"for (int q = {rest}; q < {NR}; q++) Unsafe.Add(ref dst, q) = 0f;");
+                    w.Line($"for (int q = {rest}; q < {restWidth}; q++) Unsafe.Add(ref dst, q) = 0f;");
                     w.Line($"src = ref Unsafe.Add(ref src, {g.LdB});");
-                    w.Line($"dst = ref Unsafe.Add(ref dst, {NR});");
+                    w.Line($"dst = ref Unsafe.Add(ref dst, {restWidth});");
                     w.Close();
                 }
-                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: rest, j: I(full), b: "panel");
+                EmitRowTiles(w, g, restWidth, MR, r0, rowEnd, load, edgeCols: rest, j: I(full), b: "panel", narrow: restWidth < NR);
                 w.Close();
             }
             if (depthLoop) w.Close();
@@ -203,9 +205,17 @@ namespace CnnGen.Generator.Emit
             var heights = new System.Collections.Generic.SortedSet<int> { g.RowsConst is int m0 && m0 < MR ? m0 : MR };
             if (g.RowsConst is int m1) { if (m1 % MR != 0 && m1 > MR) heights.Add(m1 % MR); }
             else heights.Add(1);
-            foreach (int h in heights) EmitMicroKernel(w, g, isa, h);
+            bool narrowRest = rest > 0 && Narrow(isa, rest);
+            if (full > 0 || (rest > 0 && !narrowRest))
+                foreach (int h in heights) EmitMicroKernel(w, g, isa, h, narrow: false);
+            if (narrowRest)
+                foreach (int h in heights) EmitMicroKernel(w, g, isa, h, narrow: true);
             w.Close();
         }
+
+        /// <summary>Whether a last strip of <paramref name="rest"/> columns runs as one-vector-wide tiles (it fits one vector;
+        /// the SSE set keeps two-vector tiles, whose 4-wide vectors make the difference small).</summary>
+        private static bool Narrow(IsaTarget isa, int rest) => isa.Width >= 8 && rest <= isa.Width;
 
         /// <summary>Packs columns [j, j + cols) of a transposed B (each a contiguous row of the source). On x86 with AVX
         /// (the AVX2 and AVX-512 kernel sets), 8 rows at a time go through an 8 x 8 register transpose.</summary>
@@ -252,66 +262,68 @@ namespace CnnGen.Generator.Emit
             if (cols < NR) w.Line($"for (int t = 0; t < kc; t++) for (int q = {cols}; q < {NR}; q++) Unsafe.Add(ref panel, t * {NR} + q) = 0f;");
         }
 
-        private static string TileName(BroadcastGemm g, int rows) => $"{g.Name}Tile{rows}x";
+        private static string TileName(BroadcastGemm g, int rows, bool narrow = false) => $"{g.Name}Tile{rows}x{(narrow ? "Narrow" : "")}";
 
         /// <summary>The tiles of one strip: full MR-row tiles, then the remainder (a constant count, or single rows).</summary>
-        private static void EmitRowTiles(CodeWriter w, BroadcastGemm g, int NR, int MR, string r0, string rowEnd, string load, int edgeCols, string j, string b)
+        private static void EmitRowTiles(CodeWriter w, BroadcastGemm g, int NR, int MR, string r0, string rowEnd, string load, int edgeCols, string j, string b, bool narrow = false)
         {
             w.Line($"int r = {r0};");
             if (g.RowsConst is int m && m < MR)
             {
-                TileCall(w, g, NR, m, load, edgeCols, j, b);
+                TileCall(w, g, NR, m, load, edgeCols, j, b, narrow);
                 return;
             }
             w.Open($"for (; r + {MR} <= {rowEnd}; r += {MR})");
-            TileCall(w, g, NR, MR, load, edgeCols, j, b);
+            TileCall(w, g, NR, MR, load, edgeCols, j, b, narrow);
             w.Close();
             if (g.RowsConst is int m2)
             {
                 if (m2 % MR == 0) return;
                 w.Open($"if (r < {rowEnd})");
-                TileCall(w, g, NR, m2 % MR, load, edgeCols, j, b);
+                TileCall(w, g, NR, m2 % MR, load, edgeCols, j, b, narrow);
                 w.Close();
             }
             else
             {
                 w.Open($"for (; r < {rowEnd}; r++)");
-                TileCall(w, g, NR, 1, load, edgeCols, j, b);
+                TileCall(w, g, NR, 1, load, edgeCols, j, b, narrow);
                 w.Close();
             }
         }
 
-        private static void TileCall(CodeWriter w, BroadcastGemm g, int NR, int rows, string load, int edgeCols, string j, string b)
+        private static void TileCall(CodeWriter w, BroadcastGemm g, int NR, int rows, string load, int edgeCols, string j, string b, bool narrow)
         {
             string a = $"ref Unsafe.Add(ref {g.A}, r * {g.LdAr} + pc * {g.LdAt})";
             string init = g.Init is not null && !g.Accumulate ? $", ref Unsafe.Add(ref {g.Init}, r)" : "";
             if (edgeCols == 0)
             {
-                w.Line($"{TileName(g, rows)}({a}, ref {b}, ref Unsafe.Add(ref {g.C}, r * {g.LdC} + {j}), {g.LdC}, kc, {load}{init});");
+                w.Line($"{TileName(g, rows, narrow)}({a}, ref {b}, ref Unsafe.Add(ref {g.C}, r * {g.LdC} + {j}), {g.LdC}, kc, {load}{init});");
                 return;
             }
             w.Line($"ref float ct = ref Unsafe.Add(ref {g.C}, r * {g.LdC} + {j});");
             if (load != "false")
                 w.Line($"{(load == "true" ? "" : $"if ({load}) ")}for (int i = 0; i < {rows}; i++) for (int q = 0; q < {edgeCols}; q++) Unsafe.Add(ref edge, i * {NR} + q) = Unsafe.Add(ref ct, i * {g.LdC} + q);");
-            w.Line($"{TileName(g, rows)}({a}, ref {b}, ref edge, {NR}, kc, {load}{init});");
+            w.Line($"{TileName(g, rows, narrow)}({a}, ref {b}, ref edge, {NR}, kc, {load}{init});");
             w.Line($"for (int i = 0; i < {rows}; i++) for (int q = 0; q < {edgeCols}; q++) Unsafe.Add(ref ct, i * {g.LdC} + q) = Unsafe.Add(ref edge, i * {NR} + q);");
         }
 
-        private static void EmitMicroKernel(CodeWriter w, BroadcastGemm g, IsaTarget isa, int rows)
+        /// <summary>A register tile: <paramref name="rows"/> rows x two vectors of C, or (narrow, for a last strip of at most
+        /// one vector) x one vector. The same FMAs in the same order per column either way, so results are identical.</summary>
+        private static void EmitMicroKernel(CodeWriter w, BroadcastGemm g, IsaTarget isa, int rows, bool narrow)
         {
             string V = isa.Vec, VT = isa.V;
-            int W = isa.Width, NR = 2 * W;
+            int W = isa.Width, vectors = narrow ? 1 : 2, NR = vectors * W;
             bool init = g.Init is not null && !g.Accumulate;
-            w.Line($"// {rows} rows x {NR} columns of C in {2 * rows} registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc");
+            w.Line($"// {rows} rows x {NR} columns of C in {vectors * rows} registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc");
             w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-            w.Open($"static void {TileName(g, rows)}(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load{(init ? ", ref float init" : "")})");
-            w.Line(string.Join(", ", Enumerable(rows).Select(i => $"c{i}0, c{i}1")).Insert(0, VT + " ") + ";");
+            w.Open($"static void {TileName(g, rows, narrow)}(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load{(init ? ", ref float init" : "")})");
+            w.Line(string.Join(", ", Enumerable(rows).SelectMany(i => Enumerable(vectors).Select(v => $"c{i}{v}"))).Insert(0, VT + " ") + ";");
             w.Open("if (load)");
             for (int i = 0; i < rows; i++)
             {
                 string row = i == 0 ? "" : i == 1 ? "ldc" : $"{i} * ldc";
                 w.Line($"c{i}0 = {V}.LoadUnsafe(ref c{(row.Length > 0 ? ", " + row : "")});");
-                w.Line($"c{i}1 = {V}.LoadUnsafe(ref c, {(row.Length > 0 ? row + " + " : "")}{W});");
+                if (!narrow) w.Line($"c{i}1 = {V}.LoadUnsafe(ref c, {(row.Length > 0 ? row + " + " : "")}{W});");
             }
             w.Close();
             w.Open("else");
@@ -319,18 +331,18 @@ namespace CnnGen.Generator.Emit
             {
                 string v = init ? $"{V}.Create(Unsafe.Add(ref init, {i}))" : $"{VT}.Zero";
                 w.Line($"c{i}0 = {v};");
-                w.Line($"c{i}1 = c{i}0;");
+                if (!narrow) w.Line($"c{i}1 = c{i}0;");
             }
             w.Close();
             w.Open("for (int t = 0; t < kc; t++)");
             w.Line($"{VT} b0 = {V}.LoadUnsafe(ref b);");
-            w.Line($"{VT} b1 = {V}.LoadUnsafe(ref b, {W});");
+            if (!narrow) w.Line($"{VT} b1 = {V}.LoadUnsafe(ref b, {W});");
             for (int i = 0; i < rows; i++)
             {
                 string ai = i == 0 ? "a" : $"Unsafe.Add(ref a, {I(i * g.LdAr)})";
                 w.Line($"{(i == 0 ? VT + " " : "")}ai = {V}.Create({ai});");
                 w.Line($"c{i}0 = {V}.MultiplyAddEstimate(ai, b0, c{i}0);");
-                w.Line($"c{i}1 = {V}.MultiplyAddEstimate(ai, b1, c{i}1);");
+                if (!narrow) w.Line($"c{i}1 = {V}.MultiplyAddEstimate(ai, b1, c{i}1);");
             }
             w.Line($"a = ref Unsafe.Add(ref a, {g.LdAt});");
             w.Line($"b = ref Unsafe.Add(ref b, {NR});");
@@ -339,7 +351,7 @@ namespace CnnGen.Generator.Emit
             {
                 string row = i == 0 ? "" : i == 1 ? "ldc" : $"{i} * ldc";
                 w.Line($"c{i}0.StoreUnsafe(ref c{(row.Length > 0 ? ", " + row : "")});");
-                w.Line($"c{i}1.StoreUnsafe(ref c, {(row.Length > 0 ? row + " + " : "")}{W});");
+                if (!narrow) w.Line($"c{i}1.StoreUnsafe(ref c, {(row.Length > 0 ? row + " + " : "")}{W});");
             }
             w.Close();
         }

@@ -1479,7 +1479,7 @@ __________________________________________________________________";
                             const int pc = 0;
                             const int kc = 64;
                             {
-                                // last 9 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 9 columns: a zero-padded 16-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 8; q += 8)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 64 + pc);
@@ -1504,86 +1504,69 @@ __________________________________________________________________";
                                             Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
                                             Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
                                             Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                            ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                            ref float d = ref Unsafe.Add(ref dst, t * 16);
                                             System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
                                         }
                                     }
-                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 64 + t);
+                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 64 + t);
                                 }
                                 for (int q = 8; q < 9; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 64 + pc);
                                     ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 9; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                                for (int t = 0; t < kc; t++) for (int q = 9; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref dwg, r * 9 + 0);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 9; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 9 + q);
-                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref edge, 32, kc, true);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 9; q++) Unsafe.Add(ref ct, i * 9 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 9; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 9 + q);
+                                WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref edge, 16, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 9; q++) Unsafe.Add(ref ct, i * 9 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
-                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void WeightGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                Vector512<float> c00, c10, c20, c30;
                                 if (load)
                                 {
                                     c00 = Vector512.LoadUnsafe(ref c);
-                                    c01 = Vector512.LoadUnsafe(ref c, 16);
                                     c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
                                     c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
                                     c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
                                 }
                                 else
                                 {
                                     c00 = Vector512<float>.Zero;
-                                    c01 = c00;
                                     c10 = Vector512<float>.Zero;
-                                    c11 = c10;
                                     c20 = Vector512<float>.Zero;
-                                    c21 = c20;
                                     c30 = Vector512<float>.Zero;
-                                    c31 = c30;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
                                     Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
                                     Vector512<float> ai = Vector512.Create(a);
                                     c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
                                     ai = Vector512.Create(Unsafe.Add(ref a, 64));
                                     c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
                                     ai = Vector512.Create(Unsafe.Add(ref a, 128));
                                     c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
                                     ai = Vector512.Create(Unsafe.Add(ref a, 192));
                                     c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 32);
+                                    b = ref Unsafe.Add(ref b, 16);
                                 }
                                 c00.StoreUnsafe(ref c);
-                                c01.StoreUnsafe(ref c, 16);
                                 c10.StoreUnsafe(ref c, ldc);
-                                c11.StoreUnsafe(ref c, ldc + 16);
                                 c20.StoreUnsafe(ref c, 2 * ldc);
-                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
                                 c30.StoreUnsafe(ref c, 3 * ldc);
-                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
                         }
                     }
@@ -2231,7 +2214,7 @@ __________________________________________________________________";
                             const int pc = 0;
                             const int kc = 64;
                             {
-                                // last 9 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 9 columns: a zero-padded 16-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 8; q += 8)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 64 + pc);
@@ -2997,7 +2980,7 @@ __________________________________________________________________";
                                 WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 9 + j), 9, kc, true);
                             }
                             {
-                                // last 1 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 1 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 1; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (8 + q) * 64 + pc);

@@ -1245,20 +1245,20 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
                         ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
                             for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                             src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 32);
+                            dst = ref Unsafe.Add(ref dst, 16);
                         }
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
-                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bias, r));
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        ForwardGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bias, r));
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -1314,6 +1314,44 @@ ________________________________________________________________________________
                         c21.StoreUnsafe(ref c, 2 * ldc + 16);
                         c30.StoreUnsafe(ref c, 3 * ldc);
                         c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                    }
+                    // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void ForwardGroupTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                    {
+                        Vector512<float> c00, c10, c20, c30;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                            c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                            c20 = Vector512.Create(Unsafe.Add(ref init, 2));
+                            c30 = Vector512.Create(Unsafe.Add(ref init, 3));
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 18));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 54));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
                     }
                 }
                 for (int i = 0; i < 4; i++)
@@ -1382,20 +1420,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 32);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bg, r));
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                ForwardTile4xNarrow(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -1451,6 +1489,44 @@ ________________________________________________________________________________
                                 c21.StoreUnsafe(ref c, 2 * ldc + 16);
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                            }
+                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector512<float> c00, c10, c20, c30;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                                    c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                                    c20 = Vector512.Create(Unsafe.Add(ref init, 2));
+                                    c30 = Vector512.Create(Unsafe.Add(ref init, 3));
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
                             }
                         }
                     }
@@ -1603,20 +1679,20 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
                         ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
                             for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                             src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 32);
+                            dst = ref Unsafe.Add(ref dst, 16);
                         }
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
-                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 32, kc, false);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        ForwardGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -1672,6 +1748,44 @@ ________________________________________________________________________________
                         c21.StoreUnsafe(ref c, 2 * ldc + 16);
                         c30.StoreUnsafe(ref c, 3 * ldc);
                         c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                    }
+                    // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void ForwardGroupTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c10, c20, c30;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c10 = Vector512<float>.Zero;
+                            c20 = Vector512<float>.Zero;
+                            c30 = Vector512<float>.Zero;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 18));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 54));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
                     }
                 }
                 for (int i = 0; i < 4; i++)
@@ -1739,20 +1853,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 32);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 32, kc, false);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                ForwardTile4xNarrow(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -1808,6 +1922,44 @@ ________________________________________________________________________________
                                 c21.StoreUnsafe(ref c, 2 * ldc + 16);
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                            }
+                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c10, c20, c30;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c10 = Vector512<float>.Zero;
+                                    c20 = Vector512<float>.Zero;
+                                    c30 = Vector512<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
                             }
                         }
                     }
@@ -1974,20 +2126,20 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
                         ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
                             for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                             src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 32);
+                            dst = ref Unsafe.Add(ref dst, 16);
                         }
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
-                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bias, r));
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        ForwardGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bias, r));
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2043,6 +2195,44 @@ ________________________________________________________________________________
                         c21.StoreUnsafe(ref c, 2 * ldc + 16);
                         c30.StoreUnsafe(ref c, 3 * ldc);
                         c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                    }
+                    // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void ForwardGroupTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                    {
+                        Vector512<float> c00, c10, c20, c30;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                            c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                            c20 = Vector512.Create(Unsafe.Add(ref init, 2));
+                            c30 = Vector512.Create(Unsafe.Add(ref init, 3));
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
                     }
                 }
                 for (int i = 0; i < 4; i++)
@@ -2111,20 +2301,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 32);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bg, r));
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                ForwardTile4xNarrow(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2180,6 +2370,44 @@ ________________________________________________________________________________
                                 c21.StoreUnsafe(ref c, 2 * ldc + 16);
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                            }
+                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector512<float> c00, c10, c20, c30;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                                    c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                                    c20 = Vector512.Create(Unsafe.Add(ref init, 2));
+                                    c30 = Vector512.Create(Unsafe.Add(ref init, 3));
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
                             }
                         }
                     }
@@ -2332,20 +2560,20 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
                         ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
                             for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                             src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 32);
+                            dst = ref Unsafe.Add(ref dst, 16);
                         }
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
-                        ForwardGroupTile4x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        ForwardGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2401,6 +2629,44 @@ ________________________________________________________________________________
                         c21.StoreUnsafe(ref c, 2 * ldc + 16);
                         c30.StoreUnsafe(ref c, 3 * ldc);
                         c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                    }
+                    // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void ForwardGroupTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c10, c20, c30;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c10 = Vector512<float>.Zero;
+                            c20 = Vector512<float>.Zero;
+                            c30 = Vector512<float>.Zero;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
                     }
                 }
                 for (int i = 0; i < 4; i++)
@@ -2468,20 +2734,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 32);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                ForwardTile4xNarrow(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2537,6 +2803,44 @@ ________________________________________________________________________________
                                 c21.StoreUnsafe(ref c, 2 * ldc + 16);
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                            }
+                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c10, c20, c30;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c10 = Vector512<float>.Zero;
+                                    c20 = Vector512<float>.Zero;
+                                    c30 = Vector512<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
                             }
                         }
                     }
@@ -2689,20 +2993,20 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
                         ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
                             for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                             src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 32);
+                            dst = ref Unsafe.Add(ref dst, 16);
                         }
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
-                        ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bias, r));
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        ForwardGroupTile2xNarrow(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bias, r));
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2740,6 +3044,34 @@ ________________________________________________________________________________
                         c01.StoreUnsafe(ref c, 16);
                         c10.StoreUnsafe(ref c, ldc);
                         c11.StoreUnsafe(ref c, ldc + 16);
+                    }
+                    // 2 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void ForwardGroupTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                    {
+                        Vector512<float> c00, c10;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                            c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
                     }
                 }
                 for (int i = 0; i < 4; i++)
@@ -2808,20 +3140,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 32);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false, ref Unsafe.Add(ref bg, r));
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                ForwardTile2xNarrow(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2859,6 +3191,34 @@ ________________________________________________________________________________
                                 c01.StoreUnsafe(ref c, 16);
                                 c10.StoreUnsafe(ref c, ldc);
                                 c11.StoreUnsafe(ref c, ldc + 16);
+                            }
+                            // 2 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector512<float> c00, c10;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector512.Create(Unsafe.Add(ref init, 0));
+                                    c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
                             }
                         }
                     }
@@ -3011,20 +3371,20 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
                         ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
                             for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                             src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 32);
+                            dst = ref Unsafe.Add(ref dst, 16);
                         }
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
-                        ForwardGroupTile2x(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        ForwardGroupTile2xNarrow(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -3062,6 +3422,34 @@ ________________________________________________________________________________
                         c01.StoreUnsafe(ref c, 16);
                         c10.StoreUnsafe(ref c, ldc);
                         c11.StoreUnsafe(ref c, ldc + 16);
+                    }
+                    // 2 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void ForwardGroupTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c10;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c10 = Vector512<float>.Zero;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
                     }
                 }
                 for (int i = 0; i < 4; i++)
@@ -3129,20 +3517,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 32);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, false);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                ForwardTile2xNarrow(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -3180,6 +3568,34 @@ ________________________________________________________________________________
                                 c01.StoreUnsafe(ref c, 16);
                                 c10.StoreUnsafe(ref c, ldc);
                                 c11.StoreUnsafe(ref c, ldc + 16);
+                            }
+                            // 2 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c10;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c10 = Vector512<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
                             }
                         }
                     }
@@ -3287,68 +3703,55 @@ ________________________________________________________________________________
                     {
                         int kc = Math.Min(192, batch - pc);
                         {
-                            // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                            // last 6 columns: a zero-padded 16-column panel, tiles through the edge buffer
                             ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
                             ref float dst = ref panel;
                             for (int t = 0; t < kc; t++)
                             {
                                 for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 6; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                for (int q = 6; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                                 src = ref Unsafe.Add(ref src, 6);
-                                dst = ref Unsafe.Add(ref dst, 32);
+                                dst = ref Unsafe.Add(ref dst, 16);
                             }
                             int r = 0;
                             ref float ct = ref Unsafe.Add(ref dw, r * 6 + 0);
-                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 6 + q);
-                            WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 32, kc, true);
-                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 6 + q);
+                            WeightGradTile3xNarrow(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 16, kc, true);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 16 + q);
                         }
                     }
-                    // 3 rows x 32 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 3 rows x 16 columns of C in 3 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void WeightGradTile3xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector512<float> c00, c01, c10, c11, c20, c21;
+                        Vector512<float> c00, c10, c20;
                         if (load)
                         {
                             c00 = Vector512.LoadUnsafe(ref c);
-                            c01 = Vector512.LoadUnsafe(ref c, 16);
                             c10 = Vector512.LoadUnsafe(ref c, ldc);
-                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
                             c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
                         }
                         else
                         {
                             c00 = Vector512<float>.Zero;
-                            c01 = c00;
                             c10 = Vector512<float>.Zero;
-                            c11 = c10;
                             c20 = Vector512<float>.Zero;
-                            c21 = c20;
                         }
                         for (int t = 0; t < kc; t++)
                         {
                             Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
                             Vector512<float> ai = Vector512.Create(a);
                             c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
                             ai = Vector512.Create(Unsafe.Add(ref a, 1));
                             c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
                             ai = Vector512.Create(Unsafe.Add(ref a, 2));
                             c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
                             a = ref Unsafe.Add(ref a, 3);
-                            b = ref Unsafe.Add(ref b, 32);
+                            b = ref Unsafe.Add(ref b, 16);
                         }
                         c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 16);
                         c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 16);
                         c20.StoreUnsafe(ref c, 2 * ldc);
-                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
                     }
                 }
             }
@@ -3368,148 +3771,110 @@ ________________________________________________________________________________
                     const int pc = 0;
                     const int kc = 3;
                     {
-                        // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 6 columns: a zero-padded 16-column panel, tiles through the edge buffer
                         ref float src = ref Unsafe.Add(ref w, pc * 6 + 0);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
                             for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 6; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            for (int q = 6; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                             src = ref Unsafe.Add(ref src, 6);
-                            dst = ref Unsafe.Add(ref dst, 32);
+                            dst = ref Unsafe.Add(ref dst, 16);
                         }
                         int r = 0;
                         for (; r + 8 <= batch; r += 8)
                         {
                             ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
-                            InputGradTile8x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 8; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            InputGradTile8xNarrow(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 8; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 16 + q);
                         }
                         for (; r < batch; r++)
                         {
                             ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
-                            InputGradTile1x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 1; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            InputGradTile1xNarrow(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 1; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 16 + q);
                         }
                     }
-                    // 1 rows x 32 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 1 rows x 16 columns of C in 1 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void InputGradTile1xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector512<float> c00, c01;
+                        Vector512<float> c00;
                         if (load)
                         {
                             c00 = Vector512.LoadUnsafe(ref c);
-                            c01 = Vector512.LoadUnsafe(ref c, 16);
                         }
                         else
                         {
                             c00 = Vector512<float>.Zero;
-                            c01 = c00;
                         }
                         for (int t = 0; t < kc; t++)
                         {
                             Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
                             Vector512<float> ai = Vector512.Create(a);
                             c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
                             a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 32);
+                            b = ref Unsafe.Add(ref b, 16);
                         }
                         c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 16);
                     }
-                    // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 8 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void InputGradTile8xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                        Vector512<float> c00, c10, c20, c30, c40, c50, c60, c70;
                         if (load)
                         {
                             c00 = Vector512.LoadUnsafe(ref c);
-                            c01 = Vector512.LoadUnsafe(ref c, 16);
                             c10 = Vector512.LoadUnsafe(ref c, ldc);
-                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
                             c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
                             c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
                             c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
-                            c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
                             c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
-                            c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
                             c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
-                            c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
                             c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
-                            c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
                         }
                         else
                         {
                             c00 = Vector512<float>.Zero;
-                            c01 = c00;
                             c10 = Vector512<float>.Zero;
-                            c11 = c10;
                             c20 = Vector512<float>.Zero;
-                            c21 = c20;
                             c30 = Vector512<float>.Zero;
-                            c31 = c30;
                             c40 = Vector512<float>.Zero;
-                            c41 = c40;
                             c50 = Vector512<float>.Zero;
-                            c51 = c50;
                             c60 = Vector512<float>.Zero;
-                            c61 = c60;
                             c70 = Vector512<float>.Zero;
-                            c71 = c70;
                         }
                         for (int t = 0; t < kc; t++)
                         {
                             Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
                             Vector512<float> ai = Vector512.Create(a);
                             c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
                             ai = Vector512.Create(Unsafe.Add(ref a, 3));
                             c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
                             ai = Vector512.Create(Unsafe.Add(ref a, 6));
                             c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
                             ai = Vector512.Create(Unsafe.Add(ref a, 9));
                             c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
                             ai = Vector512.Create(Unsafe.Add(ref a, 12));
                             c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
-                            c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
                             ai = Vector512.Create(Unsafe.Add(ref a, 15));
                             c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
-                            c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
                             ai = Vector512.Create(Unsafe.Add(ref a, 18));
                             c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
-                            c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
                             ai = Vector512.Create(Unsafe.Add(ref a, 21));
                             c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
-                            c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
                             a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 32);
+                            b = ref Unsafe.Add(ref b, 16);
                         }
                         c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 16);
                         c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 16);
                         c20.StoreUnsafe(ref c, 2 * ldc);
-                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
                         c30.StoreUnsafe(ref c, 3 * ldc);
-                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
                         c40.StoreUnsafe(ref c, 4 * ldc);
-                        c41.StoreUnsafe(ref c, 4 * ldc + 16);
                         c50.StoreUnsafe(ref c, 5 * ldc);
-                        c51.StoreUnsafe(ref c, 5 * ldc + 16);
                         c60.StoreUnsafe(ref c, 6 * ldc);
-                        c61.StoreUnsafe(ref c, 6 * ldc + 16);
                         c70.StoreUnsafe(ref c, 7 * ldc);
-                        c71.StoreUnsafe(ref c, 7 * ldc + 16);
                     }
                 }
             }
@@ -3688,19 +4053,19 @@ ________________________________________________________________________________
                         WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                     }
                     {
-                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
                         for (int q = 0; q < 4; q++)
                         {
                             ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
                         }
-                        for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                        for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 32, kc, true);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                        WeightGradGroupTile2xNarrow(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 16, kc, true);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -3738,6 +4103,34 @@ ________________________________________________________________________________
                         c01.StoreUnsafe(ref c, 16);
                         c10.StoreUnsafe(ref c, ldc);
                         c11.StoreUnsafe(ref c, ldc + 16);
+                    }
+                    // 2 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void WeightGradGroupTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c10;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c10 = Vector512<float>.Zero;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 144));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
                     }
                 }
                 if (!inputGradient) continue;
@@ -3780,28 +4173,28 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
                         ref float src = ref Unsafe.Add(ref gy, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
                             for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                             src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 32);
+                            dst = ref Unsafe.Add(ref dst, 16);
                         }
                         int r = 0;
                         for (; r + 8 <= 36; r += 8)
                         {
                             ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
-                            InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 8; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            InputGradGroupTile8xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 8; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
                         }
                         if (r < 36)
                         {
                             ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
-                            InputGradGroupTile4x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            InputGradGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
                         }
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -3950,6 +4343,102 @@ ________________________________________________________________________________
                         c70.StoreUnsafe(ref c, 7 * ldc);
                         c71.StoreUnsafe(ref c, 7 * ldc + 16);
                     }
+                    // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void InputGradGroupTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c10, c20, c30;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c10 = Vector512<float>.Zero;
+                            c20 = Vector512<float>.Zero;
+                            c30 = Vector512<float>.Zero;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            a = ref Unsafe.Add(ref a, 36);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                    }
+                    // 8 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void InputGradGroupTile8xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c10, c20, c30, c40, c50, c60, c70;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                            c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                            c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                            c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c10 = Vector512<float>.Zero;
+                            c20 = Vector512<float>.Zero;
+                            c30 = Vector512<float>.Zero;
+                            c40 = Vector512<float>.Zero;
+                            c50 = Vector512<float>.Zero;
+                            c60 = Vector512<float>.Zero;
+                            c70 = Vector512<float>.Zero;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                            c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                            c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                            c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                            c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                            a = ref Unsafe.Add(ref a, 36);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c60.StoreUnsafe(ref c, 6 * ldc);
+                        c70.StoreUnsafe(ref c, 7 * ldc);
+                    }
                 }
                 for (int i = 0; i < 4; i++)
                 {
@@ -4021,19 +4510,19 @@ ________________________________________________________________________________
                                 WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 4; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
                                     ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, true);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile2xNarrow(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -4071,6 +4560,34 @@ ________________________________________________________________________________
                                 c01.StoreUnsafe(ref c, 16);
                                 c10.StoreUnsafe(ref c, ldc);
                                 c11.StoreUnsafe(ref c, ldc + 16);
+                            }
+                            // 2 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void WeightGradTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c10;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c10 = Vector512<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
                             }
                         }
                     }
@@ -4122,28 +4639,28 @@ ________________________________________________________________________________
                                 }
                             }
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 32);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
                                 int r = 0;
                                 for (; r + 8 <= 36; r += 8)
                                 {
                                     ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
-                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                    InputGradTile8xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
+                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                                 }
                                 if (r < 36)
                                 {
                                     ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
-                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                    InputGradTile4xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
+                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                                 }
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -4291,6 +4808,102 @@ ________________________________________________________________________________
                                 c61.StoreUnsafe(ref c, 6 * ldc + 16);
                                 c70.StoreUnsafe(ref c, 7 * ldc);
                                 c71.StoreUnsafe(ref c, 7 * ldc + 16);
+                            }
+                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void InputGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c10, c20, c30;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c10 = Vector512<float>.Zero;
+                                    c20 = Vector512<float>.Zero;
+                                    c30 = Vector512<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                            }
+                            // 8 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void InputGradTile8xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c10, c20, c30, c40, c50, c60, c70;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                                    c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                                    c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                                    c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c10 = Vector512<float>.Zero;
+                                    c20 = Vector512<float>.Zero;
+                                    c30 = Vector512<float>.Zero;
+                                    c40 = Vector512<float>.Zero;
+                                    c50 = Vector512<float>.Zero;
+                                    c60 = Vector512<float>.Zero;
+                                    c70 = Vector512<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                                    c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                                    c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c60.StoreUnsafe(ref c, 6 * ldc);
+                                c70.StoreUnsafe(ref c, 7 * ldc);
                             }
                         }
                     }
@@ -4461,19 +5074,19 @@ ________________________________________________________________________________
                         WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                     }
                     {
-                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
                         for (int q = 0; q < 4; q++)
                         {
                             ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
                         }
-                        for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                        for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 32, kc, true);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                        WeightGradGroupTile4xNarrow(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 16, kc, true);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -4530,6 +5143,44 @@ ________________________________________________________________________________
                         c30.StoreUnsafe(ref c, 3 * ldc);
                         c31.StoreUnsafe(ref c, 3 * ldc + 16);
                     }
+                    // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void WeightGradGroupTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c10, c20, c30;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c10 = Vector512<float>.Zero;
+                            c20 = Vector512<float>.Zero;
+                            c30 = Vector512<float>.Zero;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 144));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 288));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 432));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                    }
                 }
                 if (!inputGradient) continue;
                 // dcol = W^T * dy over the group's columns, then col2im into each image's dx
@@ -4571,28 +5222,28 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
                         ref float src = ref Unsafe.Add(ref gy, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
                             for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                             src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 32);
+                            dst = ref Unsafe.Add(ref dst, 16);
                         }
                         int r = 0;
                         for (; r + 8 <= 36; r += 8)
                         {
                             ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
-                            InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 8; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            InputGradGroupTile8xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 8; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
                         }
                         if (r < 36)
                         {
                             ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
-                            InputGradGroupTile4x(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            InputGradGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
                         }
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -4741,6 +5392,102 @@ ________________________________________________________________________________
                         c70.StoreUnsafe(ref c, 7 * ldc);
                         c71.StoreUnsafe(ref c, 7 * ldc + 16);
                     }
+                    // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void InputGradGroupTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c10, c20, c30;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c10 = Vector512<float>.Zero;
+                            c20 = Vector512<float>.Zero;
+                            c30 = Vector512<float>.Zero;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            a = ref Unsafe.Add(ref a, 36);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                    }
+                    // 8 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void InputGradGroupTile8xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c10, c20, c30, c40, c50, c60, c70;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                            c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                            c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                            c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c10 = Vector512<float>.Zero;
+                            c20 = Vector512<float>.Zero;
+                            c30 = Vector512<float>.Zero;
+                            c40 = Vector512<float>.Zero;
+                            c50 = Vector512<float>.Zero;
+                            c60 = Vector512<float>.Zero;
+                            c70 = Vector512<float>.Zero;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                            c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                            c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                            c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                            c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                            a = ref Unsafe.Add(ref a, 36);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c60.StoreUnsafe(ref c, 6 * ldc);
+                        c70.StoreUnsafe(ref c, 7 * ldc);
+                    }
                 }
                 for (int i = 0; i < 4; i++)
                 {
@@ -4812,19 +5559,19 @@ ________________________________________________________________________________
                                 WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 4; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
                                     ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 4; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, true);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -4881,6 +5628,44 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
+                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void WeightGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c10, c20, c30;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c10 = Vector512<float>.Zero;
+                                    c20 = Vector512<float>.Zero;
+                                    c30 = Vector512<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                            }
                         }
                     }
                 }
@@ -4931,28 +5716,28 @@ ________________________________________________________________________________
                                 }
                             }
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 32);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
                                 int r = 0;
                                 for (; r + 8 <= 36; r += 8)
                                 {
                                     ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
-                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                    InputGradTile8xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
+                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                                 }
                                 if (r < 36)
                                 {
                                     ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 32, kc, false);
-                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                    InputGradTile4xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
+                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                                 }
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -5101,6 +5886,102 @@ ________________________________________________________________________________
                                 c70.StoreUnsafe(ref c, 7 * ldc);
                                 c71.StoreUnsafe(ref c, 7 * ldc + 16);
                             }
+                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void InputGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c10, c20, c30;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c10 = Vector512<float>.Zero;
+                                    c20 = Vector512<float>.Zero;
+                                    c30 = Vector512<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                            }
+                            // 8 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void InputGradTile8xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c10, c20, c30, c40, c50, c60, c70;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                                    c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                                    c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                                    c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c10 = Vector512<float>.Zero;
+                                    c20 = Vector512<float>.Zero;
+                                    c30 = Vector512<float>.Zero;
+                                    c40 = Vector512<float>.Zero;
+                                    c50 = Vector512<float>.Zero;
+                                    c60 = Vector512<float>.Zero;
+                                    c70 = Vector512<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                                    c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                                    c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c60.StoreUnsafe(ref c, 6 * ldc);
+                                c70.StoreUnsafe(ref c, 7 * ldc);
+                            }
                         }
                     }
                     Conv3x3S1P1_4x6x6To4NoBias_Col2Im(ref dcol, ref dxn, p0, count);
@@ -5213,7 +6094,7 @@ ________________________________________________________________________________
                     const int pc = 0;
                     const int kc = 144;
                     {
-                        // last 18 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 18 columns: a zero-padded 32-column panel, tiles through the edge buffer
                         for (int q = 0; q < 16; q += 8)
                         {
                             ref float src = ref Unsafe.Add(ref col, (0 + q) * 144 + pc);
@@ -5360,28 +6241,28 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
                         ref float src = ref Unsafe.Add(ref gy, pc * 144 + 128);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
                             for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                             src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 32);
+                            dst = ref Unsafe.Add(ref dst, 16);
                         }
                         int r = 0;
                         for (; r + 8 <= 18; r += 8)
                         {
                             ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
-                            InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 8; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            InputGradGroupTile8xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 8; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
                         }
                         if (r < 18)
                         {
                             ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
-                            InputGradGroupTile2x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref edge, 32, kc, false);
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                            InputGradGroupTile2xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref edge, 16, kc, false);
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
                         }
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -5512,6 +6393,92 @@ ________________________________________________________________________________
                         c70.StoreUnsafe(ref c, 7 * ldc);
                         c71.StoreUnsafe(ref c, 7 * ldc + 16);
                     }
+                    // 2 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void InputGradGroupTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c10;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c10 = Vector512<float>.Zero;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            a = ref Unsafe.Add(ref a, 18);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
+                    }
+                    // 8 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void InputGradGroupTile8xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector512<float> c00, c10, c20, c30, c40, c50, c60, c70;
+                        if (load)
+                        {
+                            c00 = Vector512.LoadUnsafe(ref c);
+                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                            c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                            c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                            c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector512<float>.Zero;
+                            c10 = Vector512<float>.Zero;
+                            c20 = Vector512<float>.Zero;
+                            c30 = Vector512<float>.Zero;
+                            c40 = Vector512<float>.Zero;
+                            c50 = Vector512<float>.Zero;
+                            c60 = Vector512<float>.Zero;
+                            c70 = Vector512<float>.Zero;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                            Vector512<float> ai = Vector512.Create(a);
+                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                            c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                            c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                            c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                            ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                            c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                            a = ref Unsafe.Add(ref a, 18);
+                            b = ref Unsafe.Add(ref b, 16);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        c40.StoreUnsafe(ref c, 4 * ldc);
+                        c50.StoreUnsafe(ref c, 5 * ldc);
+                        c60.StoreUnsafe(ref c, 6 * ldc);
+                        c70.StoreUnsafe(ref c, 7 * ldc);
+                    }
                 }
                 for (int i = 0; i < 4; i++)
                 {
@@ -5541,7 +6508,7 @@ ________________________________________________________________________________
                             const int pc = 0;
                             const int kc = 36;
                             {
-                                // last 18 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 18 columns: a zero-padded 32-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 16; q += 8)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 36 + pc);
@@ -5697,28 +6664,28 @@ ________________________________________________________________________________
                                 }
                             }
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 32; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 32);
+                                    dst = ref Unsafe.Add(ref dst, 16);
                                 }
                                 int r = 0;
                                 for (; r + 8 <= 18; r += 8)
                                 {
                                     ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 32, kc, false);
-                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                    InputGradTile8xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 16, kc, false);
+                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                                 }
                                 if (r < 18)
                                 {
                                     ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile2x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 32, kc, false);
-                                    for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 32 + q);
+                                    InputGradTile2xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 16, kc, false);
+                                    for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
                                 }
                             }
                             // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -5848,6 +6815,92 @@ ________________________________________________________________________________
                                 c61.StoreUnsafe(ref c, 6 * ldc + 16);
                                 c70.StoreUnsafe(ref c, 7 * ldc);
                                 c71.StoreUnsafe(ref c, 7 * ldc + 16);
+                            }
+                            // 2 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void InputGradTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c10;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c10 = Vector512<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    a = ref Unsafe.Add(ref a, 18);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                            }
+                            // 8 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void InputGradTile8xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector512<float> c00, c10, c20, c30, c40, c50, c60, c70;
+                                if (load)
+                                {
+                                    c00 = Vector512.LoadUnsafe(ref c);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
+                                    c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
+                                    c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
+                                    c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector512<float>.Zero;
+                                    c10 = Vector512<float>.Zero;
+                                    c20 = Vector512<float>.Zero;
+                                    c30 = Vector512<float>.Zero;
+                                    c40 = Vector512<float>.Zero;
+                                    c50 = Vector512<float>.Zero;
+                                    c60 = Vector512<float>.Zero;
+                                    c70 = Vector512<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                    Vector512<float> ai = Vector512.Create(a);
+                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 6));
+                                    c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 7));
+                                    c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                                    a = ref Unsafe.Add(ref a, 18);
+                                    b = ref Unsafe.Add(ref b, 16);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
+                                c60.StoreUnsafe(ref c, 6 * ldc);
+                                c70.StoreUnsafe(ref c, 7 * ldc);
                             }
                         }
                     }
@@ -6023,20 +7076,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                ForwardTile4xNarrow(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -6092,6 +7145,44 @@ ________________________________________________________________________________
                                 c21.StoreUnsafe(ref c, 2 * ldc + 8);
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                            }
+                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector256<float> c00, c10, c20, c30;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                    c20 = Vector256.Create(Unsafe.Add(ref init, 2));
+                                    c30 = Vector256.Create(Unsafe.Add(ref init, 3));
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
                             }
                         }
                     }
@@ -6265,20 +7356,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                ForwardTile4xNarrow(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -6334,6 +7425,44 @@ ________________________________________________________________________________
                                 c21.StoreUnsafe(ref c, 2 * ldc + 8);
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                            }
+                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c10, c20, c30;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                    c20 = Vector256<float>.Zero;
+                                    c30 = Vector256<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
                             }
                         }
                     }
@@ -6522,20 +7651,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                ForwardTile4xNarrow(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -6591,6 +7720,44 @@ ________________________________________________________________________________
                                 c21.StoreUnsafe(ref c, 2 * ldc + 8);
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                            }
+                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector256<float> c00, c10, c20, c30;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                    c20 = Vector256.Create(Unsafe.Add(ref init, 2));
+                                    c30 = Vector256.Create(Unsafe.Add(ref init, 3));
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
                             }
                         }
                     }
@@ -6764,20 +7931,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                ForwardTile4xNarrow(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -6833,6 +8000,44 @@ ________________________________________________________________________________
                                 c21.StoreUnsafe(ref c, 2 * ldc + 8);
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                            }
+                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c10, c20, c30;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                    c20 = Vector256<float>.Zero;
+                                    c30 = Vector256<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
                             }
                         }
                     }
@@ -6989,20 +8194,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                ForwardTile2xNarrow(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -7040,6 +8245,34 @@ ________________________________________________________________________________
                                 c01.StoreUnsafe(ref c, 8);
                                 c10.StoreUnsafe(ref c, ldc);
                                 c11.StoreUnsafe(ref c, ldc + 8);
+                            }
+                            // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector256<float> c00, c10;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
                             }
                         }
                     }
@@ -7195,20 +8428,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                ForwardTile2xNarrow(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -7246,6 +8479,34 @@ ________________________________________________________________________________
                                 c01.StoreUnsafe(ref c, 8);
                                 c10.StoreUnsafe(ref c, ldc);
                                 c11.StoreUnsafe(ref c, ldc + 8);
+                            }
+                            // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c10;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
                             }
                         }
                     }
@@ -7339,68 +8600,55 @@ ________________________________________________________________________________
                     {
                         int kc = Math.Min(384, batch - pc);
                         {
-                            // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                            // last 6 columns: a zero-padded 8-column panel, tiles through the edge buffer
                             ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
                             ref float dst = ref panel;
                             for (int t = 0; t < kc; t++)
                             {
                                 for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 6; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                for (int q = 6; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                 src = ref Unsafe.Add(ref src, 6);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
                             int r = 0;
                             ref float ct = ref Unsafe.Add(ref dw, r * 6 + 0);
-                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 6 + q);
-                            WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 16, kc, true);
-                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 6 + q);
+                            WeightGradTile3xNarrow(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 8, kc, true);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
                         }
                     }
-                    // 3 rows x 16 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 3 rows x 8 columns of C in 3 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void WeightGradTile3xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector256<float> c00, c01, c10, c11, c20, c21;
+                        Vector256<float> c00, c10, c20;
                         if (load)
                         {
                             c00 = Vector256.LoadUnsafe(ref c);
-                            c01 = Vector256.LoadUnsafe(ref c, 8);
                             c10 = Vector256.LoadUnsafe(ref c, ldc);
-                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
                             c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
                         }
                         else
                         {
                             c00 = Vector256<float>.Zero;
-                            c01 = c00;
                             c10 = Vector256<float>.Zero;
-                            c11 = c10;
                             c20 = Vector256<float>.Zero;
-                            c21 = c20;
                         }
                         for (int t = 0; t < kc; t++)
                         {
                             Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
                             Vector256<float> ai = Vector256.Create(a);
                             c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
                             ai = Vector256.Create(Unsafe.Add(ref a, 1));
                             c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
                             ai = Vector256.Create(Unsafe.Add(ref a, 2));
                             c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
                             a = ref Unsafe.Add(ref a, 3);
-                            b = ref Unsafe.Add(ref b, 16);
+                            b = ref Unsafe.Add(ref b, 8);
                         }
                         c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 8);
                         c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 8);
                         c20.StoreUnsafe(ref c, 2 * ldc);
-                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
                     }
                 }
             }
@@ -7420,130 +8668,100 @@ ________________________________________________________________________________
                     const int pc = 0;
                     const int kc = 3;
                     {
-                        // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 6 columns: a zero-padded 8-column panel, tiles through the edge buffer
                         ref float src = ref Unsafe.Add(ref w, pc * 6 + 0);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
                             for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 6; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                            for (int q = 6; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                             src = ref Unsafe.Add(ref src, 6);
-                            dst = ref Unsafe.Add(ref dst, 16);
+                            dst = ref Unsafe.Add(ref dst, 8);
                         }
                         int r = 0;
                         for (; r + 6 <= batch; r += 6)
                         {
                             ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
-                            InputGradTile6x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 16, kc, false);
-                            for (int i = 0; i < 6; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            InputGradTile6xNarrow(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 8, kc, false);
+                            for (int i = 0; i < 6; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
                         }
                         for (; r < batch; r++)
                         {
                             ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
-                            InputGradTile1x(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 16, kc, false);
-                            for (int i = 0; i < 1; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            InputGradTile1xNarrow(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 8, kc, false);
+                            for (int i = 0; i < 1; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
                         }
                     }
-                    // 1 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 1 rows x 8 columns of C in 1 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void InputGradTile1xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector256<float> c00, c01;
+                        Vector256<float> c00;
                         if (load)
                         {
                             c00 = Vector256.LoadUnsafe(ref c);
-                            c01 = Vector256.LoadUnsafe(ref c, 8);
                         }
                         else
                         {
                             c00 = Vector256<float>.Zero;
-                            c01 = c00;
                         }
                         for (int t = 0; t < kc; t++)
                         {
                             Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
                             Vector256<float> ai = Vector256.Create(a);
                             c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
                             a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 16);
+                            b = ref Unsafe.Add(ref b, 8);
                         }
                         c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 8);
                     }
-                    // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 6 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void InputGradTile6xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                        Vector256<float> c00, c10, c20, c30, c40, c50;
                         if (load)
                         {
                             c00 = Vector256.LoadUnsafe(ref c);
-                            c01 = Vector256.LoadUnsafe(ref c, 8);
                             c10 = Vector256.LoadUnsafe(ref c, ldc);
-                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
                             c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
                             c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                            c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
                             c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
-                            c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
                             c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
-                            c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
                         }
                         else
                         {
                             c00 = Vector256<float>.Zero;
-                            c01 = c00;
                             c10 = Vector256<float>.Zero;
-                            c11 = c10;
                             c20 = Vector256<float>.Zero;
-                            c21 = c20;
                             c30 = Vector256<float>.Zero;
-                            c31 = c30;
                             c40 = Vector256<float>.Zero;
-                            c41 = c40;
                             c50 = Vector256<float>.Zero;
-                            c51 = c50;
                         }
                         for (int t = 0; t < kc; t++)
                         {
                             Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
                             Vector256<float> ai = Vector256.Create(a);
                             c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
                             ai = Vector256.Create(Unsafe.Add(ref a, 3));
                             c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
                             ai = Vector256.Create(Unsafe.Add(ref a, 6));
                             c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
                             ai = Vector256.Create(Unsafe.Add(ref a, 9));
                             c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                            c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
                             ai = Vector256.Create(Unsafe.Add(ref a, 12));
                             c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
-                            c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
                             ai = Vector256.Create(Unsafe.Add(ref a, 15));
                             c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
-                            c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
                             a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 16);
+                            b = ref Unsafe.Add(ref b, 8);
                         }
                         c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 8);
                         c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 8);
                         c20.StoreUnsafe(ref c, 2 * ldc);
-                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
                         c30.StoreUnsafe(ref c, 3 * ldc);
-                        c31.StoreUnsafe(ref c, 3 * ldc + 8);
                         c40.StoreUnsafe(ref c, 4 * ldc);
-                        c41.StoreUnsafe(ref c, 4 * ldc + 8);
                         c50.StoreUnsafe(ref c, 5 * ldc);
-                        c51.StoreUnsafe(ref c, 5 * ldc + 8);
                     }
                 }
             }
@@ -7632,19 +8850,19 @@ ________________________________________________________________________________
                         WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                     }
                     {
-                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                         for (int q = 0; q < 4; q++)
                         {
                             ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                         }
-                        for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                        for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 16, kc, true);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                        WeightGradGroupTile2xNarrow(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -7682,6 +8900,34 @@ ________________________________________________________________________________
                         c01.StoreUnsafe(ref c, 8);
                         c10.StoreUnsafe(ref c, ldc);
                         c11.StoreUnsafe(ref c, ldc + 8);
+                    }
+                    // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void WeightGradGroupTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c10;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c10 = Vector256<float>.Zero;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 144));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
                     }
                 }
                 if (!inputGradient) continue;
@@ -7860,19 +9106,19 @@ ________________________________________________________________________________
                                 WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 4; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
                                     ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile2xNarrow(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -7910,6 +9156,34 @@ ________________________________________________________________________________
                                 c01.StoreUnsafe(ref c, 8);
                                 c10.StoreUnsafe(ref c, ldc);
                                 c11.StoreUnsafe(ref c, ldc + 8);
+                            }
+                            // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void WeightGradTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c10;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
                             }
                         }
                     }
@@ -7957,22 +9231,22 @@ ________________________________________________________________________________
                                 }
                             }
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 for (; r + 6 <= 36; r += 6)
                                 {
                                     ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
-                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                    InputGradTile6xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
+                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                                 }
                             }
                             // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -8047,6 +9321,54 @@ ________________________________________________________________________________
                                 c41.StoreUnsafe(ref c, 4 * ldc + 8);
                                 c50.StoreUnsafe(ref c, 5 * ldc);
                                 c51.StoreUnsafe(ref c, 5 * ldc + 8);
+                            }
+                            // 6 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void InputGradTile6xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c10, c20, c30, c40, c50;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                    c20 = Vector256<float>.Zero;
+                                    c30 = Vector256<float>.Zero;
+                                    c40 = Vector256<float>.Zero;
+                                    c50 = Vector256<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
                             }
                         }
                     }
@@ -8138,19 +9460,19 @@ ________________________________________________________________________________
                         WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                     }
                     {
-                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                         for (int q = 0; q < 4; q++)
                         {
                             ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                         }
-                        for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                        for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 16, kc, true);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                        WeightGradGroupTile4xNarrow(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -8206,6 +9528,44 @@ ________________________________________________________________________________
                         c21.StoreUnsafe(ref c, 2 * ldc + 8);
                         c30.StoreUnsafe(ref c, 3 * ldc);
                         c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                    }
+                    // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void WeightGradGroupTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c10, c20, c30;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c10 = Vector256<float>.Zero;
+                            c20 = Vector256<float>.Zero;
+                            c30 = Vector256<float>.Zero;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 144));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 288));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 432));
+                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
                     }
                 }
                 if (!inputGradient) continue;
@@ -8384,19 +9744,19 @@ ________________________________________________________________________________
                                 WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 4; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
                                     ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -8453,6 +9813,44 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
+                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void WeightGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c10, c20, c30;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                    c20 = Vector256<float>.Zero;
+                                    c30 = Vector256<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                            }
                         }
                     }
                 }
@@ -8499,22 +9897,22 @@ ________________________________________________________________________________
                                 }
                             }
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 for (; r + 6 <= 36; r += 6)
                                 {
                                     ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
-                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                    InputGradTile6xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
+                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                                 }
                             }
                             // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -8589,6 +9987,54 @@ ________________________________________________________________________________
                                 c41.StoreUnsafe(ref c, 4 * ldc + 8);
                                 c50.StoreUnsafe(ref c, 5 * ldc);
                                 c51.StoreUnsafe(ref c, 5 * ldc + 8);
+                            }
+                            // 6 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void InputGradTile6xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c10, c20, c30, c40, c50;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                    c20 = Vector256<float>.Zero;
+                                    c30 = Vector256<float>.Zero;
+                                    c40 = Vector256<float>.Zero;
+                                    c50 = Vector256<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                    a = ref Unsafe.Add(ref a, 36);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
                             }
                         }
                     }
@@ -8665,19 +10111,19 @@ ________________________________________________________________________________
                         WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + j), 18, kc, true);
                     }
                     {
-                        // last 2 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 2 columns: a zero-padded 8-column panel, tiles through the edge buffer
                         for (int q = 0; q < 2; q++)
                         {
                             ref float src = ref Unsafe.Add(ref col, (16 + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                         }
-                        for (int t = 0; t < kc; t++) for (int q = 2; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                        for (int t = 0; t < kc; t++) for (int q = 2; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref dw, r * 18 + 16);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 18 + q);
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 16, kc, true);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                        WeightGradGroupTile4xNarrow(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -8733,6 +10179,44 @@ ________________________________________________________________________________
                         c21.StoreUnsafe(ref c, 2 * ldc + 8);
                         c30.StoreUnsafe(ref c, 3 * ldc);
                         c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                    }
+                    // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void WeightGradGroupTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    {
+                        Vector256<float> c00, c10, c20, c30;
+                        if (load)
+                        {
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                        }
+                        else
+                        {
+                            c00 = Vector256<float>.Zero;
+                            c10 = Vector256<float>.Zero;
+                            c20 = Vector256<float>.Zero;
+                            c30 = Vector256<float>.Zero;
+                        }
+                        for (int t = 0; t < kc; t++)
+                        {
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 144));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 288));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 432));
+                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            a = ref Unsafe.Add(ref a, 1);
+                            b = ref Unsafe.Add(ref b, 8);
+                        }
+                        c00.StoreUnsafe(ref c);
+                        c10.StoreUnsafe(ref c, ldc);
+                        c20.StoreUnsafe(ref c, 2 * ldc);
+                        c30.StoreUnsafe(ref c, 3 * ldc);
                     }
                 }
                 if (!inputGradient) continue;
@@ -8911,19 +10395,19 @@ ________________________________________________________________________________
                                 WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + j), 18, kc, true);
                             }
                             {
-                                // last 2 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 2 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 2; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (16 + q) * 36 + pc);
                                     ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 2; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                                for (int t = 0; t < kc; t++) for (int q = 2; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 16);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 18 + q);
-                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                                WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -8980,6 +10464,44 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
+                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void WeightGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c10, c20, c30;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                    c20 = Vector256<float>.Zero;
+                                    c30 = Vector256<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                            }
                         }
                     }
                 }
@@ -9026,22 +10548,22 @@ ________________________________________________________________________________
                                 }
                             }
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 for (; r + 6 <= 18; r += 6)
                                 {
                                     ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 16, kc, false);
-                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                    InputGradTile6xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 8, kc, false);
+                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                                 }
                             }
                             // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -9116,6 +10638,54 @@ ________________________________________________________________________________
                                 c41.StoreUnsafe(ref c, 4 * ldc + 8);
                                 c50.StoreUnsafe(ref c, 5 * ldc);
                                 c51.StoreUnsafe(ref c, 5 * ldc + 8);
+                            }
+                            // 6 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void InputGradTile6xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector256<float> c00, c10, c20, c30, c40, c50;
+                                if (load)
+                                {
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                }
+                                else
+                                {
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                    c20 = Vector256<float>.Zero;
+                                    c30 = Vector256<float>.Zero;
+                                    c40 = Vector256<float>.Zero;
+                                    c50 = Vector256<float>.Zero;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                    a = ref Unsafe.Add(ref a, 18);
+                                    b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c40.StoreUnsafe(ref c, 4 * ldc);
+                                c50.StoreUnsafe(ref c, 5 * ldc);
                             }
                         }
                     }
@@ -9291,7 +10861,7 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
@@ -9533,7 +11103,7 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
@@ -9790,7 +11360,7 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
@@ -10032,7 +11602,7 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
@@ -10257,7 +11827,7 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
@@ -10463,7 +12033,7 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
@@ -10615,7 +12185,7 @@ ________________________________________________________________________________
                     {
                         int kc = Math.Min(384, batch - pc);
                         {
-                            // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                            // last 6 columns: a zero-padded 8-column panel, tiles through the edge buffer
                             ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
                             ref float dst = ref panel;
                             for (int t = 0; t < kc; t++)
@@ -10696,7 +12266,7 @@ ________________________________________________________________________________
                     const int pc = 0;
                     const int kc = 3;
                     {
-                        // last 6 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 6 columns: a zero-padded 8-column panel, tiles through the edge buffer
                         ref float src = ref Unsafe.Add(ref w, pc * 6 + 0);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
@@ -10877,7 +12447,7 @@ ________________________________________________________________________________
                         WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                     }
                     {
-                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                         for (int q = 0; q < 4; q++)
                         {
                             ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
@@ -11074,7 +12644,7 @@ ________________________________________________________________________________
                                 WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 4; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
@@ -11174,7 +12744,7 @@ ________________________________________________________________________________
                                 }
                             }
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
@@ -11324,7 +12894,7 @@ ________________________________________________________________________________
                         WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                     }
                     {
-                        // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                         for (int q = 0; q < 4; q++)
                         {
                             ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
@@ -11539,7 +13109,7 @@ ________________________________________________________________________________
                                 WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 4; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
@@ -11657,7 +13227,7 @@ ________________________________________________________________________________
                                 }
                             }
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
@@ -11792,7 +13362,7 @@ ________________________________________________________________________________
                         WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + j), 18, kc, true);
                     }
                     {
-                        // last 2 columns: a zero-padded panel, tiles through the edge buffer
+                        // last 2 columns: a zero-padded 8-column panel, tiles through the edge buffer
                         for (int q = 0; q < 2; q++)
                         {
                             ref float src = ref Unsafe.Add(ref col, (16 + q) * 144 + pc);
@@ -12007,7 +13577,7 @@ ________________________________________________________________________________
                                 WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + j), 18, kc, true);
                             }
                             {
-                                // last 2 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 2 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 2; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (16 + q) * 36 + pc);
@@ -12125,7 +13695,7 @@ ________________________________________________________________________________
                                 }
                             }
                             {
-                                // last 4 columns: a zero-padded panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
