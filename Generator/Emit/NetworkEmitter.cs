@@ -502,8 +502,8 @@ namespace CnnGen.Generator.Emit
             w.Close();
             w.Line();
             w.Line("/// <summary>The network's own memory for d loss / d output of <paramref name=\"batch\"/> images (batch x OutputLength): fill");
-            w.Line("/// it after Forward and call <see cref=\"Backward(int, bool)\"/> to run without copying gradients in or out. Backward with");
-            w.Line("/// spans and TrainStep overwrite it.</summary>");
+            w.Line("/// it after Forward and call <see cref=\"Backward(int, bool)\"/> to run without copying gradients in or out (Backward only");
+            w.Line("/// reads it). Backward with spans overwrites it; TrainStep may.</summary>");
             w.Open("public Span<float> OutputGradientBuffer(int batch)");
             w.Line("Guard.Batch(batch, _maxBatch);");
             w.Line("return _outputGradients.AsSpan(0, batch * OutputSize);");

@@ -333,8 +333,8 @@ __________________________________________________________________";
         }
 
         /// <summary>The network's own memory for d loss / d output of <paramref name="batch"/> images (batch x OutputLength): fill
-        /// it after Forward and call <see cref="Backward(int, bool)"/> to run without copying gradients in or out. Backward with
-        /// spans and TrainStep overwrite it.</summary>
+        /// it after Forward and call <see cref="Backward(int, bool)"/> to run without copying gradients in or out (Backward only
+        /// reads it). Backward with spans overwrites it; TrainStep may.</summary>
         public Span<float> OutputGradientBuffer(int batch)
         {
             Guard.Batch(batch, _maxBatch);
