@@ -409,7 +409,7 @@ namespace CnnGen.Generator.Emit
             {
                 LayerPlan lp = plan.Layers[i];
                 if (lp.Layer.Head > 0) continue;
-                if (lp.Layer.Kind == LayerKind.ReLU && lp.BackwardInNextPool) // the pool after it applied it: written on request
+                if (lp.BackwardInNextPool) // a ReLU the pool after it applied: written on request
                     w.Line($"{i} => Relu(Activations({ActOf(plan, lp.Layer.Inputs[0])}, {I(lp.Layer.Output.Size)}, image, 1), Activations({Out(lp)}, {I(lp.Layer.Output.Size)}, image, 1)),");
                 else
                     w.Line($"{i} => Activations({Out(lp)}, {I(lp.Layer.Output.Size)}, image, 1),");
@@ -418,7 +418,7 @@ namespace CnnGen.Generator.Emit
             w.Close(";");
             w.Close();
             w.Line();
-            if (plan.Layers.Any(lp => lp.Layer.Kind == LayerKind.ReLU && lp.BackwardInNextPool))
+            if (plan.Layers.Any(lp => lp.BackwardInNextPool))
             {
                 w.Line("/// <summary>Writes max(0, x) into <paramref name=\"y\"/> and returns it: a ReLU output that the forward leaves to the pool after it.</summary>");
                 w.Open("private static ReadOnlySpan<float> Relu(ReadOnlySpan<float> x, Span<float> y)");
@@ -824,7 +824,7 @@ namespace CnnGen.Generator.Emit
                 int in0 = l.Inputs[0];
                 string input = ActOf(plan, in0);
                 long inputSize = SizeOf(plan, in0);
-                if (l.Kind == LayerKind.ReLU && lp.BackwardInNextPool)
+                if (lp.BackwardInNextPool) // a ReLU (the planner marks only ReLUs)
                 {
                     w.Line(Describe(l));
                     w.Line($"// (applied by {PoolAfter(plan, i).Layer.Name}'s forward, which reads this layer's input: its output is written only for LayerOutput)");

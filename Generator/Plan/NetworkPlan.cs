@@ -37,7 +37,8 @@ namespace CnnGen.Generator.Plan
     {
         public long InputOffset => InputOffsets.Count > 0 ? InputOffsets[0] : 0;
         /// <summary>A ReLU whose only consumer is a pair max pool (<see cref="MemoryPlanner.IsPairPool"/>): its backward
-        /// runs inside the pool's, which writes this ReLU's input gradient directly.</summary>
+        /// runs inside the pool's, which writes this ReLU's input gradient directly; its forward too (the pool takes max(0, window
+        /// max) of this ReLU's input), so its output is written only when LayerOutput asks for it.</summary>
         public bool BackwardInNextPool { get; init; }
         /// <summary>A pair max pool after such a ReLU: its backward also applies the ReLU's mask (the pooled value is the
         /// rectified winner, so the mask is pooled &gt; 0) and writes the ReLU's input gradient.</summary>
