@@ -181,9 +181,21 @@ namespace CnnGen.Generator.Emit
             {
                 // A rest of at most one vector goes through one-vector-wide tiles: half the FMAs of a two-vector strip.
                 int restWidth = Narrow(isa, rest) ? W : NR;
+                // exactly one vector of columns (16 on AVX-512: a 14 x 14 map's Winograd tiles): no padding, so the tiles
+                // write C directly, and a B whose rows are one vector long is its own panel
+                bool exact = rest == restWidth;
+                bool inPlace = exact && !g.BTransposed && g.LdB == restWidth;
                 w.Open(g.ColumnRange ? $"if (jEnd > {full})" : "");
-                w.Line($"// last {rest} columns: a zero-padded {restWidth}-column panel, tiles through the edge buffer");
+                w.Line(exact
+                    ? $"// last {rest} columns: one vector, {(inPlace ? "B's rows are the panel" : "a packed panel")}, tiles straight into C"
+                    : $"// last {rest} columns: a zero-padded {restWidth}-column panel, tiles through the edge buffer");
                 if (g.BTransposed) PackTransposed(w, g, isa, restWidth, I(full), rest);
+                else if (inPlace) w.Line($"ref float packed = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + {full});");
+                else if (exact)
+                {
+                    w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + {full});");
+                    w.Line($"for (int t = 0; t < kc; t++) {isa.Vec}.LoadUnsafe(ref src, (nuint)(t * {g.LdB})).StoreUnsafe(ref panel, (nuint)(t * {W}));");
+                }
                 else
                 {
                     w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + {full});");
@@ -195,7 +207,7 @@ namespace CnnGen.Generator.Emit
                     w.Line($"dst = ref Unsafe.Add(ref dst, {restWidth});");
                     w.Close();
                 }
-                EmitRowTiles(w, g, restWidth, MR, r0, rowEnd, load, edgeCols: rest, j: I(full), b: "panel", narrow: restWidth < NR);
+                EmitRowTiles(w, g, restWidth, MR, r0, rowEnd, load, edgeCols: exact ? 0 : rest, j: I(full), b: inPlace ? "packed" : "panel", narrow: restWidth < NR);
                 w.Close();
             }
             if (depthLoop) w.Close();

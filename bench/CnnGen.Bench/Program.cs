@@ -4,6 +4,9 @@
 // dotnet run -c Release --project bench/CnnGen.Bench -- compare [--quick] [--steps 30] [--seconds 2]
 //   plain Stopwatch timings as `RESULT <key> <ms> <flops> <images>` lines (conv layers on 1 and 2 threads, batch-1 stages), paired with bench/pytorch_layers.py
 //   by bench/compare.sh.
+// dotnet run -c Release --project bench/CnnGen.Bench -- loop KEY PASS [--threads 1] [--seconds 10]
+//   one workload over and over (for perf record or an A/B of two builds): KEY a conv key (e.g. 64x36x14x14-72k3s1p1,
+//   or seed), PASS fwd | fwdbwd | bwdw | bwd | train; prints the best and median ms of 20 ms samples and the GFLOP/s.
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -25,6 +28,7 @@ namespace CnnGen.Bench
             var rest = new List<string>(args);
             ConvShape.Quick = rest.Remove("--quick");
             if (rest.Count > 0 && rest[0] == "compare") return Compare.Run(rest.Skip(1).ToArray());
+            if (rest.Count > 0 && rest[0] == "loop") return Compare.Loop(rest.Skip(1).ToArray());
 
             // In-process: no per-run rebuild of the generator-using project; short job to keep the suite ~10 minutes.
             Job job = Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(5)
@@ -117,6 +121,67 @@ namespace CnnGen.Bench
                     using var work = new ConvWorkload(shape, threads);
                     Line($"conv/{shape.Key}/fwd/t{threads}", Measure(work.Forward), shape.PassFlops, shape.N);
                 }
+            return 0;
+        }
+
+        /// <summary>The loop mode: one workload for a while, then its best and median sample.</summary>
+        public static int Loop(string[] args)
+        {
+            if (args.Length < 2)
+            {
+                Console.Error.WriteLine("usage: loop KEY PASS [--threads N] [--seconds S]; KEY one of: seed, "
+                    + string.Join(", ", ConvShape.All.Concat(ConvShape.BatchOne).Select(s => s.Key).Distinct()));
+                return 2;
+            }
+            string key = args[0], pass = args[1];
+            int threads = 1;
+            for (int i = 2; i + 1 < args.Length; i++)
+            {
+                if (args[i] == "--threads") threads = int.Parse(args[i + 1]);
+                if (args[i] == "--seconds") _seconds = double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            Action action;
+            double flops;
+            IDisposable owner;
+            if (key == "seed")
+            {
+                var seed = pass == "train" ? new SeedWorkload(64, threads) : new SeedWorkload(1, threads);
+                owner = seed;
+                action = pass == "train" ? () => seed.TrainStep() : seed.Forward;
+                flops = (pass == "train" ? 3.0 * 64 : 1.0) * FashionNet.FlopsPerImage;
+            }
+            else
+            {
+                ConvShape? shape = ConvShape.All.Concat(ConvShape.BatchOne).FirstOrDefault(s => s.Key == key);
+                if (shape is null) { Console.Error.WriteLine($"unknown key {key}"); return 2; }
+                var work = new ConvWorkload(shape, threads);
+                owner = work;
+                work.Forward();
+                (action, flops) = pass switch
+                {
+                    "fwd" => ((Action)work.Forward, shape.PassFlops),
+                    "fwdbwd" => (work.ForwardBackward, 3 * shape.PassFlops),
+                    "bwdw" => (work.BackwardWeights, shape.PassFlops),
+                    "bwd" => (work.Backward, 2 * shape.PassFlops),
+                    _ => throw new ArgumentException($"unknown pass {pass}: fwd, fwdbwd, bwdw or bwd"),
+                };
+            }
+            using (owner)
+            {
+                for (int i = 0; i < 3; i++) action();
+                var samples = new List<double>();
+                var sw = Stopwatch.StartNew();
+                while (sw.Elapsed.TotalSeconds < _seconds || samples.Count < 3)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    int calls = 0;
+                    do { action(); calls++; } while (Stopwatch.GetElapsedTime(t0).TotalMilliseconds < 20);
+                    samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds / calls);
+                }
+                samples.Sort();
+                Console.WriteLine(FormattableString.Invariant(
+                    $"{key} {pass} t{threads}: best {samples[0]:0.000} ms, median {samples[samples.Count / 2]:0.000} ms, {flops / samples[0] / 1e6:0.0} GFLOP/s (best), {samples.Count} samples"));
+            }
             return 0;
         }
 

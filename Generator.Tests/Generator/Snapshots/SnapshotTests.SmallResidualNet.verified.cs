@@ -1245,20 +1245,11 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                        // last 16 columns: one vector, a packed panel, tiles straight into C
                         ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
+                        for (int t = 0; t < kc; t++) Vector512.LoadUnsafe(ref src, (nuint)(t * 144)).StoreUnsafe(ref panel, (nuint)(t * 16));
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
-                        ForwardGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bias, r));
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        ForwardGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref cy, r * 144 + 128), 144, kc, false, ref Unsafe.Add(ref bias, r));
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -1679,20 +1670,11 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                        // last 16 columns: one vector, a packed panel, tiles straight into C
                         ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
+                        for (int t = 0; t < kc; t++) Vector512.LoadUnsafe(ref src, (nuint)(t * 144)).StoreUnsafe(ref panel, (nuint)(t * 16));
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
-                        ForwardGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        ForwardGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref cy, r * 144 + 128), 144, kc, false);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2126,20 +2108,11 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                        // last 16 columns: one vector, a packed panel, tiles straight into C
                         ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
+                        for (int t = 0; t < kc; t++) Vector512.LoadUnsafe(ref src, (nuint)(t * 144)).StoreUnsafe(ref panel, (nuint)(t * 16));
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
-                        ForwardGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bias, r));
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        ForwardGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref cy, r * 144 + 128), 144, kc, false, ref Unsafe.Add(ref bias, r));
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2560,20 +2533,11 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                        // last 16 columns: one vector, a packed panel, tiles straight into C
                         ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
+                        for (int t = 0; t < kc; t++) Vector512.LoadUnsafe(ref src, (nuint)(t * 144)).StoreUnsafe(ref panel, (nuint)(t * 16));
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
-                        ForwardGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        ForwardGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref cy, r * 144 + 128), 144, kc, false);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2993,20 +2957,11 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                        // last 16 columns: one vector, a packed panel, tiles straight into C
                         ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
+                        for (int t = 0; t < kc; t++) Vector512.LoadUnsafe(ref src, (nuint)(t * 144)).StoreUnsafe(ref panel, (nuint)(t * 16));
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
-                        ForwardGroupTile2xNarrow(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bias, r));
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        ForwardGroupTile2xNarrow(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref cy, r * 144 + 128), 144, kc, false, ref Unsafe.Add(ref bias, r));
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -3371,20 +3326,11 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                        // last 16 columns: one vector, a packed panel, tiles straight into C
                         ref float src = ref Unsafe.Add(ref col, pc * 144 + 128);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
+                        for (int t = 0; t < kc; t++) Vector512.LoadUnsafe(ref src, (nuint)(t * 144)).StoreUnsafe(ref panel, (nuint)(t * 16));
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref cy, r * 144 + 128);
-                        ForwardGroupTile2xNarrow(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        ForwardGroupTile2xNarrow(ref Unsafe.Add(ref w, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref cy, r * 144 + 128), 144, kc, false);
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -4173,28 +4119,17 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                        // last 16 columns: one vector, a packed panel, tiles straight into C
                         ref float src = ref Unsafe.Add(ref gy, pc * 144 + 128);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
+                        for (int t = 0; t < kc; t++) Vector512.LoadUnsafe(ref src, (nuint)(t * 144)).StoreUnsafe(ref panel, (nuint)(t * 16));
                         int r = 0;
                         for (; r + 8 <= 36; r += 8)
                         {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
-                            InputGradGroupTile8xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
-                            for (int i = 0; i < 8; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            InputGradGroupTile8xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcol, r * 144 + 128), 144, kc, false);
                         }
                         if (r < 36)
                         {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
-                            InputGradGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            InputGradGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcol, r * 144 + 128), 144, kc, false);
                         }
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -5222,28 +5157,17 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                        // last 16 columns: one vector, a packed panel, tiles straight into C
                         ref float src = ref Unsafe.Add(ref gy, pc * 144 + 128);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
+                        for (int t = 0; t < kc; t++) Vector512.LoadUnsafe(ref src, (nuint)(t * 144)).StoreUnsafe(ref panel, (nuint)(t * 16));
                         int r = 0;
                         for (; r + 8 <= 36; r += 8)
                         {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
-                            InputGradGroupTile8xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
-                            for (int i = 0; i < 8; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            InputGradGroupTile8xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcol, r * 144 + 128), 144, kc, false);
                         }
                         if (r < 36)
                         {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
-                            InputGradGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
-                            for (int i = 0; i < 4; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            InputGradGroupTile4xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcol, r * 144 + 128), 144, kc, false);
                         }
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -6241,28 +6165,17 @@ ________________________________________________________________________________
                         }
                     }
                     {
-                        // last 16 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                        // last 16 columns: one vector, a packed panel, tiles straight into C
                         ref float src = ref Unsafe.Add(ref gy, pc * 144 + 128);
-                        ref float dst = ref panel;
-                        for (int t = 0; t < kc; t++)
-                        {
-                            for (int q = 0; q < 16; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 16; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
-                            src = ref Unsafe.Add(ref src, 144);
-                            dst = ref Unsafe.Add(ref dst, 16);
-                        }
+                        for (int t = 0; t < kc; t++) Vector512.LoadUnsafe(ref src, (nuint)(t * 144)).StoreUnsafe(ref panel, (nuint)(t * 16));
                         int r = 0;
                         for (; r + 8 <= 18; r += 8)
                         {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
-                            InputGradGroupTile8xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref edge, 16, kc, false);
-                            for (int i = 0; i < 8; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            InputGradGroupTile8xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref Unsafe.Add(ref dcol, r * 144 + 128), 144, kc, false);
                         }
                         if (r < 18)
                         {
-                            ref float ct = ref Unsafe.Add(ref dcol, r * 144 + 128);
-                            InputGradGroupTile2xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref edge, 16, kc, false);
-                            for (int i = 0; i < 2; i++) for (int q = 0; q < 16; q++) Unsafe.Add(ref ct, i * 144 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            InputGradGroupTile2xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref Unsafe.Add(ref dcol, r * 144 + 128), 144, kc, false);
                         }
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
