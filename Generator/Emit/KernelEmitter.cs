@@ -263,8 +263,18 @@ namespace CnnGen.Generator.Emit
                 {
                     // stride 2: the even lanes of two loads, while both stay inside the input row; the rest one by one
                     int qmax = W - 8 - from < 0 ? -1 : (W - 8 - from) / 2, vecEnd = qmax < 0 ? 0 : Math.Min(len / 4 * 4, qmax / 4 * 4 + 4);
+                    int qmax16 = W - 32 - from < 0 ? -1 : (W - 32 - from) / 2, vec16End = qmax16 < 0 ? 0 : Math.Min(len / 16 * 16, qmax16 / 16 * 16 + 16);
                     w.Open("");
                     w.Line("int q = 0;");
+                    if (vec16End > 0)
+                    {
+                        // AVX-512: 16 outputs from 32 inputs, the even lanes of two vectors in one two-source permute
+                        const string X = "System.Runtime.Intrinsics.X86.Avx512F";
+                        w.Open($"if ({X}.IsSupported)");
+                        w.Line("Vector512<int> even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);");
+                        w.Line($"for (; q < {vec16End}; q += 16) {X}.PermuteVar16x32x2(Vector512.LoadUnsafe(ref s, (nuint)({from} + 2 * q)), even, Vector512.LoadUnsafe(ref s, (nuint)({from + 16} + 2 * q))).StoreUnsafe(ref {dk}, (nuint)({lo} + q));");
+                        w.Close();
+                    }
                     if (vecEnd > 0)
                     {
                         w.Open("if (System.Runtime.Intrinsics.X86.Sse.IsSupported)");
