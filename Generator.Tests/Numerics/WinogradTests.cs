@@ -93,6 +93,30 @@ namespace CnnGen.Tests.Numerics
             Assert.Contains("36 x 1 x 1", e.Message);
         }
 
+        /// <summary>The workers of a network transform the weights in row shares (TransformWinogradShare): any split of the
+        /// rows gives the whole call's values bit for bit, forward and input-gradient, in vector blocks and the scalar tail.</summary>
+        [Fact]
+        public void RowSharesEqualTheWholeTransform()
+        {
+            const int cout = 21, cin = 19;
+            float[] w = NumericsSupport.Gaussian(cout * cin * 9, new Rng(11));
+            foreach (bool flip in new[] { false, true })
+            {
+                int rows = flip ? cin : cout;
+                var whole = new float[36 * cout * cin];
+                Winograd.TransformWeights(w, cout, cin, whole, flip);
+                foreach (int parts in new[] { 2, 3, 7 })
+                {
+                    var shared = new float[36 * cout * cin];
+                    for (int part = parts - 1; part >= 0; part--) // any order: the shares are disjoint
+                        Winograd.TransformWeights(w, cout, cin, shared, flip, part * rows / parts, (part + 1) * rows / parts);
+                    Assert.Equal(whole, shared);
+                }
+            }
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => Winograd.TransformWeights(w, cout, cin, new float[36 * cout * cin], false, 5, cout + 1));
+            Assert.Contains($"rows [5, {cout + 1}) are not inside U's {cout} rows", e.Message);
+        }
+
         [Fact]
         public void TransformRejectsMismatchedLengths()
         {

@@ -621,7 +621,7 @@ namespace CnnGen.Generator.Emit
             w.Line();
             if (folds) EmitRefreshFolds(w, plan);
             if (wino) EmitRefreshWinograd(w, plan);
-            w.Line("private enum Mode { Forward, Backward, TrainStep }");
+            w.Line(wino ? "private enum Mode { Forward, Backward, TrainStep, Refresh }" : "private enum Mode { Forward, Backward, TrainStep }");
             w.Line();
             w.Line("/// <summary>The pool's view of a step (allocated once, so dispatch allocates nothing).</summary>");
             w.Open("private sealed class SliceJob : IWorkerJob");
@@ -661,6 +661,13 @@ namespace CnnGen.Generator.Emit
             w.Close();
             w.Line();
             w.Open("private void RunSlice(int worker)");
+            if (wino)
+            {
+                w.Open("if (_job.Mode == Mode.Refresh)");
+                w.Line("TransformWinogradShare(worker, _job.Workers, forward: _job.Training, backward: _job.InputGradient);");
+                w.Line("return;");
+                w.Close();
+            }
             w.Line("int batch = _job.Batch;");
             w.Open("if (_job.Team)");
             w.Line("ForwardSlice(0, batch, training: false, heads: false, _job.Fold, worker, part: worker, parts: _job.Workers);");
@@ -740,13 +747,16 @@ namespace CnnGen.Generator.Emit
             w.Line("/// for the forward, for the input gradient when <paramref name=\"backward\"/>, and the folded weights when <paramref name=\"fold\"/>.</summary>");
             w.Open("private void RefreshWinograd(bool fold, bool backward)");
             w.Line("if (!Winograd) return;");
-            w.Open("if (_winogradVersion != ParameterState)");
-            foreach (WinogradPlan g in plan.Winograds) Transform(g, "Winograd", ArenaSpan(plan.Parameters[plan.Layers[g.Conv].WeightIndex], "_parameterMemory"), "");
-            w.Line("_winogradVersion = ParameterState;");
-            w.Close();
-            w.Open("if (backward && _winogradBackwardVersion != ParameterState)");
-            foreach (WinogradPlan g in plan.Winograds) Transform(g, "WinogradInputGradient", ArenaSpan(plan.Parameters[plan.Layers[g.Conv].WeightIndex], "_parameterMemory"), ", transposeFlip: true");
-            w.Line("_winogradBackwardVersion = ParameterState;");
+            w.Line("bool forwardStale = _winogradVersion != ParameterState, backwardStale = backward && _winogradBackwardVersion != ParameterState;");
+            w.Open("if (forwardStale || backwardStale)");
+            w.Line("// every worker transforms its share of each conv's rows (a training step retransforms both after each update)");
+            w.Line("_job.Mode = Mode.Refresh;");
+            w.Line("_job.Workers = _threads;");
+            w.Line("_job.Training = forwardStale;");
+            w.Line("_job.InputGradient = backwardStale;");
+            w.Line("_pool.Run(_job, _threads);");
+            w.Line("if (forwardStale) _winogradVersion = ParameterState;");
+            w.Line("if (backwardStale) _winogradBackwardVersion = ParameterState;");
             w.Close();
             if (plan.Winograds.Any(g => g.FoldedOffset >= 0))
             {
@@ -762,6 +772,25 @@ namespace CnnGen.Generator.Emit
             }
             w.Close();
             w.Line();
+
+            w.Line("/// <summary>Worker <paramref name=\"worker\"/>'s share (of <paramref name=\"workers\"/>) of the rows of every Winograd conv's");
+            w.Line("/// transformed weights: the forward's (rows = output channels) and/or the input gradient's (rows = input channels).</summary>");
+            w.Open("private void TransformWinogradShare(int worker, int workers, bool forward, bool backward)");
+            foreach (WinogradPlan g in plan.Winograds)
+            {
+                CheckedLayer l = plan.Layers[g.Conv].Layer;
+                string weights = ArenaSpan(plan.Parameters[plan.Layers[g.Conv].WeightIndex], "_parameterMemory");
+                w.Line($"if (forward) {Share(g, "Winograd", weights, "false", l.Output.C)}");
+                w.Line($"if (backward) {Share(g, "WinogradInputGradient", weights, "true", l.Input.C)}");
+            }
+            w.Close();
+            w.Line();
+
+            string Share(WinogradPlan g, string slot, string weights, string flip, int rows)
+            {
+                CheckedLayer l = plan.Layers[g.Conv].Layer;
+                return $"global::CnnGen.Winograd.TransformWeights({weights}, {I(l.Output.C)}, {I(l.Input.C)}, _winogradMemory.AsSpan({Id(l.Name)}{slot}, {I(36L * l.Output.C * l.Input.C)}), {flip}, worker * {I(rows)} / workers, (worker + 1) * {I(rows)} / workers);";
+            }
 
             void Transform(WinogradPlan g, string slot, string weights, string extra)
             {
