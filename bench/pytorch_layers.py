@@ -89,7 +89,7 @@ def main():
         loss.backward()
         opt.step()
         return loss.item()
-    for _ in range(5):
+    for _ in range(20):  # the same warm-up as CnnGen's side (whose JIT tiers the runtime's loss and optimizer code)
         step()
     t0 = time.perf_counter()
     for _ in range(a.steps):

@@ -82,7 +82,7 @@ namespace CnnGen.Bench
             // (a) seed net training, batch 64, 2 threads, SGD, random data, fixed number of steps.
             using (var train = new SeedWorkload(64, 2))
             {
-                for (int i = 0; i < 5; i++) train.TrainStep();
+                for (int i = 0; i < 20; i++) train.TrainStep(); // warm-up as pytorch_layers.py: tiered JIT of the runtime's loss and optimizer code settles
                 var sw = Stopwatch.StartNew();
                 for (int i = 0; i < steps; i++) train.TrainStep();
                 double ms = sw.Elapsed.TotalMilliseconds / steps;
