@@ -635,6 +635,11 @@ namespace CnnGen.Generator.Emit
             w.Line("public bool Fold;");
             w.Line("/// <summary>Inference on fewer images than workers: every worker takes part in every image (see ForwardLayers).</summary>");
             w.Line("public bool Team;");
+            if (wino)
+            {
+                w.Line("/// <summary>Mode.Refresh: which Winograd weight transforms the workers share (RefreshWinograd).</summary>");
+                w.Line("public bool RefreshForward, RefreshBackward;");
+            }
             w.Line("public void Execute(int worker) => _network.RunSlice(worker);");
             w.Close();
             w.Line();
@@ -664,7 +669,7 @@ namespace CnnGen.Generator.Emit
             if (wino)
             {
                 w.Open("if (_job.Mode == Mode.Refresh)");
-                w.Line("TransformWinogradShare(worker, _job.Workers, forward: _job.Training, backward: _job.InputGradient);");
+                w.Line("TransformWinogradShare(worker, _job.Workers, _job.RefreshForward, _job.RefreshBackward);");
                 w.Line("return;");
                 w.Close();
             }
@@ -744,7 +749,8 @@ namespace CnnGen.Generator.Emit
         private static void EmitRefreshWinograd(CodeWriter w, NetworkPlan plan)
         {
             w.Line("/// <summary>Transforms the weights of the Winograd convs (Winograd.TransformWeights) when parameters may have changed:");
-            w.Line("/// for the forward, for the input gradient when <paramref name=\"backward\"/>, and the folded weights when <paramref name=\"fold\"/>.</summary>");
+            w.Line("/// for the forward, for the input gradient when <paramref name=\"backward\"/> (both on every worker, each its share of the rows),");
+            w.Line("/// and the folded weights when <paramref name=\"fold\"/> (inference only; on the calling thread).</summary>");
             w.Open("private void RefreshWinograd(bool fold, bool backward)");
             w.Line("if (!Winograd) return;");
             w.Line("bool forwardStale = _winogradVersion != ParameterState, backwardStale = backward && _winogradBackwardVersion != ParameterState;");
@@ -752,8 +758,8 @@ namespace CnnGen.Generator.Emit
             w.Line("// every worker transforms its share of each conv's rows (a training step retransforms both after each update)");
             w.Line("_job.Mode = Mode.Refresh;");
             w.Line("_job.Workers = _threads;");
-            w.Line("_job.Training = forwardStale;");
-            w.Line("_job.InputGradient = backwardStale;");
+            w.Line("_job.RefreshForward = forwardStale;");
+            w.Line("_job.RefreshBackward = backwardStale;");
             w.Line("_pool.Run(_job, _threads);");
             w.Line("if (forwardStale) _winogradVersion = ParameterState;");
             w.Line("if (backwardStale) _winogradBackwardVersion = ParameterState;");
