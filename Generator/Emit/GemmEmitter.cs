@@ -179,8 +179,10 @@ namespace CnnGen.Generator.Emit
             }
             if (rest > 0)
             {
-                // A rest of at most one vector goes through one-vector-wide tiles: half the FMAs of a two-vector strip.
-                int restWidth = Narrow(isa, rest) ? W : NR;
+                // A rest of at most one vector goes through one-vector-wide tiles (half the FMAs of a two-vector strip), one
+                // of at most half a vector through half-vector tiles (AVX-512's last 8 columns as Vector256).
+                int restWidth = RestWidth(isa, rest);
+                string kind = Kind(isa, restWidth);
                 // exactly one vector of columns (16 on AVX-512: a 14 x 14 map's Winograd tiles): no padding, so the tiles
                 // write C directly, and a B whose rows are one vector long is its own panel
                 bool exact = rest == restWidth;
@@ -194,7 +196,7 @@ namespace CnnGen.Generator.Emit
                 else if (exact)
                 {
                     w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + {full});");
-                    w.Line($"for (int t = 0; t < kc; t++) {isa.Vec}.LoadUnsafe(ref src, (nuint)(t * {g.LdB})).StoreUnsafe(ref panel, (nuint)(t * {W}));");
+                    w.Line($"for (int t = 0; t < kc; t++) {VectorOf(isa, restWidth).Vec}.LoadUnsafe(ref src, (nuint)(t * {g.LdB})).StoreUnsafe(ref panel, (nuint)(t * {restWidth}));");
                 }
                 else
                 {
@@ -207,7 +209,7 @@ namespace CnnGen.Generator.Emit
                     w.Line($"dst = ref Unsafe.Add(ref dst, {restWidth});");
                     w.Close();
                 }
-                EmitRowTiles(w, g, restWidth, MR, r0, rowEnd, load, edgeCols: exact ? 0 : rest, j: I(full), b: inPlace ? "packed" : "panel", narrow: restWidth < NR);
+                EmitRowTiles(w, g, restWidth, MR, r0, rowEnd, load, edgeCols: exact ? 0 : rest, j: I(full), b: inPlace ? "packed" : "panel", kind: kind);
                 w.Close();
             }
             if (depthLoop) w.Close();
@@ -217,17 +219,26 @@ namespace CnnGen.Generator.Emit
             var heights = new System.Collections.Generic.SortedSet<int> { g.RowsConst is int m0 && m0 < MR ? m0 : MR };
             if (g.RowsConst is int m1) { if (m1 % MR != 0 && m1 > MR) heights.Add(m1 % MR); }
             else heights.Add(1);
-            bool narrowRest = rest > 0 && Narrow(isa, rest);
-            if (full > 0 || (rest > 0 && !narrowRest))
-                foreach (int h in heights) EmitMicroKernel(w, g, isa, h, narrow: false);
-            if (narrowRest)
-                foreach (int h in heights) EmitMicroKernel(w, g, isa, h, narrow: true);
+            string restKind = rest > 0 ? Kind(isa, RestWidth(isa, rest)) : "";
+            if (full > 0 || (rest > 0 && restKind == ""))
+                foreach (int h in heights) EmitMicroKernel(w, g, isa, h, "");
+            if (restKind != "")
+                foreach (int h in heights) EmitMicroKernel(w, g, isa, h, restKind);
             w.Close();
         }
 
-        /// <summary>Whether a last strip of <paramref name="rest"/> columns runs as one-vector-wide tiles (it fits one vector;
-        /// the SSE set keeps two-vector tiles, whose 4-wide vectors make the difference small).</summary>
-        private static bool Narrow(IsaTarget isa, int rest) => isa.Width >= 8 && rest <= isa.Width;
+        /// <summary>The width of the tiles of a last strip of <paramref name="rest"/> columns: half a vector when it fits in one
+        /// (AVX-512: Vector256, AVX2: Vector128), one vector when it fits in one, else the two-vector panel width (the SSE
+        /// set keeps two-vector tiles, whose 4-wide vectors make the difference small).</summary>
+        private static int RestWidth(IsaTarget isa, int rest) =>
+            isa.Width < 8 ? PanelWidth(isa) : rest <= isa.Width / 2 ? isa.Width / 2 : rest <= isa.Width ? isa.Width : PanelWidth(isa);
+
+        /// <summary>The tile name suffix of a strip width: "" (two vectors), "Narrow" (one), "Half" (half a vector).</summary>
+        private static string Kind(IsaTarget isa, int width) => width == PanelWidth(isa) ? "" : width == isa.Width ? "Narrow" : "Half";
+
+        /// <summary>The vector type of a tile width: the kernel set's vector, or the one of half its width.</summary>
+        private static (string Vec, string V) VectorOf(IsaTarget isa, int width) =>
+            width >= isa.Width ? (isa.Vec, isa.V) : width == 8 ? ("Vector256", "Vector256<float>") : ("Vector128", "Vector128<float>");
 
         /// <summary>Packs columns [j, j + cols) of a transposed B (each a contiguous row of the source). On x86 with AVX
         /// (the AVX2 and AVX-512 kernel sets), 8 rows at a time go through an 8 x 8 register transpose.</summary>
@@ -274,61 +285,63 @@ namespace CnnGen.Generator.Emit
             if (cols < NR) w.Line($"for (int t = 0; t < kc; t++) for (int q = {cols}; q < {NR}; q++) Unsafe.Add(ref panel, t * {NR} + q) = 0f;");
         }
 
-        private static string TileName(BroadcastGemm g, int rows, bool narrow = false) => $"{g.Name}Tile{rows}x{(narrow ? "Narrow" : "")}";
+        private static string TileName(BroadcastGemm g, int rows, string kind = "") => $"{g.Name}Tile{rows}x{kind}";
 
         /// <summary>The tiles of one strip: full MR-row tiles, then the remainder (a constant count, or single rows).</summary>
-        private static void EmitRowTiles(CodeWriter w, BroadcastGemm g, int NR, int MR, string r0, string rowEnd, string load, int edgeCols, string j, string b, bool narrow = false)
+        private static void EmitRowTiles(CodeWriter w, BroadcastGemm g, int NR, int MR, string r0, string rowEnd, string load, int edgeCols, string j, string b, string kind = "")
         {
             w.Line($"int r = {r0};");
             if (g.RowsConst is int m && m < MR)
             {
-                TileCall(w, g, NR, m, load, edgeCols, j, b, narrow);
+                TileCall(w, g, NR, m, load, edgeCols, j, b, kind);
                 return;
             }
             w.Open($"for (; r + {MR} <= {rowEnd}; r += {MR})");
-            TileCall(w, g, NR, MR, load, edgeCols, j, b, narrow);
+            TileCall(w, g, NR, MR, load, edgeCols, j, b, kind);
             w.Close();
             if (g.RowsConst is int m2)
             {
                 if (m2 % MR == 0) return;
                 w.Open($"if (r < {rowEnd})");
-                TileCall(w, g, NR, m2 % MR, load, edgeCols, j, b, narrow);
+                TileCall(w, g, NR, m2 % MR, load, edgeCols, j, b, kind);
                 w.Close();
             }
             else
             {
                 w.Open($"for (; r < {rowEnd}; r++)");
-                TileCall(w, g, NR, 1, load, edgeCols, j, b, narrow);
+                TileCall(w, g, NR, 1, load, edgeCols, j, b, kind);
                 w.Close();
             }
         }
 
-        private static void TileCall(CodeWriter w, BroadcastGemm g, int NR, int rows, string load, int edgeCols, string j, string b, bool narrow)
+        private static void TileCall(CodeWriter w, BroadcastGemm g, int NR, int rows, string load, int edgeCols, string j, string b, string kind)
         {
             string a = $"ref Unsafe.Add(ref {g.A}, r * {g.LdAr} + pc * {g.LdAt})";
             string init = g.Init is not null && !g.Accumulate ? $", ref Unsafe.Add(ref {g.Init}, r)" : "";
             if (edgeCols == 0)
             {
-                w.Line($"{TileName(g, rows, narrow)}({a}, ref {b}, ref Unsafe.Add(ref {g.C}, r * {g.LdC} + {j}), {g.LdC}, kc, {load}{init});");
+                w.Line($"{TileName(g, rows, kind)}({a}, ref {b}, ref Unsafe.Add(ref {g.C}, r * {g.LdC} + {j}), {g.LdC}, kc, {load}{init});");
                 return;
             }
             w.Line($"ref float ct = ref Unsafe.Add(ref {g.C}, r * {g.LdC} + {j});");
             if (load != "false")
                 w.Line($"{(load == "true" ? "" : $"if ({load}) ")}for (int i = 0; i < {rows}; i++) for (int q = 0; q < {edgeCols}; q++) Unsafe.Add(ref edge, i * {NR} + q) = Unsafe.Add(ref ct, i * {g.LdC} + q);");
-            w.Line($"{TileName(g, rows, narrow)}({a}, ref {b}, ref edge, {NR}, kc, {load}{init});");
+            w.Line($"{TileName(g, rows, kind)}({a}, ref {b}, ref edge, {NR}, kc, {load}{init});");
             w.Line($"for (int i = 0; i < {rows}; i++) for (int q = 0; q < {edgeCols}; q++) Unsafe.Add(ref ct, i * {g.LdC} + q) = Unsafe.Add(ref edge, i * {NR} + q);");
         }
 
-        /// <summary>A register tile: <paramref name="rows"/> rows x two vectors of C, or (narrow, for a last strip of at most
-        /// one vector) x one vector. The same FMAs in the same order per column either way, so results are identical.</summary>
-        private static void EmitMicroKernel(CodeWriter w, BroadcastGemm g, IsaTarget isa, int rows, bool narrow)
+        /// <summary>A register tile: <paramref name="rows"/> rows x two vectors of C, or for a last strip of at most one
+        /// vector ("Narrow") x one vector, or of at most half a vector ("Half") x one half-width vector. The same FMAs in the
+        /// same order per column either way, so results are identical.</summary>
+        private static void EmitMicroKernel(CodeWriter w, BroadcastGemm g, IsaTarget isa, int rows, string kind)
         {
-            string V = isa.Vec, VT = isa.V;
-            int W = isa.Width, vectors = narrow ? 1 : 2, NR = vectors * W;
+            bool narrow = kind != "";
+            int W = kind == "Half" ? isa.Width / 2 : isa.Width, vectors = narrow ? 1 : 2, NR = vectors * W;
+            var (V, VT) = VectorOf(isa, W);
             bool init = g.Init is not null && !g.Accumulate;
             w.Line($"// {rows} rows x {NR} columns of C in {vectors * rows} registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc");
             w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-            w.Open($"static void {TileName(g, rows, narrow)}(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load{(init ? ", ref float init" : "")})");
+            w.Open($"static void {TileName(g, rows, kind)}(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load{(init ? ", ref float init" : "")})");
             w.Line(string.Join(", ", Enumerable(rows).SelectMany(i => Enumerable(vectors).Select(v => $"c{i}{v}"))).Insert(0, VT + " ") + ";");
             w.Open("if (load)");
             for (int i = 0; i < rows; i++)

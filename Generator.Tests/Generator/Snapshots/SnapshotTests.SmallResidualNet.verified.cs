@@ -1411,20 +1411,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4xNarrow(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                ForwardTile4xHalf(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -1481,38 +1481,38 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
-                                Vector512<float> c00, c10, c20, c30;
+                                Vector256<float> c00, c10, c20, c30;
                                 if (load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector512.Create(Unsafe.Add(ref init, 0));
-                                    c10 = Vector512.Create(Unsafe.Add(ref init, 1));
-                                    c20 = Vector512.Create(Unsafe.Add(ref init, 2));
-                                    c30 = Vector512.Create(Unsafe.Add(ref init, 3));
+                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                    c20 = Vector256.Create(Unsafe.Add(ref init, 2));
+                                    c30 = Vector256.Create(Unsafe.Add(ref init, 3));
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 18));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 54));
-                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 8);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -1835,20 +1835,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4xNarrow(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 16, kc, false);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                ForwardTile4xHalf(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -1905,38 +1905,38 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void ForwardTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00, c10, c20, c30;
+                                Vector256<float> c00, c10, c20, c30;
                                 if (load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector512<float>.Zero;
-                                    c10 = Vector512<float>.Zero;
-                                    c20 = Vector512<float>.Zero;
-                                    c30 = Vector512<float>.Zero;
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                    c20 = Vector256<float>.Zero;
+                                    c30 = Vector256<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 18));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 54));
-                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 8);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -2274,20 +2274,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4xNarrow(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                ForwardTile4xHalf(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2344,38 +2344,38 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
-                                Vector512<float> c00, c10, c20, c30;
+                                Vector256<float> c00, c10, c20, c30;
                                 if (load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector512.Create(Unsafe.Add(ref init, 0));
-                                    c10 = Vector512.Create(Unsafe.Add(ref init, 1));
-                                    c20 = Vector512.Create(Unsafe.Add(ref init, 2));
-                                    c30 = Vector512.Create(Unsafe.Add(ref init, 3));
+                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                    c20 = Vector256.Create(Unsafe.Add(ref init, 2));
+                                    c30 = Vector256.Create(Unsafe.Add(ref init, 3));
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 8);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -2698,20 +2698,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4xNarrow(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                ForwardTile4xHalf(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2768,38 +2768,38 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void ForwardTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00, c10, c20, c30;
+                                Vector256<float> c00, c10, c20, c30;
                                 if (load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector512<float>.Zero;
-                                    c10 = Vector512<float>.Zero;
-                                    c20 = Vector512<float>.Zero;
-                                    c30 = Vector512<float>.Zero;
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                    c20 = Vector256<float>.Zero;
+                                    c30 = Vector256<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 8);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -3095,20 +3095,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile2xNarrow(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false, ref Unsafe.Add(ref bg, r));
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                ForwardTile2xHalf(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -3147,30 +3147,30 @@ ________________________________________________________________________________
                                 c10.StoreUnsafe(ref c, ldc);
                                 c11.StoreUnsafe(ref c, ldc + 16);
                             }
-                            // 2 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
-                                Vector512<float> c00, c10;
+                                Vector256<float> c00, c10;
                                 if (load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector512.Create(Unsafe.Add(ref init, 0));
-                                    c10 = Vector512.Create(Unsafe.Add(ref init, 1));
+                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
+                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 8);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -3463,20 +3463,20 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile2xNarrow(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, false);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                ForwardTile2xHalf(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -3515,30 +3515,30 @@ ________________________________________________________________________________
                                 c10.StoreUnsafe(ref c, ldc);
                                 c11.StoreUnsafe(ref c, ldc + 16);
                             }
-                            // 2 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void ForwardTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00, c10;
+                                Vector256<float> c00, c10;
                                 if (load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector512<float>.Zero;
-                                    c10 = Vector512<float>.Zero;
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 8);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -3649,51 +3649,51 @@ ________________________________________________________________________________
                     {
                         int kc = Math.Min(192, batch - pc);
                         {
-                            // last 6 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                            // last 6 columns: a zero-padded 8-column panel, tiles through the edge buffer
                             ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
                             ref float dst = ref panel;
                             for (int t = 0; t < kc; t++)
                             {
                                 for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 6; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                for (int q = 6; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                 src = ref Unsafe.Add(ref src, 6);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                dst = ref Unsafe.Add(ref dst, 8);
                             }
                             int r = 0;
                             ref float ct = ref Unsafe.Add(ref dw, r * 6 + 0);
-                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 6 + q);
-                            WeightGradTile3xNarrow(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 16, kc, true);
-                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 6 + q);
+                            WeightGradTile3xHalf(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 8, kc, true);
+                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
                         }
                     }
-                    // 3 rows x 16 columns of C in 3 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 3 rows x 8 columns of C in 3 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradTile3xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void WeightGradTile3xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector512<float> c00, c10, c20;
+                        Vector256<float> c00, c10, c20;
                         if (load)
                         {
-                            c00 = Vector512.LoadUnsafe(ref c);
-                            c10 = Vector512.LoadUnsafe(ref c, ldc);
-                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
                         }
                         else
                         {
-                            c00 = Vector512<float>.Zero;
-                            c10 = Vector512<float>.Zero;
-                            c20 = Vector512<float>.Zero;
+                            c00 = Vector256<float>.Zero;
+                            c10 = Vector256<float>.Zero;
+                            c20 = Vector256<float>.Zero;
                         }
                         for (int t = 0; t < kc; t++)
                         {
-                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                            Vector512<float> ai = Vector512.Create(a);
-                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 2));
-                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
                             a = ref Unsafe.Add(ref a, 3);
-                            b = ref Unsafe.Add(ref b, 16);
+                            b = ref Unsafe.Add(ref b, 8);
                         }
                         c00.StoreUnsafe(ref c);
                         c10.StoreUnsafe(ref c, ldc);
@@ -3717,101 +3717,101 @@ ________________________________________________________________________________
                     const int pc = 0;
                     const int kc = 3;
                     {
-                        // last 6 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                        // last 6 columns: a zero-padded 8-column panel, tiles through the edge buffer
                         ref float src = ref Unsafe.Add(ref w, pc * 6 + 0);
                         ref float dst = ref panel;
                         for (int t = 0; t < kc; t++)
                         {
                             for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                            for (int q = 6; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                            for (int q = 6; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                             src = ref Unsafe.Add(ref src, 6);
-                            dst = ref Unsafe.Add(ref dst, 16);
+                            dst = ref Unsafe.Add(ref dst, 8);
                         }
                         int r = 0;
                         for (; r + 8 <= batch; r += 8)
                         {
                             ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
-                            InputGradTile8xNarrow(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 16, kc, false);
-                            for (int i = 0; i < 8; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            InputGradTile8xHalf(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 8, kc, false);
+                            for (int i = 0; i < 8; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
                         }
                         for (; r < batch; r++)
                         {
                             ref float ct = ref Unsafe.Add(ref dx, r * 6 + 0);
-                            InputGradTile1xNarrow(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 16, kc, false);
-                            for (int i = 0; i < 1; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                            InputGradTile1xHalf(ref Unsafe.Add(ref dy, r * 3 + pc * 1), ref panel, ref edge, 8, kc, false);
+                            for (int i = 0; i < 1; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
                         }
                     }
-                    // 1 rows x 16 columns of C in 1 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 1 rows x 8 columns of C in 1 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void InputGradTile1xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void InputGradTile1xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector512<float> c00;
+                        Vector256<float> c00;
                         if (load)
                         {
-                            c00 = Vector512.LoadUnsafe(ref c);
+                            c00 = Vector256.LoadUnsafe(ref c);
                         }
                         else
                         {
-                            c00 = Vector512<float>.Zero;
+                            c00 = Vector256<float>.Zero;
                         }
                         for (int t = 0; t < kc; t++)
                         {
-                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                            Vector512<float> ai = Vector512.Create(a);
-                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
                             a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 16);
+                            b = ref Unsafe.Add(ref b, 8);
                         }
                         c00.StoreUnsafe(ref c);
                     }
-                    // 8 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 8 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void InputGradTile8xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void InputGradTile8xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector512<float> c00, c10, c20, c30, c40, c50, c60, c70;
+                        Vector256<float> c00, c10, c20, c30, c40, c50, c60, c70;
                         if (load)
                         {
-                            c00 = Vector512.LoadUnsafe(ref c);
-                            c10 = Vector512.LoadUnsafe(ref c, ldc);
-                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                            c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
-                            c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
-                            c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
-                            c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                            c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                            c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                            c60 = Vector256.LoadUnsafe(ref c, 6 * ldc);
+                            c70 = Vector256.LoadUnsafe(ref c, 7 * ldc);
                         }
                         else
                         {
-                            c00 = Vector512<float>.Zero;
-                            c10 = Vector512<float>.Zero;
-                            c20 = Vector512<float>.Zero;
-                            c30 = Vector512<float>.Zero;
-                            c40 = Vector512<float>.Zero;
-                            c50 = Vector512<float>.Zero;
-                            c60 = Vector512<float>.Zero;
-                            c70 = Vector512<float>.Zero;
+                            c00 = Vector256<float>.Zero;
+                            c10 = Vector256<float>.Zero;
+                            c20 = Vector256<float>.Zero;
+                            c30 = Vector256<float>.Zero;
+                            c40 = Vector256<float>.Zero;
+                            c50 = Vector256<float>.Zero;
+                            c60 = Vector256<float>.Zero;
+                            c70 = Vector256<float>.Zero;
                         }
                         for (int t = 0; t < kc; t++)
                         {
-                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                            Vector512<float> ai = Vector512.Create(a);
-                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 3));
-                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 6));
-                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 9));
-                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 12));
-                            c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 15));
-                            c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 18));
-                            c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 21));
-                            c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 6));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 9));
+                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 12));
+                            c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 15));
+                            c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 18));
+                            c60 = Vector256.MultiplyAddEstimate(ai, b0, c60);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 21));
+                            c70 = Vector256.MultiplyAddEstimate(ai, b0, c70);
                             a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 16);
+                            b = ref Unsafe.Add(ref b, 8);
                         }
                         c00.StoreUnsafe(ref c);
                         c10.StoreUnsafe(ref c, ldc);
@@ -3999,19 +3999,19 @@ ________________________________________________________________________________
                         WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                     }
                     {
-                        // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                        // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                         for (int q = 0; q < 4; q++)
                         {
                             ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                         }
-                        for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                        for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                        WeightGradGroupTile2xNarrow(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 16, kc, true);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                        WeightGradGroupTile2xHalf(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
+                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -4050,30 +4050,30 @@ ________________________________________________________________________________
                         c10.StoreUnsafe(ref c, ldc);
                         c11.StoreUnsafe(ref c, ldc + 16);
                     }
-                    // 2 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void WeightGradGroupTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector512<float> c00, c10;
+                        Vector256<float> c00, c10;
                         if (load)
                         {
-                            c00 = Vector512.LoadUnsafe(ref c);
-                            c10 = Vector512.LoadUnsafe(ref c, ldc);
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
                         }
                         else
                         {
-                            c00 = Vector512<float>.Zero;
-                            c10 = Vector512<float>.Zero;
+                            c00 = Vector256<float>.Zero;
+                            c10 = Vector256<float>.Zero;
                         }
                         for (int t = 0; t < kc; t++)
                         {
-                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                            Vector512<float> ai = Vector512.Create(a);
-                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 144));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
                             a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 16);
+                            b = ref Unsafe.Add(ref b, 8);
                         }
                         c00.StoreUnsafe(ref c);
                         c10.StoreUnsafe(ref c, ldc);
@@ -4445,19 +4445,19 @@ ________________________________________________________________________________
                                 WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
                             {
-                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 4; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
                                     ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                                WeightGradTile2xNarrow(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile2xHalf(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -4496,30 +4496,30 @@ ________________________________________________________________________________
                                 c10.StoreUnsafe(ref c, ldc);
                                 c11.StoreUnsafe(ref c, ldc + 16);
                             }
-                            // 2 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void WeightGradTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00, c10;
+                                Vector256<float> c00, c10;
                                 if (load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector512<float>.Zero;
-                                    c10 = Vector512<float>.Zero;
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 8);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -4574,28 +4574,28 @@ ________________________________________________________________________________
                                 }
                             }
                             {
-                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 for (; r + 8 <= 36; r += 8)
                                 {
                                     ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile8xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
-                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                    InputGradTile8xHalf(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
+                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                                 }
                                 if (r < 36)
                                 {
                                     ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile4xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
-                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                    InputGradTile4xHalf(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
+                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                                 }
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -4744,92 +4744,92 @@ ________________________________________________________________________________
                                 c70.StoreUnsafe(ref c, 7 * ldc);
                                 c71.StoreUnsafe(ref c, 7 * ldc + 16);
                             }
-                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00, c10, c20, c30;
+                                Vector256<float> c00, c10, c20, c30;
                                 if (load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector512<float>.Zero;
-                                    c10 = Vector512<float>.Zero;
-                                    c20 = Vector512<float>.Zero;
-                                    c30 = Vector512<float>.Zero;
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                    c20 = Vector256<float>.Zero;
+                                    c30 = Vector256<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
-                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
-                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
                                     a = ref Unsafe.Add(ref a, 36);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 8);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
                                 c20.StoreUnsafe(ref c, 2 * ldc);
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                             }
-                            // 8 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 8 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile8xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile8xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00, c10, c20, c30, c40, c50, c60, c70;
+                                Vector256<float> c00, c10, c20, c30, c40, c50, c60, c70;
                                 if (load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                    c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
-                                    c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
-                                    c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
-                                    c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                    c60 = Vector256.LoadUnsafe(ref c, 6 * ldc);
+                                    c70 = Vector256.LoadUnsafe(ref c, 7 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector512<float>.Zero;
-                                    c10 = Vector512<float>.Zero;
-                                    c20 = Vector512<float>.Zero;
-                                    c30 = Vector512<float>.Zero;
-                                    c40 = Vector512<float>.Zero;
-                                    c50 = Vector512<float>.Zero;
-                                    c60 = Vector512<float>.Zero;
-                                    c70 = Vector512<float>.Zero;
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                    c20 = Vector256<float>.Zero;
+                                    c30 = Vector256<float>.Zero;
+                                    c40 = Vector256<float>.Zero;
+                                    c50 = Vector256<float>.Zero;
+                                    c60 = Vector256<float>.Zero;
+                                    c70 = Vector256<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
-                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
-                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 4));
-                                    c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 5));
-                                    c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 6));
-                                    c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 7));
-                                    c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 6));
+                                    c60 = Vector256.MultiplyAddEstimate(ai, b0, c60);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 7));
+                                    c70 = Vector256.MultiplyAddEstimate(ai, b0, c70);
                                     a = ref Unsafe.Add(ref a, 36);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 8);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -5009,19 +5009,19 @@ ________________________________________________________________________________
                         WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                     }
                     {
-                        // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                        // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                         for (int q = 0; q < 4; q++)
                         {
                             ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                         }
-                        for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                        for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                        WeightGradGroupTile4xNarrow(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 16, kc, true);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                        WeightGradGroupTile4xHalf(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -5078,38 +5078,38 @@ ________________________________________________________________________________
                         c30.StoreUnsafe(ref c, 3 * ldc);
                         c31.StoreUnsafe(ref c, 3 * ldc + 16);
                     }
-                    // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void WeightGradGroupTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector512<float> c00, c10, c20, c30;
+                        Vector256<float> c00, c10, c20, c30;
                         if (load)
                         {
-                            c00 = Vector512.LoadUnsafe(ref c);
-                            c10 = Vector512.LoadUnsafe(ref c, ldc);
-                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            c00 = Vector256.LoadUnsafe(ref c);
+                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
                         }
                         else
                         {
-                            c00 = Vector512<float>.Zero;
-                            c10 = Vector512<float>.Zero;
-                            c20 = Vector512<float>.Zero;
-                            c30 = Vector512<float>.Zero;
+                            c00 = Vector256<float>.Zero;
+                            c10 = Vector256<float>.Zero;
+                            c20 = Vector256<float>.Zero;
+                            c30 = Vector256<float>.Zero;
                         }
                         for (int t = 0; t < kc; t++)
                         {
-                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                            Vector512<float> ai = Vector512.Create(a);
-                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 288));
-                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 432));
-                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                            Vector256<float> ai = Vector256.Create(a);
+                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 144));
+                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 288));
+                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                            ai = Vector256.Create(Unsafe.Add(ref a, 432));
+                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
                             a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 16);
+                            b = ref Unsafe.Add(ref b, 8);
                         }
                         c00.StoreUnsafe(ref c);
                         c10.StoreUnsafe(ref c, ldc);
@@ -5483,19 +5483,19 @@ ________________________________________________________________________________
                                 WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
                             {
-                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 4; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
                                     ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 4; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                                for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                                WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 16, kc, true);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                WeightGradTile4xHalf(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -5552,38 +5552,38 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void WeightGradTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00, c10, c20, c30;
+                                Vector256<float> c00, c10, c20, c30;
                                 if (load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector512<float>.Zero;
-                                    c10 = Vector512<float>.Zero;
-                                    c20 = Vector512<float>.Zero;
-                                    c30 = Vector512<float>.Zero;
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                    c20 = Vector256<float>.Zero;
+                                    c30 = Vector256<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 8);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -5640,28 +5640,28 @@ ________________________________________________________________________________
                                 }
                             }
                             {
-                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 for (; r + 8 <= 36; r += 8)
                                 {
                                     ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile8xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
-                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                    InputGradTile8xHalf(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
+                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                                 }
                                 if (r < 36)
                                 {
                                     ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile4xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 16, kc, false);
-                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                    InputGradTile4xHalf(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
+                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                                 }
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -5810,92 +5810,92 @@ ________________________________________________________________________________
                                 c70.StoreUnsafe(ref c, 7 * ldc);
                                 c71.StoreUnsafe(ref c, 7 * ldc + 16);
                             }
-                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00, c10, c20, c30;
+                                Vector256<float> c00, c10, c20, c30;
                                 if (load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector512<float>.Zero;
-                                    c10 = Vector512<float>.Zero;
-                                    c20 = Vector512<float>.Zero;
-                                    c30 = Vector512<float>.Zero;
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                    c20 = Vector256<float>.Zero;
+                                    c30 = Vector256<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
-                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
-                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
                                     a = ref Unsafe.Add(ref a, 36);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 8);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
                                 c20.StoreUnsafe(ref c, 2 * ldc);
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                             }
-                            // 8 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 8 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile8xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile8xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00, c10, c20, c30, c40, c50, c60, c70;
+                                Vector256<float> c00, c10, c20, c30, c40, c50, c60, c70;
                                 if (load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                    c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
-                                    c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
-                                    c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
-                                    c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                    c60 = Vector256.LoadUnsafe(ref c, 6 * ldc);
+                                    c70 = Vector256.LoadUnsafe(ref c, 7 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector512<float>.Zero;
-                                    c10 = Vector512<float>.Zero;
-                                    c20 = Vector512<float>.Zero;
-                                    c30 = Vector512<float>.Zero;
-                                    c40 = Vector512<float>.Zero;
-                                    c50 = Vector512<float>.Zero;
-                                    c60 = Vector512<float>.Zero;
-                                    c70 = Vector512<float>.Zero;
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                    c20 = Vector256<float>.Zero;
+                                    c30 = Vector256<float>.Zero;
+                                    c40 = Vector256<float>.Zero;
+                                    c50 = Vector256<float>.Zero;
+                                    c60 = Vector256<float>.Zero;
+                                    c70 = Vector256<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
-                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
-                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 4));
-                                    c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 5));
-                                    c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 6));
-                                    c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 7));
-                                    c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 6));
+                                    c60 = Vector256.MultiplyAddEstimate(ai, b0, c60);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 7));
+                                    c70 = Vector256.MultiplyAddEstimate(ai, b0, c70);
                                     a = ref Unsafe.Add(ref a, 36);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 8);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -6577,28 +6577,28 @@ ________________________________________________________________________________
                                 }
                             }
                             {
-                                // last 4 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
                                 ref float dst = ref panel;
                                 for (int t = 0; t < kc; t++)
                                 {
                                     for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 16; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
                                     src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
+                                    dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
                                 for (; r + 8 <= 18; r += 8)
                                 {
                                     ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile8xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 16, kc, false);
-                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                    InputGradTile8xHalf(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 8, kc, false);
+                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                                 }
                                 if (r < 18)
                                 {
                                     ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile2xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 16, kc, false);
-                                    for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 16 + q);
+                                    InputGradTile2xHalf(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 8, kc, false);
+                                    for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                                 }
                             }
                             // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -6729,82 +6729,82 @@ ________________________________________________________________________________
                                 c70.StoreUnsafe(ref c, 7 * ldc);
                                 c71.StoreUnsafe(ref c, 7 * ldc + 16);
                             }
-                            // 2 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00, c10;
+                                Vector256<float> c00, c10;
                                 if (load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector512<float>.Zero;
-                                    c10 = Vector512<float>.Zero;
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
                                     a = ref Unsafe.Add(ref a, 18);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 8);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
                             }
-                            // 8 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 8 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile8xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile8xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00, c10, c20, c30, c40, c50, c60, c70;
+                                Vector256<float> c00, c10, c20, c30, c40, c50, c60, c70;
                                 if (load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                    c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
-                                    c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
-                                    c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
-                                    c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
+                                    c00 = Vector256.LoadUnsafe(ref c);
+                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
+                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                    c60 = Vector256.LoadUnsafe(ref c, 6 * ldc);
+                                    c70 = Vector256.LoadUnsafe(ref c, 7 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector512<float>.Zero;
-                                    c10 = Vector512<float>.Zero;
-                                    c20 = Vector512<float>.Zero;
-                                    c30 = Vector512<float>.Zero;
-                                    c40 = Vector512<float>.Zero;
-                                    c50 = Vector512<float>.Zero;
-                                    c60 = Vector512<float>.Zero;
-                                    c70 = Vector512<float>.Zero;
+                                    c00 = Vector256<float>.Zero;
+                                    c10 = Vector256<float>.Zero;
+                                    c20 = Vector256<float>.Zero;
+                                    c30 = Vector256<float>.Zero;
+                                    c40 = Vector256<float>.Zero;
+                                    c50 = Vector256<float>.Zero;
+                                    c60 = Vector256<float>.Zero;
+                                    c70 = Vector256<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
-                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
-                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 4));
-                                    c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 5));
-                                    c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 6));
-                                    c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 7));
-                                    c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                    Vector256<float> ai = Vector256.Create(a);
+                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 6));
+                                    c60 = Vector256.MultiplyAddEstimate(ai, b0, c60);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 7));
+                                    c70 = Vector256.MultiplyAddEstimate(ai, b0, c70);
                                     a = ref Unsafe.Add(ref a, 18);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 8);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -6989,20 +6989,11 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: one vector, a packed panel, tiles straight into C
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
+                                for (int t = 0; t < kc; t++) Vector128.LoadUnsafe(ref src, (nuint)(t * 36)).StoreUnsafe(ref panel, (nuint)(t * 4));
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4xNarrow(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                ForwardTile4xHalf(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + 32), 36, kc, false, ref Unsafe.Add(ref bg, r));
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -7059,38 +7050,38 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
-                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 4 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
-                                Vector256<float> c00, c10, c20, c30;
+                                Vector128<float> c00, c10, c20, c30;
                                 if (load)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
-                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
-                                    c20 = Vector256.Create(Unsafe.Add(ref init, 2));
-                                    c30 = Vector256.Create(Unsafe.Add(ref init, 3));
+                                    c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                                    c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                                    c20 = Vector128.Create(Unsafe.Add(ref init, 2));
+                                    c30 = Vector128.Create(Unsafe.Add(ref init, 3));
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 18));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 54));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
+                                    b = ref Unsafe.Add(ref b, 4);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -7269,20 +7260,11 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: one vector, a packed panel, tiles straight into C
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
+                                for (int t = 0; t < kc; t++) Vector128.LoadUnsafe(ref src, (nuint)(t * 36)).StoreUnsafe(ref panel, (nuint)(t * 4));
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4xNarrow(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                ForwardTile4xHalf(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + 32), 36, kc, false);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -7339,38 +7321,38 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
-                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 4 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void ForwardTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector256<float> c00, c10, c20, c30;
+                                Vector128<float> c00, c10, c20, c30;
                                 if (load)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c10 = Vector256<float>.Zero;
-                                    c20 = Vector256<float>.Zero;
-                                    c30 = Vector256<float>.Zero;
+                                    c00 = Vector128<float>.Zero;
+                                    c10 = Vector128<float>.Zero;
+                                    c20 = Vector128<float>.Zero;
+                                    c30 = Vector128<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 18));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 54));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
+                                    b = ref Unsafe.Add(ref b, 4);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -7564,20 +7546,11 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: one vector, a packed panel, tiles straight into C
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
+                                for (int t = 0; t < kc; t++) Vector128.LoadUnsafe(ref src, (nuint)(t * 36)).StoreUnsafe(ref panel, (nuint)(t * 4));
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4xNarrow(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                ForwardTile4xHalf(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + 32), 36, kc, false, ref Unsafe.Add(ref bg, r));
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -7634,38 +7607,38 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
-                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 4 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
-                                Vector256<float> c00, c10, c20, c30;
+                                Vector128<float> c00, c10, c20, c30;
                                 if (load)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
-                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
-                                    c20 = Vector256.Create(Unsafe.Add(ref init, 2));
-                                    c30 = Vector256.Create(Unsafe.Add(ref init, 3));
+                                    c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                                    c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                                    c20 = Vector128.Create(Unsafe.Add(ref init, 2));
+                                    c30 = Vector128.Create(Unsafe.Add(ref init, 3));
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
+                                    b = ref Unsafe.Add(ref b, 4);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -7844,20 +7817,11 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: one vector, a packed panel, tiles straight into C
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
+                                for (int t = 0; t < kc; t++) Vector128.LoadUnsafe(ref src, (nuint)(t * 36)).StoreUnsafe(ref panel, (nuint)(t * 4));
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4xNarrow(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                ForwardTile4xHalf(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + 32), 36, kc, false);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -7914,38 +7878,38 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
-                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 4 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void ForwardTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector256<float> c00, c10, c20, c30;
+                                Vector128<float> c00, c10, c20, c30;
                                 if (load)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c10 = Vector256<float>.Zero;
-                                    c20 = Vector256<float>.Zero;
-                                    c30 = Vector256<float>.Zero;
+                                    c00 = Vector128<float>.Zero;
+                                    c10 = Vector128<float>.Zero;
+                                    c20 = Vector128<float>.Zero;
+                                    c30 = Vector128<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
+                                    b = ref Unsafe.Add(ref b, 4);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -8107,20 +8071,11 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: one vector, a packed panel, tiles straight into C
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
+                                for (int t = 0; t < kc; t++) Vector128.LoadUnsafe(ref src, (nuint)(t * 36)).StoreUnsafe(ref panel, (nuint)(t * 4));
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile2xNarrow(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                ForwardTile2xHalf(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + 32), 36, kc, false, ref Unsafe.Add(ref bg, r));
                             }
                             // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -8159,30 +8114,30 @@ ________________________________________________________________________________
                                 c10.StoreUnsafe(ref c, ldc);
                                 c11.StoreUnsafe(ref c, ldc + 8);
                             }
-                            // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 2 rows x 4 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
-                                Vector256<float> c00, c10;
+                                Vector128<float> c00, c10;
                                 if (load)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
-                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                    c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                                    c10 = Vector128.Create(Unsafe.Add(ref init, 1));
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
+                                    b = ref Unsafe.Add(ref b, 4);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -8341,20 +8296,11 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: one vector, a packed panel, tiles straight into C
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
+                                for (int t = 0; t < kc; t++) Vector128.LoadUnsafe(ref src, (nuint)(t * 36)).StoreUnsafe(ref panel, (nuint)(t * 4));
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile2xNarrow(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                ForwardTile2xHalf(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + 32), 36, kc, false);
                             }
                             // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -8393,30 +8339,30 @@ ________________________________________________________________________________
                                 c10.StoreUnsafe(ref c, ldc);
                                 c11.StoreUnsafe(ref c, ldc + 8);
                             }
-                            // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 2 rows x 4 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void ForwardTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector256<float> c00, c10;
+                                Vector128<float> c00, c10;
                                 if (load)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c10 = Vector256<float>.Zero;
+                                    c00 = Vector128<float>.Zero;
+                                    c10 = Vector128<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
+                                    b = ref Unsafe.Add(ref b, 4);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -8763,19 +8709,15 @@ ________________________________________________________________________________
                         WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                     }
                     {
-                        // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                        // last 4 columns: one vector, a packed panel, tiles straight into C
                         for (int q = 0; q < 4; q++)
                         {
                             ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 4) = Unsafe.Add(ref src, t);
                         }
-                        for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                        WeightGradGroupTile2xNarrow(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        WeightGradGroupTile2xHalf(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + 32), 36, kc, true);
                     }
                     // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -8814,30 +8756,30 @@ ________________________________________________________________________________
                         c10.StoreUnsafe(ref c, ldc);
                         c11.StoreUnsafe(ref c, ldc + 8);
                     }
-                    // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 2 rows x 4 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void WeightGradGroupTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector256<float> c00, c10;
+                        Vector128<float> c00, c10;
                         if (load)
                         {
-                            c00 = Vector256.LoadUnsafe(ref c);
-                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
                         }
                         else
                         {
-                            c00 = Vector256<float>.Zero;
-                            c10 = Vector256<float>.Zero;
+                            c00 = Vector128<float>.Zero;
+                            c10 = Vector128<float>.Zero;
                         }
                         for (int t = 0; t < kc; t++)
                         {
-                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                            Vector256<float> ai = Vector256.Create(a);
-                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 144));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
                             a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 8);
+                            b = ref Unsafe.Add(ref b, 4);
                         }
                         c00.StoreUnsafe(ref c);
                         c10.StoreUnsafe(ref c, ldc);
@@ -9019,19 +8961,15 @@ ________________________________________________________________________________
                                 WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: one vector, a packed panel, tiles straight into C
                                 for (int q = 0; q < 4; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
                                     ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 4) = Unsafe.Add(ref src, t);
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                                WeightGradTile2xNarrow(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                WeightGradTile2xHalf(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + 32), 36, kc, true);
                             }
                             // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -9070,30 +9008,30 @@ ________________________________________________________________________________
                                 c10.StoreUnsafe(ref c, ldc);
                                 c11.StoreUnsafe(ref c, ldc + 8);
                             }
-                            // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 2 rows x 4 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void WeightGradTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector256<float> c00, c10;
+                                Vector128<float> c00, c10;
                                 if (load)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c10 = Vector256<float>.Zero;
+                                    c00 = Vector128<float>.Zero;
+                                    c10 = Vector128<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
+                                    b = ref Unsafe.Add(ref b, 4);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -9144,22 +9082,13 @@ ________________________________________________________________________________
                                 }
                             }
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: one vector, a packed panel, tiles straight into C
                                 ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
+                                for (int t = 0; t < kc; t++) Vector128.LoadUnsafe(ref src, (nuint)(t * 36)).StoreUnsafe(ref panel, (nuint)(t * 4));
                                 int r = 0;
                                 for (; r + 6 <= 36; r += 6)
                                 {
-                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile6xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
-                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                    InputGradTile6xHalf(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + 32), 36, kc, false);
                                 }
                             }
                             // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -9235,46 +9164,46 @@ ________________________________________________________________________________
                                 c50.StoreUnsafe(ref c, 5 * ldc);
                                 c51.StoreUnsafe(ref c, 5 * ldc + 8);
                             }
-                            // 6 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 6 rows x 4 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile6xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile6xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector256<float> c00, c10, c20, c30, c40, c50;
+                                Vector128<float> c00, c10, c20, c30, c40, c50;
                                 if (load)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                                    c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
-                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                                    c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c10 = Vector256<float>.Zero;
-                                    c20 = Vector256<float>.Zero;
-                                    c30 = Vector256<float>.Zero;
-                                    c40 = Vector256<float>.Zero;
-                                    c50 = Vector256<float>.Zero;
+                                    c00 = Vector128<float>.Zero;
+                                    c10 = Vector128<float>.Zero;
+                                    c20 = Vector128<float>.Zero;
+                                    c30 = Vector128<float>.Zero;
+                                    c40 = Vector128<float>.Zero;
+                                    c50 = Vector128<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 4));
-                                    c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
-                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
                                     a = ref Unsafe.Add(ref a, 36);
-                                    b = ref Unsafe.Add(ref b, 8);
+                                    b = ref Unsafe.Add(ref b, 4);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -9373,19 +9302,15 @@ ________________________________________________________________________________
                         WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                     }
                     {
-                        // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                        // last 4 columns: one vector, a packed panel, tiles straight into C
                         for (int q = 0; q < 4; q++)
                         {
                             ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 4) = Unsafe.Add(ref src, t);
                         }
-                        for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                        WeightGradGroupTile4xNarrow(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        WeightGradGroupTile4xHalf(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + 32), 36, kc, true);
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -9442,38 +9367,38 @@ ________________________________________________________________________________
                         c30.StoreUnsafe(ref c, 3 * ldc);
                         c31.StoreUnsafe(ref c, 3 * ldc + 8);
                     }
-                    // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 4 rows x 4 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void WeightGradGroupTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector256<float> c00, c10, c20, c30;
+                        Vector128<float> c00, c10, c20, c30;
                         if (load)
                         {
-                            c00 = Vector256.LoadUnsafe(ref c);
-                            c10 = Vector256.LoadUnsafe(ref c, ldc);
-                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
                         }
                         else
                         {
-                            c00 = Vector256<float>.Zero;
-                            c10 = Vector256<float>.Zero;
-                            c20 = Vector256<float>.Zero;
-                            c30 = Vector256<float>.Zero;
+                            c00 = Vector128<float>.Zero;
+                            c10 = Vector128<float>.Zero;
+                            c20 = Vector128<float>.Zero;
+                            c30 = Vector128<float>.Zero;
                         }
                         for (int t = 0; t < kc; t++)
                         {
-                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                            Vector256<float> ai = Vector256.Create(a);
-                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 288));
-                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 432));
-                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 144));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 288));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 432));
+                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
                             a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 8);
+                            b = ref Unsafe.Add(ref b, 4);
                         }
                         c00.StoreUnsafe(ref c);
                         c10.StoreUnsafe(ref c, ldc);
@@ -9657,19 +9582,15 @@ ________________________________________________________________________________
                                 WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: one vector, a packed panel, tiles straight into C
                                 for (int q = 0; q < 4; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
                                     ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 4) = Unsafe.Add(ref src, t);
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                                WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                WeightGradTile4xHalf(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + 32), 36, kc, true);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -9726,38 +9647,38 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
-                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 4 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void WeightGradTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector256<float> c00, c10, c20, c30;
+                                Vector128<float> c00, c10, c20, c30;
                                 if (load)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c10 = Vector256<float>.Zero;
-                                    c20 = Vector256<float>.Zero;
-                                    c30 = Vector256<float>.Zero;
+                                    c00 = Vector128<float>.Zero;
+                                    c10 = Vector128<float>.Zero;
+                                    c20 = Vector128<float>.Zero;
+                                    c30 = Vector128<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
+                                    b = ref Unsafe.Add(ref b, 4);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -9810,22 +9731,13 @@ ________________________________________________________________________________
                                 }
                             }
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: one vector, a packed panel, tiles straight into C
                                 ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
+                                for (int t = 0; t < kc; t++) Vector128.LoadUnsafe(ref src, (nuint)(t * 36)).StoreUnsafe(ref panel, (nuint)(t * 4));
                                 int r = 0;
                                 for (; r + 6 <= 36; r += 6)
                                 {
-                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile6xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref edge, 8, kc, false);
-                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                    InputGradTile6xHalf(ref Unsafe.Add(ref wg, r * 1 + pc * 36), ref panel, ref Unsafe.Add(ref dcg, r * 36 + 32), 36, kc, false);
                                 }
                             }
                             // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -9901,46 +9813,46 @@ ________________________________________________________________________________
                                 c50.StoreUnsafe(ref c, 5 * ldc);
                                 c51.StoreUnsafe(ref c, 5 * ldc + 8);
                             }
-                            // 6 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 6 rows x 4 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile6xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile6xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector256<float> c00, c10, c20, c30, c40, c50;
+                                Vector128<float> c00, c10, c20, c30, c40, c50;
                                 if (load)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                                    c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
-                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                                    c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c10 = Vector256<float>.Zero;
-                                    c20 = Vector256<float>.Zero;
-                                    c30 = Vector256<float>.Zero;
-                                    c40 = Vector256<float>.Zero;
-                                    c50 = Vector256<float>.Zero;
+                                    c00 = Vector128<float>.Zero;
+                                    c10 = Vector128<float>.Zero;
+                                    c20 = Vector128<float>.Zero;
+                                    c30 = Vector128<float>.Zero;
+                                    c40 = Vector128<float>.Zero;
+                                    c50 = Vector128<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 4));
-                                    c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
-                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
                                     a = ref Unsafe.Add(ref a, 36);
-                                    b = ref Unsafe.Add(ref b, 8);
+                                    b = ref Unsafe.Add(ref b, 4);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -10024,19 +9936,19 @@ ________________________________________________________________________________
                         WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + j), 18, kc, true);
                     }
                     {
-                        // last 2 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                        // last 2 columns: a zero-padded 4-column panel, tiles through the edge buffer
                         for (int q = 0; q < 2; q++)
                         {
                             ref float src = ref Unsafe.Add(ref col, (16 + q) * 144 + pc);
                             ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 4) = Unsafe.Add(ref src, t);
                         }
-                        for (int t = 0; t < kc; t++) for (int q = 2; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                        for (int t = 0; t < kc; t++) for (int q = 2; q < 4; q++) Unsafe.Add(ref panel, t * 4 + q) = 0f;
                         int r = 0;
                         ref float ct = ref Unsafe.Add(ref dw, r * 18 + 16);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 18 + q);
-                        WeightGradGroupTile4xNarrow(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 4 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                        WeightGradGroupTile4xHalf(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 4, kc, true);
+                        for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 4 + q);
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -10093,38 +10005,38 @@ ________________________________________________________________________________
                         c30.StoreUnsafe(ref c, 3 * ldc);
                         c31.StoreUnsafe(ref c, 3 * ldc + 8);
                     }
-                    // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 4 rows x 4 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void WeightGradGroupTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector256<float> c00, c10, c20, c30;
+                        Vector128<float> c00, c10, c20, c30;
                         if (load)
                         {
-                            c00 = Vector256.LoadUnsafe(ref c);
-                            c10 = Vector256.LoadUnsafe(ref c, ldc);
-                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                            c00 = Vector128.LoadUnsafe(ref c);
+                            c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
                         }
                         else
                         {
-                            c00 = Vector256<float>.Zero;
-                            c10 = Vector256<float>.Zero;
-                            c20 = Vector256<float>.Zero;
-                            c30 = Vector256<float>.Zero;
+                            c00 = Vector128<float>.Zero;
+                            c10 = Vector128<float>.Zero;
+                            c20 = Vector128<float>.Zero;
+                            c30 = Vector128<float>.Zero;
                         }
                         for (int t = 0; t < kc; t++)
                         {
-                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                            Vector256<float> ai = Vector256.Create(a);
-                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 288));
-                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 432));
-                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                            Vector128<float> ai = Vector128.Create(a);
+                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 144));
+                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 288));
+                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                            ai = Vector128.Create(Unsafe.Add(ref a, 432));
+                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
                             a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 8);
+                            b = ref Unsafe.Add(ref b, 4);
                         }
                         c00.StoreUnsafe(ref c);
                         c10.StoreUnsafe(ref c, ldc);
@@ -10308,19 +10220,19 @@ ________________________________________________________________________________
                                 WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + j), 18, kc, true);
                             }
                             {
-                                // last 2 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 2 columns: a zero-padded 4-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 2; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, (16 + q) * 36 + pc);
                                     ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 4) = Unsafe.Add(ref src, t);
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 2; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                                for (int t = 0; t < kc; t++) for (int q = 2; q < 4; q++) Unsafe.Add(ref panel, t * 4 + q) = 0f;
                                 int r = 0;
                                 ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 16);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 18 + q);
-                                WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 4 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                                WeightGradTile4xHalf(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 4, kc, true);
+                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 4 + q);
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -10377,38 +10289,38 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
-                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 4 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void WeightGradTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector256<float> c00, c10, c20, c30;
+                                Vector128<float> c00, c10, c20, c30;
                                 if (load)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c10 = Vector256<float>.Zero;
-                                    c20 = Vector256<float>.Zero;
-                                    c30 = Vector256<float>.Zero;
+                                    c00 = Vector128<float>.Zero;
+                                    c10 = Vector128<float>.Zero;
+                                    c20 = Vector128<float>.Zero;
+                                    c30 = Vector128<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
+                                    b = ref Unsafe.Add(ref b, 4);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
@@ -10461,22 +10373,13 @@ ________________________________________________________________________________
                                 }
                             }
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: one vector, a packed panel, tiles straight into C
                                 ref float src = ref Unsafe.Add(ref dyg, pc * 36 + 32);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
+                                for (int t = 0; t < kc; t++) Vector128.LoadUnsafe(ref src, (nuint)(t * 36)).StoreUnsafe(ref panel, (nuint)(t * 4));
                                 int r = 0;
                                 for (; r + 6 <= 18; r += 6)
                                 {
-                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile6xNarrow(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 8, kc, false);
-                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                    InputGradTile6xHalf(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref Unsafe.Add(ref dcg, r * 36 + 32), 36, kc, false);
                                 }
                             }
                             // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
@@ -10552,46 +10455,46 @@ ________________________________________________________________________________
                                 c50.StoreUnsafe(ref c, 5 * ldc);
                                 c51.StoreUnsafe(ref c, 5 * ldc + 8);
                             }
-                            // 6 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 6 rows x 4 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile6xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile6xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector256<float> c00, c10, c20, c30, c40, c50;
+                                Vector128<float> c00, c10, c20, c30, c40, c50;
                                 if (load)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                                    c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
-                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
+                                    c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
                                 }
                                 else
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c10 = Vector256<float>.Zero;
-                                    c20 = Vector256<float>.Zero;
-                                    c30 = Vector256<float>.Zero;
-                                    c40 = Vector256<float>.Zero;
-                                    c50 = Vector256<float>.Zero;
+                                    c00 = Vector128<float>.Zero;
+                                    c10 = Vector128<float>.Zero;
+                                    c20 = Vector128<float>.Zero;
+                                    c30 = Vector128<float>.Zero;
+                                    c40 = Vector128<float>.Zero;
+                                    c50 = Vector128<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 2));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 4));
-                                    c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
-                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 4));
+                                    c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 5));
+                                    c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
                                     a = ref Unsafe.Add(ref a, 18);
-                                    b = ref Unsafe.Add(ref b, 8);
+                                    b = ref Unsafe.Add(ref b, 4);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c10.StoreUnsafe(ref c, ldc);
