@@ -177,12 +177,12 @@ namespace CnnGen.Generator.Emit
                 w.Close();
                 w.Close();
             }
+            // A rest of at most one vector goes through one-vector-wide tiles (half the FMAs of a two-vector strip), one of at
+            // most half a vector through half-vector tiles (AVX-512's last 8 columns as Vector256).
+            int restWidth = rest > 0 ? RestWidth(isa, rest) : NR;
+            string restKind = Kind(isa, restWidth);
             if (rest > 0)
             {
-                // A rest of at most one vector goes through one-vector-wide tiles (half the FMAs of a two-vector strip), one
-                // of at most half a vector through half-vector tiles (AVX-512's last 8 columns as Vector256).
-                int restWidth = RestWidth(isa, rest);
-                string kind = Kind(isa, restWidth);
                 // exactly one vector of columns (16 on AVX-512: a 14 x 14 map's Winograd tiles): no padding, so the tiles
                 // write C directly, and a B whose rows are one vector long is its own panel
                 bool exact = rest == restWidth;
@@ -209,7 +209,7 @@ namespace CnnGen.Generator.Emit
                     w.Line($"dst = ref Unsafe.Add(ref dst, {restWidth});");
                     w.Close();
                 }
-                EmitRowTiles(w, g, restWidth, MR, r0, rowEnd, load, edgeCols: exact ? 0 : rest, j: I(full), b: inPlace ? "packed" : "panel", kind: kind);
+                EmitRowTiles(w, g, restWidth, MR, r0, rowEnd, load, edgeCols: exact ? 0 : rest, j: I(full), b: inPlace ? "packed" : "panel", kind: restKind);
                 w.Close();
             }
             if (depthLoop) w.Close();
@@ -219,7 +219,6 @@ namespace CnnGen.Generator.Emit
             var heights = new System.Collections.Generic.SortedSet<int> { g.RowsConst is int m0 && m0 < MR ? m0 : MR };
             if (g.RowsConst is int m1) { if (m1 % MR != 0 && m1 > MR) heights.Add(m1 % MR); }
             else heights.Add(1);
-            string restKind = rest > 0 ? Kind(isa, RestWidth(isa, rest)) : "";
             if (full > 0 || (rest > 0 && restKind == ""))
                 foreach (int h in heights) EmitMicroKernel(w, g, isa, h, "");
             if (restKind != "")

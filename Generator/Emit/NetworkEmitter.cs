@@ -792,16 +792,15 @@ namespace CnnGen.Generator.Emit
             w.Close();
             w.Line();
 
-            string Share(WinogradPlan g, string slot, string weights, string flip, int rows)
-            {
-                CheckedLayer l = plan.Layers[g.Conv].Layer;
-                return $"global::CnnGen.Winograd.TransformWeights({weights}, {I(l.Output.C)}, {I(l.Input.C)}, _winogradMemory.AsSpan({Id(l.Name)}{slot}, {I(36L * l.Output.C * l.Input.C)}), {flip}, worker * {I(rows)} / workers, (worker + 1) * {I(rows)} / workers);";
-            }
+            string Share(WinogradPlan g, string slot, string weights, string flip, int rows) =>
+                TransformCall(g, slot, weights, $", {flip}, worker * {I(rows)} / workers, (worker + 1) * {I(rows)} / workers");
 
-            void Transform(WinogradPlan g, string slot, string weights, string extra)
+            void Transform(WinogradPlan g, string slot, string weights, string extra) => w.Line(TransformCall(g, slot, weights, extra));
+
+            string TransformCall(WinogradPlan g, string slot, string weights, string extra)
             {
                 CheckedLayer l = plan.Layers[g.Conv].Layer;
-                w.Line($"global::CnnGen.Winograd.TransformWeights({weights}, {I(l.Output.C)}, {I(l.Input.C)}, _winogradMemory.AsSpan({Id(l.Name)}{slot}, {I(36L * l.Output.C * l.Input.C)}){extra});");
+                return $"global::CnnGen.Winograd.TransformWeights({weights}, {I(l.Output.C)}, {I(l.Input.C)}, _winogradMemory.AsSpan({Id(l.Name)}{slot}, {I(36L * l.Output.C * l.Input.C)}){extra});";
             }
         }
 

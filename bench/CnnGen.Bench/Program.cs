@@ -168,17 +168,7 @@ namespace CnnGen.Bench
             }
             using (owner)
             {
-                for (int i = 0; i < 3; i++) action();
-                var samples = new List<double>();
-                var sw = Stopwatch.StartNew();
-                while (sw.Elapsed.TotalSeconds < _seconds || samples.Count < 3)
-                {
-                    long t0 = Stopwatch.GetTimestamp();
-                    int calls = 0;
-                    do { action(); calls++; } while (Stopwatch.GetElapsedTime(t0).TotalMilliseconds < 20);
-                    samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds / calls);
-                }
-                samples.Sort();
+                List<double> samples = Samples(action, int.MaxValue);
                 Console.WriteLine(FormattableString.Invariant(
                     $"{key} {pass} t{threads}: best {samples[0]:0.000} ms, median {samples[samples.Count / 2]:0.000} ms, {flops / samples[0] / 1e6:0.0} GFLOP/s (best), {samples.Count} samples"));
             }
@@ -188,8 +178,16 @@ namespace CnnGen.Bench
         private static void Line(string key, double ms, double flops, int images) =>
             Console.WriteLine(FormattableString.Invariant($"RESULT {key} {ms:0.0000} {flops:0} {images}"));
 
-        /// <summary>Median ms per call: warm up, then samples of >= 20 ms each until ~_seconds (at least 3).</summary>
+        /// <summary>Median ms per call of <see cref="Samples"/> (at most 200 samples).</summary>
         private static double Measure(Action action)
+        {
+            List<double> samples = Samples(action, 200);
+            return samples[samples.Count / 2];
+        }
+
+        /// <summary>Sorted ms per call: warm up, then samples of >= 20 ms each until ~_seconds (at least 3, at most
+        /// <paramref name="maxSamples"/>).</summary>
+        private static List<double> Samples(Action action, int maxSamples)
         {
             var sw = Stopwatch.StartNew();
             int calls = 0;
@@ -203,10 +201,10 @@ namespace CnnGen.Bench
                 long t0 = Stopwatch.GetTimestamp();
                 for (int i = 0; i < inner; i++) action();
                 samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds / inner);
-                if (samples.Count >= 200) break;
+                if (samples.Count >= maxSamples) break;
             }
             samples.Sort();
-            return samples[samples.Count / 2];
+            return samples;
         }
     }
 }
