@@ -80,6 +80,19 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(200, 3)]
     public partial class BcWholeImageWeightGradient;
 
+    // GEMM rests as dot products (GemmEmitter.SplitRest): a 7 x 7 map's 49 columns are 32 + 16 + 1 on AVX-512 and 3 x 16 + 1
+    // on AVX2; the weight gradient's 180 columns (20 x 3 x 3) end in 16 + 4 on AVX-512; 13 output channels leave single
+    // rows after the blocks of four; a depth of 180 (49 in the weight gradient) ends in scalar steps. Batch 1: no image groups.
+    [Network(Channels = 20, Height = 7, Width = 7)]
+    [Conv2D(13, 3, Padding = 1)]
+    public partial class BcDotColumns;
+
+    // The same in Winograd's GEMMs: a 26 x 26 map has 7 x 7 = 49 tiles (the products), and 18 input channels are the
+    // columns of the transformed weights' gradient (16 + 2 on both kernel sets).
+    [Network(Channels = 18, Height = 26, Width = 26)]
+    [Conv2D(20, 3, Padding = 1)]
+    public partial class BcWinogradDotColumns;
+
     public sealed class BlockedConvTests
     {
         private sealed record Case(Func<Isa, INetwork> Create, int Cin, int H, int W, int Cout, int K, int S, int P, int Groups, bool Bias, int Batch = 2);
@@ -98,10 +111,12 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcStem)] = new(isa => new BcStem(Batch, 1, isa), 3, 64, 62, 32, 7, 2, 3, 1, true),
             [nameof(BcPointwiseTransposed)] = new(isa => new BcPointwiseTransposed(3, 1, isa), 96, 20, 21, 32, 1, 1, 0, 1, true, 3),
             [nameof(BcWholeImageWeightGradient)] = new(isa => new BcWholeImageWeightGradient(Batch, 1, isa), 64, 16, 16, 200, 3, 1, 0, 1, true),
+            [nameof(BcDotColumns)] = new(isa => new BcDotColumns(1, 1, isa), 20, 7, 7, 13, 3, 1, 1, 1, true, 1),
+            [nameof(BcWinogradDotColumns)] = new(isa => new BcWinogradDotColumns(1, 1, isa), 18, 26, 26, 20, 3, 1, 1, 1, true, 1),
         };
 
         /// <summary>The cases whose conv runs as Winograd by default; they also run with <see cref="INetwork.Winograd"/> off.</summary>
-        private static readonly HashSet<string> WinogradCases = new() { nameof(BcPixelBlocks), nameof(BcWinogradSmall), nameof(BcWinogradWide) };
+        private static readonly HashSet<string> WinogradCases = new() { nameof(BcPixelBlocks), nameof(BcWinogradSmall), nameof(BcWinogradWide), nameof(BcWinogradDotColumns) };
 
         private const int Batch = 2;
 

@@ -3,8 +3,9 @@
 //    packed per depth block into contiguous KC x 2-vector panels, and a micro-kernel keeps an MR x 2-vector tile of C
 //    in registers (6 x 16 on AVX2: 12 accumulators), broadcasting A with pointer increments and literal row offsets.
 //  - Dot form        C(r, s) (+)= sum_j A[r, j] * B[s, j]: 4 rows of A against one row of B, reduced at the end.
-// Column tails: a zero-padded panel whose tile goes through a small edge buffer (broadcast form), a lane mask in the
-// dot form, and scalar code only below one vector.
+// Column tails: a last strip of one vector or half of one gets tiles of that width, a zero-padded panel whose tile goes
+// through a small edge buffer otherwise (broadcast form), and the last few columns (a quarter vector) run as dot products
+// along A's depth; a lane mask in the dot form, and scalar code only below one vector.
 using System;
 using System.Globalization;
 using System.Linq;
@@ -178,38 +179,53 @@ namespace CnnGen.Generator.Emit
                 w.Close();
             }
             // A rest of at most one vector goes through one-vector-wide tiles (half the FMAs of a two-vector strip), one of at
-            // most half a vector through half-vector tiles (AVX-512's last 8 columns as Vector256).
-            int restWidth = rest > 0 ? RestWidth(isa, rest) : NR;
+            // most half a vector through half-vector tiles (AVX-512's last 8 columns as Vector256). The last few columns
+            // (up to a quarter vector, after one exact vector strip if the rest is longer than a vector) are cheaper as dot
+            // products along A's contiguous depth: a 7 x 7 map's 49 columns are 32 + 16 + 1 on AVX-512, where a 17-column
+            // edge strip would spend a whole two-vector strip's FMAs on them.
+            var (tileRest, dotCols) = SplitRest(g, isa, rest);
+            int restWidth = tileRest > 0 ? RestWidth(isa, tileRest) : NR;
             string restKind = Kind(isa, restWidth);
             if (rest > 0)
             {
-                // exactly one vector of columns (16 on AVX-512: a 14 x 14 map's Winograd tiles): no padding, so the tiles
-                // write C directly, and a B whose rows are one vector long is its own panel
-                bool exact = rest == restWidth;
-                bool inPlace = exact && !g.BTransposed && g.LdB == restWidth;
                 w.Open(g.ColumnRange ? $"if (jEnd > {full})" : "");
-                w.Line(exact
-                    ? $"// last {rest} columns: one vector, {(inPlace ? "B's rows are the panel" : "a packed panel")}, tiles straight into C"
-                    : $"// last {rest} columns: a zero-padded {restWidth}-column panel, tiles through the edge buffer");
-                if (g.BTransposed) PackTransposed(w, g, isa, restWidth, I(full), rest);
-                else if (inPlace) w.Line($"ref float packed = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + {full});");
-                else if (exact)
+                if (tileRest > 0)
                 {
-                    w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + {full});");
-                    w.Line($"for (int t = 0; t < kc; t++) {VectorOf(isa, restWidth).Vec}.LoadUnsafe(ref src, (nuint)(t * {g.LdB})).StoreUnsafe(ref panel, (nuint)(t * {restWidth}));");
+                    // exactly one vector of columns (16 on AVX-512: a 14 x 14 map's Winograd tiles): no padding, so the tiles
+                    // write C directly, and a B whose rows are one vector long is its own panel
+                    bool exact = tileRest == restWidth;
+                    bool inPlace = exact && !g.BTransposed && g.LdB == restWidth;
+                    if (dotCols > 0) w.Open("");
+                    w.Line(exact
+                        ? $"// {(dotCols > 0 ? "next" : "last")} {tileRest} columns: one vector, {(inPlace ? "B's rows are the panel" : "a packed panel")}, tiles straight into C"
+                        : $"// last {tileRest} columns: a zero-padded {restWidth}-column panel, tiles through the edge buffer");
+                    if (g.BTransposed) PackTransposed(w, g, isa, restWidth, I(full), tileRest);
+                    else if (inPlace) w.Line($"ref float packed = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + {full});");
+                    else if (exact)
+                    {
+                        w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + {full});");
+                        w.Line($"for (int t = 0; t < kc; t++) {VectorOf(isa, restWidth).Vec}.LoadUnsafe(ref src, (nuint)(t * {g.LdB})).StoreUnsafe(ref panel, (nuint)(t * {restWidth}));");
+                    }
+                    else
+                    {
+                        w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + {full});");
+                        w.Line("ref float dst = ref panel;");
+                        w.Open("for (int t = 0; t < kc; t++)");
+                        w.Line($"for (int q = 0; q < {tileRest}; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);");
+                        w.Line($"for (int q = {tileRest}; q < {restWidth}; q++) Unsafe.Add(ref dst, q) = 0f;");
+                        w.Line($"src = ref Unsafe.Add(ref src, {g.LdB});");
+                        w.Line($"dst = ref Unsafe.Add(ref dst, {restWidth});");
+                        w.Close();
+                    }
+                    EmitRowTiles(w, g, restWidth, MR, r0, rowEnd, load, edgeCols: exact ? 0 : tileRest, j: I(full), b: inPlace ? "packed" : "panel", kind: restKind);
+                    if (dotCols > 0) w.Close();
                 }
-                else
+                if (dotCols > 0)
                 {
-                    w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + {full});");
-                    w.Line("ref float dst = ref panel;");
-                    w.Open("for (int t = 0; t < kc; t++)");
-                    w.Line($"for (int q = 0; q < {rest}; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);");
-                    w.Line($"for (int q = {rest}; q < {restWidth}; q++) Unsafe.Add(ref dst, q) = 0f;");
-                    w.Line($"src = ref Unsafe.Add(ref src, {g.LdB});");
-                    w.Line($"dst = ref Unsafe.Add(ref dst, {restWidth});");
-                    w.Close();
+                    if (tileRest > 0) w.Open("");
+                    EmitRowDots(w, g, KC * NR, KC, full + tileRest, dotCols, r0, rowEnd, load, DotHeights(g, rowLoop));
+                    if (tileRest > 0) w.Close();
                 }
-                EmitRowTiles(w, g, restWidth, MR, r0, rowEnd, load, edgeCols: exact ? 0 : rest, j: I(full), b: inPlace ? "packed" : "panel", kind: restKind);
                 w.Close();
             }
             if (depthLoop) w.Close();
@@ -219,10 +235,102 @@ namespace CnnGen.Generator.Emit
             var heights = new System.Collections.Generic.SortedSet<int> { g.RowsConst is int m0 && m0 < MR ? m0 : MR };
             if (g.RowsConst is int m1) { if (m1 % MR != 0 && m1 > MR) heights.Add(m1 % MR); }
             else heights.Add(1);
-            if (full > 0 || (rest > 0 && restKind == ""))
+            if (full > 0 || (tileRest > 0 && restKind == ""))
                 foreach (int h in heights) EmitMicroKernel(w, g, isa, h, "");
-            if (restKind != "")
+            if (tileRest > 0 && restKind != "")
                 foreach (int h in heights) EmitMicroKernel(w, g, isa, h, restKind);
+            if (dotCols > 0)
+                foreach (int h in DotHeights(g, rowLoop)) EmitDotKernel(w, g, isa, h, dotCols, KC);
+            w.Close();
+        }
+
+        /// <summary>Splits a rest of columns into the part register tiles take (starting at the first rest column) and a
+        /// last part of <c>dotCols</c> columns done as dot products. The dot form needs A contiguous in depth (LdAt 1) and
+        /// pays a horizontal sum per row and depth block, so it takes at most a quarter vector of columns, and only on the
+        /// AVX2 and AVX-512 kernel sets.</summary>
+        private static (int TileRest, int DotCols) SplitRest(BroadcastGemm g, IsaTarget isa, int rest)
+        {
+            int dotMax = isa.Width / 4;
+            if (rest == 0 || isa.Width < 8 || g.LdAt != 1) return (rest, 0);
+            if (rest <= dotMax) return (0, rest);
+            if (rest > isa.Width && rest - isa.Width <= dotMax) return (isa.Width, rest - isa.Width);
+            return (rest, 0);
+        }
+
+        /// <summary>The dot kernels' row counts: blocks of four share each load of B's columns, single rows take the rest. Only
+        /// a whole constant row count can leave one out: a worker's row range or a row block need not be a multiple of four.</summary>
+        private static int[] DotHeights(BroadcastGemm g, bool rowLoop) =>
+            g.RowsConst is int m && !g.RowRange && !rowLoop
+                ? (m < RowBlock ? new[] { 1 } : m % RowBlock == 0 ? new[] { RowBlock } : new[] { 1, RowBlock })
+                : new[] { 1, RowBlock };
+
+        private static string DotName(BroadcastGemm g, int rows, int cols) => $"{g.Name}Dot{rows}x{cols}";
+
+        /// <summary>Columns [j, j + cols) of C as dot products of A's rows with B's columns over the depth block. A transposed
+        /// B's columns are contiguous already; a row-major B's are gathered into the panel scratch at <paramref name="at"/>
+        /// (after the one-vector panel the tiles before may have used), <paramref name="kcMax"/> floats apart.</summary>
+        private static void EmitRowDots(CodeWriter w, BroadcastGemm g, int at, int kcMax, int j, int cols, string r0, string rowEnd, string load, int[] heights)
+        {
+            w.Line($"// last {cols} column{(cols == 1 ? "" : "s")}: dot products of A's rows with B's {(g.BTransposed ? "columns (contiguous rows of the source)" : "columns, gathered contiguous")}");
+            string b;
+            if (g.BTransposed) b = $"ref Unsafe.Add(ref {g.B}, {j} * {g.LdB} + pc)";
+            else
+            {
+                w.Line($"ref float dots = ref Unsafe.Add(ref panel, {at});");
+                w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + {j});");
+                w.Line($"for (int q = 0; q < {cols}; q++) for (int t = 0; t < kc; t++) Unsafe.Add(ref dots, q * {kcMax} + t) = Unsafe.Add(ref src, t * {g.LdB} + q);");
+                b = "ref dots";
+            }
+            string init = g.Init is not null && !g.Accumulate ? $", ref Unsafe.Add(ref {g.Init}, r)" : "";
+            string Call(int rows) => $"{DotName(g, rows, cols)}(ref Unsafe.Add(ref {g.A}, r * {g.LdAr} + pc), {b}, ref Unsafe.Add(ref {g.C}, r * {g.LdC} + {j}), kc, {load}{init});";
+            w.Line($"int r = {r0};");
+            if (heights.Contains(RowBlock))
+            {
+                w.Open($"for (; r + {RowBlock} <= {rowEnd}; r += {RowBlock})");
+                w.Line(Call(RowBlock));
+                w.Close();
+            }
+            if (heights.Contains(1)) w.Line($"for (; r < {rowEnd}; r++) {Call(1)}");
+        }
+
+        /// <summary>A dot-product kernel: <paramref name="rows"/> rows x <paramref name="cols"/> columns of C, one vector
+        /// accumulator each, summed across lanes at the end of the depth block; a depth that is not a whole number of vectors
+        /// ends in scalar steps.</summary>
+        private static void EmitDotKernel(CodeWriter w, BroadcastGemm g, IsaTarget isa, int rows, int cols, int kcMax)
+        {
+            string V = isa.Vec, VT = isa.V;
+            int ldb = g.BTransposed ? g.LdB : kcMax;
+            bool init = g.Init is not null && !g.Accumulate;
+            string A(int i, string t) => i == 0 ? $"ref a, {t}" : $"ref a, {I(i * g.LdAr)} + {t}";
+            string B(int q, string t) => q == 0 ? $"ref b, {t}" : $"ref b, {I(q * ldb)} + {t}";
+            w.Line($"// {rows} row{(rows == 1 ? "" : "s")} x {cols} column{(cols == 1 ? "" : "s")} of C as dot products over the depth block; a: A(r, pc) (rows {g.LdAr} apart), b: B(pc, j) (columns {ldb} apart), c: C(r, j)");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+            w.Open($"static void {DotName(g, rows, cols)}(ref float a, ref float b, ref float c, int kc, bool load{(init ? ", ref float init" : "")})");
+            w.Line($"{VT} {string.Join(", ", Enumerable(rows).SelectMany(i => Enumerable(cols).Select(q => $"d{i}{q} = {VT}.Zero")))};");
+            w.Line("nuint t = 0;");
+            w.Open($"for (; t + {isa.Width} <= (nuint)kc; t += {isa.Width})");
+            for (int q = 0; q < cols; q++) w.Line($"{VT} b{q} = {V}.LoadUnsafe({B(q, "t")});");
+            for (int i = 0; i < rows; i++)
+            {
+                w.Line($"{(i == 0 ? VT + " " : "")}ai = {V}.LoadUnsafe({A(i, "t")});");
+                for (int q = 0; q < cols; q++) w.Line($"d{i}{q} = {V}.MultiplyAddEstimate(ai, b{q}, d{i}{q});");
+            }
+            w.Close();
+            w.Line($"float {string.Join(", ", Enumerable(rows).SelectMany(i => Enumerable(cols).Select(q => $"s{i}{q} = {V}.Sum(d{i}{q})")))};");
+            w.Open("for (; t < (nuint)kc; t++)");
+            for (int q = 0; q < cols; q++) w.Line($"float b{q} = Unsafe.Add({B(q, "t")});");
+            for (int i = 0; i < rows; i++)
+            {
+                w.Line($"{(i == 0 ? "float " : "")}ai = Unsafe.Add({A(i, "t")});");
+                for (int q = 0; q < cols; q++) w.Line($"s{i}{q} += ai * b{q};");
+            }
+            w.Close();
+            for (int i = 0; i < rows; i++)
+                for (int q = 0; q < cols; q++)
+                {
+                    string ci = $"Unsafe.Add(ref c, {I(i * g.LdC + q)})";
+                    w.Line($"{ci} = (load ? {ci} : {(init ? $"Unsafe.Add(ref init, {I(i)})" : "0f")}) + s{i}{q};");
+                }
             w.Close();
         }
 

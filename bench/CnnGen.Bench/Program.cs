@@ -129,7 +129,7 @@ namespace CnnGen.Bench
         {
             if (args.Length < 2)
             {
-                Console.Error.WriteLine("usage: loop KEY PASS [--threads N] [--seconds S]; KEY one of: seed, "
+                Console.Error.WriteLine("usage: loop KEY PASS [--threads N] [--seconds S] [--no-winograd]; KEY one of: seed, "
                     + string.Join(", ", ConvShape.All.Concat(ConvShape.BatchOne).Select(s => s.Key).Distinct()));
                 return 2;
             }
@@ -156,6 +156,7 @@ namespace CnnGen.Bench
                 if (shape is null) { Console.Error.WriteLine($"unknown key {key}"); return 2; }
                 var work = new ConvWorkload(shape, threads);
                 owner = work;
+                if (args.Contains("--no-winograd")) work.Winograd = false; // im2col + GEMM for an eligible 3x3 conv
                 work.Forward();
                 (action, flops) = pass switch
                 {

@@ -2214,111 +2214,130 @@ __________________________________________________________________";
                             const int pc = 0;
                             const int kc = 64;
                             {
-                                // last 9 columns: a zero-padded 16-column panel, tiles through the edge buffer
-                                for (int q = 0; q < 8; q += 8)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 64 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    int t = 0;
-                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                    // next 8 columns: one vector, a packed panel, tiles straight into C
+                                    for (int q = 0; q < 8; q += 8)
                                     {
-                                        for (; t + 8 <= kc; t += 8)
+                                        ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 64 + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        int t = 0;
+                                        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                         {
-                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(64 + t));
-                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(128 + t));
-                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(192 + t));
-                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(256 + t));
-                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(320 + t));
-                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(384 + t));
-                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(448 + t));
-                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                            ref float d = ref Unsafe.Add(ref dst, t * 16);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                            for (; t + 8 <= kc; t += 8)
+                                            {
+                                                // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                                Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                                Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(64 + t));
+                                                Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(128 + t));
+                                                Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(192 + t));
+                                                Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(256 + t));
+                                                Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(320 + t));
+                                                Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(384 + t));
+                                                Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(448 + t));
+                                                Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                                Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                                Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                                Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                                Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                                Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                                ref float d = ref Unsafe.Add(ref dst, t * 8);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 8);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 16);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 24);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 32);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 40);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 48);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 56);
+                                            }
                                         }
+                                        for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 8 + i) = Unsafe.Add(ref src, i * 64 + t);
                                     }
-                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 64 + t);
+                                    int r = 0;
+                                    WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 9 + 0), 9, kc, true);
                                 }
-                                for (int q = 8; q < 9; q++)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 64 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                                    // last 1 column: dot products of A's rows with B's columns (contiguous rows of the source)
+                                    int r = 0;
+                                    for (; r + 4 <= 4; r += 4)
+                                    {
+                                        WeightGradDot4x1(ref Unsafe.Add(ref dyg, r * 64 + pc), ref Unsafe.Add(ref ctg, 8 * 64 + pc), ref Unsafe.Add(ref dwg, r * 9 + 8), kc, true);
+                                    }
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 9; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
-                                int r = 0;
-                                ref float ct = ref Unsafe.Add(ref dwg, r * 9 + 0);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 9; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 9 + q);
-                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref edge, 16, kc, true);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 9; q++) Unsafe.Add(ref ct, i * 9 + q) = Unsafe.Add(ref edge, i * 16 + q);
                             }
-                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void WeightGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                Vector256<float> c00, c10, c20, c30;
                                 if (load)
                                 {
                                     c00 = Vector256.LoadUnsafe(ref c);
-                                    c01 = Vector256.LoadUnsafe(ref c, 8);
                                     c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
                                     c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
                                     c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
                                 }
                                 else
                                 {
                                     c00 = Vector256<float>.Zero;
-                                    c01 = c00;
                                     c10 = Vector256<float>.Zero;
-                                    c11 = c10;
                                     c20 = Vector256<float>.Zero;
-                                    c21 = c20;
                                     c30 = Vector256<float>.Zero;
-                                    c31 = c30;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
                                     Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
                                     Vector256<float> ai = Vector256.Create(a);
                                     c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
                                     ai = Vector256.Create(Unsafe.Add(ref a, 64));
                                     c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
                                     ai = Vector256.Create(Unsafe.Add(ref a, 128));
                                     c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
                                     ai = Vector256.Create(Unsafe.Add(ref a, 192));
                                     c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 8);
                                 }
                                 c00.StoreUnsafe(ref c);
-                                c01.StoreUnsafe(ref c, 8);
                                 c10.StoreUnsafe(ref c, ldc);
-                                c11.StoreUnsafe(ref c, ldc + 8);
                                 c20.StoreUnsafe(ref c, 2 * ldc);
-                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
                                 c30.StoreUnsafe(ref c, 3 * ldc);
-                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
+                            }
+                            // 4 rows x 1 column of C as dot products over the depth block; a: A(r, pc) (rows 64 apart), b: B(pc, j) (columns 64 apart), c: C(r, j)
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void WeightGradDot4x1(ref float a, ref float b, ref float c, int kc, bool load)
+                            {
+                                Vector256<float> d00 = Vector256<float>.Zero, d10 = Vector256<float>.Zero, d20 = Vector256<float>.Zero, d30 = Vector256<float>.Zero;
+                                nuint t = 0;
+                                for (; t + 8 <= (nuint)kc; t += 8)
+                                {
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b, t);
+                                    Vector256<float> ai = Vector256.LoadUnsafe(ref a, t);
+                                    d00 = Vector256.MultiplyAddEstimate(ai, b0, d00);
+                                    ai = Vector256.LoadUnsafe(ref a, 64 + t);
+                                    d10 = Vector256.MultiplyAddEstimate(ai, b0, d10);
+                                    ai = Vector256.LoadUnsafe(ref a, 128 + t);
+                                    d20 = Vector256.MultiplyAddEstimate(ai, b0, d20);
+                                    ai = Vector256.LoadUnsafe(ref a, 192 + t);
+                                    d30 = Vector256.MultiplyAddEstimate(ai, b0, d30);
+                                }
+                                float s00 = Vector256.Sum(d00), s10 = Vector256.Sum(d10), s20 = Vector256.Sum(d20), s30 = Vector256.Sum(d30);
+                                for (; t < (nuint)kc; t++)
+                                {
+                                    float b0 = Unsafe.Add(ref b, t);
+                                    float ai = Unsafe.Add(ref a, t);
+                                    s00 += ai * b0;
+                                    ai = Unsafe.Add(ref a, 64 + t);
+                                    s10 += ai * b0;
+                                    ai = Unsafe.Add(ref a, 128 + t);
+                                    s20 += ai * b0;
+                                    ai = Unsafe.Add(ref a, 192 + t);
+                                    s30 += ai * b0;
+                                }
+                                Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                                Unsafe.Add(ref c, 9) = (load ? Unsafe.Add(ref c, 9) : 0f) + s10;
+                                Unsafe.Add(ref c, 18) = (load ? Unsafe.Add(ref c, 18) : 0f) + s20;
+                                Unsafe.Add(ref c, 27) = (load ? Unsafe.Add(ref c, 27) : 0f) + s30;
                             }
                         }
                     }

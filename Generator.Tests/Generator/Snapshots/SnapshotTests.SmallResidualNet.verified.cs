@@ -1411,20 +1411,15 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: dot products of A's rows with B's columns, gathered contiguous
+                                ref float dots = ref Unsafe.Add(ref panel, 576);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
+                                for (int q = 0; q < 4; q++) for (int t = 0; t < kc; t++) Unsafe.Add(ref dots, q * 18 + t) = Unsafe.Add(ref src, t * 36 + q);
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4xHalf(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                for (; r + 4 <= 4; r += 4)
+                                {
+                                    ForwardDot4x4(ref Unsafe.Add(ref wg, r * 18 + pc), ref dots, ref Unsafe.Add(ref yg, r * 36 + 32), kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -1481,43 +1476,83 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 18 apart), b: B(pc, j) (columns 18 apart), c: C(r, j)
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardDot4x4(ref float a, ref float b, ref float c, int kc, bool load, ref float init)
                             {
-                                Vector256<float> c00, c10, c20, c30;
-                                if (load)
+                                Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero, d10 = Vector512<float>.Zero, d11 = Vector512<float>.Zero, d12 = Vector512<float>.Zero, d13 = Vector512<float>.Zero, d20 = Vector512<float>.Zero, d21 = Vector512<float>.Zero, d22 = Vector512<float>.Zero, d23 = Vector512<float>.Zero, d30 = Vector512<float>.Zero, d31 = Vector512<float>.Zero, d32 = Vector512<float>.Zero, d33 = Vector512<float>.Zero;
+                                nuint t = 0;
+                                for (; t + 16 <= (nuint)kc; t += 16)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 18 + t);
+                                    Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 36 + t);
+                                    Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 54 + t);
+                                    Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                                    d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                                    d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                                    d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
+                                    d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
+                                    ai = Vector512.LoadUnsafe(ref a, 18 + t);
+                                    d10 = Vector512.MultiplyAddEstimate(ai, b0, d10);
+                                    d11 = Vector512.MultiplyAddEstimate(ai, b1, d11);
+                                    d12 = Vector512.MultiplyAddEstimate(ai, b2, d12);
+                                    d13 = Vector512.MultiplyAddEstimate(ai, b3, d13);
+                                    ai = Vector512.LoadUnsafe(ref a, 36 + t);
+                                    d20 = Vector512.MultiplyAddEstimate(ai, b0, d20);
+                                    d21 = Vector512.MultiplyAddEstimate(ai, b1, d21);
+                                    d22 = Vector512.MultiplyAddEstimate(ai, b2, d22);
+                                    d23 = Vector512.MultiplyAddEstimate(ai, b3, d23);
+                                    ai = Vector512.LoadUnsafe(ref a, 54 + t);
+                                    d30 = Vector512.MultiplyAddEstimate(ai, b0, d30);
+                                    d31 = Vector512.MultiplyAddEstimate(ai, b1, d31);
+                                    d32 = Vector512.MultiplyAddEstimate(ai, b2, d32);
+                                    d33 = Vector512.MultiplyAddEstimate(ai, b3, d33);
                                 }
-                                else
+                                float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03), s10 = Vector512.Sum(d10), s11 = Vector512.Sum(d11), s12 = Vector512.Sum(d12), s13 = Vector512.Sum(d13), s20 = Vector512.Sum(d20), s21 = Vector512.Sum(d21), s22 = Vector512.Sum(d22), s23 = Vector512.Sum(d23), s30 = Vector512.Sum(d30), s31 = Vector512.Sum(d31), s32 = Vector512.Sum(d32), s33 = Vector512.Sum(d33);
+                                for (; t < (nuint)kc; t++)
                                 {
-                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
-                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
-                                    c20 = Vector256.Create(Unsafe.Add(ref init, 2));
-                                    c30 = Vector256.Create(Unsafe.Add(ref init, 3));
+                                    float b0 = Unsafe.Add(ref b, t);
+                                    float b1 = Unsafe.Add(ref b, 18 + t);
+                                    float b2 = Unsafe.Add(ref b, 36 + t);
+                                    float b3 = Unsafe.Add(ref b, 54 + t);
+                                    float ai = Unsafe.Add(ref a, t);
+                                    s00 += ai * b0;
+                                    s01 += ai * b1;
+                                    s02 += ai * b2;
+                                    s03 += ai * b3;
+                                    ai = Unsafe.Add(ref a, 18 + t);
+                                    s10 += ai * b0;
+                                    s11 += ai * b1;
+                                    s12 += ai * b2;
+                                    s13 += ai * b3;
+                                    ai = Unsafe.Add(ref a, 36 + t);
+                                    s20 += ai * b0;
+                                    s21 += ai * b1;
+                                    s22 += ai * b2;
+                                    s23 += ai * b3;
+                                    ai = Unsafe.Add(ref a, 54 + t);
+                                    s30 += ai * b0;
+                                    s31 += ai * b1;
+                                    s32 += ai * b2;
+                                    s33 += ai * b3;
                                 }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 18));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 54));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c20.StoreUnsafe(ref c, 2 * ldc);
-                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : Unsafe.Add(ref init, 0)) + s00;
+                                Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : Unsafe.Add(ref init, 0)) + s01;
+                                Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : Unsafe.Add(ref init, 0)) + s02;
+                                Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : Unsafe.Add(ref init, 0)) + s03;
+                                Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : Unsafe.Add(ref init, 1)) + s10;
+                                Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : Unsafe.Add(ref init, 1)) + s11;
+                                Unsafe.Add(ref c, 38) = (load ? Unsafe.Add(ref c, 38) : Unsafe.Add(ref init, 1)) + s12;
+                                Unsafe.Add(ref c, 39) = (load ? Unsafe.Add(ref c, 39) : Unsafe.Add(ref init, 1)) + s13;
+                                Unsafe.Add(ref c, 72) = (load ? Unsafe.Add(ref c, 72) : Unsafe.Add(ref init, 2)) + s20;
+                                Unsafe.Add(ref c, 73) = (load ? Unsafe.Add(ref c, 73) : Unsafe.Add(ref init, 2)) + s21;
+                                Unsafe.Add(ref c, 74) = (load ? Unsafe.Add(ref c, 74) : Unsafe.Add(ref init, 2)) + s22;
+                                Unsafe.Add(ref c, 75) = (load ? Unsafe.Add(ref c, 75) : Unsafe.Add(ref init, 2)) + s23;
+                                Unsafe.Add(ref c, 108) = (load ? Unsafe.Add(ref c, 108) : Unsafe.Add(ref init, 3)) + s30;
+                                Unsafe.Add(ref c, 109) = (load ? Unsafe.Add(ref c, 109) : Unsafe.Add(ref init, 3)) + s31;
+                                Unsafe.Add(ref c, 110) = (load ? Unsafe.Add(ref c, 110) : Unsafe.Add(ref init, 3)) + s32;
+                                Unsafe.Add(ref c, 111) = (load ? Unsafe.Add(ref c, 111) : Unsafe.Add(ref init, 3)) + s33;
                             }
                         }
                     }
@@ -1835,20 +1870,15 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: dot products of A's rows with B's columns, gathered contiguous
+                                ref float dots = ref Unsafe.Add(ref panel, 576);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
+                                for (int q = 0; q < 4; q++) for (int t = 0; t < kc; t++) Unsafe.Add(ref dots, q * 18 + t) = Unsafe.Add(ref src, t * 36 + q);
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4xHalf(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref edge, 8, kc, false);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                for (; r + 4 <= 4; r += 4)
+                                {
+                                    ForwardDot4x4(ref Unsafe.Add(ref wg, r * 18 + pc), ref dots, ref Unsafe.Add(ref yg, r * 36 + 32), kc, false);
+                                }
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -1905,43 +1935,83 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 18 apart), b: B(pc, j) (columns 18 apart), c: C(r, j)
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void ForwardDot4x4(ref float a, ref float b, ref float c, int kc, bool load)
                             {
-                                Vector256<float> c00, c10, c20, c30;
-                                if (load)
+                                Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero, d10 = Vector512<float>.Zero, d11 = Vector512<float>.Zero, d12 = Vector512<float>.Zero, d13 = Vector512<float>.Zero, d20 = Vector512<float>.Zero, d21 = Vector512<float>.Zero, d22 = Vector512<float>.Zero, d23 = Vector512<float>.Zero, d30 = Vector512<float>.Zero, d31 = Vector512<float>.Zero, d32 = Vector512<float>.Zero, d33 = Vector512<float>.Zero;
+                                nuint t = 0;
+                                for (; t + 16 <= (nuint)kc; t += 16)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 18 + t);
+                                    Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 36 + t);
+                                    Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 54 + t);
+                                    Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                                    d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                                    d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                                    d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
+                                    d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
+                                    ai = Vector512.LoadUnsafe(ref a, 18 + t);
+                                    d10 = Vector512.MultiplyAddEstimate(ai, b0, d10);
+                                    d11 = Vector512.MultiplyAddEstimate(ai, b1, d11);
+                                    d12 = Vector512.MultiplyAddEstimate(ai, b2, d12);
+                                    d13 = Vector512.MultiplyAddEstimate(ai, b3, d13);
+                                    ai = Vector512.LoadUnsafe(ref a, 36 + t);
+                                    d20 = Vector512.MultiplyAddEstimate(ai, b0, d20);
+                                    d21 = Vector512.MultiplyAddEstimate(ai, b1, d21);
+                                    d22 = Vector512.MultiplyAddEstimate(ai, b2, d22);
+                                    d23 = Vector512.MultiplyAddEstimate(ai, b3, d23);
+                                    ai = Vector512.LoadUnsafe(ref a, 54 + t);
+                                    d30 = Vector512.MultiplyAddEstimate(ai, b0, d30);
+                                    d31 = Vector512.MultiplyAddEstimate(ai, b1, d31);
+                                    d32 = Vector512.MultiplyAddEstimate(ai, b2, d32);
+                                    d33 = Vector512.MultiplyAddEstimate(ai, b3, d33);
                                 }
-                                else
+                                float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03), s10 = Vector512.Sum(d10), s11 = Vector512.Sum(d11), s12 = Vector512.Sum(d12), s13 = Vector512.Sum(d13), s20 = Vector512.Sum(d20), s21 = Vector512.Sum(d21), s22 = Vector512.Sum(d22), s23 = Vector512.Sum(d23), s30 = Vector512.Sum(d30), s31 = Vector512.Sum(d31), s32 = Vector512.Sum(d32), s33 = Vector512.Sum(d33);
+                                for (; t < (nuint)kc; t++)
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c10 = Vector256<float>.Zero;
-                                    c20 = Vector256<float>.Zero;
-                                    c30 = Vector256<float>.Zero;
+                                    float b0 = Unsafe.Add(ref b, t);
+                                    float b1 = Unsafe.Add(ref b, 18 + t);
+                                    float b2 = Unsafe.Add(ref b, 36 + t);
+                                    float b3 = Unsafe.Add(ref b, 54 + t);
+                                    float ai = Unsafe.Add(ref a, t);
+                                    s00 += ai * b0;
+                                    s01 += ai * b1;
+                                    s02 += ai * b2;
+                                    s03 += ai * b3;
+                                    ai = Unsafe.Add(ref a, 18 + t);
+                                    s10 += ai * b0;
+                                    s11 += ai * b1;
+                                    s12 += ai * b2;
+                                    s13 += ai * b3;
+                                    ai = Unsafe.Add(ref a, 36 + t);
+                                    s20 += ai * b0;
+                                    s21 += ai * b1;
+                                    s22 += ai * b2;
+                                    s23 += ai * b3;
+                                    ai = Unsafe.Add(ref a, 54 + t);
+                                    s30 += ai * b0;
+                                    s31 += ai * b1;
+                                    s32 += ai * b2;
+                                    s33 += ai * b3;
                                 }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 18));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 54));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c20.StoreUnsafe(ref c, 2 * ldc);
-                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                                Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                                Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : 0f) + s02;
+                                Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : 0f) + s03;
+                                Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s10;
+                                Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s11;
+                                Unsafe.Add(ref c, 38) = (load ? Unsafe.Add(ref c, 38) : 0f) + s12;
+                                Unsafe.Add(ref c, 39) = (load ? Unsafe.Add(ref c, 39) : 0f) + s13;
+                                Unsafe.Add(ref c, 72) = (load ? Unsafe.Add(ref c, 72) : 0f) + s20;
+                                Unsafe.Add(ref c, 73) = (load ? Unsafe.Add(ref c, 73) : 0f) + s21;
+                                Unsafe.Add(ref c, 74) = (load ? Unsafe.Add(ref c, 74) : 0f) + s22;
+                                Unsafe.Add(ref c, 75) = (load ? Unsafe.Add(ref c, 75) : 0f) + s23;
+                                Unsafe.Add(ref c, 108) = (load ? Unsafe.Add(ref c, 108) : 0f) + s30;
+                                Unsafe.Add(ref c, 109) = (load ? Unsafe.Add(ref c, 109) : 0f) + s31;
+                                Unsafe.Add(ref c, 110) = (load ? Unsafe.Add(ref c, 110) : 0f) + s32;
+                                Unsafe.Add(ref c, 111) = (load ? Unsafe.Add(ref c, 111) : 0f) + s33;
                             }
                         }
                     }
@@ -2274,20 +2344,15 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: dot products of A's rows with B's columns, gathered contiguous
+                                ref float dots = ref Unsafe.Add(ref panel, 1152);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
+                                for (int q = 0; q < 4; q++) for (int t = 0; t < kc; t++) Unsafe.Add(ref dots, q * 36 + t) = Unsafe.Add(ref src, t * 36 + q);
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4xHalf(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                for (; r + 4 <= 4; r += 4)
+                                {
+                                    ForwardDot4x4(ref Unsafe.Add(ref wg, r * 36 + pc), ref dots, ref Unsafe.Add(ref yg, r * 36 + 32), kc, false, ref Unsafe.Add(ref bg, r));
+                                }
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2344,43 +2409,83 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 36 apart), b: B(pc, j) (columns 36 apart), c: C(r, j)
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardDot4x4(ref float a, ref float b, ref float c, int kc, bool load, ref float init)
                             {
-                                Vector256<float> c00, c10, c20, c30;
-                                if (load)
+                                Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero, d10 = Vector512<float>.Zero, d11 = Vector512<float>.Zero, d12 = Vector512<float>.Zero, d13 = Vector512<float>.Zero, d20 = Vector512<float>.Zero, d21 = Vector512<float>.Zero, d22 = Vector512<float>.Zero, d23 = Vector512<float>.Zero, d30 = Vector512<float>.Zero, d31 = Vector512<float>.Zero, d32 = Vector512<float>.Zero, d33 = Vector512<float>.Zero;
+                                nuint t = 0;
+                                for (; t + 16 <= (nuint)kc; t += 16)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 36 + t);
+                                    Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 72 + t);
+                                    Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 108 + t);
+                                    Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                                    d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                                    d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                                    d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
+                                    d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
+                                    ai = Vector512.LoadUnsafe(ref a, 36 + t);
+                                    d10 = Vector512.MultiplyAddEstimate(ai, b0, d10);
+                                    d11 = Vector512.MultiplyAddEstimate(ai, b1, d11);
+                                    d12 = Vector512.MultiplyAddEstimate(ai, b2, d12);
+                                    d13 = Vector512.MultiplyAddEstimate(ai, b3, d13);
+                                    ai = Vector512.LoadUnsafe(ref a, 72 + t);
+                                    d20 = Vector512.MultiplyAddEstimate(ai, b0, d20);
+                                    d21 = Vector512.MultiplyAddEstimate(ai, b1, d21);
+                                    d22 = Vector512.MultiplyAddEstimate(ai, b2, d22);
+                                    d23 = Vector512.MultiplyAddEstimate(ai, b3, d23);
+                                    ai = Vector512.LoadUnsafe(ref a, 108 + t);
+                                    d30 = Vector512.MultiplyAddEstimate(ai, b0, d30);
+                                    d31 = Vector512.MultiplyAddEstimate(ai, b1, d31);
+                                    d32 = Vector512.MultiplyAddEstimate(ai, b2, d32);
+                                    d33 = Vector512.MultiplyAddEstimate(ai, b3, d33);
                                 }
-                                else
+                                float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03), s10 = Vector512.Sum(d10), s11 = Vector512.Sum(d11), s12 = Vector512.Sum(d12), s13 = Vector512.Sum(d13), s20 = Vector512.Sum(d20), s21 = Vector512.Sum(d21), s22 = Vector512.Sum(d22), s23 = Vector512.Sum(d23), s30 = Vector512.Sum(d30), s31 = Vector512.Sum(d31), s32 = Vector512.Sum(d32), s33 = Vector512.Sum(d33);
+                                for (; t < (nuint)kc; t++)
                                 {
-                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
-                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
-                                    c20 = Vector256.Create(Unsafe.Add(ref init, 2));
-                                    c30 = Vector256.Create(Unsafe.Add(ref init, 3));
+                                    float b0 = Unsafe.Add(ref b, t);
+                                    float b1 = Unsafe.Add(ref b, 36 + t);
+                                    float b2 = Unsafe.Add(ref b, 72 + t);
+                                    float b3 = Unsafe.Add(ref b, 108 + t);
+                                    float ai = Unsafe.Add(ref a, t);
+                                    s00 += ai * b0;
+                                    s01 += ai * b1;
+                                    s02 += ai * b2;
+                                    s03 += ai * b3;
+                                    ai = Unsafe.Add(ref a, 36 + t);
+                                    s10 += ai * b0;
+                                    s11 += ai * b1;
+                                    s12 += ai * b2;
+                                    s13 += ai * b3;
+                                    ai = Unsafe.Add(ref a, 72 + t);
+                                    s20 += ai * b0;
+                                    s21 += ai * b1;
+                                    s22 += ai * b2;
+                                    s23 += ai * b3;
+                                    ai = Unsafe.Add(ref a, 108 + t);
+                                    s30 += ai * b0;
+                                    s31 += ai * b1;
+                                    s32 += ai * b2;
+                                    s33 += ai * b3;
                                 }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c20.StoreUnsafe(ref c, 2 * ldc);
-                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : Unsafe.Add(ref init, 0)) + s00;
+                                Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : Unsafe.Add(ref init, 0)) + s01;
+                                Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : Unsafe.Add(ref init, 0)) + s02;
+                                Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : Unsafe.Add(ref init, 0)) + s03;
+                                Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : Unsafe.Add(ref init, 1)) + s10;
+                                Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : Unsafe.Add(ref init, 1)) + s11;
+                                Unsafe.Add(ref c, 38) = (load ? Unsafe.Add(ref c, 38) : Unsafe.Add(ref init, 1)) + s12;
+                                Unsafe.Add(ref c, 39) = (load ? Unsafe.Add(ref c, 39) : Unsafe.Add(ref init, 1)) + s13;
+                                Unsafe.Add(ref c, 72) = (load ? Unsafe.Add(ref c, 72) : Unsafe.Add(ref init, 2)) + s20;
+                                Unsafe.Add(ref c, 73) = (load ? Unsafe.Add(ref c, 73) : Unsafe.Add(ref init, 2)) + s21;
+                                Unsafe.Add(ref c, 74) = (load ? Unsafe.Add(ref c, 74) : Unsafe.Add(ref init, 2)) + s22;
+                                Unsafe.Add(ref c, 75) = (load ? Unsafe.Add(ref c, 75) : Unsafe.Add(ref init, 2)) + s23;
+                                Unsafe.Add(ref c, 108) = (load ? Unsafe.Add(ref c, 108) : Unsafe.Add(ref init, 3)) + s30;
+                                Unsafe.Add(ref c, 109) = (load ? Unsafe.Add(ref c, 109) : Unsafe.Add(ref init, 3)) + s31;
+                                Unsafe.Add(ref c, 110) = (load ? Unsafe.Add(ref c, 110) : Unsafe.Add(ref init, 3)) + s32;
+                                Unsafe.Add(ref c, 111) = (load ? Unsafe.Add(ref c, 111) : Unsafe.Add(ref init, 3)) + s33;
                             }
                         }
                     }
@@ -2698,20 +2803,15 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: dot products of A's rows with B's columns, gathered contiguous
+                                ref float dots = ref Unsafe.Add(ref panel, 1152);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
+                                for (int q = 0; q < 4; q++) for (int t = 0; t < kc; t++) Unsafe.Add(ref dots, q * 36 + t) = Unsafe.Add(ref src, t * 36 + q);
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile4xHalf(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                for (; r + 4 <= 4; r += 4)
+                                {
+                                    ForwardDot4x4(ref Unsafe.Add(ref wg, r * 36 + pc), ref dots, ref Unsafe.Add(ref yg, r * 36 + 32), kc, false);
+                                }
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2768,43 +2868,83 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 36 apart), b: B(pc, j) (columns 36 apart), c: C(r, j)
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void ForwardDot4x4(ref float a, ref float b, ref float c, int kc, bool load)
                             {
-                                Vector256<float> c00, c10, c20, c30;
-                                if (load)
+                                Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero, d10 = Vector512<float>.Zero, d11 = Vector512<float>.Zero, d12 = Vector512<float>.Zero, d13 = Vector512<float>.Zero, d20 = Vector512<float>.Zero, d21 = Vector512<float>.Zero, d22 = Vector512<float>.Zero, d23 = Vector512<float>.Zero, d30 = Vector512<float>.Zero, d31 = Vector512<float>.Zero, d32 = Vector512<float>.Zero, d33 = Vector512<float>.Zero;
+                                nuint t = 0;
+                                for (; t + 16 <= (nuint)kc; t += 16)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 36 + t);
+                                    Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 72 + t);
+                                    Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 108 + t);
+                                    Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                                    d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                                    d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                                    d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
+                                    d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
+                                    ai = Vector512.LoadUnsafe(ref a, 36 + t);
+                                    d10 = Vector512.MultiplyAddEstimate(ai, b0, d10);
+                                    d11 = Vector512.MultiplyAddEstimate(ai, b1, d11);
+                                    d12 = Vector512.MultiplyAddEstimate(ai, b2, d12);
+                                    d13 = Vector512.MultiplyAddEstimate(ai, b3, d13);
+                                    ai = Vector512.LoadUnsafe(ref a, 72 + t);
+                                    d20 = Vector512.MultiplyAddEstimate(ai, b0, d20);
+                                    d21 = Vector512.MultiplyAddEstimate(ai, b1, d21);
+                                    d22 = Vector512.MultiplyAddEstimate(ai, b2, d22);
+                                    d23 = Vector512.MultiplyAddEstimate(ai, b3, d23);
+                                    ai = Vector512.LoadUnsafe(ref a, 108 + t);
+                                    d30 = Vector512.MultiplyAddEstimate(ai, b0, d30);
+                                    d31 = Vector512.MultiplyAddEstimate(ai, b1, d31);
+                                    d32 = Vector512.MultiplyAddEstimate(ai, b2, d32);
+                                    d33 = Vector512.MultiplyAddEstimate(ai, b3, d33);
                                 }
-                                else
+                                float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03), s10 = Vector512.Sum(d10), s11 = Vector512.Sum(d11), s12 = Vector512.Sum(d12), s13 = Vector512.Sum(d13), s20 = Vector512.Sum(d20), s21 = Vector512.Sum(d21), s22 = Vector512.Sum(d22), s23 = Vector512.Sum(d23), s30 = Vector512.Sum(d30), s31 = Vector512.Sum(d31), s32 = Vector512.Sum(d32), s33 = Vector512.Sum(d33);
+                                for (; t < (nuint)kc; t++)
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c10 = Vector256<float>.Zero;
-                                    c20 = Vector256<float>.Zero;
-                                    c30 = Vector256<float>.Zero;
+                                    float b0 = Unsafe.Add(ref b, t);
+                                    float b1 = Unsafe.Add(ref b, 36 + t);
+                                    float b2 = Unsafe.Add(ref b, 72 + t);
+                                    float b3 = Unsafe.Add(ref b, 108 + t);
+                                    float ai = Unsafe.Add(ref a, t);
+                                    s00 += ai * b0;
+                                    s01 += ai * b1;
+                                    s02 += ai * b2;
+                                    s03 += ai * b3;
+                                    ai = Unsafe.Add(ref a, 36 + t);
+                                    s10 += ai * b0;
+                                    s11 += ai * b1;
+                                    s12 += ai * b2;
+                                    s13 += ai * b3;
+                                    ai = Unsafe.Add(ref a, 72 + t);
+                                    s20 += ai * b0;
+                                    s21 += ai * b1;
+                                    s22 += ai * b2;
+                                    s23 += ai * b3;
+                                    ai = Unsafe.Add(ref a, 108 + t);
+                                    s30 += ai * b0;
+                                    s31 += ai * b1;
+                                    s32 += ai * b2;
+                                    s33 += ai * b3;
                                 }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c20.StoreUnsafe(ref c, 2 * ldc);
-                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                                Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                                Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : 0f) + s02;
+                                Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : 0f) + s03;
+                                Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s10;
+                                Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s11;
+                                Unsafe.Add(ref c, 38) = (load ? Unsafe.Add(ref c, 38) : 0f) + s12;
+                                Unsafe.Add(ref c, 39) = (load ? Unsafe.Add(ref c, 39) : 0f) + s13;
+                                Unsafe.Add(ref c, 72) = (load ? Unsafe.Add(ref c, 72) : 0f) + s20;
+                                Unsafe.Add(ref c, 73) = (load ? Unsafe.Add(ref c, 73) : 0f) + s21;
+                                Unsafe.Add(ref c, 74) = (load ? Unsafe.Add(ref c, 74) : 0f) + s22;
+                                Unsafe.Add(ref c, 75) = (load ? Unsafe.Add(ref c, 75) : 0f) + s23;
+                                Unsafe.Add(ref c, 108) = (load ? Unsafe.Add(ref c, 108) : 0f) + s30;
+                                Unsafe.Add(ref c, 109) = (load ? Unsafe.Add(ref c, 109) : 0f) + s31;
+                                Unsafe.Add(ref c, 110) = (load ? Unsafe.Add(ref c, 110) : 0f) + s32;
+                                Unsafe.Add(ref c, 111) = (load ? Unsafe.Add(ref c, 111) : 0f) + s33;
                             }
                         }
                     }
@@ -3095,20 +3235,12 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: dot products of A's rows with B's columns, gathered contiguous
+                                ref float dots = ref Unsafe.Add(ref panel, 1152);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
+                                for (int q = 0; q < 4; q++) for (int t = 0; t < kc; t++) Unsafe.Add(ref dots, q * 36 + t) = Unsafe.Add(ref src, t * 36 + q);
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile2xHalf(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false, ref Unsafe.Add(ref bg, r));
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                for (; r < 2; r++) ForwardDot1x4(ref Unsafe.Add(ref wg, r * 36 + pc), ref dots, ref Unsafe.Add(ref yg, r * 36 + 32), kc, false, ref Unsafe.Add(ref bg, r));
                             }
                             // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -3147,33 +3279,41 @@ ________________________________________________________________________________
                                 c10.StoreUnsafe(ref c, ldc);
                                 c11.StoreUnsafe(ref c, ldc + 16);
                             }
-                            // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 1 row x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 36 apart), b: B(pc, j) (columns 36 apart), c: C(r, j)
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardDot1x4(ref float a, ref float b, ref float c, int kc, bool load, ref float init)
                             {
-                                Vector256<float> c00, c10;
-                                if (load)
+                                Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero;
+                                nuint t = 0;
+                                for (; t + 16 <= (nuint)kc; t += 16)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 36 + t);
+                                    Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 72 + t);
+                                    Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 108 + t);
+                                    Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                                    d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                                    d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                                    d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
+                                    d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
                                 }
-                                else
+                                float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03);
+                                for (; t < (nuint)kc; t++)
                                 {
-                                    c00 = Vector256.Create(Unsafe.Add(ref init, 0));
-                                    c10 = Vector256.Create(Unsafe.Add(ref init, 1));
+                                    float b0 = Unsafe.Add(ref b, t);
+                                    float b1 = Unsafe.Add(ref b, 36 + t);
+                                    float b2 = Unsafe.Add(ref b, 72 + t);
+                                    float b3 = Unsafe.Add(ref b, 108 + t);
+                                    float ai = Unsafe.Add(ref a, t);
+                                    s00 += ai * b0;
+                                    s01 += ai * b1;
+                                    s02 += ai * b2;
+                                    s03 += ai * b3;
                                 }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c10.StoreUnsafe(ref c, ldc);
+                                Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : Unsafe.Add(ref init, 0)) + s00;
+                                Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : Unsafe.Add(ref init, 0)) + s01;
+                                Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : Unsafe.Add(ref init, 0)) + s02;
+                                Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : Unsafe.Add(ref init, 0)) + s03;
                             }
                         }
                     }
@@ -3463,20 +3603,12 @@ ________________________________________________________________________________
                             }
                             if (jEnd > 32)
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                // last 4 columns: dot products of A's rows with B's columns, gathered contiguous
+                                ref float dots = ref Unsafe.Add(ref panel, 1152);
                                 ref float src = ref Unsafe.Add(ref cg, pc * 36 + 32);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    for (int q = 0; q < 4; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                    for (int q = 4; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
+                                for (int q = 0; q < 4; q++) for (int t = 0; t < kc; t++) Unsafe.Add(ref dots, q * 36 + t) = Unsafe.Add(ref src, t * 36 + q);
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref yg, r * 36 + 32);
-                                ForwardTile2xHalf(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, false);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                for (; r < 2; r++) ForwardDot1x4(ref Unsafe.Add(ref wg, r * 36 + pc), ref dots, ref Unsafe.Add(ref yg, r * 36 + 32), kc, false);
                             }
                             // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -3515,33 +3647,41 @@ ________________________________________________________________________________
                                 c10.StoreUnsafe(ref c, ldc);
                                 c11.StoreUnsafe(ref c, ldc + 16);
                             }
-                            // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 1 row x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 36 apart), b: B(pc, j) (columns 36 apart), c: C(r, j)
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void ForwardDot1x4(ref float a, ref float b, ref float c, int kc, bool load)
                             {
-                                Vector256<float> c00, c10;
-                                if (load)
+                                Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero;
+                                nuint t = 0;
+                                for (; t + 16 <= (nuint)kc; t += 16)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 36 + t);
+                                    Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 72 + t);
+                                    Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 108 + t);
+                                    Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                                    d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                                    d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                                    d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
+                                    d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
                                 }
-                                else
+                                float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03);
+                                for (; t < (nuint)kc; t++)
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c10 = Vector256<float>.Zero;
+                                    float b0 = Unsafe.Add(ref b, t);
+                                    float b1 = Unsafe.Add(ref b, 36 + t);
+                                    float b2 = Unsafe.Add(ref b, 72 + t);
+                                    float b3 = Unsafe.Add(ref b, 108 + t);
+                                    float ai = Unsafe.Add(ref a, t);
+                                    s00 += ai * b0;
+                                    s01 += ai * b1;
+                                    s02 += ai * b2;
+                                    s03 += ai * b3;
                                 }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c10.StoreUnsafe(ref c, ldc);
+                                Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                                Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                                Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : 0f) + s02;
+                                Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : 0f) + s03;
                             }
                         }
                     }
@@ -3999,19 +4139,9 @@ ________________________________________________________________________________
                         WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                     }
                     {
-                        // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
-                        for (int q = 0; q < 4; q++)
-                        {
-                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
-                        }
-                        for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                        // last 4 columns: dot products of A's rows with B's columns (contiguous rows of the source)
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                        WeightGradGroupTile2xHalf(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        for (; r < 2; r++) WeightGradGroupDot1x4(ref Unsafe.Add(ref gy, r * 144 + pc), ref Unsafe.Add(ref col, 32 * 144 + pc), ref Unsafe.Add(ref dw, r * 36 + 32), kc, true);
                     }
                     // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -4050,33 +4180,41 @@ ________________________________________________________________________________
                         c10.StoreUnsafe(ref c, ldc);
                         c11.StoreUnsafe(ref c, ldc + 16);
                     }
-                    // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 1 row x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 144 apart), b: B(pc, j) (columns 144 apart), c: C(r, j)
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void WeightGradGroupDot1x4(ref float a, ref float b, ref float c, int kc, bool load)
                     {
-                        Vector256<float> c00, c10;
-                        if (load)
+                        Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero;
+                        nuint t = 0;
+                        for (; t + 16 <= (nuint)kc; t += 16)
                         {
-                            c00 = Vector256.LoadUnsafe(ref c);
-                            c10 = Vector256.LoadUnsafe(ref c, ldc);
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 144 + t);
+                            Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 288 + t);
+                            Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 432 + t);
+                            Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                            d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                            d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                            d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
+                            d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
                         }
-                        else
+                        float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03);
+                        for (; t < (nuint)kc; t++)
                         {
-                            c00 = Vector256<float>.Zero;
-                            c10 = Vector256<float>.Zero;
+                            float b0 = Unsafe.Add(ref b, t);
+                            float b1 = Unsafe.Add(ref b, 144 + t);
+                            float b2 = Unsafe.Add(ref b, 288 + t);
+                            float b3 = Unsafe.Add(ref b, 432 + t);
+                            float ai = Unsafe.Add(ref a, t);
+                            s00 += ai * b0;
+                            s01 += ai * b1;
+                            s02 += ai * b2;
+                            s03 += ai * b3;
                         }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                            Vector256<float> ai = Vector256.Create(a);
-                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                            a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 8);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c10.StoreUnsafe(ref c, ldc);
+                        Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                        Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                        Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : 0f) + s02;
+                        Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : 0f) + s03;
                     }
                 }
                 if (!inputGradient) continue;
@@ -4445,19 +4583,9 @@ ________________________________________________________________________________
                                 WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
-                                for (int q = 0; q < 4; q++)
-                                {
-                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
-                                }
-                                for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                                // last 4 columns: dot products of A's rows with B's columns (contiguous rows of the source)
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                                WeightGradTile2xHalf(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                for (; r < 2; r++) WeightGradDot1x4(ref Unsafe.Add(ref dyg, r * 36 + pc), ref Unsafe.Add(ref ctg, 32 * 36 + pc), ref Unsafe.Add(ref dwg, r * 36 + 32), kc, true);
                             }
                             // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -4496,33 +4624,41 @@ ________________________________________________________________________________
                                 c10.StoreUnsafe(ref c, ldc);
                                 c11.StoreUnsafe(ref c, ldc + 16);
                             }
-                            // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 1 row x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 36 apart), b: B(pc, j) (columns 36 apart), c: C(r, j)
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void WeightGradDot1x4(ref float a, ref float b, ref float c, int kc, bool load)
                             {
-                                Vector256<float> c00, c10;
-                                if (load)
+                                Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero;
+                                nuint t = 0;
+                                for (; t + 16 <= (nuint)kc; t += 16)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 36 + t);
+                                    Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 72 + t);
+                                    Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 108 + t);
+                                    Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                                    d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                                    d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                                    d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
+                                    d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
                                 }
-                                else
+                                float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03);
+                                for (; t < (nuint)kc; t++)
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c10 = Vector256<float>.Zero;
+                                    float b0 = Unsafe.Add(ref b, t);
+                                    float b1 = Unsafe.Add(ref b, 36 + t);
+                                    float b2 = Unsafe.Add(ref b, 72 + t);
+                                    float b3 = Unsafe.Add(ref b, 108 + t);
+                                    float ai = Unsafe.Add(ref a, t);
+                                    s00 += ai * b0;
+                                    s01 += ai * b1;
+                                    s02 += ai * b2;
+                                    s03 += ai * b3;
                                 }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c10.StoreUnsafe(ref c, ldc);
+                                Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                                Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                                Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : 0f) + s02;
+                                Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : 0f) + s03;
                             }
                         }
                     }
@@ -5009,19 +5145,12 @@ ________________________________________________________________________________
                         WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                     }
                     {
-                        // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
-                        for (int q = 0; q < 4; q++)
-                        {
-                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
-                        }
-                        for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                        // last 4 columns: dot products of A's rows with B's columns (contiguous rows of the source)
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                        WeightGradGroupTile4xHalf(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                        for (; r + 4 <= 4; r += 4)
+                        {
+                            WeightGradGroupDot4x4(ref Unsafe.Add(ref gy, r * 144 + pc), ref Unsafe.Add(ref col, 32 * 144 + pc), ref Unsafe.Add(ref dw, r * 36 + 32), kc, true);
+                        }
                     }
                     // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -5078,43 +5207,83 @@ ________________________________________________________________________________
                         c30.StoreUnsafe(ref c, 3 * ldc);
                         c31.StoreUnsafe(ref c, 3 * ldc + 16);
                     }
-                    // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 4 rows x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 144 apart), b: B(pc, j) (columns 144 apart), c: C(r, j)
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void WeightGradGroupDot4x4(ref float a, ref float b, ref float c, int kc, bool load)
                     {
-                        Vector256<float> c00, c10, c20, c30;
-                        if (load)
+                        Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero, d10 = Vector512<float>.Zero, d11 = Vector512<float>.Zero, d12 = Vector512<float>.Zero, d13 = Vector512<float>.Zero, d20 = Vector512<float>.Zero, d21 = Vector512<float>.Zero, d22 = Vector512<float>.Zero, d23 = Vector512<float>.Zero, d30 = Vector512<float>.Zero, d31 = Vector512<float>.Zero, d32 = Vector512<float>.Zero, d33 = Vector512<float>.Zero;
+                        nuint t = 0;
+                        for (; t + 16 <= (nuint)kc; t += 16)
                         {
-                            c00 = Vector256.LoadUnsafe(ref c);
-                            c10 = Vector256.LoadUnsafe(ref c, ldc);
-                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 144 + t);
+                            Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 288 + t);
+                            Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 432 + t);
+                            Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                            d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                            d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                            d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
+                            d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
+                            ai = Vector512.LoadUnsafe(ref a, 144 + t);
+                            d10 = Vector512.MultiplyAddEstimate(ai, b0, d10);
+                            d11 = Vector512.MultiplyAddEstimate(ai, b1, d11);
+                            d12 = Vector512.MultiplyAddEstimate(ai, b2, d12);
+                            d13 = Vector512.MultiplyAddEstimate(ai, b3, d13);
+                            ai = Vector512.LoadUnsafe(ref a, 288 + t);
+                            d20 = Vector512.MultiplyAddEstimate(ai, b0, d20);
+                            d21 = Vector512.MultiplyAddEstimate(ai, b1, d21);
+                            d22 = Vector512.MultiplyAddEstimate(ai, b2, d22);
+                            d23 = Vector512.MultiplyAddEstimate(ai, b3, d23);
+                            ai = Vector512.LoadUnsafe(ref a, 432 + t);
+                            d30 = Vector512.MultiplyAddEstimate(ai, b0, d30);
+                            d31 = Vector512.MultiplyAddEstimate(ai, b1, d31);
+                            d32 = Vector512.MultiplyAddEstimate(ai, b2, d32);
+                            d33 = Vector512.MultiplyAddEstimate(ai, b3, d33);
                         }
-                        else
+                        float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03), s10 = Vector512.Sum(d10), s11 = Vector512.Sum(d11), s12 = Vector512.Sum(d12), s13 = Vector512.Sum(d13), s20 = Vector512.Sum(d20), s21 = Vector512.Sum(d21), s22 = Vector512.Sum(d22), s23 = Vector512.Sum(d23), s30 = Vector512.Sum(d30), s31 = Vector512.Sum(d31), s32 = Vector512.Sum(d32), s33 = Vector512.Sum(d33);
+                        for (; t < (nuint)kc; t++)
                         {
-                            c00 = Vector256<float>.Zero;
-                            c10 = Vector256<float>.Zero;
-                            c20 = Vector256<float>.Zero;
-                            c30 = Vector256<float>.Zero;
+                            float b0 = Unsafe.Add(ref b, t);
+                            float b1 = Unsafe.Add(ref b, 144 + t);
+                            float b2 = Unsafe.Add(ref b, 288 + t);
+                            float b3 = Unsafe.Add(ref b, 432 + t);
+                            float ai = Unsafe.Add(ref a, t);
+                            s00 += ai * b0;
+                            s01 += ai * b1;
+                            s02 += ai * b2;
+                            s03 += ai * b3;
+                            ai = Unsafe.Add(ref a, 144 + t);
+                            s10 += ai * b0;
+                            s11 += ai * b1;
+                            s12 += ai * b2;
+                            s13 += ai * b3;
+                            ai = Unsafe.Add(ref a, 288 + t);
+                            s20 += ai * b0;
+                            s21 += ai * b1;
+                            s22 += ai * b2;
+                            s23 += ai * b3;
+                            ai = Unsafe.Add(ref a, 432 + t);
+                            s30 += ai * b0;
+                            s31 += ai * b1;
+                            s32 += ai * b2;
+                            s33 += ai * b3;
                         }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                            Vector256<float> ai = Vector256.Create(a);
-                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 288));
-                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 432));
-                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                            a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 8);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c20.StoreUnsafe(ref c, 2 * ldc);
-                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                        Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                        Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : 0f) + s02;
+                        Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : 0f) + s03;
+                        Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s10;
+                        Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s11;
+                        Unsafe.Add(ref c, 38) = (load ? Unsafe.Add(ref c, 38) : 0f) + s12;
+                        Unsafe.Add(ref c, 39) = (load ? Unsafe.Add(ref c, 39) : 0f) + s13;
+                        Unsafe.Add(ref c, 72) = (load ? Unsafe.Add(ref c, 72) : 0f) + s20;
+                        Unsafe.Add(ref c, 73) = (load ? Unsafe.Add(ref c, 73) : 0f) + s21;
+                        Unsafe.Add(ref c, 74) = (load ? Unsafe.Add(ref c, 74) : 0f) + s22;
+                        Unsafe.Add(ref c, 75) = (load ? Unsafe.Add(ref c, 75) : 0f) + s23;
+                        Unsafe.Add(ref c, 108) = (load ? Unsafe.Add(ref c, 108) : 0f) + s30;
+                        Unsafe.Add(ref c, 109) = (load ? Unsafe.Add(ref c, 109) : 0f) + s31;
+                        Unsafe.Add(ref c, 110) = (load ? Unsafe.Add(ref c, 110) : 0f) + s32;
+                        Unsafe.Add(ref c, 111) = (load ? Unsafe.Add(ref c, 111) : 0f) + s33;
                     }
                 }
                 if (!inputGradient) continue;
@@ -5483,19 +5652,12 @@ ________________________________________________________________________________
                                 WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                             }
                             {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
-                                for (int q = 0; q < 4; q++)
-                                {
-                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
-                                }
-                                for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                                // last 4 columns: dot products of A's rows with B's columns (contiguous rows of the source)
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                                WeightGradTile4xHalf(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                for (; r + 4 <= 4; r += 4)
+                                {
+                                    WeightGradDot4x4(ref Unsafe.Add(ref dyg, r * 36 + pc), ref Unsafe.Add(ref ctg, 32 * 36 + pc), ref Unsafe.Add(ref dwg, r * 36 + 32), kc, true);
+                                }
                             }
                             // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -5552,43 +5714,83 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 36 apart), b: B(pc, j) (columns 36 apart), c: C(r, j)
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void WeightGradDot4x4(ref float a, ref float b, ref float c, int kc, bool load)
                             {
-                                Vector256<float> c00, c10, c20, c30;
-                                if (load)
+                                Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero, d10 = Vector512<float>.Zero, d11 = Vector512<float>.Zero, d12 = Vector512<float>.Zero, d13 = Vector512<float>.Zero, d20 = Vector512<float>.Zero, d21 = Vector512<float>.Zero, d22 = Vector512<float>.Zero, d23 = Vector512<float>.Zero, d30 = Vector512<float>.Zero, d31 = Vector512<float>.Zero, d32 = Vector512<float>.Zero, d33 = Vector512<float>.Zero;
+                                nuint t = 0;
+                                for (; t + 16 <= (nuint)kc; t += 16)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 36 + t);
+                                    Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 72 + t);
+                                    Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 108 + t);
+                                    Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                                    d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                                    d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                                    d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
+                                    d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
+                                    ai = Vector512.LoadUnsafe(ref a, 36 + t);
+                                    d10 = Vector512.MultiplyAddEstimate(ai, b0, d10);
+                                    d11 = Vector512.MultiplyAddEstimate(ai, b1, d11);
+                                    d12 = Vector512.MultiplyAddEstimate(ai, b2, d12);
+                                    d13 = Vector512.MultiplyAddEstimate(ai, b3, d13);
+                                    ai = Vector512.LoadUnsafe(ref a, 72 + t);
+                                    d20 = Vector512.MultiplyAddEstimate(ai, b0, d20);
+                                    d21 = Vector512.MultiplyAddEstimate(ai, b1, d21);
+                                    d22 = Vector512.MultiplyAddEstimate(ai, b2, d22);
+                                    d23 = Vector512.MultiplyAddEstimate(ai, b3, d23);
+                                    ai = Vector512.LoadUnsafe(ref a, 108 + t);
+                                    d30 = Vector512.MultiplyAddEstimate(ai, b0, d30);
+                                    d31 = Vector512.MultiplyAddEstimate(ai, b1, d31);
+                                    d32 = Vector512.MultiplyAddEstimate(ai, b2, d32);
+                                    d33 = Vector512.MultiplyAddEstimate(ai, b3, d33);
                                 }
-                                else
+                                float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03), s10 = Vector512.Sum(d10), s11 = Vector512.Sum(d11), s12 = Vector512.Sum(d12), s13 = Vector512.Sum(d13), s20 = Vector512.Sum(d20), s21 = Vector512.Sum(d21), s22 = Vector512.Sum(d22), s23 = Vector512.Sum(d23), s30 = Vector512.Sum(d30), s31 = Vector512.Sum(d31), s32 = Vector512.Sum(d32), s33 = Vector512.Sum(d33);
+                                for (; t < (nuint)kc; t++)
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c10 = Vector256<float>.Zero;
-                                    c20 = Vector256<float>.Zero;
-                                    c30 = Vector256<float>.Zero;
+                                    float b0 = Unsafe.Add(ref b, t);
+                                    float b1 = Unsafe.Add(ref b, 36 + t);
+                                    float b2 = Unsafe.Add(ref b, 72 + t);
+                                    float b3 = Unsafe.Add(ref b, 108 + t);
+                                    float ai = Unsafe.Add(ref a, t);
+                                    s00 += ai * b0;
+                                    s01 += ai * b1;
+                                    s02 += ai * b2;
+                                    s03 += ai * b3;
+                                    ai = Unsafe.Add(ref a, 36 + t);
+                                    s10 += ai * b0;
+                                    s11 += ai * b1;
+                                    s12 += ai * b2;
+                                    s13 += ai * b3;
+                                    ai = Unsafe.Add(ref a, 72 + t);
+                                    s20 += ai * b0;
+                                    s21 += ai * b1;
+                                    s22 += ai * b2;
+                                    s23 += ai * b3;
+                                    ai = Unsafe.Add(ref a, 108 + t);
+                                    s30 += ai * b0;
+                                    s31 += ai * b1;
+                                    s32 += ai * b2;
+                                    s33 += ai * b3;
                                 }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c20.StoreUnsafe(ref c, 2 * ldc);
-                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                                Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                                Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : 0f) + s02;
+                                Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : 0f) + s03;
+                                Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s10;
+                                Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s11;
+                                Unsafe.Add(ref c, 38) = (load ? Unsafe.Add(ref c, 38) : 0f) + s12;
+                                Unsafe.Add(ref c, 39) = (load ? Unsafe.Add(ref c, 39) : 0f) + s13;
+                                Unsafe.Add(ref c, 72) = (load ? Unsafe.Add(ref c, 72) : 0f) + s20;
+                                Unsafe.Add(ref c, 73) = (load ? Unsafe.Add(ref c, 73) : 0f) + s21;
+                                Unsafe.Add(ref c, 74) = (load ? Unsafe.Add(ref c, 74) : 0f) + s22;
+                                Unsafe.Add(ref c, 75) = (load ? Unsafe.Add(ref c, 75) : 0f) + s23;
+                                Unsafe.Add(ref c, 108) = (load ? Unsafe.Add(ref c, 108) : 0f) + s30;
+                                Unsafe.Add(ref c, 109) = (load ? Unsafe.Add(ref c, 109) : 0f) + s31;
+                                Unsafe.Add(ref c, 110) = (load ? Unsafe.Add(ref c, 110) : 0f) + s32;
+                                Unsafe.Add(ref c, 111) = (load ? Unsafe.Add(ref c, 111) : 0f) + s33;
                             }
                         }
                     }
@@ -6018,111 +6220,144 @@ ________________________________________________________________________________
                     const int pc = 0;
                     const int kc = 144;
                     {
-                        // last 18 columns: a zero-padded 32-column panel, tiles through the edge buffer
-                        for (int q = 0; q < 16; q += 8)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (0 + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            int t = 0;
-                            if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                            // next 16 columns: one vector, a packed panel, tiles straight into C
+                            for (int q = 0; q < 16; q += 8)
                             {
-                                for (; t + 8 <= kc; t += 8)
+                                ref float src = ref Unsafe.Add(ref col, (0 + q) * 144 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                int t = 0;
+                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                 {
-                                    // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                    Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
-                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
-                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
-                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
-                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
-                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
-                                    Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                    Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                    Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                    Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                    Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                    Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                    ref float d = ref Unsafe.Add(ref dst, t * 32);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                    for (; t + 8 <= kc; t += 8)
+                                    {
+                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
+                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
+                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
+                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
+                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
+                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
+                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                        ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                    }
                                 }
+                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 144 + t);
                             }
-                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 144 + t);
+                            int r = 0;
+                            WeightGradGroupTile4xNarrow(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + 0), 18, kc, true);
                         }
-                        for (int q = 16; q < 18; q++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (0 + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                            // last 2 columns: dot products of A's rows with B's columns (contiguous rows of the source)
+                            int r = 0;
+                            for (; r + 4 <= 4; r += 4)
+                            {
+                                WeightGradGroupDot4x2(ref Unsafe.Add(ref gy, r * 144 + pc), ref Unsafe.Add(ref col, 16 * 144 + pc), ref Unsafe.Add(ref dw, r * 18 + 16), kc, true);
+                            }
                         }
-                        for (int t = 0; t < kc; t++) for (int q = 18; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
-                        int r = 0;
-                        ref float ct = ref Unsafe.Add(ref dw, r * 18 + 0);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 18 + q);
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 32, kc, true);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 32 + q);
                     }
-                    // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void WeightGradGroupTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                        Vector512<float> c00, c10, c20, c30;
                         if (load)
                         {
                             c00 = Vector512.LoadUnsafe(ref c);
-                            c01 = Vector512.LoadUnsafe(ref c, 16);
                             c10 = Vector512.LoadUnsafe(ref c, ldc);
-                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
                             c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
                             c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
                         }
                         else
                         {
                             c00 = Vector512<float>.Zero;
-                            c01 = c00;
                             c10 = Vector512<float>.Zero;
-                            c11 = c10;
                             c20 = Vector512<float>.Zero;
-                            c21 = c20;
                             c30 = Vector512<float>.Zero;
-                            c31 = c30;
                         }
                         for (int t = 0; t < kc; t++)
                         {
                             Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
                             Vector512<float> ai = Vector512.Create(a);
                             c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
                             ai = Vector512.Create(Unsafe.Add(ref a, 144));
                             c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
                             ai = Vector512.Create(Unsafe.Add(ref a, 288));
                             c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
                             ai = Vector512.Create(Unsafe.Add(ref a, 432));
                             c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
                             a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 32);
+                            b = ref Unsafe.Add(ref b, 16);
                         }
                         c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 16);
                         c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 16);
                         c20.StoreUnsafe(ref c, 2 * ldc);
-                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
                         c30.StoreUnsafe(ref c, 3 * ldc);
-                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                    }
+                    // 4 rows x 2 columns of C as dot products over the depth block; a: A(r, pc) (rows 144 apart), b: B(pc, j) (columns 144 apart), c: C(r, j)
+                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                    static void WeightGradGroupDot4x2(ref float a, ref float b, ref float c, int kc, bool load)
+                    {
+                        Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d10 = Vector512<float>.Zero, d11 = Vector512<float>.Zero, d20 = Vector512<float>.Zero, d21 = Vector512<float>.Zero, d30 = Vector512<float>.Zero, d31 = Vector512<float>.Zero;
+                        nuint t = 0;
+                        for (; t + 16 <= (nuint)kc; t += 16)
+                        {
+                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 144 + t);
+                            Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                            d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                            d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                            ai = Vector512.LoadUnsafe(ref a, 144 + t);
+                            d10 = Vector512.MultiplyAddEstimate(ai, b0, d10);
+                            d11 = Vector512.MultiplyAddEstimate(ai, b1, d11);
+                            ai = Vector512.LoadUnsafe(ref a, 288 + t);
+                            d20 = Vector512.MultiplyAddEstimate(ai, b0, d20);
+                            d21 = Vector512.MultiplyAddEstimate(ai, b1, d21);
+                            ai = Vector512.LoadUnsafe(ref a, 432 + t);
+                            d30 = Vector512.MultiplyAddEstimate(ai, b0, d30);
+                            d31 = Vector512.MultiplyAddEstimate(ai, b1, d31);
+                        }
+                        float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s10 = Vector512.Sum(d10), s11 = Vector512.Sum(d11), s20 = Vector512.Sum(d20), s21 = Vector512.Sum(d21), s30 = Vector512.Sum(d30), s31 = Vector512.Sum(d31);
+                        for (; t < (nuint)kc; t++)
+                        {
+                            float b0 = Unsafe.Add(ref b, t);
+                            float b1 = Unsafe.Add(ref b, 144 + t);
+                            float ai = Unsafe.Add(ref a, t);
+                            s00 += ai * b0;
+                            s01 += ai * b1;
+                            ai = Unsafe.Add(ref a, 144 + t);
+                            s10 += ai * b0;
+                            s11 += ai * b1;
+                            ai = Unsafe.Add(ref a, 288 + t);
+                            s20 += ai * b0;
+                            s21 += ai * b1;
+                            ai = Unsafe.Add(ref a, 432 + t);
+                            s30 += ai * b0;
+                            s31 += ai * b1;
+                        }
+                        Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                        Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                        Unsafe.Add(ref c, 18) = (load ? Unsafe.Add(ref c, 18) : 0f) + s10;
+                        Unsafe.Add(ref c, 19) = (load ? Unsafe.Add(ref c, 19) : 0f) + s11;
+                        Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s20;
+                        Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s21;
+                        Unsafe.Add(ref c, 54) = (load ? Unsafe.Add(ref c, 54) : 0f) + s30;
+                        Unsafe.Add(ref c, 55) = (load ? Unsafe.Add(ref c, 55) : 0f) + s31;
                     }
                 }
                 if (!inputGradient) continue;
@@ -6421,111 +6656,144 @@ ________________________________________________________________________________
                             const int pc = 0;
                             const int kc = 36;
                             {
-                                // last 18 columns: a zero-padded 32-column panel, tiles through the edge buffer
-                                for (int q = 0; q < 16; q += 8)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    int t = 0;
-                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                    // next 16 columns: one vector, a packed panel, tiles straight into C
+                                    for (int q = 0; q < 16; q += 8)
                                     {
-                                        for (; t + 8 <= kc; t += 8)
+                                        ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 36 + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        int t = 0;
+                                        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                         {
-                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
-                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
-                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
-                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
-                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
-                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                            ref float d = ref Unsafe.Add(ref dst, t * 32);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                            for (; t + 8 <= kc; t += 8)
+                                            {
+                                                // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                                Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                                Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                                Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                                Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                                Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                                Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                                Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                                Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                                Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                                Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                                Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                                Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                                Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                                Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                                ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                            }
                                         }
+                                        for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
                                     }
-                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
+                                    int r = 0;
+                                    WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + 0), 18, kc, true);
                                 }
-                                for (int q = 16; q < 18; q++)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 32) = Unsafe.Add(ref src, t);
+                                    // last 2 columns: dot products of A's rows with B's columns (contiguous rows of the source)
+                                    int r = 0;
+                                    for (; r + 4 <= 4; r += 4)
+                                    {
+                                        WeightGradDot4x2(ref Unsafe.Add(ref dyg, r * 36 + pc), ref Unsafe.Add(ref ctg, 16 * 36 + pc), ref Unsafe.Add(ref dwg, r * 18 + 16), kc, true);
+                                    }
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 18; q < 32; q++) Unsafe.Add(ref panel, t * 32 + q) = 0f;
-                                int r = 0;
-                                ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 0);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref edge, i * 32 + q) = Unsafe.Add(ref ct, i * 18 + q);
-                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 32, kc, true);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 18; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 32 + q);
                             }
-                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void WeightGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                Vector512<float> c00, c10, c20, c30;
                                 if (load)
                                 {
                                     c00 = Vector512.LoadUnsafe(ref c);
-                                    c01 = Vector512.LoadUnsafe(ref c, 16);
                                     c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
                                     c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
                                     c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
                                 }
                                 else
                                 {
                                     c00 = Vector512<float>.Zero;
-                                    c01 = c00;
                                     c10 = Vector512<float>.Zero;
-                                    c11 = c10;
                                     c20 = Vector512<float>.Zero;
-                                    c21 = c20;
                                     c30 = Vector512<float>.Zero;
-                                    c31 = c30;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
                                     Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
                                     Vector512<float> ai = Vector512.Create(a);
                                     c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
                                     ai = Vector512.Create(Unsafe.Add(ref a, 36));
                                     c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
                                     ai = Vector512.Create(Unsafe.Add(ref a, 72));
                                     c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
                                     ai = Vector512.Create(Unsafe.Add(ref a, 108));
                                     c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 32);
+                                    b = ref Unsafe.Add(ref b, 16);
                                 }
                                 c00.StoreUnsafe(ref c);
-                                c01.StoreUnsafe(ref c, 16);
                                 c10.StoreUnsafe(ref c, ldc);
-                                c11.StoreUnsafe(ref c, ldc + 16);
                                 c20.StoreUnsafe(ref c, 2 * ldc);
-                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
                                 c30.StoreUnsafe(ref c, 3 * ldc);
-                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
+                            }
+                            // 4 rows x 2 columns of C as dot products over the depth block; a: A(r, pc) (rows 36 apart), b: B(pc, j) (columns 36 apart), c: C(r, j)
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void WeightGradDot4x2(ref float a, ref float b, ref float c, int kc, bool load)
+                            {
+                                Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d10 = Vector512<float>.Zero, d11 = Vector512<float>.Zero, d20 = Vector512<float>.Zero, d21 = Vector512<float>.Zero, d30 = Vector512<float>.Zero, d31 = Vector512<float>.Zero;
+                                nuint t = 0;
+                                for (; t + 16 <= (nuint)kc; t += 16)
+                                {
+                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 36 + t);
+                                    Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                                    d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                                    d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                                    ai = Vector512.LoadUnsafe(ref a, 36 + t);
+                                    d10 = Vector512.MultiplyAddEstimate(ai, b0, d10);
+                                    d11 = Vector512.MultiplyAddEstimate(ai, b1, d11);
+                                    ai = Vector512.LoadUnsafe(ref a, 72 + t);
+                                    d20 = Vector512.MultiplyAddEstimate(ai, b0, d20);
+                                    d21 = Vector512.MultiplyAddEstimate(ai, b1, d21);
+                                    ai = Vector512.LoadUnsafe(ref a, 108 + t);
+                                    d30 = Vector512.MultiplyAddEstimate(ai, b0, d30);
+                                    d31 = Vector512.MultiplyAddEstimate(ai, b1, d31);
+                                }
+                                float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s10 = Vector512.Sum(d10), s11 = Vector512.Sum(d11), s20 = Vector512.Sum(d20), s21 = Vector512.Sum(d21), s30 = Vector512.Sum(d30), s31 = Vector512.Sum(d31);
+                                for (; t < (nuint)kc; t++)
+                                {
+                                    float b0 = Unsafe.Add(ref b, t);
+                                    float b1 = Unsafe.Add(ref b, 36 + t);
+                                    float ai = Unsafe.Add(ref a, t);
+                                    s00 += ai * b0;
+                                    s01 += ai * b1;
+                                    ai = Unsafe.Add(ref a, 36 + t);
+                                    s10 += ai * b0;
+                                    s11 += ai * b1;
+                                    ai = Unsafe.Add(ref a, 72 + t);
+                                    s20 += ai * b0;
+                                    s21 += ai * b1;
+                                    ai = Unsafe.Add(ref a, 108 + t);
+                                    s30 += ai * b0;
+                                    s31 += ai * b1;
+                                }
+                                Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                                Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                                Unsafe.Add(ref c, 18) = (load ? Unsafe.Add(ref c, 18) : 0f) + s10;
+                                Unsafe.Add(ref c, 19) = (load ? Unsafe.Add(ref c, 19) : 0f) + s11;
+                                Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s20;
+                                Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s21;
+                                Unsafe.Add(ref c, 54) = (load ? Unsafe.Add(ref c, 54) : 0f) + s30;
+                                Unsafe.Add(ref c, 55) = (load ? Unsafe.Add(ref c, 55) : 0f) + s31;
                             }
                         }
                     }
@@ -9936,19 +10204,12 @@ ________________________________________________________________________________
                         WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + j), 18, kc, true);
                     }
                     {
-                        // last 2 columns: a zero-padded 4-column panel, tiles through the edge buffer
-                        for (int q = 0; q < 2; q++)
-                        {
-                            ref float src = ref Unsafe.Add(ref col, (16 + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 4) = Unsafe.Add(ref src, t);
-                        }
-                        for (int t = 0; t < kc; t++) for (int q = 2; q < 4; q++) Unsafe.Add(ref panel, t * 4 + q) = 0f;
+                        // last 2 columns: dot products of A's rows with B's columns (contiguous rows of the source)
                         int r = 0;
-                        ref float ct = ref Unsafe.Add(ref dw, r * 18 + 16);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 4 + q) = Unsafe.Add(ref ct, i * 18 + q);
-                        WeightGradGroupTile4xHalf(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 4, kc, true);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 4 + q);
+                        for (; r + 4 <= 4; r += 4)
+                        {
+                            WeightGradGroupDot4x2(ref Unsafe.Add(ref gy, r * 144 + pc), ref Unsafe.Add(ref col, 16 * 144 + pc), ref Unsafe.Add(ref dw, r * 18 + 16), kc, true);
+                        }
                     }
                     // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -10005,43 +10266,55 @@ ________________________________________________________________________________
                         c30.StoreUnsafe(ref c, 3 * ldc);
                         c31.StoreUnsafe(ref c, 3 * ldc + 8);
                     }
-                    // 4 rows x 4 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 4 rows x 2 columns of C as dot products over the depth block; a: A(r, pc) (rows 144 apart), b: B(pc, j) (columns 144 apart), c: C(r, j)
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void WeightGradGroupDot4x2(ref float a, ref float b, ref float c, int kc, bool load)
                     {
-                        Vector128<float> c00, c10, c20, c30;
-                        if (load)
+                        Vector256<float> d00 = Vector256<float>.Zero, d01 = Vector256<float>.Zero, d10 = Vector256<float>.Zero, d11 = Vector256<float>.Zero, d20 = Vector256<float>.Zero, d21 = Vector256<float>.Zero, d30 = Vector256<float>.Zero, d31 = Vector256<float>.Zero;
+                        nuint t = 0;
+                        for (; t + 8 <= (nuint)kc; t += 8)
                         {
-                            c00 = Vector128.LoadUnsafe(ref c);
-                            c10 = Vector128.LoadUnsafe(ref c, ldc);
-                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b, t);
+                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 144 + t);
+                            Vector256<float> ai = Vector256.LoadUnsafe(ref a, t);
+                            d00 = Vector256.MultiplyAddEstimate(ai, b0, d00);
+                            d01 = Vector256.MultiplyAddEstimate(ai, b1, d01);
+                            ai = Vector256.LoadUnsafe(ref a, 144 + t);
+                            d10 = Vector256.MultiplyAddEstimate(ai, b0, d10);
+                            d11 = Vector256.MultiplyAddEstimate(ai, b1, d11);
+                            ai = Vector256.LoadUnsafe(ref a, 288 + t);
+                            d20 = Vector256.MultiplyAddEstimate(ai, b0, d20);
+                            d21 = Vector256.MultiplyAddEstimate(ai, b1, d21);
+                            ai = Vector256.LoadUnsafe(ref a, 432 + t);
+                            d30 = Vector256.MultiplyAddEstimate(ai, b0, d30);
+                            d31 = Vector256.MultiplyAddEstimate(ai, b1, d31);
                         }
-                        else
+                        float s00 = Vector256.Sum(d00), s01 = Vector256.Sum(d01), s10 = Vector256.Sum(d10), s11 = Vector256.Sum(d11), s20 = Vector256.Sum(d20), s21 = Vector256.Sum(d21), s30 = Vector256.Sum(d30), s31 = Vector256.Sum(d31);
+                        for (; t < (nuint)kc; t++)
                         {
-                            c00 = Vector128<float>.Zero;
-                            c10 = Vector128<float>.Zero;
-                            c20 = Vector128<float>.Zero;
-                            c30 = Vector128<float>.Zero;
+                            float b0 = Unsafe.Add(ref b, t);
+                            float b1 = Unsafe.Add(ref b, 144 + t);
+                            float ai = Unsafe.Add(ref a, t);
+                            s00 += ai * b0;
+                            s01 += ai * b1;
+                            ai = Unsafe.Add(ref a, 144 + t);
+                            s10 += ai * b0;
+                            s11 += ai * b1;
+                            ai = Unsafe.Add(ref a, 288 + t);
+                            s20 += ai * b0;
+                            s21 += ai * b1;
+                            ai = Unsafe.Add(ref a, 432 + t);
+                            s30 += ai * b0;
+                            s31 += ai * b1;
                         }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                            Vector128<float> ai = Vector128.Create(a);
-                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 288));
-                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 432));
-                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                            a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 4);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c20.StoreUnsafe(ref c, 2 * ldc);
-                        c30.StoreUnsafe(ref c, 3 * ldc);
+                        Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                        Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                        Unsafe.Add(ref c, 18) = (load ? Unsafe.Add(ref c, 18) : 0f) + s10;
+                        Unsafe.Add(ref c, 19) = (load ? Unsafe.Add(ref c, 19) : 0f) + s11;
+                        Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s20;
+                        Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s21;
+                        Unsafe.Add(ref c, 54) = (load ? Unsafe.Add(ref c, 54) : 0f) + s30;
+                        Unsafe.Add(ref c, 55) = (load ? Unsafe.Add(ref c, 55) : 0f) + s31;
                     }
                 }
                 if (!inputGradient) continue;
@@ -10220,19 +10493,12 @@ ________________________________________________________________________________
                                 WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + j), 18, kc, true);
                             }
                             {
-                                // last 2 columns: a zero-padded 4-column panel, tiles through the edge buffer
-                                for (int q = 0; q < 2; q++)
-                                {
-                                    ref float src = ref Unsafe.Add(ref ctg, (16 + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 4) = Unsafe.Add(ref src, t);
-                                }
-                                for (int t = 0; t < kc; t++) for (int q = 2; q < 4; q++) Unsafe.Add(ref panel, t * 4 + q) = 0f;
+                                // last 2 columns: dot products of A's rows with B's columns (contiguous rows of the source)
                                 int r = 0;
-                                ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 16);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 4 + q) = Unsafe.Add(ref ct, i * 18 + q);
-                                WeightGradTile4xHalf(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 4, kc, true);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 4 + q);
+                                for (; r + 4 <= 4; r += 4)
+                                {
+                                    WeightGradDot4x2(ref Unsafe.Add(ref dyg, r * 36 + pc), ref Unsafe.Add(ref ctg, 16 * 36 + pc), ref Unsafe.Add(ref dwg, r * 18 + 16), kc, true);
+                                }
                             }
                             // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -10289,43 +10555,55 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
-                            // 4 rows x 4 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 2 columns of C as dot products over the depth block; a: A(r, pc) (rows 36 apart), b: B(pc, j) (columns 36 apart), c: C(r, j)
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void WeightGradDot4x2(ref float a, ref float b, ref float c, int kc, bool load)
                             {
-                                Vector128<float> c00, c10, c20, c30;
-                                if (load)
+                                Vector256<float> d00 = Vector256<float>.Zero, d01 = Vector256<float>.Zero, d10 = Vector256<float>.Zero, d11 = Vector256<float>.Zero, d20 = Vector256<float>.Zero, d21 = Vector256<float>.Zero, d30 = Vector256<float>.Zero, d31 = Vector256<float>.Zero;
+                                nuint t = 0;
+                                for (; t + 8 <= (nuint)kc; t += 8)
                                 {
-                                    c00 = Vector128.LoadUnsafe(ref c);
-                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b, t);
+                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 36 + t);
+                                    Vector256<float> ai = Vector256.LoadUnsafe(ref a, t);
+                                    d00 = Vector256.MultiplyAddEstimate(ai, b0, d00);
+                                    d01 = Vector256.MultiplyAddEstimate(ai, b1, d01);
+                                    ai = Vector256.LoadUnsafe(ref a, 36 + t);
+                                    d10 = Vector256.MultiplyAddEstimate(ai, b0, d10);
+                                    d11 = Vector256.MultiplyAddEstimate(ai, b1, d11);
+                                    ai = Vector256.LoadUnsafe(ref a, 72 + t);
+                                    d20 = Vector256.MultiplyAddEstimate(ai, b0, d20);
+                                    d21 = Vector256.MultiplyAddEstimate(ai, b1, d21);
+                                    ai = Vector256.LoadUnsafe(ref a, 108 + t);
+                                    d30 = Vector256.MultiplyAddEstimate(ai, b0, d30);
+                                    d31 = Vector256.MultiplyAddEstimate(ai, b1, d31);
                                 }
-                                else
+                                float s00 = Vector256.Sum(d00), s01 = Vector256.Sum(d01), s10 = Vector256.Sum(d10), s11 = Vector256.Sum(d11), s20 = Vector256.Sum(d20), s21 = Vector256.Sum(d21), s30 = Vector256.Sum(d30), s31 = Vector256.Sum(d31);
+                                for (; t < (nuint)kc; t++)
                                 {
-                                    c00 = Vector128<float>.Zero;
-                                    c10 = Vector128<float>.Zero;
-                                    c20 = Vector128<float>.Zero;
-                                    c30 = Vector128<float>.Zero;
+                                    float b0 = Unsafe.Add(ref b, t);
+                                    float b1 = Unsafe.Add(ref b, 36 + t);
+                                    float ai = Unsafe.Add(ref a, t);
+                                    s00 += ai * b0;
+                                    s01 += ai * b1;
+                                    ai = Unsafe.Add(ref a, 36 + t);
+                                    s10 += ai * b0;
+                                    s11 += ai * b1;
+                                    ai = Unsafe.Add(ref a, 72 + t);
+                                    s20 += ai * b0;
+                                    s21 += ai * b1;
+                                    ai = Unsafe.Add(ref a, 108 + t);
+                                    s30 += ai * b0;
+                                    s31 += ai * b1;
                                 }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                    Vector128<float> ai = Vector128.Create(a);
-                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 4);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c20.StoreUnsafe(ref c, 2 * ldc);
-                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                                Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                                Unsafe.Add(ref c, 18) = (load ? Unsafe.Add(ref c, 18) : 0f) + s10;
+                                Unsafe.Add(ref c, 19) = (load ? Unsafe.Add(ref c, 19) : 0f) + s11;
+                                Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s20;
+                                Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s21;
+                                Unsafe.Add(ref c, 54) = (load ? Unsafe.Add(ref c, 54) : 0f) + s30;
+                                Unsafe.Add(ref c, 55) = (load ? Unsafe.Add(ref c, 55) : 0f) + s31;
                             }
                         }
                     }
