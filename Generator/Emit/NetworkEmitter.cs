@@ -844,6 +844,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("bool winograd = Winograd;");
             }
             w.Line("ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);");
+            if (plan.Winograds.Count > 0) w.Line("ref float team = ref _columns.Reference; // a team's shared Winograd input transforms: worker 0's columns");
             w.Line("nint mb = _mb;");
             w.Line("nint n = n0;");
             var (partials, _) = Partials(plan);
@@ -884,7 +885,7 @@ namespace CnnGen.Generator.Emit
                         string Call(CheckedLayer layer, string weights, string winogradSlot, string bias, string output)
                         {
                             string conv = $"{k.ConvForward(layer, isa)}({x}, {weights}, {bias}, {output}, ref col, count, part, parts);";
-                            return wg ? $"if (winograd) {k.Winograd(layer, isa)}({x}, ref Unsafe.Add(ref wgm, {id}{winogradSlot}), {bias}, {output}, ref col, count, part, parts); else {conv}" : conv;
+                            return wg ? $"if (winograd) {k.Winograd(layer, isa)}({x}, ref Unsafe.Add(ref wgm, {id}{winogradSlot}), {bias}, {output}, ref col, ref team, _barrier, count, part, parts); else {conv}" : conv;
                         }
                         if (lp.FoldIndex >= 0 && !wg)
                         {
@@ -1035,7 +1036,7 @@ namespace CnnGen.Generator.Emit
                             w.Line("// the weight (and bias) gradient from im2col (too few tiles for Winograd's), the input gradient as Winograd F(4x4, 3x3)");
                             w.Line(backward("false"));
                         }
-                        w.Line($"{(want == "true" ? "" : $"if ({want}) ")}{k.Winograd(l, isa, inputGradient: true)}({dy}, ref Unsafe.Add(ref wgm, {Id(l.Name)}WinogradInputGradient), ref Unsafe.NullRef<float>(), {dx}, ref col, count, 0, 1);");
+                        w.Line($"{(want == "true" ? "" : $"if ({want}) ")}{k.Winograd(l, isa, inputGradient: true)}({dy}, ref Unsafe.Add(ref wgm, {Id(l.Name)}WinogradInputGradient), ref Unsafe.NullRef<float>(), {dx}, ref col, ref col, null, count, 0, 1);");
                         w.Close();
                         w.Line($"else {backward(want)}");
                         break;

@@ -9,7 +9,8 @@
 //   4. y = A^T M A + bias for every tile, four tiles side by side, written back row by row.
 // 36 multiplications per tile and channel pair instead of 144 (4x fewer; the transforms are additions and small
 // constants). The transforms use Vector128 on every kernel set (four tiles per vector: a 13-pixel map has four tiles per
-// row); the GEMMs use the ISA's register tiles. A team splits the output channels of the GEMMs and the output transform.
+// row); the GEMMs use the ISA's register tiles. A team (inference on fewer images than workers) splits the input channels
+// of steps 1-2 (one V in worker 0's columns, a barrier before the GEMMs read it) and the output channels of steps 3-4.
 using System;
 using System.Linq;
 using CnnGen.Generator.Model;
@@ -39,25 +40,29 @@ namespace CnnGen.Generator.Emit
             {
                 int MR = GemmEmitter.TileRows(isa), tilesM = (M + MR - 1) / MR;
                 w.Line("// u: the transformed weights, 36 matrices [" + M + " x " + C + "] (Winograd.TransformWeights). part/parts: a team");
-                w.Line("// shares each image: every worker transforms the input, then takes its own output channels' GEMM rows and outputs.");
-                w.Open($"private static void {name}(ref float x, ref float u, ref float bias, ref float y, ref float col, int batch, int part, int parts)");
+                w.Line("// shares each image: the workers transform their shares of the input channels into one V in the team's scratch");
+                w.Line("// (worker 0's columns), meet at the barrier, then each takes its own output channels' GEMM rows and outputs.");
+                w.Open($"private static void {name}(ref float x, ref float u, ref float bias, ref float y, ref float col, ref float team, SpinBarrier? barrier, int batch, int part, int parts)");
                 w.Line($"int rBegin = part * {tilesM} / parts * {MR}, rEnd = Math.Min((part + 1) * {tilesM} / parts * {MR}, {M});");
-                w.Line("if (rBegin >= rEnd) return;");
+                w.Line($"int cBegin = part * {C} / parts, cEnd = (part + 1) * {C} / parts; // this worker's input channels to transform");
                 GemmEmitter.DeclareScratch(w, isa);
                 w.Line("Span<float> outSpan = stackalloc float[64]; // one output block: 4 rows x 4 columns of 4 tiles");
                 w.Line("ref float ob = ref MemoryMarshal.GetReference(outSpan);");
-                w.Line($"ref float xd = ref col; // [{C}][{RP} rows][4 phases][{QW}]: padded input planes, padded column 4q + p at [p][q]");
-                w.Line($"ref float v = ref Unsafe.Add(ref col, {XD}); // [36][{C}][{T}]: transformed input tiles");
-                w.Line($"ref float mm = ref Unsafe.Add(ref col, {XD + VL}); // [36][{M}][{T}]: their products with the weights");
-                w.Line($"MemoryMarshal.CreateSpan(ref xd, {PL * C}).Clear(); // the padding stays zero; every image overwrites the interior");
+                w.Line("ref float shared = ref parts > 1 ? ref team : ref col;");
+                w.Line($"ref float xd = ref shared; // [{C}][{RP} rows][4 phases][{QW}]: padded input planes, padded column 4q + p at [p][q]");
+                w.Line($"ref float v = ref Unsafe.Add(ref shared, {XD}); // [36][{C}][{T}]: transformed input tiles");
+                w.Line($"ref float mm = ref Unsafe.Add(ref col, {XD + VL}); // [36][{M}][{T}]: their products with the weights (each worker's own)");
+                w.Line($"MemoryMarshal.CreateSpan(ref Unsafe.Add(ref xd, cBegin * {PL}), (cEnd - cBegin) * {PL}).Clear(); // the padding stays zero; every image overwrites the interior");
                 w.Open("for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {(long)C * HW});");
                 w.Line($"ref float yn = ref Unsafe.Add(ref y, n * {(long)M * HW});");
+                w.Line("if (parts > 1 && n > 0) barrier!.SignalAndWait(parts); // the team is done with the last image's V");
 
                 w.Line("// 1. each input plane in phase layout (padded row h + 1, padded column w + 1), then 2. V[xi][c][t] = (B^T d B)[xi]");
                 w.Line("//    for every 6x6 input tile d, 4 tiles at a time (the last group of a row overlaps the one before when the row's");
-                w.Line("//    tile count is not a multiple of 4)");
-                EmitTransformPlanes(w, C, "c", "xn", "xd", "v", "InputTiles", H, W, TW, QW, PL, T);
+                w.Line("//    tile count is not a multiple of 4); this worker's channels");
+                EmitTransformPlanes(w, C, "c", "xn", "xd", "v", "InputTiles", H, W, TW, QW, PL, T, begin: "cBegin", end: "cEnd");
+                w.Line("if (parts > 1) barrier!.SignalAndWait(parts); // V is whole");
 
                 w.Line($"// 3. M[xi] = U[xi] * V[xi] for this worker's output channels");
                 w.Open("for (int xi = 0; xi < 36; xi++)");
@@ -152,10 +157,10 @@ namespace CnnGen.Generator.Emit
         /// of 4 tiles, written to <paramref name="target"/> ([36][channels][tiles]); <paramref name="first"/> a statement
         /// run first for each channel.</summary>
         private static void EmitTransformPlanes(CodeWriter w, int channels, string ch, string source, string planes, string target, string tiles,
-            int H, int W, int TW, int QW, long PL, int T, string? first = null)
+            int H, int W, int TW, int QW, long PL, int T, string? first = null, string begin = "0", string? end = null)
         {
             int TH = T / TW;
-            w.Open($"for (int {ch} = 0; {ch} < {channels}; {ch}++)");
+            w.Open($"for (int {ch} = {begin}; {ch} < {end ?? I(channels)}; {ch}++)");
             if (first is not null) w.Line(first);
             w.Line($"ref float src = ref Unsafe.Add(ref {source}, {ch} * {H * W});");
             w.Line($"ref float plane = ref Unsafe.Add(ref {planes}, {ch} * {PL});");
