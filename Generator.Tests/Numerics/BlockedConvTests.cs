@@ -93,6 +93,12 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(20, 3, Padding = 1)]
     public partial class BcWinogradDotColumns;
 
+    // Winograd whose transformed weights (36 x 96 x 96 floats, 1.3 MB) exceed L2: the products prefetch the next tile's
+    // rows of U (BroadcastGemm.PrefetchA), forward and input gradient.
+    [Network(Channels = 96, Height = 13, Width = 13)]
+    [Conv2D(96, 3, Padding = 1)]
+    public partial class BcWinogradPrefetch;
+
     public sealed class BlockedConvTests
     {
         private sealed record Case(Func<Isa, INetwork> Create, int Cin, int H, int W, int Cout, int K, int S, int P, int Groups, bool Bias, int Batch = 2);
@@ -113,6 +119,7 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcWholeImageWeightGradient)] = new(isa => new BcWholeImageWeightGradient(Batch, 1, isa), 64, 16, 16, 200, 3, 1, 0, 1, true),
             [nameof(BcDotColumns)] = new(isa => new BcDotColumns(1, 1, isa), 20, 7, 7, 13, 3, 1, 1, 1, true, 1),
             [nameof(BcWinogradDotColumns)] = new(isa => new BcWinogradDotColumns(1, 1, isa), 18, 26, 26, 20, 3, 1, 1, 1, true, 1),
+            [nameof(BcWinogradPrefetch)] = new(isa => new BcWinogradPrefetch(1, 1, isa), 96, 13, 13, 96, 3, 1, 1, 1, true, 1),
         };
 
         /// <summary>The cases whose conv runs as Winograd by default; they also run with <see cref="INetwork.Winograd"/> off.</summary>
