@@ -4,9 +4,10 @@
 // dotnet run -c Release --project bench/CnnGen.Bench -- compare [--quick] [--steps 30] [--seconds 2]
 //   plain Stopwatch timings as `RESULT <key> <ms> <flops> <images>` lines (conv layers on 1 and 2 threads, batch-1 stages), paired with bench/pytorch_layers.py
 //   by bench/compare.sh.
-// dotnet run -c Release --project bench/CnnGen.Bench -- loop KEY PASS [--threads 1] [--seconds 10]
+// dotnet run -c Release --project bench/CnnGen.Bench -- loop KEY PASS [--threads 1] [--seconds 10] [--no-winograd]
 //   one workload over and over (for perf record or an A/B of two builds): KEY a conv key (e.g. 64x36x14x14-72k3s1p1,
-//   or seed), PASS fwd | fwdbwd | bwdw | bwd | train; prints the best and median ms of 20 ms samples and the GFLOP/s.
+//   or seed), PASS fwd | fwdbwd | bwdw | bwd | train; prints the best and median ms of 20 ms samples and the GFLOP/s;
+//   --no-winograd runs an eligible 3x3 conv as im2col + GEMM.
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
