@@ -30,8 +30,9 @@ namespace CnnGen.Generator.Emit
             var (TH, TW) = MemoryPlanner.WinogradTiles(H, W);
             int T = TH * TW, QW = TW + 1, RP = 4 * TH + 2, HW = H * W;
             long PL = MemoryPlanner.WinogradPlaneLength(H, W);
-            long XD = MemoryPlanner.RoundUp(PL * C), VL = MemoryPlanner.RoundUp(36L * C * T);
-            long CT = (long)C * T, MT = (long)M * T;
+            // CT, MT: the distance between two of the 36 matrices of V and M (a little more than C x T, M x T floats)
+            long CT = MemoryPlanner.WinogradMatrixStride((long)C * T), MT = MemoryPlanner.WinogradMatrixStride((long)M * T);
+            long XD = MemoryPlanner.RoundUp(PL * C), VL = 36 * CT;
             string name = $"Winograd{C}x{H}x{W}To{M}{(bias ? "" : "NoBias")}_{isa.Name}";
             string conv = $"Conv2D {Chw(l.Input)} -> {Chw(l.Output)} (C x H x W per image), kernel 3x3, stride 1, padding 1{(l.Bias ? "" : ", no bias")}";
             string what = inputGradient ? $"Input gradient (dy -> dx) of {conv}" : $"Forward of {conv}";
@@ -50,8 +51,8 @@ namespace CnnGen.Generator.Emit
                 w.Line("ref float ob = ref MemoryMarshal.GetReference(outSpan);");
                 w.Line("ref float shared = ref parts > 1 ? ref team : ref col;");
                 w.Line($"ref float xd = ref shared; // [{C}][{RP} rows][4 phases][{QW}]: padded input planes, padded column 4q + p at [p][q]");
-                w.Line($"ref float v = ref Unsafe.Add(ref shared, {XD}); // [36][{C}][{T}]: transformed input tiles");
-                w.Line($"ref float mm = ref Unsafe.Add(ref col, {XD + VL}); // [36][{M}][{T}]: their products with the weights (each worker's own)");
+                w.Line($"ref float v = ref Unsafe.Add(ref shared, {XD}); // [36][{C}][{T}] ({CT} floats apart): transformed input tiles");
+                w.Line($"ref float mm = ref Unsafe.Add(ref col, {XD + VL}); // [36][{M}][{T}] ({MT} floats apart): their products with the weights (each worker's own)");
                 w.Line($"MemoryMarshal.CreateSpan(ref Unsafe.Add(ref xd, cBegin * {PL}), (cEnd - cBegin) * {PL}).Clear(); // the padding stays zero; every image overwrites the interior");
                 w.Open("for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {(long)C * HW});");
@@ -108,7 +109,8 @@ namespace CnnGen.Generator.Emit
             int T = TH * TW, QW = TW + 1, HW = H * W;
             long PL = MemoryPlanner.WinogradPlaneLength(H, W);
             long XD = MemoryPlanner.RoundUp(PL * C), DD = MemoryPlanner.RoundUp(PL * M);
-            long VL = MemoryPlanner.RoundUp(36L * C * T), GL = MemoryPlanner.RoundUp(36L * M * T);
+            long CT = MemoryPlanner.WinogradMatrixStride((long)C * T), MT = MemoryPlanner.WinogradMatrixStride((long)M * T); // as in the forward
+            long VL = 36 * CT, GL = 36 * MT;
             string name = $"Winograd{C}x{H}x{W}To{M}{(l.Bias ? "" : "NoBias")}_WeightGradient_{isa.Name}";
             string conv = $"Conv2D {Chw(l.Input)} -> {Chw(l.Output)} (C x H x W per image), kernel 3x3, stride 1, padding 1{(l.Bias ? "" : ", no bias")}";
             return Use(name, l.Name, $"Weight{(l.Bias ? " and bias" : "")} gradient of {conv}, as Winograd F(4x4, 3x3): {TH}x{TW} tiles; " +
@@ -119,8 +121,8 @@ namespace CnnGen.Generator.Emit
                 GemmEmitter.DeclareScratch(w, isa);
                 w.Line($"ref float xd = ref col; // [{C}][padded rows][4 phases][{QW}]: the input planes, as in the forward");
                 w.Line($"ref float dyd = ref Unsafe.Add(ref col, {XD}); // [{M}][...]: the output gradient planes in the same layout");
-                w.Line($"ref float v = ref Unsafe.Add(ref col, {XD + DD}); // [36][{C}][{T}]: B^T x B per tile");
-                w.Line($"ref float g = ref Unsafe.Add(ref col, {XD + DD + VL}); // [36][{M}][{T}]: A dy A^T per tile");
+                w.Line($"ref float v = ref Unsafe.Add(ref col, {XD + DD}); // [36][{C}][{T}] ({CT} floats apart): B^T x B per tile");
+                w.Line($"ref float g = ref Unsafe.Add(ref col, {XD + DD + VL}); // [36][{M}][{T}] ({MT} floats apart): A dy A^T per tile");
                 w.Line($"ref float du = ref Unsafe.Add(ref col, {XD + DD + VL + GL}); // [36][{M}][{C}]: the gradient of the transformed weights");
                 w.Line($"MemoryMarshal.CreateSpan(ref xd, {XD + DD}).Clear(); // the padding stays zero; every image overwrites the interior");
                 w.Line($"MemoryMarshal.CreateSpan(ref du, {36L * M * C}).Clear();");
@@ -134,8 +136,8 @@ namespace CnnGen.Generator.Emit
                     l.Bias ? $"Unsafe.Add(ref db, m) += System.Numerics.Tensors.TensorPrimitives.Sum<float>(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyn, m * {HW}), {HW}));" : null);
                 w.Line("// dU[xi] += G'[xi] * V[xi]^T");
                 w.Open("for (int xi = 0; xi < 36; xi++)");
-                w.Line($"ref float gx = ref Unsafe.Add(ref g, xi * {(long)M * T});");
-                w.Line($"ref float vx = ref Unsafe.Add(ref v, xi * {(long)C * T});");
+                w.Line($"ref float gx = ref Unsafe.Add(ref g, xi * {MT});");
+                w.Line($"ref float vx = ref Unsafe.Add(ref v, xi * {CT});");
                 w.Line($"ref float dux = ref Unsafe.Add(ref du, xi * {(long)M * C});");
                 GemmEmitter.Emit(w, new BroadcastGemm
                 {
@@ -147,8 +149,8 @@ namespace CnnGen.Generator.Emit
                 w.Line($"global::CnnGen.Winograd.AccumulateWeightGradient(MemoryMarshal.CreateReadOnlySpan(ref du, {36L * M * C}), {M}, {C}, MemoryMarshal.CreateSpan(ref dw, {9L * M * C}));");
 
                 EmitPhases(w, W, QW);
-                EmitInputTiles(w, QW, (long)C * T);
-                EmitGradientTiles(w, QW, (long)M * T);
+                EmitInputTiles(w, QW, CT);
+                EmitGradientTiles(w, QW, MT);
                 w.Close();
             });
         }

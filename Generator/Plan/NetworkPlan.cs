@@ -190,7 +190,17 @@ namespace CnnGen.Generator.Plan
         {
             var (th, tw) = WinogradTiles(h, w);
             long tiles = (long)th * tw;
-            return RoundUp(WinogradPlaneLength(h, w) * cin) + RoundUp(36 * cin * tiles) + RoundUp(36 * cout * tiles);
+            return RoundUp(WinogradPlaneLength(h, w) * cin) + 36 * WinogradMatrixStride(cin * tiles) + 36 * WinogradMatrixStride(cout * tiles);
+        }
+
+        /// <summary>Floats from one of the 36 transformed matrices of a Winograd workspace (V, M, G') to the next: the
+        /// matrix's <paramref name="floats"/> rounded up to an odd number of cache lines. The tile transforms write (or read)
+        /// all 36 at once, a vector each; a power-of-two distance (256 channels x 16 tiles: 16 KiB) maps the 36 lines to one
+        /// L1 set, which evicts each line before it is whole. An odd number of lines maps them to 36 different sets.</summary>
+        public static long WinogradMatrixStride(long floats)
+        {
+            long lines = (floats + Align - 1) / Align;
+            return (lines | 1) * Align;
         }
 
         /// <summary>A Winograd conv whose weight gradient also runs as Winograd: at least 32 tiles per image, the depth of
@@ -208,7 +218,7 @@ namespace CnnGen.Generator.Plan
         {
             var (th, tw) = WinogradTiles(h, w);
             long tiles = (long)th * tw, plane = WinogradPlaneLength(h, w);
-            return RoundUp(plane * cin) + RoundUp(plane * cout) + RoundUp(36 * cin * tiles) + RoundUp(36 * cout * tiles) + RoundUp(36L * cin * cout);
+            return RoundUp(plane * cin) + RoundUp(plane * cout) + 36 * WinogradMatrixStride(cin * tiles) + 36 * WinogradMatrixStride(cout * tiles) + RoundUp(36L * cin * cout);
         }
 
         /// <summary>Tile rows and tiles per row of an h x w output.</summary>
