@@ -99,6 +99,13 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(96, 3, Padding = 1)]
     public partial class BcWinogradPrefetch;
 
+    // A 16-tile map with 128 channels on both sides: the weight gradient runs as Winograd too
+    // (MemoryPlanner.IsWinogradWeightGradient), in two images; 128 x 16 = 2048 floats per transformed matrix, a power of two
+    // that the workspace pads to an odd number of lines (MemoryPlanner.WinogradMatrixStride).
+    [Network(Channels = 128, Height = 13, Width = 14)]
+    [Conv2D(128, 3, Padding = 1)]
+    public partial class BcWinogradWeightGradient16Tiles;
+
     public sealed class BlockedConvTests
     {
         private sealed record Case(Func<Isa, INetwork> Create, int Cin, int H, int W, int Cout, int K, int S, int P, int Groups, bool Bias, int Batch = 2);
@@ -120,10 +127,11 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcDotColumns)] = new(isa => new BcDotColumns(1, 1, isa), 20, 7, 7, 13, 3, 1, 1, 1, true, 1),
             [nameof(BcWinogradDotColumns)] = new(isa => new BcWinogradDotColumns(1, 1, isa), 18, 26, 26, 20, 3, 1, 1, 1, true, 1),
             [nameof(BcWinogradPrefetch)] = new(isa => new BcWinogradPrefetch(1, 1, isa), 96, 13, 13, 96, 3, 1, 1, 1, true, 1),
+            [nameof(BcWinogradWeightGradient16Tiles)] = new(isa => new BcWinogradWeightGradient16Tiles(Batch, 1, isa), 128, 13, 14, 128, 3, 1, 1, 1, true),
         };
 
         /// <summary>The cases whose conv runs as Winograd by default; they also run with <see cref="INetwork.Winograd"/> off.</summary>
-        private static readonly HashSet<string> WinogradCases = new() { nameof(BcPixelBlocks), nameof(BcWinogradSmall), nameof(BcWinogradWide), nameof(BcWinogradDotColumns) };
+        private static readonly HashSet<string> WinogradCases = new() { nameof(BcPixelBlocks), nameof(BcWinogradSmall), nameof(BcWinogradWide), nameof(BcWinogradDotColumns), nameof(BcWinogradWeightGradient16Tiles) };
 
         private const int Batch = 2;
 

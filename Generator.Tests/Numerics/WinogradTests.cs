@@ -2,7 +2,7 @@
 // writes, TrainStep, folding BatchNorm), and that a network trains the same with it on and off. The kernels' values
 // (forward, weight and bias gradient, input gradient) against a direct double-precision convolution are in
 // BlockedConvTests (BcWinograd*, BcPixelBlocks, each also with Winograd off; BcPixelBlocks and BcWinogradWide have
-// enough tiles for the Winograd weight gradient, BcWinogradSmall's stays im2col); teams in TeamForwardTests (BcPixelBlocks); gradients by finite differences in
+// enough tiles for the Winograd weight gradient, and BcWinogradWeightGradient16Tiles enough channels; BcWinogradSmall's stays im2col); teams in TeamForwardTests (BcPixelBlocks); gradients by finite differences in
 // GradientCheckTests (GcWinograd).
 using System;
 using System.Linq;
@@ -36,6 +36,28 @@ namespace CnnGen.Tests.Numerics
             Assert.False(MemoryPlanner.IsWinograd(Conv(16, 32, 32, 16, p: 0)));
             Assert.False(MemoryPlanner.IsWinograd(Conv(16, 32, 32, 16, k: 5, p: 2)));
             Assert.False(MemoryPlanner.IsWinograd(Conv(16, 32, 32, 16, g: 2)));
+        }
+
+        [Fact]
+        public void TheWeightGradientTakesWinogradFromThirtyTwoTilesOrSixteenWithWideChannels()
+        {
+            static CheckedLayer Conv(int cin, int h, int w, int cout) => NumericsSupport.ConvLayer(cin, h, w, cout, 3, 1, 1, 1);
+            Assert.True(MemoryPlanner.IsWinogradWeightGradient(Conv(64, 56, 56, 64)));    // 196 tiles
+            Assert.True(MemoryPlanner.IsWinogradWeightGradient(Conv(16, 28, 28, 16)));    // 49 tiles
+            Assert.True(MemoryPlanner.IsWinogradWeightGradient(Conv(256, 14, 14, 256)));  // 16 tiles, 256 channels
+            Assert.True(MemoryPlanner.IsWinogradWeightGradient(Conv(128, 13, 14, 128)));  // BcWinogradWeightGradient16Tiles
+            Assert.False(MemoryPlanner.IsWinogradWeightGradient(Conv(36, 14, 14, 72)));   // the seed net's layer: 16 tiles, narrow
+            Assert.False(MemoryPlanner.IsWinogradWeightGradient(Conv(96, 13, 13, 96)));   // BcWinogradPrefetch
+            Assert.False(MemoryPlanner.IsWinogradWeightGradient(Conv(128, 12, 14, 128))); // not Winograd at all
+        }
+
+        [Fact]
+        public void TransformedMatricesLieAnOddNumberOfCacheLinesApart()
+        {
+            Assert.Equal(257 * 16, MemoryPlanner.WinogradMatrixStride(256 * 16)); // 256 channels x 16 tiles: 16 KiB -> one line more
+            Assert.Equal(785 * 16, MemoryPlanner.WinogradMatrixStride(64 * 196));
+            Assert.Equal(3 * 16, MemoryPlanner.WinogradMatrixStride(33));         // 33 floats: 3 lines
+            Assert.Equal(5 * 16, MemoryPlanner.WinogradMatrixStride(64));         // 4 lines -> 5
         }
 
         [Fact]

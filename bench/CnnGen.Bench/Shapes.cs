@@ -55,6 +55,13 @@ namespace CnnGen.Bench
             new ConvShape(1, 512, 7, 7, 512, 3, 1, 1, (b, t) => new Conv512x7To512(b, threads: t)),
         };
 
+        /// <summary>Extra keys for the loop mode: a worker's slice of ResNet-18's batch-8 training step (4 images).</summary>
+        public static readonly IReadOnlyList<ConvShape> Slices = new[]
+        {
+            new ConvShape(4, 256, 14, 14, 256, 3, 1, 1, (b, t) => new Conv256x14To256(b, threads: t)),
+            new ConvShape(4, 512, 7, 7, 512, 3, 1, 1, (b, t) => new Conv512x7To512(b, threads: t)),
+        };
+
         /// <summary>--quick: the seed net's layer, one 3x3 ResNet stage and the 1x1.</summary>
         public static bool Quick { get; set; }
 
