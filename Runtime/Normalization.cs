@@ -2,7 +2,9 @@
 // generated networks. Layout: per image C x S values (S = H * W, 1 after Dense), images contiguous.
 // Training-mode batch statistics span the whole batch, which the worker pool splits into slices: each worker sums
 // its slice into its own row of `partials`, waits at the barrier, then adds all rows in worker order (so every
-// worker, and every run with the same thread count, gets bit-identical statistics).
+// worker, and every run with the same thread count, gets bit-identical statistics). One barrier per call: callers give
+// every call of a job (each layer, forward and backward) its own partials slot, so nobody overwrites rows that a slower
+// worker still reads; a slot is reused only by the next job, which starts after every worker has finished this one.
 using System;
 using System.Threading;
 
@@ -53,8 +55,9 @@ namespace CnnGen
                     Planes.ScaleShift(x.Slice(at, spatial), scale, shift, y.Slice(at, spatial));
                 }
             }
-            // No worker may overwrite its partials (next BatchNorm layer) before all have read these.
-            barrier.SignalAndWait(workers);
+            // No closing barrier: a worker that moves on may not overwrite the partials the others are still reading, and
+            // it does not, because every BatchNorm layer has its own slot per direction (the generated PartialsOffsets) and
+            // the next write of this one is the next job's, after WorkerPool.Run has waited for every worker.
         }
 
         /// <summary>Inference forward with the running statistics: y = (x - mean) / sqrt(var + eps) * gamma + beta.</summary>
@@ -111,7 +114,7 @@ namespace CnnGen
                     Planes.InputGradient(x.Slice(at, spatial), dy.Slice(at, spatial), mean, invStd, k, meanDy, meanDyXhat, dx.Slice(at, spatial));
                 }
             }
-            barrier.SignalAndWait(workers);
+            // No closing barrier, as in ForwardTraining: this layer's backward slot is written again only in the next job.
         }
 
         /// <summary>Backward of an inference-mode forward (running statistics are constants).</summary>
