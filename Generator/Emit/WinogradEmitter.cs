@@ -236,6 +236,25 @@ namespace CnnGen.Generator.Emit
                 w.Close();
                 w.Close();
             }
+            else if (W <= 15)
+            {
+                // a narrow map (13-15 columns, too short for the loop above): padded columns 0..15 are the whole row and its
+                // zero padding, built as four vectors from the row's elements (none read past the row), then one transpose
+                w.Open("if (System.Runtime.Intrinsics.X86.Sse.IsSupported)");
+                string E(int pc) => pc >= 1 && pc <= W ? $"Unsafe.Add(ref src, {pc - 1})" : "0f";
+                for (int v = 0; v < 4; v++)
+                {
+                    int c0 = 4 * v;
+                    bool inside = c0 >= 1 && c0 + 3 <= W;
+                    w.Line(inside
+                        ? $"Vector128<float> a{v} = Vector128.LoadUnsafe(ref src, {c0 - 1}); // padded columns {c0}..{c0 + 3}"
+                        : $"Vector128<float> a{v} = Vector128.Create({E(c0)}, {E(c0 + 1)}, {E(c0 + 2)}, {E(c0 + 3)}); // padded columns {c0}..{c0 + 3}");
+                }
+                Transpose4(w, new[] { "a0", "a1", "a2", "a3" }, new[] { "p0", "p1", "p2", "p3" });
+                for (int p = 0; p < 4; p++) w.Line($"p{p}.StoreUnsafe(ref dst{(p == 0 ? "" : $", {p * QW}")}); // phase {p}, indices 0..3");
+                w.Line("return;");
+                w.Close();
+            }
             w.Line($"for (; w < {W}; w++) Unsafe.Add(ref dst, ((w + 1) & 3) * {QW} + ((w + 1) >> 2)) = Unsafe.Add(ref src, w);");
             w.Close();
         }
