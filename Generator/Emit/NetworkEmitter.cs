@@ -228,6 +228,7 @@ namespace CnnGen.Generator.Emit
             w.Line("private readonly NativeBuffer _gradientMemory;");
             w.Line("/// <summary>Each worker's private parameter gradients ([0] is <see cref=\"_gradientMemory\"/>), summed after backward.</summary>");
             w.Line("private readonly NativeBuffer[] _workerGradients;");
+            w.Line("private bool _gradientsFinite; // the parameter gradients of the last Backward or TrainStep hold no NaN or infinity");
             w.Line("private readonly NativeBuffer _activationMemory;");
             w.Line("/// <summary>Activation gradients: GradientPerImage floats per image, so that workers' slices never overlap.</summary>");
             w.Line("private readonly NativeBuffer _gradients;");
@@ -567,7 +568,7 @@ namespace CnnGen.Generator.Emit
             w.Line("correct += _workerCorrect[worker];");
             w.Close();
             w.Line("// Refuse the update if anything non-finite appeared: the step leaves parameters, running statistics and optimizer state as they were.");
-            w.Open("if (!double.IsFinite(loss) || !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(_gradientMemory.AsSpan(0, ParameterArenaLength)))");
+            w.Open("if (!double.IsFinite(loss) || !_gradientsFinite) // the gradient check ran with the workers' sum (Dispatch)");
             w.Line("NonFiniteException error = NonFinite.DiagnoseTrainStep(this, batch, loss, optimizer.LearningRate);");
             if (plan.HasBatchNorm) w.Line("_bufferBackup.AsSpan(0, BufferArenaLength).CopyTo(_bufferMemory.AsSpan(0, BufferArenaLength));");
             w.Line("throw error;");
@@ -655,12 +656,9 @@ namespace CnnGen.Generator.Emit
             w.Line("_job.InputGradient = inputGradient;");
             w.Line("_job.Fold = fold;");
             w.Line("_pool.Run(_job, workers);");
-            w.Open("if (mode != Mode.Forward)");
-            w.Line("// Sum the workers' parameter gradients into worker 0's, in worker order (deterministic).");
-            w.Line("Span<float> total = _gradientMemory.AsSpan(0, ParameterArenaLength);");
-            w.Line("for (int worker = 1; worker < workers; worker++)");
-            w.Line("    System.Numerics.Tensors.TensorPrimitives.Add(total, _workerGradients[worker].AsSpan(0, ParameterArenaLength), total);");
-            w.Close();
+            w.Line("// Sum the workers' parameter gradients into worker 0's, in worker order (deterministic), checking the sums for");
+            w.Line("// NaN and infinity in the same pass (TrainStep refuses the update if any is).");
+            w.Line("if (mode != Mode.Forward) _gradientsFinite = WorkerGradients.SumAndCheckFinite(_workerGradients, workers, ParameterArenaLength);");
             w.Line("_forwardBatch = batch;");
             w.Line("if (mode != Mode.Backward) { _forwardTraining = training; _forwardFolded = fold; }");
             w.Close();

@@ -95,6 +95,7 @@ __________________________________________________________________";
         private readonly NativeBuffer _gradientMemory;
         /// <summary>Each worker's private parameter gradients ([0] is <see cref="_gradientMemory"/>), summed after backward.</summary>
         private readonly NativeBuffer[] _workerGradients;
+        private bool _gradientsFinite; // the parameter gradients of the last Backward or TrainStep hold no NaN or infinity
         private readonly NativeBuffer _activationMemory;
         /// <summary>Activation gradients: GradientPerImage floats per image, so that workers' slices never overlap.</summary>
         private readonly NativeBuffer _gradients;
@@ -399,7 +400,7 @@ __________________________________________________________________";
                 correct += _workerCorrect[worker];
             }
             // Refuse the update if anything non-finite appeared: the step leaves parameters, running statistics and optimizer state as they were.
-            if (!double.IsFinite(loss) || !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(_gradientMemory.AsSpan(0, ParameterArenaLength)))
+            if (!double.IsFinite(loss) || !_gradientsFinite) // the gradient check ran with the workers' sum (Dispatch)
             {
                 NonFiniteException error = NonFinite.DiagnoseTrainStep(this, batch, loss, optimizer.LearningRate);
                 throw error;
@@ -483,13 +484,9 @@ __________________________________________________________________";
             _job.InputGradient = inputGradient;
             _job.Fold = fold;
             _pool.Run(_job, workers);
-            if (mode != Mode.Forward)
-            {
-                // Sum the workers' parameter gradients into worker 0's, in worker order (deterministic).
-                Span<float> total = _gradientMemory.AsSpan(0, ParameterArenaLength);
-                for (int worker = 1; worker < workers; worker++)
-                    System.Numerics.Tensors.TensorPrimitives.Add(total, _workerGradients[worker].AsSpan(0, ParameterArenaLength), total);
-            }
+            // Sum the workers' parameter gradients into worker 0's, in worker order (deterministic), checking the sums for
+            // NaN and infinity in the same pass (TrainStep refuses the update if any is).
+            if (mode != Mode.Forward) _gradientsFinite = WorkerGradients.SumAndCheckFinite(_workerGradients, workers, ParameterArenaLength);
             _forwardBatch = batch;
             if (mode != Mode.Backward) { _forwardTraining = training; _forwardFolded = fold; }
         }

@@ -1,0 +1,85 @@
+using System;
+using CnnGen;
+using Xunit;
+
+namespace CnnGen.Runtime.Tests
+{
+    /// <summary>The training step's sum of the workers' gradients and its NaN/infinity check, done in one chunked pass.</summary>
+    public sealed class WorkerGradientsTests
+    {
+        private const int Length = 40_000; // two whole chunks of 16384 floats and a partial third
+
+        private static NativeBuffer[] Buffers(int count, int seed)
+        {
+            var rng = new Random(seed);
+            var buffers = new NativeBuffer[count];
+            for (int b = 0; b < count; b++)
+            {
+                buffers[b] = new NativeBuffer(Length);
+                Span<float> s = buffers[b].AsSpan(0, Length);
+                for (int i = 0; i < Length; i++) s[i] = (float)(rng.NextDouble() * 2 - 1);
+            }
+            return buffers;
+        }
+
+        private static void Free(NativeBuffer[] buffers) { foreach (NativeBuffer b in buffers) b.Dispose(); }
+
+        [Fact]
+        public void SumsInWorkerOrderAndReportsFinite()
+        {
+            NativeBuffer[] g = Buffers(3, 1);
+            try
+            {
+                float[] expected = new float[Length];
+                for (int i = 0; i < Length; i++) expected[i] = (g[0].AsSpan(0, Length)[i] + g[1].AsSpan(0, Length)[i]) + g[2].AsSpan(0, Length)[i];
+                Assert.True(WorkerGradients.SumAndCheckFinite(g, 3, Length));
+                Assert.Equal(expected, g[0].AsSpan(0, Length).ToArray()); // bit for bit: the order of the scalar definition
+            }
+            finally { Free(g); }
+        }
+
+        [Theory]
+        [InlineData(2, Length - 1, float.NaN)]             // the last, partial chunk of the last worker
+        [InlineData(0, 5, float.PositiveInfinity)]         // worker 0's own gradient
+        [InlineData(1, 16_384, float.NegativeInfinity)]    // the first float of the second chunk
+        public void ANonFiniteValueInAnyWorkersGradientMakesItFalse(int worker, int index, float value)
+        {
+            NativeBuffer[] g = Buffers(3, 2);
+            try
+            {
+                g[worker].AsSpan(0, Length)[index] = value;
+                Assert.False(WorkerGradients.SumAndCheckFinite(g, 3, Length));
+            }
+            finally { Free(g); }
+        }
+
+        [Fact]
+        public void OneWorkerIsOnlyChecked()
+        {
+            NativeBuffer[] g = Buffers(2, 3);
+            try
+            {
+                float[] before = g[0].AsSpan(0, Length).ToArray();
+                g[1].AsSpan(0, Length)[7] = float.NaN; // not a worker of this call
+                Assert.True(WorkerGradients.SumAndCheckFinite(g, 1, Length));
+                Assert.Equal(before, g[0].AsSpan(0, Length).ToArray());
+                g[0].AsSpan(0, Length)[Length - 1] = float.NaN;
+                Assert.False(WorkerGradients.SumAndCheckFinite(g, 1, Length));
+            }
+            finally { Free(g); }
+        }
+
+        [Fact]
+        public void AWorkerCountOutsideTheBuffersIsRefused()
+        {
+            NativeBuffer[] g = Buffers(2, 4);
+            try
+            {
+                var e = Assert.Throws<ArgumentOutOfRangeException>(() => WorkerGradients.SumAndCheckFinite(g, 3, Length));
+                Assert.Contains("[1, 2]", e.Message);
+                Assert.Throws<ArgumentOutOfRangeException>(() => WorkerGradients.SumAndCheckFinite(g, 0, Length));
+            }
+            finally { Free(g); }
+        }
+    }
+}
