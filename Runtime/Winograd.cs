@@ -56,11 +56,12 @@ namespace CnnGen
             // every filter, so a vector load takes tap i of Vector<float>.Count filters side by side; rotated by 180 degrees
             // for the input gradient), then G g G^T for one vector of filters at a time: (G g) row by row, each row k of G g
             // through G^T into rows 6k .. 6k + 5 of a [36][Stride] staging block on the stack; then each of the 36 rows of the
-            // block is copied whole into its row of U. (Storing the vectors straight into U's 36 rows, which lie a power of two
-            // apart for power-of-two channel counts, maps all of them to the same L1 set: each line was evicted half written,
-            // 3.5-7 GB/s. Staged: 15-17 GB/s.) Row() is one row of G applied to three vectors, unrolled with G's zeros left out (the sums in the order of the
-            // scalar definition). Filter f of the chunk is U's column r * columns + j + f: m * inChannels + c forward,
-            // c * outChannels + m for the input gradient. Columns past the last whole vector go through Transform1 (double).
+            // block is copied whole into its row of U. (Storing the vectors straight into U's 36 rows, which lie a power of
+            // two apart for power-of-two channel counts, maps all of them to the same L1 set: each line was evicted half
+            // written, 3.5-7 GB/s. Staged: 15-17 GB/s.) Row() is one row of G applied to three vectors, unrolled with G's
+            // zeros left out (the sums in the order of the scalar definition). Filter f of the chunk is U's column
+            // r * columns + j0 + f: m * inChannels + c forward, c * outChannels + m for the input gradient. Columns past the
+            // last whole vector go through Transform1 (double).
             int width = Vector<float>.Count;
             float* planes = stackalloc float[9 * Stride];
             float* stage = stackalloc float[Positions * Stride];
@@ -115,7 +116,7 @@ namespace CnnGen
         }
 
         /// <summary>Columns of U per chunk: nine planes of gathered filters and 36 staged rows of this many floats on the stack
-        /// (23 KiB together, inside L1).</summary>
+        /// (26 KiB together, inside L1).</summary>
         private const int Chunk = 128;
 
         /// <summary>Floats between two rows of those planes and staging blocks: one cache line more than the chunk, so that the
@@ -125,7 +126,8 @@ namespace CnnGen
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static unsafe Vector<float> Load(float* p) => Vector.Load(p);
 
-        /// <summary>Row k of G g (h0, h1, h2: one per column of g) through G^T: U's rows 6k .. 6k + 5 at <paramref name="at"/>.</summary>
+        /// <summary>Row k of G g (h0, h1, h2: one per column of g) through G^T: rows 6k .. 6k + 5 of the staging block, from
+        /// <paramref name="at"/> on, <paramref name="plane"/> floats apart.</summary>
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static unsafe void StoreRow(Vector<float> h0, Vector<float> h1, Vector<float> h2, float* at, long plane)
         {
