@@ -56,8 +56,8 @@ namespace CnnGen
                 }
             }
             // No closing barrier: a worker that moves on may not overwrite the partials the others are still reading, and
-            // it does not, because every BatchNorm layer has its own slot per direction (the generated PartialsOffsets) and
-            // the next write of this one is the next job's, after WorkerPool.Run has waited for every worker.
+            // it does not, because every BatchNorm layer has its own slot per direction (the generated {layer}Partials
+            // offsets) and the next write of this one is the next job's, after WorkerPool.Run has waited for every worker.
         }
 
         /// <summary>Inference forward with the running statistics: y = (x - mean) / sqrt(var + eps) * gamma + beta.</summary>
