@@ -106,6 +106,23 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(128, 3, Padding = 1)]
     public partial class BcWinogradWeightGradient16Tiles;
 
+    // The implicit-im2col weight gradient (MemoryPlanner.IsShiftedPlaneWeightGradient), which reads its columns from shifted
+    // copies of the input planes: 5 x 5 (copies for 2 and 1 columns to either side), 150 columns (4 strips + a zero-padded
+    // 22-column strip: 16 rows through the 8 x 8 transposes, 6 one at a time), a depth of 132 pixels (scalar steps).
+    [Network(Channels = 6, Height = 11, Width = 12)]
+    [Conv2D(10, 5, Padding = 2)]
+    public partial class BcShiftedPlanes5x5;
+
+    // 7 x 7 on a map 7 wide: the copies for 3 columns to the side zero 3 of the 7 columns per row; no bias.
+    [Network(Channels = 2, Height = 20, Width = 7)]
+    [Conv2D(8, 7, Padding = 3, Bias = false)]
+    public partial class BcShiftedPlanes7x7;
+
+    // 3 x 3 with 36 columns: one strip and 4 columns as dot products (AVX-512; AVX2: half-width tiles), rows copied side by side.
+    [Network(Channels = 4, Height = 12, Width = 12)]
+    [Conv2D(8, 3, Padding = 1)]
+    public partial class BcShiftedPlanesDots;
+
     public sealed class BlockedConvTests
     {
         private sealed record Case(Func<Isa, INetwork> Create, int Cin, int H, int W, int Cout, int K, int S, int P, int Groups, bool Bias, int Batch = 2);
@@ -128,6 +145,9 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcWinogradDotColumns)] = new(isa => new BcWinogradDotColumns(1, 1, isa), 18, 26, 26, 20, 3, 1, 1, 1, true, 1),
             [nameof(BcWinogradPrefetch)] = new(isa => new BcWinogradPrefetch(1, 1, isa), 96, 13, 13, 96, 3, 1, 1, 1, true, 1),
             [nameof(BcWinogradWeightGradient16Tiles)] = new(isa => new BcWinogradWeightGradient16Tiles(Batch, 1, isa), 128, 13, 14, 128, 3, 1, 1, 1, true),
+            [nameof(BcShiftedPlanes5x5)] = new(isa => new BcShiftedPlanes5x5(3, 1, isa), 6, 11, 12, 10, 5, 1, 2, 1, true, 3),
+            [nameof(BcShiftedPlanes7x7)] = new(isa => new BcShiftedPlanes7x7(Batch, 1, isa), 2, 20, 7, 8, 7, 1, 3, 1, false),
+            [nameof(BcShiftedPlanesDots)] = new(isa => new BcShiftedPlanesDots(Batch, 1, isa), 4, 12, 12, 8, 3, 1, 1, 1, true),
         };
 
         /// <summary>The cases whose conv runs as Winograd by default; they also run with <see cref="INetwork.Winograd"/> off.</summary>
@@ -154,6 +174,26 @@ namespace CnnGen.Tests.Numerics
             Assert.False(MemoryPlanner.IsWeightGradientTransposed(Conv(36, 14, 14, 72, 3, 1, 1)));   // 72 fills strips worse than 324
             Assert.False(MemoryPlanner.IsWeightGradientTransposed(Conv(64, 56, 56, 256, 1)));         // more output channels than rows
             Assert.False(MemoryPlanner.IsWeightGradientTransposed(Conv(16, 33, 31, 20, 3, 1, 1)));   // BcPixelBlocks: 20 is ragged
+        }
+
+        [Fact]
+        public void WeightGradientReadsShiftedPlanesForStrideOneSameConvsTakingWholeImages()
+        {
+            Assert.True(MemoryPlanner.IsShiftedPlaneWeightGradient(Conv(36, 14, 14, 72, 3, 1, 1)));    // the seed net's layer
+            Assert.True(MemoryPlanner.IsShiftedPlaneWeightGradient(Conv(1, 28, 28, 36, 3, 1, 1)));     // and its first conv
+            Assert.True(MemoryPlanner.IsShiftedPlaneWeightGradient(Conv(6, 11, 12, 10, 5, 1, 2)));     // BcShiftedPlanes5x5
+            Assert.True(MemoryPlanner.IsShiftedPlaneWeightGradient(Conv(2, 20, 7, 8, 7, 1, 3)));       // BcShiftedPlanes7x7
+            Assert.True(MemoryPlanner.IsShiftedPlaneWeightGradient(Conv(4, 12, 12, 8, 3, 1, 1)));      // BcShiftedPlanesDots
+            Assert.False(MemoryPlanner.IsShiftedPlaneWeightGradient(Conv(128, 28, 28, 128, 3, 1, 1))); // Winograd's weight gradient
+            Assert.False(MemoryPlanner.IsShiftedPlaneWeightGradient(Conv(64, 56, 56, 128, 3, 2, 1)));  // stride 2
+            Assert.False(MemoryPlanner.IsShiftedPlaneWeightGradient(Conv(64, 16, 16, 200, 3)));        // no padding: 14 x 14 out
+            Assert.False(MemoryPlanner.IsShiftedPlaneWeightGradient(Conv(16, 33, 31, 20, 3, 1, 1)));   // BcPixelBlocks: pixel blocks
+            Assert.False(MemoryPlanner.IsShiftedPlaneWeightGradient(Conv(20, 7, 7, 13, 3, 1, 1)));     // 49 pixels: image groups
+            Assert.False(MemoryPlanner.IsShiftedPlaneWeightGradient(Conv(96, 20, 21, 32, 1)));         // 1x1 reads its input
+            Assert.False(MemoryPlanner.IsShiftedPlaneWeightGradient(Conv(8, 12, 12, 8, 13, 1, 6)));    // wider kernel than map
+            // the planes: 16 rows (14 + 2 padding) x 14 + 2 floats past them, in whole cache lines; 3 copies of 36 channels
+            Assert.Equal(240, MemoryPlanner.ShiftedPlaneLength(Conv(36, 14, 14, 72, 3, 1, 1)));
+            Assert.Equal(3L * 36 * 240, MemoryPlanner.ShiftedPlanesLength(Conv(36, 14, 14, 72, 3, 1, 1)));
         }
 
         [Fact]

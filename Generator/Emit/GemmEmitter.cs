@@ -30,6 +30,9 @@ namespace CnnGen.Generator.Emit
         public int LdB;
         /// <summary>B(t, j) = B[j * LdB + t] (packing transposes it; the weight gradient reads the row-major im2col).</summary>
         public bool BTransposed;
+        /// <summary>With <see cref="BTransposed"/>: the float offset of B's row k (an expression of the row expression), instead
+        /// of k * LdB. An implicit im2col's rows are the input's shifted planes (KernelEmitter.ConvShiftedPlanes).</summary>
+        public Func<string, string>? BRowStart;
         public string C = "";
         public int LdC;
         /// <summary>Overwrite mode: row r starts at Init[r] (the bias), or null for zero.</summary>
@@ -83,8 +86,11 @@ namespace CnnGen.Generator.Emit
         public static int TileRows(IsaTarget isa) => isa.Width == 16 ? 8 : 6;
         /// <summary>Panel width in floats: two vectors.</summary>
         public static int PanelWidth(IsaTarget isa) => 2 * isa.Width;
-        /// <summary>Longest depth block: the packed panel (KC x NR floats) stays well inside a 32 KiB L1.</summary>
-        public static int MaxDepth(IsaTarget isa) => isa.Width == 16 ? 192 : 384;
+        /// <summary>Longest depth block: the packed panel (KC x NR floats, 24-25 KiB on both sets) and a tile's rows of A stay
+        /// inside L1 (48 KiB on Zen 5 and recent Intel cores). AVX-512 takes 196, not 192: a 14 x 14 map's pixels (the seed
+        /// net's weight gradient, and 4 images of 7 x 7) are then one block instead of two of 98, which halves the loads and
+        /// stores of dW and the dot columns' sums (seed layer, 64 images: 2.80 -> 2.55 ms).</summary>
+        public static int MaxDepth(IsaTarget isa) => isa.Width == 16 ? 196 : 384;
         /// <summary>A core's L2 (1 MiB on the Zen 5 and 2 MiB on recent Intel machines this targets, so the smaller): weights larger
         /// than this stream from L3 or memory on every call.</summary>
         public const long L2Bytes = 1L << 20;
@@ -278,9 +284,15 @@ namespace CnnGen.Generator.Emit
         /// (after the one-vector panel the tiles before may have used), <paramref name="kcMax"/> floats apart.</summary>
         private static void EmitRowDots(CodeWriter w, BroadcastGemm g, int at, int kcMax, int j, int cols, string r0, string rowEnd, string load, int[] heights)
         {
-            w.Line($"// last {cols} column{(cols == 1 ? "" : "s")}: dot products of A's rows with B's {(g.BTransposed ? "columns (contiguous rows of the source)" : "columns, gathered contiguous")}");
+            w.Line($"// last {cols} column{(cols == 1 ? "" : "s")}: dot products of A's rows with B's {(g.BTransposed ? g.BRowStart is null ? "columns (contiguous rows of the source)" : "columns (rows of the source, copied side by side)" : "columns, gathered contiguous")}");
             string b;
-            if (g.BTransposed) b = $"ref Unsafe.Add(ref {g.B}, {j} * {g.LdB} + pc)";
+            if (g.BTransposed && g.BRowStart is null) b = $"ref Unsafe.Add(ref {g.B}, {j} * {g.LdB} + pc)";
+            else if (g.BTransposed && g.BRowStart is { } rowStart)
+            {
+                w.Line($"ref float dots = ref Unsafe.Add(ref panel, {at});");
+                w.Line($"for (int q = 0; q < {cols}; q++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref {g.B}, {rowStart($"{j} + q")} + pc), kc).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dots, q * {kcMax}), kc));");
+                b = "ref dots";
+            }
             else
             {
                 w.Line($"ref float dots = ref Unsafe.Add(ref panel, {at});");
@@ -306,7 +318,7 @@ namespace CnnGen.Generator.Emit
         private static void EmitDotKernel(CodeWriter w, BroadcastGemm g, IsaTarget isa, int rows, int cols, int kcMax)
         {
             string V = isa.Vec, VT = isa.V;
-            int ldb = g.BTransposed ? g.LdB : kcMax;
+            int ldb = g.BTransposed && g.BRowStart is null ? g.LdB : kcMax;
             bool init = g.Init is not null && !g.Accumulate;
             string A(int i, string t) => i == 0 ? $"ref a, {t}" : $"ref a, {I(i * g.LdAr)} + {t}";
             string B(int q, string t) => q == 0 ? $"ref b, {t}" : $"ref b, {I(q * ldb)} + {t}";
@@ -363,14 +375,17 @@ namespace CnnGen.Generator.Emit
             {
                 const string X86 = "System.Runtime.Intrinsics.X86.Avx";
                 w.Open($"for (int q = 0; q < {eights}; q += 8)");
-                w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, ({j} + q) * {g.LdB} + pc);");
+                if (g.BRowStart is null) w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, ({j} + q) * {g.LdB} + pc);");
+                else w.Line($"int {string.Join(", ", Enumerable(8).Select(i => $"o{i} = {g.BRowStart(i == 0 ? $"{j} + q" : $"{j} + q + {i}")} + pc"))}; // where rows q..q+7 start");
                 w.Line("ref float dst = ref Unsafe.Add(ref panel, q);");
                 w.Line("int t = 0;");
                 w.Open($"if ({X86}.IsSupported)");
                 w.Open("for (; t + 8 <= kc; t += 8)");
                 w.Line("// rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7");
                 for (int i = 0; i < 8; i++)
-                    w.Line($"Vector256<float> r{i} = Vector256.LoadUnsafe(ref src, (nuint)({(i == 0 ? "" : $"{I(i * g.LdB)} + ")}t));");
+                    w.Line(g.BRowStart is null
+                        ? $"Vector256<float> r{i} = Vector256.LoadUnsafe(ref src, (nuint)({(i == 0 ? "" : $"{I(i * g.LdB)} + ")}t));"
+                        : $"Vector256<float> r{i} = Vector256.LoadUnsafe(ref {g.B}, (nuint)(o{i} + t));");
                 for (int i = 0; i < 8; i += 2)
                 {
                     w.Line($"Vector256<float> l{i} = {X86}.UnpackLow(r{i}, r{i + 1}), h{i} = {X86}.UnpackHigh(r{i}, r{i + 1});");
@@ -385,13 +400,21 @@ namespace CnnGen.Generator.Emit
                 }
                 w.Close();
                 w.Close();
-                w.Line($"for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * {NR} + i) = Unsafe.Add(ref src, i * {g.LdB} + t);");
+                if (g.BRowStart is null) w.Line($"for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * {NR} + i) = Unsafe.Add(ref src, i * {g.LdB} + t);");
+                else
+                {
+                    w.Open("for (; t < kc; t++)");
+                    for (int i = 0; i < 8; i++) w.Line($"Unsafe.Add(ref dst, t * {NR}{(i == 0 ? "" : $" + {I(i)}")}) = Unsafe.Add(ref {g.B}, o{i} + t);");
+                    w.Close();
+                }
                 w.Close();
             }
             if (eights < cols)
             {
                 w.Open($"for (int q = {eights}; q < {cols}; q++)");
-                w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, ({j} + q) * {g.LdB} + pc);");
+                w.Line(g.BRowStart is null
+                    ? $"ref float src = ref Unsafe.Add(ref {g.B}, ({j} + q) * {g.LdB} + pc);"
+                    : $"ref float src = ref Unsafe.Add(ref {g.B}, {g.BRowStart($"{j} + q")} + pc);");
                 w.Line("ref float dst = ref Unsafe.Add(ref panel, q);");
                 w.Line($"for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * {NR}) = Unsafe.Add(ref src, t);");
                 w.Close();

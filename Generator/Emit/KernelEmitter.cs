@@ -289,6 +289,83 @@ namespace CnnGen.Generator.Emit
             w.Close().Close().Close().Close();
         }
 
+        /// <summary>The shifted input planes of an implicit-im2col weight gradient (MemoryPlanner.IsShiftedPlaneWeightGradient):
+        /// K copies of each input plane, one per kernel column kw, padded with zero rows so that every tap of an output pixel
+        /// is the pixel's index plus a constant, and with zeros in the columns that tap kw reaches only across a row's end.</summary>
+        public string ConvShiftedPlanes(CheckedLayer l, IsaTarget isa)
+        {
+            string name = ConvName(l) + "_ShiftedPlanes_" + isa.Name;
+            int K = l.Kernel, P = l.Padding, H = l.Input.H, W = l.Input.W, C = l.Input.C, HW = H * W, V = isa.Width;
+            int PS = MemoryPlanner.ShiftedPlaneLength(l), top = P + P * W, tail = top + HW;
+            return Use(name, l.Name, $"Shifted input planes for {ConvName(l)}'s weight gradient: planes[(kw * {C} + c) * {PS} + {P} + r * {W} + col] = x[c][r - {P}][col] (zero outside the image), so column (c, kh, kw) of output pixel t is planes[(kw * {C} + c) * {PS} + kh * {W} + kw + t]; copy kw also zeroes the columns its tap (kw - {P} columns to the side) reads only from a neighbouring row.", w =>
+            {
+                w.Open($"private static void {name}(ref float x, ref float planes)");
+                w.Open($"for (int c = 0; c < {C}; c++)");
+                w.Line($"ref float src = ref Unsafe.Add(ref x, c * {HW});");
+                for (int kw = 0; kw < K; kw++)
+                    w.Line($"ref float p{kw} = ref Unsafe.Add(ref planes, {(kw == 0 ? "" : $"{kw * C} * {PS} + ")}c * {PS});");
+                // zeros first (whole vectors, which may reach into the image's rows), then the image over them
+                var zeros = new System.Collections.Generic.List<int>();
+                for (int at = 0; at < top; at += V) zeros.Add(at);
+                for (int at = PS - V; at + V > tail; at -= V) zeros.Add(at);
+                w.Line($"// padding rows above and below (and the floats the taps reach past them): {zeros.Count} zero vector{(zeros.Count == 1 ? "" : "s")} per copy, the image's rows then written over their overlap");
+                foreach (int at in zeros)
+                    w.Line(string.Join(" ", Enumerable.Range(0, K).Select(kw => $"{isa.V}.Zero.StoreUnsafe(ref p{kw}{(at == 0 ? "" : $", {at}")});")));
+                w.Line("// the image's rows, one load for all copies; the last vector overlaps the one before");
+                w.Open($"for (nuint i = 0; i + {V} <= {HW}; i += {V})");
+                w.Line($"{isa.V} v = {isa.Vec}.LoadUnsafe(ref src, i);");
+                w.Line(string.Join(" ", Enumerable.Range(0, K).Select(kw => $"v.StoreUnsafe(ref p{kw}, {top} + i);")));
+                w.Close();
+                if (HW % V != 0)
+                {
+                    w.Line($"{isa.V} last = {isa.Vec}.LoadUnsafe(ref src, {HW - V});");
+                    w.Line(string.Join(" ", Enumerable.Range(0, K).Select(kw => $"last.StoreUnsafe(ref p{kw}, {tail - V});")));
+                }
+                for (int kw = 0; kw < K; kw++)
+                {
+                    int d = kw - P;
+                    if (d == 0) continue;
+                    w.Line($"// kw = {kw} reads {Math.Abs(d)} column{(Math.Abs(d) == 1 ? "" : "s")} to the {(d < 0 ? "left" : "right")}: zero the {(d < 0 ? "last" : "first")} {(Math.Abs(d) == 1 ? "column" : $"{Math.Abs(d)} columns")}, which it reaches only from the row {(d < 0 ? "below's start" : "above's end")}");
+                    int first = d < 0 ? top + W + d : top;
+                    string stores = string.Join(" ", Enumerable.Range(0, Math.Abs(d)).Select(q => $"Unsafe.Add(ref p{kw}, {first + q} + r * {W}) = 0f;"));
+                    w.Line($"for (int r = 0; r < {H}; r++) {(Math.Abs(d) == 1 ? stores : $"{{ {stores} }}")}");
+                }
+                w.Close();
+                w.Close();
+            });
+        }
+
+        /// <summary>The shifted input planes of an implicit-im2col weight gradient (MemoryPlanner.IsShiftedPlaneWeightGradient):
+        /// K copies of each input plane, one per kernel column kw, padded with zero rows so that every tap of an output pixel
+        /// is the pixel's index plus a constant, and with zeros in the columns that tap kw reaches only across a row's end.</summary>
+        public string ConvShiftedPlanes(CheckedLayer l)
+        {
+            string name = ConvName(l) + "_ShiftedPlanes";
+            int K = l.Kernel, P = l.Padding, H = l.Input.H, W = l.Input.W, C = l.Input.C, HW = H * W;
+            int PS = MemoryPlanner.ShiftedPlaneLength(l), top = P + P * W;
+            return Use(name, l.Name, $"Shifted input planes for {ConvName(l)}'s weight gradient: planes[(kw * {C} + c) * {PS} + {P} + r * {W} + col] = x[c][r - {P}][col] (zero outside the image), so column (c, kh, kw) of output pixel t is planes[(kw * {C} + c) * {PS} + kh * {W} + kw + t]; copy kw also zeroes the columns its tap (kw - {P} columns to the side) reads only from a neighbouring row.", w =>
+            {
+                w.Open($"private static void {name}(ref float x, ref float planes)");
+                w.Open($"for (int c = 0; c < {C}; c++)");
+                w.Line($"ReadOnlySpan<float> src = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref x, c * {HW}), {HW});");
+                for (int kw = 0; kw < K; kw++)
+                {
+                    int d = kw - P;
+                    w.Open("");
+                    w.Line($"// kw = {kw}: the tap reads {(d == 0 ? "its own column" : $"{Math.Abs(d)} column{(Math.Abs(d) == 1 ? "" : "s")} to the {(d < 0 ? "left" : "right")}")}");
+                    w.Line($"Span<float> plane = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref planes, {(kw == 0 ? "" : $"{kw * C} * {PS} + ")}c * {PS}), {PS});");
+                    if (top > 0) w.Line($"plane.Slice(0, {top}).Clear(); // padding rows above (and the floats the first pixel's taps reach before them)");
+                    w.Line($"src.CopyTo(plane.Slice({top}, {HW}));");
+                    w.Line($"plane.Slice({top + HW}).Clear(); // padding rows below and the tail");
+                    if (d < 0) w.Line($"for (int r = 0; r < {H}; r++) plane.Slice({top + W + d} + r * {W}, {-d}).Clear(); // the last {-d}: read from the row below's start");
+                    if (d > 0) w.Line($"for (int r = 0; r < {H}; r++) plane.Slice({top} + r * {W}, {d}).Clear(); // the first {d}: read from the row above's end");
+                    w.Close();
+                }
+                w.Close();
+                w.Close();
+            });
+        }
+
         public string ConvCol2Im(CheckedLayer l, int rowStride = 0)
         {
             int NB = rowStride > 0 ? rowStride : PixelBlock(l);
@@ -599,16 +676,28 @@ namespace CnnGen.Generator.Emit
                 bool wholeImage = MemoryPlanner.WholeImageWeightGradient(l);
                 int NBw = wholeImage ? N : NB;
                 string im2colW = wholeImage ? ConvIm2Col(l, N) : im2col;
+                // an implicit im2col: the columns' rows are read from shifted copies of the input planes
+                bool shifted = MemoryPlanner.IsShiftedPlaneWeightGradient(l);
+                string planes = shifted ? ConvShiftedPlanes(l, isa) : "";
                 if (swapped)
                 {
                     w.Line($"// dW^T[k][m] = sum_j col[k][j] * dy[m][j] into dcol: broadcast the columns, dy packed transposed ({MG} rows to");
                     w.Line($"// transpose instead of the columns' {KG}); added to dW after the image's blocks");
                     w.Line($"MemoryMarshal.CreateSpan(ref dcol, {G * KG * MG}).Clear();");
                 }
+                else if (shifted)
+                {
+                    int K = l.Kernel, PS = MemoryPlanner.ShiftedPlaneLength(l);
+                    w.Line("// dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed, its row k = (c, kh, kw) read from");
+                    w.Line($"// the shifted planes at ColumnStart(k) (no im2col matrix; {planes})");
+                    w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+                    w.Line($"static int ColumnStart(int k) => (k % {K} * {l.Input.C} + k / {K * K}) * {PS} + k / {K} % {K} * {l.Input.W} + k % {K};");
+                }
                 else w.Line("// dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed");
-                PixelBlocks(w, N, NBw, !direct, (width, suffix) =>
+                PixelBlocks(w, N, NBw, !direct && !shifted, (width, suffix) =>
                 {
                     if (direct) w.Line("ref float cols = ref xn;");
+                    else if (shifted) { w.Line($"{planes}(ref xn, ref col);"); w.Line("ref float cols = ref col;"); }
                     else { w.Line($"{im2colW}(ref xn, ref col, p0, count);"); w.Line("ref float cols = ref col;"); }
                     OpenGroups(w, G);
                     w.Line($"ref float dyg = ref Unsafe.Add(ref dyn, g * {MG * N} + p0);");
@@ -630,7 +719,8 @@ namespace CnnGen.Generator.Emit
                         {
                             Name = "WeightGrad" + suffix, Rows = I(MG), RowsConst = MG, N = KG, T = I(width), TConst = width,
                             A = "dyg", LdAr = N, LdAt = 1,
-                            B = "ctg", LdB = NBw, BTransposed = true, C = "dwg", LdC = KG, Accumulate = true,
+                            B = "ctg", LdB = NBw, BTransposed = true, BRowStart = shifted ? k => $"ColumnStart({k})" : null,
+                            C = "dwg", LdC = KG, Accumulate = true,
                         }, isa);
                     }
                     w.Close();

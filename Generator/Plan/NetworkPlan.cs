@@ -172,6 +172,30 @@ namespace CnnGen.Generator.Plan
             return kg > mg && (long)kg * mg <= 32768 && StripFill(mg) >= StripFill(kg) && (mg <= l.Output.H * l.Output.W || ImageGroup(l) == 1);
         }
 
+        /// <summary>The im2col weight gradient reads its columns straight from shifted copies of the input planes instead of
+        /// an im2col matrix (an implicit im2col): for a stride-1 "same" conv, column (c, kh, kw) of output pixel t is
+        /// element t + kh * W + kw of plane c's copy for kw, whose rows are padded above and below and whose wrapping columns
+        /// are zero (<see cref="ShiftedPlaneLength"/>). K copies of the input are a third of the K * K of im2col (3 x 3), and the
+        /// transposing pack that follows reads them as it read the columns. Ungrouped convs whose weight gradient takes a
+        /// whole image per GEMM, one image at a time (maps of at least 16 pixels, one AVX-512 vector: smaller ones run in
+        /// image groups): the seed net's 36 -> 72 layer (14 x 14), whose im2col was a tenth of its weight gradient.</summary>
+        public static bool IsShiftedPlaneWeightGradient(CheckedLayer l) =>
+            l.Kind == LayerKind.Conv2D && !IsDirectConv(l) && l.Stride == 1 && l.Groups == 1
+            && l.Output.H == l.Input.H && l.Output.W == l.Input.W && l.Kernel <= l.Input.W && l.Input.H * l.Input.W >= 16
+            && !IsWinogradWeightGradient(l) && !IsWeightGradientTransposed(l) && ImageGroup(l) == 1
+            && (PixelBlock(l) >= l.Output.H * l.Output.W || WholeImageWeightGradient(l));
+
+        /// <summary>Floats of one shifted input plane: K - 1 padding rows around the H rows (W floats each) and K - 1 more
+        /// floats that the last pixel's taps reach past them, rounded up to whole cache lines. Plane copy kw keeps its element
+        /// (r, c) at r * W + c + padding, zero where input row r - padding is outside the image, and zero in the columns
+        /// that a tap kw - padding columns to the side reads only from a neighbouring row (the last padding - kw columns, or
+        /// the first kw - padding).</summary>
+        public static int ShiftedPlaneLength(CheckedLayer l) =>
+            (int)RoundUp((long)(l.Input.H + l.Kernel - 1) * l.Input.W + l.Kernel - 1);
+
+        /// <summary>Floats of all shifted planes of one image: K copies of each input channel's plane.</summary>
+        public static long ShiftedPlanesLength(CheckedLayer l) => (long)l.Kernel * l.Input.C * ShiftedPlaneLength(l);
+
         /// <summary>Output pixels per Winograd tile side: F(4x4, 3x3) on 6x6 input tiles.</summary>
         public const int WinogradTile = 4;
 
@@ -317,6 +341,8 @@ namespace CnnGen.Generator.Plan
                         workspace = Math.Max(workspace, (long)l.Input.C * l.Kernel * l.Kernel * l.Output.H * l.Output.W);
                         // dW^T of the transposed weight gradient
                         if (IsWeightGradientTransposed(l)) workspace = Math.Max(workspace, (long)l.Input.C * l.Kernel * l.Kernel * (l.Output.C / l.Groups));
+                        // the shifted input planes of an implicit-im2col weight gradient (smaller than the columns but for tiny maps)
+                        if (IsShiftedPlaneWeightGradient(l)) workspace = Math.Max(workspace, ShiftedPlanesLength(l));
                         // image groups: the group's columns, then its output (forward) or gathered output gradient (backward)
                         int group = ImageGroup(l);
                         if (group > 1) workspace = Math.Max(workspace, ((long)l.Input.C * l.Kernel * l.Kernel + l.Output.C) * group * l.Output.H * l.Output.W);

@@ -818,7 +818,7 @@ __________________________________________________________________";
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_1x8x8To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
-            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -1063,17 +1063,17 @@ __________________________________________________________________";
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Dense64To3_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             // dW[u][i] += sum_b dy[b][u] * x[b][i]
             {
                 {
-                    // C[3 x 64] += A[3 x batch] * B[batch x 64]: 32-column strips of B packed in depth blocks of 192, 8 x 32 register tiles
-                    for (int pc = 0; pc < batch; pc += 192)
+                    // C[3 x 64] += A[3 x batch] * B[batch x 64]: 32-column strips of B packed in depth blocks of 196, 8 x 32 register tiles
+                    for (int pc = 0; pc < batch; pc += 196)
                     {
-                        int kc = Math.Min(192, batch - pc);
+                        int kc = Math.Min(196, batch - pc);
                         for (int jc = 0; jc < 64; jc += 128)
                         {
                             int strips = Math.Min(4, (64 - jc) / 32);
@@ -1083,8 +1083,8 @@ __________________________________________________________________";
                             {
                                 for (int s = 0; s < strips; s++)
                                 {
-                                    Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 6144));
-                                    Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 6144 + 16));
+                                    Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 6272));
+                                    Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 6272 + 16));
                                 }
                                 src = ref Unsafe.Add(ref src, 64);
                                 dst = ref Unsafe.Add(ref dst, 32);
@@ -1092,7 +1092,7 @@ __________________________________________________________________";
                             for (int s = 0; s < strips; s++)
                             {
                                 int j = jc + s * 32;
-                                ref float strip = ref Unsafe.Add(ref panel, s * 6144);
+                                ref float strip = ref Unsafe.Add(ref panel, s * 6272);
                                 int r = 0;
                                 WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref strip, ref Unsafe.Add(ref dw, r * 64 + j), 64, kc, true);
                             }
@@ -1451,7 +1451,7 @@ __________________________________________________________________";
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -1460,11 +1460,13 @@ __________________________________________________________________";
                 ref float xn = ref Unsafe.Add(ref x, n * 64);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 256);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 64);
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed, its row k = (c, kh, kw) read from
+                // the shifted planes at ColumnStart(k) (no im2col matrix; Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx512)
+                [MethodImpl(MethodImplOptions.AggressiveInlining)]
+                static int ColumnStart(int k) => (k % 3 * 1 + k / 9) * 96 + k / 3 % 3 * 8 + k % 3;
                 {
                     const int p0 = 0;
-                    const int count = 64;
-                    Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col, p0, count);
+                    Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx512(ref xn, ref col);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -1479,7 +1481,7 @@ __________________________________________________________________";
                                 // last 9 columns: a zero-padded 16-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 8; q += 8)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 64 + pc);
+                                    int o0 = ColumnStart(0 + q) + pc, o1 = ColumnStart(0 + q + 1) + pc, o2 = ColumnStart(0 + q + 2) + pc, o3 = ColumnStart(0 + q + 3) + pc, o4 = ColumnStart(0 + q + 4) + pc, o5 = ColumnStart(0 + q + 5) + pc, o6 = ColumnStart(0 + q + 6) + pc, o7 = ColumnStart(0 + q + 7) + pc; // where rows q..q+7 start
                                     ref float dst = ref Unsafe.Add(ref panel, q);
                                     int t = 0;
                                     if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
@@ -1487,14 +1489,14 @@ __________________________________________________________________";
                                         for (; t + 8 <= kc; t += 8)
                                         {
                                             // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(64 + t));
-                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(128 + t));
-                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(192 + t));
-                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(256 + t));
-                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(320 + t));
-                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(384 + t));
-                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(448 + t));
+                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref ctg, (nuint)(o0 + t));
+                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref ctg, (nuint)(o1 + t));
+                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref ctg, (nuint)(o2 + t));
+                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref ctg, (nuint)(o3 + t));
+                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref ctg, (nuint)(o4 + t));
+                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref ctg, (nuint)(o5 + t));
+                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref ctg, (nuint)(o6 + t));
+                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref ctg, (nuint)(o7 + t));
                                             Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
                                             Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
                                             Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
@@ -1512,11 +1514,21 @@ __________________________________________________________________";
                                             System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
                                         }
                                     }
-                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 64 + t);
+                                    for (; t < kc; t++)
+                                    {
+                                        Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref ctg, o0 + t);
+                                        Unsafe.Add(ref dst, t * 16 + 1) = Unsafe.Add(ref ctg, o1 + t);
+                                        Unsafe.Add(ref dst, t * 16 + 2) = Unsafe.Add(ref ctg, o2 + t);
+                                        Unsafe.Add(ref dst, t * 16 + 3) = Unsafe.Add(ref ctg, o3 + t);
+                                        Unsafe.Add(ref dst, t * 16 + 4) = Unsafe.Add(ref ctg, o4 + t);
+                                        Unsafe.Add(ref dst, t * 16 + 5) = Unsafe.Add(ref ctg, o5 + t);
+                                        Unsafe.Add(ref dst, t * 16 + 6) = Unsafe.Add(ref ctg, o6 + t);
+                                        Unsafe.Add(ref dst, t * 16 + 7) = Unsafe.Add(ref ctg, o7 + t);
+                                    }
                                 }
                                 for (int q = 8; q < 9; q++)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 64 + pc);
+                                    ref float src = ref Unsafe.Add(ref ctg, ColumnStart(0 + q) + pc);
                                     ref float dst = ref Unsafe.Add(ref panel, q);
                                     for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
                                 }
@@ -2195,11 +2207,13 @@ __________________________________________________________________";
                 ref float xn = ref Unsafe.Add(ref x, n * 64);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 256);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 64);
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed, its row k = (c, kh, kw) read from
+                // the shifted planes at ColumnStart(k) (no im2col matrix; Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx2)
+                [MethodImpl(MethodImplOptions.AggressiveInlining)]
+                static int ColumnStart(int k) => (k % 3 * 1 + k / 9) * 96 + k / 3 % 3 * 8 + k % 3;
                 {
                     const int p0 = 0;
-                    const int count = 64;
-                    Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col, p0, count);
+                    Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx2(ref xn, ref col);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -2215,7 +2229,7 @@ __________________________________________________________________";
                                     // next 8 columns: one vector, a packed panel, tiles straight into C
                                     for (int q = 0; q < 8; q += 8)
                                     {
-                                        ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 64 + pc);
+                                        int o0 = ColumnStart(0 + q) + pc, o1 = ColumnStart(0 + q + 1) + pc, o2 = ColumnStart(0 + q + 2) + pc, o3 = ColumnStart(0 + q + 3) + pc, o4 = ColumnStart(0 + q + 4) + pc, o5 = ColumnStart(0 + q + 5) + pc, o6 = ColumnStart(0 + q + 6) + pc, o7 = ColumnStart(0 + q + 7) + pc; // where rows q..q+7 start
                                         ref float dst = ref Unsafe.Add(ref panel, q);
                                         int t = 0;
                                         if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
@@ -2223,14 +2237,14 @@ __________________________________________________________________";
                                             for (; t + 8 <= kc; t += 8)
                                             {
                                                 // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                                Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                                Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(64 + t));
-                                                Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(128 + t));
-                                                Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(192 + t));
-                                                Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(256 + t));
-                                                Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(320 + t));
-                                                Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(384 + t));
-                                                Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(448 + t));
+                                                Vector256<float> r0 = Vector256.LoadUnsafe(ref ctg, (nuint)(o0 + t));
+                                                Vector256<float> r1 = Vector256.LoadUnsafe(ref ctg, (nuint)(o1 + t));
+                                                Vector256<float> r2 = Vector256.LoadUnsafe(ref ctg, (nuint)(o2 + t));
+                                                Vector256<float> r3 = Vector256.LoadUnsafe(ref ctg, (nuint)(o3 + t));
+                                                Vector256<float> r4 = Vector256.LoadUnsafe(ref ctg, (nuint)(o4 + t));
+                                                Vector256<float> r5 = Vector256.LoadUnsafe(ref ctg, (nuint)(o5 + t));
+                                                Vector256<float> r6 = Vector256.LoadUnsafe(ref ctg, (nuint)(o6 + t));
+                                                Vector256<float> r7 = Vector256.LoadUnsafe(ref ctg, (nuint)(o7 + t));
                                                 Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
                                                 Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
                                                 Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
@@ -2248,17 +2262,29 @@ __________________________________________________________________";
                                                 System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 56);
                                             }
                                         }
-                                        for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 8 + i) = Unsafe.Add(ref src, i * 64 + t);
+                                        for (; t < kc; t++)
+                                        {
+                                            Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref ctg, o0 + t);
+                                            Unsafe.Add(ref dst, t * 8 + 1) = Unsafe.Add(ref ctg, o1 + t);
+                                            Unsafe.Add(ref dst, t * 8 + 2) = Unsafe.Add(ref ctg, o2 + t);
+                                            Unsafe.Add(ref dst, t * 8 + 3) = Unsafe.Add(ref ctg, o3 + t);
+                                            Unsafe.Add(ref dst, t * 8 + 4) = Unsafe.Add(ref ctg, o4 + t);
+                                            Unsafe.Add(ref dst, t * 8 + 5) = Unsafe.Add(ref ctg, o5 + t);
+                                            Unsafe.Add(ref dst, t * 8 + 6) = Unsafe.Add(ref ctg, o6 + t);
+                                            Unsafe.Add(ref dst, t * 8 + 7) = Unsafe.Add(ref ctg, o7 + t);
+                                        }
                                     }
                                     int r = 0;
                                     WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 9 + 0), 9, kc, true);
                                 }
                                 {
-                                    // last 1 column: dot products of A's rows with B's columns (contiguous rows of the source)
+                                    // last 1 column: dot products of A's rows with B's columns (rows of the source, copied side by side)
+                                    ref float dots = ref Unsafe.Add(ref panel, 1024);
+                                    for (int q = 0; q < 1; q++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref ctg, ColumnStart(8 + q) + pc), kc).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dots, q * 64), kc));
                                     int r = 0;
                                     for (; r + 4 <= 4; r += 4)
                                     {
-                                        WeightGradDot4x1(ref Unsafe.Add(ref dyg, r * 64 + pc), ref Unsafe.Add(ref ctg, 8 * 64 + pc), ref Unsafe.Add(ref dwg, r * 9 + 8), kc, true);
+                                        WeightGradDot4x1(ref Unsafe.Add(ref dyg, r * 64 + pc), ref dots, ref Unsafe.Add(ref dwg, r * 9 + 8), kc, true);
                                     }
                                 }
                             }
@@ -2969,11 +2995,13 @@ __________________________________________________________________";
                 ref float xn = ref Unsafe.Add(ref x, n * 64);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 256);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 64);
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
+                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed, its row k = (c, kh, kw) read from
+                // the shifted planes at ColumnStart(k) (no im2col matrix; Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Portable)
+                [MethodImpl(MethodImplOptions.AggressiveInlining)]
+                static int ColumnStart(int k) => (k % 3 * 1 + k / 9) * 96 + k / 3 % 3 * 8 + k % 3;
                 {
                     const int p0 = 0;
-                    const int count = 64;
-                    Conv3x3S1P1_1x8x8To4_Im2Col(ref xn, ref col, p0, count);
+                    Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Portable(ref xn, ref col);
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -2988,7 +3016,7 @@ __________________________________________________________________";
                             {
                                 for (int q = 0; q < 8; q++)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 64 + pc);
+                                    ref float src = ref Unsafe.Add(ref ctg, ColumnStart(j + q) + pc);
                                     ref float dst = ref Unsafe.Add(ref panel, q);
                                     for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                                 }
@@ -2999,7 +3027,7 @@ __________________________________________________________________";
                                 // last 1 columns: a zero-padded 8-column panel, tiles through the edge buffer
                                 for (int q = 0; q < 1; q++)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (8 + q) * 64 + pc);
+                                    ref float src = ref Unsafe.Add(ref ctg, ColumnStart(8 + q) + pc);
                                     ref float dst = ref Unsafe.Add(ref panel, q);
                                     for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
                                 }
@@ -3251,6 +3279,98 @@ __________________________________________________________________";
                     }
                     Conv3x3S1P1_1x8x8To4_Col2Im(ref dcol, ref dxn, p0, count);
                 }
+            }
+        }
+
+        /// <summary>Shifted input planes for Conv3x3S1P1_1x8x8To4's weight gradient: planes[(kw * 1 + c) * 96 + 1 + r * 8 + col] = x[c][r - 1][col] (zero outside the image), so column (c, kh, kw) of output pixel t is planes[(kw * 1 + c) * 96 + kh * 8 + kw + t]; copy kw also zeroes the columns its tap (kw - 1 columns to the side) reads only from a neighbouring row.</summary>
+        /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx512(ref float x, ref float planes)
+        {
+            for (int c = 0; c < 1; c++)
+            {
+                ref float src = ref Unsafe.Add(ref x, c * 64);
+                ref float p0 = ref Unsafe.Add(ref planes, c * 96);
+                ref float p1 = ref Unsafe.Add(ref planes, 1 * 96 + c * 96);
+                ref float p2 = ref Unsafe.Add(ref planes, 2 * 96 + c * 96);
+                // padding rows above and below (and the floats the taps reach past them): 3 zero vectors per copy, the image's rows then written over their overlap
+                Vector512<float>.Zero.StoreUnsafe(ref p0); Vector512<float>.Zero.StoreUnsafe(ref p1); Vector512<float>.Zero.StoreUnsafe(ref p2);
+                Vector512<float>.Zero.StoreUnsafe(ref p0, 80); Vector512<float>.Zero.StoreUnsafe(ref p1, 80); Vector512<float>.Zero.StoreUnsafe(ref p2, 80);
+                Vector512<float>.Zero.StoreUnsafe(ref p0, 64); Vector512<float>.Zero.StoreUnsafe(ref p1, 64); Vector512<float>.Zero.StoreUnsafe(ref p2, 64);
+                // the image's rows, one load for all copies; the last vector overlaps the one before
+                for (nuint i = 0; i + 16 <= 64; i += 16)
+                {
+                    Vector512<float> v = Vector512.LoadUnsafe(ref src, i);
+                    v.StoreUnsafe(ref p0, 9 + i); v.StoreUnsafe(ref p1, 9 + i); v.StoreUnsafe(ref p2, 9 + i);
+                }
+                // kw = 0 reads 1 column to the left: zero the last column, which it reaches only from the row below's start
+                for (int r = 0; r < 8; r++) Unsafe.Add(ref p0, 16 + r * 8) = 0f;
+                // kw = 2 reads 1 column to the right: zero the first column, which it reaches only from the row above's end
+                for (int r = 0; r < 8; r++) Unsafe.Add(ref p2, 9 + r * 8) = 0f;
+            }
+        }
+
+        /// <summary>Shifted input planes for Conv3x3S1P1_1x8x8To4's weight gradient: planes[(kw * 1 + c) * 96 + 1 + r * 8 + col] = x[c][r - 1][col] (zero outside the image), so column (c, kh, kw) of output pixel t is planes[(kw * 1 + c) * 96 + kh * 8 + kw + t]; copy kw also zeroes the columns its tap (kw - 1 columns to the side) reads only from a neighbouring row.</summary>
+        /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx2(ref float x, ref float planes)
+        {
+            for (int c = 0; c < 1; c++)
+            {
+                ref float src = ref Unsafe.Add(ref x, c * 64);
+                ref float p0 = ref Unsafe.Add(ref planes, c * 96);
+                ref float p1 = ref Unsafe.Add(ref planes, 1 * 96 + c * 96);
+                ref float p2 = ref Unsafe.Add(ref planes, 2 * 96 + c * 96);
+                // padding rows above and below (and the floats the taps reach past them): 5 zero vectors per copy, the image's rows then written over their overlap
+                Vector256<float>.Zero.StoreUnsafe(ref p0); Vector256<float>.Zero.StoreUnsafe(ref p1); Vector256<float>.Zero.StoreUnsafe(ref p2);
+                Vector256<float>.Zero.StoreUnsafe(ref p0, 8); Vector256<float>.Zero.StoreUnsafe(ref p1, 8); Vector256<float>.Zero.StoreUnsafe(ref p2, 8);
+                Vector256<float>.Zero.StoreUnsafe(ref p0, 88); Vector256<float>.Zero.StoreUnsafe(ref p1, 88); Vector256<float>.Zero.StoreUnsafe(ref p2, 88);
+                Vector256<float>.Zero.StoreUnsafe(ref p0, 80); Vector256<float>.Zero.StoreUnsafe(ref p1, 80); Vector256<float>.Zero.StoreUnsafe(ref p2, 80);
+                Vector256<float>.Zero.StoreUnsafe(ref p0, 72); Vector256<float>.Zero.StoreUnsafe(ref p1, 72); Vector256<float>.Zero.StoreUnsafe(ref p2, 72);
+                // the image's rows, one load for all copies; the last vector overlaps the one before
+                for (nuint i = 0; i + 8 <= 64; i += 8)
+                {
+                    Vector256<float> v = Vector256.LoadUnsafe(ref src, i);
+                    v.StoreUnsafe(ref p0, 9 + i); v.StoreUnsafe(ref p1, 9 + i); v.StoreUnsafe(ref p2, 9 + i);
+                }
+                // kw = 0 reads 1 column to the left: zero the last column, which it reaches only from the row below's start
+                for (int r = 0; r < 8; r++) Unsafe.Add(ref p0, 16 + r * 8) = 0f;
+                // kw = 2 reads 1 column to the right: zero the first column, which it reaches only from the row above's end
+                for (int r = 0; r < 8; r++) Unsafe.Add(ref p2, 9 + r * 8) = 0f;
+            }
+        }
+
+        /// <summary>Shifted input planes for Conv3x3S1P1_1x8x8To4's weight gradient: planes[(kw * 1 + c) * 96 + 1 + r * 8 + col] = x[c][r - 1][col] (zero outside the image), so column (c, kh, kw) of output pixel t is planes[(kw * 1 + c) * 96 + kh * 8 + kw + t]; copy kw also zeroes the columns its tap (kw - 1 columns to the side) reads only from a neighbouring row.</summary>
+        /// <remarks>Used by conv1.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Portable(ref float x, ref float planes)
+        {
+            for (int c = 0; c < 1; c++)
+            {
+                ref float src = ref Unsafe.Add(ref x, c * 64);
+                ref float p0 = ref Unsafe.Add(ref planes, c * 96);
+                ref float p1 = ref Unsafe.Add(ref planes, 1 * 96 + c * 96);
+                ref float p2 = ref Unsafe.Add(ref planes, 2 * 96 + c * 96);
+                // padding rows above and below (and the floats the taps reach past them): 9 zero vectors per copy, the image's rows then written over their overlap
+                Vector128<float>.Zero.StoreUnsafe(ref p0); Vector128<float>.Zero.StoreUnsafe(ref p1); Vector128<float>.Zero.StoreUnsafe(ref p2);
+                Vector128<float>.Zero.StoreUnsafe(ref p0, 4); Vector128<float>.Zero.StoreUnsafe(ref p1, 4); Vector128<float>.Zero.StoreUnsafe(ref p2, 4);
+                Vector128<float>.Zero.StoreUnsafe(ref p0, 8); Vector128<float>.Zero.StoreUnsafe(ref p1, 8); Vector128<float>.Zero.StoreUnsafe(ref p2, 8);
+                Vector128<float>.Zero.StoreUnsafe(ref p0, 92); Vector128<float>.Zero.StoreUnsafe(ref p1, 92); Vector128<float>.Zero.StoreUnsafe(ref p2, 92);
+                Vector128<float>.Zero.StoreUnsafe(ref p0, 88); Vector128<float>.Zero.StoreUnsafe(ref p1, 88); Vector128<float>.Zero.StoreUnsafe(ref p2, 88);
+                Vector128<float>.Zero.StoreUnsafe(ref p0, 84); Vector128<float>.Zero.StoreUnsafe(ref p1, 84); Vector128<float>.Zero.StoreUnsafe(ref p2, 84);
+                Vector128<float>.Zero.StoreUnsafe(ref p0, 80); Vector128<float>.Zero.StoreUnsafe(ref p1, 80); Vector128<float>.Zero.StoreUnsafe(ref p2, 80);
+                Vector128<float>.Zero.StoreUnsafe(ref p0, 76); Vector128<float>.Zero.StoreUnsafe(ref p1, 76); Vector128<float>.Zero.StoreUnsafe(ref p2, 76);
+                Vector128<float>.Zero.StoreUnsafe(ref p0, 72); Vector128<float>.Zero.StoreUnsafe(ref p1, 72); Vector128<float>.Zero.StoreUnsafe(ref p2, 72);
+                // the image's rows, one load for all copies; the last vector overlaps the one before
+                for (nuint i = 0; i + 4 <= 64; i += 4)
+                {
+                    Vector128<float> v = Vector128.LoadUnsafe(ref src, i);
+                    v.StoreUnsafe(ref p0, 9 + i); v.StoreUnsafe(ref p1, 9 + i); v.StoreUnsafe(ref p2, 9 + i);
+                }
+                // kw = 0 reads 1 column to the left: zero the last column, which it reaches only from the row below's start
+                for (int r = 0; r < 8; r++) Unsafe.Add(ref p0, 16 + r * 8) = 0f;
+                // kw = 2 reads 1 column to the right: zero the first column, which it reaches only from the row above's end
+                for (int r = 0; r < 8; r++) Unsafe.Add(ref p2, 9 + r * 8) = 0f;
             }
         }
     }

@@ -1201,7 +1201,7 @@ ________________________________________________________________________________
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_2x6x6To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
-            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -1661,7 +1661,7 @@ ________________________________________________________________________________
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_2x6x6To4NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
-            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -2134,7 +2134,7 @@ ________________________________________________________________________________
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To4_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
-            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -2594,7 +2594,7 @@ ________________________________________________________________________________
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To4NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
-            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -3053,7 +3053,7 @@ ________________________________________________________________________________
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To2_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
-            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -3422,7 +3422,7 @@ ________________________________________________________________________________
         // (output pixels) of each block: it builds and reads only its share of the columns.
         private static void Conv3x3S1P1_4x6x6To2NoBias_Forward_Avx512(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)
         {
-            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -3774,17 +3774,17 @@ ________________________________________________________________________________
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Dense6To3_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
             // dW[u][i] += sum_b dy[b][u] * x[b][i]
             {
                 {
-                    // C[3 x 6] += A[3 x batch] * B[batch x 6]: 32-column strips of B packed in depth blocks of 192, 8 x 32 register tiles
-                    for (int pc = 0; pc < batch; pc += 192)
+                    // C[3 x 6] += A[3 x batch] * B[batch x 6]: 32-column strips of B packed in depth blocks of 196, 8 x 32 register tiles
+                    for (int pc = 0; pc < batch; pc += 196)
                     {
-                        int kc = Math.Min(192, batch - pc);
+                        int kc = Math.Min(196, batch - pc);
                         {
                             // last 6 columns: a zero-padded 8-column panel, tiles through the edge buffer
                             ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
@@ -4073,7 +4073,7 @@ ________________________________________________________________________________
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -5079,7 +5079,7 @@ ________________________________________________________________________________
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
@@ -6196,7 +6196,7 @@ ________________________________________________________________________________
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
         {
-            Span<float> panelSpan = stackalloc float[24576]; // 4 packed 192 x 32 panels of B
+            Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
