@@ -33,6 +33,10 @@ namespace CnnGen.Generator.Emit
         /// <summary>With <see cref="BTransposed"/>: the float offset of B's row k (an expression of the row expression), instead
         /// of k * LdB. An implicit im2col's rows are the input's shifted planes (KernelEmitter.ConvShiftedPlanes).</summary>
         public Func<string, string>? BRowStart;
+        /// <summary>With <see cref="BTransposed"/>: a statement run before B's rows [first, first + count) are first read (the
+        /// arguments are expressions), which may write them: the shifted planes are built for each strip's input channels
+        /// just before its packing, so that the packing reads them from L1.</summary>
+        public Func<string, string, string>? BPrepare;
         public string C = "";
         public int LdC;
         /// <summary>Overwrite mode: row r starts at Init[r] (the bias), or null for zero.</summary>
@@ -146,6 +150,7 @@ namespace CnnGen.Generator.Emit
             if (full > 0 && g.BTransposed)
             {
                 w.Open($"for (int j = 0; j < {full}; j += {NR})");
+                if (g.BPrepare is not null) w.Line(g.BPrepare("j", I(NR)));
                 PackTransposed(w, g, isa, NR, "j", NR);
                 EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "panel");
                 w.Close();
@@ -212,6 +217,7 @@ namespace CnnGen.Generator.Emit
                     w.Line(exact
                         ? $"// {(dotCols > 0 ? "next" : "last")} {tileRest} columns: one vector, {(inPlace ? "B's rows are the panel" : "a packed panel")}, tiles straight into C"
                         : $"// last {tileRest} columns: a zero-padded {restWidth}-column panel, tiles through the edge buffer");
+                    if (g.BTransposed && g.BPrepare is not null) w.Line(g.BPrepare(I(full), I(tileRest)));
                     if (g.BTransposed) PackTransposed(w, g, isa, restWidth, I(full), tileRest);
                     else if (inPlace) w.Line($"ref float packed = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + {full});");
                     else if (exact)
@@ -236,6 +242,7 @@ namespace CnnGen.Generator.Emit
                 if (dotCols > 0)
                 {
                     if (tileRest > 0) w.Open("");
+                    if (g.BTransposed && g.BPrepare is not null) w.Line(g.BPrepare(I(full + tileRest), I(dotCols)));
                     EmitRowDots(w, g, KC * NR, KC, full + tileRest, dotCols, r0, rowEnd, load, DotHeights(g, rowLoop));
                     if (tileRest > 0) w.Close();
                 }

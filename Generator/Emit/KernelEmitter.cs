@@ -299,8 +299,9 @@ namespace CnnGen.Generator.Emit
             int PS = MemoryPlanner.ShiftedPlaneLength(l), top = P + P * W, tail = top + HW;
             return Use(name, l.Name, $"Shifted input planes for {ConvName(l)}'s weight gradient: planes[(kw * {C} + c) * {PS} + {P} + r * {W} + col] = x[c][r - {P}][col] (zero outside the image), so column (c, kh, kw) of output pixel t is planes[(kw * {C} + c) * {PS} + kh * {W} + kw + t]; copy kw also zeroes the columns its tap (kw - {P} columns to the side) reads only from a neighbouring row.", w =>
             {
-                w.Open($"private static void {name}(ref float x, ref float planes)");
-                w.Open($"for (int c = 0; c < {C}; c++)");
+                w.Line("// channels [cBegin, cEnd)");
+                w.Open($"private static void {name}(ref float x, ref float planes, int cBegin, int cEnd)");
+                w.Open("for (int c = cBegin; c < cEnd; c++)");
                 w.Line($"ref float src = ref Unsafe.Add(ref x, c * {HW});");
                 for (int kw = 0; kw < K; kw++)
                     w.Line($"ref float p{kw} = ref Unsafe.Add(ref planes, {(kw == 0 ? "" : $"{kw * C} * {PS} + ")}c * {PS});");
@@ -329,37 +330,6 @@ namespace CnnGen.Generator.Emit
                     int first = d < 0 ? top + W + d : top;
                     string stores = string.Join(" ", Enumerable.Range(0, Math.Abs(d)).Select(q => $"Unsafe.Add(ref p{kw}, {first + q} + r * {W}) = 0f;"));
                     w.Line($"for (int r = 0; r < {H}; r++) {(Math.Abs(d) == 1 ? stores : $"{{ {stores} }}")}");
-                }
-                w.Close();
-                w.Close();
-            });
-        }
-
-        /// <summary>The shifted input planes of an implicit-im2col weight gradient (MemoryPlanner.IsShiftedPlaneWeightGradient):
-        /// K copies of each input plane, one per kernel column kw, padded with zero rows so that every tap of an output pixel
-        /// is the pixel's index plus a constant, and with zeros in the columns that tap kw reaches only across a row's end.</summary>
-        public string ConvShiftedPlanes(CheckedLayer l)
-        {
-            string name = ConvName(l) + "_ShiftedPlanes";
-            int K = l.Kernel, P = l.Padding, H = l.Input.H, W = l.Input.W, C = l.Input.C, HW = H * W;
-            int PS = MemoryPlanner.ShiftedPlaneLength(l), top = P + P * W;
-            return Use(name, l.Name, $"Shifted input planes for {ConvName(l)}'s weight gradient: planes[(kw * {C} + c) * {PS} + {P} + r * {W} + col] = x[c][r - {P}][col] (zero outside the image), so column (c, kh, kw) of output pixel t is planes[(kw * {C} + c) * {PS} + kh * {W} + kw + t]; copy kw also zeroes the columns its tap (kw - {P} columns to the side) reads only from a neighbouring row.", w =>
-            {
-                w.Open($"private static void {name}(ref float x, ref float planes)");
-                w.Open($"for (int c = 0; c < {C}; c++)");
-                w.Line($"ReadOnlySpan<float> src = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref x, c * {HW}), {HW});");
-                for (int kw = 0; kw < K; kw++)
-                {
-                    int d = kw - P;
-                    w.Open("");
-                    w.Line($"// kw = {kw}: the tap reads {(d == 0 ? "its own column" : $"{Math.Abs(d)} column{(Math.Abs(d) == 1 ? "" : "s")} to the {(d < 0 ? "left" : "right")}")}");
-                    w.Line($"Span<float> plane = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref planes, {(kw == 0 ? "" : $"{kw * C} * {PS} + ")}c * {PS}), {PS});");
-                    if (top > 0) w.Line($"plane.Slice(0, {top}).Clear(); // padding rows above (and the floats the first pixel's taps reach before them)");
-                    w.Line($"src.CopyTo(plane.Slice({top}, {HW}));");
-                    w.Line($"plane.Slice({top + HW}).Clear(); // padding rows below and the tail");
-                    if (d < 0) w.Line($"for (int r = 0; r < {H}; r++) plane.Slice({top + W + d} + r * {W}, {-d}).Clear(); // the last {-d}: read from the row below's start");
-                    if (d > 0) w.Line($"for (int r = 0; r < {H}; r++) plane.Slice({top} + r * {W}, {d}).Clear(); // the first {d}: read from the row above's end");
-                    w.Close();
                 }
                 w.Close();
                 w.Close();
@@ -689,7 +659,8 @@ namespace CnnGen.Generator.Emit
                 {
                     int K = l.Kernel, PS = MemoryPlanner.ShiftedPlaneLength(l);
                     w.Line("// dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed, its row k = (c, kh, kw) read from");
-                    w.Line($"// the shifted planes at ColumnStart(k) (no im2col matrix; {planes})");
+                    w.Line($"// the shifted planes at ColumnStart(k) (no im2col matrix; {planes}, built for each strip's channels just");
+                    w.Line("// before it is packed, while they are still in L1)");
                     w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
                     w.Line($"static int ColumnStart(int k) => (k % {K} * {l.Input.C} + k / {K * K}) * {PS} + k / {K} % {K} * {l.Input.W} + k % {K};");
                 }
@@ -697,7 +668,7 @@ namespace CnnGen.Generator.Emit
                 PixelBlocks(w, N, NBw, !direct && !shifted, (width, suffix) =>
                 {
                     if (direct) w.Line("ref float cols = ref xn;");
-                    else if (shifted) { w.Line($"{planes}(ref xn, ref col);"); w.Line("ref float cols = ref col;"); }
+                    else if (shifted) { w.Line("int built = 0; // input channels whose shifted planes are built"); w.Line("ref float cols = ref col;"); }
                     else { w.Line($"{im2colW}(ref xn, ref col, p0, count);"); w.Line("ref float cols = ref col;"); }
                     OpenGroups(w, G);
                     w.Line($"ref float dyg = ref Unsafe.Add(ref dyn, g * {MG * N} + p0);");
@@ -720,6 +691,7 @@ namespace CnnGen.Generator.Emit
                             Name = "WeightGrad" + suffix, Rows = I(MG), RowsConst = MG, N = KG, T = I(width), TConst = width,
                             A = "dyg", LdAr = N, LdAt = 1,
                             B = "ctg", LdB = NBw, BTransposed = true, BRowStart = shifted ? k => $"ColumnStart({k})" : null,
+                            BPrepare = shifted ? (first, count) => $"if ({first} + {count} > built * {l.Kernel * l.Kernel}) {{ int need = Math.Min(({first} + {count} + {l.Kernel * l.Kernel - 1}) / {l.Kernel * l.Kernel}, {l.Input.C}); {planes}(ref xn, ref col, built, need); built = need; }}" : null,
                             C = "dwg", LdC = KG, Accumulate = true,
                         }, isa);
                     }

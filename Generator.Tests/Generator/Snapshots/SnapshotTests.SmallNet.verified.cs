@@ -1461,12 +1461,13 @@ __________________________________________________________________";
                 ref float dyn = ref Unsafe.Add(ref dy, n * 256);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 64);
                 // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed, its row k = (c, kh, kw) read from
-                // the shifted planes at ColumnStart(k) (no im2col matrix; Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx512)
+                // the shifted planes at ColumnStart(k) (no im2col matrix; Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx512, built for each strip's channels just
+                // before it is packed, while they are still in L1)
                 [MethodImpl(MethodImplOptions.AggressiveInlining)]
                 static int ColumnStart(int k) => (k % 3 * 1 + k / 9) * 96 + k / 3 % 3 * 8 + k % 3;
                 {
                     const int p0 = 0;
-                    Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx512(ref xn, ref col);
+                    int built = 0; // input channels whose shifted planes are built
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -1479,6 +1480,7 @@ __________________________________________________________________";
                             const int kc = 64;
                             {
                                 // last 9 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                                if (0 + 9 > built * 9) { int need = Math.Min((0 + 9 + 8) / 9, 1); Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx512(ref xn, ref col, built, need); built = need; }
                                 for (int q = 0; q < 8; q += 8)
                                 {
                                     int o0 = ColumnStart(0 + q) + pc, o1 = ColumnStart(0 + q + 1) + pc, o2 = ColumnStart(0 + q + 2) + pc, o3 = ColumnStart(0 + q + 3) + pc, o4 = ColumnStart(0 + q + 4) + pc, o5 = ColumnStart(0 + q + 5) + pc, o6 = ColumnStart(0 + q + 6) + pc, o7 = ColumnStart(0 + q + 7) + pc; // where rows q..q+7 start
@@ -2208,12 +2210,13 @@ __________________________________________________________________";
                 ref float dyn = ref Unsafe.Add(ref dy, n * 256);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 64);
                 // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed, its row k = (c, kh, kw) read from
-                // the shifted planes at ColumnStart(k) (no im2col matrix; Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx2)
+                // the shifted planes at ColumnStart(k) (no im2col matrix; Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx2, built for each strip's channels just
+                // before it is packed, while they are still in L1)
                 [MethodImpl(MethodImplOptions.AggressiveInlining)]
                 static int ColumnStart(int k) => (k % 3 * 1 + k / 9) * 96 + k / 3 % 3 * 8 + k % 3;
                 {
                     const int p0 = 0;
-                    Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx2(ref xn, ref col);
+                    int built = 0; // input channels whose shifted planes are built
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -2227,6 +2230,7 @@ __________________________________________________________________";
                             {
                                 {
                                     // next 8 columns: one vector, a packed panel, tiles straight into C
+                                    if (0 + 8 > built * 9) { int need = Math.Min((0 + 8 + 8) / 9, 1); Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx2(ref xn, ref col, built, need); built = need; }
                                     for (int q = 0; q < 8; q += 8)
                                     {
                                         int o0 = ColumnStart(0 + q) + pc, o1 = ColumnStart(0 + q + 1) + pc, o2 = ColumnStart(0 + q + 2) + pc, o3 = ColumnStart(0 + q + 3) + pc, o4 = ColumnStart(0 + q + 4) + pc, o5 = ColumnStart(0 + q + 5) + pc, o6 = ColumnStart(0 + q + 6) + pc, o7 = ColumnStart(0 + q + 7) + pc; // where rows q..q+7 start
@@ -2278,6 +2282,7 @@ __________________________________________________________________";
                                     WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 9 + 0), 9, kc, true);
                                 }
                                 {
+                                    if (8 + 1 > built * 9) { int need = Math.Min((8 + 1 + 8) / 9, 1); Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx2(ref xn, ref col, built, need); built = need; }
                                     // last 1 column: dot products of A's rows with B's columns (rows of the source, copied side by side)
                                     ref float dots = ref Unsafe.Add(ref panel, 1024);
                                     for (int q = 0; q < 1; q++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref ctg, ColumnStart(8 + q) + pc), kc).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dots, q * 64), kc));
@@ -2996,12 +3001,13 @@ __________________________________________________________________";
                 ref float dyn = ref Unsafe.Add(ref dy, n * 256);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 64);
                 // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed, its row k = (c, kh, kw) read from
-                // the shifted planes at ColumnStart(k) (no im2col matrix; Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Portable)
+                // the shifted planes at ColumnStart(k) (no im2col matrix; Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Portable, built for each strip's channels just
+                // before it is packed, while they are still in L1)
                 [MethodImpl(MethodImplOptions.AggressiveInlining)]
                 static int ColumnStart(int k) => (k % 3 * 1 + k / 9) * 96 + k / 3 % 3 * 8 + k % 3;
                 {
                     const int p0 = 0;
-                    Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Portable(ref xn, ref col);
+                    int built = 0; // input channels whose shifted planes are built
                     ref float cols = ref col;
                     {
                         const int g = 0;
@@ -3014,6 +3020,7 @@ __________________________________________________________________";
                             const int kc = 64;
                             for (int j = 0; j < 8; j += 8)
                             {
+                                if (j + 8 > built * 9) { int need = Math.Min((j + 8 + 8) / 9, 1); Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Portable(ref xn, ref col, built, need); built = need; }
                                 for (int q = 0; q < 8; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, ColumnStart(j + q) + pc);
@@ -3025,6 +3032,7 @@ __________________________________________________________________";
                             }
                             {
                                 // last 1 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                if (8 + 1 > built * 9) { int need = Math.Min((8 + 1 + 8) / 9, 1); Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Portable(ref xn, ref col, built, need); built = need; }
                                 for (int q = 0; q < 1; q++)
                                 {
                                     ref float src = ref Unsafe.Add(ref ctg, ColumnStart(8 + q) + pc);
@@ -3285,9 +3293,10 @@ __________________________________________________________________";
         /// <summary>Shifted input planes for Conv3x3S1P1_1x8x8To4's weight gradient: planes[(kw * 1 + c) * 96 + 1 + r * 8 + col] = x[c][r - 1][col] (zero outside the image), so column (c, kh, kw) of output pixel t is planes[(kw * 1 + c) * 96 + kh * 8 + kw + t]; copy kw also zeroes the columns its tap (kw - 1 columns to the side) reads only from a neighbouring row.</summary>
         /// <remarks>Used by conv1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx512(ref float x, ref float planes)
+        // channels [cBegin, cEnd)
+        private static void Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx512(ref float x, ref float planes, int cBegin, int cEnd)
         {
-            for (int c = 0; c < 1; c++)
+            for (int c = cBegin; c < cEnd; c++)
             {
                 ref float src = ref Unsafe.Add(ref x, c * 64);
                 ref float p0 = ref Unsafe.Add(ref planes, c * 96);
@@ -3313,9 +3322,10 @@ __________________________________________________________________";
         /// <summary>Shifted input planes for Conv3x3S1P1_1x8x8To4's weight gradient: planes[(kw * 1 + c) * 96 + 1 + r * 8 + col] = x[c][r - 1][col] (zero outside the image), so column (c, kh, kw) of output pixel t is planes[(kw * 1 + c) * 96 + kh * 8 + kw + t]; copy kw also zeroes the columns its tap (kw - 1 columns to the side) reads only from a neighbouring row.</summary>
         /// <remarks>Used by conv1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx2(ref float x, ref float planes)
+        // channels [cBegin, cEnd)
+        private static void Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx2(ref float x, ref float planes, int cBegin, int cEnd)
         {
-            for (int c = 0; c < 1; c++)
+            for (int c = cBegin; c < cEnd; c++)
             {
                 ref float src = ref Unsafe.Add(ref x, c * 64);
                 ref float p0 = ref Unsafe.Add(ref planes, c * 96);
@@ -3343,9 +3353,10 @@ __________________________________________________________________";
         /// <summary>Shifted input planes for Conv3x3S1P1_1x8x8To4's weight gradient: planes[(kw * 1 + c) * 96 + 1 + r * 8 + col] = x[c][r - 1][col] (zero outside the image), so column (c, kh, kw) of output pixel t is planes[(kw * 1 + c) * 96 + kh * 8 + kw + t]; copy kw also zeroes the columns its tap (kw - 1 columns to the side) reads only from a neighbouring row.</summary>
         /// <remarks>Used by conv1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Portable(ref float x, ref float planes)
+        // channels [cBegin, cEnd)
+        private static void Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Portable(ref float x, ref float planes, int cBegin, int cEnd)
         {
-            for (int c = 0; c < 1; c++)
+            for (int c = cBegin; c < cEnd; c++)
             {
                 ref float src = ref Unsafe.Add(ref x, c * 64);
                 ref float p0 = ref Unsafe.Add(ref planes, c * 96);
