@@ -123,6 +123,12 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(8, 3, Padding = 1)]
     public partial class BcShiftedPlanesDots;
 
+    // Pixel blocks of whole output rows (MemoryPlanner.PixelBlock): a 32-wide output takes 13 rows (416 pixels) per block,
+    // the last block 6 rows; im2col and col2im run their row path only.
+    [Network(Channels = 3, Height = 64, Width = 64)]
+    [Conv2D(16, 7, Stride = 2, Padding = 3)]
+    public partial class BcWholeRowBlocks;
+
     public sealed class BlockedConvTests
     {
         private sealed record Case(Func<Isa, INetwork> Create, int Cin, int H, int W, int Cout, int K, int S, int P, int Groups, bool Bias, int Batch = 2);
@@ -148,6 +154,7 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcShiftedPlanes5x5)] = new(isa => new BcShiftedPlanes5x5(3, 1, isa), 6, 11, 12, 10, 5, 1, 2, 1, true, 3),
             [nameof(BcShiftedPlanes7x7)] = new(isa => new BcShiftedPlanes7x7(Batch, 1, isa), 2, 20, 7, 8, 7, 1, 3, 1, false),
             [nameof(BcShiftedPlanesDots)] = new(isa => new BcShiftedPlanesDots(Batch, 1, isa), 4, 12, 12, 8, 3, 1, 1, 1, true),
+            [nameof(BcWholeRowBlocks)] = new(isa => new BcWholeRowBlocks(Batch, 1, isa), 3, 64, 64, 16, 7, 2, 3, 1, true),
         };
 
         /// <summary>The cases whose conv runs as Winograd by default; they also run with <see cref="INetwork.Winograd"/> off.</summary>
@@ -194,6 +201,16 @@ namespace CnnGen.Tests.Numerics
             // the planes: 16 rows (14 + 2 padding) x 14 + 2 floats past them, in whole cache lines; 3 copies of 36 channels
             Assert.Equal(240, MemoryPlanner.ShiftedPlaneLength(Conv(36, 14, 14, 72, 3, 1, 1)));
             Assert.Equal(3L * 36 * 240, MemoryPlanner.ShiftedPlanesLength(Conv(36, 14, 14, 72, 3, 1, 1)));
+        }
+
+        [Fact]
+        public void PixelBlocksAreWholeOutputRowsWhenSuchRowsAreWholeVectors()
+        {
+            Assert.Equal(336, MemoryPlanner.PixelBlock(Conv(3, 224, 224, 64, 7, 2, 3)));   // ResNet's stem: 3 rows of 112 (was 432)
+            Assert.Equal(416, MemoryPlanner.PixelBlock(Conv(3, 64, 64, 16, 7, 2, 3)));     // BcWholeRowBlocks: 13 rows of 32
+            Assert.Equal(336, MemoryPlanner.PixelBlock(Conv(3, 64, 62, 32, 7, 2, 3)));     // BcStem: 31 wide, rows stay cut
+            Assert.Equal(112, MemoryPlanner.PixelBlock(Conv(64, 56, 56, 128, 3, 2, 1)));   // 4 rows of 28, as before
+            Assert.Equal(196, MemoryPlanner.PixelBlock(Conv(36, 14, 14, 72, 3, 1, 1)));    // one block: the whole image
         }
 
         [Fact]

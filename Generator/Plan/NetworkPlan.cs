@@ -144,6 +144,12 @@ namespace CnnGen.Generator.Plan
             if ((long)rows * N <= 98304) return N;
             int max = Math.Max(64, 65536 / Math.Max(1, rows) / 16 * 16);
             if (N <= max) return N;
+            // whole output rows when a whole number of them (at least three quarters of the limit) is also whole vectors:
+            // im2col and col2im then take their unrolled row path for every row, not the general walk for the two rows a
+            // block boundary cuts (ResNet's 7 x 7 stem: 3 rows of 112 instead of 432 pixels)
+            int ow = l.Output.W, wholeRows = max / ow;
+            while (wholeRows > 0 && wholeRows * ow % 16 != 0) wholeRows--;
+            if (wholeRows > 0 && wholeRows * ow * 4 >= max * 3) return wholeRows * ow;
             int blocks = (N + max - 1) / max;
             return ((N + blocks - 1) / blocks + 15) / 16 * 16;
         }
