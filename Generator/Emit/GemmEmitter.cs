@@ -150,7 +150,7 @@ namespace CnnGen.Generator.Emit
             if (full > 0 && g.BTransposed)
             {
                 w.Open($"for (int j = 0; j < {full}; j += {NR})");
-                if (g.BPrepare is not null) w.Line(g.BPrepare("j", I(NR)));
+                EmitPrepare(w, g, "j", NR);
                 PackTransposed(w, g, isa, NR, "j", NR);
                 EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "panel");
                 w.Close();
@@ -217,7 +217,7 @@ namespace CnnGen.Generator.Emit
                     w.Line(exact
                         ? $"// {(dotCols > 0 ? "next" : "last")} {tileRest} columns: one vector, {(inPlace ? "B's rows are the panel" : "a packed panel")}, tiles straight into C"
                         : $"// last {tileRest} columns: a zero-padded {restWidth}-column panel, tiles through the edge buffer");
-                    if (g.BTransposed && g.BPrepare is not null) w.Line(g.BPrepare(I(full), I(tileRest)));
+                    EmitPrepare(w, g, I(full), tileRest);
                     if (g.BTransposed) PackTransposed(w, g, isa, restWidth, I(full), tileRest);
                     else if (inPlace) w.Line($"ref float packed = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + {full});");
                     else if (exact)
@@ -242,7 +242,7 @@ namespace CnnGen.Generator.Emit
                 if (dotCols > 0)
                 {
                     if (tileRest > 0) w.Open("");
-                    if (g.BTransposed && g.BPrepare is not null) w.Line(g.BPrepare(I(full + tileRest), I(dotCols)));
+                    EmitPrepare(w, g, I(full + tileRest), dotCols);
                     EmitRowDots(w, g, KC * NR, KC, full + tileRest, dotCols, r0, rowEnd, load, DotHeights(g, rowLoop));
                     if (tileRest > 0) w.Close();
                 }
@@ -262,6 +262,13 @@ namespace CnnGen.Generator.Emit
             if (dotCols > 0)
                 foreach (int h in DotHeights(g, rowLoop)) EmitDotKernel(w, g, isa, h, dotCols, KC);
             w.Close();
+        }
+
+        /// <summary>The statement that prepares B's rows [first, first + count) before their first read (BroadcastGemm.BPrepare),
+        /// if the GEMM has one.</summary>
+        private static void EmitPrepare(CodeWriter w, BroadcastGemm g, string first, int count)
+        {
+            if (g.BTransposed && g.BPrepare is not null) w.Line(g.BPrepare(first, I(count)));
         }
 
         /// <summary>Splits a rest of columns into the part register tiles take (starting at the first rest column) and a

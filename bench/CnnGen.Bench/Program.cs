@@ -133,7 +133,7 @@ namespace CnnGen.Bench
             if (args.Length < 2)
             {
                 Console.Error.WriteLine("usage: loop KEY PASS [--threads N] [--seconds S] [--no-winograd]; KEY one of: seed, "
-                    + string.Join(", ", ConvShape.All.Concat(ConvShape.BatchOne).Concat(ConvShape.Slices).Select(s => s.Key).Distinct()));
+                    + string.Join(", ", ConvShape.LoopShapes.Select(s => s.Key).Distinct()));
                 return 2;
             }
             string key = args[0], pass = args[1];
@@ -155,7 +155,7 @@ namespace CnnGen.Bench
             }
             else
             {
-                ConvShape? shape = ConvShape.All.Concat(ConvShape.BatchOne).Concat(ConvShape.Slices).FirstOrDefault(s => s.Key == key);
+                ConvShape? shape = ConvShape.LoopShapes.FirstOrDefault(s => s.Key == key);
                 if (shape is null) { Console.Error.WriteLine($"unknown key {key}"); return 2; }
                 var work = new ConvWorkload(shape, threads);
                 owner = work;

@@ -62,6 +62,9 @@ namespace CnnGen.Bench
             new ConvShape(4, 512, 7, 7, 512, 3, 1, 1, (b, t) => new Conv512x7To512(b, threads: t)),
         };
 
+        /// <summary>Every key the loop mode accepts (besides <c>seed</c>).</summary>
+        public static IEnumerable<ConvShape> LoopShapes => All.Concat(BatchOne).Concat(Slices);
+
         /// <summary>--quick: the seed net's layer, one 3x3 ResNet stage and the 1x1.</summary>
         public static bool Quick { get; set; }
 
