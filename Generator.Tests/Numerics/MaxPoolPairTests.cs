@@ -44,8 +44,73 @@ namespace CnnGen.Tests.Numerics
     [MaxPool2D(2, Stride = 2, Padding = 1), Flatten]
     public partial class Stride2PoolK2P1;
 
+    // ResNet's stem in small: conv - BatchNorm - ReLU - 3x3/2 pad 1 pool (wide enough for a whole AVX-512 vector of outputs
+    // per row). Its inference folds the BatchNorm, and that forward skips the pool's argmax.
+    [Network(Channels = 2, Height = 14, Width = 46)]
+    [Conv2D(3, 3, Padding = 1, Bias = false), BatchNorm, ReLU, MaxPool2D(3, Stride = 2, Padding = 1), Flatten, Dense(4)]
+    public partial class StemPoolFolded;
+
     public class MaxPoolPairTests
     {
+        /// <summary>A folded inference writes no argmax for its stride-2 pool; a backward after it must still route each
+        /// output gradient to the window's winner (the network reruns the forward unfolded first), exactly as after an
+        /// unfolded forward.</summary>
+        [Theory]
+        [MemberData(nameof(Isas))]
+        public void Backward_after_a_folded_forward_equals_backward_after_an_unfolded_one(Isa isa)
+        {
+            const int batch = 2;
+            using var folded = new StemPoolFolded(batch, 1, isa);
+            using var unfolded = new StemPoolFolded(batch, 1, isa);
+            var rng = new Rng(21);
+            NumericsSupport.Randomize(folded, rng);
+            foreach (var (a, b) in folded.Parameters.Concat(folded.Buffers).Zip(unfolded.Parameters.Concat(unfolded.Buffers))) a.Value.CopyTo(b.Value);
+            unfolded.ParametersChanged();
+            unfolded.FoldBatchNorm = false;
+            var x = NumericsSupport.Gaussian(batch * StemPoolFolded.InputSize, rng);
+            var y1 = new float[batch * StemPoolFolded.OutputSize];
+            var y2 = new float[y1.Length];
+            folded.Forward(x, y1, batch);
+            unfolded.Forward(x, y2, batch);
+            for (int i = 0; i < y1.Length; i++) Assert.True(Math.Abs(y1[i] - y2[i]) <= 1e-5f + 1e-4f * Math.Abs(y2[i]), $"output {i}: folded {y1[i]}, unfolded {y2[i]}");
+            var dy = NumericsSupport.Gaussian(y1.Length, rng);
+            var dx1 = new float[x.Length];
+            var dx2 = new float[x.Length];
+            folded.ZeroGradients();
+            unfolded.ZeroGradients();
+            folded.Backward(dy, dx1, batch);
+            unfolded.Backward(dy, dx2, batch);
+            Assert.Equal(dx2, dx1);
+            Assert.Contains(dx1, g => g != 0f);
+            for (int p = 0; p < folded.Parameters.Count; p++)
+                Assert.Equal(unfolded.Parameters[p].Gradient.ToArray(), folded.Parameters[p].Gradient.ToArray());
+
+            // and both equal central differences of sum(dy * y) (the net is piecewise linear: exact but where a step
+            // crosses a ReLU or a pool's switch, which a few coordinates may)
+            const float h = 1e-3f;
+            var probe = new float[y1.Length];
+            double Loss(float[] input)
+            {
+                unfolded.Forward(input, probe, batch);
+                double sum = 0;
+                for (int i = 0; i < probe.Length; i++) sum += (double)dy[i] * probe[i];
+                return sum;
+            }
+            int off = 0;
+            for (int i = 0; i < x.Length; i++)
+            {
+                float keep = x[i];
+                x[i] = keep + h;
+                double plus = Loss(x);
+                x[i] = keep - h;
+                double minus = Loss(x);
+                x[i] = keep;
+                double fd = (plus - minus) / (2 * h);
+                if (Math.Abs(fd - dx1[i]) > 2e-2 * (1 + Math.Abs(fd))) off++;
+            }
+            Assert.True(off <= 3, $"{off} of {x.Length} input gradients differ from central differences");
+        }
+
         public static IEnumerable<object[]> Stride2Cases() =>
             from isa in NumericsSupport.SupportedIsas
             from net in new[] { nameof(Stride2PoolK3P1), nameof(Stride2PoolK3P0), nameof(Stride2PoolK2P1) }

@@ -890,10 +890,11 @@ namespace CnnGen.Generator.Emit
             w.Close().Close().Close();
         }
 
-        public string MaxPoolForward(CheckedLayer l)
+        public string MaxPoolForward(CheckedLayer l, IsaTarget isa)
         {
-            string name = PoolName(l, "MaxPool") + "_Forward";
-            return Use(name, l.Name, $"MaxPool2D {Chw(l.Input)} -> {Chw(l.Output)}, window {l.Kernel}, stride {l.Stride}, padding {l.Padding} (-inf): y = max of the window; argmax keeps the winner's index for backward.", w =>
+            bool stride2 = IsStride2VectorPool(l);
+            string name = PoolName(l, "MaxPool") + "_Forward" + (stride2 ? "_" + isa.Name : "");
+            return Use(name, l.Name, $"MaxPool2D {Chw(l.Input)} -> {Chw(l.Output)}, window {l.Kernel}, stride {l.Stride}, padding {l.Padding} (-inf): y = max of the window; argmax keeps the winner's index for backward" + (stride2 ? " (none when argmax is a null reference: an inference whose activations no backward reads)." : "."), w =>
             {
                 w.Open($"private static void {name}(ref float x, ref float y, ref float argmax, int batch, int part, int parts)");
                 if (IsPairPool(l))
@@ -902,9 +903,9 @@ namespace CnnGen.Generator.Emit
                     w.Close();
                     return;
                 }
-                if (l.Stride == 2 && l.Output.W >= 8 && Stride2Interior(l).OwEnd - Stride2Interior(l).OwBegin >= 4)
+                if (stride2)
                 {
-                    EmitMaxPoolStride2Forward(w, l);
+                    EmitMaxPoolStride2Forward(w, l, isa);
                     w.Close();
                     return;
                 }
@@ -919,6 +920,12 @@ namespace CnnGen.Generator.Emit
                 w.Close();
             });
         }
+
+        /// <summary>A stride-2 max pool (not the pair pool) whose rows have at least 4 outputs with the whole window inside the
+        /// input: its forward runs on deinterleaved input rows (<see cref="EmitMaxPoolStride2Forward"/>) and may skip the
+        /// argmax (the caller passes a null reference when no backward will read it).</summary>
+        public static bool IsStride2VectorPool(CheckedLayer l) =>
+            l.Kind == LayerKind.MaxPool2D && !IsPairPool(l) && l.Stride == 2 && Stride2Columns(l).End - Stride2Columns(l).Begin >= 4;
 
         /// <summary>Forward of ReLU -> pair max pool in one pass over the ReLU's input: max(0, max of the window) equals the
         /// max of the ReLU'd window, so the ReLU's output is never written. The argmax is the raw window's; where the pooled
@@ -987,67 +994,103 @@ namespace CnnGen.Generator.Emit
             w.Close();
         }
 
-        /// <summary>Outputs of a stride-2 pool whose whole window lies inside the input and whose two 4-float loads
-        /// per window row (8 inputs from 2 * ow - P + kw) stay inside it: rows [OhBegin, OhEnd), columns [OwBegin, OwEnd).</summary>
-        private static (int OhBegin, int OhEnd, int OwBegin, int OwEnd) Stride2Interior(CheckedLayer l)
+        /// <summary>The output columns [Begin, End) of a stride-2 pool whose window lies inside the input's columns.</summary>
+        private static (int Begin, int End) Stride2Columns(CheckedLayer l)
         {
-            int K = l.Kernel, P = l.Padding, H = l.Input.H, W = l.Input.W;
-            int ohBegin = (P + 1) / 2, ohEnd = H - K + P < 0 ? 0 : Math.Min(l.Output.H, (H - K + P) / 2 + 1);
-            int owBegin = (P + 1) / 2;
-            // the last vector group starting at ow0 reads up to 2 * ow0 - P + (K - 1) + 7 <= W - 1
-            int owEnd = W - K + P < 0 ? 0 : Math.Min(l.Output.W, (W - K + P) / 2 + 1);
-            int groups = Math.Max(0, (owEnd - owBegin) / 4);
-            while (groups > 0 && 2 * (owBegin + 4 * (groups - 1)) - P + (K - 1) + 7 > W - 1) groups--;
-            return (ohBegin, Math.Max(ohBegin, ohEnd), owBegin, owBegin + 4 * groups);
+            int K = l.Kernel, P = l.Padding, W = l.Input.W;
+            int begin = (P + 1) / 2, end = W - K + P < 0 ? 0 : Math.Min(l.Output.W, (W - K + P) / 2 + 1);
+            return (begin, Math.Max(begin, end));
         }
 
-        /// <summary>Forward of a stride-2 max pool (any window and padding, e.g. ResNet's 3x3/2 pad 1 stem pool): inside
-        /// the input, 4 outputs at a time take each window cell's even lanes of two loads (Sse.Shuffle 0x88) and compare
-        /// them in the scalar order (kh, then kw; the first of equal values wins); windows over the padding or past the
-        /// vector range go through the general per-output loop. Values and argmax equal the general loop's.</summary>
-        private static void EmitMaxPoolStride2Forward(CodeWriter w, CheckedLayer l)
+        /// <summary>Forward of a stride-2 max pool (any window and padding, e.g. ResNet's 3x3/2 pad 1 stem pool). Each
+        /// output row first splits its window's input rows into even and odd columns (the inputs 2 * ow - P + kw of a row of
+        /// outputs are then one contiguous run of the even or the odd half), so the outputs whose window lies inside the
+        /// input's columns take plain vector loads, a whole vector of outputs at a time (the last vector overlapping the one
+        /// before), over the window rows that lie inside the input. Cells are compared in the scalar order (kh, then kw; the
+        /// first of equal values wins, NaN never replaces), so values and argmax equal the general loop's. The columns
+        /// outside that range go through the general per-output loop. With a null argmax (an inference whose activations
+        /// no backward reads) the indices are neither kept nor written.</summary>
+        private static void EmitMaxPoolStride2Forward(CodeWriter w, CheckedLayer l, IsaTarget isa)
         {
             int K = l.Kernel, P = l.Padding, H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
-            var (ohBegin, ohEnd, owBegin, owEnd) = Stride2Interior(l);
-            w.Line($"// inside the input: output rows [{ohBegin}, {ohEnd}), columns [{owBegin}, {owEnd}) 4 at a time; the rest one by one");
-            OpenPlaneShare(w, l, argmax: true);
+            int EW = (W + 1) / 2, OWd = Math.Max(1, W / 2);
+            var (owBegin, owEnd) = Stride2Columns(l);
+            // the widest vector the output range fills, so small maps still take the vector path on AVX-512
+            var vec = owEnd - owBegin >= isa.Width ? (isa.Vec, isa.Width) : owEnd - owBegin >= 8 && isa.Width >= 8 ? ("Vector256", 8) : ("Vector128", 4);
+            (string Vec, int Width) = vec;
+            string V = Vec + "<float>", VI = Vec + "<int>";
+            w.Line($"// output columns [{owBegin}, {owEnd}) {Width} at a time from the window rows' even and odd columns; the rest one by one");
+            w.Line("bool keep = !Unsafe.IsNullRef(ref argmax); // the indices, for a backward");
+            w.Line($"Span<float> halves = stackalloc float[{K * (EW + OWd)}]; // the window rows' even columns, then their odd columns");
+            w.Line("ref float even = ref MemoryMarshal.GetReference(halves);");
+            w.Line($"ref float odd = ref Unsafe.Add(ref even, {K * EW});");
+            w.Line($"{VI} lanes = {VI}.Indices * 2; // input column offsets of the lanes' windows");
+            OpenPlaneShare(w, l, argmax: false);
+            w.Line($"ref int ap = ref keep ? ref Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {OH * OW})) : ref Unsafe.NullRef<int>();");
             w.Open($"for (int oh = 0; oh < {OH}; oh++)");
-            w.Line("int ow = 0;");
-            w.Open($"if (oh >= {ohBegin} && oh < {ohEnd} && System.Runtime.Intrinsics.X86.Sse.IsSupported)");
-            w.Line($"for (; ow < {owBegin}; ow++) One(ref xp, ref yp, ref ap, oh, ow);");
-            w.Line("Vector128<int> lanes = Vector128.Create(0, 2, 4, 6);");
-            w.Open($"for (; ow < {owEnd}; ow += 4)");
-            w.Line($"int top = (oh * 2 - {P}) * {W} + ow * 2 - {P}; // the window's first input, for output ow");
-            w.Line("Vector128<float> best = default;");
-            w.Line("Vector128<int> bestAt = default;");
-            for (int kh = 0; kh < K; kh++)
+            w.Line($"int ih0 = oh * 2 - {P}; // the window's first input row");
+            w.Line($"int khLo = Math.Max(0, -ih0), khHi = Math.Min({K}, {H} - ih0); // its rows inside the input");
+            w.Line($"for (int kh = khLo; kh < khHi; kh++) Split(ref Unsafe.Add(ref xp, (ih0 + kh) * {W}), ref Unsafe.Add(ref even, kh * {EW}), ref Unsafe.Add(ref odd, kh * {OWd}));");
+            w.Line($"ref float yr = ref Unsafe.Add(ref yp, oh * {OW});");
+            if (owBegin > 0) w.Line($"for (int ow = 0; ow < {owBegin}; ow++) One(ref xp, ref yp, ref ap, keep, oh, ow);");
+            w.Open($"for (int ow0 = {owBegin}; ow0 < {owEnd}; ow0 += {Width})");
+            w.Line($"int ow = Math.Min(ow0, {owEnd - Width}); // the last vector overlaps the one before");
+            w.Line($"{V} best;");
+            w.Line($"{VI} bestAt = default;");
+            w.Line($"{VI} at;");
+            // the first window row initialises best with its first cell, the others compare every cell
+            for (int pass = 0; pass < 2; pass++)
+            {
+                if (pass == 0) { w.Open(""); w.Line("int kh = khLo;"); }
+                else w.Open("for (int kh = khLo + 1; kh < khHi; kh++)");
+                w.Line($"ref float e = ref Unsafe.Add(ref even, kh * {EW});");
+                w.Line($"ref float d = ref Unsafe.Add(ref odd, kh * {OWd});");
+                w.Line($"at = lanes + {Vec}.Create((ih0 + kh) * {W} + ow * 2 - {P}); // input index of cell (kh, 0) per lane");
                 for (int kw = 0; kw < K; kw++)
                 {
-                    int off = kh * W + kw;
-                    w.Line($"Vector128<float> c{kh}{kw} = System.Runtime.Intrinsics.X86.Sse.Shuffle(Vector128.LoadUnsafe(ref xp, (nuint)(top + {off})), Vector128.LoadUnsafe(ref xp, (nuint)(top + {off + 4})), 0x88);");
-                    if (kh == 0 && kw == 0)
+                    int rel = kw - P; // input column 2 * ow + rel
+                    string load = ((rel % 2) + 2) % 2 == 0
+                        ? $"{Vec}.LoadUnsafe(ref e, (nuint)(ow {Signed(FloorDiv(rel, 2))}))"
+                        : $"{Vec}.LoadUnsafe(ref d, (nuint)(ow {Signed(FloorDiv(rel - 1, 2))}))";
+                    string idx = kw == 0 ? "at" : $"at + {Vec}.Create({kw})";
+                    if (pass == 0 && kw == 0)
                     {
-                        w.Line("best = c00;");
-                        w.Line("bestAt = lanes + Vector128.Create(top);");
+                        w.Line($"best = {load}; // kw 0");
+                        w.Line($"if (keep) bestAt = {idx};");
+                        continue;
                     }
-                    else
-                    {
-                        w.Line($"Vector128<float> wins{kh}{kw} = Vector128.GreaterThan(c{kh}{kw}, best);");
-                        w.Line($"best = Vector128.ConditionalSelect(wins{kh}{kw}, c{kh}{kw}, best);");
-                        w.Line($"bestAt = Vector128.ConditionalSelect(wins{kh}{kw}.AsInt32(), lanes + Vector128.Create(top + {off}), bestAt);");
-                    }
+                    w.Line($"{V} c{kw} = {load}; // kw {kw}");
+                    w.Line($"{V} wins{kw} = {Vec}.GreaterThan(c{kw}, best);");
+                    w.Line($"best = {Vec}.ConditionalSelect(wins{kw}, c{kw}, best);");
+                    w.Line($"if (keep) bestAt = {Vec}.ConditionalSelect(wins{kw}.AsInt32(), {idx}, bestAt);");
                 }
-            w.Line($"best.StoreUnsafe(ref yp, (nuint)(oh * {OW} + ow));");
-            w.Line($"bestAt.StoreUnsafe(ref ap, (nuint)(oh * {OW} + ow));");
+                w.Close();
+            }
+            w.Line("best.StoreUnsafe(ref yr, (nuint)ow);");
+            w.Line($"if (keep) bestAt.StoreUnsafe(ref ap, (nuint)(oh * {OW} + ow));");
+            w.Close();
+            if (owEnd < OW) w.Line($"for (int ow = {owEnd}; ow < {OW}; ow++) One(ref xp, ref yp, ref ap, keep, oh, ow);");
             w.Close();
             w.Close();
-            w.Line($"for (; ow < {OW}; ow++) One(ref xp, ref yp, ref ap, oh, ow);");
+            w.Line();
+            w.Line($"// an input row's even columns to e[0, {EW}) and odd columns to d[0, {W / 2})");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+            w.Open("static void Split(ref float src, ref float e, ref float d)");
+            w.Line("int j = 0;");
+            w.Open("if (System.Runtime.Intrinsics.X86.Sse.IsSupported)");
+            w.Open($"for (; j + 4 <= {W / 2}; j += 4)");
+            w.Line("Vector128<float> a = Vector128.LoadUnsafe(ref src, (nuint)(2 * j)), b = Vector128.LoadUnsafe(ref src, (nuint)(2 * j + 4));");
+            w.Line("System.Runtime.Intrinsics.X86.Sse.Shuffle(a, b, 0x88).StoreUnsafe(ref e, (nuint)j);");
+            w.Line("System.Runtime.Intrinsics.X86.Sse.Shuffle(a, b, 0xDD).StoreUnsafe(ref d, (nuint)j);");
             w.Close();
+            w.Close();
+            w.Line($"for (; j < {W / 2}; j++) {{ Unsafe.Add(ref e, j) = Unsafe.Add(ref src, 2 * j); Unsafe.Add(ref d, j) = Unsafe.Add(ref src, 2 * j + 1); }}");
+            if (W % 2 == 1) w.Line($"Unsafe.Add(ref e, {EW - 1}) = Unsafe.Add(ref src, {W - 1});");
             w.Close();
             w.Line();
             w.Line("// one output by the general loop: window cells outside the input are skipped (-inf padding)");
             w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-            w.Open("static void One(ref float xp, ref float yp, ref int ap, int oh, int ow)");
+            w.Open("static void One(ref float xp, ref float yp, ref int ap, bool keep, int oh, int ow)");
             w.Line("float best = float.NegativeInfinity;");
             w.Line("int bestAt = -1;");
             w.Open($"for (int kh = 0; kh < {K}; kh++)");
@@ -1061,9 +1104,12 @@ namespace CnnGen.Generator.Emit
             w.Line("if (v > best || bestAt < 0) { best = v; bestAt = at; }");
             w.Close().Close();
             w.Line($"Unsafe.Add(ref yp, oh * {OW} + ow) = best;");
-            w.Line($"Unsafe.Add(ref ap, oh * {OW} + ow) = bestAt;");
+            w.Line($"if (keep) Unsafe.Add(ref ap, oh * {OW} + ow) = bestAt;");
             w.Close();
         }
+
+        private static int FloorDiv(int a, int b) => (int)Math.Floor((double)a / b);
+        private static string Signed(int v) => v < 0 ? $"- {-v}" : $"+ {v}";
 
         /// <summary>Backward of a pair pool: every input of a window gets dy or 0 by the argmax, written row by row (no
         /// scatter, and no clearing unless an odd last row or column lies outside every window).</summary>

@@ -922,8 +922,15 @@ namespace CnnGen.Generator.Emit
                         break;
                     }
                     case LayerKind.MaxPool2D:
-                        w.Line($"{k.MaxPoolForward(l)}({x}, {y}, {Act(Extra(lp), outSize)}, count, part, parts);");
+                    {
+                        // a forward with folded BatchNorms is rerun unfolded before any backward (or LayerOutput) reads its
+                        // activations, so its stride-2 pools need not keep the argmax
+                        string argmax = Act(Extra(lp), outSize);
+                        if (plan.Folds.Count > 0 && KernelEmitter.IsStride2VectorPool(l))
+                            argmax = $"ref (fold ? ref Unsafe.NullRef<float>() : {argmax})";
+                        w.Line($"{k.MaxPoolForward(l, isa)}({x}, {y}, {argmax}, count, part, parts);");
                         break;
+                    }
                     case LayerKind.AvgPool2D:
                         w.Line($"{k.AvgPoolForward(l)}({x}, {y}, count, part, parts);");
                         break;
