@@ -129,6 +129,21 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(16, 7, Stride = 2, Padding = 3)]
     public partial class BcWholeRowBlocks;
 
+    // Packed inference weights (MemoryPlanner.IsPackedForward): C^T = col^T * W^T with the output channels as vectors.
+    // ResNet's 7 x 7 stage in small (49 pixels: 7-row tiles), a stride-2 conv onto 7 x 7, and a 3 x 3 map (9 pixel rows:
+    // an 8-row tile and a 1-row one).
+    [Network(Channels = 64, Height = 7, Width = 7)]
+    [Conv2D(128, 3, Padding = 1)]
+    public partial class BcPacked7x7;
+
+    [Network(Channels = 32, Height = 14, Width = 14)]
+    [Conv2D(128, 3, Stride = 2, Padding = 1, Bias = false)]
+    public partial class BcPackedStride2;
+
+    [Network(Channels = 16, Height = 3, Width = 3)]
+    [Conv2D(64, 3, Padding = 1)]
+    public partial class BcPackedRemainder;
+
     public sealed class BlockedConvTests
     {
         private sealed record Case(Func<Isa, INetwork> Create, int Cin, int H, int W, int Cout, int K, int S, int P, int Groups, bool Bias, int Batch = 2);
@@ -155,6 +170,9 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcShiftedPlanes7x7)] = new(isa => new BcShiftedPlanes7x7(Batch, 1, isa), 2, 20, 7, 8, 7, 1, 3, 1, false),
             [nameof(BcShiftedPlanesDots)] = new(isa => new BcShiftedPlanesDots(Batch, 1, isa), 4, 12, 12, 8, 3, 1, 1, 1, true),
             [nameof(BcWholeRowBlocks)] = new(isa => new BcWholeRowBlocks(Batch, 1, isa), 3, 64, 64, 16, 7, 2, 3, 1, true),
+            [nameof(BcPacked7x7)] = new(isa => new BcPacked7x7(3, 1, isa), 64, 7, 7, 128, 3, 1, 1, 1, true, 3),
+            [nameof(BcPackedStride2)] = new(isa => new BcPackedStride2(Batch, 1, isa), 32, 14, 14, 128, 3, 2, 1, 1, false),
+            [nameof(BcPackedRemainder)] = new(isa => new BcPackedRemainder(Batch, 1, isa), 16, 3, 3, 64, 3, 1, 1, 1, true),
         };
 
         /// <summary>The cases whose conv runs as Winograd by default; they also run with <see cref="INetwork.Winograd"/> off.</summary>
@@ -201,6 +219,19 @@ namespace CnnGen.Tests.Numerics
             // the planes: 16 rows (14 + 2 padding) x 14 + 2 floats past them, in whole cache lines; 3 copies of 36 channels
             Assert.Equal(240, MemoryPlanner.ShiftedPlaneLength(Conv(36, 14, 14, 72, 3, 1, 1)));
             Assert.Equal(3L * 36 * 240, MemoryPlanner.ShiftedPlanesLength(Conv(36, 14, 14, 72, 3, 1, 1)));
+        }
+
+        [Fact]
+        public void InferenceReadsPackedWeightsWhereOutputChannelsOutnumberPixels()
+        {
+            Assert.True(MemoryPlanner.IsPackedForward(Conv(512, 7, 7, 512, 3, 1, 1)));     // ResNet-18's 7 x 7 stage
+            Assert.True(MemoryPlanner.IsPackedForward(Conv(256, 14, 14, 512, 3, 2, 1)));   // and the stride-2 conv onto it
+            Assert.True(MemoryPlanner.IsPackedForward(Conv(256, 14, 14, 512, 1, 2, 0)));   // and its 1x1 projection
+            Assert.True(MemoryPlanner.IsPackedForward(Conv(64, 7, 7, 128, 3, 1, 1)));      // BcPacked7x7
+            Assert.False(MemoryPlanner.IsPackedForward(Conv(256, 14, 14, 256, 3, 1, 1)));  // Winograd
+            Assert.False(MemoryPlanner.IsPackedForward(Conv(128, 28, 28, 256, 3, 2, 1)));  // 196 pixels: 256 < 2 x 196
+            Assert.False(MemoryPlanner.IsPackedForward(Conv(64, 7, 7, 100, 3, 1, 1)));     // 100: no whole strips of 32
+            Assert.False(MemoryPlanner.IsPackedForward(Conv(512, 7, 7, 512, 1)));          // 1x1 stride 1 reads its input
         }
 
         [Fact]

@@ -37,6 +37,16 @@ namespace CnnGen.Generator.Emit
         /// arguments are expressions), which may write them: the shifted planes are built for each strip's input channels
         /// just before its packing, so that the packing reads them from L1.</summary>
         public Func<string, string, string>? BPrepare;
+        /// <summary>B is packed already (WeightPacking.PackStrips with the panel width): column strip j..j+NR is a contiguous
+        /// [T x NR] block at B + j * T, which the tiles read in place (no per-call packing). N is a whole number of strips.</summary>
+        public bool BPrepacked;
+        /// <summary>A shorter longest depth block than <see cref="GemmEmitter.MaxDepth"/>, or 0: when A's block is read by every
+        /// strip, as a prepacked B's GEMM does with its columns, A's and B's blocks must fit in L1 together.</summary>
+        public int DepthLimit;
+        /// <summary>Take the tile height (at most <see cref="GemmEmitter.TileRows"/>, at least 5) that divides a constant row count, if
+        /// one does: a last tile of one or two rows has too few independent accumulators to hide the FMA latency (49 pixel
+        /// rows on AVX-512: 7 tiles of 7 instead of 6 of 8 and one of 1).</summary>
+        public bool FitRows;
         public string C = "";
         public int LdC;
         /// <summary>Overwrite mode: row r starts at Init[r] (the bias), or null for zero.</summary>
@@ -116,7 +126,9 @@ namespace CnnGen.Generator.Emit
         public static void Emit(CodeWriter w, BroadcastGemm g, IsaTarget isa)
         {
             int W = isa.Width, NR = PanelWidth(isa), MR = TileRows(isa);
-            int kcMax = MaxDepth(isa);
+            if (g.FitRows && g.RowsConst is int fit && fit % MR != 0)
+                for (int h = MR - 1; h >= 5; h--) if (fit % h == 0) { MR = h; break; }
+            int kcMax = g.DepthLimit > 0 ? Math.Min(g.DepthLimit, MaxDepth(isa)) : MaxDepth(isa);
             int? tConst = g.TConst;
             int depthBlocks = tConst is int tc ? Math.Max(1, (tc + kcMax - 1) / kcMax) : 0;
             int KC = tConst is int t1 ? (t1 + depthBlocks - 1) / depthBlocks : kcMax;
@@ -147,7 +159,23 @@ namespace CnnGen.Generator.Emit
                 w.Line($"const int kc = {g.T};");
             }
             string r0 = rowLoop ? "ic" : g.RowRange ? "rBegin" : "0";
-            if (full > 0 && g.BTransposed)
+            if (g.BPrepacked)
+            {
+                if (rest != 0 || tConst is null) throw new InvalidOperationException($"{g.Name}: a prepacked B needs whole {NR}-column strips and a constant depth");
+                w.Line($"// B's strips are packed already: columns [j, j + {NR}) are [{g.T} x {NR}] at B + j * {g.T}");
+                w.Open($"for (int j = {(g.ColumnRange ? "jBegin" : "0")}; j < {(g.ColumnRange ? "jEnd" : I(full))}; j += {NR})");
+                w.Line($"ref float strip = ref Unsafe.Add(ref {g.B}, j * {g.T} + pc * {NR});");
+                string first = g.ColumnRange ? "jBegin" : "0", last = g.ColumnRange ? "jEnd" : I(full);
+                // B (the weights) streams from memory in blocks too short for the hardware prefetcher to run ahead of: each full
+                // row tile asks for its share of the next block's lines in L2 (the whole block at once overflows the miss queue)
+                int tiles = g.RowsConst is int rc ? Math.Max(1, rc / MR) : 1;
+                w.Line($"int nextAt = j + {NR} < {last} ? (j + {NR}) * {g.T} + pc * {NR} : pc + kc < {g.T} ? {first} * {g.T} + (pc + kc) * {NR} : -1; // the next block of B");
+                w.Line($"int share = (kc * {NR} + {16 * tiles - 1}) / {16 * tiles} * 16; // floats of it per row tile");
+                string prefetch = $"if (nextAt >= 0) for (int q = r / {MR} * share, qEnd = Math.Min(q + share, kc * {NR}); q < qEnd; q += 16) CacheHints.PrefetchL2(ref Unsafe.Add(ref {g.B}, nextAt + q));";
+                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip", beforeTile: prefetch);
+                w.Close();
+            }
+            else if (full > 0 && g.BTransposed)
             {
                 w.Open($"for (int j = 0; j < {full}; j += {NR})");
                 EmitPrepare(w, g, "j", NR);
@@ -439,7 +467,7 @@ namespace CnnGen.Generator.Emit
         private static string TileName(BroadcastGemm g, int rows, string kind = "") => $"{g.Name}Tile{rows}x{kind}";
 
         /// <summary>The tiles of one strip: full MR-row tiles, then the remainder (a constant count, or single rows).</summary>
-        private static void EmitRowTiles(CodeWriter w, BroadcastGemm g, int NR, int MR, string r0, string rowEnd, string load, int edgeCols, string j, string b, string kind = "")
+        private static void EmitRowTiles(CodeWriter w, BroadcastGemm g, int NR, int MR, string r0, string rowEnd, string load, int edgeCols, string j, string b, string kind = "", string? beforeTile = null)
         {
             w.Line($"int r = {r0};");
             if (g.RowsConst is int m && m < MR)
@@ -448,6 +476,7 @@ namespace CnnGen.Generator.Emit
                 return;
             }
             w.Open($"for (; r + {MR} <= {rowEnd}; r += {MR})");
+            if (beforeTile is not null) w.Line(beforeTile);
             TileCall(w, g, NR, MR, load, edgeCols, j, b, kind);
             w.Close();
             if (g.RowsConst is int m2)

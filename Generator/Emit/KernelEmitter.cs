@@ -476,7 +476,13 @@ namespace CnnGen.Generator.Emit
                 w.Line(rows
                     ? "// every group's output channels: it reads only its share of the weights (and builds the columns itself)."
                     : "// (output pixels) of each block: it builds and reads only its share of the columns.");
-                w.Open($"private static void {name}(ref float x, ref float w, ref float bias, ref float y, ref float col, int batch, int part, int parts)");
+                bool packed = MemoryPlanner.IsPackedForward(l);
+                if (packed)
+                {
+                    w.Line("// packed: the packed weights (WeightPacking.PackStrips, strips of the panel width), or a null reference; with them each");
+                    w.Line("// image runs as C^T = col^T * W^T with the output channels as vectors (inference), the team splitting the channels.");
+                }
+                w.Open($"private static void {name}(ref float x, ref float w, ref float bias, ref float y, ref float col, {(packed ? "ref float packed, " : "")}int batch, int part, int parts)");
                 if (rows)
                 {
                     int tiles = (MG + MR - 1) / MR;
@@ -518,6 +524,34 @@ namespace CnnGen.Generator.Emit
                 w.Open(IG > 1 ? "for (; n < batch; n++)" : "for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
                 w.Line($"ref float yn = ref Unsafe.Add(ref y, n * {outSize});");
+                if (packed)
+                {
+                    int strips = l.Output.C / NR;
+                    w.Open("if (!Unsafe.IsNullRef(ref packed))");
+                    w.Line($"// C^T [{N} pixels x {MG} channels] = col^T * W^T: the pixels fill {MR}-row register tiles, the channels whole vectors;");
+                    w.Line($"// each worker takes its own {NR}-channel strips (its share of the packed weights), then writes them transposed to y");
+                    w.Line($"int jBegin = part * {strips} / parts * {NR}, jEnd = (part + 1) * {strips} / parts * {NR};");
+                    w.Line("if (jBegin >= jEnd) continue;");
+                    w.Line($"{im2col}(ref xn, ref col, 0, {N});");
+                    w.Line($"ref float ct = ref Unsafe.Add(ref col, {(long)KG * N});");
+                    GemmEmitter.Emit(w, new BroadcastGemm
+                    {
+                        Name = "Packed", Rows = I(N), RowsConst = N, N = MG, T = I(KG), TConst = KG,
+                        A = "col", LdAr = 1, LdAt = N,
+                        B = "packed", BPrepacked = true, C = "ct", LdC = MG, ColumnRange = true,
+                        // every strip's tiles read the columns' depth block: it and the strip's block (32 KiB) stay in L1
+                        DepthLimit = 8192 / (N + NR), FitRows = true,
+                    }, isa);
+                    w.Line($"// y[m][p] = C^T[p][m]{(l.Bias ? " + bias[m]" : "")} for this worker's channels");
+                    w.Open("for (int m = jBegin; m < jEnd; m++)");
+                    w.Line($"ref float ym = ref Unsafe.Add(ref yn, m * {N});");
+                    w.Line($"ref float cm = ref Unsafe.Add(ref ct, m);");
+                    if (l.Bias) w.Line("float b = Unsafe.Add(ref bias, m);");
+                    w.Line($"for (int p = 0; p < {N}; p++) Unsafe.Add(ref ym, p) = Unsafe.Add(ref cm, p * {MG}){(l.Bias ? " + b" : "")};");
+                    w.Close();
+                    w.Line("continue;");
+                    w.Close();
+                }
                 PixelBlocks(w, N, NB, im2col: rows && !direct, (width, suffix) =>
                 {
                     if (!rows)

@@ -207,6 +207,13 @@ namespace CnnGen.Generator.Emit
                 w.Line($"private const nint {conv}WinogradInputGradient = {I(g.BackwardOffset)}; // transposed and rotated: 36 x [{plan.Layers[g.Conv].Layer.Input.C} x {plan.Layers[g.Conv].Layer.Output.C}]");
                 if (g.FoldedOffset >= 0) w.Line($"private const nint {conv}WinogradFolded = {I(g.FoldedOffset)}; // with the BatchNorm folded in");
             }
+            foreach (PackedPlan pk in plan.Packs)
+            {
+                CheckedLayer pl = plan.Layers[pk.Conv].Layer;
+                string conv = Id(pl.Name);
+                w.Line($"private const nint {conv}Packed = {I(pk.Offset)}; // {pl.Name}: weights as strips of W^T for the inference forward, [{pl.Output.C} x {pl.Input.C * pl.Kernel * pl.Kernel}]");
+                if (pk.FoldedOffset >= 0) w.Line($"private const nint {conv}PackedFolded = {I(pk.FoldedOffset)}; // with the BatchNorm folded in");
+            }
             foreach (FoldPlan f in plan.Folds)
             {
                 string conv = Id(plan.Layers[f.Conv].Layer.Name);
@@ -277,6 +284,11 @@ namespace CnnGen.Generator.Emit
                 w.Line("/// <summary>The parameter versions the Winograd weights (forward, input gradient, folded) were transformed from.</summary>");
                 w.Line("private long _winogradVersion = -1, _winogradBackwardVersion = -1;");
                 if (plan.Winograds.Any(g => g.FoldedOffset >= 0)) w.Line("private long _winogradFoldVersion = -1;");
+            }
+            if (plan.Packs.Count > 0)
+            {
+                w.Line("/// <summary>The parameter versions the packed inference weights (unfolded, folded) were packed from.</summary>");
+                w.Line("private long _packVersion = -1, _packFoldVersion = -1;");
             }
             w.Line("/// <summary>Refuses a second concurrent call (and Dispose during a call) with a clear exception.</summary>");
             w.Line($"private readonly CallGuard _calls = new CallGuard(nameof({net.ClassName}));");
@@ -622,6 +634,7 @@ namespace CnnGen.Generator.Emit
             w.Line();
             if (folds) EmitRefreshFolds(w, plan);
             if (wino) EmitRefreshWinograd(w, plan);
+            if (plan.Packs.Count > 0) EmitRefreshPacked(w, plan);
             w.Line(wino ? "private enum Mode { Forward, Backward, TrainStep, Refresh }" : "private enum Mode { Forward, Backward, TrainStep }");
             w.Line();
             w.Line("/// <summary>The pool's view of a step (allocated once, so dispatch allocates nothing).</summary>");
@@ -636,6 +649,11 @@ namespace CnnGen.Generator.Emit
             w.Line("public bool Fold;");
             w.Line("/// <summary>Inference on fewer images than workers: every worker takes part in every image (see ForwardLayers).</summary>");
             w.Line("public bool Team;");
+            if (plan.Packs.Count > 0)
+            {
+                w.Line("/// <summary>An inference forward: the convs with packed weights (RefreshPacked) read them.</summary>");
+                w.Line("public bool Packed;");
+            }
             if (wino)
             {
                 w.Line("/// <summary>Mode.Refresh: which Winograd weight transforms the workers share (RefreshWinograd).</summary>");
@@ -655,6 +673,11 @@ namespace CnnGen.Generator.Emit
             w.Line("_job.Training = training;");
             w.Line("_job.InputGradient = inputGradient;");
             w.Line("_job.Fold = fold;");
+            if (plan.Packs.Count > 0)
+            {
+                w.Line("_job.Packed = mode == Mode.Forward && !training; // training steps update the weights every time: they read them unpacked");
+                w.Line("if (_job.Packed) RefreshPacked(fold);");
+            }
             w.Line("_pool.Run(_job, workers);");
             w.Line("// Sum the workers' parameter gradients into worker 0's, in worker order (deterministic), checking the sums for");
             w.Line("// NaN and infinity in the same pass (TrainStep refuses the update if any is).");
@@ -724,6 +747,39 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>A parameter's or buffer's values read straight from its arena (a Parameter's Value would count as a write).</summary>
         private static string ArenaSpan(ParameterPlan p, string arena) => $"{arena}.AsSpan({ParameterConst(p)}, {I(p.Length)})";
+
+        private static void EmitRefreshPacked(CodeWriter w, NetworkPlan plan)
+        {
+            w.Line("/// <summary>Packs the weights of the convs whose inference forward reads them as strips of W^T (WeightPacking.PackStrips,");
+            w.Line("/// strips of the kernel set's panel width) when parameters may have changed, and the folded weights when");
+            w.Line("/// <paramref name=\"fold\"/> (RefreshFolds ran first). On the calling thread: once per weight change.</summary>");
+            w.Open("private void RefreshPacked(bool fold)");
+            w.Line("int width = _isa switch { Isa.Avx512 => 32, Isa.Avx2 => 16, _ => 8 }; // GemmEmitter.PanelWidth of each kernel set");
+            w.Open("if (_packVersion != ParameterState)");
+            foreach (PackedPlan pk in plan.Packs)
+            {
+                LayerPlan lp = plan.Layers[pk.Conv];
+                CheckedLayer l = lp.Layer;
+                long length = (long)l.Output.C * l.Input.C * l.Kernel * l.Kernel;
+                w.Line($"WeightPacking.PackStrips({ArenaSpan(plan.Parameters[lp.WeightIndex], "_parameterMemory")}, _winogradMemory.AsSpan({Id(l.Name)}Packed, {I(length)}), {I(l.Output.C)}, {I(length / l.Output.C)}, width);");
+            }
+            w.Line("_packVersion = ParameterState;");
+            w.Close();
+            if (plan.Packs.Any(pk => pk.FoldedOffset >= 0))
+            {
+                w.Open("if (fold && _packFoldVersion != ParameterState)");
+                foreach (PackedPlan pk in plan.Packs.Where(pk => pk.FoldedOffset >= 0))
+                {
+                    CheckedLayer l = plan.Layers[pk.Conv].Layer;
+                    long length = (long)l.Output.C * l.Input.C * l.Kernel * l.Kernel;
+                    w.Line($"WeightPacking.PackStrips(_foldMemory.AsSpan({Id(l.Name)}FoldedWeight, {I(length)}), _winogradMemory.AsSpan({Id(l.Name)}PackedFolded, {I(length)}), {I(l.Output.C)}, {I(length / l.Output.C)}, width);");
+                }
+                w.Line("_packFoldVersion = ParameterState;");
+                w.Close();
+            }
+            w.Close();
+            w.Line();
+        }
 
         private static void EmitRefreshFolds(CodeWriter w, NetworkPlan plan)
         {
@@ -836,11 +892,8 @@ namespace CnnGen.Generator.Emit
             w.Line("ref float act = ref _activationMemory.Reference;");
             w.Line("ref float prm = ref _parameterMemory.Reference;");
             w.Line("ref float fld = ref _foldMemory.Reference;");
-            if (plan.Winograds.Count > 0)
-            {
-                w.Line("ref float wgm = ref _winogradMemory.Reference;");
-                w.Line("bool winograd = Winograd;");
-            }
+            if (plan.Winograds.Count > 0 || plan.Packs.Count > 0) w.Line("ref float wgm = ref _winogradMemory.Reference;");
+            if (plan.Winograds.Count > 0) w.Line("bool winograd = Winograd;");
             w.Line("ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);");
             if (plan.Winograds.Count > 0) w.Line("ref float team = ref _columns.Reference; // a team's shared Winograd input transforms: worker 0's columns");
             w.Line("nint mb = _mb;");
@@ -880,16 +933,18 @@ namespace CnnGen.Generator.Emit
                         string id = Id(l.Name);
                         bool wg = lp.WinogradIndex >= 0;
                         // the conv as im2col + GEMM, or (when Winograd is on) as Winograd F(4x4, 3x3) with its transformed weights
-                        string Call(CheckedLayer layer, string weights, string winogradSlot, string bias, string output)
+                        // (and, for a conv with packed weights, those of this call: the folded ones with fold)
+                        string Call(CheckedLayer layer, string weights, string winogradSlot, string bias, string output, bool folded = false)
                         {
-                            string conv = $"{k.ConvForward(layer, isa)}({x}, {weights}, {bias}, {output}, ref col, count, part, parts);";
+                            string packed = lp.PackIndex < 0 ? "" : $"ref (_job.Packed ? ref Unsafe.Add(ref wgm, {id}{(folded ? "PackedFolded" : "Packed")}) : ref Unsafe.NullRef<float>()), ";
+                            string conv = $"{k.ConvForward(layer, isa)}({x}, {weights}, {bias}, {output}, ref col, {packed}count, part, parts);";
                             return wg ? $"if (winograd) {k.Winograd(layer, isa)}({x}, ref Unsafe.Add(ref wgm, {id}{winogradSlot}), {bias}, {output}, ref col, ref team, _barrier, count, part, parts); else {conv}" : conv;
                         }
                         if (lp.FoldIndex >= 0 && !wg)
                         {
                             FoldPlan f = plan.Folds[lp.FoldIndex];
                             LayerPlan bn = plan.Layers[f.BatchNorm];
-                            w.Line($"if (fold) {Call(l with { Bias = true }, $"ref Unsafe.Add(ref fld, {id}FoldedWeight)", "", $"ref Unsafe.Add(ref fld, {id}FoldedBias)", Act(Out(bn), outSize))} // {bn.Layer.Name} folded in");
+                            w.Line($"if (fold) {Call(l with { Bias = true }, $"ref Unsafe.Add(ref fld, {id}FoldedWeight)", "", $"ref Unsafe.Add(ref fld, {id}FoldedBias)", Act(Out(bn), outSize), folded: true)} // {bn.Layer.Name} folded in");
                             w.Line($"else {Call(l, Prm(plan, lp.WeightIndex, "prm"), "", Prm(plan, lp.BiasIndex, "prm"), y)}");
                         }
                         else if (lp.FoldIndex >= 0)
@@ -898,7 +953,7 @@ namespace CnnGen.Generator.Emit
                             LayerPlan bn = plan.Layers[f.BatchNorm];
                             w.Line($"// with fold: {bn.Layer.Name} folded in");
                             w.Open("if (fold)");
-                            w.Line(Call(l with { Bias = true }, $"ref Unsafe.Add(ref fld, {id}FoldedWeight)", "WinogradFolded", $"ref Unsafe.Add(ref fld, {id}FoldedBias)", Act(Out(bn), outSize)));
+                            w.Line(Call(l with { Bias = true }, $"ref Unsafe.Add(ref fld, {id}FoldedWeight)", "WinogradFolded", $"ref Unsafe.Add(ref fld, {id}FoldedBias)", Act(Out(bn), outSize), folded: true));
                             w.Close();
                             w.Open("else");
                             w.Line(Call(l, Prm(plan, lp.WeightIndex, "prm"), "Winograd", Prm(plan, lp.BiasIndex, "prm"), y));

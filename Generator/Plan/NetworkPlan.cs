@@ -45,6 +45,8 @@ namespace CnnGen.Generator.Plan
         public bool BackwardAppliesRelu { get; init; }
         /// <summary>Index into <see cref="NetworkPlan.Winograds"/>, or -1: the conv's forward and input gradient run as Winograd F(4x4, 3x3).</summary>
         public int WinogradIndex { get; init; } = -1;
+        /// <summary>Index into <see cref="NetworkPlan.Packs"/>, or -1: the conv's inference forward reads packed weights.</summary>
+        public int PackIndex { get; init; } = -1;
         /// <summary>The main output: its gradient is not a slot of the gradient arena but its own batch-major buffer, which
         /// callers fill in place before Backward.</summary>
         public bool GradientInOutputBuffer { get; init; }
@@ -54,6 +56,11 @@ namespace CnnGen.Generator.Plan
     /// arena of its transformed weights for the forward, for the input gradient (filters transposed and rotated), and for
     /// the forward with its BatchNorm folded in (-1 when it has none).</summary>
     internal sealed record WinogradPlan(int Conv, long ForwardOffset, long BackwardOffset, long FoldedOffset);
+
+    /// <summary>A conv whose inference forward reads its weights packed as strips of W^T (<see cref="MemoryPlanner.IsPackedForward"/>):
+    /// offsets in the transformed-weight arena (shared with Winograd) of its packed weights and of its packed folded
+    /// weights (-1 when it has no BatchNorm to fold).</summary>
+    internal sealed record PackedPlan(int Conv, long Offset, long FoldedOffset);
 
     /// <summary>A conv whose output feeds only a BatchNorm: in inference the pair runs as one conv with folded weights.</summary>
     internal sealed record FoldPlan(int Conv, int BatchNorm, long WeightOffset, long BiasOffset);
@@ -84,6 +91,8 @@ namespace CnnGen.Generator.Plan
         /// <summary>The Winograd convs and the transformed-weight arena they share.</summary>
         public EquatableArray<WinogradPlan> Winograds { get; init; } = EquatableArray<WinogradPlan>.Empty;
         public long WinogradArenaLength { get; init; }
+        /// <summary>The convs with packed inference weights (in the same arena as the Winograd weights).</summary>
+        public EquatableArray<PackedPlan> Packs { get; init; } = EquatableArray<PackedPlan>.Empty;
     }
 
     internal static class MemoryPlanner
@@ -213,6 +222,15 @@ namespace CnnGen.Generator.Plan
             l.Kind == LayerKind.Conv2D && l.Kernel == 3 && l.Stride == 1 && l.Padding == 1 && l.Groups == 1
             && l.Input.C >= 16 && l.Output.C >= 16 && l.Output.H >= 13 && l.Output.W >= 13;
 
+        /// <summary>An ungrouped im2col conv (one pixel block per image; not a Winograd one) with over twice as many output
+        /// channels as output pixels, in whole strips of 32: its inference forward computes C^T = col^T * W^T with the output
+        /// channels as the vector dimension, from weights packed once per change (WeightPacking.PackStrips). ResNet's 7 x 7
+        /// stages: 49 pixels fill 8-row register tiles (6 and one row) where 49 columns leave a 16-column and a dot-product
+        /// strip beside the 32-column one.</summary>
+        public static bool IsPackedForward(CheckedLayer l) =>
+            l.Kind == LayerKind.Conv2D && l.Groups == 1 && !IsDirectConv(l) && !IsWinograd(l)
+            && l.Output.C > 2 * l.Output.H * l.Output.W && l.Output.C % 32 == 0 && PixelBlock(l) == l.Output.H * l.Output.W;
+
         /// <summary>Floats of one worker's workspace a Winograd conv from <paramref name="cin"/> to <paramref name="cout"/>
         /// channels on an h x w map (pad 1, so the output is h x w too) needs: the input planes padded and split into the
         /// four column phases, the 36 transformed input matrices [cin x tiles] and the 36 products [cout x tiles].</summary>
@@ -328,6 +346,8 @@ namespace CnnGen.Generator.Plan
             long workspace = 0, stats = 0;
             var winograds = new List<WinogradPlan>();
             var winogradOf = Enumerable.Repeat(-1, count).ToArray();
+            var packs = new List<PackedPlan>();
+            var packOf = Enumerable.Repeat(-1, count).ToArray();
             long winogradArena = 0;
             for (int i = 0; i < count; i++)
             {
@@ -363,6 +383,17 @@ namespace CnnGen.Generator.Plan
                             winograds.Add(new WinogradPlan(i, winogradArena, winogradArena + length, folded ? winogradArena + 2 * length : -1));
                             winogradOf[i] = winograds.Count - 1;
                             winogradArena += (folded ? 3 : 2) * length;
+                        }
+                        if (IsPackedForward(l))
+                        {
+                            // the columns, then C^T [pixels x output channels]
+                            long kg = (long)l.Input.C * l.Kernel * l.Kernel, n = (long)l.Output.H * l.Output.W;
+                            workspace = Math.Max(workspace, (kg + l.Output.C) * n);
+                            long length = RoundUp(kg * l.Output.C);
+                            bool folded = foldOf[i] >= 0;
+                            packs.Add(new PackedPlan(i, winogradArena, folded ? winogradArena + length : -1));
+                            packOf[i] = packs.Count - 1;
+                            winogradArena += (folded ? 2 : 1) * length;
                         }
                         outputOffset[i] = Allocate(l.Output.Size);
                         break;
@@ -489,6 +520,7 @@ namespace CnnGen.Generator.Plan
                     BackwardInNextPool = reluIntoPool[i] >= 0,
                     BackwardAppliesRelu = l.Inputs[0] >= 0 && reluIntoPool[l.Inputs[0]] == i,
                     WinogradIndex = winogradOf[i],
+                    PackIndex = packOf[i],
                     GradientInOutputBuffer = i == mainOutput,
                 });
             }
@@ -501,6 +533,7 @@ namespace CnnGen.Generator.Plan
                 ScratchGradientOffset = scratch,
                 Winograds = winograds.ToEquatableArray(),
                 WinogradArenaLength = winogradArena,
+                Packs = packs.ToEquatableArray(),
             };
         }
     }
