@@ -6,6 +6,9 @@
 // every call of a job (each layer, forward and backward) its own partials slot, so nobody overwrites rows that a slower
 // worker still reads; a slot is reused only by the next job, which starts after every worker has finished this one.
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Threading;
 
 namespace CnnGen
@@ -316,6 +319,41 @@ namespace CnnGen
         {
             (int start, int length) = Share(y.Length, part, parts);
             System.Numerics.Tensors.TensorPrimitives.Add(a.Slice(start, length), b.Slice(start, length), y.Slice(start, length));
+        }
+
+        /// <summary>sum = a + b and relu = max(sum, 0) in one pass on this worker's share of the elements: a residual block's
+        /// Add and the ReLU after it (the ReLU's input is read from registers instead of memory, and a team needs no barrier
+        /// between the two). Each element's sum is the same float as <see cref="Add(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int)"/>'s.</summary>
+        public static void AddRelu(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> sum, Span<float> relu, int part, int parts)
+        {
+            if (a.Length != sum.Length || b.Length != sum.Length || relu.Length != sum.Length)
+                throw new ArgumentException($"AddRelu needs four spans of one length (got {a.Length}, {b.Length}, {sum.Length}, {relu.Length}).");
+            (int start, int length) = Share(sum.Length, part, parts);
+            ref float pa = ref MemoryMarshal.GetReference(a.Slice(start, length));
+            ref float pb = ref MemoryMarshal.GetReference(b.Slice(start, length));
+            ref float ps = ref MemoryMarshal.GetReference(sum.Slice(start, length));
+            ref float pr = ref MemoryMarshal.GetReference(relu.Slice(start, length));
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; i + 16 <= length; i += 16)
+                {
+                    Vector512<float> v = Vector512.LoadUnsafe(ref pa, (nuint)i) + Vector512.LoadUnsafe(ref pb, (nuint)i);
+                    v.StoreUnsafe(ref ps, (nuint)i);
+                    Vector512.Max(v, Vector512<float>.Zero).StoreUnsafe(ref pr, (nuint)i);
+                }
+            if (Vector256.IsHardwareAccelerated)
+                for (; i + 8 <= length; i += 8)
+                {
+                    Vector256<float> v = Vector256.LoadUnsafe(ref pa, (nuint)i) + Vector256.LoadUnsafe(ref pb, (nuint)i);
+                    v.StoreUnsafe(ref ps, (nuint)i);
+                    Vector256.Max(v, Vector256<float>.Zero).StoreUnsafe(ref pr, (nuint)i);
+                }
+            for (; i < length; i++)
+            {
+                float v = Unsafe.Add(ref pa, i) + Unsafe.Add(ref pb, i);
+                Unsafe.Add(ref ps, i) = v;
+                Unsafe.Add(ref pr, i) = MathF.Max(v, 0f);
+            }
         }
 
         /// <summary>Worker <paramref name="part"/>'s contiguous share of <paramref name="length"/> elements split across

@@ -746,6 +746,16 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>A parameter's or buffer's values read straight from its arena (a Parameter's Value would count as a write).</summary>
+        /// <summary>Layer <paramref name="i"/> is a two-input Add whose next layer is a ReLU of it (a residual block's end, not
+        /// a ReLU a pair pool applies): the forward writes both outputs in one pass (GraphOps.AddRelu).</summary>
+        private static bool AddFusesRelu(NetworkPlan plan, int i)
+        {
+            if (i + 1 >= plan.Layers.Count) return false;
+            CheckedLayer add = plan.Layers[i].Layer, next = plan.Layers[i + 1].Layer;
+            return add.Kind == LayerKind.Add && add.Inputs.Count == 2 && next.Kind == LayerKind.ReLU && next.Inputs[0] == i
+                && next.Head == add.Head && !plan.Layers[i + 1].BackwardInNextPool;
+        }
+
         private static string ArenaSpan(ParameterPlan p, string arena) => $"{arena}.AsSpan({ParameterConst(p)}, {I(p.Length)})";
 
         private static void EmitRefreshPacked(CodeWriter w, NetworkPlan plan)
@@ -916,6 +926,12 @@ namespace CnnGen.Generator.Emit
                     w.Line($"// (applied by {PoolAfter(plan, i).Layer.Name}'s forward, which reads this layer's input: its output is written only for LayerOutput)");
                     continue;
                 }
+                if (i > 0 && AddFusesRelu(plan, i - 1))
+                {
+                    w.Line(Describe(l));
+                    w.Line($"// (written by {plan.Layers[i - 1].Layer.Name}'s forward, in the same pass as the sum)");
+                    continue;
+                }
                 // Team layers split their work across the team; the others run on part 0 alone, so two of those in a row
                 // need no barrier between them.
                 bool shared = l.Kind is LayerKind.Conv2D or LayerKind.ReLU or LayerKind.Add or LayerKind.MaxPool2D or LayerKind.AvgPool2D;
@@ -1012,6 +1028,10 @@ namespace CnnGen.Generator.Emit
                     }
                     case LayerKind.LocalResponseNorm:
                         w.Line($"LocalResponseNorm.Forward({Span(input, inputSize)}, {Span(output, outSize)}, {Span(Extra(lp), outSize)}, count, {I(l.Output.C)}, {I(l.Output.H * l.Output.W)}, {I(l.Kernel)}, {F(l.Alpha)}, {F(l.Beta)}, {F(l.K)});");
+                        break;
+                    case LayerKind.Add when AddFusesRelu(plan, i):
+                        w.Line($"// and {plan.Layers[i + 1].Layer.Name}: the sum and its ReLU in one pass");
+                        w.Line($"GraphOps.AddRelu({Span(ActOf(plan, l.Inputs[0]), outSize)}, {Span(ActOf(plan, l.Inputs[1]), outSize)}, {Span(output, outSize)}, {Span(Out(plan.Layers[i + 1]), outSize)}, part, parts);");
                         break;
                     case LayerKind.Add:
                         w.Line($"GraphOps.Add({Span(ActOf(plan, l.Inputs[0]), outSize)}, {Span(ActOf(plan, l.Inputs[1]), outSize)}, {Span(output, outSize)}, part, parts);");

@@ -695,10 +695,10 @@ ________________________________________________________________________________
             Relu144_Forward_Avx512(ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.add: Residual<Unit>(4): 4x6x6 -> 4x6x6
-            GraphOps.Add(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count), part, parts);
-            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
+            // and relu2: the sum and its ReLU in one pass
+            GraphOps.AddRelu(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count), Activations(Relu2Output, 144, n0, count), part, parts);
             // relu2: ReLU: 4x6x6 -> 4x6x6
-            Relu144_Forward_Avx512(ref Unsafe.Add(ref act, Residual1AddOutput * mb + n * 144), ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), count, part, parts);
+            // (written by residual1.add's forward, in the same pass as the sum)
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6
             if (fold) Conv3x3S1P1_4x6x6To2_Forward_Avx512(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedWeight), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedBias), ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref col, count, part, parts); // concat1.branch2.bn1 folded in
@@ -845,10 +845,10 @@ ________________________________________________________________________________
             Relu144_Forward_Avx2(ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.add: Residual<Unit>(4): 4x6x6 -> 4x6x6
-            GraphOps.Add(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count), part, parts);
-            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
+            // and relu2: the sum and its ReLU in one pass
+            GraphOps.AddRelu(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count), Activations(Relu2Output, 144, n0, count), part, parts);
             // relu2: ReLU: 4x6x6 -> 4x6x6
-            Relu144_Forward_Avx2(ref Unsafe.Add(ref act, Residual1AddOutput * mb + n * 144), ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), count, part, parts);
+            // (written by residual1.add's forward, in the same pass as the sum)
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6
             if (fold) Conv3x3S1P1_4x6x6To2_Forward_Avx2(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedWeight), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedBias), ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref col, count, part, parts); // concat1.branch2.bn1 folded in
@@ -995,10 +995,10 @@ ________________________________________________________________________________
             Relu144_Forward_Portable(ref Unsafe.Add(ref act, Residual1BodyBn1Output * mb + n * 144), ref Unsafe.Add(ref act, Residual1BodyRelu1Output * mb + n * 144), count, part, parts);
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // residual1.add: Residual<Unit>(4): 4x6x6 -> 4x6x6
-            GraphOps.Add(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count), part, parts);
-            if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
+            // and relu2: the sum and its ReLU in one pass
+            GraphOps.AddRelu(Activations(Residual1BodyRelu1Output, 144, n0, count), Activations(Relu1Output, 144, n0, count), Activations(Residual1AddOutput, 144, n0, count), Activations(Relu2Output, 144, n0, count), part, parts);
             // relu2: ReLU: 4x6x6 -> 4x6x6
-            Relu144_Forward_Portable(ref Unsafe.Add(ref act, Residual1AddOutput * mb + n * 144), ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), count, part, parts);
+            // (written by residual1.add's forward, in the same pass as the sum)
             if (parts > 1) _barrier.SignalAndWait(parts); // the team's writes so far are visible
             // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6
             if (fold) Conv3x3S1P1_4x6x6To2_Forward_Portable(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedWeight), ref Unsafe.Add(ref fld, Concat1Branch2Conv1FoldedBias), ref Unsafe.Add(ref act, Concat1Branch2Bn1Output * mb + n * 72), ref col, count, part, parts); // concat1.branch2.bn1 folded in
@@ -2017,7 +2017,7 @@ ________________________________________________________________________________
         }
 
         /// <summary>ReLU on 144 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
-        /// <remarks>Used by relu1, residual1.body.relu1, relu2.</remarks>
+        /// <remarks>Used by relu1, residual1.body.relu1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu144_Forward_Avx512(ref float x, ref float y, int batch, int part, int parts)
         {
@@ -7631,7 +7631,7 @@ ________________________________________________________________________________
         }
 
         /// <summary>ReLU on 144 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
-        /// <remarks>Used by relu1, residual1.body.relu1, relu2.</remarks>
+        /// <remarks>Used by relu1, residual1.body.relu1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu144_Forward_Avx2(ref float x, ref float y, int batch, int part, int parts)
         {
@@ -11271,7 +11271,7 @@ ________________________________________________________________________________
         }
 
         /// <summary>ReLU on 144 floats per image: y = max(x, 0), on worker part's share of them (GraphOps.Share).</summary>
-        /// <remarks>Used by relu1, residual1.body.relu1, relu2.</remarks>
+        /// <remarks>Used by relu1, residual1.body.relu1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Relu144_Forward_Portable(ref float x, ref float y, int batch, int part, int parts)
         {
