@@ -539,13 +539,17 @@ namespace CnnGen.Generator.Emit
                 if (!narrow) w.Line($"c{i}1 = c{i}0;");
             }
             w.Close();
-            if (g.PrefetchA && g.LdAt == 1)
+            bool prefetch = g.PrefetchA && g.LdAt == 1;
+            if (prefetch)
             {
-                w.Line("// the next tile's rows of A (same depth block) toward L2: a run of one depth block per row is too short for the");
-                w.Line("// hardware prefetcher to follow, and A (the weights) streams from memory");
-                w.Line($"for (int p = 0; p < kc; p += 16) {{ {string.Join(" ", Enumerable(rows).Select(i => $"CacheHints.PrefetchL2(ref Unsafe.Add(ref a, {I((rows + i) * g.LdAr)} + p));"))} }}");
+                w.Line("// the next tile's rows of A (same depth block) toward L2, one line per row every 16 steps (all at once overflows the");
+                w.Line("// miss queue): a run of one depth block per row is too short for the hardware prefetcher to follow, and A (the");
+                w.Line("// weights) streams from memory");
+                w.Open("for (int t0 = 0; t0 < kc; t0 += 16)");
+                w.Line(string.Join(" ", Enumerable(rows).Select(i => $"CacheHints.PrefetchL2(ref Unsafe.Add(ref a, {I((rows + i) * g.LdAr)}));")));
+                w.Open("for (int t = t0, tEnd = Math.Min(t0 + 16, kc); t < tEnd; t++)");
             }
-            w.Open("for (int t = 0; t < kc; t++)");
+            else w.Open("for (int t = 0; t < kc; t++)");
             w.Line($"{VT} b0 = {V}.LoadUnsafe(ref b);");
             if (!narrow) w.Line($"{VT} b1 = {V}.LoadUnsafe(ref b, {W});");
             for (int i = 0; i < rows; i++)
@@ -558,6 +562,7 @@ namespace CnnGen.Generator.Emit
             w.Line($"a = ref Unsafe.Add(ref a, {g.LdAt});");
             w.Line($"b = ref Unsafe.Add(ref b, {NR});");
             w.Close();
+            if (prefetch) w.Close();
             for (int i = 0; i < rows; i++)
             {
                 string row = i == 0 ? "" : i == 1 ? "ldc" : $"{i} * ldc";
