@@ -144,6 +144,11 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(64, 3, Padding = 1)]
     public partial class BcPackedRemainder;
 
+    // With a BatchNorm to fold, only the folded inference reads packed weights (the unfolded forward reads them as stored).
+    [Network(Channels = 64, Height = 7, Width = 7)]
+    [Conv2D(128, 3, Padding = 1, Bias = false), BatchNorm, ReLU, Conv2D(96, 3, Stride = 2, Padding = 1, Bias = false), BatchNorm]
+    public partial class BcPackedFolded;
+
     public sealed class BlockedConvTests
     {
         private sealed record Case(Func<Isa, INetwork> Create, int Cin, int H, int W, int Cout, int K, int S, int P, int Groups, bool Bias, int Batch = 2);
@@ -220,6 +225,36 @@ namespace CnnGen.Tests.Numerics
             Assert.Equal(240, MemoryPlanner.ShiftedPlaneLength(Conv(36, 14, 14, 72, 3, 1, 1)));
             Assert.Equal(3L * 36 * 240, MemoryPlanner.ShiftedPlanesLength(Conv(36, 14, 14, 72, 3, 1, 1)));
         }
+
+        [Theory]
+        [MemberData(nameof(Isas))]
+        public void PackedFoldedInferenceEqualsTheUnfoldedForward(Isa isa)
+        {
+            const int batch = 3;
+            using var net = new BcPackedFolded(batch, 1, isa);
+            var rng = new Rng(17);
+            NumericsSupport.Randomize(net, rng);
+            float[] x = NumericsSupport.Gaussian(batch * BcPackedFolded.InputSize, rng);
+            var folded = new float[batch * BcPackedFolded.OutputSize];
+            var unfolded = new float[folded.Length];
+            net.Forward(x, folded, batch);             // packed folded weights
+            net.FoldBatchNorm = false;
+            net.Forward(x, unfolded, batch);           // the weights as stored, BatchNorm on its own
+            for (int i = 0; i < folded.Length; i++)
+                Assert.True(Math.Abs(folded[i] - unfolded[i]) <= 1e-4f * (1 + Math.Abs(unfolded[i])), $"output {i}: folded {folded[i]}, unfolded {unfolded[i]}");
+            Assert.NotEqual(0f, folded.Max() - folded.Min());
+            // a weight change repacks before the next folded inference
+            net.Parameters[0].Value[5] += 1f;
+            net.ParametersChanged();
+            net.FoldBatchNorm = true;
+            net.Forward(x, folded, batch);
+            net.FoldBatchNorm = false;
+            net.Forward(x, unfolded, batch);
+            for (int i = 0; i < folded.Length; i++)
+                Assert.True(Math.Abs(folded[i] - unfolded[i]) <= 1e-4f * (1 + Math.Abs(unfolded[i])), $"after the change, output {i}: folded {folded[i]}, unfolded {unfolded[i]}");
+        }
+
+        public static IEnumerable<object[]> Isas() => NumericsSupport.SupportedIsas.Select(isa => new object[] { isa });
 
         [Fact]
         public void InferenceReadsPackedWeightsWhereOutputChannelsOutnumberPixels()

@@ -479,10 +479,10 @@ namespace CnnGen.Generator.Emit
                 bool packed = MemoryPlanner.IsPackedForward(l);
                 if (packed)
                 {
-                    w.Line("// packed: the packed weights (WeightPacking.PackStrips, strips of the panel width), or a null reference; with them each");
+                    w.Line("// packedWeights: the packed weights (WeightPacking.PackStrips, strips of the panel width), or a null reference; with them each");
                     w.Line("// image runs as C^T = col^T * W^T with the output channels as vectors (inference), the team splitting the channels.");
                 }
-                w.Open($"private static void {name}(ref float x, ref float w, ref float bias, ref float y, ref float col, {(packed ? "ref float packed, " : "")}int batch, int part, int parts)");
+                w.Open($"private static void {name}(ref float x, ref float w, ref float bias, ref float y, ref float col, {(packed ? "ref float packedWeights, " : "")}int batch, int part, int parts)");
                 if (rows)
                 {
                     int tiles = (MG + MR - 1) / MR;
@@ -527,7 +527,7 @@ namespace CnnGen.Generator.Emit
                 if (packed)
                 {
                     int strips = l.Output.C / NR;
-                    w.Open("if (!Unsafe.IsNullRef(ref packed))");
+                    w.Open("if (!Unsafe.IsNullRef(ref packedWeights))");
                     w.Line($"// C^T [{N} pixels x {MG} channels] = col^T * W^T: the pixels fill {MR}-row register tiles, the channels whole vectors;");
                     w.Line($"// each worker takes its own {NR}-channel strips (its share of the packed weights), then writes them transposed to y");
                     w.Line($"int jBegin = part * {strips} / parts * {NR}, jEnd = (part + 1) * {strips} / parts * {NR};");
@@ -538,7 +538,7 @@ namespace CnnGen.Generator.Emit
                     {
                         Name = "Packed", Rows = I(N), RowsConst = N, N = MG, T = I(KG), TConst = KG,
                         A = "col", LdAr = 1, LdAt = N,
-                        B = "packed", BPrepacked = true, C = "ct", LdC = MG, ColumnRange = true,
+                        B = "packedWeights", BPrepacked = true, C = "ct", LdC = MG, ColumnRange = true,
                         // every strip's tiles read the columns' depth block: it and the strip's block (32 KiB) stay in L1
                         DepthLimit = 8192 / (N + NR), FitRows = true,
                     }, isa);
@@ -1121,6 +1121,7 @@ namespace CnnGen.Generator.Emit
             w.Line($"for (; j < {W / 2}; j++) {{ Unsafe.Add(ref e, j) = Unsafe.Add(ref src, 2 * j); Unsafe.Add(ref d, j) = Unsafe.Add(ref src, 2 * j + 1); }}");
             if (W % 2 == 1) w.Line($"Unsafe.Add(ref e, {EW - 1}) = Unsafe.Add(ref src, {W - 1});");
             w.Close();
+            if (owBegin == 0 && owEnd == OW) return; // every column's window lies inside the input's columns
             w.Line();
             w.Line("// one output by the general loop: window cells outside the input are skipped (-inf padding)");
             w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");

@@ -211,8 +211,9 @@ namespace CnnGen.Generator.Emit
             {
                 CheckedLayer pl = plan.Layers[pk.Conv].Layer;
                 string conv = Id(pl.Name);
-                w.Line($"private const nint {conv}Packed = {I(pk.Offset)}; // {pl.Name}: weights as strips of W^T for the inference forward, [{pl.Output.C} x {pl.Input.C * pl.Kernel * pl.Kernel}]");
-                if (pk.FoldedOffset >= 0) w.Line($"private const nint {conv}PackedFolded = {I(pk.FoldedOffset)}; // with the BatchNorm folded in");
+                string what = $"{pl.Name}: weights as strips of W^T for the inference forward, [{pl.Output.C} x {pl.Input.C * pl.Kernel * pl.Kernel}]";
+                if (pk.Offset >= 0) w.Line($"private const nint {conv}Packed = {I(pk.Offset)}; // {what}");
+                if (pk.FoldedOffset >= 0) w.Line($"private const nint {conv}PackedFolded = {I(pk.FoldedOffset)}; // {what}, with the BatchNorm folded in");
             }
             foreach (FoldPlan f in plan.Folds)
             {
@@ -288,7 +289,8 @@ namespace CnnGen.Generator.Emit
             if (plan.Packs.Count > 0)
             {
                 w.Line("/// <summary>The parameter versions the packed inference weights (unfolded, folded) were packed from.</summary>");
-                w.Line("private long _packVersion = -1, _packFoldVersion = -1;");
+                if (plan.Packs.Any(pk => pk.Offset >= 0)) w.Line("private long _packVersion = -1;");
+                if (plan.Packs.Any(pk => pk.FoldedOffset >= 0)) w.Line("private long _packFoldVersion = -1;");
             }
             w.Line("/// <summary>Refuses a second concurrent call (and Dispose during a call) with a clear exception.</summary>");
             w.Line($"private readonly CallGuard _calls = new CallGuard(nameof({net.ClassName}));");
@@ -765,26 +767,22 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <paramref name=\"fold\"/> (RefreshFolds ran first). On the calling thread: once per weight change.</summary>");
             w.Open("private void RefreshPacked(bool fold)");
             w.Line("int width = _isa switch { Isa.Avx512 => 32, Isa.Avx2 => 16, _ => 8 }; // GemmEmitter.PanelWidth of each kernel set");
-            w.Open("if (_packVersion != ParameterState)");
-            foreach (PackedPlan pk in plan.Packs)
+            // the unfolded weights (convs without a BatchNorm to fold), then the folded ones
+            foreach (bool folded in new[] { false, true })
             {
-                LayerPlan lp = plan.Layers[pk.Conv];
-                CheckedLayer l = lp.Layer;
-                long length = (long)l.Output.C * l.Input.C * l.Kernel * l.Kernel;
-                w.Line($"WeightPacking.PackStrips({ArenaSpan(plan.Parameters[lp.WeightIndex], "_parameterMemory")}, _winogradMemory.AsSpan({Id(l.Name)}Packed, {I(length)}), {I(l.Output.C)}, {I(length / l.Output.C)}, width);");
-            }
-            w.Line("_packVersion = ParameterState;");
-            w.Close();
-            if (plan.Packs.Any(pk => pk.FoldedOffset >= 0))
-            {
-                w.Open("if (fold && _packFoldVersion != ParameterState)");
-                foreach (PackedPlan pk in plan.Packs.Where(pk => pk.FoldedOffset >= 0))
+                var packs = plan.Packs.Where(pk => (folded ? pk.FoldedOffset : pk.Offset) >= 0).ToList();
+                if (packs.Count == 0) continue;
+                string version = folded ? "_packFoldVersion" : "_packVersion";
+                w.Open(folded ? $"if (fold && {version} != ParameterState)" : $"if ({version} != ParameterState)");
+                foreach (PackedPlan pk in packs)
                 {
-                    CheckedLayer l = plan.Layers[pk.Conv].Layer;
+                    LayerPlan lp = plan.Layers[pk.Conv];
+                    CheckedLayer l = lp.Layer;
                     long length = (long)l.Output.C * l.Input.C * l.Kernel * l.Kernel;
-                    w.Line($"WeightPacking.PackStrips(_foldMemory.AsSpan({Id(l.Name)}FoldedWeight, {I(length)}), _winogradMemory.AsSpan({Id(l.Name)}PackedFolded, {I(length)}), {I(l.Output.C)}, {I(length / l.Output.C)}, width);");
+                    string weights = folded ? $"_foldMemory.AsSpan({Id(l.Name)}FoldedWeight, {I(length)})" : ArenaSpan(plan.Parameters[lp.WeightIndex], "_parameterMemory");
+                    w.Line($"WeightPacking.PackStrips({weights}, _winogradMemory.AsSpan({Id(l.Name)}{(folded ? "PackedFolded" : "Packed")}, {I(length)}), {I(l.Output.C)}, {I(length / l.Output.C)}, width);");
                 }
-                w.Line("_packFoldVersion = ParameterState;");
+                w.Line($"{version} = ParameterState;");
                 w.Close();
             }
             w.Close();
@@ -952,7 +950,10 @@ namespace CnnGen.Generator.Emit
                         // (and, for a conv with packed weights, those of this call: the folded ones with fold)
                         string Call(CheckedLayer layer, string weights, string winogradSlot, string bias, string output, bool folded = false)
                         {
-                            string packed = lp.PackIndex < 0 ? "" : $"ref (_job.Packed ? ref Unsafe.Add(ref wgm, {id}{(folded ? "PackedFolded" : "Packed")}) : ref Unsafe.NullRef<float>()), ";
+                            // (a conv with a BatchNorm to fold keeps only packed folded weights: its unfolded forward reads them unpacked)
+                            string packed = lp.PackIndex < 0 ? ""
+                                : !folded && plan.Packs[lp.PackIndex].Offset < 0 ? "ref Unsafe.NullRef<float>(), "
+                                : $"ref (_job.Packed ? ref Unsafe.Add(ref wgm, {id}{(folded ? "PackedFolded" : "Packed")}) : ref Unsafe.NullRef<float>()), ";
                             string conv = $"{k.ConvForward(layer, isa)}({x}, {weights}, {bias}, {output}, ref col, {packed}count, part, parts);";
                             return wg ? $"if (winograd) {k.Winograd(layer, isa)}({x}, ref Unsafe.Add(ref wgm, {id}{winogradSlot}), {bias}, {output}, ref col, ref team, _barrier, count, part, parts); else {conv}" : conv;
                         }

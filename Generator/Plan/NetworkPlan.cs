@@ -58,8 +58,9 @@ namespace CnnGen.Generator.Plan
     internal sealed record WinogradPlan(int Conv, long ForwardOffset, long BackwardOffset, long FoldedOffset);
 
     /// <summary>A conv whose inference forward reads its weights packed as strips of W^T (<see cref="MemoryPlanner.IsPackedForward"/>):
-    /// offsets in the transformed-weight arena (shared with Winograd) of its packed weights and of its packed folded
-    /// weights (-1 when it has no BatchNorm to fold).</summary>
+    /// offsets in the transformed-weight arena (shared with Winograd) of its packed weights, or -1 when it has a BatchNorm to
+    /// fold (then only the folded inference reads packed weights: the unfolded forward, which backward reruns, reads them
+    /// unpacked, so the arena holds one copy), and of its packed folded weights (-1 when it has no BatchNorm to fold).</summary>
     internal sealed record PackedPlan(int Conv, long Offset, long FoldedOffset);
 
     /// <summary>A conv whose output feeds only a BatchNorm: in inference the pair runs as one conv with folded weights.</summary>
@@ -391,9 +392,9 @@ namespace CnnGen.Generator.Plan
                             workspace = Math.Max(workspace, (kg + l.Output.C) * n);
                             long length = RoundUp(kg * l.Output.C);
                             bool folded = foldOf[i] >= 0;
-                            packs.Add(new PackedPlan(i, winogradArena, folded ? winogradArena + length : -1));
+                            packs.Add(folded ? new PackedPlan(i, -1, winogradArena) : new PackedPlan(i, winogradArena, -1));
                             packOf[i] = packs.Count - 1;
-                            winogradArena += (folded ? 2 : 1) * length;
+                            winogradArena += length;
                         }
                         outputOffset[i] = Allocate(l.Output.Size);
                         break;
