@@ -1,7 +1,7 @@
 // Conv weights repacked for the generated forward kernels of convs with many more output channels than output pixels
 // (ResNet's 7 x 7 stages at batch 1: 512 channels, 49 pixels). Those kernels compute the transposed product
 // C^T[pixel, channel] = col^T * W^T with the output channels as the vector dimension, so that 49 pixels fill register
-// tiles of 8 rows (6 tiles and one row) where 49 columns would not fill vectors (32 + 16 + 1). Their B operand is W^T in
+// tiles (7 of 7 rows) where 49 columns would not fill vectors (32 + 16 + 1). Their B operand is W^T in
 // strips of one panel width of output channels, each strip [depth x width] contiguous: the kernel streams it straight
 // from here without packing it per call. The packing changes only when the weights do.
 using System;

@@ -588,12 +588,8 @@ namespace CnnGen.Generator.Emit
             });
         }
 
-        /// <summary>How a team splits this conv's forward: by output channels when there are more than twice as many of them
-        /// as output pixels (the weights are much the larger operand, so each worker should read only its share of them:
-        /// ResNet's 512 x 7 x 7 stage at batch 1 is bound by streaming its weights), otherwise by output pixels (each
-        /// worker builds only its own columns; a row split repeats the im2col in every worker, which cost ResNet's
-        /// 256 x 14 x 14 stage a third of its 2-thread speed-up here).</summary>
-        public static bool TeamSplitsRows(CheckedLayer l) => l.Output.C > 2 * l.Output.H * l.Output.W;
+        /// <summary>How a team splits this conv's forward (<see cref="MemoryPlanner.TeamSplitsRows"/>).</summary>
+        public static bool TeamSplitsRows(CheckedLayer l) => MemoryPlanner.TeamSplitsRows(l);
 
         private static void OpenGroups(CodeWriter w, int groups)
         {
@@ -1050,8 +1046,7 @@ namespace CnnGen.Generator.Emit
             int EW = (W + 1) / 2, OWd = Math.Max(1, W / 2);
             var (owBegin, owEnd) = Stride2Columns(l);
             // the widest vector the output range fills, so small maps still take the vector path on AVX-512
-            var vec = owEnd - owBegin >= isa.Width ? (isa.Vec, isa.Width) : owEnd - owBegin >= 8 && isa.Width >= 8 ? ("Vector256", 8) : ("Vector128", 4);
-            (string Vec, int Width) = vec;
+            (string Vec, int Width) = owEnd - owBegin >= isa.Width ? (isa.Vec, isa.Width) : owEnd - owBegin >= 8 && isa.Width >= 8 ? ("Vector256", 8) : ("Vector128", 4);
             string V = Vec + "<float>", VI = Vec + "<int>";
             w.Line($"// output columns [{owBegin}, {owEnd}) {Width} at a time from the window rows' even and odd columns; the rest one by one");
             w.Line("bool keep = !Unsafe.IsNullRef(ref argmax); // the indices, for a backward");

@@ -766,7 +766,8 @@ namespace CnnGen.Generator.Emit
             w.Line("/// strips of the kernel set's panel width) when parameters may have changed, and the folded weights when");
             w.Line("/// <paramref name=\"fold\"/> (RefreshFolds ran first). On the calling thread: once per weight change.</summary>");
             w.Open("private void RefreshPacked(bool fold)");
-            w.Line("int width = _isa switch { Isa.Avx512 => 32, Isa.Avx2 => 16, _ => 8 }; // GemmEmitter.PanelWidth of each kernel set");
+            // the kernel set's panel width (GemmEmitter.PanelWidth), the width of the strips its kernels read
+            w.Line($"int width = _isa switch {{ {string.Join(", ", IsaTarget.All.Select((t, n) => $"{(n == IsaTarget.All.Length - 1 ? "_" : "Isa." + t.Name)} => {GemmEmitter.PanelWidth(t)}"))} }}; // the kernel set's panel width");
             // the unfolded weights (convs without a BatchNorm to fold), then the folded ones
             foreach (bool folded in new[] { false, true })
             {

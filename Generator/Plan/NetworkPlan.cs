@@ -226,11 +226,18 @@ namespace CnnGen.Generator.Plan
         /// <summary>An ungrouped im2col conv (one pixel block per image; not a Winograd one) with over twice as many output
         /// channels as output pixels, in whole strips of 32: its inference forward computes C^T = col^T * W^T with the output
         /// channels as the vector dimension, from weights packed once per change (WeightPacking.PackStrips). ResNet's 7 x 7
-        /// stages: 49 pixels fill 8-row register tiles (6 and one row) where 49 columns leave a 16-column and a dot-product
-        /// strip beside the 32-column one.</summary>
+        /// stages: 49 pixels fill 7 register tiles of 7 rows where 49 columns leave a 16-column and a dot-product strip beside
+        /// the 32-column one.</summary>
         public static bool IsPackedForward(CheckedLayer l) =>
             l.Kind == LayerKind.Conv2D && l.Groups == 1 && !IsDirectConv(l) && !IsWinograd(l)
-            && l.Output.C > 2 * l.Output.H * l.Output.W && l.Output.C % 32 == 0 && PixelBlock(l) == l.Output.H * l.Output.W;
+            && TeamSplitsRows(l) && l.Output.C % 32 == 0 && PixelBlock(l) == l.Output.H * l.Output.W;
+
+        /// <summary>How a team splits this conv's forward: by output channels when there are more than twice as many of them
+        /// as output pixels (the weights are much the larger operand, so each worker should read only its share of them:
+        /// ResNet's 512 x 7 x 7 stage at batch 1 is bound by streaming its weights), otherwise by output pixels (each
+        /// worker builds only its own columns; a row split repeats the im2col in every worker, which cost ResNet's
+        /// 256 x 14 x 14 stage a third of its 2-thread speed-up here).</summary>
+        public static bool TeamSplitsRows(CheckedLayer l) => l.Output.C > 2 * l.Output.H * l.Output.W;
 
         /// <summary>Floats of one worker's workspace a Winograd conv from <paramref name="cin"/> to <paramref name="cout"/>
         /// channels on an h x w map (pad 1, so the output is h x w too) needs: the input planes padded and split into the
