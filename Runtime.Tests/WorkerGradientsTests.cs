@@ -81,5 +81,43 @@ namespace CnnGen.Runtime.Tests
             }
             finally { Free(g); }
         }
+
+        [Theory]
+        [InlineData(2)]
+        [InlineData(3)]
+        public void SharesSumLikeTheWholeAndClearOnlyTheirRangeOfTheAddedBuffers(int workers)
+        {
+            NativeBuffer[] whole = Buffers(3, 5), split = Buffers(3, 5);
+            try
+            {
+                Assert.True(WorkerGradients.SumAndCheckFinite(whole, 3, Length));
+                (long start, long length) = GraphOps.Share((long)Length, 0, workers);
+                Assert.True(WorkerGradients.SumAndCheckFinite(split, 3, start, start + length, clearAdded: true));
+                Span<float> added = split[2].AsSpan(0, Length);
+                Assert.True(added.Slice((int)start, (int)length).IndexOfAnyExcept(0f) < 0); // cleared
+                Assert.NotEqual(0f, added[(int)(start + length)]);                          // the next share's: not yet
+                for (int worker = 1; worker < workers; worker++)
+                {
+                    (start, length) = GraphOps.Share((long)Length, worker, workers);
+                    Assert.True(WorkerGradients.SumAndCheckFinite(split, 3, start, start + length, clearAdded: true));
+                }
+                Assert.Equal(whole[0].AsSpan(0, Length).ToArray(), split[0].AsSpan(0, Length).ToArray());
+                Assert.True(split[1].AsSpan(0, Length).IndexOfAnyExcept(0f) < 0);
+                Assert.True(split[2].AsSpan(0, Length).IndexOfAnyExcept(0f) < 0);
+            }
+            finally { Free(whole); Free(split); }
+        }
+
+        [Fact]
+        public void ARangeOutsideTheBuffersIsRefused()
+        {
+            NativeBuffer[] g = Buffers(2, 6);
+            try
+            {
+                var e = Assert.Throws<ArgumentOutOfRangeException>(() => WorkerGradients.SumAndCheckFinite(g, 2, 10, Length + 1, clearAdded: false));
+                Assert.Contains("does not fit", e.Message);
+            }
+            finally { Free(g); }
+        }
     }
 }

@@ -360,8 +360,17 @@ namespace CnnGen
         /// <paramref name="parts"/> workers, in whole 64-byte lines (the last share takes the rest; late shares may be empty).</summary>
         public static (int Start, int Length) Share(int length, int part, int parts)
         {
-            int per = ((length + parts - 1) / parts + 15) & ~15;
-            int start = Math.Min((int)Math.Min((long)part * per, length), length);
+            (long start, long count) = Share((long)length, part, parts);
+            return ((int)start, (int)count);
+        }
+
+        /// <summary><see cref="Share(int, int, int)"/> for arenas of any length (a training step's optimizer and gradient sum).</summary>
+        public static (long Start, long Length) Share(long length, int part, int parts)
+        {
+            if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, "length cannot be negative.");
+            if (parts < 1 || (uint)part >= (uint)parts) throw new ArgumentOutOfRangeException(nameof(part), part, $"part must be in [0, parts) and parts ({parts}) at least 1.");
+            long per = ((length + parts - 1) / parts + 15) & ~15L;
+            long start = Math.Min((long)part * per, length);
             return (start, Math.Min(per, length - start));
         }
 

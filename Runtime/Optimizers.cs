@@ -118,11 +118,66 @@ namespace CnnGen
             for (int i = 0; i < parameters.Count; i++)
             {
                 Parameter p = parameters[i];
-                Update(p.Value, p.Gradient, StateOf(p));
+                Update(p.Value, p.Gradient, StateOf(p), 0);
             }
         }
 
-        protected abstract void Update(Span<float> values, Span<float> gradients, NativeBuffer[] state);
+        /// <summary>Whether <see cref="Update"/> is elementwise and writes nothing but its own range of the values and state,
+        /// so that a network may split one step among its workers (<see cref="BeginStep"/>, then <see cref="StepShare"/> on
+        /// each worker). False unless a subclass says so; <see cref="Sgd"/> and <see cref="Adam"/> do.</summary>
+        public virtual bool UpdatesInParallel => false;
+
+        /// <summary>Floats per chunk of <see cref="StepShare"/>: each chunk's new values are checked while in cache.</summary>
+        private const int Chunk = 16384;
+
+        /// <summary>Begins a step that the workers finish with <see cref="StepShare"/>: counts the step, creates any missing
+        /// state and counts a write of every parameter. Call it on one thread, before the workers start.</summary>
+        public void BeginStep(IReadOnlyList<Parameter> parameters)
+        {
+            ArgumentNullException.ThrowIfNull(parameters);
+            if (!UpdatesInParallel) throw new InvalidOperationException($"{GetType().Name} does not update in parallel (UpdatesInParallel is false): call Step.");
+            _steps++;
+            for (int i = 0; i < parameters.Count; i++)
+            {
+                StateOf(parameters[i]);
+                parameters[i].MarkWritten();
+            }
+        }
+
+        /// <summary>The update of the step begun by <see cref="BeginStep"/> for worker <paramref name="worker"/>'s share of
+        /// the elements of <paramref name="parameters"/> (taken in order as one sequence and split as
+        /// <see cref="GraphOps.Share(long, int, int)"/> splits it); returns whether every value it wrote is finite. Workers may call it
+        /// at the same time; together they apply the same update as <see cref="Step"/>, with the same values.</summary>
+        public unsafe bool StepShare(IReadOnlyList<Parameter> parameters, int worker, int workers)
+        {
+            ArgumentNullException.ThrowIfNull(parameters);
+            long total = 0;
+            for (int i = 0; i < parameters.Count; i++) total += parameters[i].Length;
+            (long start, long count) = GraphOps.Share(total, worker, workers);
+            long end = start + count;
+            bool finite = true;
+            long first = 0; // the index of parameter i's first element in the sequence
+            for (int i = 0; i < parameters.Count && first < end; first += parameters[i].Length, i++)
+            {
+                Parameter p = parameters[i];
+                long from = Math.Max(start, first) - first, to = Math.Min(end, first + p.Length) - first;
+                if (from >= to) continue;
+                if (!_state.TryGetValue(p, out NativeBuffer[]? state))
+                    throw new InvalidOperationException($"Parameter {p.Name} has no optimizer state: call BeginStep with the same parameters first.");
+                for (long at = from; at < to; at += Chunk)
+                {
+                    int n = (int)Math.Min(Chunk, to - at);
+                    var values = new Span<float>(p.ValuesUnmarked + at, n);
+                    Update(values, new Span<float>(p.Gradients + at, n), state, at);
+                    finite &= System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(values);
+                }
+            }
+            return finite;
+        }
+
+        /// <summary>Updates <paramref name="values"/> from <paramref name="gradients"/>: a parameter's elements from
+        /// <paramref name="stateOffset"/> on, whose state is <paramref name="state"/>'s buffers from that offset.</summary>
+        protected abstract void Update(Span<float> values, Span<float> gradients, NativeBuffer[] state, long stateOffset);
 
         public void Dispose()
         {
@@ -152,9 +207,11 @@ namespace CnnGen
         public override IReadOnlyList<KeyValuePair<string, float>> Hyperparameters =>
             [new("momentum", Momentum), new("weight_decay", WeightDecay)];
 
-        protected override unsafe void Update(Span<float> w, Span<float> g, NativeBuffer[] state)
+        public override bool UpdatesInParallel => true;
+
+        protected override unsafe void Update(Span<float> w, Span<float> g, NativeBuffer[] state, long stateOffset)
         {
-            float* v = state[0].Pointer;
+            float* v = state[0].Pointer + stateOffset;
             float lr = LearningRate, m = Momentum, wd = WeightDecay;
             bool first = Steps == 1;
             int n = w.Length, i = 0;
@@ -206,9 +263,11 @@ namespace CnnGen
         public override IReadOnlyList<KeyValuePair<string, float>> Hyperparameters =>
             [new("beta1", Beta1), new("beta2", Beta2), new("epsilon", Epsilon), new("weight_decay", WeightDecay)];
 
-        protected override unsafe void Update(Span<float> w, Span<float> g, NativeBuffer[] state)
+        public override bool UpdatesInParallel => true;
+
+        protected override unsafe void Update(Span<float> w, Span<float> g, NativeBuffer[] state, long stateOffset)
         {
-            float* m = state[0].Pointer, v = state[1].Pointer;
+            float* m = state[0].Pointer + stateOffset, v = state[1].Pointer + stateOffset;
             float b1 = Beta1, b2 = Beta2, wd = WeightDecay;
             float c1 = 1f / (1f - MathF.Pow(b1, Steps));
             float c2 = 1f / MathF.Sqrt(1f - MathF.Pow(b2, Steps));

@@ -63,6 +63,10 @@ namespace CnnGen
         /// <summary>The values (writable: the network recomputes weights derived from them before its next call).</summary>
         public float* Values { get { _values.Touch(); return _values.Pointer + _offset; } }
         public float* Gradients => _gradients is null ? null : _gradients.Pointer + _offset;
+        /// <summary>The values without counting a write: for an optimizer's workers, after <see cref="MarkWritten"/> counted it once.</summary>
+        internal float* ValuesUnmarked => _values.Pointer + _offset;
+        /// <summary>Counts a write of the values (as <see cref="Values"/> does), from one thread.</summary>
+        internal void MarkWritten() => _values.Touch();
         /// <summary>The values (writable: the network recomputes weights derived from them before its next call).</summary>
         public Span<float> Value => new(Values, Length);
         public Span<float> Gradient => _gradients is null ? Span<float>.Empty : new(Gradients, Length);

@@ -237,6 +237,10 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Each worker's private parameter gradients ([0] is <see cref=\"_gradientMemory\"/>), summed after backward.</summary>");
             w.Line("private readonly NativeBuffer[] _workerGradients;");
             w.Line("private bool _gradientsFinite; // the parameter gradients of the last Backward or TrainStep hold no NaN or infinity");
+            w.Line("/// <summary>Per worker buffer: all zero, because the last sum of the gradients cleared it (SumWorkerGradients).</summary>");
+            w.Line("private readonly bool[] _gradientsClear;");
+            w.Line("/// <summary>Per worker: whether its share of the last gradient sum or optimizer update was finite.</summary>");
+            w.Line("private readonly bool[] _workerFinite;");
             w.Line("private readonly NativeBuffer _activationMemory;");
             w.Line("/// <summary>Activation gradients: GradientPerImage floats per image, so that workers' slices never overlap.</summary>");
             w.Line("private readonly NativeBuffer _gradients;");
@@ -372,6 +376,8 @@ namespace CnnGen.Generator.Emit
             w.Line("_labels = new int[maxBatch];");
             w.Line("_workerLoss = new double[_threads];");
             w.Line("_workerCorrect = new int[_threads];");
+            w.Line("_gradientsClear = new bool[trainers];");
+            w.Line("_workerFinite = new bool[_threads];");
             w.Line("_job = new SliceJob(this);");
             w.Line("_pool = new WorkerPool(_threads);");
             w.Close();
@@ -587,10 +593,10 @@ namespace CnnGen.Generator.Emit
             if (plan.HasBatchNorm) w.Line("_bufferBackup.AsSpan(0, BufferArenaLength).CopyTo(_bufferMemory.AsSpan(0, BufferArenaLength));");
             w.Line("throw error;");
             w.Close();
-            w.Line("optimizer.Step(_parameters);");
+            w.Line("bool finite = StepOptimizer(optimizer);");
             w.Line("_parameterVersion++;");
             w.Line("_forwardBatch = 0; // the weights changed: the stored activations no longer match them");
-            w.Line("if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(_parameterMemory.AsSpan(0, ParameterArenaLength))) throw NonFinite.AfterOptimizerStep(this, optimizer);");
+            w.Line("if (!finite) throw NonFinite.AfterOptimizerStep(this, optimizer);");
             w.Line("return (float)(loss / batch);");
             w.Close();
             w.Line();
@@ -637,7 +643,8 @@ namespace CnnGen.Generator.Emit
             if (folds) EmitRefreshFolds(w, plan);
             if (wino) EmitRefreshWinograd(w, plan);
             if (plan.Packs.Count > 0) EmitRefreshPacked(w, plan);
-            w.Line(wino ? "private enum Mode { Forward, Backward, TrainStep, Refresh }" : "private enum Mode { Forward, Backward, TrainStep }");
+            w.Line("/// <summary>Reduce and Update split the parameter arena among all workers (SumWorkerGradients, the optimizer step).</summary>");
+            w.Line(wino ? "private enum Mode { Forward, Backward, TrainStep, Reduce, Update, Refresh }" : "private enum Mode { Forward, Backward, TrainStep, Reduce, Update }");
             w.Line();
             w.Line("/// <summary>The pool's view of a step (allocated once, so dispatch allocates nothing).</summary>");
             w.Open("private sealed class SliceJob : IWorkerJob");
@@ -651,6 +658,10 @@ namespace CnnGen.Generator.Emit
             w.Line("public bool Fold;");
             w.Line("/// <summary>Inference on fewer images than workers: every worker takes part in every image (see ForwardLayers).</summary>");
             w.Line("public bool Team;");
+            w.Line("/// <summary>Mode.Reduce: the worker gradient buffers the backward filled.</summary>");
+            w.Line("public int Sources;");
+            w.Line("/// <summary>Mode.Update: the optimizer whose step the workers share.</summary>");
+            w.Line("public OptimizerBase? Optimizer;");
             if (plan.Packs.Count > 0)
             {
                 w.Line("/// <summary>An inference forward: the convs with packed weights (RefreshPacked) read them.</summary>");
@@ -681,14 +692,49 @@ namespace CnnGen.Generator.Emit
                 w.Line("if (_job.Packed) RefreshPacked(fold);");
             }
             w.Line("_pool.Run(_job, workers);");
-            w.Line("// Sum the workers' parameter gradients into worker 0's, in worker order (deterministic), checking the sums for");
-            w.Line("// NaN and infinity in the same pass (TrainStep refuses the update if any is).");
-            w.Line("if (mode != Mode.Forward) _gradientsFinite = WorkerGradients.SumAndCheckFinite(_workerGradients, workers, ParameterArenaLength);");
+            w.Line("if (mode != Mode.Forward) _gradientsFinite = SumWorkerGradients(workers); // TrainStep refuses the update if not");
             w.Line("_forwardBatch = batch;");
             w.Line("if (mode != Mode.Backward) { _forwardTraining = training; _forwardFolded = fold; }");
             w.Close();
             w.Line();
+            w.Line("/// <summary>Sums the parameter gradients of the backward's <paramref name=\"sources\"/> workers into worker 0's, in worker");
+            w.Line("/// order for every element (deterministic), on every worker of the pool, each its share of the arena; zeroes the added");
+            w.Line("/// buffers as it goes (the next backward need not clear them) and returns whether the sum holds no NaN or infinity.</summary>");
+            w.Open("private bool SumWorkerGradients(int sources)");
+            w.Line("_job.Mode = Mode.Reduce;");
+            w.Line("_job.Workers = _threads;");
+            w.Line("_job.Sources = sources;");
+            w.Line("_pool.Run(_job, _threads);");
+            w.Line("for (int k = 1; k < sources; k++) _gradientsClear[k] = true;");
+            w.Line("return Array.TrueForAll(_workerFinite, finite => finite);");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>The optimizer's update; split among the workers when its update is elementwise (OptimizerBase.StepShare).");
+            w.Line("/// Returns whether every parameter is finite afterwards.</summary>");
+            w.Open("private bool StepOptimizer(IOptimizer optimizer)");
+            w.Open("if (optimizer is OptimizerBase shared && shared.UpdatesInParallel)");
+            w.Line("shared.BeginStep(_parameters);");
+            w.Line("_job.Mode = Mode.Update;");
+            w.Line("_job.Workers = _threads;");
+            w.Line("_job.Optimizer = shared;");
+            w.Line("try { _pool.Run(_job, _threads); }");
+            w.Line("finally { _job.Optimizer = null; }");
+            w.Line("return Array.TrueForAll(_workerFinite, finite => finite);");
+            w.Close();
+            w.Line("optimizer.Step(_parameters);");
+            w.Line("return System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(_parameterMemory.AsSpan(0, ParameterArenaLength));");
+            w.Close();
+            w.Line();
             w.Open("private void RunSlice(int worker)");
+            w.Open("if (_job.Mode == Mode.Reduce)");
+            w.Line("(long start, long length) = GraphOps.Share((long)ParameterArenaLength, worker, _job.Workers);");
+            w.Line("_workerFinite[worker] = WorkerGradients.SumAndCheckFinite(_workerGradients, _job.Sources, start, start + length, clearAdded: true);");
+            w.Line("return;");
+            w.Close();
+            w.Open("if (_job.Mode == Mode.Update)");
+            w.Line("_workerFinite[worker] = _job.Optimizer!.StepShare(_parameters, worker, _job.Workers);");
+            w.Line("return;");
+            w.Close();
             if (wino)
             {
                 w.Open("if (_job.Mode == Mode.Refresh)");
@@ -708,7 +754,10 @@ namespace CnnGen.Generator.Emit
             w.Line("if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker, part: 0, parts: 1);");
             w.Line("if (mode == Mode.Forward) return;");
             w.Line("if (worker == 0 && mode == Mode.TrainStep) _gradientMemory.Clear();");
-            w.Line("if (worker > 0) _workerGradients[worker].Clear();");
+            w.Open("if (worker > 0)");
+            w.Line("if (!_gradientsClear[worker]) _workerGradients[worker].Clear(); // the last sum zeroed it, unless that sum did not finish");
+            w.Line("_gradientsClear[worker] = false;");
+            w.Close();
             w.Open("if (mode == Mode.TrainStep)");
             int classes = (int)logits.Layer.Output.Size;
             w.Line($"double loss = SoftmaxCrossEntropy.SumForwardBackward(Activations({Out(logits)}, {I(classes)}, n0, count), _labels.AsSpan(n0, count), {I(classes)},");

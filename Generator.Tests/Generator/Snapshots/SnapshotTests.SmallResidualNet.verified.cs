@@ -156,6 +156,10 @@ ________________________________________________________________________________
         /// <summary>Each worker's private parameter gradients ([0] is <see cref="_gradientMemory"/>), summed after backward.</summary>
         private readonly NativeBuffer[] _workerGradients;
         private bool _gradientsFinite; // the parameter gradients of the last Backward or TrainStep hold no NaN or infinity
+        /// <summary>Per worker buffer: all zero, because the last sum of the gradients cleared it (SumWorkerGradients).</summary>
+        private readonly bool[] _gradientsClear;
+        /// <summary>Per worker: whether its share of the last gradient sum or optimizer update was finite.</summary>
+        private readonly bool[] _workerFinite;
         private readonly NativeBuffer _activationMemory;
         /// <summary>Activation gradients: GradientPerImage floats per image, so that workers' slices never overlap.</summary>
         private readonly NativeBuffer _gradients;
@@ -293,6 +297,8 @@ ________________________________________________________________________________
             _labels = new int[maxBatch];
             _workerLoss = new double[_threads];
             _workerCorrect = new int[_threads];
+            _gradientsClear = new bool[trainers];
+            _workerFinite = new bool[_threads];
             _job = new SliceJob(this);
             _pool = new WorkerPool(_threads);
         }
@@ -499,10 +505,10 @@ ________________________________________________________________________________
                 _bufferBackup.AsSpan(0, BufferArenaLength).CopyTo(_bufferMemory.AsSpan(0, BufferArenaLength));
                 throw error;
             }
-            optimizer.Step(_parameters);
+            bool finite = StepOptimizer(optimizer);
             _parameterVersion++;
             _forwardBatch = 0; // the weights changed: the stored activations no longer match them
-            if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(_parameterMemory.AsSpan(0, ParameterArenaLength))) throw NonFinite.AfterOptimizerStep(this, optimizer);
+            if (!finite) throw NonFinite.AfterOptimizerStep(this, optimizer);
             return (float)(loss / batch);
         }
 
@@ -560,7 +566,8 @@ ________________________________________________________________________________
             _foldVersion = ParameterState;
         }
 
-        private enum Mode { Forward, Backward, TrainStep }
+        /// <summary>Reduce and Update split the parameter arena among all workers (SumWorkerGradients, the optimizer step).</summary>
+        private enum Mode { Forward, Backward, TrainStep, Reduce, Update }
 
         /// <summary>The pool's view of a step (allocated once, so dispatch allocates nothing).</summary>
         private sealed class SliceJob : IWorkerJob
@@ -575,6 +582,10 @@ ________________________________________________________________________________
             public bool Fold;
             /// <summary>Inference on fewer images than workers: every worker takes part in every image (see ForwardLayers).</summary>
             public bool Team;
+            /// <summary>Mode.Reduce: the worker gradient buffers the backward filled.</summary>
+            public int Sources;
+            /// <summary>Mode.Update: the optimizer whose step the workers share.</summary>
+            public OptimizerBase? Optimizer;
             public void Execute(int worker) => _network.RunSlice(worker);
         }
 
@@ -591,15 +602,55 @@ ________________________________________________________________________________
             _job.InputGradient = inputGradient;
             _job.Fold = fold;
             _pool.Run(_job, workers);
-            // Sum the workers' parameter gradients into worker 0's, in worker order (deterministic), checking the sums for
-            // NaN and infinity in the same pass (TrainStep refuses the update if any is).
-            if (mode != Mode.Forward) _gradientsFinite = WorkerGradients.SumAndCheckFinite(_workerGradients, workers, ParameterArenaLength);
+            if (mode != Mode.Forward) _gradientsFinite = SumWorkerGradients(workers); // TrainStep refuses the update if not
             _forwardBatch = batch;
             if (mode != Mode.Backward) { _forwardTraining = training; _forwardFolded = fold; }
         }
 
+        /// <summary>Sums the parameter gradients of the backward's <paramref name="sources"/> workers into worker 0's, in worker
+        /// order for every element (deterministic), on every worker of the pool, each its share of the arena; zeroes the added
+        /// buffers as it goes (the next backward need not clear them) and returns whether the sum holds no NaN or infinity.</summary>
+        private bool SumWorkerGradients(int sources)
+        {
+            _job.Mode = Mode.Reduce;
+            _job.Workers = _threads;
+            _job.Sources = sources;
+            _pool.Run(_job, _threads);
+            for (int k = 1; k < sources; k++) _gradientsClear[k] = true;
+            return Array.TrueForAll(_workerFinite, finite => finite);
+        }
+
+        /// <summary>The optimizer's update; split among the workers when its update is elementwise (OptimizerBase.StepShare).
+        /// Returns whether every parameter is finite afterwards.</summary>
+        private bool StepOptimizer(IOptimizer optimizer)
+        {
+            if (optimizer is OptimizerBase shared && shared.UpdatesInParallel)
+            {
+                shared.BeginStep(_parameters);
+                _job.Mode = Mode.Update;
+                _job.Workers = _threads;
+                _job.Optimizer = shared;
+                try { _pool.Run(_job, _threads); }
+                finally { _job.Optimizer = null; }
+                return Array.TrueForAll(_workerFinite, finite => finite);
+            }
+            optimizer.Step(_parameters);
+            return System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(_parameterMemory.AsSpan(0, ParameterArenaLength));
+        }
+
         private void RunSlice(int worker)
         {
+            if (_job.Mode == Mode.Reduce)
+            {
+                (long start, long length) = GraphOps.Share((long)ParameterArenaLength, worker, _job.Workers);
+                _workerFinite[worker] = WorkerGradients.SumAndCheckFinite(_workerGradients, _job.Sources, start, start + length, clearAdded: true);
+                return;
+            }
+            if (_job.Mode == Mode.Update)
+            {
+                _workerFinite[worker] = _job.Optimizer!.StepShare(_parameters, worker, _job.Workers);
+                return;
+            }
             int batch = _job.Batch;
             if (_job.Team)
             {
@@ -613,7 +664,11 @@ ________________________________________________________________________________
             if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker, part: 0, parts: 1);
             if (mode == Mode.Forward) return;
             if (worker == 0 && mode == Mode.TrainStep) _gradientMemory.Clear();
-            if (worker > 0) _workerGradients[worker].Clear();
+            if (worker > 0)
+            {
+                if (!_gradientsClear[worker]) _workerGradients[worker].Clear(); // the last sum zeroed it, unless that sum did not finish
+                _gradientsClear[worker] = false;
+            }
             if (mode == Mode.TrainStep)
             {
                 double loss = SoftmaxCrossEntropy.SumForwardBackward(Activations(Dense1Output, 3, n0, count), _labels.AsSpan(n0, count), 3,
