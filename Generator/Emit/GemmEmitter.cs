@@ -63,6 +63,10 @@ namespace CnnGen.Generator.Emit
         /// for L2 that every call streams from memory. Winograd's products use it (ResNet-18's 36 x 256 x 256 transformed
         /// weights: batch 1 measured 0.3-0.5 ms faster); the 512 x 7 x 7 im2col convs measured no gain and do not.</summary>
         public bool PrefetchA;
+        /// <summary>Each full row tile of a transposed-B GEMM asks for the next tile's rows of C in L2 before it starts
+        /// (CacheHints.PrefetchL2, a line per 16 floats of each row): for an accumulated C too large for L2 (a weight
+        /// gradient dW), whose tiles lie a whole row of dW apart, too far for the hardware prefetcher to follow.</summary>
+        public bool PrefetchC;
     }
 
     /// <summary>The dot form: rows of A and B are contiguous and <see cref="L"/> long.</summary>
@@ -180,7 +184,15 @@ namespace CnnGen.Generator.Emit
                 w.Open($"for (int j = 0; j < {full}; j += {NR})");
                 EmitPrepare(w, g, "j", NR);
                 PackTransposed(w, g, isa, NR, "j", NR);
-                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "panel");
+                string? prefetchC = null;
+                if (g.PrefetchC)
+                {
+                    // the next tile of C: the next rows of this strip, or the first rows of the next strip
+                    string next = $"(r + {MR} < {rowEnd} ? (nint)(r + {MR}) * {g.LdC} + j : j + {NR} < {full} ? (nint){r0} * {g.LdC} + j + {NR} : -1)";
+                    string lines = string.Join(" ", Enumerable(NR / 16).Select(q => $"CacheHints.PrefetchL2(ref Unsafe.Add(ref {g.C}, nextC + i * {g.LdC}{(q == 0 ? "" : $" + {q * 16}")}));"));
+                    prefetchC = $"{{ nint nextC = {next}; if (nextC >= 0) for (int i = 0; i < {MR}; i++) {{ {lines} }} }}";
+                }
+                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "panel", beforeTile: prefetchC);
                 w.Close();
             }
             else if (full > 0)

@@ -646,6 +646,7 @@ namespace CnnGen.Generator.Emit
                         Name = "WeightGradGroup", Rows = I(MG), RowsConst = MG, N = KG, T = I(IGN), TConst = IGN,
                         A = "gy", LdAr = IGN, LdAt = 1,
                         B = "col", LdB = IGN, BTransposed = true, C = "dw", LdC = KG, Accumulate = true,
+                        PrefetchC = (long)MG * KG * 4 > GemmEmitter.L2Bytes,
                     }, isa);
                     if (l.Bias)
                     {
@@ -722,7 +723,7 @@ namespace CnnGen.Generator.Emit
                             A = "dyg", LdAr = N, LdAt = 1,
                             B = "ctg", LdB = NBw, BTransposed = true, BRowStart = shifted ? k => $"ColumnStart({k})" : null,
                             BPrepare = shifted ? (first, count) => $"if ({first} + {count} > built * {l.Kernel * l.Kernel}) {{ int need = Math.Min(({first} + {count} + {l.Kernel * l.Kernel - 1}) / {l.Kernel * l.Kernel}, {l.Input.C}); {planes}(ref xn, ref col, built, need); built = need; }}" : null,
-                            C = "dwg", LdC = KG, Accumulate = true,
+                            C = "dwg", LdC = KG, Accumulate = true, PrefetchC = (long)MG * KG * 4 > GemmEmitter.L2Bytes,
                         }, isa);
                     }
                     w.Close();

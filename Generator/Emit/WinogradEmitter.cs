@@ -143,6 +143,7 @@ namespace CnnGen.Generator.Emit
                 {
                     Name = "Gradients", Rows = I(M), RowsConst = M, N = C, T = I(T), TConst = T,
                     A = "gx", LdAr = T, LdAt = 1, B = "vx", LdB = T, BTransposed = true, C = "dux", LdC = C, Accumulate = true,
+                    PrefetchC = 36L * M * C * 4 > GemmEmitter.L2Bytes,
                 }, isa);
                 w.Close();
                 w.Close(); // images
