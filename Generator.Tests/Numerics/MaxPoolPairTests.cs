@@ -30,6 +30,16 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(4, 3, Padding = 1), ReLU, Dropout(0.5), MaxPool2D(2), Flatten, Dense(3)]
     public partial class ReluPoolSeparate;
 
+    // ReLU -> ResNet's 3x3/2 pad 1 stem pool (the vector path and the general loop at the borders; overlapping windows)
+    // and -> a 3x3/3 pool (the general loop), fused, and the same functions unfused
+    [Network(Channels = 2, Height = 13, Width = 45)]
+    [Conv2D(3, 3, Padding = 1), ReLU, MaxPool2D(3, Stride = 2, Padding = 1), Conv2D(3, 1), ReLU, MaxPool2D(3, Stride = 3), Flatten, Dense(3)]
+    public partial class ReluStride2PoolFused;
+
+    [Network(Channels = 2, Height = 13, Width = 45)]
+    [Conv2D(3, 3, Padding = 1), ReLU, Dropout(0.5), MaxPool2D(3, Stride = 2, Padding = 1), Conv2D(3, 1), ReLU, Dropout(0.5), MaxPool2D(3, Stride = 3), Flatten, Dense(3)]
+    public partial class ReluStride2PoolSeparate;
+
     // stride 2 with other windows and padding (the vector path inside the input, the general loop at the borders):
     // ResNet's stem pool shape class 3x3/2 pad 1, and 3x3/2 without padding, and 2x2/2 with padding.
     [Network(Channels = 2, Height = 23, Width = 37)]
@@ -168,12 +178,29 @@ namespace CnnGen.Tests.Numerics
         {
             using var fused = new ReluPoolFused(4, 1, isa);
             using var separate = new ReluPoolSeparate(4, 1, isa);
+            FusedEqualsSeparate(fused, separate, ReluPoolFused.InputSize, ReluPoolFused.OutputSize);
+        }
+
+        [Theory]
+        [MemberData(nameof(Isas))]
+        public void Relu_then_overlapping_pools_in_one_pass_equal_the_two_passes(Isa isa)
+        {
+            using var fused = new ReluStride2PoolFused(4, 1, isa);
+            using var separate = new ReluStride2PoolSeparate(4, 1, isa);
+            FusedEqualsSeparate(fused, separate, ReluStride2PoolFused.InputSize, ReluStride2PoolFused.OutputSize);
+            Assert.Equal(0, fused.LayerOutput(1, 2).ToArray().Count(v => v < 0)); // the ReLU's output, written on request
+            Assert.Equal(separate.LayerOutput(1, 2).ToArray(), fused.LayerOutput(1, 2).ToArray());
+        }
+
+        /// <summary>Same parameters, same input: the same outputs, input gradient and parameter gradients, bit for bit.</summary>
+        private static void FusedEqualsSeparate(INetwork fused, INetwork separate, int inputSize, int outputSize)
+        {
             var rng = new Rng(5);
             NumericsSupport.Randomize(fused, rng);
             for (int p = 0; p < fused.Parameters.Count; p++) fused.Parameters[p].Value.CopyTo(separate.Parameters[p].Value);
             separate.ParametersChanged();
-            var x = NumericsSupport.Gaussian(4 * ReluPoolFused.InputSize, rng);
-            var y1 = new float[4 * ReluPoolFused.OutputSize];
+            var x = NumericsSupport.Gaussian(4 * inputSize, rng);
+            var y1 = new float[4 * outputSize];
             var y2 = new float[y1.Length];
             fused.Forward(x, y1, 4);
             separate.Forward(x, y2, 4);

@@ -940,16 +940,22 @@ namespace CnnGen.Generator.Emit
                     w.Close();
                     return;
                 }
-                PoolLoops(w, l,
-                    b => { b.Line("float best = float.NegativeInfinity;"); b.Line("int bestAt = -1;"); },
-                    b => { b.Line("float v = Unsafe.Add(ref xp, at);"); b.Line("if (v > best || bestAt < 0) { best = v; bestAt = at; }"); },
-                    b =>
-                    {
-                        b.Line("Unsafe.Add(ref yp, o) = best;");
-                        b.Line($"Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {l.Output.H * l.Output.W} + o)) = bestAt;");
-                    }, team: true);
+                EmitMaxPoolGeneralForward(w, l);
                 w.Close();
             });
+        }
+
+        /// <summary>Any max pool, one output at a time (window cells outside the input skipped: -inf padding).</summary>
+        private static void EmitMaxPoolGeneralForward(CodeWriter w, CheckedLayer l, bool relu = false)
+        {
+            PoolLoops(w, l,
+                b => { b.Line("float best = float.NegativeInfinity;"); b.Line("int bestAt = -1;"); },
+                b => { b.Line("float v = Unsafe.Add(ref xp, at);"); b.Line("if (v > best || bestAt < 0) { best = v; bestAt = at; }"); },
+                b =>
+                {
+                    b.Line(relu ? "Unsafe.Add(ref yp, o) = MathF.Max(best, 0f); // the ReLU" : "Unsafe.Add(ref yp, o) = best;");
+                    b.Line($"Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {l.Output.H * l.Output.W} + o)) = bestAt;");
+                }, team: true);
         }
 
         /// <summary>A stride-2 max pool (not the pair pool) whose rows have at least 4 outputs with the whole window inside the
@@ -958,17 +964,21 @@ namespace CnnGen.Generator.Emit
         public static bool IsStride2VectorPool(CheckedLayer l) =>
             l.Kind == LayerKind.MaxPool2D && !IsPairPool(l) && l.Stride == 2 && Stride2Columns(l).End - Stride2Columns(l).Begin >= 4;
 
-        /// <summary>Forward of ReLU -> pair max pool in one pass over the ReLU's input: max(0, max of the window) equals the
-        /// max of the ReLU'd window, so the ReLU's output is never written. The argmax is the raw window's; where the pooled
-        /// value is 0 the backward masks it, so the gradients equal the two-pass ones.</summary>
-        public string MaxPoolReluForward(CheckedLayer l)
+        /// <summary>Forward of ReLU -> max pool in one pass over the ReLU's input: max(0, max of the window) equals the
+        /// max of the ReLU'd window (the ReLU is monotonic; padding is -inf), so the ReLU's output is never written. The
+        /// argmax is the raw window's; where the pooled value is 0 the backward masks it, so the gradients equal the two-pass
+        /// ones. Pair pools, stride-2 vector pools (ResNet's stem: as their plain forward, a null argmax skips the indices)
+        /// and the general loop.</summary>
+        public string MaxPoolReluForward(CheckedLayer l, IsaTarget isa)
         {
-            if (!IsPairPool(l)) throw new InvalidOperationException($"{l.Name}: ReLU fusion is planned for 2x2/2 pools only");
-            string name = PoolName(l, "MaxPool") + "_ReluForward";
-            return Use(name, l.Name, $"ReLU -> MaxPool2D {Chw(l.Input)} -> {Chw(l.Output)} in one pass: y = max(0, max of the window of the ReLU's input); argmax keeps the winner's index for backward.", w =>
+            bool stride2 = IsStride2VectorPool(l);
+            string name = PoolName(l, "MaxPool") + "_ReluForward" + (stride2 ? "_" + isa.Name : "");
+            return Use(name, l.Name, $"ReLU -> MaxPool2D {Chw(l.Input)} -> {Chw(l.Output)}, window {l.Kernel}, stride {l.Stride}, padding {l.Padding}, in one pass: y = max(0, max of the window of the ReLU's input); argmax keeps the winner's index for backward.", w =>
             {
                 w.Open($"private static void {name}(ref float x, ref float y, ref float argmax, int batch, int part, int parts)");
-                EmitMaxPoolPairsForward(w, l, relu: true);
+                if (IsPairPool(l)) EmitMaxPoolPairsForward(w, l, relu: true);
+                else if (stride2) EmitMaxPoolStride2Forward(w, l, isa, relu: true);
+                else EmitMaxPoolGeneralForward(w, l, relu: true);
                 w.Close();
             });
         }
@@ -1041,7 +1051,7 @@ namespace CnnGen.Generator.Emit
         /// first of equal values wins, NaN never replaces), so values and argmax equal the general loop's. The columns
         /// outside that range go through the general per-output loop. With a null argmax (an inference whose activations
         /// no backward reads) the indices are neither kept nor written.</summary>
-        private static void EmitMaxPoolStride2Forward(CodeWriter w, CheckedLayer l, IsaTarget isa)
+        private static void EmitMaxPoolStride2Forward(CodeWriter w, CheckedLayer l, IsaTarget isa, bool relu = false)
         {
             int K = l.Kernel, P = l.Padding, H = l.Input.H, W = l.Input.W, OH = l.Output.H, OW = l.Output.W;
             int EW = (W + 1) / 2, OWd = Math.Max(1, W / 2);
@@ -1096,7 +1106,7 @@ namespace CnnGen.Generator.Emit
                 }
                 w.Close();
             }
-            w.Line("best.StoreUnsafe(ref yr, (nuint)ow);");
+            w.Line(relu ? $"{Vec}.Max(best, {V}.Zero).StoreUnsafe(ref yr, (nuint)ow); // the ReLU" : "best.StoreUnsafe(ref yr, (nuint)ow);");
             w.Line($"if (keep) bestAt.StoreUnsafe(ref ap, (nuint)(oh * {OW} + ow));");
             w.Close();
             if (owEnd < OW) w.Line($"for (int ow = {owEnd}; ow < {OW}; ow++) One(ref xp, ref yp, ref ap, keep, oh, ow);");
@@ -1134,7 +1144,7 @@ namespace CnnGen.Generator.Emit
             w.Line("float v = Unsafe.Add(ref xp, at);");
             w.Line("if (v > best || bestAt < 0) { best = v; bestAt = at; }");
             w.Close().Close();
-            w.Line($"Unsafe.Add(ref yp, oh * {OW} + ow) = best;");
+            w.Line(relu ? $"Unsafe.Add(ref yp, oh * {OW} + ow) = MathF.Max(best, 0f); // the ReLU" : $"Unsafe.Add(ref yp, oh * {OW} + ow) = best;");
             w.Line($"if (keep) Unsafe.Add(ref ap, oh * {OW} + ow) = bestAt;");
             w.Close();
         }
@@ -1216,16 +1226,28 @@ namespace CnnGen.Generator.Emit
             });
         }
 
-        /// <summary>Backward of ReLU -> pair max pool in one pass: dx = dy at the window's winner when the pooled value
-        /// (the rectified winner) is positive, else 0: what the pool's backward and then the ReLU's would write, without
-        /// the full-size intermediate gradient.</summary>
+        /// <summary>Backward of ReLU -> max pool in one pass: dx = dy at the window's winner when the pooled value (the
+        /// rectified winner) is positive, else 0: what the pool's backward and then the ReLU's would write, without the
+        /// full-size intermediate gradient. Windows that overlap (ResNet's 3x3/2 stem pool) add into a cleared dx.</summary>
         public string MaxPoolReluBackward(CheckedLayer l)
         {
             string name = PoolName(l, "MaxPool") + "_ReluBackward";
+            int OHW = l.Output.H * l.Output.W, HW = l.Input.H * l.Input.W;
             return Use(name, l.Name, $"Backward of ReLU -> MaxPool2D {Chw(l.Output)} -> {Chw(l.Input)} in one pass: each output gradient goes to the input that won the forward max, masked by the ReLU (pooled value > 0).", w =>
             {
                 w.Open($"private static void {name}(ref float argmax, ref float y, ref float dy, ref float dx, int batch)");
-                EmitMaxPoolPairsBackward(w, l, relu: true);
+                if (IsPairPool(l)) EmitMaxPoolPairsBackward(w, l, relu: true);
+                else
+                {
+                    w.Line($"MemoryMarshal.CreateSpan(ref dx, batch * {l.Input.Size}).Clear();");
+                    w.Open($"for (int plane = 0; plane < batch * {l.Input.C}; plane++)");
+                    w.Line($"ref float dxp = ref Unsafe.Add(ref dx, (nint)plane * {HW});");
+                    w.Line($"ref float dyp = ref Unsafe.Add(ref dy, (nint)plane * {OHW});");
+                    w.Line($"ref float yp = ref Unsafe.Add(ref y, (nint)plane * {OHW});");
+                    w.Line($"ref int ap = ref Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {OHW}));");
+                    w.Line($"for (int o = 0; o < {OHW}; o++) if (Unsafe.Add(ref yp, o) > 0f) Unsafe.Add(ref dxp, Unsafe.Add(ref ap, o)) += Unsafe.Add(ref dyp, o); // the ReLU's mask");
+                    w.Close();
+                }
                 w.Close();
             });
         }

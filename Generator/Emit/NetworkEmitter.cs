@@ -1046,7 +1046,10 @@ namespace CnnGen.Generator.Emit
                     {
                         // the ReLU before this pool: max(0, max) of its input's window, one pass, the ReLU's output never written
                         int reluInput = plan.Layers[in0].Layer.Inputs[0];
-                        w.Line($"{k.MaxPoolReluForward(l)}({Act(ActOf(plan, reluInput), SizeOf(plan, reluInput))}, {y}, {Act(Extra(lp), outSize)}, count, part, parts);");
+                        string argmax = Act(Extra(lp), outSize);
+                        if (plan.Folds.Count > 0 && KernelEmitter.IsStride2VectorPool(l))
+                            argmax = $"ref (fold ? ref Unsafe.NullRef<float>() : {argmax})"; // as the unfused pool below
+                        w.Line($"{k.MaxPoolReluForward(l, isa)}({Act(ActOf(plan, reluInput), SizeOf(plan, reluInput))}, {y}, {argmax}, count, part, parts);");
                         break;
                     }
                     case LayerKind.MaxPool2D:

@@ -36,11 +36,11 @@ namespace CnnGen.Generator.Plan
         bool FoldedIntoPrevious)
     {
         public long InputOffset => InputOffsets.Count > 0 ? InputOffsets[0] : 0;
-        /// <summary>A ReLU whose only consumer is a pair max pool (<see cref="MemoryPlanner.IsPairPool"/>): its backward
+        /// <summary>A ReLU whose only consumer is a max pool: its backward
         /// runs inside the pool's, which writes this ReLU's input gradient directly; its forward too (the pool takes max(0, window
         /// max) of this ReLU's input), so its output is written only when LayerOutput asks for it.</summary>
         public bool BackwardInNextPool { get; init; }
-        /// <summary>A pair max pool after such a ReLU: its backward also applies the ReLU's mask (the pooled value is the
+        /// <summary>A max pool after such a ReLU: its backward also applies the ReLU's mask (the pooled value is the
         /// rectified winner, so the mask is pooled &gt; 0) and writes the ReLU's input gradient.</summary>
         public bool BackwardAppliesRelu { get; init; }
         /// <summary>Index into <see cref="NetworkPlan.Winograds"/>, or -1: the conv's forward and input gradient run as Winograd F(4x4, 3x3).</summary>
@@ -467,15 +467,16 @@ namespace CnnGen.Generator.Plan
                     }
             }
 
-            // ReLU -> 2x2/2 max pool: the pool's backward writes the ReLU's input gradient (so that gradient is live from
-            // the pool's backward on) and the ReLU's own backward pass disappears: no full-size gradient written and reread.
+            // ReLU -> max pool (the 2x2/2 pair pool, ResNet's 3x3/2 stem pool, any other): the pool's forward applies the ReLU
+            // and its backward writes the ReLU's input gradient (so that gradient is live from the pool's backward on); the
+            // ReLU's own passes disappear: no full-size output or gradient written and reread.
             var reluIntoPool = new int[count];
             for (int r = 0; r < count; r++)
             {
                 reluIntoPool[r] = -1;
                 if (nodes[r].Kind != LayerKind.ReLU || nodes[r].Inputs[0] < 0 || consumers[r].Count != 1 || isHeadTensor.Contains(r)) continue;
                 int m = consumers[r][0];
-                if (!IsPairPool(nodes[m]) || nodes[m].Head != nodes[r].Head) continue;
+                if (nodes[m].Kind != LayerKind.MaxPool2D || nodes[m].Head != nodes[r].Head) continue;
                 if (accumulates.TryGetValue((r, 0), out bool adds) && adds) continue;
                 reluIntoPool[r] = m;
             }

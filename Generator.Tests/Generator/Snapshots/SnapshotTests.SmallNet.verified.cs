@@ -1003,7 +1003,7 @@ __________________________________________________________________";
             }
         }
 
-        /// <summary>ReLU -> MaxPool2D 4x8x8 -> 4x4x4 in one pass: y = max(0, max of the window of the ReLU's input); argmax keeps the winner's index for backward.</summary>
+        /// <summary>ReLU -> MaxPool2D 4x8x8 -> 4x4x4, window 2, stride 2, padding 0, in one pass: y = max(0, max of the window of the ReLU's input); argmax keeps the winner's index for backward.</summary>
         /// <remarks>Used by maxpool1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2x2S2P0_4x8x8_ReluForward(ref float x, ref float y, ref float argmax, int batch, int part, int parts)
