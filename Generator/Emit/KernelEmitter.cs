@@ -1205,7 +1205,6 @@ namespace CnnGen.Generator.Emit
         public string MaxPoolBackward(CheckedLayer l)
         {
             string name = PoolName(l, "MaxPool") + "_Backward";
-            int OHW = l.Output.H * l.Output.W, HW = l.Input.H * l.Input.W;
             return Use(name, l.Name, $"MaxPool2D backward {Chw(l.Output)} -> {Chw(l.Input)}: each output gradient goes to the input that won the forward max.", w =>
             {
                 w.Open($"private static void {name}(ref float argmax, ref float dy, ref float dx, int batch)");
@@ -1215,15 +1214,26 @@ namespace CnnGen.Generator.Emit
                     w.Close();
                     return;
                 }
-                w.Line($"MemoryMarshal.CreateSpan(ref dx, batch * {l.Input.Size}).Clear();");
-                w.Open($"for (int plane = 0; plane < batch * {l.Input.C}; plane++)");
-                w.Line($"ref float dxp = ref Unsafe.Add(ref dx, (nint)plane * {HW});");
-                w.Line($"ref float dyp = ref Unsafe.Add(ref dy, (nint)plane * {OHW});");
-                w.Line($"ref int ap = ref Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {OHW}));");
-                w.Line($"for (int o = 0; o < {OHW}; o++) Unsafe.Add(ref dxp, Unsafe.Add(ref ap, o)) += Unsafe.Add(ref dyp, o);");
-                w.Close();
+                EmitMaxPoolScatterBackward(w, l);
                 w.Close();
             });
+        }
+
+        /// <summary>The backward of any max pool: dx cleared, then each output gradient added at its window's winner
+        /// (windows may overlap); with <paramref name="relu"/> only where the pooled value is positive (the fused ReLU's mask).</summary>
+        private static void EmitMaxPoolScatterBackward(CodeWriter w, CheckedLayer l, bool relu = false)
+        {
+            int OHW = l.Output.H * l.Output.W, HW = l.Input.H * l.Input.W;
+            w.Line($"MemoryMarshal.CreateSpan(ref dx, batch * {l.Input.Size}).Clear();");
+            w.Open($"for (int plane = 0; plane < batch * {l.Input.C}; plane++)");
+            w.Line($"ref float dxp = ref Unsafe.Add(ref dx, (nint)plane * {HW});");
+            w.Line($"ref float dyp = ref Unsafe.Add(ref dy, (nint)plane * {OHW});");
+            if (relu) w.Line($"ref float yp = ref Unsafe.Add(ref y, (nint)plane * {OHW});");
+            w.Line($"ref int ap = ref Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {OHW}));");
+            w.Line(relu
+                ? $"for (int o = 0; o < {OHW}; o++) if (Unsafe.Add(ref yp, o) > 0f) Unsafe.Add(ref dxp, Unsafe.Add(ref ap, o)) += Unsafe.Add(ref dyp, o); // the ReLU's mask"
+                : $"for (int o = 0; o < {OHW}; o++) Unsafe.Add(ref dxp, Unsafe.Add(ref ap, o)) += Unsafe.Add(ref dyp, o);");
+            w.Close();
         }
 
         /// <summary>Backward of ReLU -> max pool in one pass: dx = dy at the window's winner when the pooled value (the
@@ -1232,22 +1242,11 @@ namespace CnnGen.Generator.Emit
         public string MaxPoolReluBackward(CheckedLayer l)
         {
             string name = PoolName(l, "MaxPool") + "_ReluBackward";
-            int OHW = l.Output.H * l.Output.W, HW = l.Input.H * l.Input.W;
             return Use(name, l.Name, $"Backward of ReLU -> MaxPool2D {Chw(l.Output)} -> {Chw(l.Input)} in one pass: each output gradient goes to the input that won the forward max, masked by the ReLU (pooled value > 0).", w =>
             {
                 w.Open($"private static void {name}(ref float argmax, ref float y, ref float dy, ref float dx, int batch)");
                 if (IsPairPool(l)) EmitMaxPoolPairsBackward(w, l, relu: true);
-                else
-                {
-                    w.Line($"MemoryMarshal.CreateSpan(ref dx, batch * {l.Input.Size}).Clear();");
-                    w.Open($"for (int plane = 0; plane < batch * {l.Input.C}; plane++)");
-                    w.Line($"ref float dxp = ref Unsafe.Add(ref dx, (nint)plane * {HW});");
-                    w.Line($"ref float dyp = ref Unsafe.Add(ref dy, (nint)plane * {OHW});");
-                    w.Line($"ref float yp = ref Unsafe.Add(ref y, (nint)plane * {OHW});");
-                    w.Line($"ref int ap = ref Unsafe.As<float, int>(ref Unsafe.Add(ref argmax, (nint)plane * {OHW}));");
-                    w.Line($"for (int o = 0; o < {OHW}; o++) if (Unsafe.Add(ref yp, o) > 0f) Unsafe.Add(ref dxp, Unsafe.Add(ref ap, o)) += Unsafe.Add(ref dyp, o); // the ReLU's mask");
-                    w.Close();
-                }
+                else EmitMaxPoolScatterBackward(w, l, relu: true);
                 w.Close();
             });
         }

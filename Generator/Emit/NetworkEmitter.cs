@@ -701,11 +701,18 @@ namespace CnnGen.Generator.Emit
             w.Line("/// order for every element (deterministic), on every worker of the pool, each its share of the arena; zeroes the added");
             w.Line("/// buffers as it goes (the next backward need not clear them) and returns whether the sum holds no NaN or infinity.</summary>");
             w.Open("private bool SumWorkerGradients(int sources)");
-            w.Line("_job.Mode = Mode.Reduce;");
-            w.Line("_job.Workers = _threads;");
             w.Line("_job.Sources = sources;");
-            w.Line("_pool.Run(_job, _threads);");
+            w.Line("bool finite = RunOnEveryWorker(Mode.Reduce);");
             w.Line("for (int k = 1; k < sources; k++) _gradientsClear[k] = true;");
+            w.Line("return finite;");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Runs <paramref name=\"mode\"/> (Reduce or Update) on every worker of the pool, each its share of the parameter");
+            w.Line("/// arena, and returns whether every share came out finite.</summary>");
+            w.Open("private bool RunOnEveryWorker(Mode mode)");
+            w.Line("_job.Mode = mode;");
+            w.Line("_job.Workers = _threads;");
+            w.Line("_pool.Run(_job, _threads);");
             w.Line("return Array.TrueForAll(_workerFinite, finite => finite);");
             w.Close();
             w.Line();
@@ -714,12 +721,9 @@ namespace CnnGen.Generator.Emit
             w.Open("private bool StepOptimizer(IOptimizer optimizer)");
             w.Open("if (optimizer is OptimizerBase shared && shared.UpdatesInParallel)");
             w.Line("shared.BeginStep(_parameters);");
-            w.Line("_job.Mode = Mode.Update;");
-            w.Line("_job.Workers = _threads;");
             w.Line("_job.Optimizer = shared;");
-            w.Line("try { _pool.Run(_job, _threads); }");
+            w.Line("try { return RunOnEveryWorker(Mode.Update); }");
             w.Line("finally { _job.Optimizer = null; }");
-            w.Line("return Array.TrueForAll(_workerFinite, finite => finite);");
             w.Close();
             w.Line("optimizer.Step(_parameters);");
             w.Line("return System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(_parameterMemory.AsSpan(0, ParameterArenaLength));");
@@ -1042,16 +1046,6 @@ namespace CnnGen.Generator.Emit
                     case LayerKind.ReLU:
                         w.Line($"{k.ReluForward(l, isa)}({x}, {y}, count, part, parts);");
                         break;
-                    case LayerKind.MaxPool2D when lp.BackwardAppliesRelu:
-                    {
-                        // the ReLU before this pool: max(0, max) of its input's window, one pass, the ReLU's output never written
-                        int reluInput = plan.Layers[in0].Layer.Inputs[0];
-                        string argmax = Act(Extra(lp), outSize);
-                        if (plan.Folds.Count > 0 && KernelEmitter.IsStride2VectorPool(l))
-                            argmax = $"ref (fold ? ref Unsafe.NullRef<float>() : {argmax})"; // as the unfused pool below
-                        w.Line($"{k.MaxPoolReluForward(l, isa)}({Act(ActOf(plan, reluInput), SizeOf(plan, reluInput))}, {y}, {argmax}, count, part, parts);");
-                        break;
-                    }
                     case LayerKind.MaxPool2D:
                     {
                         // a forward with folded BatchNorms is rerun unfolded before any backward (or LayerOutput) reads its
@@ -1059,7 +1053,13 @@ namespace CnnGen.Generator.Emit
                         string argmax = Act(Extra(lp), outSize);
                         if (plan.Folds.Count > 0 && KernelEmitter.IsStride2VectorPool(l))
                             argmax = $"ref (fold ? ref Unsafe.NullRef<float>() : {argmax})";
-                        w.Line($"{k.MaxPoolForward(l, isa)}({x}, {y}, {argmax}, count, part, parts);");
+                        if (lp.BackwardAppliesRelu)
+                        {
+                            // the ReLU before this pool: max(0, max) of its input's window, one pass, the ReLU's output never written
+                            int reluInput = plan.Layers[in0].Layer.Inputs[0];
+                            w.Line($"{k.MaxPoolReluForward(l, isa)}({Act(ActOf(plan, reluInput), SizeOf(plan, reluInput))}, {y}, {argmax}, count, part, parts);");
+                        }
+                        else w.Line($"{k.MaxPoolForward(l, isa)}({x}, {y}, {argmax}, count, part, parts);");
                         break;
                     }
                     case LayerKind.AvgPool2D:

@@ -612,11 +612,19 @@ ________________________________________________________________________________
         /// buffers as it goes (the next backward need not clear them) and returns whether the sum holds no NaN or infinity.</summary>
         private bool SumWorkerGradients(int sources)
         {
-            _job.Mode = Mode.Reduce;
-            _job.Workers = _threads;
             _job.Sources = sources;
-            _pool.Run(_job, _threads);
+            bool finite = RunOnEveryWorker(Mode.Reduce);
             for (int k = 1; k < sources; k++) _gradientsClear[k] = true;
+            return finite;
+        }
+
+        /// <summary>Runs <paramref name="mode"/> (Reduce or Update) on every worker of the pool, each its share of the parameter
+        /// arena, and returns whether every share came out finite.</summary>
+        private bool RunOnEveryWorker(Mode mode)
+        {
+            _job.Mode = mode;
+            _job.Workers = _threads;
+            _pool.Run(_job, _threads);
             return Array.TrueForAll(_workerFinite, finite => finite);
         }
 
@@ -627,12 +635,9 @@ ________________________________________________________________________________
             if (optimizer is OptimizerBase shared && shared.UpdatesInParallel)
             {
                 shared.BeginStep(_parameters);
-                _job.Mode = Mode.Update;
-                _job.Workers = _threads;
                 _job.Optimizer = shared;
-                try { _pool.Run(_job, _threads); }
+                try { return RunOnEveryWorker(Mode.Update); }
                 finally { _job.Optimizer = null; }
-                return Array.TrueForAll(_workerFinite, finite => finite);
             }
             optimizer.Step(_parameters);
             return System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(_parameterMemory.AsSpan(0, ParameterArenaLength));
