@@ -622,9 +622,9 @@ namespace CnnGen.Generator.Emit
             int G = l.Groups, MG = l.Output.C / G, KG = l.Input.C / G * l.Kernel * l.Kernel, N = l.Output.H * l.Output.W;
             int NB = direct ? N : PixelBlock(l);
             long inSize = l.Input.Size, outSize = l.Output.Size;
-            return Use(name, l.Name, "Backward of " + ConvDescription(l) + " Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient" + (NB < N ? $"; in blocks of {NB} pixels." : "."), w =>
+            return Use(name, l.Name, "Backward of " + ConvDescription(l) + " Adds dy * col^T to dW (and row sums of dy to db) when weights; writes dx = col2im(W^T * dy) when inputGradient" + (NB < N ? $"; in blocks of {NB} pixels." : "."), w =>
             {
-                w.Open($"private static void {name}(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)");
+                w.Open($"private static void {name}(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool weights, bool inputGradient)");
                 GemmEmitter.DeclareScratch(w, isa);
                 int IG = MemoryPlanner.ImageGroup(l);
                 if (IG > 1)
@@ -634,12 +634,13 @@ namespace CnnGen.Generator.Emit
                     w.Line("int n = 0;");
                     w.Line($"// {IG} images per GEMM ({IGN} columns): the weight gradient sums over all of them in one pass");
                     w.Open($"for (; n + {IG} <= batch; n += {IG})");
-                    w.Line($"for (int i = 0; i < {IG}; i++) {im2colGroup}(ref Unsafe.Add(ref x, (n + i) * {inSize}), ref Unsafe.Add(ref col, i * {N}), 0, {N});");
+                    w.Line($"if (weights) for (int i = 0; i < {IG}; i++) {im2colGroup}(ref Unsafe.Add(ref x, (n + i) * {inSize}), ref Unsafe.Add(ref col, i * {N}), 0, {N});");
                     w.Line($"ref float gy = ref Unsafe.Add(ref col, {(long)KG * IGN}); // the group's output gradient side by side [{MG} x {IGN}]");
                     w.Open($"for (int i = 0; i < {IG}; i++)");
                     w.Line($"ref float dyi = ref Unsafe.Add(ref dy, (n + i) * {outSize});");
                     w.Line($"for (int m = 0; m < {MG}; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * {N}), {N}).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * {IGN} + i * {N}), {N}));");
                     w.Close();
+                    w.Open("if (weights)");
                     w.Line("// dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns");
                     GemmEmitter.Emit(w, new BroadcastGemm
                     {
@@ -652,6 +653,7 @@ namespace CnnGen.Generator.Emit
                     {
                         EmitBiasRowSums(w, isa, "gy", l.Output.C, IGN);
                     }
+                    w.Close();
                     w.Line("if (!inputGradient) continue;");
                     w.Line("// dcol = W^T * dy over the group's columns, then col2im into each image's dx");
                     GemmEmitter.Emit(w, new BroadcastGemm
@@ -671,6 +673,7 @@ namespace CnnGen.Generator.Emit
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
                 w.Line($"ref float dyn = ref Unsafe.Add(ref dy, n * {outSize});");
                 w.Line($"ref float dxn = ref Unsafe.Add(ref dx, n * {inSize});");
+                w.Open("if (weights)");
                 bool swapped = MemoryPlanner.IsWeightGradientTransposed(l);
                 // the weight gradient's pixel block: the whole image when reloading dW once per block would move more data
                 // than the image's columns leaving L2 (MemoryPlanner.WholeImageWeightGradient)
@@ -742,6 +745,7 @@ namespace CnnGen.Generator.Emit
                 {
                     EmitBiasRowSums(w, isa, "dyn", l.Output.C, N);
                 }
+                w.Close();
                 w.Line("if (!inputGradient) continue;");
                 w.Line(direct ? "// dx = W^T * dy (1x1: the columns are the input pixels)" : "// dcol = W^T * dy per pixel block, then col2im into dx");
                 if (!direct) w.Line($"MemoryMarshal.CreateSpan(ref dxn, {inSize}).Clear();");
@@ -791,10 +795,11 @@ namespace CnnGen.Generator.Emit
             string name = DenseName(l) + "_Backward_" + isa.Name;
             int IN = l.Input.C, U = l.Output.C;
             string V = isa.Vec;
-            return Use(name, l.Name, $"Backward of Dense {IN} -> {U}: dW += dy^T * x, db += column sums of dy, dx = dy * W (when inputGradient).", w =>
+            return Use(name, l.Name, $"Backward of Dense {IN} -> {U}: dW += dy^T * x, db += column sums of dy (when weights), dx = dy * W (when inputGradient).", w =>
             {
-                w.Open($"private static void {name}(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)");
+                w.Open($"private static void {name}(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool weights, bool inputGradient)");
                 GemmEmitter.DeclareScratch(w, isa);
+                w.Open("if (weights)");
                 w.Line("// dW[u][i] += sum_b dy[b][u] * x[b][i]");
                 w.Open("");
                 GemmEmitter.Emit(w, new BroadcastGemm
@@ -814,6 +819,7 @@ namespace CnnGen.Generator.Emit
                     w.Line($"for (; u < {U}; u++) Unsafe.Add(ref db, u) += Unsafe.Add(ref row, u);");
                     w.Close();
                 }
+                w.Close();
                 w.Line("if (!inputGradient) return;");
                 w.Line("// dx[b][i] = sum_u dy[b][u] * W[u][i]");
                 w.Open("");

@@ -1,6 +1,7 @@
 // Emit: NetworkPlan -> the C# source of the network class: constants, Summary, memory plan, constructor,
 // Forward / Backward / TrainStep, and per-ISA layer sequences calling the kernels of KernelEmitter.
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text;
@@ -46,6 +47,7 @@ namespace CnnGen.Generator.Emit
             {
                 EmitForwardLayers(w, plan, kernels, isa);
                 EmitBackwardLayers(w, plan, kernels, isa);
+                EmitBackwardWeights(w, plan, kernels, isa);
             }
             w.Line("// ---------------------------------------------------------------- kernels");
             w.Line();
@@ -263,6 +265,8 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Per worker: BatchNorm partial sums, combined after the barrier in worker order.</summary>");
             w.Line("private readonly double[] _partials;");
             w.Line("private readonly SpinBarrier _barrier = new SpinBarrier();");
+            w.Line("/// <summary>The split backward of one image: how far the input-gradient chain (worker 0) and the weight gradients (worker 1) have come.</summary>");
+            w.Line("private readonly LayerCursor _chainCursor = new LayerCursor(), _weightsCursor = new LayerCursor();");
             w.Line("private readonly Parameter[] _parameters;");
             w.Line("private readonly Parameter[] _buffers;");
             w.Line("private readonly Rng[] _dropoutRngs;");
@@ -451,7 +455,9 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Inference on fewer images than <see cref=\"Threads\"/> runs as a team (every worker takes part in every conv)");
             w.Line("/// when the batch needs at least this many FLOPs; below it one worker per image is faster, since the team's barriers");
             w.Line("/// and waking the workers cost more than a small network's convs (the seed net: 15 MFLOP per image, 0.32 ms on one");
-            w.Line("/// core, 0.39 ms as a team of two). 0 = always. Results are the same either way, bit for bit.</summary>");
+            w.Line("/// core, 0.39 ms as a team of two). 0 = always. The same threshold splits the backward of a single image (Backward,");
+            w.Line("/// TrainStep) between two workers: one runs the input-gradient chain, the other every conv's and dense layer's weight");
+            w.Line("/// gradient as soon as its output gradient is ready. Results are the same either way, bit for bit.</summary>");
             w.Line("public long TeamMinimumFlops { get; set; } = 50_000_000;");
             w.Line();
             w.Line("/// <summary>Workers that took part in the last Forward, Backward or TrainStep (a team, or the batch's slices).</summary>");
@@ -658,6 +664,10 @@ namespace CnnGen.Generator.Emit
             w.Line("public bool Fold;");
             w.Line("/// <summary>Inference on fewer images than workers: every worker takes part in every image (see ForwardLayers).</summary>");
             w.Line("public bool Team;");
+            w.Line("/// <summary>A backward of one image split in two: worker 0 the input-gradient chain, worker 1 the weight gradients.</summary>");
+            w.Line("public bool Split;");
+            w.Line("/// <summary>Slices of the batch (1 for a team or a split backward): the workers BatchNorm's batch statistics combine.</summary>");
+            w.Line("public int Slices;");
             w.Line("/// <summary>Mode.Reduce: the worker gradient buffers the backward filled.</summary>");
             w.Line("public int Sources;");
             w.Line("/// <summary>Mode.Update: the optimizer whose step the workers share.</summary>");
@@ -677,8 +687,17 @@ namespace CnnGen.Generator.Emit
             w.Line();
             w.Open("private void Dispatch(Mode mode, int batch, bool training, bool inputGradient, bool fold)");
             w.Line("bool team = mode == Mode.Forward && !training && batch < _threads && FlopsPerImage * batch >= TeamMinimumFlops;");
-            w.Line("int workers = team ? _threads : Workers(batch);");
+            w.Line("int slices = team ? 1 : Workers(batch);");
+            w.Line("// one image to back-propagate and a second worker idle: it takes the weight gradients, the first the input gradients");
+            w.Line("bool split = mode != Mode.Forward && slices == 1 && _threads > 1 && FlopsPerImage * batch >= TeamMinimumFlops;");
+            w.Line("int workers = team ? _threads : split ? 2 : slices;");
             w.Line("_job.Team = team;");
+            w.Line("_job.Split = split;");
+            w.Line("_job.Slices = slices;");
+            w.Open("if (split)");
+            w.Line("_chainCursor.Reset();");
+            w.Line("_weightsCursor.Reset();");
+            w.Close();
             w.Line("LastCallWorkers = workers;");
             w.Line("_job.Mode = mode;");
             w.Line("_job.Batch = batch;");
@@ -692,7 +711,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("if (_job.Packed) RefreshPacked(fold);");
             }
             w.Line("_pool.Run(_job, workers);");
-            w.Line("if (mode != Mode.Forward) _gradientsFinite = SumWorkerGradients(workers); // TrainStep refuses the update if not");
+            w.Line("if (mode != Mode.Forward) _gradientsFinite = SumWorkerGradients(slices); // TrainStep refuses the update if not");
             w.Line("_forwardBatch = batch;");
             w.Line("if (mode != Mode.Backward) { _forwardTraining = training; _forwardFolded = fold; }");
             w.Close();
@@ -752,7 +771,7 @@ namespace CnnGen.Generator.Emit
             w.Line("return;");
             w.Close();
             w.Line("(int n0, int count) = Slice(batch, worker);");
-            w.Line("if (count <= 0) return;");
+            w.Line("if (count <= 0 && !_job.Split) return;");
             w.Line("Mode mode = _job.Mode;");
             w.Line("bool heads = mode == Mode.TrainStep;");
             w.Open("if (mode == Mode.TrainStep)");
@@ -762,6 +781,14 @@ namespace CnnGen.Generator.Emit
             w.Line("_gradientMemory.AsSpan(start, length).Clear();");
             w.Line("_barrier.SignalAndWait(_job.Workers);");
             w.Close();
+            w.Open("if (_job.Split && worker == 1)");
+            w.Line("// the weight gradients of the image worker 0 runs forward and back, each as soon as worker 0's chain has its output gradient");
+            w.Line("try { BackwardWeightsSlice(batch, heads); }");
+            w.Line("finally { _weightsCursor.Finish(); }");
+            w.Line("return;");
+            w.Close();
+            w.Line("try");
+            w.Open("");
             w.Line("if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker, part: 0, parts: 1);");
             w.Line("if (mode == Mode.Forward) return;");
             w.Open("if (worker > 0)");
@@ -787,7 +814,9 @@ namespace CnnGen.Generator.Emit
                 w.Line("else");
                 w.Line($"    Softmax.Backward(Activations({Out(last)}, OutputSize, n0, count), {GSpan(Grad(last), last.Layer.Output.Size)}, {GSpan(Grad(logits), logits.Layer.Output.Size)}, count, OutputSize);");
             }
-            w.Line("BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, heads, worker);");
+            w.Line("BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, heads, worker, _job.Split);");
+            w.Close();
+            w.Line("finally { if (_job.Split) _chainCursor.Finish(); } // worker 1 never waits on a chain that stopped");
             w.Close();
             w.Line();
             w.Open("private void ForwardSlice(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)");
@@ -797,10 +826,17 @@ namespace CnnGen.Generator.Emit
             w.Close();
             w.Close();
             w.Line();
-            w.Open("private void BackwardSlice(int n0, int count, bool inputGradient, bool heads, int worker)");
+            w.Open("private void BackwardSlice(int n0, int count, bool inputGradient, bool heads, int worker, bool split)");
             w.Open("switch (_isa)");
             foreach (IsaTarget isa in IsaTarget.All)
-                w.Line($"case Isa.{isa.Name}: BackwardLayers_{isa.Name}(n0, count, inputGradient, heads, worker); break;");
+                w.Line($"case Isa.{isa.Name}: BackwardLayers_{isa.Name}(n0, count, inputGradient, heads, worker, split); break;");
+            w.Close();
+            w.Close();
+            w.Line();
+            w.Open("private void BackwardWeightsSlice(int count, bool heads)");
+            w.Open("switch (_isa)");
+            foreach (IsaTarget isa in IsaTarget.All)
+                w.Line($"case Isa.{isa.Name}: BackwardWeights_{isa.Name}(count, heads); break;");
             w.Close();
             w.Close();
             w.Line();
@@ -1080,7 +1116,7 @@ namespace CnnGen.Generator.Emit
                         string id = Id(l.Name);
                         w.Line($"if (training) BatchNorm.ForwardTraining({Span(input, inputSize)}, {Span(output, outSize)}, count, {BatchNormArgs(plan, lp)},");
                         w.Line($"    {ArenaSpan(plan.Parameters[lp.WeightIndex], "_parameterMemory")}, {ArenaSpan(plan.Parameters[lp.BiasIndex], "_parameterMemory")}, {ArenaSpan(plan.Buffers[lp.MeanIndex], "_bufferMemory")}, {ArenaSpan(plan.Buffers[lp.VarIndex], "_bufferMemory")}, {F(l.Momentum)}, {F(l.Eps)},");
-                        w.Line($"    _batchStats.AsSpan(worker * StatsLength + {id}Stats, {I(2 * l.Output.C)}), _partials, {id}Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);");
+                        w.Line($"    _batchStats.AsSpan(worker * StatsLength + {id}Stats, {I(2 * l.Output.C)}), _partials, {id}Partials, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);");
                         w.Line($"else{(lp.FoldedIntoPrevious ? " if (!fold)" : "")} BatchNorm.ForwardInference({Span(input, inputSize)}, {Span(output, outSize)}, count, {BatchNormArgs(plan, lp)},");
                         w.Line($"    {ArenaSpan(plan.Parameters[lp.WeightIndex], "_parameterMemory")}, {ArenaSpan(plan.Parameters[lp.BiasIndex], "_parameterMemory")}, {ArenaSpan(plan.Buffers[lp.MeanIndex], "_bufferMemory")}, {ArenaSpan(plan.Buffers[lp.VarIndex], "_bufferMemory")}, {F(l.Eps)});");
                         if (lp.FoldedIntoPrevious) w.Line("// else: the conv above wrote this output with the folded weights");
@@ -1120,8 +1156,11 @@ namespace CnnGen.Generator.Emit
         private static void EmitBackwardLayers(CodeWriter w, NetworkPlan plan, KernelEmitter k, IsaTarget isa)
         {
             w.Line($"/// <summary>Backward of images [n0, n0 + count) from the logits gradient with the {isa.Name} kernels (auxiliary heads when");
-            w.Line("/// <paramref name=\"heads\"/>); parameter gradients go to this worker's buffer.</summary>");
-            w.Open($"private void BackwardLayers_{isa.Name}(int n0, int count, bool inputGradient, bool heads, int worker)");
+            w.Line("/// <paramref name=\"heads\"/>); parameter gradients go to this worker's buffer. When <paramref name=\"split\"/> (one image,");
+            w.Line("/// two workers) this is worker 0's input-gradient chain: the convs' and dense layers' weight gradients are left to");
+            w.Line($"/// worker 1 (BackwardWeights_{isa.Name}), which each layer's step lets go (_chainCursor), and a step that would overwrite");
+            w.Line("/// an output gradient worker 1 has yet to read waits for it (_weightsCursor).</summary>");
+            w.Open($"private void BackwardLayers_{isa.Name}(int n0, int count, bool inputGradient, bool heads, int worker, bool split)");
             w.Line("ref float act = ref _activationMemory.Reference;");
             w.Line("ref float prm = ref _parameterMemory.Reference;");
             w.Line("ref float grd = ref _workerGradients[worker].Reference;");
@@ -1136,6 +1175,7 @@ namespace CnnGen.Generator.Emit
             w.Line("nint cnt = count;");
             w.Line("nint mb = _mb;");
             w.Line("nint n = n0;");
+            int waited = int.MaxValue; // the split chain has waited for worker 1's weight gradients of the layers from here up
             for (int i = plan.Layers.Count - 1; i >= 0; i--)
             {
                 if (IsMainSoftmax(plan, i)) continue; // Backward/RunSlice turn the output gradient into the logits gradient
@@ -1144,6 +1184,15 @@ namespace CnnGen.Generator.Emit
                 int in0 = l.Inputs[0];
                 bool toInput = in0 < 0;
                 w.Line(Describe(l) + " (backward)");
+                // split: this layer's output gradient is complete (its consumers ran), so worker 1 may take its weight gradient;
+                // and this step's writes must not land on an output gradient whose weight gradient worker 1 has not finished
+                int wait = SplitWait(plan, i);
+                if (wait < waited)
+                {
+                    w.Line($"if (split) {{ _chainCursor.MoveTo({i}); _weightsCursor.WaitUntilAt({wait}); }} // this step writes over {plan.Layers[wait].Layer.Name}'s output gradient");
+                    waited = wait;
+                }
+                else if (HasWeightGradient(l)) w.Line($"if (split) _chainCursor.MoveTo({i}); // worker 1 may take this layer's weight gradient");
                 bool openHeads = l.Head > 0, openInput = false;
                 if (openHeads) w.Open("if (heads)");
                 string dySlot = Grad(lp);
@@ -1163,26 +1212,26 @@ namespace CnnGen.Generator.Emit
                 {
                     case LayerKind.Conv2D:
                     {
-                        string backward(string wantDx) => $"{k.ConvBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, {dx}, ref col, ref dcol, count, {wantDx});";
-                        if (lp.WinogradIndex < 0) { w.Line(backward(want)); break; }
+                        string backward(string weights, string wantDx) => $"{k.ConvBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, {dx}, ref col, ref dcol, count, {weights}, {wantDx});";
+                        if (lp.WinogradIndex < 0) { w.Line(backward("!split", want)); break; }
                         w.Open("if (winograd)");
                         if (MemoryPlanner.IsWinogradWeightGradient(l))
                         {
                             w.Line("// Winograd F(4x4, 3x3): the weight (and bias) gradient, then the input gradient");
-                            w.Line($"{k.WinogradWeightGradient(l, isa)}({x}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, ref col, count);");
+                            w.Line($"if (!split) {WinogradWeightGradientCall(plan, lp, k, isa, x, dy)}");
                         }
                         else
                         {
                             w.Line("// the weight (and bias) gradient from im2col (too few tiles for Winograd's), the input gradient as Winograd F(4x4, 3x3)");
-                            w.Line(backward("false"));
+                            w.Line($"if (!split) {backward("true", "false")}");
                         }
                         w.Line($"{(want == "true" ? "" : $"if ({want}) ")}{k.Winograd(l, isa, inputGradient: true)}({dy}, ref Unsafe.Add(ref wgm, {Id(l.Name)}WinogradInputGradient), ref Unsafe.NullRef<float>(), {dx}, ref col, ref col, null, count, 0, 1);");
                         w.Close();
-                        w.Line($"else {backward(want)}");
+                        w.Line($"else {backward("!split", want)}");
                         break;
                     }
                     case LayerKind.Dense:
-                        w.Line($"{k.DenseBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, {dx}, count, {want});");
+                        w.Line($"{k.DenseBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, {dx}, count, !split, {want});");
                         break;
                     case LayerKind.ReLU when lp.BackwardInNextPool:
                         w.Line($"// (in {PoolAfter(plan, i).Layer.Name}'s backward, which wrote this layer's input gradient)");
@@ -1218,7 +1267,7 @@ namespace CnnGen.Generator.Emit
                         string dbeta = $"_workerGradients[worker].AsSpan({ParameterConst(plan.Parameters[lp.BiasIndex])}, {I(l.Output.C)})";
                         w.Line($"if (_job.Training) BatchNorm.BackwardTraining({Span(ActOf(plan, in0), inSize)}, {GSpan(dySlot, outSize)}, {GSpan(dxSlot, inSize)}, count, {BatchNormArgs(plan, lp)},");
                         w.Line($"    {gamma}, _batchStats.AsSpan(worker * StatsLength + {id}Stats, {I(2 * l.Output.C)}), {dgamma}, {dbeta},");
-                        w.Line($"    _partials, {id}Partials + {I(2 * l.Output.C)}, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);");
+                        w.Line($"    _partials, {id}Partials + {I(2 * l.Output.C)}, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);");
                         w.Line($"else BatchNorm.BackwardInference({Span(ActOf(plan, in0), inSize)}, {GSpan(dySlot, outSize)}, {GSpan(dxSlot, inSize)}, count, {BatchNormArgs(plan, lp)},");
                         w.Line($"    {gamma}, {ArenaSpan(plan.Buffers[lp.MeanIndex], "_bufferMemory")}, {ArenaSpan(plan.Buffers[lp.VarIndex], "_bufferMemory")}, {F(l.Eps)}, {dgamma}, {dbeta});");
                         break;
@@ -1255,6 +1304,100 @@ namespace CnnGen.Generator.Emit
                     w.Line($"{(toInput && !openInput ? "if (inputGradient) " : "")}GraphOps.CopyOrAdd({GSpan("ScratchGradient", inSize)}, {GSpan(GradOf(plan, in0), inSize)}, accumulate: true);");
                 if (openInput) w.Close();
                 if (openHeads) w.Close();
+            }
+            w.Line("if (split) _chainCursor.Finish();");
+            w.Close();
+            w.Line();
+        }
+
+        private static string WinogradWeightGradientCall(NetworkPlan plan, LayerPlan lp, KernelEmitter k, IsaTarget isa, string x, string dy) =>
+            $"{k.WinogradWeightGradient(lp.Layer, isa)}({x}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, ref col, count);";
+
+        /// <summary>A layer whose backward has a weight gradient worker 1 takes in a split backward.</summary>
+        private static bool HasWeightGradient(CheckedLayer l) => l.Kind is LayerKind.Conv2D or LayerKind.Dense;
+
+        /// <summary>Where in the gradient arena (per image, [start, end)) layer <paramref name="i"/>'s backward step writes:
+        /// its inputs' gradient slots, and the scratch slot for an input whose gradient it adds to.</summary>
+        private static List<(long Start, long End)> GradientWrites(NetworkPlan plan, int i)
+        {
+            LayerPlan lp = plan.Layers[i];
+            CheckedLayer l = lp.Layer;
+            var writes = new List<(long Start, long End)>();
+            void Slot(int node)
+            {
+                if (node < 0) return; // the network input's gradient has its own buffer
+                LayerPlan t = plan.Layers[node];
+                if (!t.GradientInOutputBuffer && t.GradientOffset >= 0) writes.Add((t.GradientOffset, t.GradientOffset + t.Layer.Output.Size));
+            }
+            if (lp.BackwardInNextPool) return writes; // a ReLU whose backward the pool after it runs
+            if (lp.BackwardAppliesRelu) { Slot(plan.Layers[l.Inputs[0]].Layer.Inputs[0]); return writes; }
+            for (int s = 0; s < l.Inputs.Count; s++)
+            {
+                if (lp.InputGradientAccumulates[s] && l.Kind is not (LayerKind.Add or LayerKind.Concat))
+                    writes.Add((plan.ScratchGradientOffset, plan.ScratchGradientOffset + SizeOf(plan, l.Inputs[s])));
+                Slot(l.Inputs[s]);
+            }
+            return writes;
+        }
+
+        /// <summary>In a split backward, the lowest layer at or after <paramref name="i"/> (in backward order: index >= i) whose
+        /// weight gradient reads an output gradient that layer i's step overwrites; int.MaxValue when none. Worker 0 waits
+        /// for worker 1's weight gradients down to that layer before the step (the planner reuses a gradient slot once the
+        /// chain is past its last reader, but worker 1 may still be reading it).</summary>
+        private static int SplitWait(NetworkPlan plan, int i)
+        {
+            List<(long Start, long End)> writes = GradientWrites(plan, i);
+            int wait = int.MaxValue;
+            for (int t = i; t < plan.Layers.Count; t++)
+            {
+                LayerPlan tp = plan.Layers[t];
+                if (!HasWeightGradient(tp.Layer) || tp.GradientInOutputBuffer || tp.GradientOffset < 0) continue;
+                long start = tp.GradientOffset, end = start + tp.Layer.Output.Size;
+                if (writes.Any(r => r.Start < end && start < r.End)) wait = Math.Min(wait, t);
+            }
+            return wait;
+        }
+
+        private static void EmitBackwardWeights(CodeWriter w, NetworkPlan plan, KernelEmitter k, IsaTarget isa)
+        {
+            w.Line($"/// <summary>Worker 1's half of a split backward (one image, two workers): every conv's and dense layer's weight (and bias)");
+            w.Line($"/// gradient with the {isa.Name} kernels, in backward order, each once worker 0's chain has reached the layer (its output");
+            w.Line("/// gradient is complete), into worker 0's parameter gradients (the chain writes only BatchNorm's there). Each layer's");
+            w.Line("/// gradient is the same single kernel call as in an unsplit backward, so the results are the same bit for bit.</summary>");
+            w.Open($"private void BackwardWeights_{isa.Name}(int count, bool heads)");
+            w.Line("ref float act = ref _activationMemory.Reference;");
+            w.Line("ref float prm = ref _parameterMemory.Reference;");
+            w.Line("ref float grd = ref _workerGradients[0].Reference;");
+            w.Line("ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)1 * 2 * ColumnsLength); // worker 1's columns");
+            w.Line("ref float dcol = ref Unsafe.Add(ref col, ColumnsLength);");
+            if (plan.Winograds.Count > 0) w.Line("bool winograd = Winograd;");
+            w.Line("ref float gs = ref _gradients.Reference;");
+            w.Line("nint cnt = count;");
+            w.Line("nint mb = _mb;");
+            w.Line("nint n = 0;");
+            for (int i = plan.Layers.Count - 1; i >= 0; i--)
+            {
+                LayerPlan lp = plan.Layers[i];
+                CheckedLayer l = lp.Layer;
+                if (!HasWeightGradient(l)) continue;
+                int in0 = l.Inputs[0];
+                string dy = GRef(Grad(lp));
+                string x = Act(ActOf(plan, in0), SizeOf(plan, in0));
+                w.Line(Describe(l) + " (weight gradient)");
+                if (l.Head > 0) w.Open("if (heads)");
+                w.Line($"_chainCursor.WaitUntilAt({i}); // its output gradient is complete");
+                string dw = Prm(plan, lp.WeightIndex, "grd"), db = Prm(plan, lp.BiasIndex, "grd"), none = "ref Unsafe.NullRef<float>()";
+                if (l.Kind == LayerKind.Dense)
+                    w.Line($"{k.DenseBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {dw}, {db}, {none}, count, true, false);");
+                else
+                {
+                    string im2col = $"{k.ConvBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {dw}, {db}, {none}, ref col, ref dcol, count, true, false);";
+                    if (lp.WinogradIndex >= 0 && MemoryPlanner.IsWinogradWeightGradient(l))
+                        w.Line($"if (winograd) {WinogradWeightGradientCall(plan, lp, k, isa, x, dy)} else {im2col}");
+                    else w.Line(im2col);
+                }
+                if (l.Head > 0) w.Close();
+                w.Line($"_weightsCursor.MoveTo({i});");
             }
             w.Close();
             w.Line();

@@ -122,6 +122,8 @@ __________________________________________________________________";
         /// <summary>Per worker: BatchNorm partial sums, combined after the barrier in worker order.</summary>
         private readonly double[] _partials;
         private readonly SpinBarrier _barrier = new SpinBarrier();
+        /// <summary>The split backward of one image: how far the input-gradient chain (worker 0) and the weight gradients (worker 1) have come.</summary>
+        private readonly LayerCursor _chainCursor = new LayerCursor(), _weightsCursor = new LayerCursor();
         private readonly Parameter[] _parameters;
         private readonly Parameter[] _buffers;
         private readonly Rng[] _dropoutRngs;
@@ -270,7 +272,9 @@ __________________________________________________________________";
         /// <summary>Inference on fewer images than <see cref="Threads"/> runs as a team (every worker takes part in every conv)
         /// when the batch needs at least this many FLOPs; below it one worker per image is faster, since the team's barriers
         /// and waking the workers cost more than a small network's convs (the seed net: 15 MFLOP per image, 0.32 ms on one
-        /// core, 0.39 ms as a team of two). 0 = always. Results are the same either way, bit for bit.</summary>
+        /// core, 0.39 ms as a team of two). 0 = always. The same threshold splits the backward of a single image (Backward,
+        /// TrainStep) between two workers: one runs the input-gradient chain, the other every conv's and dense layer's weight
+        /// gradient as soon as its output gradient is ready. Results are the same either way, bit for bit.</summary>
         public long TeamMinimumFlops { get; set; } = 50_000_000;
 
         /// <summary>Workers that took part in the last Forward, Backward or TrainStep (a team, or the batch's slices).</summary>
@@ -475,6 +479,10 @@ __________________________________________________________________";
             public bool Fold;
             /// <summary>Inference on fewer images than workers: every worker takes part in every image (see ForwardLayers).</summary>
             public bool Team;
+            /// <summary>A backward of one image split in two: worker 0 the input-gradient chain, worker 1 the weight gradients.</summary>
+            public bool Split;
+            /// <summary>Slices of the batch (1 for a team or a split backward): the workers BatchNorm's batch statistics combine.</summary>
+            public int Slices;
             /// <summary>Mode.Reduce: the worker gradient buffers the backward filled.</summary>
             public int Sources;
             /// <summary>Mode.Update: the optimizer whose step the workers share.</summary>
@@ -485,8 +493,18 @@ __________________________________________________________________";
         private void Dispatch(Mode mode, int batch, bool training, bool inputGradient, bool fold)
         {
             bool team = mode == Mode.Forward && !training && batch < _threads && FlopsPerImage * batch >= TeamMinimumFlops;
-            int workers = team ? _threads : Workers(batch);
+            int slices = team ? 1 : Workers(batch);
+            // one image to back-propagate and a second worker idle: it takes the weight gradients, the first the input gradients
+            bool split = mode != Mode.Forward && slices == 1 && _threads > 1 && FlopsPerImage * batch >= TeamMinimumFlops;
+            int workers = team ? _threads : split ? 2 : slices;
             _job.Team = team;
+            _job.Split = split;
+            _job.Slices = slices;
+            if (split)
+            {
+                _chainCursor.Reset();
+                _weightsCursor.Reset();
+            }
             LastCallWorkers = workers;
             _job.Mode = mode;
             _job.Batch = batch;
@@ -495,7 +513,7 @@ __________________________________________________________________";
             _job.InputGradient = inputGradient;
             _job.Fold = fold;
             _pool.Run(_job, workers);
-            if (mode != Mode.Forward) _gradientsFinite = SumWorkerGradients(workers); // TrainStep refuses the update if not
+            if (mode != Mode.Forward) _gradientsFinite = SumWorkerGradients(slices); // TrainStep refuses the update if not
             _forwardBatch = batch;
             if (mode != Mode.Backward) { _forwardTraining = training; _forwardFolded = fold; }
         }
@@ -556,7 +574,7 @@ __________________________________________________________________";
                 return;
             }
             (int n0, int count) = Slice(batch, worker);
-            if (count <= 0) return;
+            if (count <= 0 && !_job.Split) return;
             Mode mode = _job.Mode;
             bool heads = mode == Mode.TrainStep;
             if (mode == Mode.TrainStep)
@@ -567,22 +585,33 @@ __________________________________________________________________";
                 _gradientMemory.AsSpan(start, length).Clear();
                 _barrier.SignalAndWait(_job.Workers);
             }
-            if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker, part: 0, parts: 1);
-            if (mode == Mode.Forward) return;
-            if (worker > 0)
+            if (_job.Split && worker == 1)
             {
-                if (!_gradientsClear[worker]) _workerGradients[worker].Clear(); // the last sum zeroed it, unless that sum did not finish
-                _gradientsClear[worker] = false;
+                // the weight gradients of the image worker 0 runs forward and back, each as soon as worker 0's chain has its output gradient
+                try { BackwardWeightsSlice(batch, heads); }
+                finally { _weightsCursor.Finish(); }
+                return;
             }
-            if (mode == Mode.TrainStep)
+            try
             {
-                double loss = SoftmaxCrossEntropy.SumForwardBackward(Activations(Dense1Output, 3, n0, count), _labels.AsSpan(n0, count), 3,
-                    Gradient(Dense1Gradient, 3, n0, count), 1f / batch, out _workerCorrect[worker]);
-                _workerLoss[worker] = loss;
+                if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker, part: 0, parts: 1);
+                if (mode == Mode.Forward) return;
+                if (worker > 0)
+                {
+                    if (!_gradientsClear[worker]) _workerGradients[worker].Clear(); // the last sum zeroed it, unless that sum did not finish
+                    _gradientsClear[worker] = false;
+                }
+                if (mode == Mode.TrainStep)
+                {
+                    double loss = SoftmaxCrossEntropy.SumForwardBackward(Activations(Dense1Output, 3, n0, count), _labels.AsSpan(n0, count), 3,
+                        Gradient(Dense1Gradient, 3, n0, count), 1f / batch, out _workerCorrect[worker]);
+                    _workerLoss[worker] = loss;
+                }
+                else
+                    Softmax.Backward(Activations(Softmax1Output, OutputSize, n0, count), _outputGradients.AsSpan((nint)n0 * OutputSize, count * OutputSize), Gradient(Dense1Gradient, 3, n0, count), count, OutputSize);
+                BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, heads, worker, _job.Split);
             }
-            else
-                Softmax.Backward(Activations(Softmax1Output, OutputSize, n0, count), _outputGradients.AsSpan((nint)n0 * OutputSize, count * OutputSize), Gradient(Dense1Gradient, 3, n0, count), count, OutputSize);
-            BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, heads, worker);
+            finally { if (_job.Split) _chainCursor.Finish(); } // worker 1 never waits on a chain that stopped
         }
 
         private void ForwardSlice(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)
@@ -595,13 +624,23 @@ __________________________________________________________________";
             }
         }
 
-        private void BackwardSlice(int n0, int count, bool inputGradient, bool heads, int worker)
+        private void BackwardSlice(int n0, int count, bool inputGradient, bool heads, int worker, bool split)
         {
             switch (_isa)
             {
-                case Isa.Avx512: BackwardLayers_Avx512(n0, count, inputGradient, heads, worker); break;
-                case Isa.Avx2: BackwardLayers_Avx2(n0, count, inputGradient, heads, worker); break;
-                case Isa.Portable: BackwardLayers_Portable(n0, count, inputGradient, heads, worker); break;
+                case Isa.Avx512: BackwardLayers_Avx512(n0, count, inputGradient, heads, worker, split); break;
+                case Isa.Avx2: BackwardLayers_Avx2(n0, count, inputGradient, heads, worker, split); break;
+                case Isa.Portable: BackwardLayers_Portable(n0, count, inputGradient, heads, worker, split); break;
+            }
+        }
+
+        private void BackwardWeightsSlice(int count, bool heads)
+        {
+            switch (_isa)
+            {
+                case Isa.Avx512: BackwardWeights_Avx512(count, heads); break;
+                case Isa.Avx2: BackwardWeights_Avx2(count, heads); break;
+                case Isa.Portable: BackwardWeights_Portable(count, heads); break;
             }
         }
 
@@ -639,8 +678,11 @@ __________________________________________________________________";
         }
 
         /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Avx512 kernels (auxiliary heads when
-        /// <paramref name="heads"/>); parameter gradients go to this worker's buffer.</summary>
-        private void BackwardLayers_Avx512(int n0, int count, bool inputGradient, bool heads, int worker)
+        /// <paramref name="heads"/>); parameter gradients go to this worker's buffer. When <paramref name="split"/> (one image,
+        /// two workers) this is worker 0's input-gradient chain: the convs' and dense layers' weight gradients are left to
+        /// worker 1 (BackwardWeights_Avx512), which each layer's step lets go (_chainCursor), and a step that would overwrite
+        /// an output gradient worker 1 has yet to read waits for it (_weightsCursor).</summary>
+        private void BackwardLayers_Avx512(int n0, int count, bool inputGradient, bool heads, int worker, bool split)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
@@ -652,15 +694,44 @@ __________________________________________________________________";
             nint mb = _mb;
             nint n = n0;
             // dense1: Dense(3): 64 -> 3 (backward)
-            Dense64To3_Backward_Avx512(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.Add(ref gs, Flatten1Gradient * cnt), count, true);
+            if (split) _chainCursor.MoveTo(4); // worker 1 may take this layer's weight gradient
+            Dense64To3_Backward_Avx512(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.Add(ref gs, Flatten1Gradient * cnt), count, !split, true);
             // flatten1: Flatten: 4x4x4 -> 64 (backward)
             Gradient(Flatten1Gradient, 64, n0, count).CopyTo(Gradient(Maxpool1Gradient, 64, n0, count)); // a view in forward; the gradient passes through
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4 (backward)
+            if (split) { _chainCursor.MoveTo(2); _weightsCursor.WaitUntilAt(4); } // this step writes over dense1's output gradient
             MaxPool2x2S2P0_4x8x8_ReluBackward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref gs, Maxpool1Gradient * cnt), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), count);
             // relu1: ReLU: 4x8x8 -> 4x8x8 (backward)
             // (in maxpool1's backward, which wrote this layer's input gradient)
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
-            Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, inputGradient);
+            if (split) _chainCursor.MoveTo(0); // worker 1 may take this layer's weight gradient
+            Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, !split, inputGradient);
+            if (split) _chainCursor.Finish();
+        }
+
+        /// <summary>Worker 1's half of a split backward (one image, two workers): every conv's and dense layer's weight (and bias)
+        /// gradient with the Avx512 kernels, in backward order, each once worker 0's chain has reached the layer (its output
+        /// gradient is complete), into worker 0's parameter gradients (the chain writes only BatchNorm's there). Each layer's
+        /// gradient is the same single kernel call as in an unsplit backward, so the results are the same bit for bit.</summary>
+        private void BackwardWeights_Avx512(int count, bool heads)
+        {
+            ref float act = ref _activationMemory.Reference;
+            ref float prm = ref _parameterMemory.Reference;
+            ref float grd = ref _workerGradients[0].Reference;
+            ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)1 * 2 * ColumnsLength); // worker 1's columns
+            ref float dcol = ref Unsafe.Add(ref col, ColumnsLength);
+            ref float gs = ref _gradients.Reference;
+            nint cnt = count;
+            nint mb = _mb;
+            nint n = 0;
+            // dense1: Dense(3): 64 -> 3 (weight gradient)
+            _chainCursor.WaitUntilAt(4); // its output gradient is complete
+            Dense64To3_Backward_Avx512(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.NullRef<float>(), count, true, false);
+            _weightsCursor.MoveTo(4);
+            // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (weight gradient)
+            _chainCursor.WaitUntilAt(0); // its output gradient is complete
+            Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.NullRef<float>(), ref col, ref dcol, count, true, false);
+            _weightsCursor.MoveTo(0);
         }
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx2 kernels; auxiliary heads when
@@ -697,8 +768,11 @@ __________________________________________________________________";
         }
 
         /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Avx2 kernels (auxiliary heads when
-        /// <paramref name="heads"/>); parameter gradients go to this worker's buffer.</summary>
-        private void BackwardLayers_Avx2(int n0, int count, bool inputGradient, bool heads, int worker)
+        /// <paramref name="heads"/>); parameter gradients go to this worker's buffer. When <paramref name="split"/> (one image,
+        /// two workers) this is worker 0's input-gradient chain: the convs' and dense layers' weight gradients are left to
+        /// worker 1 (BackwardWeights_Avx2), which each layer's step lets go (_chainCursor), and a step that would overwrite
+        /// an output gradient worker 1 has yet to read waits for it (_weightsCursor).</summary>
+        private void BackwardLayers_Avx2(int n0, int count, bool inputGradient, bool heads, int worker, bool split)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
@@ -710,15 +784,44 @@ __________________________________________________________________";
             nint mb = _mb;
             nint n = n0;
             // dense1: Dense(3): 64 -> 3 (backward)
-            Dense64To3_Backward_Avx2(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.Add(ref gs, Flatten1Gradient * cnt), count, true);
+            if (split) _chainCursor.MoveTo(4); // worker 1 may take this layer's weight gradient
+            Dense64To3_Backward_Avx2(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.Add(ref gs, Flatten1Gradient * cnt), count, !split, true);
             // flatten1: Flatten: 4x4x4 -> 64 (backward)
             Gradient(Flatten1Gradient, 64, n0, count).CopyTo(Gradient(Maxpool1Gradient, 64, n0, count)); // a view in forward; the gradient passes through
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4 (backward)
+            if (split) { _chainCursor.MoveTo(2); _weightsCursor.WaitUntilAt(4); } // this step writes over dense1's output gradient
             MaxPool2x2S2P0_4x8x8_ReluBackward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref gs, Maxpool1Gradient * cnt), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), count);
             // relu1: ReLU: 4x8x8 -> 4x8x8 (backward)
             // (in maxpool1's backward, which wrote this layer's input gradient)
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
-            Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, inputGradient);
+            if (split) _chainCursor.MoveTo(0); // worker 1 may take this layer's weight gradient
+            Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, !split, inputGradient);
+            if (split) _chainCursor.Finish();
+        }
+
+        /// <summary>Worker 1's half of a split backward (one image, two workers): every conv's and dense layer's weight (and bias)
+        /// gradient with the Avx2 kernels, in backward order, each once worker 0's chain has reached the layer (its output
+        /// gradient is complete), into worker 0's parameter gradients (the chain writes only BatchNorm's there). Each layer's
+        /// gradient is the same single kernel call as in an unsplit backward, so the results are the same bit for bit.</summary>
+        private void BackwardWeights_Avx2(int count, bool heads)
+        {
+            ref float act = ref _activationMemory.Reference;
+            ref float prm = ref _parameterMemory.Reference;
+            ref float grd = ref _workerGradients[0].Reference;
+            ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)1 * 2 * ColumnsLength); // worker 1's columns
+            ref float dcol = ref Unsafe.Add(ref col, ColumnsLength);
+            ref float gs = ref _gradients.Reference;
+            nint cnt = count;
+            nint mb = _mb;
+            nint n = 0;
+            // dense1: Dense(3): 64 -> 3 (weight gradient)
+            _chainCursor.WaitUntilAt(4); // its output gradient is complete
+            Dense64To3_Backward_Avx2(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.NullRef<float>(), count, true, false);
+            _weightsCursor.MoveTo(4);
+            // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (weight gradient)
+            _chainCursor.WaitUntilAt(0); // its output gradient is complete
+            Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.NullRef<float>(), ref col, ref dcol, count, true, false);
+            _weightsCursor.MoveTo(0);
         }
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Portable kernels; auxiliary heads when
@@ -755,8 +858,11 @@ __________________________________________________________________";
         }
 
         /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Portable kernels (auxiliary heads when
-        /// <paramref name="heads"/>); parameter gradients go to this worker's buffer.</summary>
-        private void BackwardLayers_Portable(int n0, int count, bool inputGradient, bool heads, int worker)
+        /// <paramref name="heads"/>); parameter gradients go to this worker's buffer. When <paramref name="split"/> (one image,
+        /// two workers) this is worker 0's input-gradient chain: the convs' and dense layers' weight gradients are left to
+        /// worker 1 (BackwardWeights_Portable), which each layer's step lets go (_chainCursor), and a step that would overwrite
+        /// an output gradient worker 1 has yet to read waits for it (_weightsCursor).</summary>
+        private void BackwardLayers_Portable(int n0, int count, bool inputGradient, bool heads, int worker, bool split)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
@@ -768,15 +874,44 @@ __________________________________________________________________";
             nint mb = _mb;
             nint n = n0;
             // dense1: Dense(3): 64 -> 3 (backward)
-            Dense64To3_Backward_Portable(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.Add(ref gs, Flatten1Gradient * cnt), count, true);
+            if (split) _chainCursor.MoveTo(4); // worker 1 may take this layer's weight gradient
+            Dense64To3_Backward_Portable(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.Add(ref gs, Flatten1Gradient * cnt), count, !split, true);
             // flatten1: Flatten: 4x4x4 -> 64 (backward)
             Gradient(Flatten1Gradient, 64, n0, count).CopyTo(Gradient(Maxpool1Gradient, 64, n0, count)); // a view in forward; the gradient passes through
             // maxpool1: MaxPool2D(2): 4x8x8 -> 4x4x4 (backward)
+            if (split) { _chainCursor.MoveTo(2); _weightsCursor.WaitUntilAt(4); } // this step writes over dense1's output gradient
             MaxPool2x2S2P0_4x8x8_ReluBackward(ref Unsafe.Add(ref act, Maxpool1Argmax * mb + n * 64), ref Unsafe.Add(ref act, Maxpool1Output * mb + n * 64), ref Unsafe.Add(ref gs, Maxpool1Gradient * cnt), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), count);
             // relu1: ReLU: 4x8x8 -> 4x8x8 (backward)
             // (in maxpool1's backward, which wrote this layer's input gradient)
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
-            Conv3x3S1P1_1x8x8To4_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, inputGradient);
+            if (split) _chainCursor.MoveTo(0); // worker 1 may take this layer's weight gradient
+            Conv3x3S1P1_1x8x8To4_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, !split, inputGradient);
+            if (split) _chainCursor.Finish();
+        }
+
+        /// <summary>Worker 1's half of a split backward (one image, two workers): every conv's and dense layer's weight (and bias)
+        /// gradient with the Portable kernels, in backward order, each once worker 0's chain has reached the layer (its output
+        /// gradient is complete), into worker 0's parameter gradients (the chain writes only BatchNorm's there). Each layer's
+        /// gradient is the same single kernel call as in an unsplit backward, so the results are the same bit for bit.</summary>
+        private void BackwardWeights_Portable(int count, bool heads)
+        {
+            ref float act = ref _activationMemory.Reference;
+            ref float prm = ref _parameterMemory.Reference;
+            ref float grd = ref _workerGradients[0].Reference;
+            ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)1 * 2 * ColumnsLength); // worker 1's columns
+            ref float dcol = ref Unsafe.Add(ref col, ColumnsLength);
+            ref float gs = ref _gradients.Reference;
+            nint cnt = count;
+            nint mb = _mb;
+            nint n = 0;
+            // dense1: Dense(3): 64 -> 3 (weight gradient)
+            _chainCursor.WaitUntilAt(4); // its output gradient is complete
+            Dense64To3_Backward_Portable(ref Unsafe.Add(ref act, Flatten1Output * mb + n * 64), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.NullRef<float>(), count, true, false);
+            _weightsCursor.MoveTo(4);
+            // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (weight gradient)
+            _chainCursor.WaitUntilAt(0); // its output gradient is complete
+            Conv3x3S1P1_1x8x8To4_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.NullRef<float>(), ref col, ref dcol, count, true, false);
+            _weightsCursor.MoveTo(0);
         }
 
         // ---------------------------------------------------------------- kernels
@@ -1125,101 +1260,104 @@ __________________________________________________________________";
             }
         }
 
-        /// <summary>Backward of Dense 64 -> 3: dW += dy^T * x, db += column sums of dy, dx = dy * W (when inputGradient).</summary>
+        /// <summary>Backward of Dense 64 -> 3: dW += dy^T * x, db += column sums of dy (when weights), dx = dy * W (when inputGradient).</summary>
         /// <remarks>Used by dense1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Dense64To3_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
+        private static void Dense64To3_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            // dW[u][i] += sum_b dy[b][u] * x[b][i]
+            if (weights)
             {
+                // dW[u][i] += sum_b dy[b][u] * x[b][i]
                 {
-                    // C[3 x 64] += A[3 x batch] * B[batch x 64]: 32-column strips of B packed in depth blocks of 196, 8 x 32 register tiles
-                    for (int pc = 0; pc < batch; pc += 196)
                     {
-                        int kc = Math.Min(196, batch - pc);
-                        for (int jc = 0; jc < 64; jc += 128)
+                        // C[3 x 64] += A[3 x batch] * B[batch x 64]: 32-column strips of B packed in depth blocks of 196, 8 x 32 register tiles
+                        for (int pc = 0; pc < batch; pc += 196)
                         {
-                            int strips = Math.Min(4, (64 - jc) / 32);
-                            ref float src = ref Unsafe.Add(ref x, pc * 64 + jc);
-                            ref float dst = ref panel;
-                            for (int t = 0; t < kc; t++)
+                            int kc = Math.Min(196, batch - pc);
+                            for (int jc = 0; jc < 64; jc += 128)
                             {
+                                int strips = Math.Min(4, (64 - jc) / 32);
+                                ref float src = ref Unsafe.Add(ref x, pc * 64 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int s = 0; s < strips; s++)
+                                    {
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 6272));
+                                        Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 6272 + 16));
+                                    }
+                                    src = ref Unsafe.Add(ref src, 64);
+                                    dst = ref Unsafe.Add(ref dst, 32);
+                                }
                                 for (int s = 0; s < strips; s++)
                                 {
-                                    Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 6272));
-                                    Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 6272 + 16));
+                                    int j = jc + s * 32;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 6272);
+                                    int r = 0;
+                                    WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref strip, ref Unsafe.Add(ref dw, r * 64 + j), 64, kc, true);
                                 }
-                                src = ref Unsafe.Add(ref src, 64);
-                                dst = ref Unsafe.Add(ref dst, 32);
                             }
-                            for (int s = 0; s < strips; s++)
+                        }
+                        // 3 rows x 32 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector512<float> c00, c01, c10, c11, c20, c21;
+                            if (load)
                             {
-                                int j = jc + s * 32;
-                                ref float strip = ref Unsafe.Add(ref panel, s * 6272);
-                                int r = 0;
-                                WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref strip, ref Unsafe.Add(ref dw, r * 64 + j), 64, kc, true);
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
                             }
+                            else
+                            {
+                                c00 = Vector512<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector512<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector512<float>.Zero;
+                                c21 = c20;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                a = ref Unsafe.Add(ref a, 3);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
                         }
-                    }
-                    // 3 rows x 32 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector512<float> c00, c01, c10, c11, c20, c21;
-                        if (load)
-                        {
-                            c00 = Vector512.LoadUnsafe(ref c);
-                            c01 = Vector512.LoadUnsafe(ref c, 16);
-                            c10 = Vector512.LoadUnsafe(ref c, ldc);
-                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
-                        }
-                        else
-                        {
-                            c00 = Vector512<float>.Zero;
-                            c01 = c00;
-                            c10 = Vector512<float>.Zero;
-                            c11 = c10;
-                            c20 = Vector512<float>.Zero;
-                            c21 = c20;
-                        }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                            Vector512<float> ai = Vector512.Create(a);
-                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 2));
-                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
-                            a = ref Unsafe.Add(ref a, 3);
-                            b = ref Unsafe.Add(ref b, 32);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 16);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 16);
-                        c20.StoreUnsafe(ref c, 2 * ldc);
-                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
                     }
                 }
-            }
-            // db[u] += sum_b dy[b][u]
-            for (int b = 0; b < batch; b++)
-            {
-                ref float row = ref Unsafe.Add(ref dy, b * 3);
-                int u = 0;
-                for (; u + 16 <= 3; u += 16) (Vector512.LoadUnsafe(ref db, (nuint)u) + Vector512.LoadUnsafe(ref row, (nuint)u)).StoreUnsafe(ref db, (nuint)u);
-                for (; u < 3; u++) Unsafe.Add(ref db, u) += Unsafe.Add(ref row, u);
+                // db[u] += sum_b dy[b][u]
+                for (int b = 0; b < batch; b++)
+                {
+                    ref float row = ref Unsafe.Add(ref dy, b * 3);
+                    int u = 0;
+                    for (; u + 16 <= 3; u += 16) (Vector512.LoadUnsafe(ref db, (nuint)u) + Vector512.LoadUnsafe(ref row, (nuint)u)).StoreUnsafe(ref db, (nuint)u);
+                    for (; u < 3; u++) Unsafe.Add(ref db, u) += Unsafe.Add(ref row, u);
+                }
             }
             if (!inputGradient) return;
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
@@ -1513,10 +1651,10 @@ __________________________________________________________________";
             }
         }
 
-        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * col^T to dW (and row sums of dy to db) when weights; writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
+        private static void Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -1527,138 +1665,141 @@ __________________________________________________________________";
                 ref float xn = ref Unsafe.Add(ref x, n * 64);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 256);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 64);
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed, its row k = (c, kh, kw) read from
-                // the shifted planes at ColumnStart(k) (no im2col matrix; Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx512, built for each strip's channels just
-                // before it is packed, while they are still in L1)
-                [MethodImpl(MethodImplOptions.AggressiveInlining)]
-                static int ColumnStart(int k) => (k % 3 * 1 + k / 9) * 96 + k / 3 % 3 * 8 + k % 3;
+                if (weights)
                 {
-                    const int p0 = 0;
-                    int built = 0; // input channels whose shifted planes are built
-                    ref float cols = ref col;
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed, its row k = (c, kh, kw) read from
+                    // the shifted planes at ColumnStart(k) (no im2col matrix; Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx512, built for each strip's channels just
+                    // before it is packed, while they are still in L1)
+                    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+                    static int ColumnStart(int k) => (k % 3 * 1 + k / 9) * 96 + k / 3 % 3 * 8 + k % 3;
                     {
-                        const int g = 0;
-                        ref float dyg = ref Unsafe.Add(ref dyn, g * 256 + p0);
-                        ref float ctg = ref Unsafe.Add(ref cols, g * 576);
-                        ref float dwg = ref Unsafe.Add(ref dw, g * 36);
+                        const int p0 = 0;
+                        int built = 0; // input channels whose shifted planes are built
+                        ref float cols = ref col;
                         {
-                            // C[4 x 9] += A[4 x 64] * B[64 x 9]: 32-column strips of B packed in depth blocks of 64, 8 x 32 register tiles
-                            const int pc = 0;
-                            const int kc = 64;
+                            const int g = 0;
+                            ref float dyg = ref Unsafe.Add(ref dyn, g * 256 + p0);
+                            ref float ctg = ref Unsafe.Add(ref cols, g * 576);
+                            ref float dwg = ref Unsafe.Add(ref dw, g * 36);
                             {
-                                // last 9 columns: a zero-padded 16-column panel, tiles through the edge buffer
-                                if (0 + 9 > built * 9) { int need = Math.Min((0 + 9 + 8) / 9, 1); Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx512(ref xn, ref col, built, need); built = need; }
-                                for (int q = 0; q < 8; q += 8)
+                                // C[4 x 9] += A[4 x 64] * B[64 x 9]: 32-column strips of B packed in depth blocks of 64, 8 x 32 register tiles
+                                const int pc = 0;
+                                const int kc = 64;
                                 {
-                                    int o0 = ColumnStart(0 + q) + pc, o1 = ColumnStart(0 + q + 1) + pc, o2 = ColumnStart(0 + q + 2) + pc, o3 = ColumnStart(0 + q + 3) + pc, o4 = ColumnStart(0 + q + 4) + pc, o5 = ColumnStart(0 + q + 5) + pc, o6 = ColumnStart(0 + q + 6) + pc, o7 = ColumnStart(0 + q + 7) + pc; // where rows q..q+7 start
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    int t = 0;
-                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                    // last 9 columns: a zero-padded 16-column panel, tiles through the edge buffer
+                                    if (0 + 9 > built * 9) { int need = Math.Min((0 + 9 + 8) / 9, 1); Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx512(ref xn, ref col, built, need); built = need; }
+                                    for (int q = 0; q < 8; q += 8)
                                     {
-                                        for (; t + 8 <= kc; t += 8)
+                                        int o0 = ColumnStart(0 + q) + pc, o1 = ColumnStart(0 + q + 1) + pc, o2 = ColumnStart(0 + q + 2) + pc, o3 = ColumnStart(0 + q + 3) + pc, o4 = ColumnStart(0 + q + 4) + pc, o5 = ColumnStart(0 + q + 5) + pc, o6 = ColumnStart(0 + q + 6) + pc, o7 = ColumnStart(0 + q + 7) + pc; // where rows q..q+7 start
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        int t = 0;
+                                        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                         {
-                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref ctg, (nuint)(o0 + t));
-                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref ctg, (nuint)(o1 + t));
-                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref ctg, (nuint)(o2 + t));
-                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref ctg, (nuint)(o3 + t));
-                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref ctg, (nuint)(o4 + t));
-                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref ctg, (nuint)(o5 + t));
-                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref ctg, (nuint)(o6 + t));
-                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref ctg, (nuint)(o7 + t));
-                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                            ref float d = ref Unsafe.Add(ref dst, t * 16);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                            for (; t + 8 <= kc; t += 8)
+                                            {
+                                                // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                                Vector256<float> r0 = Vector256.LoadUnsafe(ref ctg, (nuint)(o0 + t));
+                                                Vector256<float> r1 = Vector256.LoadUnsafe(ref ctg, (nuint)(o1 + t));
+                                                Vector256<float> r2 = Vector256.LoadUnsafe(ref ctg, (nuint)(o2 + t));
+                                                Vector256<float> r3 = Vector256.LoadUnsafe(ref ctg, (nuint)(o3 + t));
+                                                Vector256<float> r4 = Vector256.LoadUnsafe(ref ctg, (nuint)(o4 + t));
+                                                Vector256<float> r5 = Vector256.LoadUnsafe(ref ctg, (nuint)(o5 + t));
+                                                Vector256<float> r6 = Vector256.LoadUnsafe(ref ctg, (nuint)(o6 + t));
+                                                Vector256<float> r7 = Vector256.LoadUnsafe(ref ctg, (nuint)(o7 + t));
+                                                Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                                Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                                Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                                Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                                Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                                Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                                ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                            }
+                                        }
+                                        for (; t < kc; t++)
+                                        {
+                                            Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref ctg, o0 + t);
+                                            Unsafe.Add(ref dst, t * 16 + 1) = Unsafe.Add(ref ctg, o1 + t);
+                                            Unsafe.Add(ref dst, t * 16 + 2) = Unsafe.Add(ref ctg, o2 + t);
+                                            Unsafe.Add(ref dst, t * 16 + 3) = Unsafe.Add(ref ctg, o3 + t);
+                                            Unsafe.Add(ref dst, t * 16 + 4) = Unsafe.Add(ref ctg, o4 + t);
+                                            Unsafe.Add(ref dst, t * 16 + 5) = Unsafe.Add(ref ctg, o5 + t);
+                                            Unsafe.Add(ref dst, t * 16 + 6) = Unsafe.Add(ref ctg, o6 + t);
+                                            Unsafe.Add(ref dst, t * 16 + 7) = Unsafe.Add(ref ctg, o7 + t);
                                         }
                                     }
-                                    for (; t < kc; t++)
+                                    for (int q = 8; q < 9; q++)
                                     {
-                                        Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref ctg, o0 + t);
-                                        Unsafe.Add(ref dst, t * 16 + 1) = Unsafe.Add(ref ctg, o1 + t);
-                                        Unsafe.Add(ref dst, t * 16 + 2) = Unsafe.Add(ref ctg, o2 + t);
-                                        Unsafe.Add(ref dst, t * 16 + 3) = Unsafe.Add(ref ctg, o3 + t);
-                                        Unsafe.Add(ref dst, t * 16 + 4) = Unsafe.Add(ref ctg, o4 + t);
-                                        Unsafe.Add(ref dst, t * 16 + 5) = Unsafe.Add(ref ctg, o5 + t);
-                                        Unsafe.Add(ref dst, t * 16 + 6) = Unsafe.Add(ref ctg, o6 + t);
-                                        Unsafe.Add(ref dst, t * 16 + 7) = Unsafe.Add(ref ctg, o7 + t);
+                                        ref float src = ref Unsafe.Add(ref ctg, ColumnStart(0 + q) + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
                                     }
+                                    for (int t = 0; t < kc; t++) for (int q = 9; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
+                                    int r = 0;
+                                    ref float ct = ref Unsafe.Add(ref dwg, r * 9 + 0);
+                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 9; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 9 + q);
+                                    WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref edge, 16, kc, true);
+                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 9; q++) Unsafe.Add(ref ct, i * 9 + q) = Unsafe.Add(ref edge, i * 16 + q);
                                 }
-                                for (int q = 8; q < 9; q++)
+                                // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, ColumnStart(0 + q) + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 16) = Unsafe.Add(ref src, t);
+                                    Vector512<float> c00, c10, c20, c30;
+                                    if (load)
+                                    {
+                                        c00 = Vector512.LoadUnsafe(ref c);
+                                        c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                        c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                        c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    }
+                                    else
+                                    {
+                                        c00 = Vector512<float>.Zero;
+                                        c10 = Vector512<float>.Zero;
+                                        c20 = Vector512<float>.Zero;
+                                        c30 = Vector512<float>.Zero;
+                                    }
+                                    for (int t = 0; t < kc; t++)
+                                    {
+                                        Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                        Vector512<float> ai = Vector512.Create(a);
+                                        c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                        ai = Vector512.Create(Unsafe.Add(ref a, 64));
+                                        c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                        ai = Vector512.Create(Unsafe.Add(ref a, 128));
+                                        c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                        ai = Vector512.Create(Unsafe.Add(ref a, 192));
+                                        c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                        a = ref Unsafe.Add(ref a, 1);
+                                        b = ref Unsafe.Add(ref b, 16);
+                                    }
+                                    c00.StoreUnsafe(ref c);
+                                    c10.StoreUnsafe(ref c, ldc);
+                                    c20.StoreUnsafe(ref c, 2 * ldc);
+                                    c30.StoreUnsafe(ref c, 3 * ldc);
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 9; q < 16; q++) Unsafe.Add(ref panel, t * 16 + q) = 0f;
-                                int r = 0;
-                                ref float ct = ref Unsafe.Add(ref dwg, r * 9 + 0);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 9; q++) Unsafe.Add(ref edge, i * 16 + q) = Unsafe.Add(ref ct, i * 9 + q);
-                                WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref edge, 16, kc, true);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 9; q++) Unsafe.Add(ref ct, i * 9 + q) = Unsafe.Add(ref edge, i * 16 + q);
-                            }
-                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                            {
-                                Vector512<float> c00, c10, c20, c30;
-                                if (load)
-                                {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                }
-                                else
-                                {
-                                    c00 = Vector512<float>.Zero;
-                                    c10 = Vector512<float>.Zero;
-                                    c20 = Vector512<float>.Zero;
-                                    c30 = Vector512<float>.Zero;
-                                }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 64));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 128));
-                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 192));
-                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c20.StoreUnsafe(ref c, 2 * ldc);
-                                c30.StoreUnsafe(ref c, 3 * ldc);
                             }
                         }
                     }
-                }
-                // db[m] += sum_j dy[m][j]
-                for (int m = 0; m < 4; m++)
-                {
-                    ref float row = ref Unsafe.Add(ref dyn, m * 64);
-                    Vector512<float> acc = Vector512<float>.Zero;
-                    int j = 0;
-                    for (; j + 16 <= 64; j += 16) acc += Vector512.LoadUnsafe(ref row, (nuint)j);
-                    float sum = Vector512.Sum(acc);
-                    for (; j < 64; j++) sum += Unsafe.Add(ref row, j);
-                    Unsafe.Add(ref db, m) += sum;
+                    // db[m] += sum_j dy[m][j]
+                    for (int m = 0; m < 4; m++)
+                    {
+                        ref float row = ref Unsafe.Add(ref dyn, m * 64);
+                        Vector512<float> acc = Vector512<float>.Zero;
+                        int j = 0;
+                        for (; j + 16 <= 64; j += 16) acc += Vector512.LoadUnsafe(ref row, (nuint)j);
+                        float sum = Vector512.Sum(acc);
+                        for (; j < 64; j++) sum += Unsafe.Add(ref row, j);
+                        Unsafe.Add(ref db, m) += sum;
+                    }
                 }
                 if (!inputGradient) continue;
                 // dcol = W^T * dy per pixel block, then col2im into dx
@@ -2018,104 +2159,107 @@ __________________________________________________________________";
             }
         }
 
-        /// <summary>Backward of Dense 64 -> 3: dW += dy^T * x, db += column sums of dy, dx = dy * W (when inputGradient).</summary>
+        /// <summary>Backward of Dense 64 -> 3: dW += dy^T * x, db += column sums of dy (when weights), dx = dy * W (when inputGradient).</summary>
         /// <remarks>Used by dense1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Dense64To3_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
+        private static void Dense64To3_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            // dW[u][i] += sum_b dy[b][u] * x[b][i]
+            if (weights)
             {
+                // dW[u][i] += sum_b dy[b][u] * x[b][i]
                 {
-                    // C[3 x 64] += A[3 x batch] * B[batch x 64]: 16-column strips of B packed in depth blocks of 384, 6 x 16 register tiles
-                    for (int pc = 0; pc < batch; pc += 384)
                     {
-                        int kc = Math.Min(384, batch - pc);
-                        for (int jc = 0; jc < 64; jc += 64)
+                        // C[3 x 64] += A[3 x batch] * B[batch x 64]: 16-column strips of B packed in depth blocks of 384, 6 x 16 register tiles
+                        for (int pc = 0; pc < batch; pc += 384)
                         {
-                            const int strips = 4;
-                            ref float src = ref Unsafe.Add(ref x, pc * 64 + jc);
-                            ref float dst = ref panel;
+                            int kc = Math.Min(384, batch - pc);
+                            for (int jc = 0; jc < 64; jc += 64)
+                            {
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref x, pc * 64 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
+                                    Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 6144);
+                                    Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 6152);
+                                    Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 12288);
+                                    Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 12296);
+                                    Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 18432);
+                                    Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 18440);
+                                    src = ref Unsafe.Add(ref src, 64);
+                                    dst = ref Unsafe.Add(ref dst, 16);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 16;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 6144);
+                                    int r = 0;
+                                    WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref strip, ref Unsafe.Add(ref dw, r * 64 + j), 64, kc, true);
+                                }
+                            }
+                        }
+                        // 3 rows x 16 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector256<float> c00, c01, c10, c11, c20, c21;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c01 = Vector256.LoadUnsafe(ref c, 8);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                            }
+                            else
+                            {
+                                c00 = Vector256<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector256<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector256<float>.Zero;
+                                c21 = c20;
+                            }
                             for (int t = 0; t < kc; t++)
                             {
-                                Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 6144);
-                                Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 6152);
-                                Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 12288);
-                                Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 12296);
-                                Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 18432);
-                                Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 18440);
-                                src = ref Unsafe.Add(ref src, 64);
-                                dst = ref Unsafe.Add(ref dst, 16);
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                a = ref Unsafe.Add(ref a, 3);
+                                b = ref Unsafe.Add(ref b, 16);
                             }
-                            for (int s = 0; s < strips; s++)
-                            {
-                                int j = jc + s * 16;
-                                ref float strip = ref Unsafe.Add(ref panel, s * 6144);
-                                int r = 0;
-                                WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref strip, ref Unsafe.Add(ref dw, r * 64 + j), 64, kc, true);
-                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 8);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 8);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
                         }
-                    }
-                    // 3 rows x 16 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector256<float> c00, c01, c10, c11, c20, c21;
-                        if (load)
-                        {
-                            c00 = Vector256.LoadUnsafe(ref c);
-                            c01 = Vector256.LoadUnsafe(ref c, 8);
-                            c10 = Vector256.LoadUnsafe(ref c, ldc);
-                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
-                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
-                        }
-                        else
-                        {
-                            c00 = Vector256<float>.Zero;
-                            c01 = c00;
-                            c10 = Vector256<float>.Zero;
-                            c11 = c10;
-                            c20 = Vector256<float>.Zero;
-                            c21 = c20;
-                        }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                            Vector256<float> ai = Vector256.Create(a);
-                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 1));
-                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 2));
-                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
-                            a = ref Unsafe.Add(ref a, 3);
-                            b = ref Unsafe.Add(ref b, 16);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 8);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 8);
-                        c20.StoreUnsafe(ref c, 2 * ldc);
-                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
                     }
                 }
-            }
-            // db[u] += sum_b dy[b][u]
-            for (int b = 0; b < batch; b++)
-            {
-                ref float row = ref Unsafe.Add(ref dy, b * 3);
-                int u = 0;
-                for (; u + 8 <= 3; u += 8) (Vector256.LoadUnsafe(ref db, (nuint)u) + Vector256.LoadUnsafe(ref row, (nuint)u)).StoreUnsafe(ref db, (nuint)u);
-                for (; u < 3; u++) Unsafe.Add(ref db, u) += Unsafe.Add(ref row, u);
+                // db[u] += sum_b dy[b][u]
+                for (int b = 0; b < batch; b++)
+                {
+                    ref float row = ref Unsafe.Add(ref dy, b * 3);
+                    int u = 0;
+                    for (; u + 8 <= 3; u += 8) (Vector256.LoadUnsafe(ref db, (nuint)u) + Vector256.LoadUnsafe(ref row, (nuint)u)).StoreUnsafe(ref db, (nuint)u);
+                    for (; u < 3; u++) Unsafe.Add(ref db, u) += Unsafe.Add(ref row, u);
+                }
             }
             if (!inputGradient) return;
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
@@ -2262,10 +2406,10 @@ __________________________________________________________________";
             }
         }
 
-        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * col^T to dW (and row sums of dy to db) when weights; writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
+        private static void Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -2276,177 +2420,180 @@ __________________________________________________________________";
                 ref float xn = ref Unsafe.Add(ref x, n * 64);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 256);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 64);
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed, its row k = (c, kh, kw) read from
-                // the shifted planes at ColumnStart(k) (no im2col matrix; Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx2, built for each strip's channels just
-                // before it is packed, while they are still in L1)
-                [MethodImpl(MethodImplOptions.AggressiveInlining)]
-                static int ColumnStart(int k) => (k % 3 * 1 + k / 9) * 96 + k / 3 % 3 * 8 + k % 3;
+                if (weights)
                 {
-                    const int p0 = 0;
-                    int built = 0; // input channels whose shifted planes are built
-                    ref float cols = ref col;
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed, its row k = (c, kh, kw) read from
+                    // the shifted planes at ColumnStart(k) (no im2col matrix; Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx2, built for each strip's channels just
+                    // before it is packed, while they are still in L1)
+                    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+                    static int ColumnStart(int k) => (k % 3 * 1 + k / 9) * 96 + k / 3 % 3 * 8 + k % 3;
                     {
-                        const int g = 0;
-                        ref float dyg = ref Unsafe.Add(ref dyn, g * 256 + p0);
-                        ref float ctg = ref Unsafe.Add(ref cols, g * 576);
-                        ref float dwg = ref Unsafe.Add(ref dw, g * 36);
+                        const int p0 = 0;
+                        int built = 0; // input channels whose shifted planes are built
+                        ref float cols = ref col;
                         {
-                            // C[4 x 9] += A[4 x 64] * B[64 x 9]: 16-column strips of B packed in depth blocks of 64, 6 x 16 register tiles
-                            const int pc = 0;
-                            const int kc = 64;
+                            const int g = 0;
+                            ref float dyg = ref Unsafe.Add(ref dyn, g * 256 + p0);
+                            ref float ctg = ref Unsafe.Add(ref cols, g * 576);
+                            ref float dwg = ref Unsafe.Add(ref dw, g * 36);
                             {
+                                // C[4 x 9] += A[4 x 64] * B[64 x 9]: 16-column strips of B packed in depth blocks of 64, 6 x 16 register tiles
+                                const int pc = 0;
+                                const int kc = 64;
                                 {
-                                    // next 8 columns: one vector, a packed panel, tiles straight into C
-                                    if (0 + 8 > built * 9) { int need = Math.Min((0 + 8 + 8) / 9, 1); Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx2(ref xn, ref col, built, need); built = need; }
-                                    for (int q = 0; q < 8; q += 8)
                                     {
-                                        int o0 = ColumnStart(0 + q) + pc, o1 = ColumnStart(0 + q + 1) + pc, o2 = ColumnStart(0 + q + 2) + pc, o3 = ColumnStart(0 + q + 3) + pc, o4 = ColumnStart(0 + q + 4) + pc, o5 = ColumnStart(0 + q + 5) + pc, o6 = ColumnStart(0 + q + 6) + pc, o7 = ColumnStart(0 + q + 7) + pc; // where rows q..q+7 start
-                                        ref float dst = ref Unsafe.Add(ref panel, q);
-                                        int t = 0;
-                                        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                        // next 8 columns: one vector, a packed panel, tiles straight into C
+                                        if (0 + 8 > built * 9) { int need = Math.Min((0 + 8 + 8) / 9, 1); Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx2(ref xn, ref col, built, need); built = need; }
+                                        for (int q = 0; q < 8; q += 8)
                                         {
-                                            for (; t + 8 <= kc; t += 8)
+                                            int o0 = ColumnStart(0 + q) + pc, o1 = ColumnStart(0 + q + 1) + pc, o2 = ColumnStart(0 + q + 2) + pc, o3 = ColumnStart(0 + q + 3) + pc, o4 = ColumnStart(0 + q + 4) + pc, o5 = ColumnStart(0 + q + 5) + pc, o6 = ColumnStart(0 + q + 6) + pc, o7 = ColumnStart(0 + q + 7) + pc; // where rows q..q+7 start
+                                            ref float dst = ref Unsafe.Add(ref panel, q);
+                                            int t = 0;
+                                            if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                             {
-                                                // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                                Vector256<float> r0 = Vector256.LoadUnsafe(ref ctg, (nuint)(o0 + t));
-                                                Vector256<float> r1 = Vector256.LoadUnsafe(ref ctg, (nuint)(o1 + t));
-                                                Vector256<float> r2 = Vector256.LoadUnsafe(ref ctg, (nuint)(o2 + t));
-                                                Vector256<float> r3 = Vector256.LoadUnsafe(ref ctg, (nuint)(o3 + t));
-                                                Vector256<float> r4 = Vector256.LoadUnsafe(ref ctg, (nuint)(o4 + t));
-                                                Vector256<float> r5 = Vector256.LoadUnsafe(ref ctg, (nuint)(o5 + t));
-                                                Vector256<float> r6 = Vector256.LoadUnsafe(ref ctg, (nuint)(o6 + t));
-                                                Vector256<float> r7 = Vector256.LoadUnsafe(ref ctg, (nuint)(o7 + t));
-                                                Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                                Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                                Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                                Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                                Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                                Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                                ref float d = ref Unsafe.Add(ref dst, t * 8);
-                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 8);
-                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 16);
-                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 24);
-                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 32);
-                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 40);
-                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 48);
-                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 56);
+                                                for (; t + 8 <= kc; t += 8)
+                                                {
+                                                    // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                                    Vector256<float> r0 = Vector256.LoadUnsafe(ref ctg, (nuint)(o0 + t));
+                                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref ctg, (nuint)(o1 + t));
+                                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref ctg, (nuint)(o2 + t));
+                                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref ctg, (nuint)(o3 + t));
+                                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref ctg, (nuint)(o4 + t));
+                                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref ctg, (nuint)(o5 + t));
+                                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref ctg, (nuint)(o6 + t));
+                                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref ctg, (nuint)(o7 + t));
+                                                    Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                                    Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                                    Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                                    Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                                    Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                                    Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                                    ref float d = ref Unsafe.Add(ref dst, t * 8);
+                                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 8);
+                                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 16);
+                                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 24);
+                                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 32);
+                                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 40);
+                                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 48);
+                                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 56);
+                                                }
+                                            }
+                                            for (; t < kc; t++)
+                                            {
+                                                Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref ctg, o0 + t);
+                                                Unsafe.Add(ref dst, t * 8 + 1) = Unsafe.Add(ref ctg, o1 + t);
+                                                Unsafe.Add(ref dst, t * 8 + 2) = Unsafe.Add(ref ctg, o2 + t);
+                                                Unsafe.Add(ref dst, t * 8 + 3) = Unsafe.Add(ref ctg, o3 + t);
+                                                Unsafe.Add(ref dst, t * 8 + 4) = Unsafe.Add(ref ctg, o4 + t);
+                                                Unsafe.Add(ref dst, t * 8 + 5) = Unsafe.Add(ref ctg, o5 + t);
+                                                Unsafe.Add(ref dst, t * 8 + 6) = Unsafe.Add(ref ctg, o6 + t);
+                                                Unsafe.Add(ref dst, t * 8 + 7) = Unsafe.Add(ref ctg, o7 + t);
                                             }
                                         }
-                                        for (; t < kc; t++)
+                                        int r = 0;
+                                        WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 9 + 0), 9, kc, true);
+                                    }
+                                    {
+                                        if (8 + 1 > built * 9) { int need = Math.Min((8 + 1 + 8) / 9, 1); Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx2(ref xn, ref col, built, need); built = need; }
+                                        // last 1 column: dot products of A's rows with B's columns (rows of the source, copied side by side)
+                                        ref float dots = ref Unsafe.Add(ref panel, 1024);
+                                        for (int q = 0; q < 1; q++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref ctg, ColumnStart(8 + q) + pc), kc).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dots, q * 64), kc));
+                                        int r = 0;
+                                        for (; r + 4 <= 4; r += 4)
                                         {
-                                            Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref ctg, o0 + t);
-                                            Unsafe.Add(ref dst, t * 8 + 1) = Unsafe.Add(ref ctg, o1 + t);
-                                            Unsafe.Add(ref dst, t * 8 + 2) = Unsafe.Add(ref ctg, o2 + t);
-                                            Unsafe.Add(ref dst, t * 8 + 3) = Unsafe.Add(ref ctg, o3 + t);
-                                            Unsafe.Add(ref dst, t * 8 + 4) = Unsafe.Add(ref ctg, o4 + t);
-                                            Unsafe.Add(ref dst, t * 8 + 5) = Unsafe.Add(ref ctg, o5 + t);
-                                            Unsafe.Add(ref dst, t * 8 + 6) = Unsafe.Add(ref ctg, o6 + t);
-                                            Unsafe.Add(ref dst, t * 8 + 7) = Unsafe.Add(ref ctg, o7 + t);
+                                            WeightGradDot4x1(ref Unsafe.Add(ref dyg, r * 64 + pc), ref dots, ref Unsafe.Add(ref dwg, r * 9 + 8), kc, true);
                                         }
                                     }
-                                    int r = 0;
-                                    WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 9 + 0), 9, kc, true);
                                 }
+                                // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                                 {
-                                    if (8 + 1 > built * 9) { int need = Math.Min((8 + 1 + 8) / 9, 1); Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Avx2(ref xn, ref col, built, need); built = need; }
-                                    // last 1 column: dot products of A's rows with B's columns (rows of the source, copied side by side)
-                                    ref float dots = ref Unsafe.Add(ref panel, 1024);
-                                    for (int q = 0; q < 1; q++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref ctg, ColumnStart(8 + q) + pc), kc).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dots, q * 64), kc));
-                                    int r = 0;
-                                    for (; r + 4 <= 4; r += 4)
+                                    Vector256<float> c00, c10, c20, c30;
+                                    if (load)
                                     {
-                                        WeightGradDot4x1(ref Unsafe.Add(ref dyg, r * 64 + pc), ref dots, ref Unsafe.Add(ref dwg, r * 9 + 8), kc, true);
+                                        c00 = Vector256.LoadUnsafe(ref c);
+                                        c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                        c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                        c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
                                     }
+                                    else
+                                    {
+                                        c00 = Vector256<float>.Zero;
+                                        c10 = Vector256<float>.Zero;
+                                        c20 = Vector256<float>.Zero;
+                                        c30 = Vector256<float>.Zero;
+                                    }
+                                    for (int t = 0; t < kc; t++)
+                                    {
+                                        Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                        Vector256<float> ai = Vector256.Create(a);
+                                        c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                        ai = Vector256.Create(Unsafe.Add(ref a, 64));
+                                        c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                        ai = Vector256.Create(Unsafe.Add(ref a, 128));
+                                        c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                        ai = Vector256.Create(Unsafe.Add(ref a, 192));
+                                        c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                        a = ref Unsafe.Add(ref a, 1);
+                                        b = ref Unsafe.Add(ref b, 8);
+                                    }
+                                    c00.StoreUnsafe(ref c);
+                                    c10.StoreUnsafe(ref c, ldc);
+                                    c20.StoreUnsafe(ref c, 2 * ldc);
+                                    c30.StoreUnsafe(ref c, 3 * ldc);
                                 }
-                            }
-                            // 4 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                            {
-                                Vector256<float> c00, c10, c20, c30;
-                                if (load)
+                                // 4 rows x 1 column of C as dot products over the depth block; a: A(r, pc) (rows 64 apart), b: B(pc, j) (columns 64 apart), c: C(r, j)
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradDot4x1(ref float a, ref float b, ref float c, int kc, bool load)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    Vector256<float> d00 = Vector256<float>.Zero, d10 = Vector256<float>.Zero, d20 = Vector256<float>.Zero, d30 = Vector256<float>.Zero;
+                                    nuint t = 0;
+                                    for (; t + 8 <= (nuint)kc; t += 8)
+                                    {
+                                        Vector256<float> b0 = Vector256.LoadUnsafe(ref b, t);
+                                        Vector256<float> ai = Vector256.LoadUnsafe(ref a, t);
+                                        d00 = Vector256.MultiplyAddEstimate(ai, b0, d00);
+                                        ai = Vector256.LoadUnsafe(ref a, 64 + t);
+                                        d10 = Vector256.MultiplyAddEstimate(ai, b0, d10);
+                                        ai = Vector256.LoadUnsafe(ref a, 128 + t);
+                                        d20 = Vector256.MultiplyAddEstimate(ai, b0, d20);
+                                        ai = Vector256.LoadUnsafe(ref a, 192 + t);
+                                        d30 = Vector256.MultiplyAddEstimate(ai, b0, d30);
+                                    }
+                                    float s00 = Vector256.Sum(d00), s10 = Vector256.Sum(d10), s20 = Vector256.Sum(d20), s30 = Vector256.Sum(d30);
+                                    for (; t < (nuint)kc; t++)
+                                    {
+                                        float b0 = Unsafe.Add(ref b, t);
+                                        float ai = Unsafe.Add(ref a, t);
+                                        s00 += ai * b0;
+                                        ai = Unsafe.Add(ref a, 64 + t);
+                                        s10 += ai * b0;
+                                        ai = Unsafe.Add(ref a, 128 + t);
+                                        s20 += ai * b0;
+                                        ai = Unsafe.Add(ref a, 192 + t);
+                                        s30 += ai * b0;
+                                    }
+                                    Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                                    Unsafe.Add(ref c, 9) = (load ? Unsafe.Add(ref c, 9) : 0f) + s10;
+                                    Unsafe.Add(ref c, 18) = (load ? Unsafe.Add(ref c, 18) : 0f) + s20;
+                                    Unsafe.Add(ref c, 27) = (load ? Unsafe.Add(ref c, 27) : 0f) + s30;
                                 }
-                                else
-                                {
-                                    c00 = Vector256<float>.Zero;
-                                    c10 = Vector256<float>.Zero;
-                                    c20 = Vector256<float>.Zero;
-                                    c30 = Vector256<float>.Zero;
-                                }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 64));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 128));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 192));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c20.StoreUnsafe(ref c, 2 * ldc);
-                                c30.StoreUnsafe(ref c, 3 * ldc);
-                            }
-                            // 4 rows x 1 column of C as dot products over the depth block; a: A(r, pc) (rows 64 apart), b: B(pc, j) (columns 64 apart), c: C(r, j)
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradDot4x1(ref float a, ref float b, ref float c, int kc, bool load)
-                            {
-                                Vector256<float> d00 = Vector256<float>.Zero, d10 = Vector256<float>.Zero, d20 = Vector256<float>.Zero, d30 = Vector256<float>.Zero;
-                                nuint t = 0;
-                                for (; t + 8 <= (nuint)kc; t += 8)
-                                {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b, t);
-                                    Vector256<float> ai = Vector256.LoadUnsafe(ref a, t);
-                                    d00 = Vector256.MultiplyAddEstimate(ai, b0, d00);
-                                    ai = Vector256.LoadUnsafe(ref a, 64 + t);
-                                    d10 = Vector256.MultiplyAddEstimate(ai, b0, d10);
-                                    ai = Vector256.LoadUnsafe(ref a, 128 + t);
-                                    d20 = Vector256.MultiplyAddEstimate(ai, b0, d20);
-                                    ai = Vector256.LoadUnsafe(ref a, 192 + t);
-                                    d30 = Vector256.MultiplyAddEstimate(ai, b0, d30);
-                                }
-                                float s00 = Vector256.Sum(d00), s10 = Vector256.Sum(d10), s20 = Vector256.Sum(d20), s30 = Vector256.Sum(d30);
-                                for (; t < (nuint)kc; t++)
-                                {
-                                    float b0 = Unsafe.Add(ref b, t);
-                                    float ai = Unsafe.Add(ref a, t);
-                                    s00 += ai * b0;
-                                    ai = Unsafe.Add(ref a, 64 + t);
-                                    s10 += ai * b0;
-                                    ai = Unsafe.Add(ref a, 128 + t);
-                                    s20 += ai * b0;
-                                    ai = Unsafe.Add(ref a, 192 + t);
-                                    s30 += ai * b0;
-                                }
-                                Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
-                                Unsafe.Add(ref c, 9) = (load ? Unsafe.Add(ref c, 9) : 0f) + s10;
-                                Unsafe.Add(ref c, 18) = (load ? Unsafe.Add(ref c, 18) : 0f) + s20;
-                                Unsafe.Add(ref c, 27) = (load ? Unsafe.Add(ref c, 27) : 0f) + s30;
                             }
                         }
                     }
-                }
-                // db[m] += sum_j dy[m][j]
-                for (int m = 0; m < 4; m++)
-                {
-                    ref float row = ref Unsafe.Add(ref dyn, m * 64);
-                    Vector256<float> acc = Vector256<float>.Zero;
-                    int j = 0;
-                    for (; j + 8 <= 64; j += 8) acc += Vector256.LoadUnsafe(ref row, (nuint)j);
-                    float sum = Vector256.Sum(acc);
-                    for (; j < 64; j++) sum += Unsafe.Add(ref row, j);
-                    Unsafe.Add(ref db, m) += sum;
+                    // db[m] += sum_j dy[m][j]
+                    for (int m = 0; m < 4; m++)
+                    {
+                        ref float row = ref Unsafe.Add(ref dyn, m * 64);
+                        Vector256<float> acc = Vector256<float>.Zero;
+                        int j = 0;
+                        for (; j + 8 <= 64; j += 8) acc += Vector256.LoadUnsafe(ref row, (nuint)j);
+                        float sum = Vector256.Sum(acc);
+                        for (; j < 64; j++) sum += Unsafe.Add(ref row, j);
+                        Unsafe.Add(ref db, m) += sum;
+                    }
                 }
                 if (!inputGradient) continue;
                 // dcol = W^T * dy per pixel block, then col2im into dx
@@ -2809,104 +2956,107 @@ __________________________________________________________________";
             }
         }
 
-        /// <summary>Backward of Dense 64 -> 3: dW += dy^T * x, db += column sums of dy, dx = dy * W (when inputGradient).</summary>
+        /// <summary>Backward of Dense 64 -> 3: dW += dy^T * x, db += column sums of dy (when weights), dx = dy * W (when inputGradient).</summary>
         /// <remarks>Used by dense1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Dense64To3_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
+        private static void Dense64To3_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            // dW[u][i] += sum_b dy[b][u] * x[b][i]
+            if (weights)
             {
+                // dW[u][i] += sum_b dy[b][u] * x[b][i]
                 {
-                    // C[3 x 64] += A[3 x batch] * B[batch x 64]: 8-column strips of B packed in depth blocks of 384, 6 x 8 register tiles
-                    for (int pc = 0; pc < batch; pc += 384)
                     {
-                        int kc = Math.Min(384, batch - pc);
-                        for (int jc = 0; jc < 64; jc += 32)
+                        // C[3 x 64] += A[3 x batch] * B[batch x 64]: 8-column strips of B packed in depth blocks of 384, 6 x 8 register tiles
+                        for (int pc = 0; pc < batch; pc += 384)
                         {
-                            const int strips = 4;
-                            ref float src = ref Unsafe.Add(ref x, pc * 64 + jc);
-                            ref float dst = ref panel;
+                            int kc = Math.Min(384, batch - pc);
+                            for (int jc = 0; jc < 64; jc += 32)
+                            {
+                                const int strips = 4;
+                                ref float src = ref Unsafe.Add(ref x, pc * 64 + jc);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+                                    Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+                                    Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 3072);
+                                    Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 3076);
+                                    Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 6144);
+                                    Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 6148);
+                                    Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 9216);
+                                    Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 9220);
+                                    src = ref Unsafe.Add(ref src, 64);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                for (int s = 0; s < strips; s++)
+                                {
+                                    int j = jc + s * 8;
+                                    ref float strip = ref Unsafe.Add(ref panel, s * 3072);
+                                    int r = 0;
+                                    WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref strip, ref Unsafe.Add(ref dw, r * 64 + j), 64, kc, true);
+                                }
+                            }
+                        }
+                        // 3 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector128<float> c00, c01, c10, c11, c20, c21;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                            }
+                            else
+                            {
+                                c00 = Vector128<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector128<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector128<float>.Zero;
+                                c21 = c20;
+                            }
                             for (int t = 0; t < kc; t++)
                             {
-                                Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 3072);
-                                Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 3076);
-                                Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 6144);
-                                Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 6148);
-                                Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 9216);
-                                Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 9220);
-                                src = ref Unsafe.Add(ref src, 64);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                a = ref Unsafe.Add(ref a, 3);
+                                b = ref Unsafe.Add(ref b, 8);
                             }
-                            for (int s = 0; s < strips; s++)
-                            {
-                                int j = jc + s * 8;
-                                ref float strip = ref Unsafe.Add(ref panel, s * 3072);
-                                int r = 0;
-                                WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref strip, ref Unsafe.Add(ref dw, r * 64 + j), 64, kc, true);
-                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
                         }
-                    }
-                    // 3 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector128<float> c00, c01, c10, c11, c20, c21;
-                        if (load)
-                        {
-                            c00 = Vector128.LoadUnsafe(ref c);
-                            c01 = Vector128.LoadUnsafe(ref c, 4);
-                            c10 = Vector128.LoadUnsafe(ref c, ldc);
-                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
-                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
-                        }
-                        else
-                        {
-                            c00 = Vector128<float>.Zero;
-                            c01 = c00;
-                            c10 = Vector128<float>.Zero;
-                            c11 = c10;
-                            c20 = Vector128<float>.Zero;
-                            c21 = c20;
-                        }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                            Vector128<float> ai = Vector128.Create(a);
-                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 1));
-                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 2));
-                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                            a = ref Unsafe.Add(ref a, 3);
-                            b = ref Unsafe.Add(ref b, 8);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 4);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 4);
-                        c20.StoreUnsafe(ref c, 2 * ldc);
-                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
                     }
                 }
-            }
-            // db[u] += sum_b dy[b][u]
-            for (int b = 0; b < batch; b++)
-            {
-                ref float row = ref Unsafe.Add(ref dy, b * 3);
-                int u = 0;
-                for (; u + 4 <= 3; u += 4) (Vector128.LoadUnsafe(ref db, (nuint)u) + Vector128.LoadUnsafe(ref row, (nuint)u)).StoreUnsafe(ref db, (nuint)u);
-                for (; u < 3; u++) Unsafe.Add(ref db, u) += Unsafe.Add(ref row, u);
+                // db[u] += sum_b dy[b][u]
+                for (int b = 0; b < batch; b++)
+                {
+                    ref float row = ref Unsafe.Add(ref dy, b * 3);
+                    int u = 0;
+                    for (; u + 4 <= 3; u += 4) (Vector128.LoadUnsafe(ref db, (nuint)u) + Vector128.LoadUnsafe(ref row, (nuint)u)).StoreUnsafe(ref db, (nuint)u);
+                    for (; u < 3; u++) Unsafe.Add(ref db, u) += Unsafe.Add(ref row, u);
+                }
             }
             if (!inputGradient) return;
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
@@ -3053,10 +3203,10 @@ __________________________________________________________________";
             }
         }
 
-        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 1x8x8 -> 4x8x8 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1. GEMM per image and group: [4 x 9] * [9 x 64] from im2col. Adds dy * col^T to dW (and row sums of dy to db) when weights; writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv3x3S1P1_1x8x8To4_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
+        private static void Conv3x3S1P1_1x8x8To4_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -3067,120 +3217,123 @@ __________________________________________________________________";
                 ref float xn = ref Unsafe.Add(ref x, n * 64);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 256);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 64);
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed, its row k = (c, kh, kw) read from
-                // the shifted planes at ColumnStart(k) (no im2col matrix; Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Portable, built for each strip's channels just
-                // before it is packed, while they are still in L1)
-                [MethodImpl(MethodImplOptions.AggressiveInlining)]
-                static int ColumnStart(int k) => (k % 3 * 1 + k / 9) * 96 + k / 3 % 3 * 8 + k % 3;
+                if (weights)
                 {
-                    const int p0 = 0;
-                    int built = 0; // input channels whose shifted planes are built
-                    ref float cols = ref col;
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed, its row k = (c, kh, kw) read from
+                    // the shifted planes at ColumnStart(k) (no im2col matrix; Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Portable, built for each strip's channels just
+                    // before it is packed, while they are still in L1)
+                    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+                    static int ColumnStart(int k) => (k % 3 * 1 + k / 9) * 96 + k / 3 % 3 * 8 + k % 3;
                     {
-                        const int g = 0;
-                        ref float dyg = ref Unsafe.Add(ref dyn, g * 256 + p0);
-                        ref float ctg = ref Unsafe.Add(ref cols, g * 576);
-                        ref float dwg = ref Unsafe.Add(ref dw, g * 36);
+                        const int p0 = 0;
+                        int built = 0; // input channels whose shifted planes are built
+                        ref float cols = ref col;
                         {
-                            // C[4 x 9] += A[4 x 64] * B[64 x 9]: 8-column strips of B packed in depth blocks of 64, 6 x 8 register tiles
-                            const int pc = 0;
-                            const int kc = 64;
-                            for (int j = 0; j < 8; j += 8)
+                            const int g = 0;
+                            ref float dyg = ref Unsafe.Add(ref dyn, g * 256 + p0);
+                            ref float ctg = ref Unsafe.Add(ref cols, g * 576);
+                            ref float dwg = ref Unsafe.Add(ref dw, g * 36);
                             {
-                                if (j + 8 > built * 9) { int need = Math.Min((j + 8 + 8) / 9, 1); Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Portable(ref xn, ref col, built, need); built = need; }
-                                for (int q = 0; q < 8; q++)
+                                // C[4 x 9] += A[4 x 64] * B[64 x 9]: 8-column strips of B packed in depth blocks of 64, 6 x 8 register tiles
+                                const int pc = 0;
+                                const int kc = 64;
+                                for (int j = 0; j < 8; j += 8)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, ColumnStart(j + q) + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    if (j + 8 > built * 9) { int need = Math.Min((j + 8 + 8) / 9, 1); Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Portable(ref xn, ref col, built, need); built = need; }
+                                    for (int q = 0; q < 8; q++)
+                                    {
+                                        ref float src = ref Unsafe.Add(ref ctg, ColumnStart(j + q) + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    }
+                                    int r = 0;
+                                    WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 9 + j), 9, kc, true);
                                 }
-                                int r = 0;
-                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 9 + j), 9, kc, true);
-                            }
-                            {
-                                // last 1 columns: a zero-padded 8-column panel, tiles through the edge buffer
-                                if (8 + 1 > built * 9) { int need = Math.Min((8 + 1 + 8) / 9, 1); Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Portable(ref xn, ref col, built, need); built = need; }
-                                for (int q = 0; q < 1; q++)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, ColumnStart(8 + q) + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    // last 1 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                    if (8 + 1 > built * 9) { int need = Math.Min((8 + 1 + 8) / 9, 1); Conv3x3S1P1_1x8x8To4_ShiftedPlanes_Portable(ref xn, ref col, built, need); built = need; }
+                                    for (int q = 0; q < 1; q++)
+                                    {
+                                        ref float src = ref Unsafe.Add(ref ctg, ColumnStart(8 + q) + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    }
+                                    for (int t = 0; t < kc; t++) for (int q = 1; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                                    int r = 0;
+                                    ref float ct = ref Unsafe.Add(ref dwg, r * 9 + 8);
+                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 1; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 9 + q);
+                                    WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref edge, 8, kc, true);
+                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 1; q++) Unsafe.Add(ref ct, i * 9 + q) = Unsafe.Add(ref edge, i * 8 + q);
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 1; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
-                                int r = 0;
-                                ref float ct = ref Unsafe.Add(ref dwg, r * 9 + 8);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 1; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 9 + q);
-                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 64 + pc * 1), ref panel, ref edge, 8, kc, true);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 1; q++) Unsafe.Add(ref ct, i * 9 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                            }
-                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                            {
-                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                                if (load)
+                                // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                                 {
-                                    c00 = Vector128.LoadUnsafe(ref c);
-                                    c01 = Vector128.LoadUnsafe(ref c, 4);
-                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
-                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
-                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
-                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                    Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                    if (load)
+                                    {
+                                        c00 = Vector128.LoadUnsafe(ref c);
+                                        c01 = Vector128.LoadUnsafe(ref c, 4);
+                                        c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                        c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                        c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                        c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                        c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                        c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                    }
+                                    else
+                                    {
+                                        c00 = Vector128<float>.Zero;
+                                        c01 = c00;
+                                        c10 = Vector128<float>.Zero;
+                                        c11 = c10;
+                                        c20 = Vector128<float>.Zero;
+                                        c21 = c20;
+                                        c30 = Vector128<float>.Zero;
+                                        c31 = c30;
+                                    }
+                                    for (int t = 0; t < kc; t++)
+                                    {
+                                        Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                        Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                        Vector128<float> ai = Vector128.Create(a);
+                                        c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                        c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                        ai = Vector128.Create(Unsafe.Add(ref a, 64));
+                                        c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                        c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                        ai = Vector128.Create(Unsafe.Add(ref a, 128));
+                                        c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                        c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                        ai = Vector128.Create(Unsafe.Add(ref a, 192));
+                                        c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                        c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                        a = ref Unsafe.Add(ref a, 1);
+                                        b = ref Unsafe.Add(ref b, 8);
+                                    }
+                                    c00.StoreUnsafe(ref c);
+                                    c01.StoreUnsafe(ref c, 4);
+                                    c10.StoreUnsafe(ref c, ldc);
+                                    c11.StoreUnsafe(ref c, ldc + 4);
+                                    c20.StoreUnsafe(ref c, 2 * ldc);
+                                    c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                    c30.StoreUnsafe(ref c, 3 * ldc);
+                                    c31.StoreUnsafe(ref c, 3 * ldc + 4);
                                 }
-                                else
-                                {
-                                    c00 = Vector128<float>.Zero;
-                                    c01 = c00;
-                                    c10 = Vector128<float>.Zero;
-                                    c11 = c10;
-                                    c20 = Vector128<float>.Zero;
-                                    c21 = c20;
-                                    c30 = Vector128<float>.Zero;
-                                    c31 = c30;
-                                }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                                    Vector128<float> ai = Vector128.Create(a);
-                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 64));
-                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 128));
-                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 192));
-                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c01.StoreUnsafe(ref c, 4);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c11.StoreUnsafe(ref c, ldc + 4);
-                                c20.StoreUnsafe(ref c, 2 * ldc);
-                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
-                                c30.StoreUnsafe(ref c, 3 * ldc);
-                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
                         }
                     }
-                }
-                // db[m] += sum_j dy[m][j]
-                for (int m = 0; m < 4; m++)
-                {
-                    ref float row = ref Unsafe.Add(ref dyn, m * 64);
-                    Vector128<float> acc = Vector128<float>.Zero;
-                    int j = 0;
-                    for (; j + 4 <= 64; j += 4) acc += Vector128.LoadUnsafe(ref row, (nuint)j);
-                    float sum = Vector128.Sum(acc);
-                    for (; j < 64; j++) sum += Unsafe.Add(ref row, j);
-                    Unsafe.Add(ref db, m) += sum;
+                    // db[m] += sum_j dy[m][j]
+                    for (int m = 0; m < 4; m++)
+                    {
+                        ref float row = ref Unsafe.Add(ref dyn, m * 64);
+                        Vector128<float> acc = Vector128<float>.Zero;
+                        int j = 0;
+                        for (; j + 4 <= 64; j += 4) acc += Vector128.LoadUnsafe(ref row, (nuint)j);
+                        float sum = Vector128.Sum(acc);
+                        for (; j < 64; j++) sum += Unsafe.Add(ref row, j);
+                        Unsafe.Add(ref db, m) += sum;
+                    }
                 }
                 if (!inputGradient) continue;
                 // dcol = W^T * dy per pixel block, then col2im into dx

@@ -182,6 +182,8 @@ ________________________________________________________________________________
         /// <summary>Per worker: BatchNorm partial sums, combined after the barrier in worker order.</summary>
         private readonly double[] _partials;
         private readonly SpinBarrier _barrier = new SpinBarrier();
+        /// <summary>The split backward of one image: how far the input-gradient chain (worker 0) and the weight gradients (worker 1) have come.</summary>
+        private readonly LayerCursor _chainCursor = new LayerCursor(), _weightsCursor = new LayerCursor();
         private readonly Parameter[] _parameters;
         private readonly Parameter[] _buffers;
         private readonly Rng[] _dropoutRngs;
@@ -359,7 +361,9 @@ ________________________________________________________________________________
         /// <summary>Inference on fewer images than <see cref="Threads"/> runs as a team (every worker takes part in every conv)
         /// when the batch needs at least this many FLOPs; below it one worker per image is faster, since the team's barriers
         /// and waking the workers cost more than a small network's convs (the seed net: 15 MFLOP per image, 0.32 ms on one
-        /// core, 0.39 ms as a team of two). 0 = always. Results are the same either way, bit for bit.</summary>
+        /// core, 0.39 ms as a team of two). 0 = always. The same threshold splits the backward of a single image (Backward,
+        /// TrainStep) between two workers: one runs the input-gradient chain, the other every conv's and dense layer's weight
+        /// gradient as soon as its output gradient is ready. Results are the same either way, bit for bit.</summary>
         public long TeamMinimumFlops { get; set; } = 50_000_000;
 
         /// <summary>Workers that took part in the last Forward, Backward or TrainStep (a team, or the batch's slices).</summary>
@@ -582,6 +586,10 @@ ________________________________________________________________________________
             public bool Fold;
             /// <summary>Inference on fewer images than workers: every worker takes part in every image (see ForwardLayers).</summary>
             public bool Team;
+            /// <summary>A backward of one image split in two: worker 0 the input-gradient chain, worker 1 the weight gradients.</summary>
+            public bool Split;
+            /// <summary>Slices of the batch (1 for a team or a split backward): the workers BatchNorm's batch statistics combine.</summary>
+            public int Slices;
             /// <summary>Mode.Reduce: the worker gradient buffers the backward filled.</summary>
             public int Sources;
             /// <summary>Mode.Update: the optimizer whose step the workers share.</summary>
@@ -592,8 +600,18 @@ ________________________________________________________________________________
         private void Dispatch(Mode mode, int batch, bool training, bool inputGradient, bool fold)
         {
             bool team = mode == Mode.Forward && !training && batch < _threads && FlopsPerImage * batch >= TeamMinimumFlops;
-            int workers = team ? _threads : Workers(batch);
+            int slices = team ? 1 : Workers(batch);
+            // one image to back-propagate and a second worker idle: it takes the weight gradients, the first the input gradients
+            bool split = mode != Mode.Forward && slices == 1 && _threads > 1 && FlopsPerImage * batch >= TeamMinimumFlops;
+            int workers = team ? _threads : split ? 2 : slices;
             _job.Team = team;
+            _job.Split = split;
+            _job.Slices = slices;
+            if (split)
+            {
+                _chainCursor.Reset();
+                _weightsCursor.Reset();
+            }
             LastCallWorkers = workers;
             _job.Mode = mode;
             _job.Batch = batch;
@@ -602,7 +620,7 @@ ________________________________________________________________________________
             _job.InputGradient = inputGradient;
             _job.Fold = fold;
             _pool.Run(_job, workers);
-            if (mode != Mode.Forward) _gradientsFinite = SumWorkerGradients(workers); // TrainStep refuses the update if not
+            if (mode != Mode.Forward) _gradientsFinite = SumWorkerGradients(slices); // TrainStep refuses the update if not
             _forwardBatch = batch;
             if (mode != Mode.Backward) { _forwardTraining = training; _forwardFolded = fold; }
         }
@@ -663,7 +681,7 @@ ________________________________________________________________________________
                 return;
             }
             (int n0, int count) = Slice(batch, worker);
-            if (count <= 0) return;
+            if (count <= 0 && !_job.Split) return;
             Mode mode = _job.Mode;
             bool heads = mode == Mode.TrainStep;
             if (mode == Mode.TrainStep)
@@ -674,22 +692,33 @@ ________________________________________________________________________________
                 _gradientMemory.AsSpan(start, length).Clear();
                 _barrier.SignalAndWait(_job.Workers);
             }
-            if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker, part: 0, parts: 1);
-            if (mode == Mode.Forward) return;
-            if (worker > 0)
+            if (_job.Split && worker == 1)
             {
-                if (!_gradientsClear[worker]) _workerGradients[worker].Clear(); // the last sum zeroed it, unless that sum did not finish
-                _gradientsClear[worker] = false;
+                // the weight gradients of the image worker 0 runs forward and back, each as soon as worker 0's chain has its output gradient
+                try { BackwardWeightsSlice(batch, heads); }
+                finally { _weightsCursor.Finish(); }
+                return;
             }
-            if (mode == Mode.TrainStep)
+            try
             {
-                double loss = SoftmaxCrossEntropy.SumForwardBackward(Activations(Dense1Output, 3, n0, count), _labels.AsSpan(n0, count), 3,
-                    Gradient(Dense1Gradient, 3, n0, count), 1f / batch, out _workerCorrect[worker]);
-                _workerLoss[worker] = loss;
+                if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker, part: 0, parts: 1);
+                if (mode == Mode.Forward) return;
+                if (worker > 0)
+                {
+                    if (!_gradientsClear[worker]) _workerGradients[worker].Clear(); // the last sum zeroed it, unless that sum did not finish
+                    _gradientsClear[worker] = false;
+                }
+                if (mode == Mode.TrainStep)
+                {
+                    double loss = SoftmaxCrossEntropy.SumForwardBackward(Activations(Dense1Output, 3, n0, count), _labels.AsSpan(n0, count), 3,
+                        Gradient(Dense1Gradient, 3, n0, count), 1f / batch, out _workerCorrect[worker]);
+                    _workerLoss[worker] = loss;
+                }
+                else
+                    Softmax.Backward(Activations(Softmax1Output, OutputSize, n0, count), _outputGradients.AsSpan((nint)n0 * OutputSize, count * OutputSize), Gradient(Dense1Gradient, 3, n0, count), count, OutputSize);
+                BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, heads, worker, _job.Split);
             }
-            else
-                Softmax.Backward(Activations(Softmax1Output, OutputSize, n0, count), _outputGradients.AsSpan((nint)n0 * OutputSize, count * OutputSize), Gradient(Dense1Gradient, 3, n0, count), count, OutputSize);
-            BackwardSlice(n0, count, mode == Mode.Backward && _job.InputGradient, heads, worker);
+            finally { if (_job.Split) _chainCursor.Finish(); } // worker 1 never waits on a chain that stopped
         }
 
         private void ForwardSlice(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)
@@ -702,13 +731,23 @@ ________________________________________________________________________________
             }
         }
 
-        private void BackwardSlice(int n0, int count, bool inputGradient, bool heads, int worker)
+        private void BackwardSlice(int n0, int count, bool inputGradient, bool heads, int worker, bool split)
         {
             switch (_isa)
             {
-                case Isa.Avx512: BackwardLayers_Avx512(n0, count, inputGradient, heads, worker); break;
-                case Isa.Avx2: BackwardLayers_Avx2(n0, count, inputGradient, heads, worker); break;
-                case Isa.Portable: BackwardLayers_Portable(n0, count, inputGradient, heads, worker); break;
+                case Isa.Avx512: BackwardLayers_Avx512(n0, count, inputGradient, heads, worker, split); break;
+                case Isa.Avx2: BackwardLayers_Avx2(n0, count, inputGradient, heads, worker, split); break;
+                case Isa.Portable: BackwardLayers_Portable(n0, count, inputGradient, heads, worker, split); break;
+            }
+        }
+
+        private void BackwardWeightsSlice(int count, bool heads)
+        {
+            switch (_isa)
+            {
+                case Isa.Avx512: BackwardWeights_Avx512(count, heads); break;
+                case Isa.Avx2: BackwardWeights_Avx2(count, heads); break;
+                case Isa.Portable: BackwardWeights_Portable(count, heads); break;
             }
         }
 
@@ -734,7 +773,7 @@ ________________________________________________________________________________
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
                     _parameterMemory.AsSpan(Bn1Weight, 4), _parameterMemory.AsSpan(Bn1Bias, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 0.1f, 1E-05f,
-                    _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _partials, Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                    _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _partials, Bn1Partials, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
                     _parameterMemory.AsSpan(Bn1Weight, 4), _parameterMemory.AsSpan(Bn1Bias, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
@@ -752,7 +791,7 @@ ________________________________________________________________________________
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
                     _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _parameterMemory.AsSpan(Residual1BodyBn1Bias, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 0.1f, 1E-05f,
-                    _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _partials, Residual1BodyBn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                    _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _partials, Residual1BodyBn1Partials, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
                     _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _parameterMemory.AsSpan(Residual1BodyBn1Bias, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
@@ -776,7 +815,7 @@ ________________________________________________________________________________
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
                     _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _parameterMemory.AsSpan(Concat1Branch2Bn1Bias, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 0.1f, 1E-05f,
-                    _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _partials, Concat1Branch2Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                    _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _partials, Concat1Branch2Bn1Partials, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
                     _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _parameterMemory.AsSpan(Concat1Branch2Bn1Bias, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
@@ -804,8 +843,11 @@ ________________________________________________________________________________
         }
 
         /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Avx512 kernels (auxiliary heads when
-        /// <paramref name="heads"/>); parameter gradients go to this worker's buffer.</summary>
-        private void BackwardLayers_Avx512(int n0, int count, bool inputGradient, bool heads, int worker)
+        /// <paramref name="heads"/>); parameter gradients go to this worker's buffer. When <paramref name="split"/> (one image,
+        /// two workers) this is worker 0's input-gradient chain: the convs' and dense layers' weight gradients are left to
+        /// worker 1 (BackwardWeights_Avx512), which each layer's step lets go (_chainCursor), and a step that would overwrite
+        /// an output gradient worker 1 has yet to read waits for it (_weightsCursor).</summary>
+        private void BackwardLayers_Avx512(int n0, int count, bool inputGradient, bool heads, int worker, bool split)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
@@ -817,8 +859,10 @@ ________________________________________________________________________________
             nint mb = _mb;
             nint n = n0;
             // dense1: Dense(3): 6 -> 3 (backward)
-            Dense6To3_Backward_Avx512(ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.Add(ref gs, Gap1Gradient * cnt), count, true);
+            if (split) _chainCursor.MoveTo(13); // worker 1 may take this layer's weight gradient
+            Dense6To3_Backward_Avx512(ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.Add(ref gs, Gap1Gradient * cnt), count, !split, true);
             // gap1: GlobalAvgPool: 6x6x6 -> 6 (backward)
+            if (split) { _chainCursor.MoveTo(12); _weightsCursor.WaitUntilAt(13); } // this step writes over dense1's output gradient
             GlobalAvgPool_6x6x6_Backward(ref Unsafe.Add(ref gs, Gap1Gradient * cnt), ref Unsafe.Add(ref gs, Concat1ConcatGradient * cnt), count);
             // concat1.concat: Concat<Identity, Unit>(2): 4x6x6 -> 6x6x6 (backward)
             GraphOps.ConcatBackward(Gradient(Concat1ConcatGradient, 216, n0, count), Gradient(Relu2Gradient, 144, n0, count), count, 144, 216, 0, accumulate: false);
@@ -828,13 +872,15 @@ ________________________________________________________________________________
             // concat1.branch2.bn1: BatchNorm: 2x6x6 -> 2x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Gradient(Concat1Branch2Bn1Gradient, 72, n0, count), Gradient(Concat1Branch2Conv1Gradient, 72, n0, count), count, 2, 36,
                 _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2),
-                _partials, Concat1Branch2Bn1Partials + 4, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                _partials, Concat1Branch2Bn1Partials + 4, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Gradient(Concat1Branch2Bn1Gradient, 72, n0, count), Gradient(Concat1Branch2Conv1Gradient, 72, n0, count), count, 2, 36,
                 _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 1E-05f, _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2));
             // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6 (backward)
-            Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx512(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.Add(ref gs, Concat1Branch2Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, true);
+            if (split) _chainCursor.MoveTo(8); // worker 1 may take this layer's weight gradient
+            Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx512(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.Add(ref gs, Concat1Branch2Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, !split, true);
             GraphOps.CopyOrAdd(Gradient(ScratchGradient, 144, n0, count), Gradient(Relu2Gradient, 144, n0, count), accumulate: true);
             // relu2: ReLU: 4x6x6 -> 4x6x6 (backward)
+            if (split) { _chainCursor.MoveTo(7); _weightsCursor.WaitUntilAt(8); } // this step writes over concat1.branch2.conv1's output gradient
             Relu144_Backward_Avx512(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref gs, Relu2Gradient * cnt), ref Unsafe.Add(ref gs, Residual1AddGradient * cnt), count);
             // residual1.add: Residual<Unit>(4): 4x6x6 -> 4x6x6 (backward)
             GraphOps.CopyOrAdd(Gradient(Residual1AddGradient, 144, n0, count), Gradient(Residual1BodyRelu1Gradient, 144, n0, count), accumulate: false);
@@ -844,22 +890,58 @@ ________________________________________________________________________________
             // residual1.body.bn1: BatchNorm: 4x6x6 -> 4x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Gradient(Residual1BodyBn1Gradient, 144, n0, count), Gradient(Residual1BodyConv1Gradient, 144, n0, count), count, 4, 36,
                 _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4),
-                _partials, Residual1BodyBn1Partials + 8, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                _partials, Residual1BodyBn1Partials + 8, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Gradient(Residual1BodyBn1Gradient, 144, n0, count), Gradient(Residual1BodyConv1Gradient, 144, n0, count), count, 4, 36,
                 _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 1E-05f, _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4));
             // residual1.body.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 4x6x6 (backward)
-            Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx512(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.Add(ref gs, Residual1BodyConv1Gradient * cnt), ref Unsafe.Add(ref grd, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, true);
+            if (split) _chainCursor.MoveTo(3); // worker 1 may take this layer's weight gradient
+            Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx512(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.Add(ref gs, Residual1BodyConv1Gradient * cnt), ref Unsafe.Add(ref grd, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, !split, true);
             GraphOps.CopyOrAdd(Gradient(ScratchGradient, 144, n0, count), Gradient(Relu1Gradient, 144, n0, count), accumulate: true);
             // relu1: ReLU: 4x6x6 -> 4x6x6 (backward)
             Relu144_Backward_Avx512(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), ref Unsafe.Add(ref gs, Bn1Gradient * cnt), count);
             // bn1: BatchNorm: 4x6x6 -> 4x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Conv1Output, 144, n0, count), Gradient(Bn1Gradient, 144, n0, count), Gradient(Conv1Gradient, 144, n0, count), count, 4, 36,
                 _parameterMemory.AsSpan(Bn1Weight, 4), _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4),
-                _partials, Bn1Partials + 8, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                _partials, Bn1Partials + 8, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Conv1Output, 144, n0, count), Gradient(Bn1Gradient, 144, n0, count), Gradient(Conv1Gradient, 144, n0, count), count, 4, 36,
                 _parameterMemory.AsSpan(Bn1Weight, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 1E-05f, _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4));
             // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6 (backward)
-            Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, inputGradient);
+            if (split) _chainCursor.MoveTo(0); // worker 1 may take this layer's weight gradient
+            Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, !split, inputGradient);
+            if (split) _chainCursor.Finish();
+        }
+
+        /// <summary>Worker 1's half of a split backward (one image, two workers): every conv's and dense layer's weight (and bias)
+        /// gradient with the Avx512 kernels, in backward order, each once worker 0's chain has reached the layer (its output
+        /// gradient is complete), into worker 0's parameter gradients (the chain writes only BatchNorm's there). Each layer's
+        /// gradient is the same single kernel call as in an unsplit backward, so the results are the same bit for bit.</summary>
+        private void BackwardWeights_Avx512(int count, bool heads)
+        {
+            ref float act = ref _activationMemory.Reference;
+            ref float prm = ref _parameterMemory.Reference;
+            ref float grd = ref _workerGradients[0].Reference;
+            ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)1 * 2 * ColumnsLength); // worker 1's columns
+            ref float dcol = ref Unsafe.Add(ref col, ColumnsLength);
+            ref float gs = ref _gradients.Reference;
+            nint cnt = count;
+            nint mb = _mb;
+            nint n = 0;
+            // dense1: Dense(3): 6 -> 3 (weight gradient)
+            _chainCursor.WaitUntilAt(13); // its output gradient is complete
+            Dense6To3_Backward_Avx512(ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.NullRef<float>(), count, true, false);
+            _weightsCursor.MoveTo(13);
+            // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6 (weight gradient)
+            _chainCursor.WaitUntilAt(8); // its output gradient is complete
+            Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx512(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.Add(ref gs, Concat1Branch2Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.NullRef<float>(), ref col, ref dcol, count, true, false);
+            _weightsCursor.MoveTo(8);
+            // residual1.body.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 4x6x6 (weight gradient)
+            _chainCursor.WaitUntilAt(3); // its output gradient is complete
+            Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx512(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.Add(ref gs, Residual1BodyConv1Gradient * cnt), ref Unsafe.Add(ref grd, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.NullRef<float>(), ref col, ref dcol, count, true, false);
+            _weightsCursor.MoveTo(3);
+            // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6 (weight gradient)
+            _chainCursor.WaitUntilAt(0); // its output gradient is complete
+            Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.NullRef<float>(), ref col, ref dcol, count, true, false);
+            _weightsCursor.MoveTo(0);
         }
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx2 kernels; auxiliary heads when
@@ -884,7 +966,7 @@ ________________________________________________________________________________
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
                     _parameterMemory.AsSpan(Bn1Weight, 4), _parameterMemory.AsSpan(Bn1Bias, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 0.1f, 1E-05f,
-                    _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _partials, Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                    _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _partials, Bn1Partials, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
                     _parameterMemory.AsSpan(Bn1Weight, 4), _parameterMemory.AsSpan(Bn1Bias, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
@@ -902,7 +984,7 @@ ________________________________________________________________________________
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
                     _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _parameterMemory.AsSpan(Residual1BodyBn1Bias, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 0.1f, 1E-05f,
-                    _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _partials, Residual1BodyBn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                    _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _partials, Residual1BodyBn1Partials, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
                     _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _parameterMemory.AsSpan(Residual1BodyBn1Bias, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
@@ -926,7 +1008,7 @@ ________________________________________________________________________________
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
                     _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _parameterMemory.AsSpan(Concat1Branch2Bn1Bias, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 0.1f, 1E-05f,
-                    _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _partials, Concat1Branch2Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                    _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _partials, Concat1Branch2Bn1Partials, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
                     _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _parameterMemory.AsSpan(Concat1Branch2Bn1Bias, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
@@ -954,8 +1036,11 @@ ________________________________________________________________________________
         }
 
         /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Avx2 kernels (auxiliary heads when
-        /// <paramref name="heads"/>); parameter gradients go to this worker's buffer.</summary>
-        private void BackwardLayers_Avx2(int n0, int count, bool inputGradient, bool heads, int worker)
+        /// <paramref name="heads"/>); parameter gradients go to this worker's buffer. When <paramref name="split"/> (one image,
+        /// two workers) this is worker 0's input-gradient chain: the convs' and dense layers' weight gradients are left to
+        /// worker 1 (BackwardWeights_Avx2), which each layer's step lets go (_chainCursor), and a step that would overwrite
+        /// an output gradient worker 1 has yet to read waits for it (_weightsCursor).</summary>
+        private void BackwardLayers_Avx2(int n0, int count, bool inputGradient, bool heads, int worker, bool split)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
@@ -967,8 +1052,10 @@ ________________________________________________________________________________
             nint mb = _mb;
             nint n = n0;
             // dense1: Dense(3): 6 -> 3 (backward)
-            Dense6To3_Backward_Avx2(ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.Add(ref gs, Gap1Gradient * cnt), count, true);
+            if (split) _chainCursor.MoveTo(13); // worker 1 may take this layer's weight gradient
+            Dense6To3_Backward_Avx2(ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.Add(ref gs, Gap1Gradient * cnt), count, !split, true);
             // gap1: GlobalAvgPool: 6x6x6 -> 6 (backward)
+            if (split) { _chainCursor.MoveTo(12); _weightsCursor.WaitUntilAt(13); } // this step writes over dense1's output gradient
             GlobalAvgPool_6x6x6_Backward(ref Unsafe.Add(ref gs, Gap1Gradient * cnt), ref Unsafe.Add(ref gs, Concat1ConcatGradient * cnt), count);
             // concat1.concat: Concat<Identity, Unit>(2): 4x6x6 -> 6x6x6 (backward)
             GraphOps.ConcatBackward(Gradient(Concat1ConcatGradient, 216, n0, count), Gradient(Relu2Gradient, 144, n0, count), count, 144, 216, 0, accumulate: false);
@@ -978,13 +1065,15 @@ ________________________________________________________________________________
             // concat1.branch2.bn1: BatchNorm: 2x6x6 -> 2x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Gradient(Concat1Branch2Bn1Gradient, 72, n0, count), Gradient(Concat1Branch2Conv1Gradient, 72, n0, count), count, 2, 36,
                 _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2),
-                _partials, Concat1Branch2Bn1Partials + 4, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                _partials, Concat1Branch2Bn1Partials + 4, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Gradient(Concat1Branch2Bn1Gradient, 72, n0, count), Gradient(Concat1Branch2Conv1Gradient, 72, n0, count), count, 2, 36,
                 _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 1E-05f, _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2));
             // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6 (backward)
-            Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx2(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.Add(ref gs, Concat1Branch2Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, true);
+            if (split) _chainCursor.MoveTo(8); // worker 1 may take this layer's weight gradient
+            Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx2(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.Add(ref gs, Concat1Branch2Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, !split, true);
             GraphOps.CopyOrAdd(Gradient(ScratchGradient, 144, n0, count), Gradient(Relu2Gradient, 144, n0, count), accumulate: true);
             // relu2: ReLU: 4x6x6 -> 4x6x6 (backward)
+            if (split) { _chainCursor.MoveTo(7); _weightsCursor.WaitUntilAt(8); } // this step writes over concat1.branch2.conv1's output gradient
             Relu144_Backward_Avx2(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref gs, Relu2Gradient * cnt), ref Unsafe.Add(ref gs, Residual1AddGradient * cnt), count);
             // residual1.add: Residual<Unit>(4): 4x6x6 -> 4x6x6 (backward)
             GraphOps.CopyOrAdd(Gradient(Residual1AddGradient, 144, n0, count), Gradient(Residual1BodyRelu1Gradient, 144, n0, count), accumulate: false);
@@ -994,22 +1083,58 @@ ________________________________________________________________________________
             // residual1.body.bn1: BatchNorm: 4x6x6 -> 4x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Gradient(Residual1BodyBn1Gradient, 144, n0, count), Gradient(Residual1BodyConv1Gradient, 144, n0, count), count, 4, 36,
                 _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4),
-                _partials, Residual1BodyBn1Partials + 8, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                _partials, Residual1BodyBn1Partials + 8, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Gradient(Residual1BodyBn1Gradient, 144, n0, count), Gradient(Residual1BodyConv1Gradient, 144, n0, count), count, 4, 36,
                 _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 1E-05f, _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4));
             // residual1.body.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 4x6x6 (backward)
-            Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx2(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.Add(ref gs, Residual1BodyConv1Gradient * cnt), ref Unsafe.Add(ref grd, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, true);
+            if (split) _chainCursor.MoveTo(3); // worker 1 may take this layer's weight gradient
+            Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx2(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.Add(ref gs, Residual1BodyConv1Gradient * cnt), ref Unsafe.Add(ref grd, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, !split, true);
             GraphOps.CopyOrAdd(Gradient(ScratchGradient, 144, n0, count), Gradient(Relu1Gradient, 144, n0, count), accumulate: true);
             // relu1: ReLU: 4x6x6 -> 4x6x6 (backward)
             Relu144_Backward_Avx2(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), ref Unsafe.Add(ref gs, Bn1Gradient * cnt), count);
             // bn1: BatchNorm: 4x6x6 -> 4x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Conv1Output, 144, n0, count), Gradient(Bn1Gradient, 144, n0, count), Gradient(Conv1Gradient, 144, n0, count), count, 4, 36,
                 _parameterMemory.AsSpan(Bn1Weight, 4), _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4),
-                _partials, Bn1Partials + 8, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                _partials, Bn1Partials + 8, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Conv1Output, 144, n0, count), Gradient(Bn1Gradient, 144, n0, count), Gradient(Conv1Gradient, 144, n0, count), count, 4, 36,
                 _parameterMemory.AsSpan(Bn1Weight, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 1E-05f, _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4));
             // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6 (backward)
-            Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, inputGradient);
+            if (split) _chainCursor.MoveTo(0); // worker 1 may take this layer's weight gradient
+            Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, !split, inputGradient);
+            if (split) _chainCursor.Finish();
+        }
+
+        /// <summary>Worker 1's half of a split backward (one image, two workers): every conv's and dense layer's weight (and bias)
+        /// gradient with the Avx2 kernels, in backward order, each once worker 0's chain has reached the layer (its output
+        /// gradient is complete), into worker 0's parameter gradients (the chain writes only BatchNorm's there). Each layer's
+        /// gradient is the same single kernel call as in an unsplit backward, so the results are the same bit for bit.</summary>
+        private void BackwardWeights_Avx2(int count, bool heads)
+        {
+            ref float act = ref _activationMemory.Reference;
+            ref float prm = ref _parameterMemory.Reference;
+            ref float grd = ref _workerGradients[0].Reference;
+            ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)1 * 2 * ColumnsLength); // worker 1's columns
+            ref float dcol = ref Unsafe.Add(ref col, ColumnsLength);
+            ref float gs = ref _gradients.Reference;
+            nint cnt = count;
+            nint mb = _mb;
+            nint n = 0;
+            // dense1: Dense(3): 6 -> 3 (weight gradient)
+            _chainCursor.WaitUntilAt(13); // its output gradient is complete
+            Dense6To3_Backward_Avx2(ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.NullRef<float>(), count, true, false);
+            _weightsCursor.MoveTo(13);
+            // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6 (weight gradient)
+            _chainCursor.WaitUntilAt(8); // its output gradient is complete
+            Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx2(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.Add(ref gs, Concat1Branch2Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.NullRef<float>(), ref col, ref dcol, count, true, false);
+            _weightsCursor.MoveTo(8);
+            // residual1.body.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 4x6x6 (weight gradient)
+            _chainCursor.WaitUntilAt(3); // its output gradient is complete
+            Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx2(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.Add(ref gs, Residual1BodyConv1Gradient * cnt), ref Unsafe.Add(ref grd, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.NullRef<float>(), ref col, ref dcol, count, true, false);
+            _weightsCursor.MoveTo(3);
+            // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6 (weight gradient)
+            _chainCursor.WaitUntilAt(0); // its output gradient is complete
+            Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.NullRef<float>(), ref col, ref dcol, count, true, false);
+            _weightsCursor.MoveTo(0);
         }
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Portable kernels; auxiliary heads when
@@ -1034,7 +1159,7 @@ ________________________________________________________________________________
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
                     _parameterMemory.AsSpan(Bn1Weight, 4), _parameterMemory.AsSpan(Bn1Bias, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 0.1f, 1E-05f,
-                    _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _partials, Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                    _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _partials, Bn1Partials, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Conv1Output, 144, n0, count), Activations(Bn1Output, 144, n0, count), count, 4, 36,
                     _parameterMemory.AsSpan(Bn1Weight, 4), _parameterMemory.AsSpan(Bn1Bias, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
@@ -1052,7 +1177,7 @@ ________________________________________________________________________________
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
                     _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _parameterMemory.AsSpan(Residual1BodyBn1Bias, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 0.1f, 1E-05f,
-                    _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _partials, Residual1BodyBn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                    _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _partials, Residual1BodyBn1Partials, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Activations(Residual1BodyBn1Output, 144, n0, count), count, 4, 36,
                     _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _parameterMemory.AsSpan(Residual1BodyBn1Bias, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
@@ -1076,7 +1201,7 @@ ________________________________________________________________________________
             {
                 if (training) BatchNorm.ForwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
                     _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _parameterMemory.AsSpan(Concat1Branch2Bn1Bias, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 0.1f, 1E-05f,
-                    _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _partials, Concat1Branch2Bn1Partials, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                    _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _partials, Concat1Branch2Bn1Partials, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
                 else if (!fold) BatchNorm.ForwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Activations(Concat1Branch2Bn1Output, 72, n0, count), count, 2, 36,
                     _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _parameterMemory.AsSpan(Concat1Branch2Bn1Bias, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 1E-05f);
                 // else: the conv above wrote this output with the folded weights
@@ -1104,8 +1229,11 @@ ________________________________________________________________________________
         }
 
         /// <summary>Backward of images [n0, n0 + count) from the logits gradient with the Portable kernels (auxiliary heads when
-        /// <paramref name="heads"/>); parameter gradients go to this worker's buffer.</summary>
-        private void BackwardLayers_Portable(int n0, int count, bool inputGradient, bool heads, int worker)
+        /// <paramref name="heads"/>); parameter gradients go to this worker's buffer. When <paramref name="split"/> (one image,
+        /// two workers) this is worker 0's input-gradient chain: the convs' and dense layers' weight gradients are left to
+        /// worker 1 (BackwardWeights_Portable), which each layer's step lets go (_chainCursor), and a step that would overwrite
+        /// an output gradient worker 1 has yet to read waits for it (_weightsCursor).</summary>
+        private void BackwardLayers_Portable(int n0, int count, bool inputGradient, bool heads, int worker, bool split)
         {
             ref float act = ref _activationMemory.Reference;
             ref float prm = ref _parameterMemory.Reference;
@@ -1117,8 +1245,10 @@ ________________________________________________________________________________
             nint mb = _mb;
             nint n = n0;
             // dense1: Dense(3): 6 -> 3 (backward)
-            Dense6To3_Backward_Portable(ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.Add(ref gs, Gap1Gradient * cnt), count, true);
+            if (split) _chainCursor.MoveTo(13); // worker 1 may take this layer's weight gradient
+            Dense6To3_Backward_Portable(ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.Add(ref gs, Gap1Gradient * cnt), count, !split, true);
             // gap1: GlobalAvgPool: 6x6x6 -> 6 (backward)
+            if (split) { _chainCursor.MoveTo(12); _weightsCursor.WaitUntilAt(13); } // this step writes over dense1's output gradient
             GlobalAvgPool_6x6x6_Backward(ref Unsafe.Add(ref gs, Gap1Gradient * cnt), ref Unsafe.Add(ref gs, Concat1ConcatGradient * cnt), count);
             // concat1.concat: Concat<Identity, Unit>(2): 4x6x6 -> 6x6x6 (backward)
             GraphOps.ConcatBackward(Gradient(Concat1ConcatGradient, 216, n0, count), Gradient(Relu2Gradient, 144, n0, count), count, 144, 216, 0, accumulate: false);
@@ -1128,13 +1258,15 @@ ________________________________________________________________________________
             // concat1.branch2.bn1: BatchNorm: 2x6x6 -> 2x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Concat1Branch2Conv1Output, 72, n0, count), Gradient(Concat1Branch2Bn1Gradient, 72, n0, count), Gradient(Concat1Branch2Conv1Gradient, 72, n0, count), count, 2, 36,
                 _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _batchStats.AsSpan(worker * StatsLength + Concat1Branch2Bn1Stats, 4), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2),
-                _partials, Concat1Branch2Bn1Partials + 4, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                _partials, Concat1Branch2Bn1Partials + 4, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Concat1Branch2Conv1Output, 72, n0, count), Gradient(Concat1Branch2Bn1Gradient, 72, n0, count), Gradient(Concat1Branch2Conv1Gradient, 72, n0, count), count, 2, 36,
                 _parameterMemory.AsSpan(Concat1Branch2Bn1Weight, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningMean, 2), _bufferMemory.AsSpan(Concat1Branch2Bn1RunningVar, 2), 1E-05f, _workerGradients[worker].AsSpan(Concat1Branch2Bn1Weight, 2), _workerGradients[worker].AsSpan(Concat1Branch2Bn1Bias, 2));
             // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6 (backward)
-            Conv3x3S1P1_4x6x6To2NoBias_Backward_Portable(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.Add(ref gs, Concat1Branch2Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, true);
+            if (split) _chainCursor.MoveTo(8); // worker 1 may take this layer's weight gradient
+            Conv3x3S1P1_4x6x6To2NoBias_Backward_Portable(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.Add(ref gs, Concat1Branch2Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, !split, true);
             GraphOps.CopyOrAdd(Gradient(ScratchGradient, 144, n0, count), Gradient(Relu2Gradient, 144, n0, count), accumulate: true);
             // relu2: ReLU: 4x6x6 -> 4x6x6 (backward)
+            if (split) { _chainCursor.MoveTo(7); _weightsCursor.WaitUntilAt(8); } // this step writes over concat1.branch2.conv1's output gradient
             Relu144_Backward_Portable(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref gs, Relu2Gradient * cnt), ref Unsafe.Add(ref gs, Residual1AddGradient * cnt), count);
             // residual1.add: Residual<Unit>(4): 4x6x6 -> 4x6x6 (backward)
             GraphOps.CopyOrAdd(Gradient(Residual1AddGradient, 144, n0, count), Gradient(Residual1BodyRelu1Gradient, 144, n0, count), accumulate: false);
@@ -1144,22 +1276,58 @@ ________________________________________________________________________________
             // residual1.body.bn1: BatchNorm: 4x6x6 -> 4x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Residual1BodyConv1Output, 144, n0, count), Gradient(Residual1BodyBn1Gradient, 144, n0, count), Gradient(Residual1BodyConv1Gradient, 144, n0, count), count, 4, 36,
                 _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _batchStats.AsSpan(worker * StatsLength + Residual1BodyBn1Stats, 8), _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4),
-                _partials, Residual1BodyBn1Partials + 8, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                _partials, Residual1BodyBn1Partials + 8, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Residual1BodyConv1Output, 144, n0, count), Gradient(Residual1BodyBn1Gradient, 144, n0, count), Gradient(Residual1BodyConv1Gradient, 144, n0, count), count, 4, 36,
                 _parameterMemory.AsSpan(Residual1BodyBn1Weight, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningMean, 4), _bufferMemory.AsSpan(Residual1BodyBn1RunningVar, 4), 1E-05f, _workerGradients[worker].AsSpan(Residual1BodyBn1Weight, 4), _workerGradients[worker].AsSpan(Residual1BodyBn1Bias, 4));
             // residual1.body.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 4x6x6 (backward)
-            Conv3x3S1P1_4x6x6To4NoBias_Backward_Portable(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.Add(ref gs, Residual1BodyConv1Gradient * cnt), ref Unsafe.Add(ref grd, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, true);
+            if (split) _chainCursor.MoveTo(3); // worker 1 may take this layer's weight gradient
+            Conv3x3S1P1_4x6x6To4NoBias_Backward_Portable(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.Add(ref gs, Residual1BodyConv1Gradient * cnt), ref Unsafe.Add(ref grd, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref gs, ScratchGradient * cnt), ref col, ref dcol, count, !split, true);
             GraphOps.CopyOrAdd(Gradient(ScratchGradient, 144, n0, count), Gradient(Relu1Gradient, 144, n0, count), accumulate: true);
             // relu1: ReLU: 4x6x6 -> 4x6x6 (backward)
             Relu144_Backward_Portable(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref gs, Relu1Gradient * cnt), ref Unsafe.Add(ref gs, Bn1Gradient * cnt), count);
             // bn1: BatchNorm: 4x6x6 -> 4x6x6 (backward)
             if (_job.Training) BatchNorm.BackwardTraining(Activations(Conv1Output, 144, n0, count), Gradient(Bn1Gradient, 144, n0, count), Gradient(Conv1Gradient, 144, n0, count), count, 4, 36,
                 _parameterMemory.AsSpan(Bn1Weight, 4), _batchStats.AsSpan(worker * StatsLength + Bn1Stats, 8), _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4),
-                _partials, Bn1Partials + 8, PartialsLength, worker, _job.Workers, _job.Batch, _barrier);
+                _partials, Bn1Partials + 8, PartialsLength, worker, _job.Slices, _job.Batch, _barrier);
             else BatchNorm.BackwardInference(Activations(Conv1Output, 144, n0, count), Gradient(Bn1Gradient, 144, n0, count), Gradient(Conv1Gradient, 144, n0, count), count, 4, 36,
                 _parameterMemory.AsSpan(Bn1Weight, 4), _bufferMemory.AsSpan(Bn1RunningMean, 4), _bufferMemory.AsSpan(Bn1RunningVar, 4), 1E-05f, _workerGradients[worker].AsSpan(Bn1Weight, 4), _workerGradients[worker].AsSpan(Bn1Bias, 4));
             // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6 (backward)
-            Conv3x3S1P1_2x6x6To4NoBias_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, inputGradient);
+            if (split) _chainCursor.MoveTo(0); // worker 1 may take this layer's weight gradient
+            Conv3x3S1P1_2x6x6To4NoBias_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, !split, inputGradient);
+            if (split) _chainCursor.Finish();
+        }
+
+        /// <summary>Worker 1's half of a split backward (one image, two workers): every conv's and dense layer's weight (and bias)
+        /// gradient with the Portable kernels, in backward order, each once worker 0's chain has reached the layer (its output
+        /// gradient is complete), into worker 0's parameter gradients (the chain writes only BatchNorm's there). Each layer's
+        /// gradient is the same single kernel call as in an unsplit backward, so the results are the same bit for bit.</summary>
+        private void BackwardWeights_Portable(int count, bool heads)
+        {
+            ref float act = ref _activationMemory.Reference;
+            ref float prm = ref _parameterMemory.Reference;
+            ref float grd = ref _workerGradients[0].Reference;
+            ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)1 * 2 * ColumnsLength); // worker 1's columns
+            ref float dcol = ref Unsafe.Add(ref col, ColumnsLength);
+            ref float gs = ref _gradients.Reference;
+            nint cnt = count;
+            nint mb = _mb;
+            nint n = 0;
+            // dense1: Dense(3): 6 -> 3 (weight gradient)
+            _chainCursor.WaitUntilAt(13); // its output gradient is complete
+            Dense6To3_Backward_Portable(ref Unsafe.Add(ref act, Gap1Output * mb + n * 6), ref Unsafe.Add(ref prm, Dense1Weight), ref Unsafe.Add(ref gs, Dense1Gradient * cnt), ref Unsafe.Add(ref grd, Dense1Weight), ref Unsafe.Add(ref grd, Dense1Bias), ref Unsafe.NullRef<float>(), count, true, false);
+            _weightsCursor.MoveTo(13);
+            // concat1.branch2.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 2x6x6 (weight gradient)
+            _chainCursor.WaitUntilAt(8); // its output gradient is complete
+            Conv3x3S1P1_4x6x6To2NoBias_Backward_Portable(ref Unsafe.Add(ref act, Relu2Output * mb + n * 144), ref Unsafe.Add(ref prm, Concat1Branch2Conv1Weight), ref Unsafe.Add(ref gs, Concat1Branch2Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Concat1Branch2Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.NullRef<float>(), ref col, ref dcol, count, true, false);
+            _weightsCursor.MoveTo(8);
+            // residual1.body.conv1: Conv2D("width", 3, Padding = 1, Bias = false): 4x6x6 -> 4x6x6 (weight gradient)
+            _chainCursor.WaitUntilAt(3); // its output gradient is complete
+            Conv3x3S1P1_4x6x6To4NoBias_Backward_Portable(ref Unsafe.Add(ref act, Relu1Output * mb + n * 144), ref Unsafe.Add(ref prm, Residual1BodyConv1Weight), ref Unsafe.Add(ref gs, Residual1BodyConv1Gradient * cnt), ref Unsafe.Add(ref grd, Residual1BodyConv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.NullRef<float>(), ref col, ref dcol, count, true, false);
+            _weightsCursor.MoveTo(3);
+            // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6 (weight gradient)
+            _chainCursor.WaitUntilAt(0); // its output gradient is complete
+            Conv3x3S1P1_2x6x6To4NoBias_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.NullRef<float>(), ref col, ref dcol, count, true, false);
+            _weightsCursor.MoveTo(0);
         }
 
         // ---------------------------------------------------------------- kernels
@@ -3836,82 +4004,85 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>Backward of Dense 6 -> 3: dW += dy^T * x, db += column sums of dy, dx = dy * W (when inputGradient).</summary>
+        /// <summary>Backward of Dense 6 -> 3: dW += dy^T * x, db += column sums of dy (when weights), dx = dy * W (when inputGradient).</summary>
         /// <remarks>Used by dense1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Dense6To3_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
+        private static void Dense6To3_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[256]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            // dW[u][i] += sum_b dy[b][u] * x[b][i]
+            if (weights)
             {
+                // dW[u][i] += sum_b dy[b][u] * x[b][i]
                 {
-                    // C[3 x 6] += A[3 x batch] * B[batch x 6]: 32-column strips of B packed in depth blocks of 196, 8 x 32 register tiles
-                    for (int pc = 0; pc < batch; pc += 196)
                     {
-                        int kc = Math.Min(196, batch - pc);
+                        // C[3 x 6] += A[3 x batch] * B[batch x 6]: 32-column strips of B packed in depth blocks of 196, 8 x 32 register tiles
+                        for (int pc = 0; pc < batch; pc += 196)
                         {
-                            // last 6 columns: a zero-padded 8-column panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
-                            ref float dst = ref panel;
+                            int kc = Math.Min(196, batch - pc);
+                            {
+                                // last 6 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 6; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 6);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dw, r * 6 + 0);
+                                for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 6 + q);
+                                WeightGradTile3xHalf(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 8, kc, true);
+                                for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            }
+                        }
+                        // 3 rows x 8 columns of C in 3 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradTile3xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector256<float> c00, c10, c20;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            }
+                            else
+                            {
+                                c00 = Vector256<float>.Zero;
+                                c10 = Vector256<float>.Zero;
+                                c20 = Vector256<float>.Zero;
+                            }
                             for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 6; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 6);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                a = ref Unsafe.Add(ref a, 3);
+                                b = ref Unsafe.Add(ref b, 8);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref dw, r * 6 + 0);
-                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 6 + q);
-                            WeightGradTile3xHalf(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 8, kc, true);
-                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            c00.StoreUnsafe(ref c);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
                         }
-                    }
-                    // 3 rows x 8 columns of C in 3 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradTile3xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector256<float> c00, c10, c20;
-                        if (load)
-                        {
-                            c00 = Vector256.LoadUnsafe(ref c);
-                            c10 = Vector256.LoadUnsafe(ref c, ldc);
-                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                        }
-                        else
-                        {
-                            c00 = Vector256<float>.Zero;
-                            c10 = Vector256<float>.Zero;
-                            c20 = Vector256<float>.Zero;
-                        }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                            Vector256<float> ai = Vector256.Create(a);
-                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 1));
-                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 2));
-                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                            a = ref Unsafe.Add(ref a, 3);
-                            b = ref Unsafe.Add(ref b, 8);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c20.StoreUnsafe(ref c, 2 * ldc);
                     }
                 }
-            }
-            // db[u] += sum_b dy[b][u]
-            for (int b = 0; b < batch; b++)
-            {
-                ref float row = ref Unsafe.Add(ref dy, b * 3);
-                int u = 0;
-                for (; u + 16 <= 3; u += 16) (Vector512.LoadUnsafe(ref db, (nuint)u) + Vector512.LoadUnsafe(ref row, (nuint)u)).StoreUnsafe(ref db, (nuint)u);
-                for (; u < 3; u++) Unsafe.Add(ref db, u) += Unsafe.Add(ref row, u);
+                // db[u] += sum_b dy[b][u]
+                for (int b = 0; b < batch; b++)
+                {
+                    ref float row = ref Unsafe.Add(ref dy, b * 3);
+                    int u = 0;
+                    for (; u + 16 <= 3; u += 16) (Vector512.LoadUnsafe(ref db, (nuint)u) + Vector512.LoadUnsafe(ref row, (nuint)u)).StoreUnsafe(ref db, (nuint)u);
+                    for (; u < 3; u++) Unsafe.Add(ref db, u) += Unsafe.Add(ref row, u);
+                }
             }
             if (!inputGradient) return;
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
@@ -4135,10 +4306,10 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db) when weights; writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
+        private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -4148,137 +4319,140 @@ ________________________________________________________________________________
             // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
             for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                if (weights) for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
                 ref float gy = ref Unsafe.Add(ref col, 5184); // the group's output gradient side by side [2 x 144]
                 for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 72);
                     for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
-                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                if (weights)
                 {
-                    // C[2 x 36] += A[2 x 144] * B[144 x 36]: 32-column strips of B packed in depth blocks of 144, 8 x 32 register tiles
-                    const int pc = 0;
-                    const int kc = 144;
-                    for (int j = 0; j < 32; j += 32)
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                     {
-                        for (int q = 0; q < 32; q += 8)
+                        // C[2 x 36] += A[2 x 144] * B[144 x 36]: 32-column strips of B packed in depth blocks of 144, 8 x 32 register tiles
+                        const int pc = 0;
+                        const int kc = 144;
+                        for (int j = 0; j < 32; j += 32)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            int t = 0;
-                            if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                            for (int q = 0; q < 32; q += 8)
                             {
-                                for (; t + 8 <= kc; t += 8)
+                                ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                int t = 0;
+                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                 {
-                                    // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                    Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
-                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
-                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
-                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
-                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
-                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
-                                    Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                    Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                    Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                    Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                    Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                    Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                    ref float d = ref Unsafe.Add(ref dst, t * 32);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                    for (; t + 8 <= kc; t += 8)
+                                    {
+                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
+                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
+                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
+                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
+                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
+                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
+                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                        ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                    }
                                 }
+                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 144 + t);
                             }
-                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 144 + t);
+                            int r = 0;
+                            WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                         }
-                        int r = 0;
-                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
-                    }
-                    {
-                        // last 4 columns: dot products of A's rows with B's columns (contiguous rows of the source)
-                        int r = 0;
-                        for (; r < 2; r++) WeightGradGroupDot1x4(ref Unsafe.Add(ref gy, r * 144 + pc), ref Unsafe.Add(ref col, 32 * 144 + pc), ref Unsafe.Add(ref dw, r * 36 + 32), kc, true);
-                    }
-                    // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector512<float> c00, c01, c10, c11;
-                        if (load)
                         {
-                            c00 = Vector512.LoadUnsafe(ref c);
-                            c01 = Vector512.LoadUnsafe(ref c, 16);
-                            c10 = Vector512.LoadUnsafe(ref c, ldc);
-                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            // last 4 columns: dot products of A's rows with B's columns (contiguous rows of the source)
+                            int r = 0;
+                            for (; r < 2; r++) WeightGradGroupDot1x4(ref Unsafe.Add(ref gy, r * 144 + pc), ref Unsafe.Add(ref col, 32 * 144 + pc), ref Unsafe.Add(ref dw, r * 36 + 32), kc, true);
                         }
-                        else
+                        // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                         {
-                            c00 = Vector512<float>.Zero;
-                            c01 = c00;
-                            c10 = Vector512<float>.Zero;
-                            c11 = c10;
+                            Vector512<float> c00, c01, c10, c11;
+                            if (load)
+                            {
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                            }
+                            else
+                            {
+                                c00 = Vector512<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector512<float>.Zero;
+                                c11 = c10;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 144));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
                         }
-                        for (int t = 0; t < kc; t++)
+                        // 1 row x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 144 apart), b: B(pc, j) (columns 144 apart), c: C(r, j)
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradGroupDot1x4(ref float a, ref float b, ref float c, int kc, bool load)
                         {
-                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                            Vector512<float> ai = Vector512.Create(a);
-                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                            a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 32);
+                            Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero;
+                            nuint t = 0;
+                            for (; t + 16 <= (nuint)kc; t += 16)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 144 + t);
+                                Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 288 + t);
+                                Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 432 + t);
+                                Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                                d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                                d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                                d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
+                                d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
+                            }
+                            float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03);
+                            for (; t < (nuint)kc; t++)
+                            {
+                                float b0 = Unsafe.Add(ref b, t);
+                                float b1 = Unsafe.Add(ref b, 144 + t);
+                                float b2 = Unsafe.Add(ref b, 288 + t);
+                                float b3 = Unsafe.Add(ref b, 432 + t);
+                                float ai = Unsafe.Add(ref a, t);
+                                s00 += ai * b0;
+                                s01 += ai * b1;
+                                s02 += ai * b2;
+                                s03 += ai * b3;
+                            }
+                            Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                            Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                            Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : 0f) + s02;
+                            Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : 0f) + s03;
                         }
-                        c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 16);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 16);
-                    }
-                    // 1 row x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 144 apart), b: B(pc, j) (columns 144 apart), c: C(r, j)
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupDot1x4(ref float a, ref float b, ref float c, int kc, bool load)
-                    {
-                        Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero;
-                        nuint t = 0;
-                        for (; t + 16 <= (nuint)kc; t += 16)
-                        {
-                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
-                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 144 + t);
-                            Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 288 + t);
-                            Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 432 + t);
-                            Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
-                            d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
-                            d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
-                            d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
-                            d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
-                        }
-                        float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03);
-                        for (; t < (nuint)kc; t++)
-                        {
-                            float b0 = Unsafe.Add(ref b, t);
-                            float b1 = Unsafe.Add(ref b, 144 + t);
-                            float b2 = Unsafe.Add(ref b, 288 + t);
-                            float b3 = Unsafe.Add(ref b, 432 + t);
-                            float ai = Unsafe.Add(ref a, t);
-                            s00 += ai * b0;
-                            s01 += ai * b1;
-                            s02 += ai * b2;
-                            s03 += ai * b3;
-                        }
-                        Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
-                        Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
-                        Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : 0f) + s02;
-                        Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : 0f) + s03;
                     }
                 }
                 if (!inputGradient) continue;
@@ -4589,140 +4763,143 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 72);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
+                if (weights)
                 {
-                    const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
-                    ref float cols = ref col;
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                     {
-                        const int g = 0;
-                        ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
-                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
-                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
+                        const int p0 = 0;
+                        const int count = 36;
+                        Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                        ref float cols = ref col;
                         {
-                            // C[2 x 36] += A[2 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
-                            const int pc = 0;
-                            const int kc = 36;
-                            for (int j = 0; j < 32; j += 32)
+                            const int g = 0;
+                            ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
+                            ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                            ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                             {
-                                for (int q = 0; q < 32; q += 8)
+                                // C[2 x 36] += A[2 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                                const int pc = 0;
+                                const int kc = 36;
+                                for (int j = 0; j < 32; j += 32)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    int t = 0;
-                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                    for (int q = 0; q < 32; q += 8)
                                     {
-                                        for (; t + 8 <= kc; t += 8)
+                                        ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        int t = 0;
+                                        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                         {
-                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
-                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
-                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
-                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
-                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
-                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                            ref float d = ref Unsafe.Add(ref dst, t * 32);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                            for (; t + 8 <= kc; t += 8)
+                                            {
+                                                // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                                Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                                Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                                Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                                Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                                Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                                Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                                Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                                Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                                Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                                Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                                Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                                Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                                Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                                Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                                ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                            }
                                         }
+                                        for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
                                     }
-                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
+                                    int r = 0;
+                                    WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                                 }
-                                int r = 0;
-                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
-                            }
-                            {
-                                // last 4 columns: dot products of A's rows with B's columns (contiguous rows of the source)
-                                int r = 0;
-                                for (; r < 2; r++) WeightGradDot1x4(ref Unsafe.Add(ref dyg, r * 36 + pc), ref Unsafe.Add(ref ctg, 32 * 36 + pc), ref Unsafe.Add(ref dwg, r * 36 + 32), kc, true);
-                            }
-                            // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                            {
-                                Vector512<float> c00, c01, c10, c11;
-                                if (load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c01 = Vector512.LoadUnsafe(ref c, 16);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    // last 4 columns: dot products of A's rows with B's columns (contiguous rows of the source)
+                                    int r = 0;
+                                    for (; r < 2; r++) WeightGradDot1x4(ref Unsafe.Add(ref dyg, r * 36 + pc), ref Unsafe.Add(ref ctg, 32 * 36 + pc), ref Unsafe.Add(ref dwg, r * 36 + 32), kc, true);
                                 }
-                                else
+                                // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                                 {
-                                    c00 = Vector512<float>.Zero;
-                                    c01 = c00;
-                                    c10 = Vector512<float>.Zero;
-                                    c11 = c10;
+                                    Vector512<float> c00, c01, c10, c11;
+                                    if (load)
+                                    {
+                                        c00 = Vector512.LoadUnsafe(ref c);
+                                        c01 = Vector512.LoadUnsafe(ref c, 16);
+                                        c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                        c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    }
+                                    else
+                                    {
+                                        c00 = Vector512<float>.Zero;
+                                        c01 = c00;
+                                        c10 = Vector512<float>.Zero;
+                                        c11 = c10;
+                                    }
+                                    for (int t = 0; t < kc; t++)
+                                    {
+                                        Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                        Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                        Vector512<float> ai = Vector512.Create(a);
+                                        c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                        c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                        ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                        c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                        c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                        a = ref Unsafe.Add(ref a, 1);
+                                        b = ref Unsafe.Add(ref b, 32);
+                                    }
+                                    c00.StoreUnsafe(ref c);
+                                    c01.StoreUnsafe(ref c, 16);
+                                    c10.StoreUnsafe(ref c, ldc);
+                                    c11.StoreUnsafe(ref c, ldc + 16);
                                 }
-                                for (int t = 0; t < kc; t++)
+                                // 1 row x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 36 apart), b: B(pc, j) (columns 36 apart), c: C(r, j)
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradDot1x4(ref float a, ref float b, ref float c, int kc, bool load)
                                 {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 32);
+                                    Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero;
+                                    nuint t = 0;
+                                    for (; t + 16 <= (nuint)kc; t += 16)
+                                    {
+                                        Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                                        Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 36 + t);
+                                        Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 72 + t);
+                                        Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 108 + t);
+                                        Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                                        d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                                        d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                                        d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
+                                        d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
+                                    }
+                                    float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03);
+                                    for (; t < (nuint)kc; t++)
+                                    {
+                                        float b0 = Unsafe.Add(ref b, t);
+                                        float b1 = Unsafe.Add(ref b, 36 + t);
+                                        float b2 = Unsafe.Add(ref b, 72 + t);
+                                        float b3 = Unsafe.Add(ref b, 108 + t);
+                                        float ai = Unsafe.Add(ref a, t);
+                                        s00 += ai * b0;
+                                        s01 += ai * b1;
+                                        s02 += ai * b2;
+                                        s03 += ai * b3;
+                                    }
+                                    Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                                    Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                                    Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : 0f) + s02;
+                                    Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : 0f) + s03;
                                 }
-                                c00.StoreUnsafe(ref c);
-                                c01.StoreUnsafe(ref c, 16);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c11.StoreUnsafe(ref c, ldc + 16);
-                            }
-                            // 1 row x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 36 apart), b: B(pc, j) (columns 36 apart), c: C(r, j)
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradDot1x4(ref float a, ref float b, ref float c, int kc, bool load)
-                            {
-                                Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero;
-                                nuint t = 0;
-                                for (; t + 16 <= (nuint)kc; t += 16)
-                                {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 36 + t);
-                                    Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 72 + t);
-                                    Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 108 + t);
-                                    Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
-                                    d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
-                                    d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
-                                    d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
-                                    d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
-                                }
-                                float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03);
-                                for (; t < (nuint)kc; t++)
-                                {
-                                    float b0 = Unsafe.Add(ref b, t);
-                                    float b1 = Unsafe.Add(ref b, 36 + t);
-                                    float b2 = Unsafe.Add(ref b, 72 + t);
-                                    float b3 = Unsafe.Add(ref b, 108 + t);
-                                    float ai = Unsafe.Add(ref a, t);
-                                    s00 += ai * b0;
-                                    s01 += ai * b1;
-                                    s02 += ai * b2;
-                                    s03 += ai * b3;
-                                }
-                                Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
-                                Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
-                                Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : 0f) + s02;
-                                Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : 0f) + s03;
                             }
                         }
                     }
@@ -5141,10 +5318,10 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db) when weights; writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
+        private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -5154,200 +5331,203 @@ ________________________________________________________________________________
             // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
             for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                if (weights) for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
                 ref float gy = ref Unsafe.Add(ref col, 5184); // the group's output gradient side by side [4 x 144]
                 for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
                     for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
-                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                if (weights)
                 {
-                    // C[4 x 36] += A[4 x 144] * B[144 x 36]: 32-column strips of B packed in depth blocks of 144, 8 x 32 register tiles
-                    const int pc = 0;
-                    const int kc = 144;
-                    for (int j = 0; j < 32; j += 32)
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                     {
-                        for (int q = 0; q < 32; q += 8)
+                        // C[4 x 36] += A[4 x 144] * B[144 x 36]: 32-column strips of B packed in depth blocks of 144, 8 x 32 register tiles
+                        const int pc = 0;
+                        const int kc = 144;
+                        for (int j = 0; j < 32; j += 32)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            int t = 0;
-                            if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                            for (int q = 0; q < 32; q += 8)
                             {
-                                for (; t + 8 <= kc; t += 8)
+                                ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                int t = 0;
+                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                 {
-                                    // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                    Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
-                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
-                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
-                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
-                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
-                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
-                                    Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                    Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                    Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                    Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                    Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                    Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                    ref float d = ref Unsafe.Add(ref dst, t * 32);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                    for (; t + 8 <= kc; t += 8)
+                                    {
+                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
+                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
+                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
+                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
+                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
+                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
+                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                        ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                    }
                                 }
+                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 144 + t);
                             }
-                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 144 + t);
+                            int r = 0;
+                            WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                         }
-                        int r = 0;
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
-                    }
-                    {
-                        // last 4 columns: dot products of A's rows with B's columns (contiguous rows of the source)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
-                            WeightGradGroupDot4x4(ref Unsafe.Add(ref gy, r * 144 + pc), ref Unsafe.Add(ref col, 32 * 144 + pc), ref Unsafe.Add(ref dw, r * 36 + 32), kc, true);
+                            // last 4 columns: dot products of A's rows with B's columns (contiguous rows of the source)
+                            int r = 0;
+                            for (; r + 4 <= 4; r += 4)
+                            {
+                                WeightGradGroupDot4x4(ref Unsafe.Add(ref gy, r * 144 + pc), ref Unsafe.Add(ref col, 32 * 144 + pc), ref Unsafe.Add(ref dw, r * 36 + 32), kc, true);
+                            }
                         }
-                    }
-                    // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                        if (load)
+                        // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                         {
-                            c00 = Vector512.LoadUnsafe(ref c);
-                            c01 = Vector512.LoadUnsafe(ref c, 16);
-                            c10 = Vector512.LoadUnsafe(ref c, ldc);
-                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
-                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                            Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c01 = Vector512.LoadUnsafe(ref c, 16);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                            }
+                            else
+                            {
+                                c00 = Vector512<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector512<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector512<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector512<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 144));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 288));
+                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 432));
+                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 32);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 16);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 16);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 16);
                         }
-                        else
+                        // 4 rows x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 144 apart), b: B(pc, j) (columns 144 apart), c: C(r, j)
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradGroupDot4x4(ref float a, ref float b, ref float c, int kc, bool load)
                         {
-                            c00 = Vector512<float>.Zero;
-                            c01 = c00;
-                            c10 = Vector512<float>.Zero;
-                            c11 = c10;
-                            c20 = Vector512<float>.Zero;
-                            c21 = c20;
-                            c30 = Vector512<float>.Zero;
-                            c31 = c30;
+                            Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero, d10 = Vector512<float>.Zero, d11 = Vector512<float>.Zero, d12 = Vector512<float>.Zero, d13 = Vector512<float>.Zero, d20 = Vector512<float>.Zero, d21 = Vector512<float>.Zero, d22 = Vector512<float>.Zero, d23 = Vector512<float>.Zero, d30 = Vector512<float>.Zero, d31 = Vector512<float>.Zero, d32 = Vector512<float>.Zero, d33 = Vector512<float>.Zero;
+                            nuint t = 0;
+                            for (; t + 16 <= (nuint)kc; t += 16)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 144 + t);
+                                Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 288 + t);
+                                Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 432 + t);
+                                Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                                d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                                d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                                d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
+                                d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
+                                ai = Vector512.LoadUnsafe(ref a, 144 + t);
+                                d10 = Vector512.MultiplyAddEstimate(ai, b0, d10);
+                                d11 = Vector512.MultiplyAddEstimate(ai, b1, d11);
+                                d12 = Vector512.MultiplyAddEstimate(ai, b2, d12);
+                                d13 = Vector512.MultiplyAddEstimate(ai, b3, d13);
+                                ai = Vector512.LoadUnsafe(ref a, 288 + t);
+                                d20 = Vector512.MultiplyAddEstimate(ai, b0, d20);
+                                d21 = Vector512.MultiplyAddEstimate(ai, b1, d21);
+                                d22 = Vector512.MultiplyAddEstimate(ai, b2, d22);
+                                d23 = Vector512.MultiplyAddEstimate(ai, b3, d23);
+                                ai = Vector512.LoadUnsafe(ref a, 432 + t);
+                                d30 = Vector512.MultiplyAddEstimate(ai, b0, d30);
+                                d31 = Vector512.MultiplyAddEstimate(ai, b1, d31);
+                                d32 = Vector512.MultiplyAddEstimate(ai, b2, d32);
+                                d33 = Vector512.MultiplyAddEstimate(ai, b3, d33);
+                            }
+                            float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03), s10 = Vector512.Sum(d10), s11 = Vector512.Sum(d11), s12 = Vector512.Sum(d12), s13 = Vector512.Sum(d13), s20 = Vector512.Sum(d20), s21 = Vector512.Sum(d21), s22 = Vector512.Sum(d22), s23 = Vector512.Sum(d23), s30 = Vector512.Sum(d30), s31 = Vector512.Sum(d31), s32 = Vector512.Sum(d32), s33 = Vector512.Sum(d33);
+                            for (; t < (nuint)kc; t++)
+                            {
+                                float b0 = Unsafe.Add(ref b, t);
+                                float b1 = Unsafe.Add(ref b, 144 + t);
+                                float b2 = Unsafe.Add(ref b, 288 + t);
+                                float b3 = Unsafe.Add(ref b, 432 + t);
+                                float ai = Unsafe.Add(ref a, t);
+                                s00 += ai * b0;
+                                s01 += ai * b1;
+                                s02 += ai * b2;
+                                s03 += ai * b3;
+                                ai = Unsafe.Add(ref a, 144 + t);
+                                s10 += ai * b0;
+                                s11 += ai * b1;
+                                s12 += ai * b2;
+                                s13 += ai * b3;
+                                ai = Unsafe.Add(ref a, 288 + t);
+                                s20 += ai * b0;
+                                s21 += ai * b1;
+                                s22 += ai * b2;
+                                s23 += ai * b3;
+                                ai = Unsafe.Add(ref a, 432 + t);
+                                s30 += ai * b0;
+                                s31 += ai * b1;
+                                s32 += ai * b2;
+                                s33 += ai * b3;
+                            }
+                            Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                            Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                            Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : 0f) + s02;
+                            Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : 0f) + s03;
+                            Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s10;
+                            Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s11;
+                            Unsafe.Add(ref c, 38) = (load ? Unsafe.Add(ref c, 38) : 0f) + s12;
+                            Unsafe.Add(ref c, 39) = (load ? Unsafe.Add(ref c, 39) : 0f) + s13;
+                            Unsafe.Add(ref c, 72) = (load ? Unsafe.Add(ref c, 72) : 0f) + s20;
+                            Unsafe.Add(ref c, 73) = (load ? Unsafe.Add(ref c, 73) : 0f) + s21;
+                            Unsafe.Add(ref c, 74) = (load ? Unsafe.Add(ref c, 74) : 0f) + s22;
+                            Unsafe.Add(ref c, 75) = (load ? Unsafe.Add(ref c, 75) : 0f) + s23;
+                            Unsafe.Add(ref c, 108) = (load ? Unsafe.Add(ref c, 108) : 0f) + s30;
+                            Unsafe.Add(ref c, 109) = (load ? Unsafe.Add(ref c, 109) : 0f) + s31;
+                            Unsafe.Add(ref c, 110) = (load ? Unsafe.Add(ref c, 110) : 0f) + s32;
+                            Unsafe.Add(ref c, 111) = (load ? Unsafe.Add(ref c, 111) : 0f) + s33;
                         }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                            Vector512<float> ai = Vector512.Create(a);
-                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 288));
-                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                            c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 432));
-                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                            c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
-                            a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 32);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 16);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 16);
-                        c20.StoreUnsafe(ref c, 2 * ldc);
-                        c21.StoreUnsafe(ref c, 2 * ldc + 16);
-                        c30.StoreUnsafe(ref c, 3 * ldc);
-                        c31.StoreUnsafe(ref c, 3 * ldc + 16);
-                    }
-                    // 4 rows x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 144 apart), b: B(pc, j) (columns 144 apart), c: C(r, j)
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupDot4x4(ref float a, ref float b, ref float c, int kc, bool load)
-                    {
-                        Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero, d10 = Vector512<float>.Zero, d11 = Vector512<float>.Zero, d12 = Vector512<float>.Zero, d13 = Vector512<float>.Zero, d20 = Vector512<float>.Zero, d21 = Vector512<float>.Zero, d22 = Vector512<float>.Zero, d23 = Vector512<float>.Zero, d30 = Vector512<float>.Zero, d31 = Vector512<float>.Zero, d32 = Vector512<float>.Zero, d33 = Vector512<float>.Zero;
-                        nuint t = 0;
-                        for (; t + 16 <= (nuint)kc; t += 16)
-                        {
-                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
-                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 144 + t);
-                            Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 288 + t);
-                            Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 432 + t);
-                            Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
-                            d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
-                            d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
-                            d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
-                            d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
-                            ai = Vector512.LoadUnsafe(ref a, 144 + t);
-                            d10 = Vector512.MultiplyAddEstimate(ai, b0, d10);
-                            d11 = Vector512.MultiplyAddEstimate(ai, b1, d11);
-                            d12 = Vector512.MultiplyAddEstimate(ai, b2, d12);
-                            d13 = Vector512.MultiplyAddEstimate(ai, b3, d13);
-                            ai = Vector512.LoadUnsafe(ref a, 288 + t);
-                            d20 = Vector512.MultiplyAddEstimate(ai, b0, d20);
-                            d21 = Vector512.MultiplyAddEstimate(ai, b1, d21);
-                            d22 = Vector512.MultiplyAddEstimate(ai, b2, d22);
-                            d23 = Vector512.MultiplyAddEstimate(ai, b3, d23);
-                            ai = Vector512.LoadUnsafe(ref a, 432 + t);
-                            d30 = Vector512.MultiplyAddEstimate(ai, b0, d30);
-                            d31 = Vector512.MultiplyAddEstimate(ai, b1, d31);
-                            d32 = Vector512.MultiplyAddEstimate(ai, b2, d32);
-                            d33 = Vector512.MultiplyAddEstimate(ai, b3, d33);
-                        }
-                        float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03), s10 = Vector512.Sum(d10), s11 = Vector512.Sum(d11), s12 = Vector512.Sum(d12), s13 = Vector512.Sum(d13), s20 = Vector512.Sum(d20), s21 = Vector512.Sum(d21), s22 = Vector512.Sum(d22), s23 = Vector512.Sum(d23), s30 = Vector512.Sum(d30), s31 = Vector512.Sum(d31), s32 = Vector512.Sum(d32), s33 = Vector512.Sum(d33);
-                        for (; t < (nuint)kc; t++)
-                        {
-                            float b0 = Unsafe.Add(ref b, t);
-                            float b1 = Unsafe.Add(ref b, 144 + t);
-                            float b2 = Unsafe.Add(ref b, 288 + t);
-                            float b3 = Unsafe.Add(ref b, 432 + t);
-                            float ai = Unsafe.Add(ref a, t);
-                            s00 += ai * b0;
-                            s01 += ai * b1;
-                            s02 += ai * b2;
-                            s03 += ai * b3;
-                            ai = Unsafe.Add(ref a, 144 + t);
-                            s10 += ai * b0;
-                            s11 += ai * b1;
-                            s12 += ai * b2;
-                            s13 += ai * b3;
-                            ai = Unsafe.Add(ref a, 288 + t);
-                            s20 += ai * b0;
-                            s21 += ai * b1;
-                            s22 += ai * b2;
-                            s23 += ai * b3;
-                            ai = Unsafe.Add(ref a, 432 + t);
-                            s30 += ai * b0;
-                            s31 += ai * b1;
-                            s32 += ai * b2;
-                            s33 += ai * b3;
-                        }
-                        Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
-                        Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
-                        Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : 0f) + s02;
-                        Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : 0f) + s03;
-                        Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s10;
-                        Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s11;
-                        Unsafe.Add(ref c, 38) = (load ? Unsafe.Add(ref c, 38) : 0f) + s12;
-                        Unsafe.Add(ref c, 39) = (load ? Unsafe.Add(ref c, 39) : 0f) + s13;
-                        Unsafe.Add(ref c, 72) = (load ? Unsafe.Add(ref c, 72) : 0f) + s20;
-                        Unsafe.Add(ref c, 73) = (load ? Unsafe.Add(ref c, 73) : 0f) + s21;
-                        Unsafe.Add(ref c, 74) = (load ? Unsafe.Add(ref c, 74) : 0f) + s22;
-                        Unsafe.Add(ref c, 75) = (load ? Unsafe.Add(ref c, 75) : 0f) + s23;
-                        Unsafe.Add(ref c, 108) = (load ? Unsafe.Add(ref c, 108) : 0f) + s30;
-                        Unsafe.Add(ref c, 109) = (load ? Unsafe.Add(ref c, 109) : 0f) + s31;
-                        Unsafe.Add(ref c, 110) = (load ? Unsafe.Add(ref c, 110) : 0f) + s32;
-                        Unsafe.Add(ref c, 111) = (load ? Unsafe.Add(ref c, 111) : 0f) + s33;
                     }
                 }
                 if (!inputGradient) continue;
@@ -5658,203 +5838,206 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
+                if (weights)
                 {
-                    const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
-                    ref float cols = ref col;
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                     {
-                        const int g = 0;
-                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
-                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
-                        ref float dwg = ref Unsafe.Add(ref dw, g * 144);
+                        const int p0 = 0;
+                        const int count = 36;
+                        Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                        ref float cols = ref col;
                         {
-                            // C[4 x 36] += A[4 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
-                            const int pc = 0;
-                            const int kc = 36;
-                            for (int j = 0; j < 32; j += 32)
+                            const int g = 0;
+                            ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                            ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                            ref float dwg = ref Unsafe.Add(ref dw, g * 144);
                             {
-                                for (int q = 0; q < 32; q += 8)
+                                // C[4 x 36] += A[4 x 36] * B[36 x 36]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                                const int pc = 0;
+                                const int kc = 36;
+                                for (int j = 0; j < 32; j += 32)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    int t = 0;
-                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                    for (int q = 0; q < 32; q += 8)
                                     {
-                                        for (; t + 8 <= kc; t += 8)
+                                        ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        int t = 0;
+                                        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                         {
-                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
-                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
-                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
-                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
-                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
-                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                            ref float d = ref Unsafe.Add(ref dst, t * 32);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                            for (; t + 8 <= kc; t += 8)
+                                            {
+                                                // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                                Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                                Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                                Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                                Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                                Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                                Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                                Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                                Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                                Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                                Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                                Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                                Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                                Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                                Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                                ref float d = ref Unsafe.Add(ref dst, t * 32);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 32);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 64);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 96);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 128);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 160);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 192);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 224);
+                                            }
                                         }
+                                        for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
                                     }
-                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 32 + i) = Unsafe.Add(ref src, i * 36 + t);
+                                    int r = 0;
+                                    WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                                 }
-                                int r = 0;
-                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
-                            }
-                            {
-                                // last 4 columns: dot products of A's rows with B's columns (contiguous rows of the source)
-                                int r = 0;
-                                for (; r + 4 <= 4; r += 4)
                                 {
-                                    WeightGradDot4x4(ref Unsafe.Add(ref dyg, r * 36 + pc), ref Unsafe.Add(ref ctg, 32 * 36 + pc), ref Unsafe.Add(ref dwg, r * 36 + 32), kc, true);
+                                    // last 4 columns: dot products of A's rows with B's columns (contiguous rows of the source)
+                                    int r = 0;
+                                    for (; r + 4 <= 4; r += 4)
+                                    {
+                                        WeightGradDot4x4(ref Unsafe.Add(ref dyg, r * 36 + pc), ref Unsafe.Add(ref ctg, 32 * 36 + pc), ref Unsafe.Add(ref dwg, r * 36 + 32), kc, true);
+                                    }
                                 }
-                            }
-                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                            {
-                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                                if (load)
+                                // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c01 = Vector512.LoadUnsafe(ref c, 16);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
-                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                    Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                    if (load)
+                                    {
+                                        c00 = Vector512.LoadUnsafe(ref c);
+                                        c01 = Vector512.LoadUnsafe(ref c, 16);
+                                        c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                        c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                        c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                        c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                        c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                        c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
+                                    }
+                                    else
+                                    {
+                                        c00 = Vector512<float>.Zero;
+                                        c01 = c00;
+                                        c10 = Vector512<float>.Zero;
+                                        c11 = c10;
+                                        c20 = Vector512<float>.Zero;
+                                        c21 = c20;
+                                        c30 = Vector512<float>.Zero;
+                                        c31 = c30;
+                                    }
+                                    for (int t = 0; t < kc; t++)
+                                    {
+                                        Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                        Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
+                                        Vector512<float> ai = Vector512.Create(a);
+                                        c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                        c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                        ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                        c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                        c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                        ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                        c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                        c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                        ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                        c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                        c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
+                                        a = ref Unsafe.Add(ref a, 1);
+                                        b = ref Unsafe.Add(ref b, 32);
+                                    }
+                                    c00.StoreUnsafe(ref c);
+                                    c01.StoreUnsafe(ref c, 16);
+                                    c10.StoreUnsafe(ref c, ldc);
+                                    c11.StoreUnsafe(ref c, ldc + 16);
+                                    c20.StoreUnsafe(ref c, 2 * ldc);
+                                    c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                    c30.StoreUnsafe(ref c, 3 * ldc);
+                                    c31.StoreUnsafe(ref c, 3 * ldc + 16);
                                 }
-                                else
+                                // 4 rows x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 36 apart), b: B(pc, j) (columns 36 apart), c: C(r, j)
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradDot4x4(ref float a, ref float b, ref float c, int kc, bool load)
                                 {
-                                    c00 = Vector512<float>.Zero;
-                                    c01 = c00;
-                                    c10 = Vector512<float>.Zero;
-                                    c11 = c10;
-                                    c20 = Vector512<float>.Zero;
-                                    c21 = c20;
-                                    c30 = Vector512<float>.Zero;
-                                    c31 = c30;
+                                    Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero, d10 = Vector512<float>.Zero, d11 = Vector512<float>.Zero, d12 = Vector512<float>.Zero, d13 = Vector512<float>.Zero, d20 = Vector512<float>.Zero, d21 = Vector512<float>.Zero, d22 = Vector512<float>.Zero, d23 = Vector512<float>.Zero, d30 = Vector512<float>.Zero, d31 = Vector512<float>.Zero, d32 = Vector512<float>.Zero, d33 = Vector512<float>.Zero;
+                                    nuint t = 0;
+                                    for (; t + 16 <= (nuint)kc; t += 16)
+                                    {
+                                        Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                                        Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 36 + t);
+                                        Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 72 + t);
+                                        Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 108 + t);
+                                        Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                                        d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                                        d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                                        d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
+                                        d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
+                                        ai = Vector512.LoadUnsafe(ref a, 36 + t);
+                                        d10 = Vector512.MultiplyAddEstimate(ai, b0, d10);
+                                        d11 = Vector512.MultiplyAddEstimate(ai, b1, d11);
+                                        d12 = Vector512.MultiplyAddEstimate(ai, b2, d12);
+                                        d13 = Vector512.MultiplyAddEstimate(ai, b3, d13);
+                                        ai = Vector512.LoadUnsafe(ref a, 72 + t);
+                                        d20 = Vector512.MultiplyAddEstimate(ai, b0, d20);
+                                        d21 = Vector512.MultiplyAddEstimate(ai, b1, d21);
+                                        d22 = Vector512.MultiplyAddEstimate(ai, b2, d22);
+                                        d23 = Vector512.MultiplyAddEstimate(ai, b3, d23);
+                                        ai = Vector512.LoadUnsafe(ref a, 108 + t);
+                                        d30 = Vector512.MultiplyAddEstimate(ai, b0, d30);
+                                        d31 = Vector512.MultiplyAddEstimate(ai, b1, d31);
+                                        d32 = Vector512.MultiplyAddEstimate(ai, b2, d32);
+                                        d33 = Vector512.MultiplyAddEstimate(ai, b3, d33);
+                                    }
+                                    float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03), s10 = Vector512.Sum(d10), s11 = Vector512.Sum(d11), s12 = Vector512.Sum(d12), s13 = Vector512.Sum(d13), s20 = Vector512.Sum(d20), s21 = Vector512.Sum(d21), s22 = Vector512.Sum(d22), s23 = Vector512.Sum(d23), s30 = Vector512.Sum(d30), s31 = Vector512.Sum(d31), s32 = Vector512.Sum(d32), s33 = Vector512.Sum(d33);
+                                    for (; t < (nuint)kc; t++)
+                                    {
+                                        float b0 = Unsafe.Add(ref b, t);
+                                        float b1 = Unsafe.Add(ref b, 36 + t);
+                                        float b2 = Unsafe.Add(ref b, 72 + t);
+                                        float b3 = Unsafe.Add(ref b, 108 + t);
+                                        float ai = Unsafe.Add(ref a, t);
+                                        s00 += ai * b0;
+                                        s01 += ai * b1;
+                                        s02 += ai * b2;
+                                        s03 += ai * b3;
+                                        ai = Unsafe.Add(ref a, 36 + t);
+                                        s10 += ai * b0;
+                                        s11 += ai * b1;
+                                        s12 += ai * b2;
+                                        s13 += ai * b3;
+                                        ai = Unsafe.Add(ref a, 72 + t);
+                                        s20 += ai * b0;
+                                        s21 += ai * b1;
+                                        s22 += ai * b2;
+                                        s23 += ai * b3;
+                                        ai = Unsafe.Add(ref a, 108 + t);
+                                        s30 += ai * b0;
+                                        s31 += ai * b1;
+                                        s32 += ai * b2;
+                                        s33 += ai * b3;
+                                    }
+                                    Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                                    Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                                    Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : 0f) + s02;
+                                    Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : 0f) + s03;
+                                    Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s10;
+                                    Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s11;
+                                    Unsafe.Add(ref c, 38) = (load ? Unsafe.Add(ref c, 38) : 0f) + s12;
+                                    Unsafe.Add(ref c, 39) = (load ? Unsafe.Add(ref c, 39) : 0f) + s13;
+                                    Unsafe.Add(ref c, 72) = (load ? Unsafe.Add(ref c, 72) : 0f) + s20;
+                                    Unsafe.Add(ref c, 73) = (load ? Unsafe.Add(ref c, 73) : 0f) + s21;
+                                    Unsafe.Add(ref c, 74) = (load ? Unsafe.Add(ref c, 74) : 0f) + s22;
+                                    Unsafe.Add(ref c, 75) = (load ? Unsafe.Add(ref c, 75) : 0f) + s23;
+                                    Unsafe.Add(ref c, 108) = (load ? Unsafe.Add(ref c, 108) : 0f) + s30;
+                                    Unsafe.Add(ref c, 109) = (load ? Unsafe.Add(ref c, 109) : 0f) + s31;
+                                    Unsafe.Add(ref c, 110) = (load ? Unsafe.Add(ref c, 110) : 0f) + s32;
+                                    Unsafe.Add(ref c, 111) = (load ? Unsafe.Add(ref c, 111) : 0f) + s33;
                                 }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 32);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c01.StoreUnsafe(ref c, 16);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c11.StoreUnsafe(ref c, ldc + 16);
-                                c20.StoreUnsafe(ref c, 2 * ldc);
-                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
-                                c30.StoreUnsafe(ref c, 3 * ldc);
-                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
-                            }
-                            // 4 rows x 4 columns of C as dot products over the depth block; a: A(r, pc) (rows 36 apart), b: B(pc, j) (columns 36 apart), c: C(r, j)
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradDot4x4(ref float a, ref float b, ref float c, int kc, bool load)
-                            {
-                                Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d02 = Vector512<float>.Zero, d03 = Vector512<float>.Zero, d10 = Vector512<float>.Zero, d11 = Vector512<float>.Zero, d12 = Vector512<float>.Zero, d13 = Vector512<float>.Zero, d20 = Vector512<float>.Zero, d21 = Vector512<float>.Zero, d22 = Vector512<float>.Zero, d23 = Vector512<float>.Zero, d30 = Vector512<float>.Zero, d31 = Vector512<float>.Zero, d32 = Vector512<float>.Zero, d33 = Vector512<float>.Zero;
-                                nuint t = 0;
-                                for (; t + 16 <= (nuint)kc; t += 16)
-                                {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 36 + t);
-                                    Vector512<float> b2 = Vector512.LoadUnsafe(ref b, 72 + t);
-                                    Vector512<float> b3 = Vector512.LoadUnsafe(ref b, 108 + t);
-                                    Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
-                                    d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
-                                    d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
-                                    d02 = Vector512.MultiplyAddEstimate(ai, b2, d02);
-                                    d03 = Vector512.MultiplyAddEstimate(ai, b3, d03);
-                                    ai = Vector512.LoadUnsafe(ref a, 36 + t);
-                                    d10 = Vector512.MultiplyAddEstimate(ai, b0, d10);
-                                    d11 = Vector512.MultiplyAddEstimate(ai, b1, d11);
-                                    d12 = Vector512.MultiplyAddEstimate(ai, b2, d12);
-                                    d13 = Vector512.MultiplyAddEstimate(ai, b3, d13);
-                                    ai = Vector512.LoadUnsafe(ref a, 72 + t);
-                                    d20 = Vector512.MultiplyAddEstimate(ai, b0, d20);
-                                    d21 = Vector512.MultiplyAddEstimate(ai, b1, d21);
-                                    d22 = Vector512.MultiplyAddEstimate(ai, b2, d22);
-                                    d23 = Vector512.MultiplyAddEstimate(ai, b3, d23);
-                                    ai = Vector512.LoadUnsafe(ref a, 108 + t);
-                                    d30 = Vector512.MultiplyAddEstimate(ai, b0, d30);
-                                    d31 = Vector512.MultiplyAddEstimate(ai, b1, d31);
-                                    d32 = Vector512.MultiplyAddEstimate(ai, b2, d32);
-                                    d33 = Vector512.MultiplyAddEstimate(ai, b3, d33);
-                                }
-                                float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s02 = Vector512.Sum(d02), s03 = Vector512.Sum(d03), s10 = Vector512.Sum(d10), s11 = Vector512.Sum(d11), s12 = Vector512.Sum(d12), s13 = Vector512.Sum(d13), s20 = Vector512.Sum(d20), s21 = Vector512.Sum(d21), s22 = Vector512.Sum(d22), s23 = Vector512.Sum(d23), s30 = Vector512.Sum(d30), s31 = Vector512.Sum(d31), s32 = Vector512.Sum(d32), s33 = Vector512.Sum(d33);
-                                for (; t < (nuint)kc; t++)
-                                {
-                                    float b0 = Unsafe.Add(ref b, t);
-                                    float b1 = Unsafe.Add(ref b, 36 + t);
-                                    float b2 = Unsafe.Add(ref b, 72 + t);
-                                    float b3 = Unsafe.Add(ref b, 108 + t);
-                                    float ai = Unsafe.Add(ref a, t);
-                                    s00 += ai * b0;
-                                    s01 += ai * b1;
-                                    s02 += ai * b2;
-                                    s03 += ai * b3;
-                                    ai = Unsafe.Add(ref a, 36 + t);
-                                    s10 += ai * b0;
-                                    s11 += ai * b1;
-                                    s12 += ai * b2;
-                                    s13 += ai * b3;
-                                    ai = Unsafe.Add(ref a, 72 + t);
-                                    s20 += ai * b0;
-                                    s21 += ai * b1;
-                                    s22 += ai * b2;
-                                    s23 += ai * b3;
-                                    ai = Unsafe.Add(ref a, 108 + t);
-                                    s30 += ai * b0;
-                                    s31 += ai * b1;
-                                    s32 += ai * b2;
-                                    s33 += ai * b3;
-                                }
-                                Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
-                                Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
-                                Unsafe.Add(ref c, 2) = (load ? Unsafe.Add(ref c, 2) : 0f) + s02;
-                                Unsafe.Add(ref c, 3) = (load ? Unsafe.Add(ref c, 3) : 0f) + s03;
-                                Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s10;
-                                Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s11;
-                                Unsafe.Add(ref c, 38) = (load ? Unsafe.Add(ref c, 38) : 0f) + s12;
-                                Unsafe.Add(ref c, 39) = (load ? Unsafe.Add(ref c, 39) : 0f) + s13;
-                                Unsafe.Add(ref c, 72) = (load ? Unsafe.Add(ref c, 72) : 0f) + s20;
-                                Unsafe.Add(ref c, 73) = (load ? Unsafe.Add(ref c, 73) : 0f) + s21;
-                                Unsafe.Add(ref c, 74) = (load ? Unsafe.Add(ref c, 74) : 0f) + s22;
-                                Unsafe.Add(ref c, 75) = (load ? Unsafe.Add(ref c, 75) : 0f) + s23;
-                                Unsafe.Add(ref c, 108) = (load ? Unsafe.Add(ref c, 108) : 0f) + s30;
-                                Unsafe.Add(ref c, 109) = (load ? Unsafe.Add(ref c, 109) : 0f) + s31;
-                                Unsafe.Add(ref c, 110) = (load ? Unsafe.Add(ref c, 110) : 0f) + s32;
-                                Unsafe.Add(ref c, 111) = (load ? Unsafe.Add(ref c, 111) : 0f) + s33;
                             }
                         }
                     }
@@ -6258,10 +6441,10 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db) when weights; writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
+        private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx512(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[25088]; // 4 packed 196 x 32 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -6271,157 +6454,160 @@ ________________________________________________________________________________
             // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
             for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 4; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                if (weights) for (int i = 0; i < 4; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
                 ref float gy = ref Unsafe.Add(ref col, 2592); // the group's output gradient side by side [4 x 144]
                 for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
                     for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
-                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                if (weights)
                 {
-                    // C[4 x 18] += A[4 x 144] * B[144 x 18]: 32-column strips of B packed in depth blocks of 144, 8 x 32 register tiles
-                    const int pc = 0;
-                    const int kc = 144;
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                     {
+                        // C[4 x 18] += A[4 x 144] * B[144 x 18]: 32-column strips of B packed in depth blocks of 144, 8 x 32 register tiles
+                        const int pc = 0;
+                        const int kc = 144;
                         {
-                            // next 16 columns: one vector, a packed panel, tiles straight into C
-                            for (int q = 0; q < 16; q += 8)
                             {
-                                ref float src = ref Unsafe.Add(ref col, (0 + q) * 144 + pc);
-                                ref float dst = ref Unsafe.Add(ref panel, q);
-                                int t = 0;
-                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                // next 16 columns: one vector, a packed panel, tiles straight into C
+                                for (int q = 0; q < 16; q += 8)
                                 {
-                                    for (; t + 8 <= kc; t += 8)
+                                    ref float src = ref Unsafe.Add(ref col, (0 + q) * 144 + pc);
+                                    ref float dst = ref Unsafe.Add(ref panel, q);
+                                    int t = 0;
+                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                     {
-                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
-                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
-                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
-                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
-                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
-                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
-                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                        ref float d = ref Unsafe.Add(ref dst, t * 16);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
-                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                        for (; t + 8 <= kc; t += 8)
+                                        {
+                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
+                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
+                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
+                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
+                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
+                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
+                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                            ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                        }
                                     }
+                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 144 + t);
                                 }
-                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 144 + t);
+                                int r = 0;
+                                WeightGradGroupTile4xNarrow(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + 0), 18, kc, true);
                             }
-                            int r = 0;
-                            WeightGradGroupTile4xNarrow(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + 0), 18, kc, true);
-                        }
-                        {
-                            // last 2 columns: dot products of A's rows with B's columns (contiguous rows of the source)
-                            int r = 0;
-                            for (; r + 4 <= 4; r += 4)
                             {
-                                WeightGradGroupDot4x2(ref Unsafe.Add(ref gy, r * 144 + pc), ref Unsafe.Add(ref col, 16 * 144 + pc), ref Unsafe.Add(ref dw, r * 18 + 16), kc, true);
+                                // last 2 columns: dot products of A's rows with B's columns (contiguous rows of the source)
+                                int r = 0;
+                                for (; r + 4 <= 4; r += 4)
+                                {
+                                    WeightGradGroupDot4x2(ref Unsafe.Add(ref gy, r * 144 + pc), ref Unsafe.Add(ref col, 16 * 144 + pc), ref Unsafe.Add(ref dw, r * 18 + 16), kc, true);
+                                }
                             }
                         }
-                    }
-                    // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector512<float> c00, c10, c20, c30;
-                        if (load)
+                        // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradGroupTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                         {
-                            c00 = Vector512.LoadUnsafe(ref c);
-                            c10 = Vector512.LoadUnsafe(ref c, ldc);
-                            c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                            c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            Vector512<float> c00, c10, c20, c30;
+                            if (load)
+                            {
+                                c00 = Vector512.LoadUnsafe(ref c);
+                                c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                            }
+                            else
+                            {
+                                c00 = Vector512<float>.Zero;
+                                c10 = Vector512<float>.Zero;
+                                c20 = Vector512<float>.Zero;
+                                c30 = Vector512<float>.Zero;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                Vector512<float> ai = Vector512.Create(a);
+                                c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 144));
+                                c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 288));
+                                c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                ai = Vector512.Create(Unsafe.Add(ref a, 432));
+                                c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 16);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
                         }
-                        else
+                        // 4 rows x 2 columns of C as dot products over the depth block; a: A(r, pc) (rows 144 apart), b: B(pc, j) (columns 144 apart), c: C(r, j)
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradGroupDot4x2(ref float a, ref float b, ref float c, int kc, bool load)
                         {
-                            c00 = Vector512<float>.Zero;
-                            c10 = Vector512<float>.Zero;
-                            c20 = Vector512<float>.Zero;
-                            c30 = Vector512<float>.Zero;
+                            Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d10 = Vector512<float>.Zero, d11 = Vector512<float>.Zero, d20 = Vector512<float>.Zero, d21 = Vector512<float>.Zero, d30 = Vector512<float>.Zero, d31 = Vector512<float>.Zero;
+                            nuint t = 0;
+                            for (; t + 16 <= (nuint)kc; t += 16)
+                            {
+                                Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                                Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 144 + t);
+                                Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                                d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                                d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                                ai = Vector512.LoadUnsafe(ref a, 144 + t);
+                                d10 = Vector512.MultiplyAddEstimate(ai, b0, d10);
+                                d11 = Vector512.MultiplyAddEstimate(ai, b1, d11);
+                                ai = Vector512.LoadUnsafe(ref a, 288 + t);
+                                d20 = Vector512.MultiplyAddEstimate(ai, b0, d20);
+                                d21 = Vector512.MultiplyAddEstimate(ai, b1, d21);
+                                ai = Vector512.LoadUnsafe(ref a, 432 + t);
+                                d30 = Vector512.MultiplyAddEstimate(ai, b0, d30);
+                                d31 = Vector512.MultiplyAddEstimate(ai, b1, d31);
+                            }
+                            float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s10 = Vector512.Sum(d10), s11 = Vector512.Sum(d11), s20 = Vector512.Sum(d20), s21 = Vector512.Sum(d21), s30 = Vector512.Sum(d30), s31 = Vector512.Sum(d31);
+                            for (; t < (nuint)kc; t++)
+                            {
+                                float b0 = Unsafe.Add(ref b, t);
+                                float b1 = Unsafe.Add(ref b, 144 + t);
+                                float ai = Unsafe.Add(ref a, t);
+                                s00 += ai * b0;
+                                s01 += ai * b1;
+                                ai = Unsafe.Add(ref a, 144 + t);
+                                s10 += ai * b0;
+                                s11 += ai * b1;
+                                ai = Unsafe.Add(ref a, 288 + t);
+                                s20 += ai * b0;
+                                s21 += ai * b1;
+                                ai = Unsafe.Add(ref a, 432 + t);
+                                s30 += ai * b0;
+                                s31 += ai * b1;
+                            }
+                            Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                            Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                            Unsafe.Add(ref c, 18) = (load ? Unsafe.Add(ref c, 18) : 0f) + s10;
+                            Unsafe.Add(ref c, 19) = (load ? Unsafe.Add(ref c, 19) : 0f) + s11;
+                            Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s20;
+                            Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s21;
+                            Unsafe.Add(ref c, 54) = (load ? Unsafe.Add(ref c, 54) : 0f) + s30;
+                            Unsafe.Add(ref c, 55) = (load ? Unsafe.Add(ref c, 55) : 0f) + s31;
                         }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                            Vector512<float> ai = Vector512.Create(a);
-                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 288));
-                            c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 432));
-                            c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                            a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 16);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c20.StoreUnsafe(ref c, 2 * ldc);
-                        c30.StoreUnsafe(ref c, 3 * ldc);
-                    }
-                    // 4 rows x 2 columns of C as dot products over the depth block; a: A(r, pc) (rows 144 apart), b: B(pc, j) (columns 144 apart), c: C(r, j)
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupDot4x2(ref float a, ref float b, ref float c, int kc, bool load)
-                    {
-                        Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d10 = Vector512<float>.Zero, d11 = Vector512<float>.Zero, d20 = Vector512<float>.Zero, d21 = Vector512<float>.Zero, d30 = Vector512<float>.Zero, d31 = Vector512<float>.Zero;
-                        nuint t = 0;
-                        for (; t + 16 <= (nuint)kc; t += 16)
-                        {
-                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
-                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 144 + t);
-                            Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
-                            d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
-                            d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
-                            ai = Vector512.LoadUnsafe(ref a, 144 + t);
-                            d10 = Vector512.MultiplyAddEstimate(ai, b0, d10);
-                            d11 = Vector512.MultiplyAddEstimate(ai, b1, d11);
-                            ai = Vector512.LoadUnsafe(ref a, 288 + t);
-                            d20 = Vector512.MultiplyAddEstimate(ai, b0, d20);
-                            d21 = Vector512.MultiplyAddEstimate(ai, b1, d21);
-                            ai = Vector512.LoadUnsafe(ref a, 432 + t);
-                            d30 = Vector512.MultiplyAddEstimate(ai, b0, d30);
-                            d31 = Vector512.MultiplyAddEstimate(ai, b1, d31);
-                        }
-                        float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s10 = Vector512.Sum(d10), s11 = Vector512.Sum(d11), s20 = Vector512.Sum(d20), s21 = Vector512.Sum(d21), s30 = Vector512.Sum(d30), s31 = Vector512.Sum(d31);
-                        for (; t < (nuint)kc; t++)
-                        {
-                            float b0 = Unsafe.Add(ref b, t);
-                            float b1 = Unsafe.Add(ref b, 144 + t);
-                            float ai = Unsafe.Add(ref a, t);
-                            s00 += ai * b0;
-                            s01 += ai * b1;
-                            ai = Unsafe.Add(ref a, 144 + t);
-                            s10 += ai * b0;
-                            s11 += ai * b1;
-                            ai = Unsafe.Add(ref a, 288 + t);
-                            s20 += ai * b0;
-                            s21 += ai * b1;
-                            ai = Unsafe.Add(ref a, 432 + t);
-                            s30 += ai * b0;
-                            s31 += ai * b1;
-                        }
-                        Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
-                        Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
-                        Unsafe.Add(ref c, 18) = (load ? Unsafe.Add(ref c, 18) : 0f) + s10;
-                        Unsafe.Add(ref c, 19) = (load ? Unsafe.Add(ref c, 19) : 0f) + s11;
-                        Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s20;
-                        Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s21;
-                        Unsafe.Add(ref c, 54) = (load ? Unsafe.Add(ref c, 54) : 0f) + s30;
-                        Unsafe.Add(ref c, 55) = (load ? Unsafe.Add(ref c, 55) : 0f) + s31;
                     }
                 }
                 if (!inputGradient) continue;
@@ -6704,160 +6890,163 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 72);
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
+                if (weights)
                 {
-                    const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
-                    ref float cols = ref col;
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                     {
-                        const int g = 0;
-                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
-                        ref float ctg = ref Unsafe.Add(ref cols, g * 648);
-                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
+                        const int p0 = 0;
+                        const int count = 36;
+                        Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                        ref float cols = ref col;
                         {
-                            // C[4 x 18] += A[4 x 36] * B[36 x 18]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
-                            const int pc = 0;
-                            const int kc = 36;
+                            const int g = 0;
+                            ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                            ref float ctg = ref Unsafe.Add(ref cols, g * 648);
+                            ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                             {
+                                // C[4 x 18] += A[4 x 36] * B[36 x 18]: 32-column strips of B packed in depth blocks of 36, 8 x 32 register tiles
+                                const int pc = 0;
+                                const int kc = 36;
                                 {
-                                    // next 16 columns: one vector, a packed panel, tiles straight into C
-                                    for (int q = 0; q < 16; q += 8)
                                     {
-                                        ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 36 + pc);
-                                        ref float dst = ref Unsafe.Add(ref panel, q);
-                                        int t = 0;
-                                        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                        // next 16 columns: one vector, a packed panel, tiles straight into C
+                                        for (int q = 0; q < 16; q += 8)
                                         {
-                                            for (; t + 8 <= kc; t += 8)
+                                            ref float src = ref Unsafe.Add(ref ctg, (0 + q) * 36 + pc);
+                                            ref float dst = ref Unsafe.Add(ref panel, q);
+                                            int t = 0;
+                                            if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                             {
-                                                // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                                Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                                Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
-                                                Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
-                                                Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
-                                                Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                                Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
-                                                Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
-                                                Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                                Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                                Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                                Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                                Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                                Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                                Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                                ref float d = ref Unsafe.Add(ref dst, t * 16);
-                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
-                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
-                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
-                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
-                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
-                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
-                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                                for (; t + 8 <= kc; t += 8)
+                                                {
+                                                    // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                                    Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                                    Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                                    Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                                    Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                                    Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                                    Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                                    Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                                    ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                                }
                                             }
+                                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
                                         }
-                                        for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
+                                        int r = 0;
+                                        WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + 0), 18, kc, true);
                                     }
-                                    int r = 0;
-                                    WeightGradTile4xNarrow(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + 0), 18, kc, true);
-                                }
-                                {
-                                    // last 2 columns: dot products of A's rows with B's columns (contiguous rows of the source)
-                                    int r = 0;
-                                    for (; r + 4 <= 4; r += 4)
                                     {
-                                        WeightGradDot4x2(ref Unsafe.Add(ref dyg, r * 36 + pc), ref Unsafe.Add(ref ctg, 16 * 36 + pc), ref Unsafe.Add(ref dwg, r * 18 + 16), kc, true);
+                                        // last 2 columns: dot products of A's rows with B's columns (contiguous rows of the source)
+                                        int r = 0;
+                                        for (; r + 4 <= 4; r += 4)
+                                        {
+                                            WeightGradDot4x2(ref Unsafe.Add(ref dyg, r * 36 + pc), ref Unsafe.Add(ref ctg, 16 * 36 + pc), ref Unsafe.Add(ref dwg, r * 18 + 16), kc, true);
+                                        }
                                     }
                                 }
-                            }
-                            // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                            {
-                                Vector512<float> c00, c10, c20, c30;
-                                if (load)
+                                // 4 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradTile4xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                                 {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    Vector512<float> c00, c10, c20, c30;
+                                    if (load)
+                                    {
+                                        c00 = Vector512.LoadUnsafe(ref c);
+                                        c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                        c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                        c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    }
+                                    else
+                                    {
+                                        c00 = Vector512<float>.Zero;
+                                        c10 = Vector512<float>.Zero;
+                                        c20 = Vector512<float>.Zero;
+                                        c30 = Vector512<float>.Zero;
+                                    }
+                                    for (int t = 0; t < kc; t++)
+                                    {
+                                        Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
+                                        Vector512<float> ai = Vector512.Create(a);
+                                        c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
+                                        ai = Vector512.Create(Unsafe.Add(ref a, 36));
+                                        c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                        ai = Vector512.Create(Unsafe.Add(ref a, 72));
+                                        c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                        ai = Vector512.Create(Unsafe.Add(ref a, 108));
+                                        c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                        a = ref Unsafe.Add(ref a, 1);
+                                        b = ref Unsafe.Add(ref b, 16);
+                                    }
+                                    c00.StoreUnsafe(ref c);
+                                    c10.StoreUnsafe(ref c, ldc);
+                                    c20.StoreUnsafe(ref c, 2 * ldc);
+                                    c30.StoreUnsafe(ref c, 3 * ldc);
                                 }
-                                else
+                                // 4 rows x 2 columns of C as dot products over the depth block; a: A(r, pc) (rows 36 apart), b: B(pc, j) (columns 36 apart), c: C(r, j)
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradDot4x2(ref float a, ref float b, ref float c, int kc, bool load)
                                 {
-                                    c00 = Vector512<float>.Zero;
-                                    c10 = Vector512<float>.Zero;
-                                    c20 = Vector512<float>.Zero;
-                                    c30 = Vector512<float>.Zero;
+                                    Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d10 = Vector512<float>.Zero, d11 = Vector512<float>.Zero, d20 = Vector512<float>.Zero, d21 = Vector512<float>.Zero, d30 = Vector512<float>.Zero, d31 = Vector512<float>.Zero;
+                                    nuint t = 0;
+                                    for (; t + 16 <= (nuint)kc; t += 16)
+                                    {
+                                        Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
+                                        Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 36 + t);
+                                        Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
+                                        d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
+                                        d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
+                                        ai = Vector512.LoadUnsafe(ref a, 36 + t);
+                                        d10 = Vector512.MultiplyAddEstimate(ai, b0, d10);
+                                        d11 = Vector512.MultiplyAddEstimate(ai, b1, d11);
+                                        ai = Vector512.LoadUnsafe(ref a, 72 + t);
+                                        d20 = Vector512.MultiplyAddEstimate(ai, b0, d20);
+                                        d21 = Vector512.MultiplyAddEstimate(ai, b1, d21);
+                                        ai = Vector512.LoadUnsafe(ref a, 108 + t);
+                                        d30 = Vector512.MultiplyAddEstimate(ai, b0, d30);
+                                        d31 = Vector512.MultiplyAddEstimate(ai, b1, d31);
+                                    }
+                                    float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s10 = Vector512.Sum(d10), s11 = Vector512.Sum(d11), s20 = Vector512.Sum(d20), s21 = Vector512.Sum(d21), s30 = Vector512.Sum(d30), s31 = Vector512.Sum(d31);
+                                    for (; t < (nuint)kc; t++)
+                                    {
+                                        float b0 = Unsafe.Add(ref b, t);
+                                        float b1 = Unsafe.Add(ref b, 36 + t);
+                                        float ai = Unsafe.Add(ref a, t);
+                                        s00 += ai * b0;
+                                        s01 += ai * b1;
+                                        ai = Unsafe.Add(ref a, 36 + t);
+                                        s10 += ai * b0;
+                                        s11 += ai * b1;
+                                        ai = Unsafe.Add(ref a, 72 + t);
+                                        s20 += ai * b0;
+                                        s21 += ai * b1;
+                                        ai = Unsafe.Add(ref a, 108 + t);
+                                        s30 += ai * b0;
+                                        s31 += ai * b1;
+                                    }
+                                    Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                                    Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                                    Unsafe.Add(ref c, 18) = (load ? Unsafe.Add(ref c, 18) : 0f) + s10;
+                                    Unsafe.Add(ref c, 19) = (load ? Unsafe.Add(ref c, 19) : 0f) + s11;
+                                    Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s20;
+                                    Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s21;
+                                    Unsafe.Add(ref c, 54) = (load ? Unsafe.Add(ref c, 54) : 0f) + s30;
+                                    Unsafe.Add(ref c, 55) = (load ? Unsafe.Add(ref c, 55) : 0f) + s31;
                                 }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c20.StoreUnsafe(ref c, 2 * ldc);
-                                c30.StoreUnsafe(ref c, 3 * ldc);
-                            }
-                            // 4 rows x 2 columns of C as dot products over the depth block; a: A(r, pc) (rows 36 apart), b: B(pc, j) (columns 36 apart), c: C(r, j)
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradDot4x2(ref float a, ref float b, ref float c, int kc, bool load)
-                            {
-                                Vector512<float> d00 = Vector512<float>.Zero, d01 = Vector512<float>.Zero, d10 = Vector512<float>.Zero, d11 = Vector512<float>.Zero, d20 = Vector512<float>.Zero, d21 = Vector512<float>.Zero, d30 = Vector512<float>.Zero, d31 = Vector512<float>.Zero;
-                                nuint t = 0;
-                                for (; t + 16 <= (nuint)kc; t += 16)
-                                {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b, t);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 36 + t);
-                                    Vector512<float> ai = Vector512.LoadUnsafe(ref a, t);
-                                    d00 = Vector512.MultiplyAddEstimate(ai, b0, d00);
-                                    d01 = Vector512.MultiplyAddEstimate(ai, b1, d01);
-                                    ai = Vector512.LoadUnsafe(ref a, 36 + t);
-                                    d10 = Vector512.MultiplyAddEstimate(ai, b0, d10);
-                                    d11 = Vector512.MultiplyAddEstimate(ai, b1, d11);
-                                    ai = Vector512.LoadUnsafe(ref a, 72 + t);
-                                    d20 = Vector512.MultiplyAddEstimate(ai, b0, d20);
-                                    d21 = Vector512.MultiplyAddEstimate(ai, b1, d21);
-                                    ai = Vector512.LoadUnsafe(ref a, 108 + t);
-                                    d30 = Vector512.MultiplyAddEstimate(ai, b0, d30);
-                                    d31 = Vector512.MultiplyAddEstimate(ai, b1, d31);
-                                }
-                                float s00 = Vector512.Sum(d00), s01 = Vector512.Sum(d01), s10 = Vector512.Sum(d10), s11 = Vector512.Sum(d11), s20 = Vector512.Sum(d20), s21 = Vector512.Sum(d21), s30 = Vector512.Sum(d30), s31 = Vector512.Sum(d31);
-                                for (; t < (nuint)kc; t++)
-                                {
-                                    float b0 = Unsafe.Add(ref b, t);
-                                    float b1 = Unsafe.Add(ref b, 36 + t);
-                                    float ai = Unsafe.Add(ref a, t);
-                                    s00 += ai * b0;
-                                    s01 += ai * b1;
-                                    ai = Unsafe.Add(ref a, 36 + t);
-                                    s10 += ai * b0;
-                                    s11 += ai * b1;
-                                    ai = Unsafe.Add(ref a, 72 + t);
-                                    s20 += ai * b0;
-                                    s21 += ai * b1;
-                                    ai = Unsafe.Add(ref a, 108 + t);
-                                    s30 += ai * b0;
-                                    s31 += ai * b1;
-                                }
-                                Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
-                                Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
-                                Unsafe.Add(ref c, 18) = (load ? Unsafe.Add(ref c, 18) : 0f) + s10;
-                                Unsafe.Add(ref c, 19) = (load ? Unsafe.Add(ref c, 19) : 0f) + s11;
-                                Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s20;
-                                Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s21;
-                                Unsafe.Add(ref c, 54) = (load ? Unsafe.Add(ref c, 54) : 0f) + s30;
-                                Unsafe.Add(ref c, 55) = (load ? Unsafe.Add(ref c, 55) : 0f) + s31;
                             }
                         }
                     }
@@ -8774,82 +8963,85 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>Backward of Dense 6 -> 3: dW += dy^T * x, db += column sums of dy, dx = dy * W (when inputGradient).</summary>
+        /// <summary>Backward of Dense 6 -> 3: dW += dy^T * x, db += column sums of dy (when weights), dx = dy * W (when inputGradient).</summary>
         /// <remarks>Used by dense1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Dense6To3_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
+        private static void Dense6To3_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[96]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            // dW[u][i] += sum_b dy[b][u] * x[b][i]
+            if (weights)
             {
+                // dW[u][i] += sum_b dy[b][u] * x[b][i]
                 {
-                    // C[3 x 6] += A[3 x batch] * B[batch x 6]: 16-column strips of B packed in depth blocks of 384, 6 x 16 register tiles
-                    for (int pc = 0; pc < batch; pc += 384)
                     {
-                        int kc = Math.Min(384, batch - pc);
+                        // C[3 x 6] += A[3 x batch] * B[batch x 6]: 16-column strips of B packed in depth blocks of 384, 6 x 16 register tiles
+                        for (int pc = 0; pc < batch; pc += 384)
                         {
-                            // last 6 columns: a zero-padded 8-column panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
-                            ref float dst = ref panel;
+                            int kc = Math.Min(384, batch - pc);
+                            {
+                                // last 6 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 6; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 6);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dw, r * 6 + 0);
+                                for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 6 + q);
+                                WeightGradTile3xNarrow(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 8, kc, true);
+                                for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            }
+                        }
+                        // 3 rows x 8 columns of C in 3 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradTile3xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector256<float> c00, c10, c20;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                            }
+                            else
+                            {
+                                c00 = Vector256<float>.Zero;
+                                c10 = Vector256<float>.Zero;
+                                c20 = Vector256<float>.Zero;
+                            }
                             for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 6; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 6);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                a = ref Unsafe.Add(ref a, 3);
+                                b = ref Unsafe.Add(ref b, 8);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref dw, r * 6 + 0);
-                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 6 + q);
-                            WeightGradTile3xNarrow(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 8, kc, true);
-                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            c00.StoreUnsafe(ref c);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
                         }
-                    }
-                    // 3 rows x 8 columns of C in 3 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradTile3xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector256<float> c00, c10, c20;
-                        if (load)
-                        {
-                            c00 = Vector256.LoadUnsafe(ref c);
-                            c10 = Vector256.LoadUnsafe(ref c, ldc);
-                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                        }
-                        else
-                        {
-                            c00 = Vector256<float>.Zero;
-                            c10 = Vector256<float>.Zero;
-                            c20 = Vector256<float>.Zero;
-                        }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                            Vector256<float> ai = Vector256.Create(a);
-                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 1));
-                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 2));
-                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                            a = ref Unsafe.Add(ref a, 3);
-                            b = ref Unsafe.Add(ref b, 8);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c20.StoreUnsafe(ref c, 2 * ldc);
                     }
                 }
-            }
-            // db[u] += sum_b dy[b][u]
-            for (int b = 0; b < batch; b++)
-            {
-                ref float row = ref Unsafe.Add(ref dy, b * 3);
-                int u = 0;
-                for (; u + 8 <= 3; u += 8) (Vector256.LoadUnsafe(ref db, (nuint)u) + Vector256.LoadUnsafe(ref row, (nuint)u)).StoreUnsafe(ref db, (nuint)u);
-                for (; u < 3; u++) Unsafe.Add(ref db, u) += Unsafe.Add(ref row, u);
+                // db[u] += sum_b dy[b][u]
+                for (int b = 0; b < batch; b++)
+                {
+                    ref float row = ref Unsafe.Add(ref dy, b * 3);
+                    int u = 0;
+                    for (; u + 8 <= 3; u += 8) (Vector256.LoadUnsafe(ref db, (nuint)u) + Vector256.LoadUnsafe(ref row, (nuint)u)).StoreUnsafe(ref db, (nuint)u);
+                    for (; u < 3; u++) Unsafe.Add(ref db, u) += Unsafe.Add(ref row, u);
+                }
             }
             if (!inputGradient) return;
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
@@ -8973,10 +9165,10 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db) when weights; writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
+        private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -8986,135 +9178,138 @@ ________________________________________________________________________________
             // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
             for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                if (weights) for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
                 ref float gy = ref Unsafe.Add(ref col, 5184); // the group's output gradient side by side [2 x 144]
                 for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 72);
                     for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
-                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                if (weights)
                 {
-                    // C[2 x 36] += A[2 x 144] * B[144 x 36]: 16-column strips of B packed in depth blocks of 144, 6 x 16 register tiles
-                    const int pc = 0;
-                    const int kc = 144;
-                    for (int j = 0; j < 32; j += 16)
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                     {
-                        for (int q = 0; q < 16; q += 8)
+                        // C[2 x 36] += A[2 x 144] * B[144 x 36]: 16-column strips of B packed in depth blocks of 144, 6 x 16 register tiles
+                        const int pc = 0;
+                        const int kc = 144;
+                        for (int j = 0; j < 32; j += 16)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            int t = 0;
-                            if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                            for (int q = 0; q < 16; q += 8)
                             {
-                                for (; t + 8 <= kc; t += 8)
+                                ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                int t = 0;
+                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                 {
-                                    // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                    Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
-                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
-                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
-                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
-                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
-                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
-                                    Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                    Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                    Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                    Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                    Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                    Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                    ref float d = ref Unsafe.Add(ref dst, t * 16);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                    for (; t + 8 <= kc; t += 8)
+                                    {
+                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
+                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
+                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
+                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
+                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
+                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
+                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                        ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                    }
                                 }
+                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 144 + t);
                             }
-                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 144 + t);
+                            int r = 0;
+                            WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                         }
-                        int r = 0;
-                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
-                    }
-                    {
-                        // last 4 columns: one vector, a packed panel, tiles straight into C
-                        for (int q = 0; q < 4; q++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 4) = Unsafe.Add(ref src, t);
+                            // last 4 columns: one vector, a packed panel, tiles straight into C
+                            for (int q = 0; q < 4; q++)
+                            {
+                                ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 4) = Unsafe.Add(ref src, t);
+                            }
+                            int r = 0;
+                            WeightGradGroupTile2xHalf(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + 32), 36, kc, true);
                         }
-                        int r = 0;
-                        WeightGradGroupTile2xHalf(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + 32), 36, kc, true);
-                    }
-                    // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector256<float> c00, c01, c10, c11;
-                        if (load)
+                        // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                         {
-                            c00 = Vector256.LoadUnsafe(ref c);
-                            c01 = Vector256.LoadUnsafe(ref c, 8);
-                            c10 = Vector256.LoadUnsafe(ref c, ldc);
-                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            Vector256<float> c00, c01, c10, c11;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c01 = Vector256.LoadUnsafe(ref c, 8);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                            }
+                            else
+                            {
+                                c00 = Vector256<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector256<float>.Zero;
+                                c11 = c10;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 144));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 16);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 8);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 8);
                         }
-                        else
+                        // 2 rows x 4 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradGroupTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                         {
-                            c00 = Vector256<float>.Zero;
-                            c01 = c00;
-                            c10 = Vector256<float>.Zero;
-                            c11 = c10;
+                            Vector128<float> c00, c10;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                            }
+                            else
+                            {
+                                c00 = Vector128<float>.Zero;
+                                c10 = Vector128<float>.Zero;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 144));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 4);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c10.StoreUnsafe(ref c, ldc);
                         }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                            Vector256<float> ai = Vector256.Create(a);
-                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                            a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 16);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 8);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 8);
-                    }
-                    // 2 rows x 4 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector128<float> c00, c10;
-                        if (load)
-                        {
-                            c00 = Vector128.LoadUnsafe(ref c);
-                            c10 = Vector128.LoadUnsafe(ref c, ldc);
-                        }
-                        else
-                        {
-                            c00 = Vector128<float>.Zero;
-                            c10 = Vector128<float>.Zero;
-                        }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                            Vector128<float> ai = Vector128.Create(a);
-                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                            a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 4);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c10.StoreUnsafe(ref c, ldc);
                     }
                 }
                 if (!inputGradient) continue;
@@ -9235,138 +9430,141 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 72);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
+                if (weights)
                 {
-                    const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
-                    ref float cols = ref col;
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                     {
-                        const int g = 0;
-                        ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
-                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
-                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
+                        const int p0 = 0;
+                        const int count = 36;
+                        Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                        ref float cols = ref col;
                         {
-                            // C[2 x 36] += A[2 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
-                            const int pc = 0;
-                            const int kc = 36;
-                            for (int j = 0; j < 32; j += 16)
+                            const int g = 0;
+                            ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
+                            ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                            ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                             {
-                                for (int q = 0; q < 16; q += 8)
+                                // C[2 x 36] += A[2 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                                const int pc = 0;
+                                const int kc = 36;
+                                for (int j = 0; j < 32; j += 16)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    int t = 0;
-                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                    for (int q = 0; q < 16; q += 8)
                                     {
-                                        for (; t + 8 <= kc; t += 8)
+                                        ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        int t = 0;
+                                        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                         {
-                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
-                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
-                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
-                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
-                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
-                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                            ref float d = ref Unsafe.Add(ref dst, t * 16);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                            for (; t + 8 <= kc; t += 8)
+                                            {
+                                                // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                                Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                                Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                                Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                                Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                                Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                                Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                                Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                                Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                                Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                                Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                                Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                                Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                                Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                                Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                                ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                            }
                                         }
+                                        for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
                                     }
-                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
+                                    int r = 0;
+                                    WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                                 }
-                                int r = 0;
-                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
-                            }
-                            {
-                                // last 4 columns: one vector, a packed panel, tiles straight into C
-                                for (int q = 0; q < 4; q++)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 4) = Unsafe.Add(ref src, t);
+                                    // last 4 columns: one vector, a packed panel, tiles straight into C
+                                    for (int q = 0; q < 4; q++)
+                                    {
+                                        ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 4) = Unsafe.Add(ref src, t);
+                                    }
+                                    int r = 0;
+                                    WeightGradTile2xHalf(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + 32), 36, kc, true);
                                 }
-                                int r = 0;
-                                WeightGradTile2xHalf(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + 32), 36, kc, true);
-                            }
-                            // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                            {
-                                Vector256<float> c00, c01, c10, c11;
-                                if (load)
+                                // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c01 = Vector256.LoadUnsafe(ref c, 8);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    Vector256<float> c00, c01, c10, c11;
+                                    if (load)
+                                    {
+                                        c00 = Vector256.LoadUnsafe(ref c);
+                                        c01 = Vector256.LoadUnsafe(ref c, 8);
+                                        c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                        c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                    }
+                                    else
+                                    {
+                                        c00 = Vector256<float>.Zero;
+                                        c01 = c00;
+                                        c10 = Vector256<float>.Zero;
+                                        c11 = c10;
+                                    }
+                                    for (int t = 0; t < kc; t++)
+                                    {
+                                        Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                        Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                        Vector256<float> ai = Vector256.Create(a);
+                                        c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                        c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                        ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                        c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                        c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                        a = ref Unsafe.Add(ref a, 1);
+                                        b = ref Unsafe.Add(ref b, 16);
+                                    }
+                                    c00.StoreUnsafe(ref c);
+                                    c01.StoreUnsafe(ref c, 8);
+                                    c10.StoreUnsafe(ref c, ldc);
+                                    c11.StoreUnsafe(ref c, ldc + 8);
                                 }
-                                else
+                                // 2 rows x 4 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c01 = c00;
-                                    c10 = Vector256<float>.Zero;
-                                    c11 = c10;
+                                    Vector128<float> c00, c10;
+                                    if (load)
+                                    {
+                                        c00 = Vector128.LoadUnsafe(ref c);
+                                        c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    }
+                                    else
+                                    {
+                                        c00 = Vector128<float>.Zero;
+                                        c10 = Vector128<float>.Zero;
+                                    }
+                                    for (int t = 0; t < kc; t++)
+                                    {
+                                        Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                        Vector128<float> ai = Vector128.Create(a);
+                                        c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                        ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                        c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                        a = ref Unsafe.Add(ref a, 1);
+                                        b = ref Unsafe.Add(ref b, 4);
+                                    }
+                                    c00.StoreUnsafe(ref c);
+                                    c10.StoreUnsafe(ref c, ldc);
                                 }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c01.StoreUnsafe(ref c, 8);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c11.StoreUnsafe(ref c, ldc + 8);
-                            }
-                            // 2 rows x 4 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                            {
-                                Vector128<float> c00, c10;
-                                if (load)
-                                {
-                                    c00 = Vector128.LoadUnsafe(ref c);
-                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                }
-                                else
-                                {
-                                    c00 = Vector128<float>.Zero;
-                                    c10 = Vector128<float>.Zero;
-                                }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                    Vector128<float> ai = Vector128.Create(a);
-                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 4);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c10.StoreUnsafe(ref c, ldc);
                             }
                         }
                     }
@@ -9566,10 +9764,10 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db) when weights; writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
+        private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -9579,163 +9777,166 @@ ________________________________________________________________________________
             // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
             for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                if (weights) for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
                 ref float gy = ref Unsafe.Add(ref col, 5184); // the group's output gradient side by side [4 x 144]
                 for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
                     for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
-                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                if (weights)
                 {
-                    // C[4 x 36] += A[4 x 144] * B[144 x 36]: 16-column strips of B packed in depth blocks of 144, 6 x 16 register tiles
-                    const int pc = 0;
-                    const int kc = 144;
-                    for (int j = 0; j < 32; j += 16)
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                     {
-                        for (int q = 0; q < 16; q += 8)
+                        // C[4 x 36] += A[4 x 144] * B[144 x 36]: 16-column strips of B packed in depth blocks of 144, 6 x 16 register tiles
+                        const int pc = 0;
+                        const int kc = 144;
+                        for (int j = 0; j < 32; j += 16)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            int t = 0;
-                            if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                            for (int q = 0; q < 16; q += 8)
                             {
-                                for (; t + 8 <= kc; t += 8)
+                                ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                int t = 0;
+                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                 {
-                                    // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                    Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
-                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
-                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
-                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
-                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
-                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
-                                    Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                    Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                    Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                    Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                    Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                    Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                    ref float d = ref Unsafe.Add(ref dst, t * 16);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                    for (; t + 8 <= kc; t += 8)
+                                    {
+                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
+                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
+                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
+                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
+                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
+                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
+                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                        ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                    }
                                 }
+                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 144 + t);
                             }
-                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 144 + t);
+                            int r = 0;
+                            WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                         }
-                        int r = 0;
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
-                    }
-                    {
-                        // last 4 columns: one vector, a packed panel, tiles straight into C
-                        for (int q = 0; q < 4; q++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 4) = Unsafe.Add(ref src, t);
+                            // last 4 columns: one vector, a packed panel, tiles straight into C
+                            for (int q = 0; q < 4; q++)
+                            {
+                                ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 4) = Unsafe.Add(ref src, t);
+                            }
+                            int r = 0;
+                            WeightGradGroupTile4xHalf(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + 32), 36, kc, true);
                         }
-                        int r = 0;
-                        WeightGradGroupTile4xHalf(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + 32), 36, kc, true);
-                    }
-                    // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                        if (load)
+                        // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                         {
-                            c00 = Vector256.LoadUnsafe(ref c);
-                            c01 = Vector256.LoadUnsafe(ref c, 8);
-                            c10 = Vector256.LoadUnsafe(ref c, ldc);
-                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
-                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
-                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                            c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c01 = Vector256.LoadUnsafe(ref c, 8);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                            }
+                            else
+                            {
+                                c00 = Vector256<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector256<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector256<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector256<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 144));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 288));
+                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 432));
+                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 16);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 8);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 8);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
                         }
-                        else
+                        // 4 rows x 4 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradGroupTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                         {
-                            c00 = Vector256<float>.Zero;
-                            c01 = c00;
-                            c10 = Vector256<float>.Zero;
-                            c11 = c10;
-                            c20 = Vector256<float>.Zero;
-                            c21 = c20;
-                            c30 = Vector256<float>.Zero;
-                            c31 = c30;
+                            Vector128<float> c00, c10, c20, c30;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                            }
+                            else
+                            {
+                                c00 = Vector128<float>.Zero;
+                                c10 = Vector128<float>.Zero;
+                                c20 = Vector128<float>.Zero;
+                                c30 = Vector128<float>.Zero;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 144));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 288));
+                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 432));
+                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 4);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
                         }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                            Vector256<float> ai = Vector256.Create(a);
-                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 288));
-                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 432));
-                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                            c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
-                            a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 16);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 8);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 8);
-                        c20.StoreUnsafe(ref c, 2 * ldc);
-                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
-                        c30.StoreUnsafe(ref c, 3 * ldc);
-                        c31.StoreUnsafe(ref c, 3 * ldc + 8);
-                    }
-                    // 4 rows x 4 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector128<float> c00, c10, c20, c30;
-                        if (load)
-                        {
-                            c00 = Vector128.LoadUnsafe(ref c);
-                            c10 = Vector128.LoadUnsafe(ref c, ldc);
-                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
-                        }
-                        else
-                        {
-                            c00 = Vector128<float>.Zero;
-                            c10 = Vector128<float>.Zero;
-                            c20 = Vector128<float>.Zero;
-                            c30 = Vector128<float>.Zero;
-                        }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                            Vector128<float> ai = Vector128.Create(a);
-                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 288));
-                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 432));
-                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                            a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 4);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c20.StoreUnsafe(ref c, 2 * ldc);
-                        c30.StoreUnsafe(ref c, 3 * ldc);
                     }
                 }
                 if (!inputGradient) continue;
@@ -9856,166 +10057,169 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
+                if (weights)
                 {
-                    const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
-                    ref float cols = ref col;
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                     {
-                        const int g = 0;
-                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
-                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
-                        ref float dwg = ref Unsafe.Add(ref dw, g * 144);
+                        const int p0 = 0;
+                        const int count = 36;
+                        Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                        ref float cols = ref col;
                         {
-                            // C[4 x 36] += A[4 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
-                            const int pc = 0;
-                            const int kc = 36;
-                            for (int j = 0; j < 32; j += 16)
+                            const int g = 0;
+                            ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                            ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                            ref float dwg = ref Unsafe.Add(ref dw, g * 144);
                             {
-                                for (int q = 0; q < 16; q += 8)
+                                // C[4 x 36] += A[4 x 36] * B[36 x 36]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                                const int pc = 0;
+                                const int kc = 36;
+                                for (int j = 0; j < 32; j += 16)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    int t = 0;
-                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                    for (int q = 0; q < 16; q += 8)
                                     {
-                                        for (; t + 8 <= kc; t += 8)
+                                        ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        int t = 0;
+                                        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                         {
-                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
-                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
-                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
-                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
-                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
-                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                            ref float d = ref Unsafe.Add(ref dst, t * 16);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                            for (; t + 8 <= kc; t += 8)
+                                            {
+                                                // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                                Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                                Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                                Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                                Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                                Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                                Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                                Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                                Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                                Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                                Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                                Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                                Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                                Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                                Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                                ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                            }
                                         }
+                                        for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
                                     }
-                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
+                                    int r = 0;
+                                    WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                                 }
-                                int r = 0;
-                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
-                            }
-                            {
-                                // last 4 columns: one vector, a packed panel, tiles straight into C
-                                for (int q = 0; q < 4; q++)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 4) = Unsafe.Add(ref src, t);
+                                    // last 4 columns: one vector, a packed panel, tiles straight into C
+                                    for (int q = 0; q < 4; q++)
+                                    {
+                                        ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 4) = Unsafe.Add(ref src, t);
+                                    }
+                                    int r = 0;
+                                    WeightGradTile4xHalf(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + 32), 36, kc, true);
                                 }
-                                int r = 0;
-                                WeightGradTile4xHalf(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + 32), 36, kc, true);
-                            }
-                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                            {
-                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                                if (load)
+                                // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c01 = Vector256.LoadUnsafe(ref c, 8);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                    Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                    if (load)
+                                    {
+                                        c00 = Vector256.LoadUnsafe(ref c);
+                                        c01 = Vector256.LoadUnsafe(ref c, 8);
+                                        c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                        c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                        c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                        c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                        c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                        c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                    }
+                                    else
+                                    {
+                                        c00 = Vector256<float>.Zero;
+                                        c01 = c00;
+                                        c10 = Vector256<float>.Zero;
+                                        c11 = c10;
+                                        c20 = Vector256<float>.Zero;
+                                        c21 = c20;
+                                        c30 = Vector256<float>.Zero;
+                                        c31 = c30;
+                                    }
+                                    for (int t = 0; t < kc; t++)
+                                    {
+                                        Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                        Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                        Vector256<float> ai = Vector256.Create(a);
+                                        c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                        c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                        ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                        c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                        c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                        ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                        c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                        c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                        ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                        c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                        c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                        a = ref Unsafe.Add(ref a, 1);
+                                        b = ref Unsafe.Add(ref b, 16);
+                                    }
+                                    c00.StoreUnsafe(ref c);
+                                    c01.StoreUnsafe(ref c, 8);
+                                    c10.StoreUnsafe(ref c, ldc);
+                                    c11.StoreUnsafe(ref c, ldc + 8);
+                                    c20.StoreUnsafe(ref c, 2 * ldc);
+                                    c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                    c30.StoreUnsafe(ref c, 3 * ldc);
+                                    c31.StoreUnsafe(ref c, 3 * ldc + 8);
                                 }
-                                else
+                                // 4 rows x 4 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c01 = c00;
-                                    c10 = Vector256<float>.Zero;
-                                    c11 = c10;
-                                    c20 = Vector256<float>.Zero;
-                                    c21 = c20;
-                                    c30 = Vector256<float>.Zero;
-                                    c31 = c30;
+                                    Vector128<float> c00, c10, c20, c30;
+                                    if (load)
+                                    {
+                                        c00 = Vector128.LoadUnsafe(ref c);
+                                        c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                        c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                        c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    }
+                                    else
+                                    {
+                                        c00 = Vector128<float>.Zero;
+                                        c10 = Vector128<float>.Zero;
+                                        c20 = Vector128<float>.Zero;
+                                        c30 = Vector128<float>.Zero;
+                                    }
+                                    for (int t = 0; t < kc; t++)
+                                    {
+                                        Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                        Vector128<float> ai = Vector128.Create(a);
+                                        c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                        ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                        c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                        ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                        c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                        ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                        c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                        a = ref Unsafe.Add(ref a, 1);
+                                        b = ref Unsafe.Add(ref b, 4);
+                                    }
+                                    c00.StoreUnsafe(ref c);
+                                    c10.StoreUnsafe(ref c, ldc);
+                                    c20.StoreUnsafe(ref c, 2 * ldc);
+                                    c30.StoreUnsafe(ref c, 3 * ldc);
                                 }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c01.StoreUnsafe(ref c, 8);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c11.StoreUnsafe(ref c, ldc + 8);
-                                c20.StoreUnsafe(ref c, 2 * ldc);
-                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
-                                c30.StoreUnsafe(ref c, 3 * ldc);
-                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
-                            }
-                            // 4 rows x 4 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                            {
-                                Vector128<float> c00, c10, c20, c30;
-                                if (load)
-                                {
-                                    c00 = Vector128.LoadUnsafe(ref c);
-                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
-                                }
-                                else
-                                {
-                                    c00 = Vector128<float>.Zero;
-                                    c10 = Vector128<float>.Zero;
-                                    c20 = Vector128<float>.Zero;
-                                    c30 = Vector128<float>.Zero;
-                                }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                    Vector128<float> ai = Vector128.Create(a);
-                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 4);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c20.StoreUnsafe(ref c, 2 * ldc);
-                                c30.StoreUnsafe(ref c, 3 * ldc);
                             }
                         }
                     }
@@ -10200,10 +10404,10 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db) when weights; writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
+        private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx2(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[24576]; // 4 packed 384 x 16 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -10213,172 +10417,175 @@ ________________________________________________________________________________
             // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
             for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 4; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                if (weights) for (int i = 0; i < 4; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
                 ref float gy = ref Unsafe.Add(ref col, 2592); // the group's output gradient side by side [4 x 144]
                 for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
                     for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
-                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                if (weights)
                 {
-                    // C[4 x 18] += A[4 x 144] * B[144 x 18]: 16-column strips of B packed in depth blocks of 144, 6 x 16 register tiles
-                    const int pc = 0;
-                    const int kc = 144;
-                    for (int j = 0; j < 16; j += 16)
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                     {
-                        for (int q = 0; q < 16; q += 8)
+                        // C[4 x 18] += A[4 x 144] * B[144 x 18]: 16-column strips of B packed in depth blocks of 144, 6 x 16 register tiles
+                        const int pc = 0;
+                        const int kc = 144;
+                        for (int j = 0; j < 16; j += 16)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            int t = 0;
-                            if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                            for (int q = 0; q < 16; q += 8)
                             {
-                                for (; t + 8 <= kc; t += 8)
+                                ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                int t = 0;
+                                if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                 {
-                                    // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                    Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                    Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                    Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
-                                    Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
-                                    Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
-                                    Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
-                                    Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
-                                    Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
-                                    Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                    Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                    Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                    Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                    Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                    Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                    ref float d = ref Unsafe.Add(ref dst, t * 16);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
-                                    System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                    for (; t + 8 <= kc; t += 8)
+                                    {
+                                        // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                        Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                        Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                        Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(288 + t));
+                                        Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(432 + t));
+                                        Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(576 + t));
+                                        Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(720 + t));
+                                        Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(864 + t));
+                                        Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(1008 + t));
+                                        Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                        Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                        Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                        Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                        Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                        Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                        ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                        System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                    }
                                 }
+                                for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 144 + t);
                             }
-                            for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 144 + t);
+                            int r = 0;
+                            WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + j), 18, kc, true);
                         }
-                        int r = 0;
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + j), 18, kc, true);
-                    }
-                    {
-                        // last 2 columns: dot products of A's rows with B's columns (contiguous rows of the source)
-                        int r = 0;
-                        for (; r + 4 <= 4; r += 4)
                         {
-                            WeightGradGroupDot4x2(ref Unsafe.Add(ref gy, r * 144 + pc), ref Unsafe.Add(ref col, 16 * 144 + pc), ref Unsafe.Add(ref dw, r * 18 + 16), kc, true);
+                            // last 2 columns: dot products of A's rows with B's columns (contiguous rows of the source)
+                            int r = 0;
+                            for (; r + 4 <= 4; r += 4)
+                            {
+                                WeightGradGroupDot4x2(ref Unsafe.Add(ref gy, r * 144 + pc), ref Unsafe.Add(ref col, 16 * 144 + pc), ref Unsafe.Add(ref dw, r * 18 + 16), kc, true);
+                            }
                         }
-                    }
-                    // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                        if (load)
+                        // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                         {
-                            c00 = Vector256.LoadUnsafe(ref c);
-                            c01 = Vector256.LoadUnsafe(ref c, 8);
-                            c10 = Vector256.LoadUnsafe(ref c, ldc);
-                            c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
-                            c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                            c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
-                            c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                            c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                            Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector256.LoadUnsafe(ref c);
+                                c01 = Vector256.LoadUnsafe(ref c, 8);
+                                c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                            }
+                            else
+                            {
+                                c00 = Vector256<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector256<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector256<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector256<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                Vector256<float> ai = Vector256.Create(a);
+                                c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 144));
+                                c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 288));
+                                c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector256.Create(Unsafe.Add(ref a, 432));
+                                c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 16);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 8);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 8);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 8);
                         }
-                        else
+                        // 4 rows x 2 columns of C as dot products over the depth block; a: A(r, pc) (rows 144 apart), b: B(pc, j) (columns 144 apart), c: C(r, j)
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradGroupDot4x2(ref float a, ref float b, ref float c, int kc, bool load)
                         {
-                            c00 = Vector256<float>.Zero;
-                            c01 = c00;
-                            c10 = Vector256<float>.Zero;
-                            c11 = c10;
-                            c20 = Vector256<float>.Zero;
-                            c21 = c20;
-                            c30 = Vector256<float>.Zero;
-                            c31 = c30;
+                            Vector256<float> d00 = Vector256<float>.Zero, d01 = Vector256<float>.Zero, d10 = Vector256<float>.Zero, d11 = Vector256<float>.Zero, d20 = Vector256<float>.Zero, d21 = Vector256<float>.Zero, d30 = Vector256<float>.Zero, d31 = Vector256<float>.Zero;
+                            nuint t = 0;
+                            for (; t + 8 <= (nuint)kc; t += 8)
+                            {
+                                Vector256<float> b0 = Vector256.LoadUnsafe(ref b, t);
+                                Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 144 + t);
+                                Vector256<float> ai = Vector256.LoadUnsafe(ref a, t);
+                                d00 = Vector256.MultiplyAddEstimate(ai, b0, d00);
+                                d01 = Vector256.MultiplyAddEstimate(ai, b1, d01);
+                                ai = Vector256.LoadUnsafe(ref a, 144 + t);
+                                d10 = Vector256.MultiplyAddEstimate(ai, b0, d10);
+                                d11 = Vector256.MultiplyAddEstimate(ai, b1, d11);
+                                ai = Vector256.LoadUnsafe(ref a, 288 + t);
+                                d20 = Vector256.MultiplyAddEstimate(ai, b0, d20);
+                                d21 = Vector256.MultiplyAddEstimate(ai, b1, d21);
+                                ai = Vector256.LoadUnsafe(ref a, 432 + t);
+                                d30 = Vector256.MultiplyAddEstimate(ai, b0, d30);
+                                d31 = Vector256.MultiplyAddEstimate(ai, b1, d31);
+                            }
+                            float s00 = Vector256.Sum(d00), s01 = Vector256.Sum(d01), s10 = Vector256.Sum(d10), s11 = Vector256.Sum(d11), s20 = Vector256.Sum(d20), s21 = Vector256.Sum(d21), s30 = Vector256.Sum(d30), s31 = Vector256.Sum(d31);
+                            for (; t < (nuint)kc; t++)
+                            {
+                                float b0 = Unsafe.Add(ref b, t);
+                                float b1 = Unsafe.Add(ref b, 144 + t);
+                                float ai = Unsafe.Add(ref a, t);
+                                s00 += ai * b0;
+                                s01 += ai * b1;
+                                ai = Unsafe.Add(ref a, 144 + t);
+                                s10 += ai * b0;
+                                s11 += ai * b1;
+                                ai = Unsafe.Add(ref a, 288 + t);
+                                s20 += ai * b0;
+                                s21 += ai * b1;
+                                ai = Unsafe.Add(ref a, 432 + t);
+                                s30 += ai * b0;
+                                s31 += ai * b1;
+                            }
+                            Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                            Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                            Unsafe.Add(ref c, 18) = (load ? Unsafe.Add(ref c, 18) : 0f) + s10;
+                            Unsafe.Add(ref c, 19) = (load ? Unsafe.Add(ref c, 19) : 0f) + s11;
+                            Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s20;
+                            Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s21;
+                            Unsafe.Add(ref c, 54) = (load ? Unsafe.Add(ref c, 54) : 0f) + s30;
+                            Unsafe.Add(ref c, 55) = (load ? Unsafe.Add(ref c, 55) : 0f) + s31;
                         }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                            Vector256<float> ai = Vector256.Create(a);
-                            c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 288));
-                            c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                            c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
-                            ai = Vector256.Create(Unsafe.Add(ref a, 432));
-                            c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                            c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
-                            a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 16);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 8);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 8);
-                        c20.StoreUnsafe(ref c, 2 * ldc);
-                        c21.StoreUnsafe(ref c, 2 * ldc + 8);
-                        c30.StoreUnsafe(ref c, 3 * ldc);
-                        c31.StoreUnsafe(ref c, 3 * ldc + 8);
-                    }
-                    // 4 rows x 2 columns of C as dot products over the depth block; a: A(r, pc) (rows 144 apart), b: B(pc, j) (columns 144 apart), c: C(r, j)
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupDot4x2(ref float a, ref float b, ref float c, int kc, bool load)
-                    {
-                        Vector256<float> d00 = Vector256<float>.Zero, d01 = Vector256<float>.Zero, d10 = Vector256<float>.Zero, d11 = Vector256<float>.Zero, d20 = Vector256<float>.Zero, d21 = Vector256<float>.Zero, d30 = Vector256<float>.Zero, d31 = Vector256<float>.Zero;
-                        nuint t = 0;
-                        for (; t + 8 <= (nuint)kc; t += 8)
-                        {
-                            Vector256<float> b0 = Vector256.LoadUnsafe(ref b, t);
-                            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 144 + t);
-                            Vector256<float> ai = Vector256.LoadUnsafe(ref a, t);
-                            d00 = Vector256.MultiplyAddEstimate(ai, b0, d00);
-                            d01 = Vector256.MultiplyAddEstimate(ai, b1, d01);
-                            ai = Vector256.LoadUnsafe(ref a, 144 + t);
-                            d10 = Vector256.MultiplyAddEstimate(ai, b0, d10);
-                            d11 = Vector256.MultiplyAddEstimate(ai, b1, d11);
-                            ai = Vector256.LoadUnsafe(ref a, 288 + t);
-                            d20 = Vector256.MultiplyAddEstimate(ai, b0, d20);
-                            d21 = Vector256.MultiplyAddEstimate(ai, b1, d21);
-                            ai = Vector256.LoadUnsafe(ref a, 432 + t);
-                            d30 = Vector256.MultiplyAddEstimate(ai, b0, d30);
-                            d31 = Vector256.MultiplyAddEstimate(ai, b1, d31);
-                        }
-                        float s00 = Vector256.Sum(d00), s01 = Vector256.Sum(d01), s10 = Vector256.Sum(d10), s11 = Vector256.Sum(d11), s20 = Vector256.Sum(d20), s21 = Vector256.Sum(d21), s30 = Vector256.Sum(d30), s31 = Vector256.Sum(d31);
-                        for (; t < (nuint)kc; t++)
-                        {
-                            float b0 = Unsafe.Add(ref b, t);
-                            float b1 = Unsafe.Add(ref b, 144 + t);
-                            float ai = Unsafe.Add(ref a, t);
-                            s00 += ai * b0;
-                            s01 += ai * b1;
-                            ai = Unsafe.Add(ref a, 144 + t);
-                            s10 += ai * b0;
-                            s11 += ai * b1;
-                            ai = Unsafe.Add(ref a, 288 + t);
-                            s20 += ai * b0;
-                            s21 += ai * b1;
-                            ai = Unsafe.Add(ref a, 432 + t);
-                            s30 += ai * b0;
-                            s31 += ai * b1;
-                        }
-                        Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
-                        Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
-                        Unsafe.Add(ref c, 18) = (load ? Unsafe.Add(ref c, 18) : 0f) + s10;
-                        Unsafe.Add(ref c, 19) = (load ? Unsafe.Add(ref c, 19) : 0f) + s11;
-                        Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s20;
-                        Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s21;
-                        Unsafe.Add(ref c, 54) = (load ? Unsafe.Add(ref c, 54) : 0f) + s30;
-                        Unsafe.Add(ref c, 55) = (load ? Unsafe.Add(ref c, 55) : 0f) + s31;
                     }
                 }
                 if (!inputGradient) continue;
@@ -10499,175 +10706,178 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 72);
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
+                if (weights)
                 {
-                    const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
-                    ref float cols = ref col;
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                     {
-                        const int g = 0;
-                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
-                        ref float ctg = ref Unsafe.Add(ref cols, g * 648);
-                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
+                        const int p0 = 0;
+                        const int count = 36;
+                        Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                        ref float cols = ref col;
                         {
-                            // C[4 x 18] += A[4 x 36] * B[36 x 18]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
-                            const int pc = 0;
-                            const int kc = 36;
-                            for (int j = 0; j < 16; j += 16)
+                            const int g = 0;
+                            ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                            ref float ctg = ref Unsafe.Add(ref cols, g * 648);
+                            ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                             {
-                                for (int q = 0; q < 16; q += 8)
+                                // C[4 x 18] += A[4 x 36] * B[36 x 18]: 16-column strips of B packed in depth blocks of 36, 6 x 16 register tiles
+                                const int pc = 0;
+                                const int kc = 36;
+                                for (int j = 0; j < 16; j += 16)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    int t = 0;
-                                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                                    for (int q = 0; q < 16; q += 8)
                                     {
-                                        for (; t + 8 <= kc; t += 8)
+                                        ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        int t = 0;
+                                        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                                         {
-                                            // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
-                                            Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
-                                            Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
-                                            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
-                                            Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
-                                            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
-                                            Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
-                                            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
-                                            Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
-                                            Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
-                                            Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
-                                            Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
-                                            Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
-                                            Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
-                                            Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
-                                            ref float d = ref Unsafe.Add(ref dst, t * 16);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
-                                            System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                            for (; t + 8 <= kc; t += 8)
+                                            {
+                                                // rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7
+                                                Vector256<float> r0 = Vector256.LoadUnsafe(ref src, (nuint)(t));
+                                                Vector256<float> r1 = Vector256.LoadUnsafe(ref src, (nuint)(36 + t));
+                                                Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(72 + t));
+                                                Vector256<float> r3 = Vector256.LoadUnsafe(ref src, (nuint)(108 + t));
+                                                Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(144 + t));
+                                                Vector256<float> r5 = Vector256.LoadUnsafe(ref src, (nuint)(180 + t));
+                                                Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(216 + t));
+                                                Vector256<float> r7 = Vector256.LoadUnsafe(ref src, (nuint)(252 + t));
+                                                Vector256<float> l0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1), h0 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+                                                Vector256<float> l2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3), h2 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+                                                Vector256<float> l4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5), h4 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+                                                Vector256<float> l6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7), h6 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+                                                Vector256<float> s0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0x44), s1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l0, l2, 0xEE), s2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0x44), s3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h0, h2, 0xEE);
+                                                Vector256<float> s4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0x44), s5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(l4, l6, 0xEE), s6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0x44), s7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(h4, h6, 0xEE);
+                                                ref float d = ref Unsafe.Add(ref dst, t * 16);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref d);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref d, 16);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref d, 32);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref d, 48);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref d, 64);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref d, 80);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref d, 96);
+                                                System.Runtime.Intrinsics.X86.Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref d, 112);
+                                            }
                                         }
+                                        for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
                                     }
-                                    for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * 16 + i) = Unsafe.Add(ref src, i * 36 + t);
+                                    int r = 0;
+                                    WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + j), 18, kc, true);
                                 }
-                                int r = 0;
-                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + j), 18, kc, true);
-                            }
-                            {
-                                // last 2 columns: dot products of A's rows with B's columns (contiguous rows of the source)
-                                int r = 0;
-                                for (; r + 4 <= 4; r += 4)
                                 {
-                                    WeightGradDot4x2(ref Unsafe.Add(ref dyg, r * 36 + pc), ref Unsafe.Add(ref ctg, 16 * 36 + pc), ref Unsafe.Add(ref dwg, r * 18 + 16), kc, true);
+                                    // last 2 columns: dot products of A's rows with B's columns (contiguous rows of the source)
+                                    int r = 0;
+                                    for (; r + 4 <= 4; r += 4)
+                                    {
+                                        WeightGradDot4x2(ref Unsafe.Add(ref dyg, r * 36 + pc), ref Unsafe.Add(ref ctg, 16 * 36 + pc), ref Unsafe.Add(ref dwg, r * 18 + 16), kc, true);
+                                    }
                                 }
-                            }
-                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                            {
-                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                                if (load)
+                                // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                                 {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c01 = Vector256.LoadUnsafe(ref c, 8);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                    c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
-                                    c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
-                                    c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
-                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
-                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                    Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                    if (load)
+                                    {
+                                        c00 = Vector256.LoadUnsafe(ref c);
+                                        c01 = Vector256.LoadUnsafe(ref c, 8);
+                                        c10 = Vector256.LoadUnsafe(ref c, ldc);
+                                        c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
+                                        c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
+                                        c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                        c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                        c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
+                                    }
+                                    else
+                                    {
+                                        c00 = Vector256<float>.Zero;
+                                        c01 = c00;
+                                        c10 = Vector256<float>.Zero;
+                                        c11 = c10;
+                                        c20 = Vector256<float>.Zero;
+                                        c21 = c20;
+                                        c30 = Vector256<float>.Zero;
+                                        c31 = c30;
+                                    }
+                                    for (int t = 0; t < kc; t++)
+                                    {
+                                        Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
+                                        Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
+                                        Vector256<float> ai = Vector256.Create(a);
+                                        c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
+                                        c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
+                                        ai = Vector256.Create(Unsafe.Add(ref a, 36));
+                                        c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
+                                        c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
+                                        ai = Vector256.Create(Unsafe.Add(ref a, 72));
+                                        c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
+                                        c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                        ai = Vector256.Create(Unsafe.Add(ref a, 108));
+                                        c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                        c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
+                                        a = ref Unsafe.Add(ref a, 1);
+                                        b = ref Unsafe.Add(ref b, 16);
+                                    }
+                                    c00.StoreUnsafe(ref c);
+                                    c01.StoreUnsafe(ref c, 8);
+                                    c10.StoreUnsafe(ref c, ldc);
+                                    c11.StoreUnsafe(ref c, ldc + 8);
+                                    c20.StoreUnsafe(ref c, 2 * ldc);
+                                    c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                    c30.StoreUnsafe(ref c, 3 * ldc);
+                                    c31.StoreUnsafe(ref c, 3 * ldc + 8);
                                 }
-                                else
+                                // 4 rows x 2 columns of C as dot products over the depth block; a: A(r, pc) (rows 36 apart), b: B(pc, j) (columns 36 apart), c: C(r, j)
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradDot4x2(ref float a, ref float b, ref float c, int kc, bool load)
                                 {
-                                    c00 = Vector256<float>.Zero;
-                                    c01 = c00;
-                                    c10 = Vector256<float>.Zero;
-                                    c11 = c10;
-                                    c20 = Vector256<float>.Zero;
-                                    c21 = c20;
-                                    c30 = Vector256<float>.Zero;
-                                    c31 = c30;
+                                    Vector256<float> d00 = Vector256<float>.Zero, d01 = Vector256<float>.Zero, d10 = Vector256<float>.Zero, d11 = Vector256<float>.Zero, d20 = Vector256<float>.Zero, d21 = Vector256<float>.Zero, d30 = Vector256<float>.Zero, d31 = Vector256<float>.Zero;
+                                    nuint t = 0;
+                                    for (; t + 8 <= (nuint)kc; t += 8)
+                                    {
+                                        Vector256<float> b0 = Vector256.LoadUnsafe(ref b, t);
+                                        Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 36 + t);
+                                        Vector256<float> ai = Vector256.LoadUnsafe(ref a, t);
+                                        d00 = Vector256.MultiplyAddEstimate(ai, b0, d00);
+                                        d01 = Vector256.MultiplyAddEstimate(ai, b1, d01);
+                                        ai = Vector256.LoadUnsafe(ref a, 36 + t);
+                                        d10 = Vector256.MultiplyAddEstimate(ai, b0, d10);
+                                        d11 = Vector256.MultiplyAddEstimate(ai, b1, d11);
+                                        ai = Vector256.LoadUnsafe(ref a, 72 + t);
+                                        d20 = Vector256.MultiplyAddEstimate(ai, b0, d20);
+                                        d21 = Vector256.MultiplyAddEstimate(ai, b1, d21);
+                                        ai = Vector256.LoadUnsafe(ref a, 108 + t);
+                                        d30 = Vector256.MultiplyAddEstimate(ai, b0, d30);
+                                        d31 = Vector256.MultiplyAddEstimate(ai, b1, d31);
+                                    }
+                                    float s00 = Vector256.Sum(d00), s01 = Vector256.Sum(d01), s10 = Vector256.Sum(d10), s11 = Vector256.Sum(d11), s20 = Vector256.Sum(d20), s21 = Vector256.Sum(d21), s30 = Vector256.Sum(d30), s31 = Vector256.Sum(d31);
+                                    for (; t < (nuint)kc; t++)
+                                    {
+                                        float b0 = Unsafe.Add(ref b, t);
+                                        float b1 = Unsafe.Add(ref b, 36 + t);
+                                        float ai = Unsafe.Add(ref a, t);
+                                        s00 += ai * b0;
+                                        s01 += ai * b1;
+                                        ai = Unsafe.Add(ref a, 36 + t);
+                                        s10 += ai * b0;
+                                        s11 += ai * b1;
+                                        ai = Unsafe.Add(ref a, 72 + t);
+                                        s20 += ai * b0;
+                                        s21 += ai * b1;
+                                        ai = Unsafe.Add(ref a, 108 + t);
+                                        s30 += ai * b0;
+                                        s31 += ai * b1;
+                                    }
+                                    Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
+                                    Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
+                                    Unsafe.Add(ref c, 18) = (load ? Unsafe.Add(ref c, 18) : 0f) + s10;
+                                    Unsafe.Add(ref c, 19) = (load ? Unsafe.Add(ref c, 19) : 0f) + s11;
+                                    Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s20;
+                                    Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s21;
+                                    Unsafe.Add(ref c, 54) = (load ? Unsafe.Add(ref c, 54) : 0f) + s30;
+                                    Unsafe.Add(ref c, 55) = (load ? Unsafe.Add(ref c, 55) : 0f) + s31;
                                 }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    c01 = Vector256.MultiplyAddEstimate(ai, b1, c01);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
-                                    c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
-                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c01.StoreUnsafe(ref c, 8);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c11.StoreUnsafe(ref c, ldc + 8);
-                                c20.StoreUnsafe(ref c, 2 * ldc);
-                                c21.StoreUnsafe(ref c, 2 * ldc + 8);
-                                c30.StoreUnsafe(ref c, 3 * ldc);
-                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
-                            }
-                            // 4 rows x 2 columns of C as dot products over the depth block; a: A(r, pc) (rows 36 apart), b: B(pc, j) (columns 36 apart), c: C(r, j)
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradDot4x2(ref float a, ref float b, ref float c, int kc, bool load)
-                            {
-                                Vector256<float> d00 = Vector256<float>.Zero, d01 = Vector256<float>.Zero, d10 = Vector256<float>.Zero, d11 = Vector256<float>.Zero, d20 = Vector256<float>.Zero, d21 = Vector256<float>.Zero, d30 = Vector256<float>.Zero, d31 = Vector256<float>.Zero;
-                                nuint t = 0;
-                                for (; t + 8 <= (nuint)kc; t += 8)
-                                {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b, t);
-                                    Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 36 + t);
-                                    Vector256<float> ai = Vector256.LoadUnsafe(ref a, t);
-                                    d00 = Vector256.MultiplyAddEstimate(ai, b0, d00);
-                                    d01 = Vector256.MultiplyAddEstimate(ai, b1, d01);
-                                    ai = Vector256.LoadUnsafe(ref a, 36 + t);
-                                    d10 = Vector256.MultiplyAddEstimate(ai, b0, d10);
-                                    d11 = Vector256.MultiplyAddEstimate(ai, b1, d11);
-                                    ai = Vector256.LoadUnsafe(ref a, 72 + t);
-                                    d20 = Vector256.MultiplyAddEstimate(ai, b0, d20);
-                                    d21 = Vector256.MultiplyAddEstimate(ai, b1, d21);
-                                    ai = Vector256.LoadUnsafe(ref a, 108 + t);
-                                    d30 = Vector256.MultiplyAddEstimate(ai, b0, d30);
-                                    d31 = Vector256.MultiplyAddEstimate(ai, b1, d31);
-                                }
-                                float s00 = Vector256.Sum(d00), s01 = Vector256.Sum(d01), s10 = Vector256.Sum(d10), s11 = Vector256.Sum(d11), s20 = Vector256.Sum(d20), s21 = Vector256.Sum(d21), s30 = Vector256.Sum(d30), s31 = Vector256.Sum(d31);
-                                for (; t < (nuint)kc; t++)
-                                {
-                                    float b0 = Unsafe.Add(ref b, t);
-                                    float b1 = Unsafe.Add(ref b, 36 + t);
-                                    float ai = Unsafe.Add(ref a, t);
-                                    s00 += ai * b0;
-                                    s01 += ai * b1;
-                                    ai = Unsafe.Add(ref a, 36 + t);
-                                    s10 += ai * b0;
-                                    s11 += ai * b1;
-                                    ai = Unsafe.Add(ref a, 72 + t);
-                                    s20 += ai * b0;
-                                    s21 += ai * b1;
-                                    ai = Unsafe.Add(ref a, 108 + t);
-                                    s30 += ai * b0;
-                                    s31 += ai * b1;
-                                }
-                                Unsafe.Add(ref c, 0) = (load ? Unsafe.Add(ref c, 0) : 0f) + s00;
-                                Unsafe.Add(ref c, 1) = (load ? Unsafe.Add(ref c, 1) : 0f) + s01;
-                                Unsafe.Add(ref c, 18) = (load ? Unsafe.Add(ref c, 18) : 0f) + s10;
-                                Unsafe.Add(ref c, 19) = (load ? Unsafe.Add(ref c, 19) : 0f) + s11;
-                                Unsafe.Add(ref c, 36) = (load ? Unsafe.Add(ref c, 36) : 0f) + s20;
-                                Unsafe.Add(ref c, 37) = (load ? Unsafe.Add(ref c, 37) : 0f) + s21;
-                                Unsafe.Add(ref c, 54) = (load ? Unsafe.Add(ref c, 54) : 0f) + s30;
-                                Unsafe.Add(ref c, 55) = (load ? Unsafe.Add(ref c, 55) : 0f) + s31;
                             }
                         }
                     }
@@ -12326,95 +12536,98 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>Backward of Dense 6 -> 3: dW += dy^T * x, db += column sums of dy, dx = dy * W (when inputGradient).</summary>
+        /// <summary>Backward of Dense 6 -> 3: dW += dy^T * x, db += column sums of dy (when weights), dx = dy * W (when inputGradient).</summary>
         /// <remarks>Used by dense1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Dense6To3_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool inputGradient)
+        private static void Dense6To3_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
             Span<float> edgeSpan = stackalloc float[48]; // C tile of the ragged last strip
             ref float edge = ref MemoryMarshal.GetReference(edgeSpan);
-            // dW[u][i] += sum_b dy[b][u] * x[b][i]
+            if (weights)
             {
+                // dW[u][i] += sum_b dy[b][u] * x[b][i]
                 {
-                    // C[3 x 6] += A[3 x batch] * B[batch x 6]: 8-column strips of B packed in depth blocks of 384, 6 x 8 register tiles
-                    for (int pc = 0; pc < batch; pc += 384)
                     {
-                        int kc = Math.Min(384, batch - pc);
+                        // C[3 x 6] += A[3 x batch] * B[batch x 6]: 8-column strips of B packed in depth blocks of 384, 6 x 8 register tiles
+                        for (int pc = 0; pc < batch; pc += 384)
                         {
-                            // last 6 columns: a zero-padded 8-column panel, tiles through the edge buffer
-                            ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
-                            ref float dst = ref panel;
+                            int kc = Math.Min(384, batch - pc);
+                            {
+                                // last 6 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                ref float src = ref Unsafe.Add(ref x, pc * 6 + 0);
+                                ref float dst = ref panel;
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
+                                    for (int q = 6; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
+                                    src = ref Unsafe.Add(ref src, 6);
+                                    dst = ref Unsafe.Add(ref dst, 8);
+                                }
+                                int r = 0;
+                                ref float ct = ref Unsafe.Add(ref dw, r * 6 + 0);
+                                for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 6 + q);
+                                WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 8, kc, true);
+                                for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            }
+                        }
+                        // 3 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                        {
+                            Vector128<float> c00, c01, c10, c11, c20, c21;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                            }
+                            else
+                            {
+                                c00 = Vector128<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector128<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector128<float>.Zero;
+                                c21 = c20;
+                            }
                             for (int t = 0; t < kc; t++)
                             {
-                                for (int q = 0; q < 6; q++) Unsafe.Add(ref dst, q) = Unsafe.Add(ref src, q);
-                                for (int q = 6; q < 8; q++) Unsafe.Add(ref dst, q) = 0f;
-                                src = ref Unsafe.Add(ref src, 6);
-                                dst = ref Unsafe.Add(ref dst, 8);
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 1));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 2));
+                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                a = ref Unsafe.Add(ref a, 3);
+                                b = ref Unsafe.Add(ref b, 8);
                             }
-                            int r = 0;
-                            ref float ct = ref Unsafe.Add(ref dw, r * 6 + 0);
-                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 6 + q);
-                            WeightGradTile3x(ref Unsafe.Add(ref dy, r * 1 + pc * 3), ref panel, ref edge, 8, kc, true);
-                            for (int i = 0; i < 3; i++) for (int q = 0; q < 6; q++) Unsafe.Add(ref ct, i * 6 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
                         }
-                    }
-                    // 3 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector128<float> c00, c01, c10, c11, c20, c21;
-                        if (load)
-                        {
-                            c00 = Vector128.LoadUnsafe(ref c);
-                            c01 = Vector128.LoadUnsafe(ref c, 4);
-                            c10 = Vector128.LoadUnsafe(ref c, ldc);
-                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
-                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
-                        }
-                        else
-                        {
-                            c00 = Vector128<float>.Zero;
-                            c01 = c00;
-                            c10 = Vector128<float>.Zero;
-                            c11 = c10;
-                            c20 = Vector128<float>.Zero;
-                            c21 = c20;
-                        }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                            Vector128<float> ai = Vector128.Create(a);
-                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 1));
-                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 2));
-                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                            a = ref Unsafe.Add(ref a, 3);
-                            b = ref Unsafe.Add(ref b, 8);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 4);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 4);
-                        c20.StoreUnsafe(ref c, 2 * ldc);
-                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
                     }
                 }
-            }
-            // db[u] += sum_b dy[b][u]
-            for (int b = 0; b < batch; b++)
-            {
-                ref float row = ref Unsafe.Add(ref dy, b * 3);
-                int u = 0;
-                for (; u + 4 <= 3; u += 4) (Vector128.LoadUnsafe(ref db, (nuint)u) + Vector128.LoadUnsafe(ref row, (nuint)u)).StoreUnsafe(ref db, (nuint)u);
-                for (; u < 3; u++) Unsafe.Add(ref db, u) += Unsafe.Add(ref row, u);
+                // db[u] += sum_b dy[b][u]
+                for (int b = 0; b < batch; b++)
+                {
+                    ref float row = ref Unsafe.Add(ref dy, b * 3);
+                    int u = 0;
+                    for (; u + 4 <= 3; u += 4) (Vector128.LoadUnsafe(ref db, (nuint)u) + Vector128.LoadUnsafe(ref row, (nuint)u)).StoreUnsafe(ref db, (nuint)u);
+                    for (; u < 3; u++) Unsafe.Add(ref db, u) += Unsafe.Add(ref row, u);
+                }
             }
             if (!inputGradient) return;
             // dx[b][i] = sum_u dy[b][u] * W[u][i]
@@ -12568,10 +12781,10 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 2x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [2 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db) when weights; writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by concat1.branch2.conv1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
+        private static void Conv3x3S1P1_4x6x6To2NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -12581,80 +12794,83 @@ ________________________________________________________________________________
             // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
             for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                if (weights) for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To2NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
                 ref float gy = ref Unsafe.Add(ref col, 5184); // the group's output gradient side by side [2 x 144]
                 for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 72);
                     for (int m = 0; m < 2; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
-                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                if (weights)
                 {
-                    // C[2 x 36] += A[2 x 144] * B[144 x 36]: 8-column strips of B packed in depth blocks of 144, 6 x 8 register tiles
-                    const int pc = 0;
-                    const int kc = 144;
-                    for (int j = 0; j < 32; j += 8)
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                     {
-                        for (int q = 0; q < 8; q++)
+                        // C[2 x 36] += A[2 x 144] * B[144 x 36]: 8-column strips of B packed in depth blocks of 144, 6 x 8 register tiles
+                        const int pc = 0;
+                        const int kc = 144;
+                        for (int j = 0; j < 32; j += 8)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                            for (int q = 0; q < 8; q++)
+                            {
+                                ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                            }
+                            int r = 0;
+                            WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                         }
-                        int r = 0;
-                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
-                    }
-                    {
-                        // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
-                        for (int q = 0; q < 4; q++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                            // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                            for (int q = 0; q < 4; q++)
+                            {
+                                ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                            }
+                            for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                            WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
+                            for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                         }
-                        for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
-                        int r = 0;
-                        ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                        WeightGradGroupTile2x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
-                        for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                    }
-                    // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector128<float> c00, c01, c10, c11;
-                        if (load)
+                        // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                         {
-                            c00 = Vector128.LoadUnsafe(ref c);
-                            c01 = Vector128.LoadUnsafe(ref c, 4);
-                            c10 = Vector128.LoadUnsafe(ref c, ldc);
-                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            Vector128<float> c00, c01, c10, c11;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                            }
+                            else
+                            {
+                                c00 = Vector128<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector128<float>.Zero;
+                                c11 = c10;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 144));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 8);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
                         }
-                        else
-                        {
-                            c00 = Vector128<float>.Zero;
-                            c01 = c00;
-                            c10 = Vector128<float>.Zero;
-                            c11 = c10;
-                        }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                            Vector128<float> ai = Vector128.Create(a);
-                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                            a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 8);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 4);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 4);
                     }
                 }
                 if (!inputGradient) continue;
@@ -12775,83 +12991,86 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 72);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
+                if (weights)
                 {
-                    const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
-                    ref float cols = ref col;
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                     {
-                        const int g = 0;
-                        ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
-                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
-                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
+                        const int p0 = 0;
+                        const int count = 36;
+                        Conv3x3S1P1_4x6x6To2NoBias_Im2Col(ref xn, ref col, p0, count);
+                        ref float cols = ref col;
                         {
-                            // C[2 x 36] += A[2 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
-                            const int pc = 0;
-                            const int kc = 36;
-                            for (int j = 0; j < 32; j += 8)
+                            const int g = 0;
+                            ref float dyg = ref Unsafe.Add(ref dyn, g * 72 + p0);
+                            ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                            ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                             {
-                                for (int q = 0; q < 8; q++)
+                                // C[2 x 36] += A[2 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                                const int pc = 0;
+                                const int kc = 36;
+                                for (int j = 0; j < 32; j += 8)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    for (int q = 0; q < 8; q++)
+                                    {
+                                        ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    }
+                                    int r = 0;
+                                    WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                                 }
-                                int r = 0;
-                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
-                            }
-                            {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
-                                for (int q = 0; q < 4; q++)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                    for (int q = 0; q < 4; q++)
+                                    {
+                                        ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    }
+                                    for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                                    int r = 0;
+                                    ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                                    for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                    WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                                    for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
-                                int r = 0;
-                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                                WeightGradTile2x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
-                                for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                            }
-                            // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                            {
-                                Vector128<float> c00, c01, c10, c11;
-                                if (load)
+                                // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                                 {
-                                    c00 = Vector128.LoadUnsafe(ref c);
-                                    c01 = Vector128.LoadUnsafe(ref c, 4);
-                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    Vector128<float> c00, c01, c10, c11;
+                                    if (load)
+                                    {
+                                        c00 = Vector128.LoadUnsafe(ref c);
+                                        c01 = Vector128.LoadUnsafe(ref c, 4);
+                                        c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                        c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    }
+                                    else
+                                    {
+                                        c00 = Vector128<float>.Zero;
+                                        c01 = c00;
+                                        c10 = Vector128<float>.Zero;
+                                        c11 = c10;
+                                    }
+                                    for (int t = 0; t < kc; t++)
+                                    {
+                                        Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                        Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                        Vector128<float> ai = Vector128.Create(a);
+                                        c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                        c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                        ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                        c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                        c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                        a = ref Unsafe.Add(ref a, 1);
+                                        b = ref Unsafe.Add(ref b, 8);
+                                    }
+                                    c00.StoreUnsafe(ref c);
+                                    c01.StoreUnsafe(ref c, 4);
+                                    c10.StoreUnsafe(ref c, ldc);
+                                    c11.StoreUnsafe(ref c, ldc + 4);
                                 }
-                                else
-                                {
-                                    c00 = Vector128<float>.Zero;
-                                    c01 = c00;
-                                    c10 = Vector128<float>.Zero;
-                                    c11 = c10;
-                                }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                                    Vector128<float> ai = Vector128.Create(a);
-                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c01.StoreUnsafe(ref c, 4);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c11.StoreUnsafe(ref c, ldc + 4);
                             }
                         }
                     }
@@ -13015,10 +13234,10 @@ ________________________________________________________________________________
             for (; i < count; i++) Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) > 0f ? Unsafe.Add(ref dy, i) : 0f;
         }
 
-        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 4x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 36] * [36 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db) when weights; writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by residual1.body.conv1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
+        private static void Conv3x3S1P1_4x6x6To4NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -13028,98 +13247,101 @@ ________________________________________________________________________________
             // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
             for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                if (weights) for (int i = 0; i < 4; i++) Conv3x3S1P1_4x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 144), ref Unsafe.Add(ref col, i * 36), 0, 36);
                 ref float gy = ref Unsafe.Add(ref col, 5184); // the group's output gradient side by side [4 x 144]
                 for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
                     for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
-                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                if (weights)
                 {
-                    // C[4 x 36] += A[4 x 144] * B[144 x 36]: 8-column strips of B packed in depth blocks of 144, 6 x 8 register tiles
-                    const int pc = 0;
-                    const int kc = 144;
-                    for (int j = 0; j < 32; j += 8)
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                     {
-                        for (int q = 0; q < 8; q++)
+                        // C[4 x 36] += A[4 x 144] * B[144 x 36]: 8-column strips of B packed in depth blocks of 144, 6 x 8 register tiles
+                        const int pc = 0;
+                        const int kc = 144;
+                        for (int j = 0; j < 32; j += 8)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                            for (int q = 0; q < 8; q++)
+                            {
+                                ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                            }
+                            int r = 0;
+                            WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
                         }
-                        int r = 0;
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 36 + j), 36, kc, true);
-                    }
-                    {
-                        // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
-                        for (int q = 0; q < 4; q++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                            // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                            for (int q = 0; q < 4; q++)
+                            {
+                                ref float src = ref Unsafe.Add(ref col, (32 + q) * 144 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                            }
+                            for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                            WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                         }
-                        for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
-                        int r = 0;
-                        ref float ct = ref Unsafe.Add(ref dw, r * 36 + 32);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                    }
-                    // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                        if (load)
+                        // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                         {
-                            c00 = Vector128.LoadUnsafe(ref c);
-                            c01 = Vector128.LoadUnsafe(ref c, 4);
-                            c10 = Vector128.LoadUnsafe(ref c, ldc);
-                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
-                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
-                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
-                            c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                            }
+                            else
+                            {
+                                c00 = Vector128<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector128<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector128<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector128<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 144));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 288));
+                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 432));
+                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 8);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
                         }
-                        else
-                        {
-                            c00 = Vector128<float>.Zero;
-                            c01 = c00;
-                            c10 = Vector128<float>.Zero;
-                            c11 = c10;
-                            c20 = Vector128<float>.Zero;
-                            c21 = c20;
-                            c30 = Vector128<float>.Zero;
-                            c31 = c30;
-                        }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                            Vector128<float> ai = Vector128.Create(a);
-                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 288));
-                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 432));
-                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                            c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
-                            a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 8);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 4);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 4);
-                        c20.StoreUnsafe(ref c, 2 * ldc);
-                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
-                        c30.StoreUnsafe(ref c, 3 * ldc);
-                        c31.StoreUnsafe(ref c, 3 * ldc + 4);
                     }
                 }
                 if (!inputGradient) continue;
@@ -13240,101 +13462,104 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 144);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 144);
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
+                if (weights)
                 {
-                    const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
-                    ref float cols = ref col;
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                     {
-                        const int g = 0;
-                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
-                        ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
-                        ref float dwg = ref Unsafe.Add(ref dw, g * 144);
+                        const int p0 = 0;
+                        const int count = 36;
+                        Conv3x3S1P1_4x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                        ref float cols = ref col;
                         {
-                            // C[4 x 36] += A[4 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
-                            const int pc = 0;
-                            const int kc = 36;
-                            for (int j = 0; j < 32; j += 8)
+                            const int g = 0;
+                            ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                            ref float ctg = ref Unsafe.Add(ref cols, g * 1296);
+                            ref float dwg = ref Unsafe.Add(ref dw, g * 144);
                             {
-                                for (int q = 0; q < 8; q++)
+                                // C[4 x 36] += A[4 x 36] * B[36 x 36]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                                const int pc = 0;
+                                const int kc = 36;
+                                for (int j = 0; j < 32; j += 8)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    for (int q = 0; q < 8; q++)
+                                    {
+                                        ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    }
+                                    int r = 0;
+                                    WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
                                 }
-                                int r = 0;
-                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 36 + j), 36, kc, true);
-                            }
-                            {
-                                // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
-                                for (int q = 0; q < 4; q++)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    // last 4 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                    for (int q = 0; q < 4; q++)
+                                    {
+                                        ref float src = ref Unsafe.Add(ref ctg, (32 + q) * 36 + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    }
+                                    for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                                    int r = 0;
+                                    ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
+                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
+                                    WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 4; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
-                                int r = 0;
-                                ref float ct = ref Unsafe.Add(ref dwg, r * 36 + 32);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 36 + q);
-                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                            }
-                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                            {
-                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                                if (load)
+                                // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                                 {
-                                    c00 = Vector128.LoadUnsafe(ref c);
-                                    c01 = Vector128.LoadUnsafe(ref c, 4);
-                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
-                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
-                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
-                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                    Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                    if (load)
+                                    {
+                                        c00 = Vector128.LoadUnsafe(ref c);
+                                        c01 = Vector128.LoadUnsafe(ref c, 4);
+                                        c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                        c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                        c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                        c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                        c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                        c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                    }
+                                    else
+                                    {
+                                        c00 = Vector128<float>.Zero;
+                                        c01 = c00;
+                                        c10 = Vector128<float>.Zero;
+                                        c11 = c10;
+                                        c20 = Vector128<float>.Zero;
+                                        c21 = c20;
+                                        c30 = Vector128<float>.Zero;
+                                        c31 = c30;
+                                    }
+                                    for (int t = 0; t < kc; t++)
+                                    {
+                                        Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                        Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                        Vector128<float> ai = Vector128.Create(a);
+                                        c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                        c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                        ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                        c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                        c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                        ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                        c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                        c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                        ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                        c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                        c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                        a = ref Unsafe.Add(ref a, 1);
+                                        b = ref Unsafe.Add(ref b, 8);
+                                    }
+                                    c00.StoreUnsafe(ref c);
+                                    c01.StoreUnsafe(ref c, 4);
+                                    c10.StoreUnsafe(ref c, ldc);
+                                    c11.StoreUnsafe(ref c, ldc + 4);
+                                    c20.StoreUnsafe(ref c, 2 * ldc);
+                                    c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                    c30.StoreUnsafe(ref c, 3 * ldc);
+                                    c31.StoreUnsafe(ref c, 3 * ldc + 4);
                                 }
-                                else
-                                {
-                                    c00 = Vector128<float>.Zero;
-                                    c01 = c00;
-                                    c10 = Vector128<float>.Zero;
-                                    c11 = c10;
-                                    c20 = Vector128<float>.Zero;
-                                    c21 = c20;
-                                    c30 = Vector128<float>.Zero;
-                                    c31 = c30;
-                                }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                                    Vector128<float> ai = Vector128.Create(a);
-                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c01.StoreUnsafe(ref c, 4);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c11.StoreUnsafe(ref c, ldc + 4);
-                                c20.StoreUnsafe(ref c, 2 * ldc);
-                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
-                                c30.StoreUnsafe(ref c, 3 * ldc);
-                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
                         }
                     }
@@ -13483,10 +13708,10 @@ ________________________________________________________________________________
             }
         }
 
-        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db); writes dx = col2im(W^T * dy) when inputGradient.</summary>
+        /// <summary>Backward of Conv2D 2x6x6 -> 4x6x6 (C x H x W per image), kernel 3x3, stride 1, padding 1, groups 1, no bias. GEMM per image and group: [4 x 18] * [18 x 36] from im2col. Adds dy * col^T to dW (and row sums of dy to db) when weights; writes dx = col2im(W^T * dy) when inputGradient.</summary>
         /// <remarks>Used by conv1.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool inputGradient)
+        private static void Conv3x3S1P1_2x6x6To4NoBias_Backward_Portable(ref float x, ref float w, ref float dy, ref float dw, ref float db, ref float dx, ref float col, ref float dcol, int batch, bool weights, bool inputGradient)
         {
             Span<float> panelSpan = stackalloc float[12288]; // 4 packed 384 x 8 panels of B
             ref float panel = ref MemoryMarshal.GetReference(panelSpan);
@@ -13496,98 +13721,101 @@ ________________________________________________________________________________
             // 4 images per GEMM (144 columns): the weight gradient sums over all of them in one pass
             for (; n + 4 <= batch; n += 4)
             {
-                for (int i = 0; i < 4; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
+                if (weights) for (int i = 0; i < 4; i++) Conv3x3S1P1_2x6x6To4NoBias_Im2ColStride144(ref Unsafe.Add(ref x, (n + i) * 72), ref Unsafe.Add(ref col, i * 36), 0, 36);
                 ref float gy = ref Unsafe.Add(ref col, 2592); // the group's output gradient side by side [4 x 144]
                 for (int i = 0; i < 4; i++)
                 {
                     ref float dyi = ref Unsafe.Add(ref dy, (n + i) * 144);
                     for (int m = 0; m < 4; m++) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyi, m * 36), 36).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref gy, m * 144 + i * 36), 36));
                 }
-                // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
+                if (weights)
                 {
-                    // C[4 x 18] += A[4 x 144] * B[144 x 18]: 8-column strips of B packed in depth blocks of 144, 6 x 8 register tiles
-                    const int pc = 0;
-                    const int kc = 144;
-                    for (int j = 0; j < 16; j += 8)
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j] over the group's columns
                     {
-                        for (int q = 0; q < 8; q++)
+                        // C[4 x 18] += A[4 x 144] * B[144 x 18]: 8-column strips of B packed in depth blocks of 144, 6 x 8 register tiles
+                        const int pc = 0;
+                        const int kc = 144;
+                        for (int j = 0; j < 16; j += 8)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                            for (int q = 0; q < 8; q++)
+                            {
+                                ref float src = ref Unsafe.Add(ref col, (j + q) * 144 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                            }
+                            int r = 0;
+                            WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + j), 18, kc, true);
                         }
-                        int r = 0;
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref Unsafe.Add(ref dw, r * 18 + j), 18, kc, true);
-                    }
-                    {
-                        // last 2 columns: a zero-padded 8-column panel, tiles through the edge buffer
-                        for (int q = 0; q < 2; q++)
                         {
-                            ref float src = ref Unsafe.Add(ref col, (16 + q) * 144 + pc);
-                            ref float dst = ref Unsafe.Add(ref panel, q);
-                            for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                            // last 2 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                            for (int q = 0; q < 2; q++)
+                            {
+                                ref float src = ref Unsafe.Add(ref col, (16 + q) * 144 + pc);
+                                ref float dst = ref Unsafe.Add(ref panel, q);
+                                for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                            }
+                            for (int t = 0; t < kc; t++) for (int q = 2; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                            int r = 0;
+                            ref float ct = ref Unsafe.Add(ref dw, r * 18 + 16);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                            WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
+                            for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 8 + q);
                         }
-                        for (int t = 0; t < kc; t++) for (int q = 2; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
-                        int r = 0;
-                        ref float ct = ref Unsafe.Add(ref dw, r * 18 + 16);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 18 + q);
-                        WeightGradGroupTile4x(ref Unsafe.Add(ref gy, r * 144 + pc * 1), ref panel, ref edge, 8, kc, true);
-                        for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                    }
-                    // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                        if (load)
+                        // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                        static void WeightGradGroupTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                         {
-                            c00 = Vector128.LoadUnsafe(ref c);
-                            c01 = Vector128.LoadUnsafe(ref c, 4);
-                            c10 = Vector128.LoadUnsafe(ref c, ldc);
-                            c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
-                            c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                            c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
-                            c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
-                            c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                            if (load)
+                            {
+                                c00 = Vector128.LoadUnsafe(ref c);
+                                c01 = Vector128.LoadUnsafe(ref c, 4);
+                                c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                            }
+                            else
+                            {
+                                c00 = Vector128<float>.Zero;
+                                c01 = c00;
+                                c10 = Vector128<float>.Zero;
+                                c11 = c10;
+                                c20 = Vector128<float>.Zero;
+                                c21 = c20;
+                                c30 = Vector128<float>.Zero;
+                                c31 = c30;
+                            }
+                            for (int t = 0; t < kc; t++)
+                            {
+                                Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                Vector128<float> ai = Vector128.Create(a);
+                                c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 144));
+                                c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 288));
+                                c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                ai = Vector128.Create(Unsafe.Add(ref a, 432));
+                                c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                a = ref Unsafe.Add(ref a, 1);
+                                b = ref Unsafe.Add(ref b, 8);
+                            }
+                            c00.StoreUnsafe(ref c);
+                            c01.StoreUnsafe(ref c, 4);
+                            c10.StoreUnsafe(ref c, ldc);
+                            c11.StoreUnsafe(ref c, ldc + 4);
+                            c20.StoreUnsafe(ref c, 2 * ldc);
+                            c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                            c30.StoreUnsafe(ref c, 3 * ldc);
+                            c31.StoreUnsafe(ref c, 3 * ldc + 4);
                         }
-                        else
-                        {
-                            c00 = Vector128<float>.Zero;
-                            c01 = c00;
-                            c10 = Vector128<float>.Zero;
-                            c11 = c10;
-                            c20 = Vector128<float>.Zero;
-                            c21 = c20;
-                            c30 = Vector128<float>.Zero;
-                            c31 = c30;
-                        }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                            Vector128<float> ai = Vector128.Create(a);
-                            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 144));
-                            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 288));
-                            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                            ai = Vector128.Create(Unsafe.Add(ref a, 432));
-                            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                            c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
-                            a = ref Unsafe.Add(ref a, 1);
-                            b = ref Unsafe.Add(ref b, 8);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 4);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 4);
-                        c20.StoreUnsafe(ref c, 2 * ldc);
-                        c21.StoreUnsafe(ref c, 2 * ldc + 4);
-                        c30.StoreUnsafe(ref c, 3 * ldc);
-                        c31.StoreUnsafe(ref c, 3 * ldc + 4);
                     }
                 }
                 if (!inputGradient) continue;
@@ -13708,101 +13936,104 @@ ________________________________________________________________________________
                 ref float xn = ref Unsafe.Add(ref x, n * 72);
                 ref float dyn = ref Unsafe.Add(ref dy, n * 144);
                 ref float dxn = ref Unsafe.Add(ref dx, n * 72);
-                // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
+                if (weights)
                 {
-                    const int p0 = 0;
-                    const int count = 36;
-                    Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
-                    ref float cols = ref col;
+                    // dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed
                     {
-                        const int g = 0;
-                        ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
-                        ref float ctg = ref Unsafe.Add(ref cols, g * 648);
-                        ref float dwg = ref Unsafe.Add(ref dw, g * 72);
+                        const int p0 = 0;
+                        const int count = 36;
+                        Conv3x3S1P1_2x6x6To4NoBias_Im2Col(ref xn, ref col, p0, count);
+                        ref float cols = ref col;
                         {
-                            // C[4 x 18] += A[4 x 36] * B[36 x 18]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
-                            const int pc = 0;
-                            const int kc = 36;
-                            for (int j = 0; j < 16; j += 8)
+                            const int g = 0;
+                            ref float dyg = ref Unsafe.Add(ref dyn, g * 144 + p0);
+                            ref float ctg = ref Unsafe.Add(ref cols, g * 648);
+                            ref float dwg = ref Unsafe.Add(ref dw, g * 72);
                             {
-                                for (int q = 0; q < 8; q++)
+                                // C[4 x 18] += A[4 x 36] * B[36 x 18]: 8-column strips of B packed in depth blocks of 36, 6 x 8 register tiles
+                                const int pc = 0;
+                                const int kc = 36;
+                                for (int j = 0; j < 16; j += 8)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    for (int q = 0; q < 8; q++)
+                                    {
+                                        ref float src = ref Unsafe.Add(ref ctg, (j + q) * 36 + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    }
+                                    int r = 0;
+                                    WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + j), 18, kc, true);
                                 }
-                                int r = 0;
-                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref dwg, r * 18 + j), 18, kc, true);
-                            }
-                            {
-                                // last 2 columns: a zero-padded 8-column panel, tiles through the edge buffer
-                                for (int q = 0; q < 2; q++)
                                 {
-                                    ref float src = ref Unsafe.Add(ref ctg, (16 + q) * 36 + pc);
-                                    ref float dst = ref Unsafe.Add(ref panel, q);
-                                    for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    // last 2 columns: a zero-padded 8-column panel, tiles through the edge buffer
+                                    for (int q = 0; q < 2; q++)
+                                    {
+                                        ref float src = ref Unsafe.Add(ref ctg, (16 + q) * 36 + pc);
+                                        ref float dst = ref Unsafe.Add(ref panel, q);
+                                        for (int t = 0; t < kc; t++) Unsafe.Add(ref dst, t * 8) = Unsafe.Add(ref src, t);
+                                    }
+                                    for (int t = 0; t < kc; t++) for (int q = 2; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
+                                    int r = 0;
+                                    ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 16);
+                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 18 + q);
+                                    WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
+                                    for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 8 + q);
                                 }
-                                for (int t = 0; t < kc; t++) for (int q = 2; q < 8; q++) Unsafe.Add(ref panel, t * 8 + q) = 0f;
-                                int r = 0;
-                                ref float ct = ref Unsafe.Add(ref dwg, r * 18 + 16);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref edge, i * 8 + q) = Unsafe.Add(ref ct, i * 18 + q);
-                                WeightGradTile4x(ref Unsafe.Add(ref dyg, r * 36 + pc * 1), ref panel, ref edge, 8, kc, true);
-                                for (int i = 0; i < 4; i++) for (int q = 0; q < 2; q++) Unsafe.Add(ref ct, i * 18 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                            }
-                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                            {
-                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
-                                if (load)
+                                // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                                static void WeightGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                                 {
-                                    c00 = Vector128.LoadUnsafe(ref c);
-                                    c01 = Vector128.LoadUnsafe(ref c, 4);
-                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
-                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
-                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
-                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
-                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
-                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                    Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                    if (load)
+                                    {
+                                        c00 = Vector128.LoadUnsafe(ref c);
+                                        c01 = Vector128.LoadUnsafe(ref c, 4);
+                                        c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                        c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                        c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                        c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                        c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                        c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                    }
+                                    else
+                                    {
+                                        c00 = Vector128<float>.Zero;
+                                        c01 = c00;
+                                        c10 = Vector128<float>.Zero;
+                                        c11 = c10;
+                                        c20 = Vector128<float>.Zero;
+                                        c21 = c20;
+                                        c30 = Vector128<float>.Zero;
+                                        c31 = c30;
+                                    }
+                                    for (int t = 0; t < kc; t++)
+                                    {
+                                        Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                        Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                        Vector128<float> ai = Vector128.Create(a);
+                                        c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                        c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                        ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                        c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                        c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                        ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                        c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                        c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                        ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                        c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                        c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                        a = ref Unsafe.Add(ref a, 1);
+                                        b = ref Unsafe.Add(ref b, 8);
+                                    }
+                                    c00.StoreUnsafe(ref c);
+                                    c01.StoreUnsafe(ref c, 4);
+                                    c10.StoreUnsafe(ref c, ldc);
+                                    c11.StoreUnsafe(ref c, ldc + 4);
+                                    c20.StoreUnsafe(ref c, 2 * ldc);
+                                    c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                    c30.StoreUnsafe(ref c, 3 * ldc);
+                                    c31.StoreUnsafe(ref c, 3 * ldc + 4);
                                 }
-                                else
-                                {
-                                    c00 = Vector128<float>.Zero;
-                                    c01 = c00;
-                                    c10 = Vector128<float>.Zero;
-                                    c11 = c10;
-                                    c20 = Vector128<float>.Zero;
-                                    c21 = c20;
-                                    c30 = Vector128<float>.Zero;
-                                    c31 = c30;
-                                }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
-                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
-                                    Vector128<float> ai = Vector128.Create(a);
-                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
-                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
-                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
-                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
-                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
-                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
-                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
-                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
-                                    a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c01.StoreUnsafe(ref c, 4);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c11.StoreUnsafe(ref c, ldc + 4);
-                                c20.StoreUnsafe(ref c, 2 * ldc);
-                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
-                                c30.StoreUnsafe(ref c, 3 * ldc);
-                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
                         }
                     }
