@@ -1,4 +1,4 @@
-// Inference on fewer images than workers runs as a team: every worker computes its own column strips (output pixels)
+// A forward of fewer images than workers (inference or training) runs as a team: every worker computes its own column strips (output pixels)
 // or row tiles (output channels) of every conv, the light layers run on worker 0, barriers in between
 // (NetworkEmitter.ForwardLayers, KernelEmitter.TeamSplitsRows). Either split leaves each output's sum in the same order,
 // so the team's output must equal one worker's bit for bit, for every kernel set, blocked and unblocked convs, folded
@@ -58,15 +58,18 @@ namespace CnnGen.Tests.Numerics
             from name in Nets.Keys
             from isa in NumericsSupport.SupportedIsas
             from team in Teams
-            select new object[] { name, isa, team.Threads, team.Batch };
+            from training in new[] { false, true }
+            select new object[] { name, isa, team.Threads, team.Batch, training };
 
         [Theory]
         [MemberData(nameof(All))]
-        public void TeamForwardEqualsOneWorkerBitForBit(string netName, Isa isa, int threads, int batch)
+        public void TeamForwardEqualsOneWorkerBitForBit(string netName, Isa isa, int threads, int batch, bool training)
         {
             Create create = Nets[netName];
             using INetwork one = create(batch, isa, 1);
             using INetwork team = create(batch, isa, threads);
+            // training: BatchNorm on the batch's statistics (updating the running ones every round), dropout drawing masks
+            one.Training = team.Training = training;
             Assert.Equal(threads, team.Threads); // a pool larger than the batch: the forward runs as a team
             NumericsSupport.Randomize(one, new Rng(21));
             NumericsSupport.Randomize(team, new Rng(21));
@@ -127,9 +130,9 @@ namespace CnnGen.Tests.Numerics
             net.TeamMinimumFlops = TfLate.FlopsPerImage; // exactly at the threshold: a team
             net.Forward(x1, y1, 1);
             Assert.Equal(2, net.LastCallWorkers);
-            net.Training = true; // training never runs as a team
+            net.Training = true; // a training forward runs as a team too
             net.Forward(x1, y1, 1);
-            Assert.Equal(1, net.LastCallWorkers);
+            Assert.Equal(2, net.LastCallWorkers);
         }
 
         public static IEnumerable<object[]> Isas() => NumericsSupport.SupportedIsas.Select(isa => new object[] { isa });

@@ -452,7 +452,7 @@ namespace CnnGen.Generator.Emit
                 w.Close();
                 w.Line();
             }
-            w.Line("/// <summary>Inference on fewer images than <see cref=\"Threads\"/> runs as a team (every worker takes part in every conv)");
+            w.Line("/// <summary>A forward of fewer images than <see cref=\"Threads\"/> runs as a team (every worker takes part in every conv)");
             w.Line("/// when the batch needs at least this many FLOPs; below it one worker per image is faster, since the team's barriers");
             w.Line("/// and waking the workers cost more than a small network's convs (the seed net: 15 MFLOP per image, 0.32 ms on one");
             w.Line("/// core, 0.39 ms as a team of two). 0 = always. The same threshold splits the backward of a single image (Backward,");
@@ -662,7 +662,7 @@ namespace CnnGen.Generator.Emit
             w.Line("public bool Training;");
             w.Line("public bool InputGradient;");
             w.Line("public bool Fold;");
-            w.Line("/// <summary>Inference on fewer images than workers: every worker takes part in every image (see ForwardLayers).</summary>");
+            w.Line("/// <summary>A forward of fewer images than workers: every worker takes part in every image (see ForwardLayers).</summary>");
             w.Line("public bool Team;");
             w.Line("/// <summary>A backward of one image split in two: worker 0 the input-gradient chain, worker 1 the weight gradients.</summary>");
             w.Line("public bool Split;");
@@ -686,7 +686,7 @@ namespace CnnGen.Generator.Emit
             w.Close();
             w.Line();
             w.Open("private void Dispatch(Mode mode, int batch, bool training, bool inputGradient, bool fold)");
-            w.Line("bool team = mode == Mode.Forward && !training && batch < _threads && FlopsPerImage * batch >= TeamMinimumFlops;");
+            w.Line("bool team = mode == Mode.Forward && batch < _threads && FlopsPerImage * batch >= TeamMinimumFlops;");
             w.Line("int slices = team ? 1 : Workers(batch);");
             w.Line("// one image to back-propagate and a second worker idle: it takes the weight gradients, the first the input gradients");
             w.Line("bool split = mode != Mode.Forward && slices == 1 && _threads > 1 && FlopsPerImage * batch >= TeamMinimumFlops;");
@@ -767,7 +767,7 @@ namespace CnnGen.Generator.Emit
             }
             w.Line("int batch = _job.Batch;");
             w.Open("if (_job.Team)");
-            w.Line("ForwardSlice(0, batch, training: false, heads: false, _job.Fold, worker, part: worker, parts: _job.Workers);");
+            w.Line("ForwardSlice(0, batch, _job.Training, heads: false, _job.Fold, worker, part: worker, parts: _job.Workers);");
             w.Line("return;");
             w.Close();
             w.Line("(int n0, int count) = Slice(batch, worker);");
@@ -781,15 +781,20 @@ namespace CnnGen.Generator.Emit
             w.Line("_gradientMemory.AsSpan(start, length).Clear();");
             w.Line("_barrier.SignalAndWait(_job.Workers);");
             w.Close();
+            w.Open("if (_job.Split && mode == Mode.TrainStep)");
+            w.Line("// the two workers run the image's forward as a team, then split its backward");
+            w.Line("ForwardSlice(0, batch, training: true, heads, fold: false, worker, part: worker, parts: 2);");
+            w.Line("_barrier.SignalAndWait(2);");
+            w.Close();
             w.Open("if (_job.Split && worker == 1)");
-            w.Line("// the weight gradients of the image worker 0 runs forward and back, each as soon as worker 0's chain has its output gradient");
+            w.Line("// the weight gradients of the image worker 0 runs back, each as soon as worker 0's chain has its output gradient");
             w.Line("try { BackwardWeightsSlice(batch, heads); }");
             w.Line("finally { _weightsCursor.Finish(); }");
             w.Line("return;");
             w.Close();
             w.Line("try");
             w.Open("");
-            w.Line("if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker, part: 0, parts: 1);");
+            w.Line("if (mode != Mode.Backward && !_job.Split) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker, part: 0, parts: 1);");
             w.Line("if (mode == Mode.Forward) return;");
             w.Open("if (worker > 0)");
             w.Line("if (!_gradientsClear[worker]) _workerGradients[worker].Clear(); // the last sum zeroed it, unless that sum did not finish");
@@ -989,7 +994,7 @@ namespace CnnGen.Generator.Emit
         {
             w.Line($"/// <summary>Forward of images [n0, n0 + count) up to the logits with the {isa.Name} kernels; auxiliary heads when");
             w.Line("/// <paramref name=\"heads\"/>; folded conv+BatchNorm pairs when <paramref name=\"fold\"/>. A team (<paramref name=\"parts\"/> > 1,");
-            w.Line("/// inference on a batch smaller than the pool) runs every image together: convs split their pixels or output channels,");
+            w.Line("/// a forward of a batch smaller than the pool) runs every image together: convs split their pixels or output channels,");
             w.Line("/// ReLU, Add and pooling their elements or planes, the other layers run on part 0, and a barrier separates a shared");
             w.Line("/// layer from its neighbours.</summary>");
             w.Open($"private void ForwardLayers_{isa.Name}(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)");
