@@ -358,7 +358,7 @@ ________________________________________________________________________________
             };
         }
 
-        /// <summary>Inference on fewer images than <see cref="Threads"/> runs as a team (every worker takes part in every conv)
+        /// <summary>A forward of fewer images than <see cref="Threads"/> runs as a team (every worker takes part in every conv)
         /// when the batch needs at least this many FLOPs; below it one worker per image is faster, since the team's barriers
         /// and waking the workers cost more than a small network's convs (the seed net: 15 MFLOP per image, 0.32 ms on one
         /// core, 0.39 ms as a team of two). 0 = always. The same threshold splits the backward of a single image (Backward,
@@ -584,7 +584,7 @@ ________________________________________________________________________________
             public bool Training;
             public bool InputGradient;
             public bool Fold;
-            /// <summary>Inference on fewer images than workers: every worker takes part in every image (see ForwardLayers).</summary>
+            /// <summary>A forward of fewer images than workers: every worker takes part in every image (see ForwardLayers).</summary>
             public bool Team;
             /// <summary>A backward of one image split in two: worker 0 the input-gradient chain, worker 1 the weight gradients.</summary>
             public bool Split;
@@ -599,7 +599,7 @@ ________________________________________________________________________________
 
         private void Dispatch(Mode mode, int batch, bool training, bool inputGradient, bool fold)
         {
-            bool team = mode == Mode.Forward && !training && batch < _threads && FlopsPerImage * batch >= TeamMinimumFlops;
+            bool team = mode == Mode.Forward && batch < _threads && FlopsPerImage * batch >= TeamMinimumFlops;
             int slices = team ? 1 : Workers(batch);
             // one image to back-propagate and a second worker idle: it takes the weight gradients, the first the input gradients
             bool split = mode != Mode.Forward && slices == 1 && _threads > 1 && FlopsPerImage * batch >= TeamMinimumFlops;
@@ -677,7 +677,7 @@ ________________________________________________________________________________
             int batch = _job.Batch;
             if (_job.Team)
             {
-                ForwardSlice(0, batch, training: false, heads: false, _job.Fold, worker, part: worker, parts: _job.Workers);
+                ForwardSlice(0, batch, _job.Training, heads: false, _job.Fold, worker, part: worker, parts: _job.Workers);
                 return;
             }
             (int n0, int count) = Slice(batch, worker);
@@ -692,16 +692,22 @@ ________________________________________________________________________________
                 _gradientMemory.AsSpan(start, length).Clear();
                 _barrier.SignalAndWait(_job.Workers);
             }
+            if (_job.Split && mode == Mode.TrainStep)
+            {
+                // the two workers run the image's forward as a team, then split its backward
+                ForwardSlice(0, batch, training: true, heads, fold: false, worker, part: worker, parts: 2);
+                _barrier.SignalAndWait(2);
+            }
             if (_job.Split && worker == 1)
             {
-                // the weight gradients of the image worker 0 runs forward and back, each as soon as worker 0's chain has its output gradient
+                // the weight gradients of the image worker 0 runs back, each as soon as worker 0's chain has its output gradient
                 try { BackwardWeightsSlice(batch, heads); }
                 finally { _weightsCursor.Finish(); }
                 return;
             }
             try
             {
-                if (mode != Mode.Backward) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker, part: 0, parts: 1);
+                if (mode != Mode.Backward && !_job.Split) ForwardSlice(n0, count, _job.Training, heads, _job.Fold, worker, part: 0, parts: 1);
                 if (mode == Mode.Forward) return;
                 if (worker > 0)
                 {
@@ -753,7 +759,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx512 kernels; auxiliary heads when
         /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>. A team (<paramref name="parts"/> > 1,
-        /// inference on a batch smaller than the pool) runs every image together: convs split their pixels or output channels,
+        /// a forward of a batch smaller than the pool) runs every image together: convs split their pixels or output channels,
         /// ReLU, Add and pooling their elements or planes, the other layers run on part 0, and a barrier separates a shared
         /// layer from its neighbours.</summary>
         private void ForwardLayers_Avx512(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)
@@ -946,7 +952,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Avx2 kernels; auxiliary heads when
         /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>. A team (<paramref name="parts"/> > 1,
-        /// inference on a batch smaller than the pool) runs every image together: convs split their pixels or output channels,
+        /// a forward of a batch smaller than the pool) runs every image together: convs split their pixels or output channels,
         /// ReLU, Add and pooling their elements or planes, the other layers run on part 0, and a barrier separates a shared
         /// layer from its neighbours.</summary>
         private void ForwardLayers_Avx2(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)
@@ -1139,7 +1145,7 @@ ________________________________________________________________________________
 
         /// <summary>Forward of images [n0, n0 + count) up to the logits with the Portable kernels; auxiliary heads when
         /// <paramref name="heads"/>; folded conv+BatchNorm pairs when <paramref name="fold"/>. A team (<paramref name="parts"/> > 1,
-        /// inference on a batch smaller than the pool) runs every image together: convs split their pixels or output channels,
+        /// a forward of a batch smaller than the pool) runs every image together: convs split their pixels or output channels,
         /// ReLU, Add and pooling their elements or planes, the other layers run on part 0, and a barrier separates a shared
         /// layer from its neighbours.</summary>
         private void ForwardLayers_Portable(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)
