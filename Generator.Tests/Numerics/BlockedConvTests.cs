@@ -356,6 +356,16 @@ namespace CnnGen.Tests.Numerics
             Check("dW", dw, rdw, sdw);
             if (c.Bias) Check("db", db, rdb, sdb);
             Check("dx", dx, rdx, sdx);
+
+            // Again on the same instance: the workspaces now hold the last call's values, which no kernel may start from
+            // (Winograd's weight gradient stores its first image's dU instead of clearing it first).
+            net.ZeroGradients();
+            Array.Fill(dx, float.NaN);
+            net.Forward(x, y, Batch);
+            net.Backward(dy, dx, Batch);
+            Check("dW (second call)", net.Parameters[0].Gradient.ToArray(), rdw, sdw);
+            if (c.Bias) Check("db (second call)", net.Parameters[1].Gradient.ToArray(), rdb, sdb);
+            Check("dx (second call)", dx, rdx, sdx);
         }
 
         private static void Check(string what, float[] got, double[] reference, double[] absSum)

@@ -824,30 +824,23 @@ namespace CnnGen.Generator.Emit
             w.Line("finally { if (_job.Split) _chainCursor.Finish(); } // worker 1 never waits on a chain that stopped");
             w.Close();
             w.Line();
-            w.Open("private void ForwardSlice(int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts)");
+            EmitIsaSwitch(w, "ForwardSlice", "int n0, int count, bool training, bool heads, bool fold, int worker, int part, int parts", "ForwardLayers", "n0, count, training, heads, fold, worker, part, parts");
+            EmitIsaSwitch(w, "BackwardSlice", "int n0, int count, bool inputGradient, bool heads, int worker, bool split", "BackwardLayers", "n0, count, inputGradient, heads, worker, split");
+            EmitIsaSwitch(w, "BackwardWeightsSlice", "int count, bool heads", "BackwardWeights", "count, heads");
+        }
+
+        /// <summary>A method that runs the per-ISA method <paramref name="target"/>_{isa} of the machine's kernel set.</summary>
+        private static void EmitIsaSwitch(CodeWriter w, string name, string parameters, string target, string arguments)
+        {
+            w.Open($"private void {name}({parameters})");
             w.Open("switch (_isa)");
             foreach (IsaTarget isa in IsaTarget.All)
-                w.Line($"case Isa.{isa.Name}: ForwardLayers_{isa.Name}(n0, count, training, heads, fold, worker, part, parts); break;");
-            w.Close();
-            w.Close();
-            w.Line();
-            w.Open("private void BackwardSlice(int n0, int count, bool inputGradient, bool heads, int worker, bool split)");
-            w.Open("switch (_isa)");
-            foreach (IsaTarget isa in IsaTarget.All)
-                w.Line($"case Isa.{isa.Name}: BackwardLayers_{isa.Name}(n0, count, inputGradient, heads, worker, split); break;");
-            w.Close();
-            w.Close();
-            w.Line();
-            w.Open("private void BackwardWeightsSlice(int count, bool heads)");
-            w.Open("switch (_isa)");
-            foreach (IsaTarget isa in IsaTarget.All)
-                w.Line($"case Isa.{isa.Name}: BackwardWeights_{isa.Name}(count, heads); break;");
+                w.Line($"case Isa.{isa.Name}: {target}_{isa.Name}({arguments}); break;");
             w.Close();
             w.Close();
             w.Line();
         }
 
-        /// <summary>A parameter's or buffer's values read straight from its arena (a Parameter's Value would count as a write).</summary>
         /// <summary>Layer <paramref name="i"/> is a two-input Add whose next layer is a ReLU of it (a residual block's end, not
         /// a ReLU a pair pool applies): the forward writes both outputs in one pass (GraphOps.AddRelu).</summary>
         private static bool AddFusesRelu(NetworkPlan plan, int i)
