@@ -1363,6 +1363,13 @@ namespace CnnGen.Generator.Emit
             w.Line("/// gradient is complete), into worker 0's parameter gradients (the chain writes only BatchNorm's there). Each layer's");
             w.Line("/// gradient is the same single kernel call as in an unsplit backward, so the results are the same bit for bit.</summary>");
             w.Open($"private void BackwardWeights_{isa.Name}(int count, bool heads)");
+            if (!plan.Layers.Any(lp => HasWeightGradient(lp.Layer)))
+            {
+                w.Line("// (no conv or dense layer: worker 1 has nothing to do)");
+                w.Close();
+                w.Line();
+                return;
+            }
             w.Line("ref float act = ref _activationMemory.Reference;");
             w.Line("ref float prm = ref _parameterMemory.Reference;");
             w.Line("ref float grd = ref _workerGradients[0].Reference;");
