@@ -53,6 +53,9 @@ namespace CnnGen.Generator.Emit
         public string? Init;
         /// <summary>Accumulate mode: C += product.</summary>
         public bool Accumulate;
+        /// <summary>Without <see cref="Accumulate"/>: a runtime condition under which C += product, else C = product (a sum
+        /// over calls whose first call stores instead of adding to a cleared C). The tiles' load flag carries it.</summary>
+        public string? AccumulateIf;
         /// <summary>Only columns [jBegin, jEnd) (locals the caller declares; multiples of the panel width, jEnd at most N
         /// rounded up to one): the share of one worker when a team splits a GEMM by columns. Not with BTransposed.</summary>
         public bool ColumnRange;
@@ -140,10 +143,10 @@ namespace CnnGen.Generator.Emit
             int MC = Math.Max(MR, ABlockFloats / Math.Max(1, KC) / MR * MR);
             bool rowLoop = g.RowsConst is int mc && mc > MC;
             int full = g.N / NR * NR, rest = g.N - full;
-            string load = g.Accumulate ? "true" : depthLoop ? "load" : "false";
+            string load = g.Accumulate ? "true" : depthLoop ? "load" : g.AccumulateIf is string when ? $"({when})" : "false";
 
             w.Open("");
-            w.Line($"// C[{g.Rows} x {g.N}] {(g.Accumulate ? "+=" : "=")} A[{g.Rows} x {g.T}] * B[{g.T} x {g.N}]: {NR}-column strips of B packed in depth blocks of {KC}, {MR} x {NR} register tiles");
+            w.Line($"// C[{g.Rows} x {g.N}] {(g.Accumulate ? "+=" : g.AccumulateIf is string cond ? $"= (+= when {cond})" : "=")} A[{g.Rows} x {g.T}] * B[{g.T} x {g.N}]: {NR}-column strips of B packed in depth blocks of {KC}, {MR} x {NR} register tiles");
             string rowEnd = g.RowRange ? "rEnd" : g.Rows;
             if (rowLoop)
             {
@@ -155,7 +158,7 @@ namespace CnnGen.Generator.Emit
             {
                 w.Open($"for (int pc = 0; pc < {g.T}; pc += {KC})");
                 w.Line(tConst is int t2 && t2 % KC == 0 ? $"const int kc = {KC};" : $"int kc = Math.Min({KC}, {g.T} - pc);");
-                if (!g.Accumulate) w.Line("bool load = pc > 0;");
+                if (!g.Accumulate) w.Line(g.AccumulateIf is string also ? $"bool load = pc > 0 || ({also});" : "bool load = pc > 0;");
             }
             else
             {

@@ -1213,16 +1213,10 @@ namespace CnnGen.Generator.Emit
                         string backward(string weights, string wantDx) => $"{k.ConvBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, {dx}, ref col, ref dcol, count, {weights}, {wantDx});";
                         if (lp.WinogradIndex < 0) { w.Line(backward("!split", want)); break; }
                         w.Open("if (winograd)");
-                        if (MemoryPlanner.IsWinogradWeightGradient(l))
-                        {
-                            w.Line("// Winograd F(4x4, 3x3): the weight (and bias) gradient, then the input gradient");
-                            w.Line($"if (!split) {WinogradWeightGradientCall(plan, lp, k, isa, x, dy)}");
-                        }
-                        else
-                        {
-                            w.Line("// the weight (and bias) gradient from im2col (too few tiles for Winograd's), the input gradient as Winograd F(4x4, 3x3)");
-                            w.Line($"if (!split) {backward("true", "false")}");
-                        }
+                        w.Line(MemoryPlanner.IsWinogradWeightGradient(l)
+                            ? "// Winograd F(4x4, 3x3): the weight (and bias) gradient, then the input gradient"
+                            : "// the weight (and bias) gradient from im2col (too few tiles for Winograd's), the input gradient as Winograd F(4x4, 3x3)");
+                        w.Line($"if (!split) {ConvWeightGradientCall(plan, lp, k, isa, x, dy, winograd: true)}");
                         w.Line($"{(want == "true" ? "" : $"if ({want}) ")}{k.Winograd(l, isa, inputGradient: true)}({dy}, ref Unsafe.Add(ref wgm, {Id(l.Name)}WinogradInputGradient), ref Unsafe.NullRef<float>(), {dx}, ref col, ref col, null, count, 0, 1);");
                         w.Close();
                         w.Line($"else {backward("!split", want)}");
@@ -1303,13 +1297,20 @@ namespace CnnGen.Generator.Emit
                 if (openInput) w.Close();
                 if (openHeads) w.Close();
             }
-            w.Line("if (split) _chainCursor.Finish();");
             w.Close();
             w.Line();
         }
 
-        private static string WinogradWeightGradientCall(NetworkPlan plan, LayerPlan lp, KernelEmitter k, IsaTarget isa, string x, string dy) =>
-            $"{k.WinogradWeightGradient(lp.Layer, isa)}({x}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, ref col, count);";
+        /// <summary>The weight (and bias) gradient alone of conv <paramref name="lp"/>: Winograd's own when
+        /// <paramref name="winograd"/> and the conv takes one (MemoryPlanner.IsWinogradWeightGradient), else im2col's (the conv's
+        /// backward kernel with weights only).</summary>
+        private static string ConvWeightGradientCall(NetworkPlan plan, LayerPlan lp, KernelEmitter k, IsaTarget isa, string x, string dy, bool winograd)
+        {
+            string dw = Prm(plan, lp.WeightIndex, "grd"), db = Prm(plan, lp.BiasIndex, "grd");
+            return winograd && MemoryPlanner.IsWinogradWeightGradient(lp.Layer)
+                ? $"{k.WinogradWeightGradient(lp.Layer, isa)}({x}, {dy}, {dw}, {db}, ref col, count);"
+                : $"{k.ConvBackward(lp.Layer, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {dw}, {db}, ref Unsafe.NullRef<float>(), ref col, ref dcol, count, true, false);";
+        }
 
         /// <summary>A layer whose backward has a weight gradient worker 1 takes in a split backward.</summary>
         private static bool HasWeightGradient(CheckedLayer l) => l.Kind is LayerKind.Conv2D or LayerKind.Dense;
@@ -1391,15 +1392,12 @@ namespace CnnGen.Generator.Emit
                 w.Line(Describe(l) + " (weight gradient)");
                 if (l.Head > 0) w.Open("if (heads)");
                 w.Line($"_chainCursor.WaitUntilAt({i}); // its output gradient is complete");
-                string dw = Prm(plan, lp.WeightIndex, "grd"), db = Prm(plan, lp.BiasIndex, "grd"), none = "ref Unsafe.NullRef<float>()";
                 if (l.Kind == LayerKind.Dense)
-                    w.Line($"{k.DenseBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {dw}, {db}, {none}, count, true, false);");
+                    w.Line($"{k.DenseBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, ref Unsafe.NullRef<float>(), count, true, false);");
                 else
                 {
-                    string im2col = $"{k.ConvBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {dw}, {db}, {none}, ref col, ref dcol, count, true, false);";
-                    if (lp.WinogradIndex >= 0 && MemoryPlanner.IsWinogradWeightGradient(l))
-                        w.Line($"if (winograd) {WinogradWeightGradientCall(plan, lp, k, isa, x, dy)} else {im2col}");
-                    else w.Line(im2col);
+                    string withWinograd = ConvWeightGradientCall(plan, lp, k, isa, x, dy, winograd: true), without = ConvWeightGradientCall(plan, lp, k, isa, x, dy, winograd: false);
+                    w.Line(withWinograd == without ? without : $"if (winograd) {withWinograd} else {without}");
                 }
                 if (l.Head > 0) w.Close();
                 w.Line($"_weightsCursor.MoveTo({i});");

@@ -139,17 +139,12 @@ namespace CnnGen.Generator.Emit
                 w.Line($"ref float gx = ref Unsafe.Add(ref g, xi * {MT});");
                 w.Line($"ref float vx = ref Unsafe.Add(ref v, xi * {CT});");
                 w.Line($"ref float dux = ref Unsafe.Add(ref du, xi * {(long)M * C});");
-                foreach (bool first in new[] { true, false })
+                GemmEmitter.Emit(w, new BroadcastGemm
                 {
-                    w.Open(first ? "if (n == 0)" : "else");
-                    GemmEmitter.Emit(w, new BroadcastGemm
-                    {
-                        Name = first ? "GradientsFirst" : "Gradients", Rows = I(M), RowsConst = M, N = C, T = I(T), TConst = T,
-                        A = "gx", LdAr = T, LdAt = 1, B = "vx", LdB = T, BTransposed = true, C = "dux", LdC = C, Accumulate = !first,
-                        PrefetchC = 36L * M * C * 4 > GemmEmitter.L2Bytes,
-                    }, isa);
-                    w.Close();
-                }
+                    Name = "Gradients", Rows = I(M), RowsConst = M, N = C, T = I(T), TConst = T,
+                    A = "gx", LdAr = T, LdAt = 1, B = "vx", LdB = T, BTransposed = true, C = "dux", LdC = C, AccumulateIf = "n > 0",
+                    PrefetchC = 36L * M * C * 4 > GemmEmitter.L2Bytes,
+                }, isa);
                 w.Close();
                 w.Close(); // images
                 w.Line($"global::CnnGen.Winograd.AccumulateWeightGradient(MemoryMarshal.CreateReadOnlySpan(ref du, {36L * M * C}), {M}, {C}, MemoryMarshal.CreateSpan(ref dw, {9L * M * C}));");

@@ -712,7 +712,6 @@ __________________________________________________________________";
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
             if (split) _chainCursor.MoveTo(0); // worker 1 may take this layer's weight gradient
             Conv3x3S1P1_1x8x8To4_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, !split, inputGradient);
-            if (split) _chainCursor.Finish();
         }
 
         /// <summary>Worker 1's half of a split backward (one image, two workers): every conv's and dense layer's weight (and bias)
@@ -802,7 +801,6 @@ __________________________________________________________________";
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
             if (split) _chainCursor.MoveTo(0); // worker 1 may take this layer's weight gradient
             Conv3x3S1P1_1x8x8To4_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, !split, inputGradient);
-            if (split) _chainCursor.Finish();
         }
 
         /// <summary>Worker 1's half of a split backward (one image, two workers): every conv's and dense layer's weight (and bias)
@@ -892,7 +890,6 @@ __________________________________________________________________";
             // conv1: Conv2D(4, 3, Padding = Pad.Same): 1x8x8 -> 4x8x8 (backward)
             if (split) _chainCursor.MoveTo(0); // worker 1 may take this layer's weight gradient
             Conv3x3S1P1_1x8x8To4_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 64), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.Add(ref grd, Conv1Bias), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, !split, inputGradient);
-            if (split) _chainCursor.Finish();
         }
 
         /// <summary>Worker 1's half of a split backward (one image, two workers): every conv's and dense layer's weight (and bias)

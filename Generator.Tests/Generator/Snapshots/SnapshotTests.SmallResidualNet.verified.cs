@@ -914,7 +914,6 @@ ________________________________________________________________________________
             // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6 (backward)
             if (split) _chainCursor.MoveTo(0); // worker 1 may take this layer's weight gradient
             Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx512(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, !split, inputGradient);
-            if (split) _chainCursor.Finish();
         }
 
         /// <summary>Worker 1's half of a split backward (one image, two workers): every conv's and dense layer's weight (and bias)
@@ -1107,7 +1106,6 @@ ________________________________________________________________________________
             // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6 (backward)
             if (split) _chainCursor.MoveTo(0); // worker 1 may take this layer's weight gradient
             Conv3x3S1P1_2x6x6To4NoBias_Backward_Avx2(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, !split, inputGradient);
-            if (split) _chainCursor.Finish();
         }
 
         /// <summary>Worker 1's half of a split backward (one image, two workers): every conv's and dense layer's weight (and bias)
@@ -1300,7 +1298,6 @@ ________________________________________________________________________________
             // conv1: Conv2D(4, 3, Padding = 1, Bias = false): 2x6x6 -> 4x6x6 (backward)
             if (split) _chainCursor.MoveTo(0); // worker 1 may take this layer's weight gradient
             Conv3x3S1P1_2x6x6To4NoBias_Backward_Portable(ref Unsafe.Add(ref act, InputOffset * mb + n * 72), ref Unsafe.Add(ref prm, Conv1Weight), ref Unsafe.Add(ref gs, Conv1Gradient * cnt), ref Unsafe.Add(ref grd, Conv1Weight), ref Unsafe.NullRef<float>(), ref Unsafe.Add(ref _inputGradients.Reference, n * InputSize), ref col, ref dcol, count, !split, inputGradient);
-            if (split) _chainCursor.Finish();
         }
 
         /// <summary>Worker 1's half of a split backward (one image, two workers): every conv's and dense layer's weight (and bias)
