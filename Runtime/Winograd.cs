@@ -160,11 +160,19 @@ namespace CnnGen
         /// <summary>The weight gradient from the gradient of the transformed weights: dW[m][c] += G^T dU[.][m][c] G (3 x 3 from
         /// 6 x 6; the transpose of <see cref="TransformWeights"/>). <paramref name="transformedGradient"/> is 36 row-major
         /// [outChannels x inChannels] matrices; <paramref name="weightGradient"/> PyTorch's [outChannels, inChannels, 3, 3].</summary>
-        public static unsafe void AccumulateWeightGradient(ReadOnlySpan<float> transformedGradient, int outChannels, int inChannels, Span<float> weightGradient)
+        public static void AccumulateWeightGradient(ReadOnlySpan<float> transformedGradient, int outChannels, int inChannels, Span<float> weightGradient) =>
+            AccumulateWeightGradient(transformedGradient, outChannels, inChannels, weightGradient, 0, outChannels);
+
+        /// <summary><see cref="AccumulateWeightGradient(ReadOnlySpan{float}, int, int, Span{float})"/> for the output channels
+        /// [<paramref name="rowBegin"/>, <paramref name="rowEnd"/>) only (one worker's share); the other rows of dU are not read
+        /// and the other filters of dW not touched.</summary>
+        public static unsafe void AccumulateWeightGradient(ReadOnlySpan<float> transformedGradient, int outChannels, int inChannels, Span<float> weightGradient, int rowBegin, int rowEnd)
         {
             long plane = (long)outChannels * inChannels;
             if (outChannels < 1 || inChannels < 1)
                 throw new ArgumentOutOfRangeException(nameof(outChannels), $"Winograd.AccumulateWeightGradient needs at least one input and one output channel (got {outChannels} x {inChannels}).");
+            if (rowBegin < 0 || rowEnd > outChannels || rowBegin > rowEnd)
+                throw new ArgumentOutOfRangeException(nameof(rowBegin), $"Winograd.AccumulateWeightGradient: rows [{rowBegin}, {rowEnd}) are not a range of the {outChannels} output channels.");
             if (transformedGradient.Length != Positions * plane)
                 throw new ArgumentException($"transformedGradient holds {transformedGradient.Length} floats, but 36 x {outChannels} x {inChannels} is {Positions * plane}.", nameof(transformedGradient));
             if (weightGradient.Length != plane * 9)
@@ -179,7 +187,7 @@ namespace CnnGen
             float* stage = stackalloc float[Positions * Stride];
             fixed (float* dup = transformedGradient, dwp = weightGradient)
             {
-                for (int m = 0; m < outChannels; m++)
+                for (int m = rowBegin; m < rowEnd; m++)
                 {
                     for (int c0 = 0; c0 < inChannels; c0 += Chunk)
                     {

@@ -171,6 +171,15 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcWinogradDotColumns)] = new(isa => new BcWinogradDotColumns(1, 1, isa), 18, 26, 26, 20, 3, 1, 1, 1, true, 1),
             [nameof(BcWinogradPrefetch)] = new(isa => new BcWinogradPrefetch(1, 1, isa), 96, 13, 13, 96, 3, 1, 1, 1, true, 1),
             [nameof(BcWinogradWeightGradient16Tiles)] = new(isa => new BcWinogradWeightGradient16Tiles(Batch, 1, isa), 128, 13, 14, 128, 3, 1, 1, 1, true),
+            // The Winograd weight gradient over chunks of images (MemoryPlanner.WinogradGradientImages: 2 for 16 tiles, 1 for
+            // 72): a whole chunk and a partial one; then workers sharing the layer (each its own rows of dU and dW over every
+            // worker's images) on uneven slices: 5 images on 2 workers (3 + 2, the second chunk has worker 1's columns empty),
+            // 7 on 3 (3 + 3 + 1); 20 output channels on 2 and 3 workers (row shares of 8 and 12, of 8, 8 and 4 on AVX-512).
+            [WinogradChunks] = new(isa => new BcWinogradWeightGradient16Tiles(3, 1, isa), 128, 13, 14, 128, 3, 1, 1, 1, true, 3),
+            [WinogradTeamOfTwo] = new(isa => new BcWinogradWeightGradient16Tiles(5, 1, isa, threads: 2), 128, 13, 14, 128, 3, 1, 1, 1, true, 5),
+            [WinogradTeamOfThree] = new(isa => new BcWinogradWeightGradient16Tiles(7, 1, isa, threads: 3), 128, 13, 14, 128, 3, 1, 1, 1, true, 7),
+            [PixelBlocksTeamOfTwo] = new(isa => new BcPixelBlocks(4, 1, isa, threads: 2), 16, 33, 31, 20, 3, 1, 1, 1, true, 4),
+            [PixelBlocksTeamOfThree] = new(isa => new BcPixelBlocks(5, 1, isa, threads: 3), 16, 33, 31, 20, 3, 1, 1, 1, true, 5),
             [nameof(BcShiftedPlanes5x5)] = new(isa => new BcShiftedPlanes5x5(3, 1, isa), 6, 11, 12, 10, 5, 1, 2, 1, true, 3),
             [nameof(BcShiftedPlanes7x7)] = new(isa => new BcShiftedPlanes7x7(Batch, 1, isa), 2, 20, 7, 8, 7, 1, 3, 1, false),
             [nameof(BcShiftedPlanesDots)] = new(isa => new BcShiftedPlanesDots(Batch, 1, isa), 4, 12, 12, 8, 3, 1, 1, 1, true),
@@ -184,6 +193,11 @@ namespace CnnGen.Tests.Numerics
         private static readonly HashSet<string> WinogradCases = new() { nameof(BcPixelBlocks), nameof(BcWinogradSmall), nameof(BcWinogradWide), nameof(BcWinogradDotColumns), nameof(BcWinogradWeightGradient16Tiles) };
 
         private const int Batch = 2;
+        private const string WinogradChunks = nameof(BcWinogradWeightGradient16Tiles) + ", 3 images";
+        private const string WinogradTeamOfTwo = nameof(BcWinogradWeightGradient16Tiles) + ", 5 images, 2 workers";
+        private const string WinogradTeamOfThree = nameof(BcWinogradWeightGradient16Tiles) + ", 7 images, 3 workers";
+        private const string PixelBlocksTeamOfTwo = nameof(BcPixelBlocks) + ", 4 images, 2 workers";
+        private const string PixelBlocksTeamOfThree = nameof(BcPixelBlocks) + ", 5 images, 3 workers";
 
         public static IEnumerable<object[]> All() =>
             from name in Cases.Keys

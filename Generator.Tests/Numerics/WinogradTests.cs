@@ -115,6 +115,35 @@ namespace CnnGen.Tests.Numerics
             Assert.Contains("36 x 1 x 1", e.Message);
         }
 
+        /// <summary>The workers of a batch-split backward each transform their own output channels' rows of dU back
+        /// (AccumulateWeightGradient with a row range): the shares of any split together give the whole call's values bit for
+        /// bit, and a share leaves the other filters untouched.</summary>
+        [Fact]
+        public void WeightGradientRowSharesEqualTheWhole()
+        {
+            const int cout = 21, cin = 19;
+            var rng = new Rng(13);
+            float[] du = NumericsSupport.Gaussian(36 * cout * cin, rng);
+            float[] start = NumericsSupport.Gaussian(cout * cin * 9, rng);
+            float[] whole = (float[])start.Clone();
+            Winograd.AccumulateWeightGradient(du, cout, cin, whole);
+            foreach (int parts in new[] { 2, 3, 7 })
+            {
+                float[] shared = (float[])start.Clone();
+                for (int part = parts - 1; part >= 0; part--)
+                {
+                    int begin = part * cout / parts, end = (part + 1) * cout / parts;
+                    float[] before = (float[])shared.Clone();
+                    Winograd.AccumulateWeightGradient(du, cout, cin, shared, begin, end);
+                    for (int i = 0; i < shared.Length; i++)
+                        if (i / (cin * 9) < begin || i / (cin * 9) >= end) Assert.Equal(before[i], shared[i]);
+                }
+                Assert.Equal(whole, shared);
+            }
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => Winograd.AccumulateWeightGradient(du, cout, cin, new float[cout * cin * 9], 4, cout + 1));
+            Assert.Contains($"rows [4, {cout + 1}) are not a range of the {cout} output channels", e.Message);
+        }
+
         /// <summary>The workers of a network transform the weights in row shares (TransformWinogradShare): any split of the
         /// rows gives the whole call's values bit for bit, forward and input-gradient, in vector blocks and the scalar tail.</summary>
         [Fact]

@@ -1216,7 +1216,7 @@ namespace CnnGen.Generator.Emit
                         w.Line(MemoryPlanner.IsWinogradWeightGradient(l)
                             ? "// Winograd F(4x4, 3x3): the weight (and bias) gradient, then the input gradient"
                             : "// the weight (and bias) gradient from im2col (too few tiles for Winograd's), the input gradient as Winograd F(4x4, 3x3)");
-                        w.Line($"if (!split) {ConvWeightGradientCall(plan, lp, k, isa, x, dy, winograd: true)}");
+                        w.Line($"if (!split) {ConvWeightGradientCall(plan, lp, k, isa, x, dy, winograd: true, team: "_barrier, count, (_job.Batch + _threads - 1) / _threads, _job.Batch, worker, _job.Slices")}");
                         w.Line($"{(want == "true" ? "" : $"if ({want}) ")}{k.Winograd(l, isa, inputGradient: true)}({dy}, ref Unsafe.Add(ref wgm, {Id(l.Name)}WinogradInputGradient), ref Unsafe.NullRef<float>(), {dx}, ref col, ref col, null, count, 0, 1);");
                         w.Close();
                         w.Line($"else {backward("!split", want)}");
@@ -1304,11 +1304,13 @@ namespace CnnGen.Generator.Emit
         /// <summary>The weight (and bias) gradient alone of conv <paramref name="lp"/>: Winograd's own when
         /// <paramref name="winograd"/> and the conv takes one (MemoryPlanner.IsWinogradWeightGradient), else im2col's (the conv's
         /// backward kernel with weights only).</summary>
-        private static string ConvWeightGradientCall(NetworkPlan plan, LayerPlan lp, KernelEmitter k, IsaTarget isa, string x, string dy, bool winograd)
+        /// <summary>A conv's weight (and bias) gradient call; <paramref name="team"/> the Winograd kernel's last arguments (a
+        /// batch-split backward's workers share it: barrier, count, per, batch, part, parts).</summary>
+        private static string ConvWeightGradientCall(NetworkPlan plan, LayerPlan lp, KernelEmitter k, IsaTarget isa, string x, string dy, bool winograd, string team)
         {
             string dw = Prm(plan, lp.WeightIndex, "grd"), db = Prm(plan, lp.BiasIndex, "grd");
             return winograd && MemoryPlanner.IsWinogradWeightGradient(lp.Layer)
-                ? $"{k.WinogradWeightGradient(lp.Layer, isa)}({x}, {dy}, {dw}, {db}, ref col, count);"
+                ? $"{k.WinogradWeightGradient(lp.Layer, isa)}({x}, {dy}, {dw}, {db}, ref col, 2 * ColumnsLength, {team});"
                 : $"{k.ConvBackward(lp.Layer, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {dw}, {db}, ref Unsafe.NullRef<float>(), ref col, ref dcol, count, true, false);";
         }
 
@@ -1396,7 +1398,8 @@ namespace CnnGen.Generator.Emit
                     w.Line($"{k.DenseBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, ref Unsafe.NullRef<float>(), count, true, false);");
                 else
                 {
-                    string withWinograd = ConvWeightGradientCall(plan, lp, k, isa, x, dy, winograd: true), without = ConvWeightGradientCall(plan, lp, k, isa, x, dy, winograd: false);
+                    const string alone = "null, count, count, count, 0, 1"; // worker 1 alone, on the one image
+                    string withWinograd = ConvWeightGradientCall(plan, lp, k, isa, x, dy, winograd: true, alone), without = ConvWeightGradientCall(plan, lp, k, isa, x, dy, winograd: false, alone);
                     w.Line(withWinograd == without ? without : $"if (winograd) {withWinograd} else {without}");
                 }
                 if (l.Head > 0) w.Close();

@@ -100,54 +100,79 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>The Winograd kernel of a conv's weight (and bias) gradient: with V = B^T x B per input tile and
-        /// G' = A dy A^T per output tile (6x6 from the 4x4 gradient), dU[xi] += G'[xi] * V[xi]^T summed over tiles and images
-        /// (36 GEMMs [Cout x tiles] * [tiles x Cin]); at the end dW += G^T dU G (Winograd.AccumulateWeightGradient).</summary>
+        /// G' = A dy A^T per output tile (6x6 from the 4x4 gradient), dU[xi] = sum over tiles and images of G'[xi] * V[xi]^T
+        /// (36 GEMMs [Cout x tiles] * [tiles x Cin]); at the end dW += G^T dU G (Winograd.AccumulateWeightGradient).
+        /// The images go in chunks (MemoryPlanner.WinogradGradientImages per worker), so each GEMM is a chunk's tiles deep and
+        /// dU is loaded and stored once per chunk. The workers of a batch-split backward (parts > 1) share the layer: each
+        /// transforms its own images into its columns, then at a barrier each takes its own output channels' rows of dU
+        /// over every worker's chunk, and their rows of dW.</summary>
         public string WinogradWeightGradient(CheckedLayer l, IsaTarget isa)
         {
             int C = l.Input.C, M = l.Output.C, H = l.Output.H, W = l.Output.W;
             var (TH, TW) = MemoryPlanner.WinogradTiles(H, W);
             int T = TH * TW, QW = TW + 1, HW = H * W;
+            int G = MemoryPlanner.WinogradGradientImages(H, W), GT = G * T;
             long PL = MemoryPlanner.WinogradPlaneLength(H, W);
             long XD = MemoryPlanner.RoundUp(PL * C), DD = MemoryPlanner.RoundUp(PL * M);
-            long CT = MemoryPlanner.WinogradMatrixStride((long)C * T), MT = MemoryPlanner.WinogradMatrixStride((long)M * T); // as in the forward
+            // CT, MT: the distance between two of the 36 matrices of a chunk's V and G' ([C x G*T], [M x G*T] floats and a little more)
+            long CT = MemoryPlanner.WinogradMatrixStride((long)C * GT), MT = MemoryPlanner.WinogradMatrixStride((long)M * GT);
             long VL = 36 * CT, GL = 36 * MT;
             string name = $"Winograd{C}x{H}x{W}To{M}{(l.Bias ? "" : "NoBias")}_WeightGradient_{isa.Name}";
             string conv = $"Conv2D {Chw(l.Input)} -> {Chw(l.Output)} (C x H x W per image), kernel 3x3, stride 1, padding 1{(l.Bias ? "" : ", no bias")}";
             return Use(name, l.Name, $"Weight{(l.Bias ? " and bias" : "")} gradient of {conv}, as Winograd F(4x4, 3x3): {TH}x{TW} tiles; " +
-                $"36 GEMMs [{M} x {T}] * [{T} x {C}] per image summed into dU, then dW += G^T dU G.", w =>
+                $"36 GEMMs [{M} x {T} per image] * [{T} per image x {C}] over chunks of {G} image{(G == 1 ? "" : "s")} per worker summed into dU, then dW += G^T dU G.", w =>
             {
-                w.Line($"// dw: the weight gradient [{M} x {C} x 3 x 3] (added to); db: the bias gradient (added to) or null.");
-                w.Open($"private static void {name}(ref float x, ref float dy, ref float dw, ref float db, ref float col, int batch)");
+                int MR = GemmEmitter.TileRows(isa), tilesM = (M + MR - 1) / MR;
+                w.Line($"// dw: the weight gradient [{M} x {C} x 3 x 3] (added to: this worker's rows); db: the bias gradient (added to: this");
+                w.Line("// worker's images) or null. x, dy: this worker's count images. A batch-split backward's workers (part of parts; worker q");
+                w.Line("// holds images [q * per, q * per + per) of the batch, fewer in the last) run this together, each on its own columns (col;");
+                w.Line("// worker q's at col + (q - part) * workerStride), meeting at the barrier twice per chunk.");
+                w.Open($"private static void {name}(ref float x, ref float dy, ref float dw, ref float db, ref float col, nint workerStride, SpinBarrier? barrier, int count, int per, int batch, int part, int parts)");
+                w.Line($"int rBegin = part * {tilesM} / parts * {MR}, rEnd = Math.Min((part + 1) * {tilesM} / parts * {MR}, {M}); // this worker's rows of dU and dW");
                 GemmEmitter.DeclareScratch(w, isa);
                 w.Line($"ref float xd = ref col; // [{C}][padded rows][4 phases][{QW}]: the input planes, as in the forward");
                 w.Line($"ref float dyd = ref Unsafe.Add(ref col, {XD}); // [{M}][...]: the output gradient planes in the same layout");
-                w.Line($"ref float v = ref Unsafe.Add(ref col, {XD + DD}); // [36][{C}][{T}] ({CT} floats apart): B^T x B per tile");
-                w.Line($"ref float g = ref Unsafe.Add(ref col, {XD + DD + VL}); // [36][{M}][{T}] ({MT} floats apart): A dy A^T per tile");
-                w.Line($"ref float du = ref Unsafe.Add(ref col, {XD + DD + VL + GL}); // [36][{M}][{C}]: the gradient of the transformed weights");
+                w.Line($"ref float v = ref Unsafe.Add(ref col, {XD + DD}); // [36][{C}][{G} x {T}] ({CT} floats apart): B^T x B per tile of the chunk's images");
+                w.Line($"ref float g = ref Unsafe.Add(ref col, {XD + DD + VL}); // [36][{M}][{G} x {T}] ({MT} floats apart): A dy A^T per tile");
+                w.Line($"ref float du = ref Unsafe.Add(ref col, {XD + DD + VL + GL}); // [36][{M}][{C}]: the gradient of the transformed weights (this worker's rows)");
                 w.Line($"MemoryMarshal.CreateSpan(ref xd, {XD + DD}).Clear(); // the padding stays zero; every image overwrites the interior");
-                w.Line($"// (dU is not cleared: the first image's GEMMs store into it, saving a pass over its {36L * M * C * 4 / 1024} KiB)");
-                w.Open("for (int n = 0; n < batch; n++)");
-                w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {(long)C * HW});");
-                w.Line($"ref float dyn = ref Unsafe.Add(ref dy, n * {(long)M * HW});");
+                w.Line($"// (dU is not cleared: the first chunk's GEMMs store into it, saving a pass over its {36L * M * C * 4 / 1024} KiB)");
+                w.Line($"int chunks = (per + {G - 1}) / {G}; // as many for every worker: worker 0 has the most images");
+                w.Open("for (int chunk = 0; chunk < chunks; chunk++)");
+                w.Line($"int chunkFirst = chunk * {G}, chunkImages = Math.Clamp(count - chunkFirst, 0, {G}); // this worker's images of the chunk");
+                w.Open("for (int i = 0; i < chunkImages; i++)");
+                w.Line($"ref float xn = ref Unsafe.Add(ref x, (chunkFirst + i) * {(long)C * HW});");
+                w.Line($"ref float dyn = ref Unsafe.Add(ref dy, (chunkFirst + i) * {(long)M * HW});");
+                w.Line($"ref float vi = ref Unsafe.Add(ref v, i * {T});");
+                w.Line($"ref float gi = ref Unsafe.Add(ref g, i * {T});");
                 w.Line("// V = B^T x B for every input tile, as in the forward");
-                EmitTransformPlanes(w, C, "c", "xn", "xd", "v", "InputTiles", H, W, TW, QW, PL, T);
+                EmitTransformPlanes(w, C, "c", "xn", "xd", "vi", "InputTiles", H, W, TW, QW, PL, T, rowStride: GT);
                 w.Line($"// G' = A dy A^T for every output tile (the gradient outside the map is the planes' zero padding){(l.Bias ? "; db += sum of dy" : "")}");
-                EmitTransformPlanes(w, M, "m", "dyn", "dyd", "g", "GradientTiles", H, W, TW, QW, PL, T,
-                    l.Bias ? $"Unsafe.Add(ref db, m) += System.Numerics.Tensors.TensorPrimitives.Sum<float>(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyn, m * {HW}), {HW}));" : null);
-                w.Line("// dU[xi] = G'[xi] * V[xi]^T for the first image, += for the others");
+                EmitTransformPlanes(w, M, "m", "dyn", "dyd", "gi", "GradientTiles", H, W, TW, QW, PL, T, rowStride: GT,
+                    first: l.Bias ? $"Unsafe.Add(ref db, m) += System.Numerics.Tensors.TensorPrimitives.Sum<float>(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref dyn, m * {HW}), {HW}));" : null);
+                w.Close(); // images
+                w.Line("if (parts > 1) barrier!.SignalAndWait(parts); // every worker's transforms of the chunk are whole");
+                w.Line("// dU[xi] = G'[xi] * V[xi]^T over every worker's images of the chunk (stored for the first, added for the rest), this");
+                w.Line("// worker's rows; dU[xi]'s rows stay in L2 across the workers' blocks");
                 w.Open("for (int xi = 0; xi < 36; xi++)");
-                w.Line($"ref float gx = ref Unsafe.Add(ref g, xi * {MT});");
-                w.Line($"ref float vx = ref Unsafe.Add(ref v, xi * {CT});");
                 w.Line($"ref float dux = ref Unsafe.Add(ref du, xi * {(long)M * C});");
+                w.Open("for (int wq = 0; wq < parts; wq++)");
+                w.Line($"int depth = Math.Clamp(Math.Min(per, batch - wq * per) - chunkFirst, 0, {G}) * {T}; // worker wq's tiles of the chunk");
+                w.Line("if (depth == 0) continue;");
+                w.Line("ref float wblock = ref Unsafe.Add(ref col, (wq - part) * workerStride); // worker wq's columns");
+                w.Line($"ref float gx = ref Unsafe.Add(ref wblock, {XD + DD + VL} + xi * {MT});");
+                w.Line($"ref float vx = ref Unsafe.Add(ref wblock, {XD + DD} + xi * {CT});");
                 GemmEmitter.Emit(w, new BroadcastGemm
                 {
-                    Name = "Gradients", Rows = I(M), RowsConst = M, N = C, T = I(T), TConst = T,
-                    A = "gx", LdAr = T, LdAt = 1, B = "vx", LdB = T, BTransposed = true, C = "dux", LdC = C, AccumulateIf = "n > 0",
-                    PrefetchC = 36L * M * C * 4 > GemmEmitter.L2Bytes,
+                    Name = "Gradients", Rows = I(M), RowsConst = M, N = C, T = "depth",
+                    A = "gx", LdAr = GT, LdAt = 1, B = "vx", LdB = GT, BTransposed = true, C = "dux", LdC = C, AccumulateIf = "chunk > 0 || wq > 0",
+                    RowRange = true, PrefetchC = 36L * M * C * 4 > GemmEmitter.L2Bytes,
                 }, isa);
-                w.Close();
-                w.Close(); // images
-                w.Line($"global::CnnGen.Winograd.AccumulateWeightGradient(MemoryMarshal.CreateReadOnlySpan(ref du, {36L * M * C}), {M}, {C}, MemoryMarshal.CreateSpan(ref dw, {9L * M * C}));");
+                w.Close(); // workers
+                w.Close(); // xi
+                w.Line("if (parts > 1) barrier!.SignalAndWait(parts); // every worker is done reading the chunk's transforms: they may be overwritten");
+                w.Close(); // chunks
+                w.Line($"global::CnnGen.Winograd.AccumulateWeightGradient(MemoryMarshal.CreateReadOnlySpan(ref du, {36L * M * C}), {M}, {C}, MemoryMarshal.CreateSpan(ref dw, {9L * M * C}), rBegin, rEnd);");
 
                 EmitPhases(w, W, QW);
                 EmitInputTiles(w, QW, CT);
@@ -161,15 +186,16 @@ namespace CnnGen.Generator.Emit
         /// of 4 tiles, written to <paramref name="target"/> ([36][channels][tiles]); <paramref name="first"/> a statement
         /// run first for each channel.</summary>
         private static void EmitTransformPlanes(CodeWriter w, int channels, string ch, string source, string planes, string target, string tiles,
-            int H, int W, int TW, int QW, long PL, int T, string? first = null, string begin = "0", string? end = null)
+            int H, int W, int TW, int QW, long PL, int T, string? first = null, string begin = "0", string? end = null, long rowStride = 0)
         {
+            if (rowStride == 0) rowStride = T;
             int TH = T / TW;
             w.Open($"for (int {ch} = {begin}; {ch} < {end ?? I(channels)}; {ch}++)");
             if (first is not null) w.Line(first);
             w.Line($"ref float src = ref Unsafe.Add(ref {source}, {ch} * {H * W});");
             w.Line($"ref float plane = ref Unsafe.Add(ref {planes}, {ch} * {PL});");
             w.Line($"for (int h = 0; h < {H}; h++) Phases(ref Unsafe.Add(ref src, h * {W}), ref Unsafe.Add(ref plane, (h + 1) * {4 * QW}));");
-            w.Line($"ref float tc = ref Unsafe.Add(ref {target}, {ch} * {T});");
+            w.Line($"ref float tc = ref Unsafe.Add(ref {target}, {ch} * {rowStride});");
             w.Line($"for (int th = 0; th < {TH}; th++)");
             w.Line($"    for (int tw = 0; tw < {TW}; tw += 4)");
             w.Line($"    {{ {FirstTile(TW)} {tiles}(ref Unsafe.Add(ref plane, th * {16 * QW} + t0), ref Unsafe.Add(ref tc, th * {TW} + t0)); }}");

@@ -271,13 +271,25 @@ namespace CnnGen.Generator.Plan
         }
 
         /// <summary>Floats of the workspace of a Winograd weight gradient: the input and output-gradient planes in phase
-        /// layout, their transforms (36 x [cin x tiles], 36 x [cout x tiles]) and the transformed weights' gradient
-        /// (36 x [cout x cin]).</summary>
+        /// layout, the transforms of a chunk of <see cref="WinogradGradientImages"/> images (36 x [cin x images x tiles],
+        /// 36 x [cout x images x tiles]) and the transformed weights' gradient (36 x [cout x cin]).</summary>
         public static long WinogradWeightGradientWorkspace(int cin, int cout, int h, int w)
         {
             var (th, tw) = WinogradTiles(h, w);
-            long tiles = (long)th * tw, plane = WinogradPlaneLength(h, w);
-            return RoundUp(plane * cin) + RoundUp(plane * cout) + 36 * WinogradMatrixStride(cin * tiles) + 36 * WinogradMatrixStride(cout * tiles) + RoundUp(36L * cin * cout);
+            long depth = (long)th * tw * WinogradGradientImages(h, w), plane = WinogradPlaneLength(h, w);
+            return RoundUp(plane * cin) + RoundUp(plane * cout) + 36 * WinogradMatrixStride(cin * depth) + 36 * WinogradMatrixStride(cout * depth) + RoundUp(36L * cin * cout);
+        }
+
+        /// <summary>Tiles the Winograd weight gradient's GEMMs aim to take at once (their depth): a chunk of images whose
+        /// tiles together are about this many (one image when it has more).</summary>
+        public const int WinogradGradientDepth = 32;
+
+        /// <summary>Images per worker whose transforms the Winograd weight gradient's 36 GEMMs take at once (their depth is
+        /// this many images' tiles): dU is loaded and stored once per chunk, not once per image.</summary>
+        public static int WinogradGradientImages(int h, int w)
+        {
+            var (th, tw) = WinogradTiles(h, w);
+            return Math.Max(1, WinogradGradientDepth / (th * tw));
         }
 
         /// <summary>Tile rows and tiles per row of an h x w output.</summary>
