@@ -74,6 +74,13 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(32, 1)]
     public partial class BcPointwiseTransposed;
 
+    // A 1x1 conv whose input image (128 x 48 x 45: 1.1 MB) outgrows L2: the forward prefetches B's next block (the input
+    // rows, GemmEmitter's PrefetchB) and the transposed weight gradient the next tile's rows of A (the input again,
+    // PrefetchA); 2160 pixels end in a half strip.
+    [Network(Channels = 128, Height = 48, Width = 45)]
+    [Conv2D(32, 1)]
+    public partial class BcPointwiseStreamed;
+
     // The weight gradient in one block of the whole image (MemoryPlanner.WholeImageWeightGradient) while the forward and
     // the input gradient use two pixel blocks of 112.
     [Network(Channels = 64, Height = 16, Width = 16)]
@@ -166,6 +173,7 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcWinogradWide)] = new(isa => new BcWinogradWide(Batch, 1, isa), 40, 30, 57, 16, 3, 1, 1, 1, false),
             [nameof(BcStem)] = new(isa => new BcStem(Batch, 1, isa), 3, 64, 62, 32, 7, 2, 3, 1, true),
             [nameof(BcPointwiseTransposed)] = new(isa => new BcPointwiseTransposed(3, 1, isa), 96, 20, 21, 32, 1, 1, 0, 1, true, 3),
+            [nameof(BcPointwiseStreamed)] = new(isa => new BcPointwiseStreamed(Batch, 1, isa), 128, 48, 45, 32, 1, 1, 0, 1, true),
             [nameof(BcWholeImageWeightGradient)] = new(isa => new BcWholeImageWeightGradient(Batch, 1, isa), 64, 16, 16, 200, 3, 1, 0, 1, true),
             [nameof(BcDotColumns)] = new(isa => new BcDotColumns(1, 1, isa), 20, 7, 7, 13, 3, 1, 1, 1, true, 1),
             [nameof(BcWinogradDotColumns)] = new(isa => new BcWinogradDotColumns(1, 1, isa), 18, 26, 26, 20, 3, 1, 1, 1, true, 1),
@@ -214,6 +222,7 @@ namespace CnnGen.Tests.Numerics
             Assert.True(MemoryPlanner.IsWeightGradientTransposed(Conv(256, 56, 56, 64, 1)));          // bottleneck reduction
             Assert.True(MemoryPlanner.IsWeightGradientTransposed(Conv(3, 64, 62, 32, 7, 2, 3)));     // BcStem
             Assert.True(MemoryPlanner.IsWeightGradientTransposed(Conv(96, 20, 21, 32, 1)));          // BcPointwiseTransposed
+            Assert.True(MemoryPlanner.IsWeightGradientTransposed(Conv(128, 48, 45, 32, 1)));         // BcPointwiseStreamed
             Assert.False(MemoryPlanner.IsWeightGradientTransposed(Conv(256, 14, 14, 256, 3, 1, 1))); // dW^T 2.4 MB: outside L2
             Assert.False(MemoryPlanner.IsWeightGradientTransposed(Conv(36, 14, 14, 72, 3, 1, 1)));   // 72 fills strips worse than 324
             Assert.False(MemoryPlanner.IsWeightGradientTransposed(Conv(64, 56, 56, 256, 1)));         // more output channels than rows

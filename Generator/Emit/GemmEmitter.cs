@@ -70,6 +70,11 @@ namespace CnnGen.Generator.Emit
         /// (CacheHints.PrefetchL2, a line per 16 floats of each row): for an accumulated C too large for L2 (a weight
         /// gradient dW), whose tiles lie a whole row of dW apart, too far for the hardware prefetcher to follow.</summary>
         public bool PrefetchC;
+        /// <summary>B streams from memory and is packed here (not transposed, not prepacked): each full row tile asks for its
+        /// share of the rows of B's next column block (or the next depth block's first) in L2 (CacheHints.PrefetchL2, a line
+        /// per 16 floats). A 1x1 conv reads its input as B: rows of a few lines each, a whole plane apart, more of them at
+        /// once than the hardware prefetcher follows.</summary>
+        public bool PrefetchB;
     }
 
     /// <summary>The dot form: rows of A and B are contiguous and <see cref="L"/> long.</summary>
@@ -232,10 +237,20 @@ namespace CnnGen.Generator.Emit
                 w.Line($"src = ref Unsafe.Add(ref src, {g.LdB});");
                 w.Line($"dst = ref Unsafe.Add(ref dst, {NR});");
                 w.Close();
+                string? prefetchB = null;
+                if (g.PrefetchB)
+                {
+                    int tiles = g.RowsConst is int rc ? Math.Max(1, rc / MR) : 1;
+                    string first = g.ColumnRange ? "jBegin" : "0";
+                    w.Line($"int nextAt = jc + {NC} < {end} ? pc * {g.LdB} + jc + {NC} : pc + kc < {g.T} ? (pc + kc) * {g.LdB} + {first} : -1; // B's next block");
+                    w.Line($"int share = (kc + strips * {tiles} - 1) / (strips * {tiles}); // rows of it per row tile");
+                    string lines = string.Join(" ", Enumerable(NC / 16).Select(q => $"CacheHints.PrefetchL2(ref Unsafe.Add(ref {g.B}, at{(q == 0 ? "" : $" + {q * 16}")}));"));
+                    prefetchB = $"if (nextAt >= 0) for (int pr = (s * {tiles} + (r - {r0}) / {MR}) * share, prEnd = Math.Min(pr + share, kc); pr < prEnd; pr++) {{ int at = nextAt + pr * {g.LdB}; {lines} }}";
+                }
                 w.Open("for (int s = 0; s < strips; s++)");
                 w.Line($"int j = jc + s * {NR};");
                 w.Line($"ref float strip = ref Unsafe.Add(ref panel, s * {KC * NR});");
-                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip");
+                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip", beforeTile: prefetchB);
                 w.Close();
                 w.Close();
             }

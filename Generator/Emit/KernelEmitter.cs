@@ -581,6 +581,7 @@ namespace CnnGen.Generator.Emit
                         A = "wg", LdAr = KG, LdAt = 1,
                         B = "cg", LdB = NB, C = "yg", LdC = N,
                         Init = l.Bias ? "bg" : null, ColumnRange = !rows, RowRange = rows,
+                        PrefetchB = direct && (long)KG * N * 4 > GemmEmitter.L2Bytes,
                     }, isa);
                     w.Close();
                 }, blockSplit ? "pBegin" : null, blockSplit ? "pEnd" : null);
@@ -715,6 +716,8 @@ namespace CnnGen.Generator.Emit
                             Name = "WeightGrad" + suffix, Rows = I(KG), RowsConst = KG, N = MG, T = I(width), TConst = width,
                             A = "ctg", LdAr = NBw, LdAt = 1,
                             B = "dyg", LdB = N, BTransposed = true, C = "dwt", LdC = MG, Accumulate = true,
+                            // a 1x1 conv's input is A, read straight from memory a depth block per row at a time
+                            PrefetchA = direct && (long)KG * N * 4 > GemmEmitter.L2Bytes,
                         }, isa);
                     }
                     else
