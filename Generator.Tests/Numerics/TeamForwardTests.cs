@@ -39,6 +39,7 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcPixelBlocks)] = (b, isa, t) => new BcPixelBlocks(b, 1, isa, t) { TeamMinimumFlops = 0 },
             [nameof(BcStride2)] = (b, isa, t) => new BcStride2(b, 1, isa, t) { TeamMinimumFlops = 0 },
             [nameof(BcPointwise)] = (b, isa, t) => new BcPointwise(b, 1, isa, t) { TeamMinimumFlops = 0 },
+            [nameof(BcPointwiseStreamed)] = (b, isa, t) => new BcPointwiseStreamed(b, 1, isa, t) { TeamMinimumFlops = 0 }, // B read in place
             [nameof(BcGroups)] = (b, isa, t) => new BcGroups(b, 1, isa, t) { TeamMinimumFlops = 0 },
             [nameof(BcDeep)] = (b, isa, t) => new BcDeep(b, 1, isa, t) { TeamMinimumFlops = 0 },
             [nameof(TfResidual)] = (b, isa, t) => new TfResidual(b, 1, isa, t) { TeamMinimumFlops = 0 },

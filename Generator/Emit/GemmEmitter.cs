@@ -75,6 +75,9 @@ namespace CnnGen.Generator.Emit
         /// per 16 floats). A 1x1 conv reads its input as B: rows of a few lines each, a whole plane apart, more of them at
         /// once than the hardware prefetcher follows.</summary>
         public bool PrefetchB;
+        /// <summary>The full strips' tiles read B in place (row stride LdB) instead of a packed panel: B's rows are contiguous
+        /// runs of the strip's columns already (a 1x1 conv's input), so packing would only copy them.</summary>
+        public bool BInPlace;
     }
 
     /// <summary>The dot form: rows of A and B are contiguous and <see cref="L"/> long.</summary>
@@ -212,31 +215,7 @@ namespace CnnGen.Generator.Emit
                 if (g.ColumnRange) w.Line($"int jFull = Math.Min(jEnd, {full});");
                 w.Open($"for (int jc = {(g.ColumnRange ? "jBegin" : "0")}; jc < {end}; jc += {NC})");
                 w.Line(constStrips ? $"const int strips = {Strips};" : $"int strips = Math.Min({Strips}, ({end} - jc) / {NR});");
-                w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + jc);");
-                w.Line("ref float dst = ref panel;");
-                w.Open("for (int t = 0; t < kc; t++)");
-                if (g.ColumnRange) w.Open($"if (strips == {Strips})");
-                if (constStrips || g.ColumnRange)
-                {
-                    for (int st = 0; st < Strips; st++)
-                        for (int q = 0; q < 2; q++)
-                        {
-                            int so = st * NR + q * W, dO = st * KC * NR + q * W;
-                            w.Line($"{isa.Vec}.LoadUnsafe(ref src{(so == 0 ? "" : $", {I(so)}")}).StoreUnsafe(ref dst{(dO == 0 ? "" : $", {I(dO)}")});");
-                        }
-                }
-                if (g.ColumnRange) { w.Close(); w.Open("else"); }
-                if (!constStrips)
-                {
-                    w.Open("for (int s = 0; s < strips; s++)");
-                    w.Line($"{isa.Vec}.LoadUnsafe(ref src, (nuint)(s * {NR})).StoreUnsafe(ref dst, (nuint)(s * {KC * NR}));");
-                    w.Line($"{isa.Vec}.LoadUnsafe(ref src, (nuint)(s * {NR} + {W})).StoreUnsafe(ref dst, (nuint)(s * {KC * NR} + {W}));");
-                    w.Close();
-                }
-                if (g.ColumnRange) w.Close();
-                w.Line($"src = ref Unsafe.Add(ref src, {g.LdB});");
-                w.Line($"dst = ref Unsafe.Add(ref dst, {NR});");
-                w.Close();
+                if (!g.BInPlace) PackStrips(w, g, isa, NC, KC, constStrips);
                 string? prefetchB = null;
                 if (g.PrefetchB)
                 {
@@ -249,8 +228,8 @@ namespace CnnGen.Generator.Emit
                 }
                 w.Open("for (int s = 0; s < strips; s++)");
                 w.Line($"int j = jc + s * {NR};");
-                w.Line($"ref float strip = ref Unsafe.Add(ref panel, s * {KC * NR});");
-                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip", beforeTile: prefetchB);
+                w.Line(g.BInPlace ? $"ref float strip = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + j); // B's rows in place" : $"ref float strip = ref Unsafe.Add(ref panel, s * {KC * NR});");
+                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip", kind: g.BInPlace ? "InPlace" : "", beforeTile: prefetchB);
                 w.Close();
                 w.Close();
             }
@@ -313,12 +292,46 @@ namespace CnnGen.Generator.Emit
             var heights = new System.Collections.Generic.SortedSet<int> { g.RowsConst is int m0 && m0 < MR ? m0 : MR };
             if (g.RowsConst is int m1) { if (m1 % MR != 0 && m1 > MR) heights.Add(m1 % MR); }
             else heights.Add(1);
-            if (full > 0 || (tileRest > 0 && restKind == ""))
+            if ((full > 0 && !g.BInPlace) || (tileRest > 0 && restKind == ""))
                 foreach (int h in heights) EmitMicroKernel(w, g, isa, h, "");
+            if (full > 0 && g.BInPlace)
+                foreach (int h in heights) EmitMicroKernel(w, g, isa, h, "InPlace");
             if (tileRest > 0 && restKind != "")
                 foreach (int h in heights) EmitMicroKernel(w, g, isa, h, restKind);
             if (dotCols > 0)
                 foreach (int h in DotHeights(g, rowLoop)) EmitDotKernel(w, g, isa, h, dotCols, KC);
+            w.Close();
+        }
+
+        /// <summary>Copies up to <see cref="Strips"/> strips of B's depth block into the panel (each row of B read as one run of
+        /// <paramref name="NC"/> floats).</summary>
+        private static void PackStrips(CodeWriter w, BroadcastGemm g, IsaTarget isa, int NC, int KC, bool constStrips)
+        {
+            int W = isa.Width, NR = PanelWidth(isa);
+            w.Line($"ref float src = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + jc);");
+            w.Line("ref float dst = ref panel;");
+            w.Open("for (int t = 0; t < kc; t++)");
+            if (g.ColumnRange) w.Open($"if (strips == {Strips})");
+            if (constStrips || g.ColumnRange)
+            {
+                for (int st = 0; st < Strips; st++)
+                    for (int q = 0; q < 2; q++)
+                    {
+                        int so = st * NR + q * W, dO = st * KC * NR + q * W;
+                        w.Line($"{isa.Vec}.LoadUnsafe(ref src{(so == 0 ? "" : $", {I(so)}")}).StoreUnsafe(ref dst{(dO == 0 ? "" : $", {I(dO)}")});");
+                    }
+            }
+            if (g.ColumnRange) { w.Close(); w.Open("else"); }
+            if (!constStrips)
+            {
+                w.Open("for (int s = 0; s < strips; s++)");
+                w.Line($"{isa.Vec}.LoadUnsafe(ref src, (nuint)(s * {NR})).StoreUnsafe(ref dst, (nuint)(s * {KC * NR}));");
+                w.Line($"{isa.Vec}.LoadUnsafe(ref src, (nuint)(s * {NR} + {W})).StoreUnsafe(ref dst, (nuint)(s * {KC * NR} + {W}));");
+                w.Close();
+            }
+            if (g.ColumnRange) w.Close();
+            w.Line($"src = ref Unsafe.Add(ref src, {g.LdB});");
+            w.Line($"dst = ref Unsafe.Add(ref dst, {NR});");
             w.Close();
         }
 
@@ -545,11 +558,11 @@ namespace CnnGen.Generator.Emit
         /// same order per column either way, so results are identical.</summary>
         private static void EmitMicroKernel(CodeWriter w, BroadcastGemm g, IsaTarget isa, int rows, string kind)
         {
-            bool narrow = kind != "";
+            bool narrow = kind is "Narrow" or "Half", inPlace = kind == "InPlace";
             int W = kind == "Half" ? isa.Width / 2 : isa.Width, vectors = narrow ? 1 : 2, NR = vectors * W;
             var (V, VT) = VectorOf(isa, W);
             bool init = g.Init is not null && !g.Accumulate;
-            w.Line($"// {rows} rows x {NR} columns of C in {vectors * rows} registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc");
+            w.Line($"// {rows} rows x {NR} columns of C in {vectors * rows} registers; a: A(r, pc), b: {(inPlace ? $"B itself (row stride {g.LdB})" : "the packed panel")}, c: C(r, j) with row stride ldc");
             w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open($"static void {TileName(g, rows, kind)}(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load{(init ? ", ref float init" : "")})");
             w.Line(string.Join(", ", Enumerable(rows).SelectMany(i => Enumerable(vectors).Select(v => $"c{i}{v}"))).Insert(0, VT + " ") + ";");
@@ -590,7 +603,7 @@ namespace CnnGen.Generator.Emit
                 if (!narrow) w.Line($"c{i}1 = {V}.MultiplyAddEstimate(ai, b1, c{i}1);");
             }
             w.Line($"a = ref Unsafe.Add(ref a, {g.LdAt});");
-            w.Line($"b = ref Unsafe.Add(ref b, {NR});");
+            w.Line($"b = ref Unsafe.Add(ref b, {(inPlace ? g.LdB : NR)});");
             w.Close();
             if (prefetch) w.Close();
             for (int i = 0; i < rows; i++)

@@ -581,7 +581,9 @@ namespace CnnGen.Generator.Emit
                         A = "wg", LdAr = KG, LdAt = 1,
                         B = "cg", LdB = NB, C = "yg", LdC = N,
                         Init = l.Bias ? "bg" : null, ColumnRange = !rows, RowRange = rows,
-                        PrefetchB = direct && (long)KG * N * 4 > GemmEmitter.L2Bytes,
+                        // a 1x1 conv's input image outgrowing L2: read in place (its rows are the strips' rows already, and copying them
+                        // cost a fifth of the time), the next block's rows prefetched
+                        PrefetchB = direct && (long)KG * N * 4 > GemmEmitter.L2Bytes, BInPlace = direct && (long)KG * N * 4 > GemmEmitter.L2Bytes,
                     }, isa);
                     w.Close();
                 }, blockSplit ? "pBegin" : null, blockSplit ? "pEnd" : null);
