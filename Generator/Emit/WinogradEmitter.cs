@@ -74,7 +74,7 @@ namespace CnnGen.Generator.Emit
                 {
                     Name = "Products", Rows = I(M), RowsConst = M, N = T, T = I(C), TConst = C,
                     A = "ux", LdAr = C, LdAt = 1, B = "vx", LdB = T, C = "mx", LdC = T, RowRange = true,
-                    PrefetchA = 36L * M * C * 4 > GemmEmitter.L2Bytes,
+                    PrefetchA = 36L * M * C * 4 > GemmEmitter.L2Bytes, BInPlace = true,
                 }, isa);
                 w.Close();
 
