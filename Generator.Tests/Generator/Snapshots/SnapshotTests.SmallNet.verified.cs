@@ -1051,43 +1051,17 @@ __________________________________________________________________";
                             for (int jc = jBegin; jc < jFull; jc += 128)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 32);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 64 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
-                                        Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 288);
-                                        Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 304);
-                                        Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 576);
-                                        Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 592);
-                                        Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 864);
-                                        Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 880);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 288));
-                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 288 + 16));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 64);
-                                    dst = ref Unsafe.Add(ref dst, 32);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 32;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 64 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 9 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 64 + j), 64, kc, false, ref Unsafe.Add(ref bg, r));
+                                    ForwardTile4xInPlace(ref Unsafe.Add(ref wg, r * 9 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 64 + j), 64, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
-                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: B itself (row stride 64), c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardTile4xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
                                 if (load)
@@ -1129,7 +1103,7 @@ __________________________________________________________________";
                                     c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
                                     c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 32);
+                                    b = ref Unsafe.Add(ref b, 64);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 16);
@@ -2012,43 +1986,17 @@ __________________________________________________________________";
                             for (int jc = jBegin; jc < jFull; jc += 64)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 16);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 64 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                        Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 144);
-                                        Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 152);
-                                        Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 288);
-                                        Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 296);
-                                        Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 432);
-                                        Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 440);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 144));
-                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 144 + 8));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 64);
-                                    dst = ref Unsafe.Add(ref dst, 16);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 16;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 144);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 64 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 9 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 64 + j), 64, kc, false, ref Unsafe.Add(ref bg, r));
+                                    ForwardTile4xInPlace(ref Unsafe.Add(ref wg, r * 9 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 64 + j), 64, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
-                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: B itself (row stride 64), c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardTile4xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
                                 if (load)
@@ -2090,7 +2038,7 @@ __________________________________________________________________";
                                     c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
                                     c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 64);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 8);
@@ -2809,43 +2757,17 @@ __________________________________________________________________";
                             for (int jc = jBegin; jc < jFull; jc += 32)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 8);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 64 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                        Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 72);
-                                        Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 76);
-                                        Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 144);
-                                        Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 148);
-                                        Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 216);
-                                        Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 220);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 72));
-                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 72 + 4));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 64);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 8;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 72);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 64 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 9 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 64 + j), 64, kc, false, ref Unsafe.Add(ref bg, r));
+                                    ForwardTile4xInPlace(ref Unsafe.Add(ref wg, r * 9 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 64 + j), 64, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
-                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: B itself (row stride 64), c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardTile4xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
                                 if (load)
@@ -2887,7 +2809,7 @@ __________________________________________________________________";
                                     c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
                                     c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 8);
+                                    b = ref Unsafe.Add(ref b, 64);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 4);

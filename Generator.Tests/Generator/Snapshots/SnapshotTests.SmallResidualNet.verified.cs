@@ -1610,38 +1610,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 128)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 32);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
-                                        Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 576);
-                                        Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 592);
-                                        Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 1152);
-                                        Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 1168);
-                                        Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 1728);
-                                        Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 1744);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 576));
-                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 576 + 16));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 32);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 32;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                    ForwardTile4xInPlace(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
                             if (jEnd > 32)
@@ -1656,9 +1630,9 @@ ________________________________________________________________________________
                                     ForwardDot4x4(ref Unsafe.Add(ref wg, r * 18 + pc), ref dots, ref Unsafe.Add(ref yg, r * 36 + 32), kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
-                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardTile4xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
                                 if (load)
@@ -1700,7 +1674,7 @@ ________________________________________________________________________________
                                     c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
                                     c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 32);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 16);
@@ -2069,38 +2043,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 128)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 32);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
-                                        Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 576);
-                                        Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 592);
-                                        Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 1152);
-                                        Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 1168);
-                                        Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 1728);
-                                        Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 1744);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 576));
-                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 576 + 16));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 32);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 32;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                    ForwardTile4xInPlace(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
                             if (jEnd > 32)
@@ -2115,9 +2063,9 @@ ________________________________________________________________________________
                                     ForwardDot4x4(ref Unsafe.Add(ref wg, r * 18 + pc), ref dots, ref Unsafe.Add(ref yg, r * 36 + 32), kc, false);
                                 }
                             }
-                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void ForwardTile4xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
                                 if (load)
@@ -2159,7 +2107,7 @@ ________________________________________________________________________________
                                     c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
                                     c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 32);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 16);
@@ -2543,38 +2491,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 128)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 32);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
-                                        Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
-                                        Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1168);
-                                        Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 2304);
-                                        Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 2320);
-                                        Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 3456);
-                                        Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 3472);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
-                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 32);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 32;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 1152);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                    ForwardTile4xInPlace(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
                             if (jEnd > 32)
@@ -2589,9 +2511,9 @@ ________________________________________________________________________________
                                     ForwardDot4x4(ref Unsafe.Add(ref wg, r * 36 + pc), ref dots, ref Unsafe.Add(ref yg, r * 36 + 32), kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
-                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardTile4xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
                                 if (load)
@@ -2633,7 +2555,7 @@ ________________________________________________________________________________
                                     c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
                                     c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 32);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 16);
@@ -3002,38 +2924,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 128)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 32);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
-                                        Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
-                                        Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1168);
-                                        Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 2304);
-                                        Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 2320);
-                                        Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 3456);
-                                        Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 3472);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
-                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 32);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 32;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 1152);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                    ForwardTile4xInPlace(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
                             if (jEnd > 32)
@@ -3048,9 +2944,9 @@ ________________________________________________________________________________
                                     ForwardDot4x4(ref Unsafe.Add(ref wg, r * 36 + pc), ref dots, ref Unsafe.Add(ref yg, r * 36 + 32), kc, false);
                                 }
                             }
-                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void ForwardTile4xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
                                 if (load)
@@ -3092,7 +2988,7 @@ ________________________________________________________________________________
                                     c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
                                     c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 32);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 16);
@@ -3434,38 +3330,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 128)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 32);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
-                                        Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
-                                        Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1168);
-                                        Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 2304);
-                                        Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 2320);
-                                        Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 3456);
-                                        Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 3472);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
-                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 32);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 32;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 1152);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                    ForwardTile2xInPlace(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
                             if (jEnd > 32)
@@ -3477,9 +3347,9 @@ ________________________________________________________________________________
                                 int r = 0;
                                 for (; r < 2; r++) ForwardDot1x4(ref Unsafe.Add(ref wg, r * 36 + pc), ref dots, ref Unsafe.Add(ref yg, r * 36 + 32), kc, false, ref Unsafe.Add(ref bg, r));
                             }
-                            // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardTile2xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector512<float> c00, c01, c10, c11;
                                 if (load)
@@ -3507,7 +3377,7 @@ ________________________________________________________________________________
                                     c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
                                     c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 32);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 16);
@@ -3802,38 +3672,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 128)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 32);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector512.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 16);
-                                        Vector512.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
-                                        Vector512.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1168);
-                                        Vector512.LoadUnsafe(ref src, 64).StoreUnsafe(ref dst, 2304);
-                                        Vector512.LoadUnsafe(ref src, 80).StoreUnsafe(ref dst, 2320);
-                                        Vector512.LoadUnsafe(ref src, 96).StoreUnsafe(ref dst, 3456);
-                                        Vector512.LoadUnsafe(ref src, 112).StoreUnsafe(ref dst, 3472);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32)).StoreUnsafe(ref dst, (nuint)(s * 1152));
-                                            Vector512.LoadUnsafe(ref src, (nuint)(s * 32 + 16)).StoreUnsafe(ref dst, (nuint)(s * 1152 + 16));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 32);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 32;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 1152);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                    ForwardTile2xInPlace(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
                             if (jEnd > 32)
@@ -3845,9 +3689,9 @@ ________________________________________________________________________________
                                 int r = 0;
                                 for (; r < 2; r++) ForwardDot1x4(ref Unsafe.Add(ref wg, r * 36 + pc), ref dots, ref Unsafe.Add(ref yg, r * 36 + 32), kc, false);
                             }
-                            // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void ForwardTile2xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector512<float> c00, c01, c10, c11;
                                 if (load)
@@ -3875,7 +3719,7 @@ ________________________________________________________________________________
                                     c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
                                     c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 32);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 16);
@@ -7477,38 +7321,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 64)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 16);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                        Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 288);
-                                        Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 296);
-                                        Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 576);
-                                        Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 584);
-                                        Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 864);
-                                        Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 872);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 288));
-                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 288 + 8));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 16;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                    ForwardTile4xInPlace(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
                             if (jEnd > 32)
@@ -7519,9 +7337,9 @@ ________________________________________________________________________________
                                 int r = 0;
                                 ForwardTile4xHalf(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + 32), 36, kc, false, ref Unsafe.Add(ref bg, r));
                             }
-                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardTile4xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
                                 if (load)
@@ -7563,7 +7381,7 @@ ________________________________________________________________________________
                                     c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
                                     c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 8);
@@ -7748,38 +7566,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 64)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 16);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                        Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 288);
-                                        Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 296);
-                                        Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 576);
-                                        Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 584);
-                                        Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 864);
-                                        Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 872);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 288));
-                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 288 + 8));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 16;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                    ForwardTile4xInPlace(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
                             if (jEnd > 32)
@@ -7790,9 +7582,9 @@ ________________________________________________________________________________
                                 int r = 0;
                                 ForwardTile4xHalf(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + 32), 36, kc, false);
                             }
-                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void ForwardTile4xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
                                 if (load)
@@ -7834,7 +7626,7 @@ ________________________________________________________________________________
                                     c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
                                     c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 8);
@@ -8034,38 +7826,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 64)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 16);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                        Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
-                                        Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 584);
-                                        Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
-                                        Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 1160);
-                                        Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1728);
-                                        Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 1736);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
-                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 16;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                    ForwardTile4xInPlace(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
                             if (jEnd > 32)
@@ -8076,9 +7842,9 @@ ________________________________________________________________________________
                                 int r = 0;
                                 ForwardTile4xHalf(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + 32), 36, kc, false, ref Unsafe.Add(ref bg, r));
                             }
-                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardTile4xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
                                 if (load)
@@ -8120,7 +7886,7 @@ ________________________________________________________________________________
                                     c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
                                     c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 8);
@@ -8305,38 +8071,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 64)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 16);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                        Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
-                                        Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 584);
-                                        Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
-                                        Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 1160);
-                                        Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1728);
-                                        Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 1736);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
-                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 16;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                    ForwardTile4xInPlace(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
                             if (jEnd > 32)
@@ -8347,9 +8087,9 @@ ________________________________________________________________________________
                                 int r = 0;
                                 ForwardTile4xHalf(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + 32), 36, kc, false);
                             }
-                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void ForwardTile4xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
                                 if (load)
@@ -8391,7 +8131,7 @@ ________________________________________________________________________________
                                     c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
                                     c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 8);
@@ -8559,38 +8299,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 64)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 16);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                        Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
-                                        Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 584);
-                                        Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
-                                        Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 1160);
-                                        Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1728);
-                                        Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 1736);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
-                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 16;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                    ForwardTile2xInPlace(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
                             if (jEnd > 32)
@@ -8601,9 +8315,9 @@ ________________________________________________________________________________
                                 int r = 0;
                                 ForwardTile2xHalf(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + 32), 36, kc, false, ref Unsafe.Add(ref bg, r));
                             }
-                            // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            static void ForwardTile2xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
                             {
                                 Vector256<float> c00, c01, c10, c11;
                                 if (load)
@@ -8631,7 +8345,7 @@ ________________________________________________________________________________
                                     c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
                                     c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 8);
@@ -8784,38 +8498,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 64)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 16);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 8);
-                                        Vector256.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
-                                        Vector256.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 584);
-                                        Vector256.LoadUnsafe(ref src, 32).StoreUnsafe(ref dst, 1152);
-                                        Vector256.LoadUnsafe(ref src, 40).StoreUnsafe(ref dst, 1160);
-                                        Vector256.LoadUnsafe(ref src, 48).StoreUnsafe(ref dst, 1728);
-                                        Vector256.LoadUnsafe(ref src, 56).StoreUnsafe(ref dst, 1736);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16)).StoreUnsafe(ref dst, (nuint)(s * 576));
-                                            Vector256.LoadUnsafe(ref src, (nuint)(s * 16 + 8)).StoreUnsafe(ref dst, (nuint)(s * 576 + 8));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 16);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 16;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 576);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                    ForwardTile2xInPlace(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
                             if (jEnd > 32)
@@ -8826,9 +8514,9 @@ ________________________________________________________________________________
                                 int r = 0;
                                 ForwardTile2xHalf(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref panel, ref Unsafe.Add(ref yg, r * 36 + 32), 36, kc, false);
                             }
-                            // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 2 rows x 16 columns of C in 4 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void ForwardTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void ForwardTile2xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
                                 Vector256<float> c00, c01, c10, c11;
                                 if (load)
@@ -8856,7 +8544,7 @@ ________________________________________________________________________________
                                     c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
                                     c11 = Vector256.MultiplyAddEstimate(ai, b1, c11);
                                     a = ref Unsafe.Add(ref a, 1);
-                                    b = ref Unsafe.Add(ref b, 16);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 8);
@@ -11196,38 +10884,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 32)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 8);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                        Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 144);
-                                        Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 148);
-                                        Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 288);
-                                        Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 292);
-                                        Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 432);
-                                        Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 436);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 144));
-                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 144 + 4));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 8;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 144);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                    ForwardTile4xInPlace(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
                             if (jEnd > 32)
@@ -11292,6 +10954,61 @@ ________________________________________________________________________________
                                     c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
                                     b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                            }
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile4xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector128.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector128.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 4);
@@ -11438,38 +11155,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 32)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 8);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                        Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 144);
-                                        Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 148);
-                                        Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 288);
-                                        Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 292);
-                                        Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 432);
-                                        Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 436);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 144));
-                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 144 + 4));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 8;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 144);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                    ForwardTile4xInPlace(ref Unsafe.Add(ref wg, r * 18 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
                             if (jEnd > 32)
@@ -11534,6 +11225,61 @@ ________________________________________________________________________________
                                     c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
                                     b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                            }
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile4xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 18));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 54));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 4);
@@ -11695,38 +11441,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 32)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 8);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                        Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
-                                        Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
-                                        Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
-                                        Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
-                                        Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
-                                        Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 288));
-                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 288 + 4));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 8;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                    ForwardTile4xInPlace(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
                             if (jEnd > 32)
@@ -11791,6 +11511,61 @@ ________________________________________________________________________________
                                     c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
                                     b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                            }
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile4xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                    c20 = Vector128.Create(Unsafe.Add(ref init, 2));
+                                    c21 = c20;
+                                    c30 = Vector128.Create(Unsafe.Add(ref init, 3));
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 4);
@@ -11937,38 +11712,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 32)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 8);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                        Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
-                                        Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
-                                        Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
-                                        Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
-                                        Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
-                                        Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 288));
-                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 288 + 4));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 8;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile4x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                    ForwardTile4xInPlace(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
                             if (jEnd > 32)
@@ -12033,6 +11782,61 @@ ________________________________________________________________________________
                                     c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 1);
                                     b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
+                            }
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile4xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                    c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector128<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 72));
+                                    c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 108));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 4);
@@ -12162,38 +11966,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 32)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 8);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                        Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
-                                        Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
-                                        Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
-                                        Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
-                                        Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
-                                        Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 288));
-                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 288 + 4));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 8;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
+                                    ForwardTile2xInPlace(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false, ref Unsafe.Add(ref bg, r));
                                 }
                             }
                             if (jEnd > 32)
@@ -12244,6 +12022,43 @@ ________________________________________________________________________________
                                     c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
                                     a = ref Unsafe.Add(ref a, 1);
                                     b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                            }
+                            // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile2xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load, ref float init)
+                            {
+                                Vector128<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128.Create(Unsafe.Add(ref init, 0));
+                                    c01 = c00;
+                                    c10 = Vector128.Create(Unsafe.Add(ref init, 1));
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 4);
@@ -12368,38 +12183,12 @@ ________________________________________________________________________________
                             for (int jc = jBegin; jc < jFull; jc += 32)
                             {
                                 int strips = Math.Min(4, (jFull - jc) / 8);
-                                ref float src = ref Unsafe.Add(ref cg, pc * 36 + jc);
-                                ref float dst = ref panel;
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    if (strips == 4)
-                                    {
-                                        Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
-                                        Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
-                                        Vector128.LoadUnsafe(ref src, 8).StoreUnsafe(ref dst, 288);
-                                        Vector128.LoadUnsafe(ref src, 12).StoreUnsafe(ref dst, 292);
-                                        Vector128.LoadUnsafe(ref src, 16).StoreUnsafe(ref dst, 576);
-                                        Vector128.LoadUnsafe(ref src, 20).StoreUnsafe(ref dst, 580);
-                                        Vector128.LoadUnsafe(ref src, 24).StoreUnsafe(ref dst, 864);
-                                        Vector128.LoadUnsafe(ref src, 28).StoreUnsafe(ref dst, 868);
-                                    }
-                                    else
-                                    {
-                                        for (int s = 0; s < strips; s++)
-                                        {
-                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8)).StoreUnsafe(ref dst, (nuint)(s * 288));
-                                            Vector128.LoadUnsafe(ref src, (nuint)(s * 8 + 4)).StoreUnsafe(ref dst, (nuint)(s * 288 + 4));
-                                        }
-                                    }
-                                    src = ref Unsafe.Add(ref src, 36);
-                                    dst = ref Unsafe.Add(ref dst, 8);
-                                }
                                 for (int s = 0; s < strips; s++)
                                 {
                                     int j = jc + s * 8;
-                                    ref float strip = ref Unsafe.Add(ref panel, s * 288);
+                                    ref float strip = ref Unsafe.Add(ref cg, pc * 36 + j); // B's rows in place
                                     int r = 0;
-                                    ForwardTile2x(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
+                                    ForwardTile2xInPlace(ref Unsafe.Add(ref wg, r * 36 + pc * 1), ref strip, ref Unsafe.Add(ref yg, r * 36 + j), 36, kc, false);
                                 }
                             }
                             if (jEnd > 32)
@@ -12450,6 +12239,43 @@ ________________________________________________________________________________
                                     c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
                                     a = ref Unsafe.Add(ref a, 1);
                                     b = ref Unsafe.Add(ref b, 8);
+                                }
+                                c00.StoreUnsafe(ref c);
+                                c01.StoreUnsafe(ref c, 4);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 4);
+                            }
+                            // 2 rows x 8 columns of C in 4 registers; a: A(r, pc), b: B itself (row stride 36), c: C(r, j) with row stride ldc
+                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                            static void ForwardTile2xInPlace(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            {
+                                Vector128<float> c00, c01, c10, c11;
+                                if (load)
+                                {
+                                    c00 = Vector128.LoadUnsafe(ref c);
+                                    c01 = Vector128.LoadUnsafe(ref c, 4);
+                                    c10 = Vector128.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
+                                }
+                                else
+                                {
+                                    c00 = Vector128<float>.Zero;
+                                    c01 = c00;
+                                    c10 = Vector128<float>.Zero;
+                                    c11 = c10;
+                                }
+                                for (int t = 0; t < kc; t++)
+                                {
+                                    Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+                                    Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+                                    Vector128<float> ai = Vector128.Create(a);
+                                    c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+                                    c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 36));
+                                    c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+                                    a = ref Unsafe.Add(ref a, 1);
+                                    b = ref Unsafe.Add(ref b, 36);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 4);
