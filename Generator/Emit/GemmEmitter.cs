@@ -115,6 +115,14 @@ namespace CnnGen.Generator.Emit
         public static int TileRows(IsaTarget isa) => isa.Width == 16 ? 8 : 6;
         /// <summary>Panel width in floats: two vectors.</summary>
         public static int PanelWidth(IsaTarget isa) => 2 * isa.Width;
+        /// <summary>The statement declaring rBegin and rEnd for <see cref="BroadcastGemm.RowRange"/>: worker part's share of
+        /// <paramref name="rows"/> rows in whole register tiles of <paramref name="tileRows"/> (the last worker also takes the
+        /// short last tile).</summary>
+        public static string RowShare(int rows, int tileRows)
+        {
+            int tiles = (rows + tileRows - 1) / tileRows;
+            return $"int rBegin = part * {tiles} / parts * {tileRows}, rEnd = Math.Min((part + 1) * {tiles} / parts * {tileRows}, {rows});";
+        }
         /// <summary>Longest depth block: the packed panel (KC x NR floats, 24-25 KiB on both sets) and a tile's rows of A stay
         /// inside L1 (48 KiB on Zen 5 and recent Intel cores). AVX-512 takes 196, not 192: a 14 x 14 map's pixels (the seed
         /// net's weight gradient, and 4 images of 7 x 7) are then one block instead of two of 98, which halves the loads and

@@ -464,6 +464,7 @@ namespace CnnGen.Generator.Emit
             string name = ConvName(l) + "_Forward_" + isa.Name;
             int G = l.Groups, MG = l.Output.C / G, KG = l.Input.C / G * l.Kernel * l.Kernel, N = l.Output.H * l.Output.W;
             int NB = direct ? N : PixelBlock(l);
+            bool streamed = direct && (long)KG * N * 4 > GemmEmitter.L2Bytes; // a 1x1 conv's input image outgrowing L2
             long inSize = l.Input.Size, outSize = l.Output.Size;
             return Use(name, l.Name, "Forward of " + ConvDescription(l) + (NB < N ? $" im2col and GEMM in blocks of {NB} pixels." : ""), w =>
             {
@@ -485,8 +486,7 @@ namespace CnnGen.Generator.Emit
                 w.Open($"private static void {name}(ref float x, ref float w, ref float bias, ref float y, ref float col, {(packed ? "ref float packedWeights, " : "")}int batch, int part, int parts)");
                 if (rows)
                 {
-                    int tiles = (MG + MR - 1) / MR;
-                    w.Line($"int rBegin = part * {tiles} / parts * {MR}, rEnd = Math.Min((part + 1) * {tiles} / parts * {MR}, {MG});");
+                    w.Line(GemmEmitter.RowShare(MG, MR));
                     w.Line("if (rBegin >= rEnd) return;");
                 }
                 GemmEmitter.DeclareScratch(w, isa);
@@ -584,7 +584,7 @@ namespace CnnGen.Generator.Emit
                         // B read in place, not copied into panels first (its rows are the strips' rows already): the im2col columns (the
                         // 7x7 stem, 16 images: 21.1-21.3 -> 19.4 ms), and a 1x1 conv's input when it outgrows L2 (copying it cost a
                         // fifth of the time), whose next block's rows are prefetched
-                        PrefetchB = direct && (long)KG * N * 4 > GemmEmitter.L2Bytes, BInPlace = !direct || (long)KG * N * 4 > GemmEmitter.L2Bytes,
+                        PrefetchB = streamed, BInPlace = !direct || streamed,
                     }, isa);
                     w.Close();
                 }, blockSplit ? "pBegin" : null, blockSplit ? "pEnd" : null);

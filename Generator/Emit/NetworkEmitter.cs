@@ -1303,9 +1303,8 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>The weight (and bias) gradient alone of conv <paramref name="lp"/>: Winograd's own when
         /// <paramref name="winograd"/> and the conv takes one (MemoryPlanner.IsWinogradWeightGradient), else im2col's (the conv's
-        /// backward kernel with weights only).</summary>
-        /// <summary>A conv's weight (and bias) gradient call; <paramref name="team"/> the Winograd kernel's last arguments (a
-        /// batch-split backward's workers share it: barrier, count, per, batch, part, parts).</summary>
+        /// backward kernel with weights only). <paramref name="team"/>: the Winograd kernel's last arguments (a batch-split
+        /// backward's workers share it: barrier, count, per, batch, part, parts).</summary>
         private static string ConvWeightGradientCall(NetworkPlan plan, LayerPlan lp, KernelEmitter k, IsaTarget isa, string x, string dy, bool winograd, string team)
         {
             string dw = Prm(plan, lp.WeightIndex, "grd"), db = Prm(plan, lp.BiasIndex, "grd");

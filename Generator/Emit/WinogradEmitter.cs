@@ -39,12 +39,12 @@ namespace CnnGen.Generator.Emit
             return Use(name, l.Name, $"{what}, as Winograd F(4x4, 3x3): {C}x{H}x{W} -> {M}x{H}x{W}, {TH}x{TW} tiles of 4x4 outputs; " +
                 $"36 GEMMs [{M} x {C}] * [{C} x {T}] on the transformed tiles{(bias ? ", plus the bias" : "")}.", w =>
             {
-                int MR = GemmEmitter.TileRows(isa), tilesM = (M + MR - 1) / MR;
+                int MR = GemmEmitter.TileRows(isa);
                 w.Line("// u: the transformed weights, 36 matrices [" + M + " x " + C + "] (Winograd.TransformWeights). part/parts: a team");
                 w.Line("// shares each image: the workers transform their shares of the input channels into one V in the team's scratch");
                 w.Line("// (worker 0's columns), meet at the barrier, then each takes its own output channels' GEMM rows and outputs.");
                 w.Open($"private static void {name}(ref float x, ref float u, ref float bias, ref float y, ref float col, ref float team, SpinBarrier? barrier, int batch, int part, int parts)");
-                w.Line($"int rBegin = part * {tilesM} / parts * {MR}, rEnd = Math.Min((part + 1) * {tilesM} / parts * {MR}, {M});");
+                w.Line(GemmEmitter.RowShare(M, MR));
                 w.Line($"int cBegin = part * {C} / parts, cEnd = (part + 1) * {C} / parts; // this worker's input channels to transform");
                 GemmEmitter.DeclareScratch(w, isa);
                 w.Line("Span<float> outSpan = stackalloc float[64]; // one output block: 4 rows x 4 columns of 4 tiles");
@@ -122,13 +122,13 @@ namespace CnnGen.Generator.Emit
             return Use(name, l.Name, $"Weight{(l.Bias ? " and bias" : "")} gradient of {conv}, as Winograd F(4x4, 3x3): {TH}x{TW} tiles; " +
                 $"36 GEMMs [{M} x {T} per image] * [{T} per image x {C}] over chunks of {G} image{(G == 1 ? "" : "s")} per worker summed into dU, then dW += G^T dU G.", w =>
             {
-                int MR = GemmEmitter.TileRows(isa), tilesM = (M + MR - 1) / MR;
+                int MR = GemmEmitter.TileRows(isa);
                 w.Line($"// dw: the weight gradient [{M} x {C} x 3 x 3] (added to: this worker's rows); db: the bias gradient (added to: this");
                 w.Line("// worker's images) or null. x, dy: this worker's count images. A batch-split backward's workers (part of parts; worker q");
                 w.Line("// holds images [q * per, q * per + per) of the batch, fewer in the last) run this together, each on its own columns (col;");
                 w.Line("// worker q's at col + (q - part) * workerStride), meeting at the barrier twice per chunk.");
                 w.Open($"private static void {name}(ref float x, ref float dy, ref float dw, ref float db, ref float col, nint workerStride, SpinBarrier? barrier, int count, int per, int batch, int part, int parts)");
-                w.Line($"int rBegin = part * {tilesM} / parts * {MR}, rEnd = Math.Min((part + 1) * {tilesM} / parts * {MR}, {M}); // this worker's rows of dU and dW");
+                w.Line(GemmEmitter.RowShare(M, MR) + " // this worker's rows of dU and dW");
                 GemmEmitter.DeclareScratch(w, isa);
                 w.Line($"ref float xd = ref col; // [{C}][padded rows][4 phases][{QW}]: the input planes, as in the forward");
                 w.Line($"ref float dyd = ref Unsafe.Add(ref col, {XD}); // [{M}][...]: the output gradient planes in the same layout");
