@@ -130,6 +130,19 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(8, 3, Padding = 1)]
     public partial class BcShiftedPlanesDots;
 
+    // The channels-last weight gradient (MemoryPlanner.IsChannelsLastWeightGradient): 20 channels x 3 taps = 60 of a 64-float
+    // row, 4 junk lanes per kernel row; 13 output channels (AVX-512 tiles of 8 + 5, AVX2 and SSE 6 + 6 + 1); 132 pixels
+    // (the transpose's 4-pixel tail) and 20 channels (its 4-channel tail).
+    [Network(Channels = 20, Height = 12, Width = 11)]
+    [Conv2D(13, 3, Padding = 1)]
+    public partial class BcChannelsLast;
+
+    // 5 x 5: 16 channels x 5 taps = 80 floats a row, 25 AVX-512 vectors = 8 tiles of 3 + a tile of 1; 10 output channels;
+    // no bias.
+    [Network(Channels = 16, Height = 13, Width = 12)]
+    [Conv2D(10, 5, Padding = 2, Bias = false)]
+    public partial class BcChannelsLast5x5;
+
     // Pixel blocks of whole output rows (MemoryPlanner.PixelBlock): a 32-wide output takes 13 rows (416 pixels) per block,
     // the last block 6 rows; im2col and col2im run their row path only.
     [Network(Channels = 3, Height = 64, Width = 64)]
@@ -191,6 +204,9 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcShiftedPlanes5x5)] = new(isa => new BcShiftedPlanes5x5(3, 1, isa), 6, 11, 12, 10, 5, 1, 2, 1, true, 3),
             [nameof(BcShiftedPlanes7x7)] = new(isa => new BcShiftedPlanes7x7(Batch, 1, isa), 2, 20, 7, 8, 7, 1, 3, 1, false),
             [nameof(BcShiftedPlanesDots)] = new(isa => new BcShiftedPlanesDots(Batch, 1, isa), 4, 12, 12, 8, 3, 1, 1, 1, true),
+            [nameof(BcChannelsLast)] = new(isa => new BcChannelsLast(3, 1, isa), 20, 12, 11, 13, 3, 1, 1, 1, true, 3),
+            [nameof(BcChannelsLast5x5)] = new(isa => new BcChannelsLast5x5(Batch, 1, isa), 16, 13, 12, 10, 5, 1, 2, 1, false),
+            [ChannelsLastTeamOfTwo] = new(isa => new BcChannelsLast(5, 1, isa, threads: 2), 20, 12, 11, 13, 3, 1, 1, 1, true, 5),
             [nameof(BcWholeRowBlocks)] = new(isa => new BcWholeRowBlocks(Batch, 1, isa), 3, 64, 64, 16, 7, 2, 3, 1, true),
             [nameof(BcPacked7x7)] = new(isa => new BcPacked7x7(3, 1, isa), 64, 7, 7, 128, 3, 1, 1, 1, true, 3),
             [nameof(BcPackedStride2)] = new(isa => new BcPackedStride2(Batch, 1, isa), 32, 14, 14, 128, 3, 2, 1, 1, false),
@@ -205,6 +221,7 @@ namespace CnnGen.Tests.Numerics
         private const string WinogradTeamOfTwo = nameof(BcWinogradWeightGradient16Tiles) + ", 5 images, 2 workers";
         private const string WinogradTeamOfThree = nameof(BcWinogradWeightGradient16Tiles) + ", 7 images, 3 workers";
         private const string PixelBlocksTeamOfTwo = nameof(BcPixelBlocks) + ", 4 images, 2 workers";
+        private const string ChannelsLastTeamOfTwo = nameof(BcChannelsLast) + ", 5 images, 2 workers";
         private const string PixelBlocksTeamOfThree = nameof(BcPixelBlocks) + ", 5 images, 3 workers";
 
         public static IEnumerable<object[]> All() =>
@@ -247,6 +264,24 @@ namespace CnnGen.Tests.Numerics
             // the planes: 16 rows (14 + 2 padding) x 14 + 2 floats past them, in whole cache lines; 3 copies of 36 channels
             Assert.Equal(240, MemoryPlanner.ShiftedPlaneLength(Conv(36, 14, 14, 72, 3, 1, 1)));
             Assert.Equal(3L * 36 * 240, MemoryPlanner.ShiftedPlanesLength(Conv(36, 14, 14, 72, 3, 1, 1)));
+        }
+
+        [Fact]
+        public void WeightGradientReadsChannelsLastWhenAKernelRowsTapsFillTheirVectors()
+        {
+            Assert.True(MemoryPlanner.IsChannelsLastWeightGradient(Conv(36, 14, 14, 72, 3, 1, 1)));   // the seed net's layer: 108 of 112
+            Assert.True(MemoryPlanner.IsChannelsLastWeightGradient(Conv(20, 12, 11, 13, 3, 1, 1)));   // BcChannelsLast: 60 of 64
+            Assert.True(MemoryPlanner.IsChannelsLastWeightGradient(Conv(16, 13, 12, 10, 5, 1, 2)));   // BcChannelsLast5x5: 80 of 80
+            Assert.False(MemoryPlanner.IsChannelsLastWeightGradient(Conv(1, 28, 28, 36, 3, 1, 1)));   // 3 floats a row
+            Assert.False(MemoryPlanner.IsChannelsLastWeightGradient(Conv(6, 11, 12, 10, 5, 1, 2)));   // BcShiftedPlanes5x5: 30
+            Assert.True(MemoryPlanner.IsShiftedPlaneWeightGradient(Conv(17, 14, 14, 24, 3, 1, 1)));   // 51 of 64: under 85%, so
+            Assert.False(MemoryPlanner.IsChannelsLastWeightGradient(Conv(17, 14, 14, 24, 3, 1, 1)));  // it keeps the shifted planes
+            Assert.False(MemoryPlanner.IsChannelsLastWeightGradient(Conv(64, 56, 56, 128, 3, 2, 1))); // stride 2
+            Assert.False(MemoryPlanner.IsChannelsLastWeightGradient(Conv(128, 28, 28, 128, 3, 1, 1))); // Winograd's weight gradient
+            // the seed layer: 16 x 16 padded pixels of 36 floats + 4 lanes read past the last, in whole cache lines; dW' 72 x 3 x 112
+            Assert.Equal(112, MemoryPlanner.ChannelsLastRowLength(Conv(36, 14, 14, 72, 3, 1, 1)));
+            Assert.Equal(9232, MemoryPlanner.ChannelsLastImageLength(Conv(36, 14, 14, 72, 3, 1, 1)));
+            Assert.Equal(9232 + 72 * 336, MemoryPlanner.ChannelsLastWorkspace(Conv(36, 14, 14, 72, 3, 1, 1)));
         }
 
         [Theory]

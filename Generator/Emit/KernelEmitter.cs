@@ -336,6 +336,157 @@ namespace CnnGen.Generator.Emit
             });
         }
 
+        /// <summary>The weight gradient of a stride-1 "same" conv from its input in channels-last layout
+        /// (MemoryPlanner.IsChannelsLastWeightGradient): per image, the input is transposed into a zero-padded
+        /// (H + K - 1) x (W + K - 1) x Cin copy, in which the K x Cin taps of kernel row kh for output pixel t are
+        /// contiguous. The GEMM dW'[m][kh][kw, c] = sum_t dy[m][t] * x'[t + kh rows][kw, c] then reads B in place (no
+        /// packing): register tiles broadcast dy and load whole vectors of the window rows, summing over every pixel of
+        /// every image of the batch into dW' (columns in (kh, kw, c) order), which is added to dW (c, kh, kw) at the end.</summary>
+        public string ConvChannelsLastWeightGradient(CheckedLayer l, IsaTarget isa)
+        {
+            string name = ConvName(l) + "_WeightGradient_" + isa.Name;
+            int K = l.Kernel, P = l.Padding, H = l.Input.H, W = l.Input.W, C = l.Input.C, M = l.Output.C, HW = H * W;
+            int Wp = W + K - 1, RS = Wp * C, R = MemoryPlanner.ChannelsLastRowLength(l), LD = K * R, KK = K * K;
+            long XH = MemoryPlanner.ChannelsLastImageLength(l), inSize = l.Input.Size, outSize = l.Output.Size;
+            int V = isa.Width, VR = R / V, F = K * VR; // vectors per kernel row, and in all K rows
+            int TV = V == 16 ? 3 : 2, TR = GemmEmitter.TileRows(isa); // tile: TR rows x TV vectors (AVX-512: 24 of 32 registers; else 12 of 16)
+            string description = $"Weight gradient of {ConvDescription(l)} Read in channels-last layout: dW'[{M} x {K} x {R}] = sum over images and {HW} pixels t of " +
+                $"dy[m][t] * x'[window row kh of t][kw * {C} + c] ({K * C} of {R} lanes used), then dW[m][c][kh][kw] += dW'[m][kh][kw * {C} + c]; row sums of dy into db{(l.Bias ? "" : " (no bias)")}.";
+            return Use(name, l.Name, description, w =>
+            {
+                w.Line($"// ws: the image x' ({XH} floats), then dW' ({M} x {LD})");
+                w.Open($"private static void {name}(ref float x, ref float dy, ref float dw, ref float db, ref float ws, int batch)");
+                w.Line($"ref float xc = ref ws; // x'[(r * {Wp} + q) * {C} + c] = x[c][r - {P}][q - {P}], zero outside the image");
+                w.Line($"ref float dwc = ref Unsafe.Add(ref ws, {XH}); // dW'[m * {LD} + kh * {R} + kw * {C} + c]");
+                w.Line($"MemoryMarshal.CreateSpan(ref xc, {XH}).Clear(); // the padding stays zero: every image writes the interior only");
+                w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+                w.Line($"static nint Lanes(int v) => v / {VR} * {RS} + v % {VR} * {V}; // vector v of the {F} ({K} kernel rows of {VR}): its offset in x' from pixel t's window");
+                w.Open("for (int n = 0; n < batch; n++)");
+                w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
+                w.Line($"ref float dyn = ref Unsafe.Add(ref dy, n * {outSize});");
+                EmitChannelsLastTranspose(w, C, H, W, P, Wp);
+                w.Line("bool load = n > 0; // the first image stores dW', the others add to it");
+                w.Line($"// dW' in tiles of {TR} output channels x {TV} vectors, each over all {HW} pixels");
+                int full = F / TV * TV;
+                w.Open($"for (int v = 0; v < {full}; v += {TV})");
+                w.Line(string.Join(" ", Enumerable.Range(0, TV).Select(i => $"nint o{i} = Lanes(v{(i == 0 ? "" : $" + {i}")});")));
+                ChannelsLastRowTiles(w, M, TR, TV, LD, HW, V, "v");
+                w.Close();
+                if (F > full)
+                {
+                    int rest = F - full;
+                    w.Open("");
+                    w.Line($"const int v = {full};");
+                    w.Line(string.Join(" ", Enumerable.Range(0, rest).Select(i => $"nint o{i} = Lanes(v{(i == 0 ? "" : $" + {i}")});")));
+                    ChannelsLastRowTiles(w, M, TR, rest, LD, HW, V, "v");
+                    w.Close();
+                }
+                if (l.Bias) EmitBiasRowSums(w, isa, "dyn", M, HW);
+                w.Close();
+                w.Line("if (batch == 0) return;");
+                w.Line("// dW[m][c][kh][kw] += dW'[m][kh][kw * C + c]");
+                w.Open($"for (int m = 0; m < {M}; m++)");
+                w.Line($"ref float d = ref Unsafe.Add(ref dw, m * {C * KK});");
+                w.Line($"ref float a = ref Unsafe.Add(ref dwc, m * {LD});");
+                w.Open($"for (int c = 0; c < {C}; c++)");
+                for (int kh = 0; kh < K; kh++)
+                    w.Line(string.Join(" ", Enumerable.Range(0, K).Select(kw => $"Unsafe.Add(ref d, c * {KK} + {kh * K + kw}) += Unsafe.Add(ref a, {kh * R + kw * C} + c);")));
+                w.Close().Close();
+                // the register tiles, one per (rows, vectors) the loops above call
+                var shapes = new System.Collections.Generic.List<(int Rows, int Vecs)>();
+                foreach (int vecs in F > full ? new[] { TV, F - full } : new[] { TV })
+                {
+                    shapes.Add((Math.Min(TR, M), vecs));
+                    if (M > TR && M % TR != 0) shapes.Add((M % TR, vecs));
+                }
+                foreach (var (rows, vecs) in shapes) EmitChannelsLastTile(w, isa, rows, vecs, LD, HW, H, W, RS, C);
+                w.Close();
+            });
+        }
+
+        /// <summary>x (C planes of H x W pixels) to the zero-padded channels-last x', one input row at a time: 8 channels x 8
+        /// pixels per AVX register transpose, the last block of a row and of the channels overlapping the one before (writing
+        /// the same values again). Without AVX, or with fewer than 8 channels or columns, one float at a time.</summary>
+        private static void EmitChannelsLastTranspose(CodeWriter w, int C, int H, int W, int P, int Wp)
+        {
+            const string X86 = "System.Runtime.Intrinsics.X86.Avx";
+            int HW = H * W;
+            w.Line("// x -> x': 8 channels x 8 pixels of a row per register transpose");
+            if (C >= 8 && W >= 8)
+            {
+                w.Open($"if ({X86}.IsSupported)");
+                w.Open($"for (int c0 = 0; c0 < {C}; c0 += 8)");
+                w.Line($"int c = Math.Min(c0, {C - 8});");
+                w.Line($"ref float s = ref Unsafe.Add(ref xn, c * {HW});");
+                w.Open($"for (int r = 0; r < {H}; r++)");
+                w.Line($"ref float d = ref Unsafe.Add(ref xc, (r * {Wp} + {P * Wp + P}) * {C} + c); // pixel (r, 0)'s channel c in x'");
+                w.Open($"for (int q0 = 0; q0 < {W}; q0 += 8)");
+                w.Line($"int q = Math.Min(q0, {W - 8}), at = r * {W} + q;");
+                for (int i = 0; i < 8; i++)
+                    w.Line($"Vector256<float> r{i} = Vector256.LoadUnsafe(ref s, (nuint)({(i == 0 ? "" : $"{i * HW} + ")}at));");
+                for (int i = 0; i < 8; i += 2)
+                    w.Line($"Vector256<float> l{i} = {X86}.UnpackLow(r{i}, r{i + 1}), h{i} = {X86}.UnpackHigh(r{i}, r{i + 1});");
+                w.Line($"Vector256<float> s0 = {X86}.Shuffle(l0, l2, 0x44), s1 = {X86}.Shuffle(l0, l2, 0xEE), s2 = {X86}.Shuffle(h0, h2, 0x44), s3 = {X86}.Shuffle(h0, h2, 0xEE);");
+                w.Line($"Vector256<float> s4 = {X86}.Shuffle(l4, l6, 0x44), s5 = {X86}.Shuffle(l4, l6, 0xEE), s6 = {X86}.Shuffle(h4, h6, 0x44), s7 = {X86}.Shuffle(h4, h6, 0xEE);");
+                w.Line($"ref float dq = ref Unsafe.Add(ref d, q * {C});");
+                w.Line("// pixel q + i's 8 channels");
+                for (int i = 0; i < 8; i++)
+                    w.Line($"{X86}.Permute2x128(s{i % 4}, s{i % 4 + 4}, {(i < 4 ? "0x20" : "0x31")}).StoreUnsafe(ref dq{(i == 0 ? "" : $", {i * C}")});");
+                w.Close().Close().Close();
+                w.Close();
+                w.Open("else");
+            }
+            else w.Open("");
+            w.Line($"for (int c = 0; c < {C}; c++) for (int r = 0; r < {H}; r++) for (int q = 0; q < {W}; q++) Unsafe.Add(ref xc, (r * {Wp} + q + {P * Wp + P}) * {C} + c) = Unsafe.Add(ref xn, c * {HW} + r * {W} + q);");
+            w.Close();
+        }
+
+        /// <summary>Calls the tiles of one column tile (vectors v.. at offsets o0..) for every output channel: full tiles of
+        /// <paramref name="TR"/> rows, then the remainder.</summary>
+        private static void ChannelsLastRowTiles(CodeWriter w, int M, int TR, int vecs, int LD, int HW, int V, string v)
+        {
+            int rows = Math.Min(TR, M);
+            string Call(int r, string m) => $"Tile{r}x{vecs}(ref Unsafe.Add(ref dyn, {m} * {HW}), ref xc, {string.Join(", ", Enumerable.Range(0, vecs).Select(i => $"o{i}"))}, ref Unsafe.Add(ref dwc, {m} * {LD} + {v} * {V}), load);";
+            w.Line("int m = 0;");
+            w.Line($"for (; m + {rows} <= {M}; m += {rows}) {Call(rows, "m")}");
+            if (M > TR && M % TR != 0) w.Line(Call(M % TR, "m"));
+        }
+
+        /// <summary>A register tile of the channels-last weight gradient: <paramref name="rows"/> output channels x
+        /// <paramref name="vecs"/> vectors of dW', summed over every pixel t: a broadcast of dy[m][t] per row, the vectors
+        /// loaded from x' at t's window (pixel stride Cin, padded row stride) plus their offsets o0...</summary>
+        private static void EmitChannelsLastTile(CodeWriter w, IsaTarget isa, int rows, int vecs, int LD, int HW, int H, int W, int RS, int C)
+        {
+            string Vec = isa.Vec, Vt = isa.V;
+            var acc = (from i in Enumerable.Range(0, rows) from v in Enumerable.Range(0, vecs) select (i, v)).ToArray();
+            string A(int i, int v) => $"c{i}{v}";
+            string Off(int i, int v) => (i * LD + v * isa.Width) == 0 ? "" : $", {i * LD + v * isa.Width}";
+            w.Line($"// {rows} output channels x {vecs * isa.Width} columns of dW' in {rows * vecs} registers; a: dy[m][0], b: x', o: the vectors' offsets from a window, c: dW'[m][v * {isa.Width}]");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+            w.Open($"static void Tile{rows}x{vecs}(ref float a, ref float b, {string.Join(", ", Enumerable.Range(0, vecs).Select(v => $"nint o{v}"))}, ref float c, bool load)");
+            w.Line($"{Vt} {string.Join(", ", acc.Select(p => A(p.i, p.v)))};");
+            w.Open("if (load)");
+            foreach (var (i, v) in acc) w.Line($"{A(i, v)} = {Vec}.LoadUnsafe(ref c{Off(i, v)});");
+            w.Close();
+            w.Open("else");
+            foreach (var (i, v) in acc) w.Line($"{A(i, v)} = {Vt}.Zero;");
+            w.Close();
+            w.Open($"for (int r = 0; r < {H}; r++)");
+            w.Line($"ref float br = ref Unsafe.Add(ref b, r * {RS}); // output row r's windows start at x' row r");
+            w.Line($"ref float ar = ref Unsafe.Add(ref a, r * {W});");
+            w.Open($"for (int q = 0; q < {W}; q++)");
+            w.Line($"ref float bq = ref Unsafe.Add(ref br, q * {C});");
+            for (int v = 0; v < vecs; v++) w.Line($"{Vt} b{v} = {Vec}.LoadUnsafe(ref bq, (nuint)o{v});");
+            for (int i = 0; i < rows; i++)
+            {
+                w.Line($"{(i == 0 ? $"{Vt} " : "")}ai = {Vec}.Create(Unsafe.Add(ref ar, q{(i == 0 ? "" : $" + {i * HW}")}));");
+                w.Line(string.Join(" ", Enumerable.Range(0, vecs).Select(v => $"{A(i, v)} = {Vec}.MultiplyAddEstimate(ai, b{v}, {A(i, v)});")));
+            }
+            w.Close().Close();
+            foreach (var (i, v) in acc) w.Line($"{A(i, v)}.StoreUnsafe(ref c{Off(i, v)});");
+            w.Close();
+        }
+
         public string ConvCol2Im(CheckedLayer l, int rowStride = 0)
         {
             int NB = rowStride > 0 ? rowStride : PixelBlock(l);
@@ -673,86 +824,97 @@ namespace CnnGen.Generator.Emit
                     w.Close();
                     w.Close();
                 }
+                // the channels-last weight gradient runs over the whole batch first (its dW' lives in col across the images;
+                // the input gradient below uses dcol only)
+                bool channelsLast = MemoryPlanner.IsChannelsLastWeightGradient(l);
+                if (channelsLast)
+                {
+                    w.Line($"if (weights) {ConvChannelsLastWeightGradient(l, isa)}(ref x, ref dy, ref dw, ref db, ref col, batch);");
+                    w.Line("if (!inputGradient) return;");
+                }
                 w.Open(IG > 1 ? "for (; n < batch; n++)" : "for (int n = 0; n < batch; n++)");
-                w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
+                if (!channelsLast) w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
                 w.Line($"ref float dyn = ref Unsafe.Add(ref dy, n * {outSize});");
                 w.Line($"ref float dxn = ref Unsafe.Add(ref dx, n * {inSize});");
-                w.Open("if (weights)");
-                bool swapped = MemoryPlanner.IsWeightGradientTransposed(l);
-                // the weight gradient's pixel block: the whole image when reloading dW once per block would move more data
-                // than the image's columns leaving L2 (MemoryPlanner.WholeImageWeightGradient)
-                bool wholeImage = MemoryPlanner.WholeImageWeightGradient(l);
-                int NBw = wholeImage ? N : NB;
-                string im2colW = wholeImage ? ConvIm2Col(l, N) : im2col;
-                // an implicit im2col: the columns' rows are read from shifted copies of the input planes
-                bool shifted = MemoryPlanner.IsShiftedPlaneWeightGradient(l);
-                string planes = shifted ? ConvShiftedPlanes(l, isa) : "";
-                if (swapped)
+                if (!channelsLast)
                 {
-                    w.Line($"// dW^T[k][m] = sum_j col[k][j] * dy[m][j] into dcol: broadcast the columns, dy packed transposed ({MG} rows to");
-                    w.Line($"// transpose instead of the columns' {KG}); added to dW after the image's blocks");
-                    w.Line($"MemoryMarshal.CreateSpan(ref dcol, {G * KG * MG}).Clear();");
-                }
-                else if (shifted)
-                {
-                    int K = l.Kernel, PS = MemoryPlanner.ShiftedPlaneLength(l);
-                    w.Line("// dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed, its row k = (c, kh, kw) read from");
-                    w.Line($"// the shifted planes at ColumnStart(k) (no im2col matrix; {planes}, built for each strip's channels just");
-                    w.Line("// before it is packed, while they are still in L1)");
-                    w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-                    w.Line($"static int ColumnStart(int k) => (k % {K} * {l.Input.C} + k / {K * K}) * {PS} + k / {K} % {K} * {l.Input.W} + k % {K};");
-                }
-                else w.Line("// dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed");
-                PixelBlocks(w, N, NBw, !direct && !shifted, (width, suffix) =>
-                {
-                    if (direct) w.Line("ref float cols = ref xn;");
-                    else if (shifted) { w.Line("int built = 0; // input channels whose shifted planes are built"); w.Line("ref float cols = ref col;"); }
-                    else { w.Line($"{im2colW}(ref xn, ref col, p0, count);"); w.Line("ref float cols = ref col;"); }
-                    OpenGroups(w, G);
-                    w.Line($"ref float dyg = ref Unsafe.Add(ref dyn, g * {MG * N} + p0);");
-                    w.Line($"ref float ctg = ref Unsafe.Add(ref cols, g * {KG * NBw});");
+                    w.Open("if (weights)");
+                    bool swapped = MemoryPlanner.IsWeightGradientTransposed(l);
+                    // the weight gradient's pixel block: the whole image when reloading dW once per block would move more data
+                    // than the image's columns leaving L2 (MemoryPlanner.WholeImageWeightGradient)
+                    bool wholeImage = MemoryPlanner.WholeImageWeightGradient(l);
+                    int NBw = wholeImage ? N : NB;
+                    string im2colW = wholeImage ? ConvIm2Col(l, N) : im2col;
+                    // an implicit im2col: the columns' rows are read from shifted copies of the input planes
+                    bool shifted = MemoryPlanner.IsShiftedPlaneWeightGradient(l);
+                    string planes = shifted ? ConvShiftedPlanes(l, isa) : "";
                     if (swapped)
                     {
-                        w.Line($"ref float dwt = ref Unsafe.Add(ref dcol, g * {KG * MG});");
-                        GemmEmitter.Emit(w, new BroadcastGemm
-                        {
-                            Name = "WeightGrad" + suffix, Rows = I(KG), RowsConst = KG, N = MG, T = I(width), TConst = width,
-                            A = "ctg", LdAr = NBw, LdAt = 1,
-                            B = "dyg", LdB = N, BTransposed = true, C = "dwt", LdC = MG, Accumulate = true,
-                            // a 1x1 conv's input is A, read straight from memory a depth block per row at a time
-                            PrefetchA = direct && (long)KG * N * 4 > GemmEmitter.L2Bytes,
-                        }, isa);
+                        w.Line($"// dW^T[k][m] = sum_j col[k][j] * dy[m][j] into dcol: broadcast the columns, dy packed transposed ({MG} rows to");
+                        w.Line($"// transpose instead of the columns' {KG}); added to dW after the image's blocks");
+                        w.Line($"MemoryMarshal.CreateSpan(ref dcol, {G * KG * MG}).Clear();");
                     }
-                    else
+                    else if (shifted)
                     {
-                        w.Line($"ref float dwg = ref Unsafe.Add(ref dw, g * {MG * KG});");
-                        GemmEmitter.Emit(w, new BroadcastGemm
+                        int K = l.Kernel, PS = MemoryPlanner.ShiftedPlaneLength(l);
+                        w.Line("// dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed, its row k = (c, kh, kw) read from");
+                        w.Line($"// the shifted planes at ColumnStart(k) (no im2col matrix; {planes}, built for each strip's channels just");
+                        w.Line("// before it is packed, while they are still in L1)");
+                        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+                        w.Line($"static int ColumnStart(int k) => (k % {K} * {l.Input.C} + k / {K * K}) * {PS} + k / {K} % {K} * {l.Input.W} + k % {K};");
+                    }
+                    else w.Line("// dW[m][k] += sum_j dy[m][j] * col[k][j]: broadcast dy, col packed transposed");
+                    PixelBlocks(w, N, NBw, !direct && !shifted, (width, suffix) =>
+                    {
+                        if (direct) w.Line("ref float cols = ref xn;");
+                        else if (shifted) { w.Line("int built = 0; // input channels whose shifted planes are built"); w.Line("ref float cols = ref col;"); }
+                        else { w.Line($"{im2colW}(ref xn, ref col, p0, count);"); w.Line("ref float cols = ref col;"); }
+                        OpenGroups(w, G);
+                        w.Line($"ref float dyg = ref Unsafe.Add(ref dyn, g * {MG * N} + p0);");
+                        w.Line($"ref float ctg = ref Unsafe.Add(ref cols, g * {KG * NBw});");
+                        if (swapped)
                         {
-                            Name = "WeightGrad" + suffix, Rows = I(MG), RowsConst = MG, N = KG, T = I(width), TConst = width,
-                            A = "dyg", LdAr = N, LdAt = 1,
-                            B = "ctg", LdB = NBw, BTransposed = true, BRowStart = shifted ? k => $"ColumnStart({k})" : null,
-                            BPrepare = shifted ? (first, count) => $"if ({first} + {count} > built * {l.Kernel * l.Kernel}) {{ int need = Math.Min(({first} + {count} + {l.Kernel * l.Kernel - 1}) / {l.Kernel * l.Kernel}, {l.Input.C}); {planes}(ref xn, ref col, built, need); built = need; }}" : null,
-                            C = "dwg", LdC = KG, Accumulate = true, PrefetchC = (long)MG * KG * 4 > GemmEmitter.L2Bytes,
-                        }, isa);
+                            w.Line($"ref float dwt = ref Unsafe.Add(ref dcol, g * {KG * MG});");
+                            GemmEmitter.Emit(w, new BroadcastGemm
+                            {
+                                Name = "WeightGrad" + suffix, Rows = I(KG), RowsConst = KG, N = MG, T = I(width), TConst = width,
+                                A = "ctg", LdAr = NBw, LdAt = 1,
+                                B = "dyg", LdB = N, BTransposed = true, C = "dwt", LdC = MG, Accumulate = true,
+                                // a 1x1 conv's input is A, read straight from memory a depth block per row at a time
+                                PrefetchA = direct && (long)KG * N * 4 > GemmEmitter.L2Bytes,
+                            }, isa);
+                        }
+                        else
+                        {
+                            w.Line($"ref float dwg = ref Unsafe.Add(ref dw, g * {MG * KG});");
+                            GemmEmitter.Emit(w, new BroadcastGemm
+                            {
+                                Name = "WeightGrad" + suffix, Rows = I(MG), RowsConst = MG, N = KG, T = I(width), TConst = width,
+                                A = "dyg", LdAr = N, LdAt = 1,
+                                B = "ctg", LdB = NBw, BTransposed = true, BRowStart = shifted ? k => $"ColumnStart({k})" : null,
+                                BPrepare = shifted ? (first, count) => $"if ({first} + {count} > built * {l.Kernel * l.Kernel}) {{ int need = Math.Min(({first} + {count} + {l.Kernel * l.Kernel - 1}) / {l.Kernel * l.Kernel}, {l.Input.C}); {planes}(ref xn, ref col, built, need); built = need; }}" : null,
+                                C = "dwg", LdC = KG, Accumulate = true, PrefetchC = (long)MG * KG * 4 > GemmEmitter.L2Bytes,
+                            }, isa);
+                        }
+                        w.Close();
+                    });
+                    if (swapped)
+                    {
+                        w.Line("// dW[g][m][k] += dW^T[g][k][m]");
+                        w.Open($"for (int gk = 0; gk < {G * KG}; gk++)");
+                        w.Line($"int g = gk / {KG}, k = gk - g * {KG};");
+                        w.Line($"ref float t = ref Unsafe.Add(ref dcol, gk * {MG});");
+                        w.Line($"ref float d = ref Unsafe.Add(ref dw, g * {MG * KG} + k);");
+                        w.Line($"for (int m = 0; m < {MG}; m++) Unsafe.Add(ref d, m * {KG}) += Unsafe.Add(ref t, m);");
+                        w.Close();
+                    }
+                    if (l.Bias)
+                    {
+                        EmitBiasRowSums(w, isa, "dyn", l.Output.C, N);
                     }
                     w.Close();
-                });
-                if (swapped)
-                {
-                    w.Line("// dW[g][m][k] += dW^T[g][k][m]");
-                    w.Open($"for (int gk = 0; gk < {G * KG}; gk++)");
-                    w.Line($"int g = gk / {KG}, k = gk - g * {KG};");
-                    w.Line($"ref float t = ref Unsafe.Add(ref dcol, gk * {MG});");
-                    w.Line($"ref float d = ref Unsafe.Add(ref dw, g * {MG * KG} + k);");
-                    w.Line($"for (int m = 0; m < {MG}; m++) Unsafe.Add(ref d, m * {KG}) += Unsafe.Add(ref t, m);");
-                    w.Close();
+                    w.Line("if (!inputGradient) continue;");
                 }
-                if (l.Bias)
-                {
-                    EmitBiasRowSums(w, isa, "dyn", l.Output.C, N);
-                }
-                w.Close();
-                w.Line("if (!inputGradient) continue;");
                 w.Line(direct ? "// dx = W^T * dy (1x1: the columns are the input pixels)" : "// dcol = W^T * dy per pixel block, then col2im into dx");
                 if (!direct) w.Line($"MemoryMarshal.CreateSpan(ref dxn, {inSize}).Clear();");
                 PixelBlocks(w, N, NB, !direct, (width, suffix) =>

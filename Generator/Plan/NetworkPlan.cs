@@ -201,6 +201,34 @@ namespace CnnGen.Generator.Plan
             && !IsWinogradWeightGradient(l) && !IsWeightGradientTransposed(l) && ImageGroup(l) == 1
             && (PixelBlock(l) >= l.Output.H * l.Output.W || WholeImageWeightGradient(l));
 
+        /// <summary>A stride-1 "same" conv that would read shifted planes (<see cref="IsShiftedPlaneWeightGradient"/>) takes its
+        /// weight gradient from the input in channels-last layout instead when a kernel row's taps over all input channels
+        /// (K x Cin floats, contiguous in that layout) fill whole vectors well: the GEMM then reads B in place, row t of the
+        /// columns for kernel row kh being the K x Cin floats at output pixel t's window row, so nothing is packed. The
+        /// seed net's 36 -> 72 layer: 108 of 112 lanes; packing its 324 x 196 columns per image and building the shifted
+        /// planes took 14% of its weight gradient, the transpose to channels-last takes 2-3%. Rows shorter than 48 floats
+        /// (the seed net's first conv, 1 channel) or filling under 85% of their vectors keep the shifted planes.</summary>
+        public static bool IsChannelsLastWeightGradient(CheckedLayer l)
+        {
+            if (!IsShiftedPlaneWeightGradient(l)) return false;
+            int row = l.Kernel * l.Input.C;
+            return row >= 48 && row >= 0.85 * ChannelsLastRowLength(l);
+        }
+
+        /// <summary>Columns of one kernel row in the channels-last weight gradient: K x Cin taps rounded up to 16 floats (an
+        /// AVX-512 vector, so two AVX2 and four SSE vectors); the extra lanes read the next pixel's first channels and their
+        /// sums are never used.</summary>
+        public static int ChannelsLastRowLength(CheckedLayer l) => (l.Kernel * l.Input.C + 15) / 16 * 16;
+
+        /// <summary>Floats of one image in the channels-last weight gradient's zero-padded layout ((H + K - 1) x (W + K - 1)
+        /// pixels of Cin floats), and the extra lanes the last pixel's last kernel row reads past it.</summary>
+        public static long ChannelsLastImageLength(CheckedLayer l) =>
+            RoundUp((long)(l.Input.H + l.Kernel - 1) * (l.Input.W + l.Kernel - 1) * l.Input.C + ChannelsLastRowLength(l) - l.Kernel * l.Input.C);
+
+        /// <summary>Workspace of the channels-last weight gradient: the padded image, then dW over the batch with its columns in
+        /// (kh, kw, c) order (Cout x K rows of <see cref="ChannelsLastRowLength"/>).</summary>
+        public static long ChannelsLastWorkspace(CheckedLayer l) => ChannelsLastImageLength(l) + (long)l.Output.C * l.Kernel * ChannelsLastRowLength(l);
+
         /// <summary>Floats of one shifted input plane: K - 1 padding rows around the H rows (W floats each) and K - 1 more
         /// floats that the last pixel's taps reach past them, rounded up to whole cache lines. Plane copy kw keeps its element
         /// (r, c) at r * W + c + padding, zero where input row r - padding is outside the image, and zero in the columns
@@ -389,6 +417,8 @@ namespace CnnGen.Generator.Plan
                         if (IsWeightGradientTransposed(l)) workspace = Math.Max(workspace, (long)l.Input.C * l.Kernel * l.Kernel * (l.Output.C / l.Groups));
                         // the shifted input planes of an implicit-im2col weight gradient (smaller than the columns but for tiny maps)
                         if (IsShiftedPlaneWeightGradient(l)) workspace = Math.Max(workspace, ShiftedPlanesLength(l));
+                        // the channels-last weight gradient's padded image and its dW over the batch
+                        if (IsChannelsLastWeightGradient(l)) workspace = Math.Max(workspace, ChannelsLastWorkspace(l));
                         // image groups: the group's columns, then its output (forward) or gathered output gradient (backward)
                         int group = ImageGroup(l);
                         if (group > 1) workspace = Math.Max(workspace, ((long)l.Input.C * l.Kernel * l.Kernel + l.Output.C) * group * l.Output.H * l.Output.W);
