@@ -5,7 +5,8 @@
 #   (c) each conv shape of the speed issue, forward, forward+backward (with the input gradient), and each backward pass
 #       alone (backward-weights; backward-data = full backward minus backward-weights), 1 thread, with % of the FMA peak
 #       CnnGen measures at the start of each round
-#   (d) the same on 2 threads, and a 2-thread scaling table; (e) ResNet-18's conv stages at batch 1, 1 and 2 threads
+#   (d) the same on 2 threads, each measured in a pair with 1 thread (their samples alternate, so outside load slows
+#       both alike), and a 2-thread scaling table; (e) ResNet-18's conv stages at batch 1, 1 and 2 threads
 # Usage: bash bench/compare.sh [--quick] [--rounds N] [--steps 30] [--seconds 2]
 # --rounds N alternates CnnGen and PyTorch N times and keeps each side's best (lowest) time per line, which damps
 # noise from other processes on the machine. Raw lines go to bench/compare-raw.txt.
@@ -36,13 +37,15 @@ done
 
 /usr/bin/python3 - "$raw" <<'PY'
 import sys
-best, order, notes = {}, [], []
+import statistics
+best, order, notes, rounds = {}, [], [], {}
 for ln in open(sys.argv[1]):
     side, rest = ln.split(" ", 1)
     if rest.startswith("#"):
         notes.append(f"{side}: {rest[1:].strip()}")
         continue
     _, key, ms, flops, images = rest.split()
+    rounds.setdefault((side, key), []).append(float(ms))  # every round's value, in round order
     if key not in order:
         order.append(key)
     d = best.setdefault(key, {})
@@ -62,7 +65,7 @@ def rate(ms, flops, images, conv):
     return f"{flops / ms * 1e-6:8.2f} GFLOP/s" if conv else f"{images / ms * 1e3:8.1f} img/s"
 for key in order:
     d = best[key]
-    if "cnngen" not in d or "pytorch" not in d:
+    if "cnngen" not in d or "pytorch" not in d or key.endswith("/pair1"):
         continue
     (cm, f, i), (pm, _, _) = d["cnngen"], d["pytorch"]
     conv = key.startswith("conv/")
@@ -73,13 +76,19 @@ print("%peak: CnnGen / PyTorch GFLOP/s as a percentage of the FMA peak above (1-
 print("direct convolution's FLOPs, so they can exceed 100). bwdw = backward-weights alone, bwdd = backward-data")
 print("(full backward minus backward-weights).")
 print()
-print("2-thread scaling (1-thread ms / 2-thread ms, same side):")
+print("2-thread scaling (1-thread ms / 2-thread ms, same side). Conv layers of (d): 1- and 2-thread samples alternate in one")
+print("pair per round (pair1 / t2), the median of the rounds' ratios; other lines: best 1-thread / best 2-thread ms.")
 print(f"| {'case':44} | {'CnnGen':>7} | {'PyTorch':>7} |")
 print(f"|{'-'*46}|{'-'*8}:|{'-'*8}:|")
+def scaling(side, key):
+    pair, two = rounds.get((side, key[:-2] + "pair1")), rounds.get((side, key))
+    if pair and two:
+        return statistics.median(p / t for p, t in zip(pair, two))
+    one = best.get(key[:-1] + "1", {})
+    return one[side][0] / best[key][side][0] if side in one and side in best[key] else None
 for key in order:
-    if not key.endswith("/t2") or key[:-1] + "1" not in best:
+    if not key.endswith("/t2") or (key[:-1] + "1" not in best and key[:-2] + "pair1" not in best):
         continue
-    one, two = best[key[:-1] + "1"], best[key]
-    cells = [f"{one[s][0] / two[s][0]:7.2f}" if s in one and s in two else f"{'-':>7}" for s in ("cnngen", "pytorch")]
+    cells = [f"{v:7.2f}" if (v := scaling(s, key)) is not None else f"{'-':>7}" for s in ("cnngen", "pytorch")]
     print(f"| {key[:-3]:44} | {cells[0]} | {cells[1]} |")
 PY

@@ -66,6 +66,39 @@ def measure(fn, seconds):
     return samples[len(samples) // 2]
 
 
+def measure_pair(fn, seconds):
+    """Median ms per call on 1 and on 2 threads, taking turns for about 2 x seconds, as Compare.MeasurePair: each turn
+    runs 0.1 s unrecorded (after torch.set_num_threads PyTorch needs 3-4 calls to reach its steady speed again), then
+    records samples of >= 20 ms for 0.2 s. Both thread counts see the same stretches of outside load."""
+    inner = {}
+    for t in (1, 2):
+        torch.set_num_threads(t)
+        start, calls = time.perf_counter(), 0
+        while calls < 2 or (time.perf_counter() - start < 0.3 and calls < 1000):
+            fn()
+            calls += 1
+        inner[t] = max(1, int(0.02 / ((time.perf_counter() - start) / calls)))
+    samples, start, turns = {1: [], 2: []}, time.perf_counter(), 0
+    while turns < 3 or time.perf_counter() - start < 2 * seconds:
+        for t in (1, 2):
+            torch.set_num_threads(t)
+            t0 = time.perf_counter()
+            while True:
+                fn()
+                if time.perf_counter() - t0 >= 0.1:
+                    break
+            t1 = time.perf_counter()
+            while True:
+                t0 = time.perf_counter()
+                for _ in range(inner[t]):
+                    fn()
+                samples[t].append((time.perf_counter() - t0) * 1e3 / inner[t])
+                if time.perf_counter() - t1 >= 0.2:
+                    break
+        turns += 1
+    return tuple(sorted(samples[t])[len(samples[t]) // 2] for t in (1, 2))
+
+
 def main():
     a = argparse.ArgumentParser()
     a.add_argument("--quick", action="store_true")
@@ -99,15 +132,16 @@ def main():
     # (b) seed net inference, batch 1, eval mode, no autograd.
     net.eval()
     x1 = torch.rand(1, 1, 28, 28)
-    for threads in (1, 2):
-        torch.set_num_threads(threads)
-        with torch.no_grad():
-            line(f"seed/infer/b1/t{threads}", measure(lambda: net(x1), a.seconds), FASHION_FLOPS_PER_IMAGE, 1)
+    with torch.no_grad():
+        one, two = measure_pair(lambda: net(x1), a.seconds)
+    line("seed/infer/b1/t1", one, FASHION_FLOPS_PER_IMAGE, 1)
+    line("seed/infer/b1/pair1", one, FASHION_FLOPS_PER_IMAGE, 1)
+    line("seed/infer/b1/t2", two, FASHION_FLOPS_PER_IMAGE, 1)
 
     # (c) conv layers, 1 thread: forward (no autograd) and forward + backward with the input gradient;
-    # (d) the same on 2 threads; (e) ResNet-18's stages at batch 1, forward, 1 and 2 threads.
+    # (d) the same on 2 threads, each in a pair with 1 thread; (e) ResNet-18's stages at batch 1, forward, 1 and 2 threads.
     selected = [s for s in SHAPES if not a.quick or key(s) in QUICK]
-    for threads, shapes, backward in ((1, selected, True), (2, selected, True), (None, BATCH_ONE, False)):
+    for threads, shapes in ((1, selected), (2, selected), (None, BATCH_ONE)):
         for s in shapes:
             n, c, h, w, co, k, st, p = s
             conv = nn.Conv2d(c, co, k, stride=st, padding=p)
@@ -123,22 +157,32 @@ def main():
             def fwdbwd():
                 xin.grad = None
                 conv(xin).backward(dy)
-            for t in ((threads,) if threads else (1, 2)):
-                torch.set_num_threads(t)
-                line(f"conv/{key(s)}/fwd/t{t}", measure(fwd, a.seconds), flops, n)
-                if backward:
-                    line(f"conv/{key(s)}/fwdbwd/t{t}", measure(fwdbwd, a.seconds), 3 * flops, n)
-                if backward and t == 1:
-                    # each backward pass alone on one forward's graph, as CnnGen's Compare: backward-weights
-                    # (grad of weight and bias only: convolution_backward skips dx), and backward-data as the
-                    # difference between the full backward (input, weight, bias) and backward-weights
-                    y = conv(xin)
-                    params = [conv.weight, conv.bias]
-                    weights = measure(lambda: torch.autograd.grad(y, params, dy, retain_graph=True), a.seconds)
-                    both = measure(lambda: torch.autograd.grad(y, [xin] + params, dy, retain_graph=True), a.seconds)
-                    line(f"conv/{key(s)}/bwdw/t{t}", weights, flops, n)
-                    line(f"conv/{key(s)}/bwdd/t{t}", max(both - weights, 1e-6), flops, n)
-
+            if threads is None:
+                # ResNet-18's batch-1 stages: 1 and 2 threads in a pair
+                one, two = measure_pair(fwd, a.seconds)
+                line(f"conv/{key(s)}/fwd/t1", one, flops, n)
+                line(f"conv/{key(s)}/fwd/pair1", one, flops, n)
+                line(f"conv/{key(s)}/fwd/t2", two, flops, n)
+                continue
+            if threads == 2:
+                # 2 threads, each pass in a pair with 1 thread (alternating samples; scaling = pair1 ms / t2 ms)
+                for name, fn, f in (("fwd", fwd, flops), ("fwdbwd", fwdbwd, 3 * flops)):
+                    one, two = measure_pair(fn, a.seconds)
+                    line(f"conv/{key(s)}/{name}/pair1", one, f, n)
+                    line(f"conv/{key(s)}/{name}/t2", two, f, n)
+                continue
+            torch.set_num_threads(1)
+            line(f"conv/{key(s)}/fwd/t1", measure(fwd, a.seconds), flops, n)
+            line(f"conv/{key(s)}/fwdbwd/t1", measure(fwdbwd, a.seconds), 3 * flops, n)
+            # each backward pass alone on one forward's graph, as CnnGen's Compare: backward-weights (grad of weight
+            # and bias only: convolution_backward skips dx), and backward-data as the difference between the full
+            # backward (input, weight, bias) and backward-weights
+            y = conv(xin)
+            params = [conv.weight, conv.bias]
+            weights = measure(lambda: torch.autograd.grad(y, params, dy, retain_graph=True), a.seconds)
+            both = measure(lambda: torch.autograd.grad(y, [xin] + params, dy, retain_graph=True), a.seconds)
+            line(f"conv/{key(s)}/bwdw/t1", weights, flops, n)
+            line(f"conv/{key(s)}/bwdd/t1", max(both - weights, 1e-6), flops, n)
 
 if __name__ == "__main__":
     main()

@@ -350,7 +350,7 @@ namespace CnnGen.Generator.Emit
             long XH = MemoryPlanner.ChannelsLastImageLength(l), inSize = l.Input.Size, outSize = l.Output.Size;
             int V = isa.Width, VR = R / V, F = K * VR; // vectors per kernel row, and in all K rows
             int TV = V == 16 ? 3 : 2, TR = GemmEmitter.TileRows(isa); // tile: TR rows x TV vectors (AVX-512: 24 of 32 registers; else 12 of 16)
-            string description = $"Weight gradient of {ConvDescription(l)} Read in channels-last layout: dW'[{M} x {K} x {R}] = sum over images and {HW} pixels t of " +
+            string description = $"Weight gradient of Conv2D {Chw(l.Input)} -> {Chw(l.Output)} (C x H x W per image), kernel {K}x{K}, stride 1, padding {P}, from the input in channels-last layout: dW'[{M} x {K} x {R}] = sum over images and {HW} pixels t of " +
                 $"dy[m][t] * x'[window row kh of t][kw * {C} + c] ({K * C} of {R} lanes used), then dW[m][c][kh][kw] += dW'[m][kh][kw * {C} + c]; row sums of dy into db{(l.Bias ? "" : " (no bias)")}.";
             return Use(name, l.Name, description, w =>
             {

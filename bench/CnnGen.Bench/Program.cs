@@ -91,11 +91,15 @@ namespace CnnGen.Bench
                 double ms = sw.Elapsed.TotalMilliseconds / steps;
                 Line("seed/train/b64/t2", ms, 3.0 * 64 * FashionNet.FlopsPerImage, 64);
             }
-            // (b) seed net inference, batch 1 (with 2 threads the two workers split each conv's output pixels).
-            foreach (int threads in new[] { 1, 2 })
+            // (b) seed net inference, batch 1 (with 2 threads the two workers split each conv's output pixels), the two thread
+            // counts in a pair (see (d)).
+            using (var infer1 = new SeedWorkload(1, 1))
+            using (var infer2 = new SeedWorkload(1, 2))
             {
-                using var infer = new SeedWorkload(1, threads);
-                Line($"seed/infer/b1/t{threads}", Measure(infer.Forward), FashionNet.FlopsPerImage, 1);
+                var (i1, i2) = MeasurePair(infer1.Forward, infer2.Forward);
+                Line("seed/infer/b1/t1", i1, FashionNet.FlopsPerImage, 1);
+                Line("seed/infer/b1/pair1", i1, FashionNet.FlopsPerImage, 1);
+                Line("seed/infer/b1/t2", i2, FashionNet.FlopsPerImage, 1);
             }
             // (c) conv layers, 1 thread.
             foreach (ConvShape shape in ConvShape.Selected)
@@ -110,20 +114,29 @@ namespace CnnGen.Bench
                 Line($"conv/{shape.Key}/bwdw/t1", weights, shape.PassFlops, shape.N);
                 Line($"conv/{shape.Key}/bwdd/t1", Math.Max(both - weights, 1e-6), shape.PassFlops, shape.N);
             }
-            // (d) the same layers on 2 threads (the workers split the batch; scaling = t1 ms / t2 ms).
+            // (d) the same layers on 2 threads (the workers split the batch), each measured in a pair with 1 thread: the two
+            // workloads' samples alternate, so a noisy stretch of the machine slows both alike (scaling = pair1 ms / t2 ms).
             foreach (ConvShape shape in ConvShape.Selected)
             {
-                using var work = new ConvWorkload(shape, 2);
-                Line($"conv/{shape.Key}/fwd/t2", Measure(work.Forward), shape.PassFlops, shape.N);
-                Line($"conv/{shape.Key}/fwdbwd/t2", Measure(work.ForwardBackward), 3 * shape.PassFlops, shape.N);
+                using var one = new ConvWorkload(shape, 1);
+                using var two = new ConvWorkload(shape, 2);
+                var (f1, f2) = MeasurePair(one.Forward, two.Forward);
+                Line($"conv/{shape.Key}/fwd/pair1", f1, shape.PassFlops, shape.N);
+                Line($"conv/{shape.Key}/fwd/t2", f2, shape.PassFlops, shape.N);
+                var (b1, b2) = MeasurePair(one.ForwardBackward, two.ForwardBackward);
+                Line($"conv/{shape.Key}/fwdbwd/pair1", b1, 3 * shape.PassFlops, shape.N);
+                Line($"conv/{shape.Key}/fwdbwd/t2", b2, 3 * shape.PassFlops, shape.N);
             }
-            // (e) ResNet-18's stages at batch 1, forward, 1 and 2 threads (2 threads: an inference team splits each conv).
+            // (e) ResNet-18's stages at batch 1, forward, 1 and 2 threads in a pair (2 threads: an inference team splits each conv).
             foreach (ConvShape shape in ConvShape.BatchOne)
-                foreach (int threads in new[] { 1, 2 })
-                {
-                    using var work = new ConvWorkload(shape, threads);
-                    Line($"conv/{shape.Key}/fwd/t{threads}", Measure(work.Forward), shape.PassFlops, shape.N);
-                }
+            {
+                using var one = new ConvWorkload(shape, 1);
+                using var two = new ConvWorkload(shape, 2);
+                var (f1, f2) = MeasurePair(one.Forward, two.Forward);
+                Line($"conv/{shape.Key}/fwd/t1", f1, shape.PassFlops, shape.N);
+                Line($"conv/{shape.Key}/fwd/pair1", f1, shape.PassFlops, shape.N);
+                Line($"conv/{shape.Key}/fwd/t2", f2, shape.PassFlops, shape.N);
+            }
             return 0;
         }
 
@@ -187,6 +200,45 @@ namespace CnnGen.Bench
         {
             List<double> samples = Samples(action, 200);
             return samples[samples.Count / 2];
+        }
+
+        /// <summary>Median ms per call of two workloads that take turns for about 2 x _seconds: each turn runs its workload
+        /// for 0.1 s unrecorded (caches, and waking its workers), then records samples of >= 20 ms for 0.2 s. Both see
+        /// the same stretches of outside load, so their ratio is steadier than that of two separate runs.</summary>
+        private static (double A, double B) MeasurePair(Action a, Action b)
+        {
+            static int Inner(Action action)
+            {
+                var sw = Stopwatch.StartNew();
+                int calls = 0;
+                do { action(); calls++; } while (calls < 2 || (sw.Elapsed.TotalSeconds < 0.3 && calls < 1000));
+                return Math.Max(1, (int)(0.02 / (sw.Elapsed.TotalSeconds / calls)));
+            }
+            static void Turn(Action action, int inner, List<double> samples)
+            {
+                var sw = Stopwatch.StartNew();
+                do action(); while (sw.Elapsed.TotalSeconds < 0.1);
+                sw.Restart();
+                do
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    for (int i = 0; i < inner; i++) action();
+                    samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds / inner);
+                }
+                while (sw.Elapsed.TotalSeconds < 0.2);
+            }
+            int ia = Inner(a), ib = Inner(b);
+            var sa = new List<double>();
+            var sb = new List<double>();
+            var total = Stopwatch.StartNew();
+            for (int turns = 0; turns < 3 || total.Elapsed.TotalSeconds < 2 * _seconds; turns++)
+            {
+                Turn(a, ia, sa);
+                Turn(b, ib, sb);
+            }
+            sa.Sort();
+            sb.Sort();
+            return (sa[sa.Count / 2], sb[sb.Count / 2]);
         }
 
         /// <summary>Sorted ms per call: warm up, then samples of >= 20 ms each until ~_seconds (at least 3, at most
