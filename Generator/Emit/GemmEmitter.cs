@@ -475,22 +475,10 @@ namespace CnnGen.Generator.Emit
                 w.Open($"if ({X86}.IsSupported)");
                 w.Open("for (; t + 8 <= kc; t += 8)");
                 w.Line("// rows q..q+7, columns t..t+7 of the source -> panel rows t..t+7, lanes q..q+7");
-                for (int i = 0; i < 8; i++)
-                    w.Line(g.BRowStart is null
-                        ? $"Vector256<float> r{i} = Vector256.LoadUnsafe(ref src, (nuint)({(i == 0 ? "" : $"{I(i * g.LdB)} + ")}t));"
-                        : $"Vector256<float> r{i} = Vector256.LoadUnsafe(ref {g.B}, (nuint)(o{i} + t));");
-                for (int i = 0; i < 8; i += 2)
-                {
-                    w.Line($"Vector256<float> l{i} = {X86}.UnpackLow(r{i}, r{i + 1}), h{i} = {X86}.UnpackHigh(r{i}, r{i + 1});");
-                }
-                w.Line($"Vector256<float> s0 = {X86}.Shuffle(l0, l2, 0x44), s1 = {X86}.Shuffle(l0, l2, 0xEE), s2 = {X86}.Shuffle(h0, h2, 0x44), s3 = {X86}.Shuffle(h0, h2, 0xEE);");
-                w.Line($"Vector256<float> s4 = {X86}.Shuffle(l4, l6, 0x44), s5 = {X86}.Shuffle(l4, l6, 0xEE), s6 = {X86}.Shuffle(h4, h6, 0x44), s7 = {X86}.Shuffle(h4, h6, 0xEE);");
-                w.Line($"ref float d = ref Unsafe.Add(ref dst, t * {NR});");
-                for (int l = 0; l < 8; l++)
-                {
-                    string op = $"{X86}.Permute2x128(s{l % 4}, s{l % 4 + 4}, {(l < 4 ? "0x20" : "0x31")})";
-                    w.Line($"{op}.StoreUnsafe(ref d{(l == 0 ? "" : $", {I(l * NR)}")});");
-                }
+                EmitTranspose8x8(w,
+                    i => g.BRowStart is null ? $"Vector256.LoadUnsafe(ref src, (nuint)({(i == 0 ? "" : $"{I(i * g.LdB)} + ")}t))" : $"Vector256.LoadUnsafe(ref {g.B}, (nuint)(o{i} + t))",
+                    $"ref float d = ref Unsafe.Add(ref dst, t * {NR});",
+                    (l, column) => $"{column}.StoreUnsafe(ref d{(l == 0 ? "" : $", {I(l * NR)}")});");
                 w.Close();
                 w.Close();
                 if (g.BRowStart is null) w.Line($"for (; t < kc; t++) for (int i = 0; i < 8; i++) Unsafe.Add(ref dst, t * {NR} + i) = Unsafe.Add(ref src, i * {g.LdB} + t);");
@@ -513,6 +501,22 @@ namespace CnnGen.Generator.Emit
                 w.Close();
             }
             if (cols < NR) w.Line($"for (int t = 0; t < kc; t++) for (int q = {cols}; q < {NR}; q++) Unsafe.Add(ref panel, t * {NR} + q) = 0f;");
+        }
+
+        /// <summary>An 8 x 8 AVX register transpose (the caller checks Avx.IsSupported): rows r0..r7 from
+        /// <paramref name="load"/>(i), then <paramref name="before"/>, then <paramref name="store"/>(i, column i's
+        /// expression) for each column. 24 shuffles: unpacks, 64-bit shuffles, 128-bit lane permutes.</summary>
+        internal static void EmitTranspose8x8(CodeWriter w, Func<int, string> load, string? before, Func<int, string, string> store)
+        {
+            const string X86 = "System.Runtime.Intrinsics.X86.Avx";
+            for (int i = 0; i < 8; i++) w.Line($"Vector256<float> r{i} = {load(i)};");
+            for (int i = 0; i < 8; i += 2)
+                w.Line($"Vector256<float> l{i} = {X86}.UnpackLow(r{i}, r{i + 1}), h{i} = {X86}.UnpackHigh(r{i}, r{i + 1});");
+            w.Line($"Vector256<float> s0 = {X86}.Shuffle(l0, l2, 0x44), s1 = {X86}.Shuffle(l0, l2, 0xEE), s2 = {X86}.Shuffle(h0, h2, 0x44), s3 = {X86}.Shuffle(h0, h2, 0xEE);");
+            w.Line($"Vector256<float> s4 = {X86}.Shuffle(l4, l6, 0x44), s5 = {X86}.Shuffle(l4, l6, 0xEE), s6 = {X86}.Shuffle(h4, h6, 0x44), s7 = {X86}.Shuffle(h4, h6, 0xEE);");
+            if (before is not null) w.Line(before);
+            for (int l = 0; l < 8; l++)
+                w.Line(store(l, $"{X86}.Permute2x128(s{l % 4}, s{l % 4 + 4}, {(l < 4 ? "0x20" : "0x31")})"));
         }
 
         private static string TileName(BroadcastGemm g, int rows, string kind = "") => $"{g.Name}Tile{rows}x{kind}";

@@ -422,16 +422,10 @@ namespace CnnGen.Generator.Emit
                 w.Line($"ref float d = ref Unsafe.Add(ref xc, (r * {Wp} + {P * Wp + P}) * {C} + c); // pixel (r, 0)'s channel c in x'");
                 w.Open($"for (int q0 = 0; q0 < {W}; q0 += 8)");
                 w.Line($"int q = Math.Min(q0, {W - 8}), at = r * {W} + q;");
-                for (int i = 0; i < 8; i++)
-                    w.Line($"Vector256<float> r{i} = Vector256.LoadUnsafe(ref s, (nuint)({(i == 0 ? "" : $"{i * HW} + ")}at));");
-                for (int i = 0; i < 8; i += 2)
-                    w.Line($"Vector256<float> l{i} = {X86}.UnpackLow(r{i}, r{i + 1}), h{i} = {X86}.UnpackHigh(r{i}, r{i + 1});");
-                w.Line($"Vector256<float> s0 = {X86}.Shuffle(l0, l2, 0x44), s1 = {X86}.Shuffle(l0, l2, 0xEE), s2 = {X86}.Shuffle(h0, h2, 0x44), s3 = {X86}.Shuffle(h0, h2, 0xEE);");
-                w.Line($"Vector256<float> s4 = {X86}.Shuffle(l4, l6, 0x44), s5 = {X86}.Shuffle(l4, l6, 0xEE), s6 = {X86}.Shuffle(h4, h6, 0x44), s7 = {X86}.Shuffle(h4, h6, 0xEE);");
-                w.Line($"ref float dq = ref Unsafe.Add(ref d, q * {C});");
-                w.Line("// pixel q + i's 8 channels");
-                for (int i = 0; i < 8; i++)
-                    w.Line($"{X86}.Permute2x128(s{i % 4}, s{i % 4 + 4}, {(i < 4 ? "0x20" : "0x31")}).StoreUnsafe(ref dq{(i == 0 ? "" : $", {i * C}")});");
+                GemmEmitter.EmitTranspose8x8(w,
+                    i => $"Vector256.LoadUnsafe(ref s, (nuint)({(i == 0 ? "" : $"{i * HW} + ")}at))",
+                    $"ref float dq = ref Unsafe.Add(ref d, q * {C}); // pixel q + i's 8 channels",
+                    (i, column) => $"{column}.StoreUnsafe(ref dq{(i == 0 ? "" : $", {i * C}")});");
                 w.Close().Close().Close();
                 w.Close();
                 w.Open("else");
