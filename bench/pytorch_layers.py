@@ -46,20 +46,30 @@ def line(k, ms, flops, images):
     print(f"RESULT {k} {ms:.4f} {flops:.0f} {images}", flush=True)
 
 
-def measure(fn, seconds):
-    """Median ms per call: warm up, then samples of >= 20 ms each until ~seconds (at least 3), as Compare.Measure."""
+def inner_calls(fn):
+    """Warms fn up (at least 2 calls, up to 0.3 s or 1000 calls); returns how many calls make a sample of about 20 ms,
+    as Compare.InnerCalls."""
     start, calls = time.perf_counter(), 0
     while calls < 2 or (time.perf_counter() - start < 0.3 and calls < 1000):
         fn()
         calls += 1
-    once = (time.perf_counter() - start) / calls
-    inner = max(1, int(0.02 / once))
+    return max(1, int(0.02 / ((time.perf_counter() - start) / calls)))
+
+
+def add_sample(fn, inner, samples):
+    """Times inner calls and appends the ms per call to samples, as Compare.AddSample."""
+    t0 = time.perf_counter()
+    for _ in range(inner):
+        fn()
+    samples.append((time.perf_counter() - t0) * 1e3 / inner)
+
+
+def measure(fn, seconds):
+    """Median ms per call: warm up, then samples of >= 20 ms each until ~seconds (at least 3), as Compare.Measure."""
+    inner = inner_calls(fn)
     samples, start = [], time.perf_counter()
     while len(samples) < 3 or time.perf_counter() - start < seconds:
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        samples.append((time.perf_counter() - t0) * 1e3 / inner)
+        add_sample(fn, inner, samples)
         if len(samples) >= 200:
             break
     samples.sort()
@@ -73,11 +83,7 @@ def measure_pair(fn, seconds):
     inner = {}
     for t in (1, 2):
         torch.set_num_threads(t)
-        start, calls = time.perf_counter(), 0
-        while calls < 2 or (time.perf_counter() - start < 0.3 and calls < 1000):
-            fn()
-            calls += 1
-        inner[t] = max(1, int(0.02 / ((time.perf_counter() - start) / calls)))
+        inner[t] = inner_calls(fn)
     samples, start, turns = {1: [], 2: []}, time.perf_counter(), 0
     while turns < 3 or time.perf_counter() - start < 2 * seconds:
         for t in (1, 2):
@@ -89,10 +95,7 @@ def measure_pair(fn, seconds):
                     break
             t1 = time.perf_counter()
             while True:
-                t0 = time.perf_counter()
-                for _ in range(inner[t]):
-                    fn()
-                samples[t].append((time.perf_counter() - t0) * 1e3 / inner[t])
+                add_sample(fn, inner[t], samples[t])
                 if time.perf_counter() - t1 >= 0.2:
                     break
         turns += 1

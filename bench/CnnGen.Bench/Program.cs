@@ -207,27 +207,14 @@ namespace CnnGen.Bench
         /// the same stretches of outside load, so their ratio is steadier than that of two separate runs.</summary>
         private static (double A, double B) MeasurePair(Action a, Action b)
         {
-            static int Inner(Action action)
-            {
-                var sw = Stopwatch.StartNew();
-                int calls = 0;
-                do { action(); calls++; } while (calls < 2 || (sw.Elapsed.TotalSeconds < 0.3 && calls < 1000));
-                return Math.Max(1, (int)(0.02 / (sw.Elapsed.TotalSeconds / calls)));
-            }
             static void Turn(Action action, int inner, List<double> samples)
             {
                 var sw = Stopwatch.StartNew();
                 do action(); while (sw.Elapsed.TotalSeconds < 0.1);
                 sw.Restart();
-                do
-                {
-                    long t0 = Stopwatch.GetTimestamp();
-                    for (int i = 0; i < inner; i++) action();
-                    samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds / inner);
-                }
-                while (sw.Elapsed.TotalSeconds < 0.2);
+                do AddSample(action, inner, samples); while (sw.Elapsed.TotalSeconds < 0.2);
             }
-            int ia = Inner(a), ib = Inner(b);
+            int ia = InnerCalls(a), ib = InnerCalls(b);
             var sa = new List<double>();
             var sb = new List<double>();
             var total = Stopwatch.StartNew();
@@ -245,22 +232,34 @@ namespace CnnGen.Bench
         /// <paramref name="maxSamples"/>).</summary>
         private static List<double> Samples(Action action, int maxSamples)
         {
-            var sw = Stopwatch.StartNew();
-            int calls = 0;
-            do { action(); calls++; } while (calls < 2 || (sw.Elapsed.TotalSeconds < 0.3 && calls < 1000));
-            double once = sw.Elapsed.TotalSeconds / calls;
-            int inner = Math.Max(1, (int)(0.02 / once));
+            int inner = InnerCalls(action);
             var samples = new List<double>();
-            sw.Restart();
+            var sw = Stopwatch.StartNew();
             while (samples.Count < 3 || sw.Elapsed.TotalSeconds < _seconds)
             {
-                long t0 = Stopwatch.GetTimestamp();
-                for (int i = 0; i < inner; i++) action();
-                samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds / inner);
+                AddSample(action, inner, samples);
                 if (samples.Count >= maxSamples) break;
             }
             samples.Sort();
             return samples;
+        }
+
+        /// <summary>Warms <paramref name="action"/> up (at least 2 calls, up to 0.3 s or 1000 calls) and returns how many calls
+        /// make a sample of about 20 ms.</summary>
+        private static int InnerCalls(Action action)
+        {
+            var sw = Stopwatch.StartNew();
+            int calls = 0;
+            do { action(); calls++; } while (calls < 2 || (sw.Elapsed.TotalSeconds < 0.3 && calls < 1000));
+            return Math.Max(1, (int)(0.02 / (sw.Elapsed.TotalSeconds / calls)));
+        }
+
+        /// <summary>Times <paramref name="inner"/> calls and adds the ms per call to <paramref name="samples"/>.</summary>
+        private static void AddSample(Action action, int inner, List<double> samples)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < inner; i++) action();
+            samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds / inner);
         }
     }
 }
