@@ -76,7 +76,8 @@ namespace CnnGen.Generator.Emit
         /// once than the hardware prefetcher follows.</summary>
         public bool PrefetchB;
         /// <summary>The full strips' tiles read B in place (row stride LdB) instead of a packed panel: B's rows are contiguous
-        /// runs of the strip's columns already (a 1x1 conv's input), so packing would only copy them.</summary>
+        /// runs of the strip's columns already (the conv forward's im2col columns, a 1x1 conv's input that outgrows L2,
+        /// Winograd's V), so packing would only copy them.</summary>
         public bool BInPlace;
     }
 

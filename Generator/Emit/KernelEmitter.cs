@@ -368,17 +368,21 @@ namespace CnnGen.Generator.Emit
                 w.Line("bool load = n > 0; // the first image stores dW', the others add to it");
                 w.Line($"// dW' in tiles of {TR} output channels x {TV} vectors, each over all {HW} pixels");
                 int full = F / TV * TV;
+                int[] widths = F > full ? new[] { TV, F - full } : new[] { TV }; // vectors per column tile: full tiles, then the rest
+                int[] heights = ChannelsLastTileHeights(M, TR);
+                void ColumnTile(int vecs)
+                {
+                    w.Line(string.Join(" ", Enumerable.Range(0, vecs).Select(i => $"nint o{i} = Lanes(v{(i == 0 ? "" : $" + {i}")});")));
+                    ChannelsLastRowTiles(w, M, heights, vecs, LD, HW, V);
+                }
                 w.Open($"for (int v = 0; v < {full}; v += {TV})");
-                w.Line(string.Join(" ", Enumerable.Range(0, TV).Select(i => $"nint o{i} = Lanes(v{(i == 0 ? "" : $" + {i}")});")));
-                ChannelsLastRowTiles(w, M, TR, TV, LD, HW, V, "v");
+                ColumnTile(TV);
                 w.Close();
                 if (F > full)
                 {
-                    int rest = F - full;
                     w.Open("");
                     w.Line($"const int v = {full};");
-                    w.Line(string.Join(" ", Enumerable.Range(0, rest).Select(i => $"nint o{i} = Lanes(v{(i == 0 ? "" : $" + {i}")});")));
-                    ChannelsLastRowTiles(w, M, TR, rest, LD, HW, V, "v");
+                    ColumnTile(F - full);
                     w.Close();
                 }
                 if (l.Bias) EmitBiasRowSums(w, isa, "dyn", M, HW);
@@ -393,13 +397,8 @@ namespace CnnGen.Generator.Emit
                     w.Line(string.Join(" ", Enumerable.Range(0, K).Select(kw => $"Unsafe.Add(ref d, c * {KK} + {kh * K + kw}) += Unsafe.Add(ref a, {kh * R + kw * C} + c);")));
                 w.Close().Close();
                 // the register tiles, one per (rows, vectors) the loops above call
-                var shapes = new System.Collections.Generic.List<(int Rows, int Vecs)>();
-                foreach (int vecs in F > full ? new[] { TV, F - full } : new[] { TV })
-                {
-                    shapes.Add((Math.Min(TR, M), vecs));
-                    if (M > TR && M % TR != 0) shapes.Add((M % TR, vecs));
-                }
-                foreach (var (rows, vecs) in shapes) EmitChannelsLastTile(w, isa, rows, vecs, LD, HW, H, W, RS, C);
+                foreach (int vecs in widths)
+                    foreach (int rows in heights) EmitChannelsLastTile(w, isa, rows, vecs, LD, HW, H, W, RS, C);
                 w.Close();
             });
         }
@@ -435,15 +434,19 @@ namespace CnnGen.Generator.Emit
             w.Close();
         }
 
-        /// <summary>Calls the tiles of one column tile (vectors v.. at offsets o0..) for every output channel: full tiles of
-        /// <paramref name="TR"/> rows, then the remainder.</summary>
-        private static void ChannelsLastRowTiles(CodeWriter w, int M, int TR, int vecs, int LD, int HW, int V, string v)
+        /// <summary>Output channels per register tile of the channels-last weight gradient: the full tile height (or all of
+        /// <paramref name="M"/> when fewer), then the remainder if any.</summary>
+        private static int[] ChannelsLastTileHeights(int M, int TR) =>
+            M > TR && M % TR != 0 ? new[] { TR, M % TR } : new[] { Math.Min(TR, M) };
+
+        /// <summary>Calls the tiles of one column tile (vectors v.. at offsets o0..) for every output channel: tiles of the
+        /// first height while they fit, then one of the remainder's.</summary>
+        private static void ChannelsLastRowTiles(CodeWriter w, int M, int[] heights, int vecs, int LD, int HW, int V)
         {
-            int rows = Math.Min(TR, M);
-            string Call(int r, string m) => $"Tile{r}x{vecs}(ref Unsafe.Add(ref dyn, {m} * {HW}), ref xc, {string.Join(", ", Enumerable.Range(0, vecs).Select(i => $"o{i}"))}, ref Unsafe.Add(ref dwc, {m} * {LD} + {v} * {V}), load);";
+            string Call(int r) => $"Tile{r}x{vecs}(ref Unsafe.Add(ref dyn, m * {HW}), ref xc, {string.Join(", ", Enumerable.Range(0, vecs).Select(i => $"o{i}"))}, ref Unsafe.Add(ref dwc, m * {LD} + v * {V}), load);";
             w.Line("int m = 0;");
-            w.Line($"for (; m + {rows} <= {M}; m += {rows}) {Call(rows, "m")}");
-            if (M > TR && M % TR != 0) w.Line(Call(M % TR, "m"));
+            w.Line($"for (; m + {heights[0]} <= {M}; m += {heights[0]}) {Call(heights[0])}");
+            if (heights.Length > 1) w.Line(Call(heights[1]));
         }
 
         /// <summary>A register tile of the channels-last weight gradient: <paramref name="rows"/> output channels x

@@ -194,7 +194,9 @@ namespace CnnGen.Generator.Plan
         /// are zero (<see cref="ShiftedPlaneLength"/>). K copies of the input are a third of the K * K of im2col (3 x 3), and the
         /// transposing pack that follows reads them as it read the columns. Ungrouped convs whose weight gradient takes a
         /// whole image per GEMM, one image at a time (maps of at least 16 pixels, one AVX-512 vector: smaller ones run in
-        /// image groups): the seed net's 36 -> 72 layer (14 x 14), whose im2col was a tenth of its weight gradient.</summary>
+        /// image groups): the seed net's 36 -> 72 layer (14 x 14), whose im2col was a tenth of its weight gradient. Among these,
+        /// the layers <see cref="IsChannelsLastWeightGradient"/> takes (the seed net's 36 -> 72 since stop 23) read a
+        /// channels-last copy instead; this predicate is their eligibility too.</summary>
         public static bool IsShiftedPlaneWeightGradient(CheckedLayer l) =>
             l.Kind == LayerKind.Conv2D && !IsDirectConv(l) && l.Stride == 1 && l.Groups == 1
             && l.Output.H == l.Input.H && l.Output.W == l.Input.W && l.Kernel <= l.Input.W && l.Input.H * l.Input.W >= 16
