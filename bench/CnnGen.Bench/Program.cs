@@ -96,10 +96,10 @@ namespace CnnGen.Bench
             using (var infer1 = new SeedWorkload(1, 1))
             using (var infer2 = new SeedWorkload(1, 2))
             {
-                var (i1, i2) = MeasurePair(infer1.Forward, infer2.Forward);
-                Line("seed/infer/b1/t1", i1, FashionNet.FlopsPerImage, 1);
-                Line("seed/infer/b1/pair1", i1, FashionNet.FlopsPerImage, 1);
-                Line("seed/infer/b1/t2", i2, FashionNet.FlopsPerImage, 1);
+                double[] ms = MeasureTurns(infer1.Forward, infer2.Forward);
+                Line("seed/infer/b1/t1", ms[0], FashionNet.FlopsPerImage, 1);
+                Line("seed/infer/b1/pair1", ms[0], FashionNet.FlopsPerImage, 1);
+                Line("seed/infer/b1/t2", ms[1], FashionNet.FlopsPerImage, 1);
             }
             // (c) conv layers, 1 thread.
             foreach (ConvShape shape in ConvShape.Selected)
@@ -116,26 +116,22 @@ namespace CnnGen.Bench
             }
             // (d) the same layers on 2 threads (the workers split the batch), each measured in a pair with 1 thread: the two
             // workloads' samples alternate, so a noisy stretch of the machine slows both alike (scaling = pair1 ms / t2 ms).
+            // The machine's FMA loop takes the same turns (fmaref/...): what two cores gave a perfectly parallel job in
+            // those seconds.
+            using var fma = new FmaScalingWorkload();
             foreach (ConvShape shape in ConvShape.Selected)
             {
                 using var one = new ConvWorkload(shape, 1);
                 using var two = new ConvWorkload(shape, 2);
-                var (f1, f2) = MeasurePair(one.Forward, two.Forward);
-                Line($"conv/{shape.Key}/fwd/pair1", f1, shape.PassFlops, shape.N);
-                Line($"conv/{shape.Key}/fwd/t2", f2, shape.PassFlops, shape.N);
-                var (b1, b2) = MeasurePair(one.ForwardBackward, two.ForwardBackward);
-                Line($"conv/{shape.Key}/fwdbwd/pair1", b1, 3 * shape.PassFlops, shape.N);
-                Line($"conv/{shape.Key}/fwdbwd/t2", b2, 3 * shape.PassFlops, shape.N);
+                PairLines($"conv/{shape.Key}/fwd", one.Forward, two.Forward, fma, shape.PassFlops, shape.N);
+                PairLines($"conv/{shape.Key}/fwdbwd", one.ForwardBackward, two.ForwardBackward, fma, 3 * shape.PassFlops, shape.N);
             }
             // (e) ResNet-18's stages at batch 1, forward, 1 and 2 threads in a pair (2 threads: an inference team splits each conv).
             foreach (ConvShape shape in ConvShape.BatchOne)
             {
                 using var one = new ConvWorkload(shape, 1);
                 using var two = new ConvWorkload(shape, 2);
-                var (f1, f2) = MeasurePair(one.Forward, two.Forward);
-                Line($"conv/{shape.Key}/fwd/t1", f1, shape.PassFlops, shape.N);
-                Line($"conv/{shape.Key}/fwd/pair1", f1, shape.PassFlops, shape.N);
-                Line($"conv/{shape.Key}/fwd/t2", f2, shape.PassFlops, shape.N);
+                PairLines($"conv/{shape.Key}/fwd", one.Forward, two.Forward, fma, shape.PassFlops, shape.N, t1: true);
             }
             return 0;
         }
@@ -202,10 +198,10 @@ namespace CnnGen.Bench
             return samples[samples.Count / 2];
         }
 
-        /// <summary>Median ms per call of two workloads that take turns for about 2 x _seconds: each turn runs its workload
-        /// for 0.1 s unrecorded (caches, and waking its workers), then records samples of >= 20 ms for 0.2 s. Both see
-        /// the same stretches of outside load, so their ratio is steadier than that of two separate runs.</summary>
-        private static (double A, double B) MeasurePair(Action a, Action b)
+        /// <summary>Median ms per call of workloads that take turns for about 2 x _seconds (at least 3 turns each): each turn
+        /// runs its workload for 0.1 s unrecorded (caches, and waking its workers), then records samples of >= 20 ms for
+        /// 0.2 s. All see the same stretches of outside load, so their ratios are steadier than those of separate runs.</summary>
+        private static double[] MeasureTurns(params Action[] actions)
         {
             static void Turn(Action action, int inner, List<double> samples)
             {
@@ -214,18 +210,25 @@ namespace CnnGen.Bench
                 sw.Restart();
                 do AddSample(action, inner, samples); while (sw.Elapsed.TotalSeconds < 0.2);
             }
-            int ia = InnerCalls(a), ib = InnerCalls(b);
-            var sa = new List<double>();
-            var sb = new List<double>();
+            int[] inner = actions.Select(InnerCalls).ToArray();
+            List<double>[] samples = actions.Select(_ => new List<double>()).ToArray();
             var total = Stopwatch.StartNew();
             for (int turns = 0; turns < 3 || total.Elapsed.TotalSeconds < 2 * _seconds; turns++)
-            {
-                Turn(a, ia, sa);
-                Turn(b, ib, sb);
-            }
-            sa.Sort();
-            sb.Sort();
-            return (sa[sa.Count / 2], sb[sb.Count / 2]);
+                for (int i = 0; i < actions.Length; i++) Turn(actions[i], inner[i], samples[i]);
+            return samples.Select(s => { s.Sort(); return s[s.Count / 2]; }).ToArray();
+        }
+
+        /// <summary>A 1-thread and a 2-thread workload in turns with the machine's own FMA scaling
+        /// (<see cref="FmaScalingWorkload"/>): prints key/t1 (when <paramref name="t1"/>), key/pair1, key/t2 and
+        /// fmaref/key/pair1, fmaref/key/t2.</summary>
+        private static void PairLines(string key, Action one, Action two, FmaScalingWorkload fma, double flops, int images, bool t1 = false)
+        {
+            double[] ms = MeasureTurns(one, two, fma.One, fma.Two);
+            if (t1) Line($"{key}/t1", ms[0], flops, images);
+            Line($"{key}/pair1", ms[0], flops, images);
+            Line($"{key}/t2", ms[1], flops, images);
+            Line($"fmaref/{key}/pair1", ms[2], 0, 1);
+            Line($"fmaref/{key}/t2", ms[3], 0, 1);
         }
 
         /// <summary>Sorted ms per call: warm up, then samples of >= 20 ms each until ~_seconds (at least 3, at most

@@ -99,7 +99,10 @@ namespace CnnGen.Bench
         /// <summary>FLOPs of one <see cref="Run"/> call on one thread.</summary>
         public static double Flops(int width) => 2.0 * Accumulators * Iterations * (width / 32);
 
-        public static float Run(int width) => width == 512 ? Run512(Iterations) : Run256(Iterations);
+        public static float Run(int width) => Run(width, Iterations);
+
+        /// <summary>One thread, <paramref name="iterations"/> steps of the 12 FMA chains.</summary>
+        public static float Run(int width, long iterations) => width == 512 ? Run512(iterations) : Run256(iterations);
 
         /// <summary>Runs <see cref="Run"/> on <paramref name="threads"/> threads at once.</summary>
         public static float RunParallel(int width, int threads)
@@ -150,5 +153,29 @@ namespace CnnGen.Bench
             }
             return Vector512.Sum(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11)));
         }
+    }
+
+    /// <summary>The machine's own 2-thread scaling, for the 2-thread lines to be read against: the same FMA loop as
+    /// <see cref="FmaPeak"/> (no memory traffic), about 2 ms of it on one thread, or split in halves over a
+    /// <see cref="WorkerPool"/> of two, as the networks split their work (the caller is worker 0, the worker spins
+    /// between calls). One ms / Two ms is what two cores gave a perfectly parallel job in those seconds.</summary>
+    public sealed class FmaScalingWorkload : IDisposable, IWorkerJob
+    {
+        private const long Iterations = 1_200_000;
+        private readonly int _width = Vector512.IsHardwareAccelerated ? 512 : 256;
+        private readonly WorkerPool _pool = new(2);
+        private float _sink0, _sink1;
+
+        public void One() => _sink0 += FmaPeak.Run(_width, Iterations);
+
+        public void Two() => _pool.Run(this);
+
+        void IWorkerJob.Execute(int worker)
+        {
+            float r = FmaPeak.Run(_width, Iterations / 2);
+            if (worker == 0) _sink0 += r; else _sink1 += r;
+        }
+
+        public void Dispose() => _pool.Dispose();
     }
 }
