@@ -8,6 +8,8 @@
 //   one workload over and over (for perf record or an A/B of two builds): KEY a conv key (e.g. 64x36x14x14-72k3s1p1,
 //   or seed), PASS fwd | fwdbwd | bwdw | bwd | train; prints the best and median ms of 20 ms samples and the GFLOP/s;
 //   --no-winograd runs an eligible 3x3 conv as im2col + GEMM.
+// dotnet run -c Release --project bench/CnnGen.Bench -- bandwidth
+//   read bandwidth on 1 and 2 threads (CnnGen's worker pool) from L2-sized to DRAM-sized buffers.
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -30,6 +32,7 @@ namespace CnnGen.Bench
             ConvShape.Quick = rest.Remove("--quick");
             if (rest.Count > 0 && rest[0] == "compare") return Compare.Run(rest.Skip(1).ToArray());
             if (rest.Count > 0 && rest[0] == "loop") return Compare.Loop(rest.Skip(1).ToArray());
+            if (rest.Count > 0 && rest[0] == "bandwidth") return Bandwidth.Run();
 
             // In-process: no per-run rebuild of the generator-using project; short job to keep the suite ~10 minutes.
             Job job = Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(5)
