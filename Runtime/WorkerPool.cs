@@ -1,6 +1,7 @@
 // A persistent pool of worker threads for data-parallel training: a step splits its mini-batch into one slice per
 // worker, each runs the whole forward/backward on its slice (no fork/join per layer). Idle workers spin briefly
-// before blocking, because waking a blocked thread took ~1.5 ms on these VMs (DESIGN.md). Dispatch allocates nothing.
+// before blocking, because waking a blocked thread took ~1.5 ms on an earlier VM (DESIGN.md; ~0.1 ms measured in stop 24,
+// bench/RESULTS.md). Dispatch allocates nothing.
 using System;
 using System.Runtime.ExceptionServices;
 using System.Threading;
