@@ -7,8 +7,9 @@
 #       CnnGen measures at the start of each round
 #   (d) the same on 2 threads, each measured in a pair with 1 thread (their samples alternate, so outside load slows
 #       both alike), and a 2-thread scaling table; (e) ResNet-18's conv stages at batch 1, 1 and 2 threads. In (d) and
-#       (e) an FMA loop on 1 thread and split over CnnGen's worker pool of 2 takes the same turns: the "machine" column
-#       of the scaling table, what two cores gave a perfectly parallel job in those seconds
+#       (e) an FMA loop and reads of two 4 MiB buffers, each on 1 thread and halved over CnnGen's worker pool of 2, take
+#       the same turns: the scaling table's "FMA" and "L3 read" columns, what two cores gave a perfectly parallel job of
+#       each kind in those seconds
 # Usage: bash bench/compare.sh [--quick] [--rounds N] [--steps 30] [--seconds 2]
 # --rounds N alternates CnnGen and PyTorch N times and keeps each side's best (lowest) time per line, which damps
 # noise from other processes on the machine. Raw lines go to bench/compare-raw.txt.
@@ -67,7 +68,7 @@ def rate(ms, flops, images, conv):
     return f"{flops / ms * 1e-6:8.2f} GFLOP/s" if conv else f"{images / ms * 1e3:8.1f} img/s"
 for key in order:
     d = best[key]
-    if "cnngen" not in d or "pytorch" not in d or key.endswith("/pair1") or key.startswith("fmaref/"):
+    if "cnngen" not in d or "pytorch" not in d or key.endswith("/pair1") or key.startswith(("fmaref/", "readref/")):
         continue
     (cm, f, i), (pm, _, _) = d["cnngen"], d["pytorch"]
     conv = key.startswith("conv/")
@@ -80,10 +81,11 @@ print("(full backward minus backward-weights).")
 print()
 print("2-thread scaling (1-thread ms / 2-thread ms, same side). Conv layers of (d): 1- and 2-thread samples alternate in one")
 print("pair per round (pair1 / t2), the median of the rounds' ratios; other lines: best 1-thread / best 2-thread ms.")
-print("machine: in CnnGen's process, an FMA loop on 1 thread and halved over its worker pool of 2 took the same turns as")
-print("the line's pair: the scaling two cores gave a perfectly parallel job in those seconds (median of the rounds).")
-print(f"| {'case':44} | {'CnnGen':>7} | {'PyTorch':>7} | {'machine':>7} |")
-print(f"|{'-'*46}|{'-'*8}:|{'-'*8}:|{'-'*8}:|")
+print("FMA, L3 read: in CnnGen's process, an FMA loop (no memory traffic) and sums over two 4 MiB buffers, each on 1 thread")
+print("and halved over its worker pool of 2, took the same turns as the line's pair: the scaling two cores gave a perfectly")
+print("parallel job of each kind in those seconds (median of the rounds).")
+print(f"| {'case':44} | {'CnnGen':>7} | {'PyTorch':>7} | {'FMA':>7} | {'L3 read':>7} |")
+print(f"|{'-'*46}|{'-'*8}:|{'-'*8}:|{'-'*8}:|{'-'*8}:|")
 def scaling(side, key):
     pair, two = rounds.get((side, key[:-2] + "pair1")), rounds.get((side, key))
     if pair and two:
@@ -91,9 +93,10 @@ def scaling(side, key):
     one = best.get(key[:-1] + "1", {})
     return one[side][0] / best[key][side][0] if side in one and side in best[key] else None
 for key in order:
-    if key.startswith("fmaref/") or not key.endswith("/t2") or (key[:-1] + "1" not in best and key[:-2] + "pair1" not in best):
+    if key.startswith(("fmaref/", "readref/")) or not key.endswith("/t2") or (key[:-1] + "1" not in best and key[:-2] + "pair1" not in best):
         continue
-    values = [scaling("cnngen", key), scaling("pytorch", key), scaling("cnngen", "fmaref/" + key) if "fmaref/" + key in best else None]
+    values = [scaling("cnngen", key), scaling("pytorch", key)]
+    values += [scaling("cnngen", ref + key) if ref + key in best else None for ref in ("fmaref/", "readref/")]
     cells = [f"{v:7.2f}" if v is not None else f"{'-':>7}" for v in values]
-    print(f"| {key[:-3]:44} | {cells[0]} | {cells[1]} | {cells[2]} |")
+    print(f"| {key[:-3]:44} | {' | '.join(cells)} |")
 PY

@@ -4,10 +4,10 @@
 // dotnet run -c Release --project bench/CnnGen.Bench -- compare [--quick] [--steps 30] [--seconds 2]
 //   plain Stopwatch timings as `RESULT <key> <ms> <flops> <images>` lines (conv layers on 1 and 2 threads, batch-1 stages), paired with bench/pytorch_layers.py
 //   by bench/compare.sh.
-// dotnet run -c Release --project bench/CnnGen.Bench -- loop KEY PASS [--threads 1] [--seconds 10] [--no-winograd]
+// dotnet run -c Release --project bench/CnnGen.Bench -- loop KEY PASS [--threads 1] [--seconds 10] [--no-winograd] [--batch N]
 //   one workload over and over (for perf record or an A/B of two builds): KEY a conv key (e.g. 64x36x14x14-72k3s1p1,
 //   or seed), PASS fwd | fwdbwd | bwdw | bwd | train; prints the best and median ms of 20 ms samples and the GFLOP/s;
-//   --no-winograd runs an eligible 3x3 conv as im2col + GEMM.
+//   --no-winograd runs an eligible 3x3 conv as im2col + GEMM; --batch N runs the layer on N images instead of the key's.
 // dotnet run -c Release --project bench/CnnGen.Bench -- bandwidth
 //   read bandwidth on 1 and 2 threads (CnnGen's worker pool) from L2-sized to DRAM-sized buffers.
 using System;
@@ -119,9 +119,9 @@ namespace CnnGen.Bench
             }
             // (d) the same layers on 2 threads (the workers split the batch), each measured in a pair with 1 thread: the two
             // workloads' samples alternate, so a noisy stretch of the machine slows both alike (scaling = pair1 ms / t2 ms).
-            // The machine's FMA loop takes the same turns (fmaref/...): what two cores gave a perfectly parallel job in
-            // those seconds.
-            using var fma = new FmaScalingWorkload();
+            // The machine's FMA loop and L3 reads take the same turns (fmaref/..., readref/...): what two cores gave a
+            // perfectly parallel job of each kind in those seconds.
+            using var fma = new MachineScalingWorkload();
             foreach (ConvShape shape in ConvShape.Selected)
             {
                 using var one = new ConvWorkload(shape, 1);
@@ -149,11 +149,12 @@ namespace CnnGen.Bench
                 return 2;
             }
             string key = args[0], pass = args[1];
-            int threads = 1;
+            int threads = 1, batch = 0;
             for (int i = 2; i + 1 < args.Length; i++)
             {
                 if (args[i] == "--threads") threads = int.Parse(args[i + 1]);
                 if (args[i] == "--seconds") _seconds = double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
+                if (args[i] == "--batch") batch = int.Parse(args[i + 1]);
             }
             Action action;
             double flops;
@@ -169,6 +170,7 @@ namespace CnnGen.Bench
             {
                 ConvShape? shape = ConvShape.LoopShapes.FirstOrDefault(s => s.Key == key);
                 if (shape is null) { Console.Error.WriteLine($"unknown key {key}"); return 2; }
+                if (batch > 0) shape = shape.WithBatch(batch); // the same layer on fewer or more images
                 var work = new ConvWorkload(shape, threads);
                 owner = work;
                 if (args.Contains("--no-winograd")) work.Winograd = false; // im2col + GEMM for an eligible 3x3 conv
@@ -221,17 +223,19 @@ namespace CnnGen.Bench
             return samples.Select(s => { s.Sort(); return s[s.Count / 2]; }).ToArray();
         }
 
-        /// <summary>A 1-thread and a 2-thread workload in turns with the machine's own FMA scaling
-        /// (<see cref="FmaScalingWorkload"/>): prints key/t1 (when <paramref name="t1"/>), key/pair1, key/t2 and
-        /// fmaref/key/pair1, fmaref/key/t2.</summary>
-        private static void PairLines(string key, Action one, Action two, FmaScalingWorkload fma, double flops, int images, bool t1 = false)
+        /// <summary>A 1-thread and a 2-thread workload in turns with the machine's own scaling
+        /// (<see cref="MachineScalingWorkload"/>): prints key/t1 (when <paramref name="t1"/>), key/pair1, key/t2, and
+        /// fmaref/key/... and readref/key/... (pair1, t2) for the FMA loop and the L3 reads.</summary>
+        private static void PairLines(string key, Action one, Action two, MachineScalingWorkload machine, double flops, int images, bool t1 = false)
         {
-            double[] ms = MeasureTurns(one, two, fma.One, fma.Two);
+            double[] ms = MeasureTurns(one, two, machine.FmaOne, machine.FmaTwo, machine.ReadOne, machine.ReadTwo);
             if (t1) Line($"{key}/t1", ms[0], flops, images);
             Line($"{key}/pair1", ms[0], flops, images);
             Line($"{key}/t2", ms[1], flops, images);
             Line($"fmaref/{key}/pair1", ms[2], 0, 1);
             Line($"fmaref/{key}/t2", ms[3], 0, 1);
+            Line($"readref/{key}/pair1", ms[4], 0, 1);
+            Line($"readref/{key}/t2", ms[5], 0, 1);
         }
 
         /// <summary>Sorted ms per call: warm up, then samples of >= 20 ms each until ~_seconds (at least 3, at most

@@ -30,6 +30,9 @@ namespace CnnGen.Bench
         /// <summary>A network with this single conv layer, planned for batch <see cref="N"/>.</summary>
         public INetwork Create(int threads) => _create(N, threads);
 
+        /// <summary>The same layer on another number of images (`loop ... --batch N`).</summary>
+        public ConvShape WithBatch(int n) => new(n, Cin, H, W, Cout, K, S, P, _create);
+
         /// <summary>Stable key for compare lines, e.g. 16x64x56x56-64k3s1p1.</summary>
         public string Key => $"{N}x{Cin}x{H}x{W}-{Cout}k{K}s{S}p{P}";
         public override string ToString() => Key;

@@ -1,5 +1,6 @@
 // The timed bodies, shared by the BenchmarkDotNet classes and the `compare` console mode.
 using System;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Threading.Tasks;
@@ -155,27 +156,60 @@ namespace CnnGen.Bench
         }
     }
 
-    /// <summary>The machine's own 2-thread scaling, for the 2-thread lines to be read against: the same FMA loop as
-    /// <see cref="FmaPeak"/> (no memory traffic), about 2 ms of it on one thread, or split in halves over a
-    /// <see cref="WorkerPool"/> of two, as the networks split their work (the caller is worker 0, the worker spins
-    /// between calls). One ms / Two ms is what two cores gave a perfectly parallel job in those seconds.</summary>
-    public sealed class FmaScalingWorkload : IDisposable, IWorkerJob
+    /// <summary>The machine's own 2-thread scaling, for the 2-thread lines to be read against, in two kinds of work: the
+    /// same FMA loop as <see cref="FmaPeak"/> (no memory traffic), about 2 ms of it, and sums over two 4 MiB buffers
+    /// (each core's share fits its part of the L3; about 2 ms), each either on one thread or halved over a
+    /// <see cref="WorkerPool"/> of two as the networks split their work (the caller is worker 0, the worker spins
+    /// between calls). One ms / Two ms is what two cores gave a perfectly parallel job of that kind in those seconds.</summary>
+    public sealed class MachineScalingWorkload : IDisposable
     {
-        private const long Iterations = 1_200_000;
+        private const long FmaIterations = 1_200_000;
+        private const int BufferFloats = 1 << 20, Repeats = 12;
         private readonly int _width = Vector512.IsHardwareAccelerated ? 512 : 256;
         private readonly WorkerPool _pool = new(2);
-        private float _sink0, _sink1;
+        private readonly NativeBuffer[] _buffers = { new(BufferFloats), new(BufferFloats) };
+        private readonly Job _fma, _read;
+        private float _sink;
 
-        public void One() => _sink0 += FmaPeak.Run(_width, Iterations);
-
-        public void Two() => _pool.Run(this);
-
-        void IWorkerJob.Execute(int worker)
+        public MachineScalingWorkload()
         {
-            float r = FmaPeak.Run(_width, Iterations / 2);
-            if (worker == 0) _sink0 += r; else _sink1 += r;
+            _fma = new Job(FmaWork);
+            _read = new Job(ReadWork);
         }
 
-        public void Dispose() => _pool.Dispose();
+        public void FmaOne() => FmaWork(0, 2);
+        public void FmaTwo() => _pool.Run(_fma);
+        public void ReadOne() => ReadWork(0, 2);
+        public void ReadTwo() => _pool.Run(_read);
+
+        /// <summary>The FMA job's parts [first, first + count) of 2.</summary>
+        private void FmaWork(int first, int count)
+        {
+            float r = FmaPeak.Run(_width, FmaIterations / 2 * count);
+            if (first == 0) _sink += r;
+        }
+
+        /// <summary>The read job's parts: part i sums buffer i, <see cref="Repeats"/> times.</summary>
+        private unsafe void ReadWork(int first, int count)
+        {
+            float s = 0;
+            for (int r = 0; r < Repeats; r++)
+                for (int i = first; i < first + count; i++)
+                    s += TensorPrimitives.Sum(new ReadOnlySpan<float>(_buffers[i].Pointer, BufferFloats));
+            if (first == 0) _sink += s;
+        }
+
+        private sealed class Job : IWorkerJob
+        {
+            private readonly Action<int, int> _work;
+            public Job(Action<int, int> work) => _work = work;
+            public void Execute(int worker) => _work(worker, 1);
+        }
+
+        public void Dispose()
+        {
+            _pool.Dispose();
+            foreach (NativeBuffer b in _buffers) b.Dispose();
+        }
     }
 }
