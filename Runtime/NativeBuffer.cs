@@ -11,7 +11,8 @@ using System.Runtime.InteropServices;
 
 namespace CnnGen
 {
-    /// <summary>A zero-initialised block of 64-byte-aligned native floats, freed on <see cref="Dispose"/>.</summary>
+    /// <summary>A zero-initialised block of 64-byte-aligned native floats (2 MiB-aligned, on huge pages where Linux gives
+    /// them, from <see cref="HugePageBytes"/> up), freed on <see cref="Dispose"/>.</summary>
     public sealed unsafe class NativeBuffer : IDisposable
     {
         public const int Alignment = 64;
