@@ -57,6 +57,8 @@ for ln in open(sys.argv[1]):
 for n in dict.fromkeys(notes):
     print("#", n)
 # the 1-thread FMA peak CnnGen measured (best of its rounds); 1-thread conv lines get their share of it
+# the machine's own scaling lines (MachineScalingWorkload), shown as columns of the scaling table, not as rows
+REFS = ("fmaref/", "readref/")
 peak = None
 if "fma/peak/t1" in best and "cnngen" in best["fma/peak/t1"]:
     ms, flops, _ = best["fma/peak/t1"]["cnngen"]
@@ -68,7 +70,7 @@ def rate(ms, flops, images, conv):
     return f"{flops / ms * 1e-6:8.2f} GFLOP/s" if conv else f"{images / ms * 1e3:8.1f} img/s"
 for key in order:
     d = best[key]
-    if "cnngen" not in d or "pytorch" not in d or key.endswith("/pair1") or key.startswith(("fmaref/", "readref/")):
+    if "cnngen" not in d or "pytorch" not in d or key.endswith("/pair1") or key.startswith(REFS):
         continue
     (cm, f, i), (pm, _, _) = d["cnngen"], d["pytorch"]
     conv = key.startswith("conv/")
@@ -93,10 +95,10 @@ def scaling(side, key):
     one = best.get(key[:-1] + "1", {})
     return one[side][0] / best[key][side][0] if side in one and side in best[key] else None
 for key in order:
-    if key.startswith(("fmaref/", "readref/")) or not key.endswith("/t2") or (key[:-1] + "1" not in best and key[:-2] + "pair1" not in best):
+    if key.startswith(REFS) or not key.endswith("/t2") or (key[:-1] + "1" not in best and key[:-2] + "pair1" not in best):
         continue
     values = [scaling("cnngen", key), scaling("pytorch", key)]
-    values += [scaling("cnngen", ref + key) if ref + key in best else None for ref in ("fmaref/", "readref/")]
+    values += [scaling("cnngen", ref + key) if ref + key in best else None for ref in REFS]
     cells = [f"{v:7.2f}" if v is not None else f"{'-':>7}" for v in values]
     print(f"| {key[:-3]:44} | {' | '.join(cells)} |")
 PY

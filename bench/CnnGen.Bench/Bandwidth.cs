@@ -1,6 +1,5 @@
 using System;
 using System.Diagnostics;
-using System.Numerics.Tensors;
 
 namespace CnnGen.Bench
 {
@@ -10,26 +9,6 @@ namespace CnnGen.Bench
     /// two threads than the memory system lets two threads read.</summary>
     public static class Bandwidth
     {
-        private sealed class ReadJob : IWorkerJob, IDisposable
-        {
-            public readonly NativeBuffer[] Buffers;
-            public int Repeats;
-            public float Sink;
-
-            public ReadJob(long floats) => Buffers = new[] { new NativeBuffer(floats), new NativeBuffer(floats) };
-
-            public unsafe void Execute(int worker)
-            {
-                NativeBuffer b = Buffers[worker];
-                var span = new ReadOnlySpan<float>(b.Pointer, checked((int)b.Length));
-                float s = 0;
-                for (int r = 0; r < Repeats; r++) s += TensorPrimitives.Sum(span);
-                if (worker == 0) Sink += s;
-            }
-
-            public void Dispose() { foreach (NativeBuffer b in Buffers) b.Dispose(); }
-        }
-
         public static int Run()
         {
             Console.WriteLine($"# read bandwidth, GB/s (each thread sums its own buffer; {Environment.ProcessorCount} cores)");
@@ -39,17 +18,17 @@ namespace CnnGen.Bench
             foreach (long kib in new long[] { 256, 768, 2048, 4096, 8192, 16384, 65536 })
             {
                 long floats = kib * 256;
-                using var job = new ReadJob(floats);
-                job.Repeats = (int)Math.Max(1, (800L << 20) / (floats * 4)); // ~800 MB per thread and sample
-                double bytes = (double)floats * 4 * job.Repeats;
+                int repeats = (int)Math.Max(1, (800L << 20) / (floats * 4)); // ~800 MB per thread and sample
+                using var reads = new BufferReads(pool, floats, repeats);
+                double bytes = (double)floats * 4 * repeats;
                 double best1 = 0, best2 = 0;
                 for (int i = 0; i < 6; i++)
                 {
                     long t0 = Stopwatch.GetTimestamp();
-                    job.Execute(0);
+                    reads.Read(0, 1);
                     double s1 = Stopwatch.GetElapsedTime(t0).TotalSeconds;
                     t0 = Stopwatch.GetTimestamp();
-                    pool.Run(job);
+                    reads.Two();
                     double s2 = Stopwatch.GetElapsedTime(t0).TotalSeconds;
                     if (i == 0) continue; // warm-up (first touch, JIT)
                     best1 = Math.Max(best1, bytes / s1 / 1e9);

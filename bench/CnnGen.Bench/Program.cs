@@ -121,20 +121,20 @@ namespace CnnGen.Bench
             // workloads' samples alternate, so a noisy stretch of the machine slows both alike (scaling = pair1 ms / t2 ms).
             // The machine's FMA loop and L3 reads take the same turns (fmaref/..., readref/...): what two cores gave a
             // perfectly parallel job of each kind in those seconds.
-            using var fma = new MachineScalingWorkload();
+            using var machine = new MachineScalingWorkload();
             foreach (ConvShape shape in ConvShape.Selected)
             {
                 using var one = new ConvWorkload(shape, 1);
                 using var two = new ConvWorkload(shape, 2);
-                PairLines($"conv/{shape.Key}/fwd", one.Forward, two.Forward, fma, shape.PassFlops, shape.N);
-                PairLines($"conv/{shape.Key}/fwdbwd", one.ForwardBackward, two.ForwardBackward, fma, 3 * shape.PassFlops, shape.N);
+                PairLines($"conv/{shape.Key}/fwd", one.Forward, two.Forward, machine, shape.PassFlops, shape.N);
+                PairLines($"conv/{shape.Key}/fwdbwd", one.ForwardBackward, two.ForwardBackward, machine, 3 * shape.PassFlops, shape.N);
             }
             // (e) ResNet-18's stages at batch 1, forward, 1 and 2 threads in a pair (2 threads: an inference team splits each conv).
             foreach (ConvShape shape in ConvShape.BatchOne)
             {
                 using var one = new ConvWorkload(shape, 1);
                 using var two = new ConvWorkload(shape, 2);
-                PairLines($"conv/{shape.Key}/fwd", one.Forward, two.Forward, fma, shape.PassFlops, shape.N, t1: true);
+                PairLines($"conv/{shape.Key}/fwd", one.Forward, two.Forward, machine, shape.PassFlops, shape.N, t1: true);
             }
             return 0;
         }

@@ -156,60 +156,73 @@ namespace CnnGen.Bench
         }
     }
 
-    /// <summary>The machine's own 2-thread scaling, for the 2-thread lines to be read against, in two kinds of work: the
-    /// same FMA loop as <see cref="FmaPeak"/> (no memory traffic), about 2 ms of it, and sums over two 4 MiB buffers
-    /// (each core's share fits its part of the L3; about 2 ms), each either on one thread or halved over a
-    /// <see cref="WorkerPool"/> of two as the networks split their work (the caller is worker 0, the worker spins
-    /// between calls). One ms / Two ms is what two cores gave a perfectly parallel job of that kind in those seconds.</summary>
-    public sealed class MachineScalingWorkload : IDisposable
+    /// <summary>Sums over two native buffers, each read <c>repeats</c> times: <see cref="Read"/> on the calling thread, or
+    /// <see cref="Two"/> with each worker of a pool of two reading its own buffer (no memory traffic but the reads).</summary>
+    public sealed class BufferReads : IWorkerJob, IDisposable
     {
-        private const long FmaIterations = 1_200_000;
-        private const int BufferFloats = 1 << 20, Repeats = 12;
-        private readonly int _width = Vector512.IsHardwareAccelerated ? 512 : 256;
-        private readonly WorkerPool _pool = new(2);
-        private readonly NativeBuffer[] _buffers = { new(BufferFloats), new(BufferFloats) };
-        private readonly Job _fma, _read;
+        private readonly WorkerPool _pool;
+        private readonly NativeBuffer[] _buffers;
+        private readonly int _repeats;
         private float _sink;
 
-        public MachineScalingWorkload()
+        public BufferReads(WorkerPool pool, long floats, int repeats)
         {
-            _fma = new Job(FmaWork);
-            _read = new Job(ReadWork);
+            _pool = pool;
+            _buffers = new[] { new NativeBuffer(floats), new NativeBuffer(floats) };
+            _repeats = repeats;
         }
 
-        public void FmaOne() => FmaWork(0, 2);
-        public void FmaTwo() => _pool.Run(_fma);
-        public void ReadOne() => ReadWork(0, 2);
-        public void ReadTwo() => _pool.Run(_read);
-
-        /// <summary>The FMA job's parts [first, first + count) of 2.</summary>
-        private void FmaWork(int first, int count)
-        {
-            float r = FmaPeak.Run(_width, FmaIterations / 2 * count);
-            if (first == 0) _sink += r;
-        }
-
-        /// <summary>The read job's parts: part i sums buffer i, <see cref="Repeats"/> times.</summary>
-        private unsafe void ReadWork(int first, int count)
+        /// <summary>Buffers [first, first + count), each summed <c>repeats</c> times, on the calling thread.</summary>
+        public unsafe void Read(int first, int count)
         {
             float s = 0;
-            for (int r = 0; r < Repeats; r++)
+            for (int r = 0; r < _repeats; r++)
                 for (int i = first; i < first + count; i++)
-                    s += TensorPrimitives.Sum(new ReadOnlySpan<float>(_buffers[i].Pointer, BufferFloats));
+                    s += TensorPrimitives.Sum(new ReadOnlySpan<float>(_buffers[i].Pointer, checked((int)_buffers[i].Length)));
             if (first == 0) _sink += s;
         }
 
-        private sealed class Job : IWorkerJob
+        /// <summary>Both buffers, one per worker of the pool.</summary>
+        public void Two() => _pool.Run(this);
+
+        void IWorkerJob.Execute(int worker) => Read(worker, 1);
+
+        public void Dispose() { foreach (NativeBuffer b in _buffers) b.Dispose(); }
+    }
+
+    /// <summary>The machine's own 2-thread scaling, for the 2-thread lines to be read against, in two kinds of work: the
+    /// same FMA loop as <see cref="FmaPeak"/> (no memory traffic), about 2 ms of it, and sums over two 4 MiB buffers
+    /// (<see cref="BufferReads"/>; each core's share fits its part of the L3; about 1 ms), each either on one thread or
+    /// halved over a <see cref="WorkerPool"/> of two as the networks split their work (the caller is worker 0, the worker
+    /// spins between calls). One ms / Two ms is what two cores gave a perfectly parallel job of that kind in those
+    /// seconds.</summary>
+    public sealed class MachineScalingWorkload : IDisposable, IWorkerJob
+    {
+        private const long FmaIterations = 1_200_000;
+        private readonly int _width = Vector512.IsHardwareAccelerated ? 512 : 256;
+        private readonly WorkerPool _pool = new(2);
+        private readonly BufferReads _reads;
+        private float _sink;
+
+        public MachineScalingWorkload() => _reads = new BufferReads(_pool, 1 << 20, repeats: 12);
+
+        public void FmaOne() => Fma(FmaIterations);
+        public void FmaTwo() => _pool.Run(this);
+        public void ReadOne() => _reads.Read(0, 2);
+        public void ReadTwo() => _reads.Two();
+
+        void IWorkerJob.Execute(int worker)
         {
-            private readonly Action<int, int> _work;
-            public Job(Action<int, int> work) => _work = work;
-            public void Execute(int worker) => _work(worker, 1);
+            float r = FmaPeak.Run(_width, FmaIterations / 2);
+            if (worker == 0) _sink += r; // the other worker's result is dropped: no shared write
         }
+
+        private void Fma(long iterations) => _sink += FmaPeak.Run(_width, iterations);
 
         public void Dispose()
         {
             _pool.Dispose();
-            foreach (NativeBuffer b in _buffers) b.Dispose();
+            _reads.Dispose();
         }
     }
 }
