@@ -52,6 +52,24 @@ namespace CnnGen.Tests.Numerics
         }
 
         [Fact]
+        public void OnTheNarrowerKernelSetsEverySixteenTileWinogradConvTakesTheWinogradWeightGradient()
+        {
+            static CheckedLayer Conv(int cin, int h, int w, int cout) => NumericsSupport.ConvLayer(cin, h, w, cout, 3, 1, 1, 1);
+            foreach (int width in new[] { 4, 8 })
+            {
+                Assert.True(MemoryPlanner.IsWinogradWeightGradient(Conv(36, 14, 14, 72), width));    // the seed net's layer
+                Assert.True(MemoryPlanner.IsWinogradWeightGradient(Conv(96, 13, 13, 96), width));    // BcWinogradPrefetch
+                Assert.True(MemoryPlanner.IsWinogradWeightGradient(Conv(64, 56, 56, 64), width));
+                Assert.False(MemoryPlanner.IsWinogradWeightGradient(Conv(128, 12, 14, 128), width)); // not Winograd at all
+                Assert.False(MemoryPlanner.IsWinogradWeightGradient(Conv(64, 7, 7, 64), width));     // 7 x 7: not Winograd either
+            }
+            // AVX-512 keeps the rule above: the seed layer's channels-last im2col measured faster there
+            Assert.False(MemoryPlanner.IsWinogradWeightGradient(Conv(36, 14, 14, 72), 16));
+            Assert.True(MemoryPlanner.IsWinogradWeightGradient(Conv(256, 14, 14, 256), 16));
+            Assert.True(MemoryPlanner.IsWinogradWeightGradientOnSomeSet(Conv(36, 14, 14, 72)));
+        }
+
+        [Fact]
         public void TransformedMatricesLieAnOddNumberOfCacheLinesApart()
         {
             Assert.Equal(257 * 16, MemoryPlanner.WinogradMatrixStride(256 * 16)); // 256 channels x 16 tiles: 16 KiB -> one line more

@@ -1213,7 +1213,7 @@ namespace CnnGen.Generator.Emit
                         string backward(string weights, string wantDx) => $"{k.ConvBackward(l, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {Prm(plan, lp.WeightIndex, "grd")}, {Prm(plan, lp.BiasIndex, "grd")}, {dx}, ref col, ref dcol, count, {weights}, {wantDx});";
                         if (lp.WinogradIndex < 0) { w.Line(backward("!split", want)); break; }
                         w.Open("if (winograd)");
-                        w.Line(MemoryPlanner.IsWinogradWeightGradient(l)
+                        w.Line(MemoryPlanner.IsWinogradWeightGradient(l, isa.Width)
                             ? "// Winograd F(4x4, 3x3): the weight (and bias) gradient, then the input gradient"
                             : "// the weight (and bias) gradient from im2col (too few tiles for Winograd's), the input gradient as Winograd F(4x4, 3x3)");
                         w.Line($"if (!split) {ConvWeightGradientCall(plan, lp, k, isa, x, dy, winograd: true, team: "_barrier, count, (_job.Batch + _threads - 1) / _threads, _job.Batch, worker, _job.Slices")}");
@@ -1302,13 +1302,13 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>The weight (and bias) gradient alone of conv <paramref name="lp"/>: Winograd's own when
-        /// <paramref name="winograd"/> and the conv takes one (MemoryPlanner.IsWinogradWeightGradient), else im2col's (the conv's
+        /// <paramref name="winograd"/> and the conv takes one on this kernel set (MemoryPlanner.IsWinogradWeightGradient), else im2col's (the conv's
         /// backward kernel with weights only). <paramref name="team"/>: the Winograd kernel's last arguments (a batch-split
         /// backward's workers share it: barrier, count, per, batch, part, parts).</summary>
         private static string ConvWeightGradientCall(NetworkPlan plan, LayerPlan lp, KernelEmitter k, IsaTarget isa, string x, string dy, bool winograd, string team)
         {
             string dw = Prm(plan, lp.WeightIndex, "grd"), db = Prm(plan, lp.BiasIndex, "grd");
-            return winograd && MemoryPlanner.IsWinogradWeightGradient(lp.Layer)
+            return winograd && MemoryPlanner.IsWinogradWeightGradient(lp.Layer, isa.Width)
                 ? $"{k.WinogradWeightGradient(lp.Layer, isa)}({x}, {dy}, {dw}, {db}, ref col, 2 * ColumnsLength, {team});"
                 : $"{k.ConvBackward(lp.Layer, isa)}({x}, {Prm(plan, lp.WeightIndex, "prm")}, {dy}, {dw}, {db}, ref Unsafe.NullRef<float>(), ref col, ref dcol, count, true, false);";
         }

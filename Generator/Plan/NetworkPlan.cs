@@ -289,16 +289,30 @@ namespace CnnGen.Generator.Plan
             return (lines | 1) * Align;
         }
 
-        /// <summary>A Winograd conv whose weight gradient also runs as Winograd: at least 32 tiles per image (the depth of its
-        /// 36 GEMMs), or 16 (a 13-16 pixel map) with at least 128 channels on both sides. Every call clears and finally
-        /// transforms dU (36 x cout x cin), which a few images pay for only when the GEMMs are wide: 256 x 14 x 14 (16 tiles)
-        /// measured 15.6 -> 8.4 ms for 16 images, 0.97 -> 1.16 ms for one; the seed net's 36 -> 72 layer (14 x 14) measured
-        /// slower (3.0 -> 3.5 ms for 64 images) and stays im2col.</summary>
+        /// <summary>A Winograd conv whose weight gradient runs as Winograd on every kernel set: at least 32 tiles per image
+        /// (the depth of its 36 GEMMs), or 16 (a 13-16 pixel map) with at least 128 channels on both sides. Every call clears
+        /// and finally transforms dU (36 x cout x cin), which a few images pay for only when the GEMMs are wide: 256 x 14 x 14
+        /// (16 tiles) measured 15.6 -> 8.4 ms for 16 images, 0.97 -> 1.16 ms for one. Narrower 16-tile layers take it on the
+        /// kernel sets narrower than AVX-512 only (<see cref="IsWinogradWeightGradient(CheckedLayer, int)"/>).</summary>
         public static bool IsWinogradWeightGradient(CheckedLayer l)
         {
             var (th, tw) = WinogradTiles(l.Output.H, l.Output.W);
             return IsWinograd(l) && (th * tw >= 32 || (th * tw >= 16 && l.Input.C >= 128 && l.Output.C >= 128));
         }
+
+        /// <summary>Whether the kernel set of <paramref name="vectorWidth"/> floats runs this conv's weight gradient as
+        /// Winograd. On AVX-512 (16) the layers of <see cref="IsWinogradWeightGradient(CheckedLayer)"/>: the seed net's
+        /// 36 -> 72 layer (14 x 14, 16 tiles) measured slower as Winograd there (3.0 -> 3.5 ms for 64 images, stop 17) and
+        /// takes the channels-last im2col (2.6 ms). On AVX2 and Vector128 every Winograd conv (all have 16 tiles or more): the
+        /// transforms run on Vector128 on every set, so they cost the narrower sets' GEMMs relatively less, and the seed
+        /// layer measured 9.2 -> 5.5 ms (AVX2) and 26 -> 11.3 ms (Vector128) for 64 images, 1 thread (Zen 3, stop 25).</summary>
+        public static bool IsWinogradWeightGradient(CheckedLayer l, int vectorWidth)
+        {
+            return vectorWidth >= 16 ? IsWinogradWeightGradient(l) : IsWinograd(l);
+        }
+
+        /// <summary>Whether some kernel set runs this conv's weight gradient as Winograd (its workspace is planned).</summary>
+        public static bool IsWinogradWeightGradientOnSomeSet(CheckedLayer l) => IsWinogradWeightGradient(l, 8);
 
         /// <summary>Floats of the workspace of a Winograd weight gradient: the input and output-gradient planes in phase
         /// layout, the transforms of a chunk of <see cref="WinogradGradientImages"/> images (36 x [cin x images x tiles],
@@ -428,7 +442,7 @@ namespace CnnGen.Generator.Plan
                         {
                             // the forward and the input gradient (cout -> cin) run in the whole per-worker workspace (2 x columns)
                             long wino = Math.Max(WinogradWorkspace(l.Input.C, l.Output.C, l.Output.H, l.Output.W), WinogradWorkspace(l.Output.C, l.Input.C, l.Input.H, l.Input.W));
-                            if (IsWinogradWeightGradient(l)) wino = Math.Max(wino, WinogradWeightGradientWorkspace(l.Input.C, l.Output.C, l.Output.H, l.Output.W));
+                            if (IsWinogradWeightGradientOnSomeSet(l)) wino = Math.Max(wino, WinogradWeightGradientWorkspace(l.Input.C, l.Output.C, l.Output.H, l.Output.W));
                             workspace = Math.Max(workspace, (wino + 1) / 2);
                             long length = RoundUp(36L * l.Input.C * l.Output.C);
                             bool folded = foldOf[i] >= 0;
