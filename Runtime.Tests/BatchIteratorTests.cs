@@ -114,17 +114,23 @@ namespace CnnGen.Runtime.Tests
             batches.BeginEpoch();
             while (batches.MoveNext()) { }
 
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            int total = 0;
-            for (int epoch = 0; epoch < 3; epoch++)
+            // Three epochs per window, up to three windows: a batch that allocates does so in every window, while the runtime's
+            // own tier-up of the loop (once, early in a busy test run) can land in the first (one failure in a full run).
+            var windows = new List<long>();
+            for (int window = 0; window < 3 && (windows.Count == 0 || windows[^1] != 0); window++)
             {
-                batches.BeginEpoch();
-                while (batches.MoveNext()) total += batches.CurrentCount;
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                int total = 0;
+                for (int epoch = 0; epoch < 3; epoch++)
+                {
+                    batches.BeginEpoch();
+                    while (batches.MoveNext()) total += batches.CurrentCount;
+                }
+                windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+                Assert.Equal(3000, total);
             }
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-            Assert.Equal(3000, total);
-            Assert.Equal(0, allocated);
+            Assert.True(windows[^1] == 0, $"bytes allocated per window of 3 epochs: {string.Join(", ", windows)}");
         }
 
         [Fact]

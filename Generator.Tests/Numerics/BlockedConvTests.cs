@@ -76,7 +76,8 @@ namespace CnnGen.Tests.Numerics
 
     // A 1x1 conv whose input image (128 x 48 x 45: 1.1 MB) outgrows L2: the forward prefetches B's next block (the input
     // rows, GemmEmitter's PrefetchB) and the transposed weight gradient the next tile's rows of A (the input again,
-    // PrefetchA); 2160 pixels end in a half strip.
+    // PrefetchA); 2160 pixels end in a half strip. On AVX2 the forward packs B (its in-place strips missed L1), and the
+    // input gradient asks for its next tile of dx ahead (PrefetchC).
     [Network(Channels = 128, Height = 48, Width = 45)]
     [Conv2D(32, 1)]
     public partial class BcPointwiseStreamed;

@@ -66,9 +66,10 @@ namespace CnnGen.Generator.Emit
         /// for L2 that every call streams from memory. Winograd's products use it (ResNet-18's 36 x 256 x 256 transformed
         /// weights: batch 1 measured 0.3-0.5 ms faster); the 512 x 7 x 7 im2col convs measured no gain and do not.</summary>
         public bool PrefetchA;
-        /// <summary>Each full row tile of a transposed-B GEMM asks for the next tile's rows of C in L2 before it starts
-        /// (CacheHints.PrefetchL2, a line per 16 floats of each row): for an accumulated C too large for L2 (a weight
-        /// gradient dW), whose tiles lie a whole row of dW apart, too far for the hardware prefetcher to follow.</summary>
+        /// <summary>Each full row tile asks for the next tile's rows of C in L2 before it starts (CacheHints.PrefetchL2, a
+        /// line per 16 floats of each row): for a C too large for L2 whose tiles lie a whole row apart, too far for the
+        /// hardware prefetcher to follow. An accumulated weight gradient dW (transposed B), and a 1x1 conv's input
+        /// gradient on AVX2 (written, not read: the prefetch takes the read for ownership off the stores' path).</summary>
         public bool PrefetchC;
         /// <summary>B streams from memory and is packed here (not transposed, not prepacked): each full row tile asks for its
         /// share of the rows of B's next column block (or the next depth block's first) in L2 (CacheHints.PrefetchL2, a line
@@ -234,6 +235,13 @@ namespace CnnGen.Generator.Emit
                     w.Line($"int share = (kc + strips * {tiles} - 1) / (strips * {tiles}); // rows of it per row tile");
                     string lines = string.Join(" ", Enumerable(NC / 16).Select(q => $"CacheHints.PrefetchL2(ref Unsafe.Add(ref {g.B}, at{(q == 0 ? "" : $" + {q * 16}")}));"));
                     prefetchB = $"if (nextAt >= 0) for (int pr = (s * {tiles} + (r - {r0}) / {MR}) * share, prEnd = Math.Min(pr + share, kc); pr < prEnd; pr++) {{ int at = nextAt + pr * {g.LdB}; {lines} }}";
+                }
+                if (g.PrefetchC)
+                {
+                    // the next tile of C: the next rows of this strip, or the first rows of the next strip
+                    string next = $"(r + {MR} < {rowEnd} ? (nint)(r + {MR}) * {g.LdC} + j : j + {NR} < {end} ? (nint){r0} * {g.LdC} + j + {NR} : -1)";
+                    string lines = string.Join(" ", Enumerable(NR / 16).Select(q => $"CacheHints.PrefetchL2(ref Unsafe.Add(ref {g.C}, nextC + i * {g.LdC}{(q == 0 ? "" : $" + {q * 16}")}));"));
+                    prefetchB = (prefetchB is null ? "" : prefetchB + " ") + $"{{ nint nextC = {next}; if (nextC >= 0) for (int i = 0; i < {MR}; i++) {{ {lines} }} }}";
                 }
                 w.Open("for (int s = 0; s < strips; s++)");
                 w.Line($"int j = jc + s * {NR};");

@@ -731,8 +731,10 @@ namespace CnnGen.Generator.Emit
                         Init = l.Bias ? "bg" : null, ColumnRange = !rows, RowRange = rows,
                         // B read in place, not copied into panels first (its rows are the strips' rows already): the im2col columns (the
                         // 7x7 stem, 16 images: 21.1-21.3 -> 19.4 ms), and a 1x1 conv's input when it outgrows L2 (copying it cost a
-                        // fifth of the time), whose next block's rows are prefetched
-                        PrefetchB = streamed, BInPlace = !direct || streamed,
+                        // fifth of the time), whose next block's rows are prefetched. Not on AVX2: its strips are one line wide, so a
+                        // strip's rows (a plane apart: 3136 floats = 196 lines, a multiple of 4) fall in a quarter of L1's sets and
+                        // every row tile fetched them again; packed, 16x256x56x56 -> 64 forward measured 30.5-30.9 -> 25.6-27.4 ms
+                        PrefetchB = streamed, BInPlace = !direct || (streamed && isa.Width != 8),
                     }, isa);
                     w.Close();
                 }, blockSplit ? "pBegin" : null, blockSplit ? "pEnd" : null);
@@ -926,6 +928,10 @@ namespace CnnGen.Generator.Emit
                         Name = "InputGrad" + suffix, Rows = I(KG), RowsConst = KG, N = width, T = I(MG), TConst = MG,
                         A = "wg", LdAr = 1, LdAt = KG,
                         B = "dyg", LdB = N, C = "dcg", LdC = NB,
+                        // dx is written straight into a 1x1 conv's input gradient image, which outgrows L2: each row tile asks for the next
+                        // tile's lines first (a read for ownership from memory otherwise stalls the stores). AVX2 (16x256x56x56 -> 64,
+                        // forward + backward best of 4 alternations, 1 thread, Zen 3): 56.7-63.4 -> 49.6-56.5 ms; not measured on AVX-512
+                        PrefetchC = direct && isa.Width == 8 && (long)KG * N * 4 > GemmEmitter.L2Bytes,
                     }, isa);
                     w.Close();
                     if (!direct) w.Line($"{col2im}(ref dcol, ref dxn, p0, count);");
