@@ -20,8 +20,9 @@ if [[ "$data_dir_given" == false && -z "${CNNGEN_DATA:-}" && ! -d "$debian_dir" 
     fi
     sudo=""
     if [[ "$(id -u)" -ne 0 ]]; then sudo="sudo"; fi
-    $sudo apt-get update
-    $sudo apt-get install -y dataset-fashion-mnist
+    # wait up to 10 minutes for a lock another apt-get holds (it failed at once beside a running CI otherwise)
+    $sudo apt-get -o DPkg::Lock::Timeout=600 update
+    $sudo apt-get -o DPkg::Lock::Timeout=600 install -y dataset-fashion-mnist
 fi
 
 if ! command -v dotnet >/dev/null 2>&1; then
