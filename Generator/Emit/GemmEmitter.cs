@@ -205,14 +205,7 @@ namespace CnnGen.Generator.Emit
                 w.Open($"for (int j = 0; j < {full}; j += {NR})");
                 EmitPrepare(w, g, "j", NR);
                 PackTransposed(w, g, isa, NR, "j", NR);
-                string? prefetchC = null;
-                if (g.PrefetchC)
-                {
-                    // the next tile of C: the next rows of this strip, or the first rows of the next strip
-                    string next = $"(r + {MR} < {rowEnd} ? (nint)(r + {MR}) * {g.LdC} + j : j + {NR} < {full} ? (nint){r0} * {g.LdC} + j + {NR} : -1)";
-                    string lines = string.Join(" ", Enumerable(NR / 16).Select(q => $"CacheHints.PrefetchL2(ref Unsafe.Add(ref {g.C}, nextC + i * {g.LdC}{(q == 0 ? "" : $" + {q * 16}")}));"));
-                    prefetchC = $"{{ nint nextC = {next}; if (nextC >= 0) for (int i = 0; i < {MR}; i++) {{ {lines} }} }}";
-                }
+                string? prefetchC = g.PrefetchC ? PrefetchNextC(g, NR, MR, r0, rowEnd, I(full)) : null;
                 EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "panel", beforeTile: prefetchC);
                 w.Close();
             }
@@ -236,13 +229,7 @@ namespace CnnGen.Generator.Emit
                     string lines = string.Join(" ", Enumerable(NC / 16).Select(q => $"CacheHints.PrefetchL2(ref Unsafe.Add(ref {g.B}, at{(q == 0 ? "" : $" + {q * 16}")}));"));
                     prefetchB = $"if (nextAt >= 0) for (int pr = (s * {tiles} + (r - {r0}) / {MR}) * share, prEnd = Math.Min(pr + share, kc); pr < prEnd; pr++) {{ int at = nextAt + pr * {g.LdB}; {lines} }}";
                 }
-                if (g.PrefetchC)
-                {
-                    // the next tile of C: the next rows of this strip, or the first rows of the next strip
-                    string next = $"(r + {MR} < {rowEnd} ? (nint)(r + {MR}) * {g.LdC} + j : j + {NR} < {end} ? (nint){r0} * {g.LdC} + j + {NR} : -1)";
-                    string lines = string.Join(" ", Enumerable(NR / 16).Select(q => $"CacheHints.PrefetchL2(ref Unsafe.Add(ref {g.C}, nextC + i * {g.LdC}{(q == 0 ? "" : $" + {q * 16}")}));"));
-                    prefetchB = (prefetchB is null ? "" : prefetchB + " ") + $"{{ nint nextC = {next}; if (nextC >= 0) for (int i = 0; i < {MR}; i++) {{ {lines} }} }}";
-                }
+                if (g.PrefetchC) prefetchB = (prefetchB is null ? "" : prefetchB + " ") + PrefetchNextC(g, NR, MR, r0, rowEnd, end);
                 w.Open("for (int s = 0; s < strips; s++)");
                 w.Line($"int j = jc + s * {NR};");
                 w.Line(g.BInPlace ? $"ref float strip = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + j); // B's rows in place" : $"ref float strip = ref Unsafe.Add(ref panel, s * {KC * NR});");
@@ -318,6 +305,16 @@ namespace CnnGen.Generator.Emit
             if (dotCols > 0)
                 foreach (int h in DotHeights(g, rowLoop)) EmitDotKernel(w, g, isa, h, dotCols, KC);
             w.Close();
+        }
+
+        /// <summary>The statement a full row tile at (r, j) runs first for <see cref="BroadcastGemm.PrefetchC"/>: the next tile
+        /// of C (the next rows of this strip, or the first rows of the next strip before column <paramref name="end"/>)
+        /// toward L2, a line per 16 floats of each of its rows.</summary>
+        private static string PrefetchNextC(BroadcastGemm g, int NR, int MR, string r0, string rowEnd, string end)
+        {
+            string next = $"(r + {MR} < {rowEnd} ? (nint)(r + {MR}) * {g.LdC} + j : j + {NR} < {end} ? (nint){r0} * {g.LdC} + j + {NR} : -1)";
+            string lines = string.Join(" ", Enumerable(NR / 16).Select(q => $"CacheHints.PrefetchL2(ref Unsafe.Add(ref {g.C}, nextC + i * {g.LdC}{(q == 0 ? "" : $" + {q * 16}")}));"));
+            return $"{{ nint nextC = {next}; if (nextC >= 0) for (int i = 0; i < {MR}; i++) {{ {lines} }} }}";
         }
 
         /// <summary>Copies up to <see cref="Strips"/> strips of B's depth block into the panel (each row of B read as one run of

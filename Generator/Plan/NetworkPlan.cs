@@ -306,13 +306,8 @@ namespace CnnGen.Generator.Plan
         /// takes the channels-last im2col (2.6 ms). On AVX2 and Vector128 every Winograd conv (all have 16 tiles or more): the
         /// transforms run on Vector128 on every set, so they cost the narrower sets' GEMMs relatively less, and the seed
         /// layer measured 9.2 -> 5.5 ms (AVX2) and 26 -> 11.3 ms (Vector128) for 64 images, 1 thread (Zen 3, stop 25).</summary>
-        public static bool IsWinogradWeightGradient(CheckedLayer l, int vectorWidth)
-        {
-            return vectorWidth >= 16 ? IsWinogradWeightGradient(l) : IsWinograd(l);
-        }
-
-        /// <summary>Whether some kernel set runs this conv's weight gradient as Winograd (its workspace is planned).</summary>
-        public static bool IsWinogradWeightGradientOnSomeSet(CheckedLayer l) => IsWinogradWeightGradient(l, 8);
+        public static bool IsWinogradWeightGradient(CheckedLayer l, int vectorWidth) =>
+            vectorWidth >= 16 ? IsWinogradWeightGradient(l) : IsWinograd(l);
 
         /// <summary>Floats of the workspace of a Winograd weight gradient: the input and output-gradient planes in phase
         /// layout, the transforms of a chunk of <see cref="WinogradGradientImages"/> images (36 x [cin x images x tiles],
@@ -442,7 +437,8 @@ namespace CnnGen.Generator.Plan
                         {
                             // the forward and the input gradient (cout -> cin) run in the whole per-worker workspace (2 x columns)
                             long wino = Math.Max(WinogradWorkspace(l.Input.C, l.Output.C, l.Output.H, l.Output.W), WinogradWorkspace(l.Output.C, l.Input.C, l.Input.H, l.Input.W));
-                            if (IsWinogradWeightGradientOnSomeSet(l)) wino = Math.Max(wino, WinogradWeightGradientWorkspace(l.Input.C, l.Output.C, l.Output.H, l.Output.W));
+                            // and the weight gradient, which every Winograd conv takes on the narrower kernel sets (IsWinogradWeightGradient)
+                            wino = Math.Max(wino, WinogradWeightGradientWorkspace(l.Input.C, l.Output.C, l.Output.H, l.Output.W));
                             workspace = Math.Max(workspace, (wino + 1) / 2);
                             long length = RoundUp(36L * l.Input.C * l.Output.C);
                             bool folded = foldOf[i] >= 0;
