@@ -200,6 +200,11 @@ namespace CnnGen.Tests.Numerics
             [WinogradChunks] = new(isa => new BcWinogradWeightGradient16Tiles(3, 1, isa), 128, 13, 14, 128, 3, 1, 1, 1, true, 3),
             [WinogradTeamOfTwo] = new(isa => new BcWinogradWeightGradient16Tiles(5, 1, isa, threads: 2), 128, 13, 14, 128, 3, 1, 1, 1, true, 5),
             [WinogradTeamOfThree] = new(isa => new BcWinogradWeightGradient16Tiles(7, 1, isa, threads: 3), 128, 13, 14, 128, 3, 1, 1, 1, true, 7),
+            // Workers that each keep a dU of their own images (KernelEmitter.IsWinogradGradientPerWorker: dU fits L2) and add
+            // G^T dU G to their own gradient buffers: 3 images of the wide map on 2 workers (2 + 1; the Winograd weight gradient
+            // on every set: 120 tiles), 7 of the 13 x 13 map on 3 (3 + 3 + 1; Winograd's weight gradient on AVX2 and Vector128).
+            [WinogradPerWorkerTeamOfTwo] = new(isa => new BcWinogradWide(3, 1, isa, threads: 2), 40, 30, 57, 16, 3, 1, 1, 1, false, 3),
+            [WinogradPerWorkerTeamOfThree] = new(isa => new BcWinogradSmall(7, 1, isa, threads: 3), 16, 13, 13, 24, 3, 1, 1, 1, true, 7),
             [PixelBlocksTeamOfTwo] = new(isa => new BcPixelBlocks(4, 1, isa, threads: 2), 16, 33, 31, 20, 3, 1, 1, 1, true, 4),
             [PixelBlocksTeamOfThree] = new(isa => new BcPixelBlocks(5, 1, isa, threads: 3), 16, 33, 31, 20, 3, 1, 1, 1, true, 5),
             [nameof(BcShiftedPlanes5x5)] = new(isa => new BcShiftedPlanes5x5(3, 1, isa), 6, 11, 12, 10, 5, 1, 2, 1, true, 3),
@@ -221,6 +226,8 @@ namespace CnnGen.Tests.Numerics
         private const string WinogradChunks = nameof(BcWinogradWeightGradient16Tiles) + ", 3 images";
         private const string WinogradTeamOfTwo = nameof(BcWinogradWeightGradient16Tiles) + ", 5 images, 2 workers";
         private const string WinogradTeamOfThree = nameof(BcWinogradWeightGradient16Tiles) + ", 7 images, 3 workers";
+        private const string WinogradPerWorkerTeamOfTwo = nameof(BcWinogradWide) + ", 3 images, 2 workers";
+        private const string WinogradPerWorkerTeamOfThree = nameof(BcWinogradSmall) + ", 7 images, 3 workers";
         private const string PixelBlocksTeamOfTwo = nameof(BcPixelBlocks) + ", 4 images, 2 workers";
         private const string ChannelsLastTeamOfTwo = nameof(BcChannelsLast) + ", 5 images, 2 workers";
         private const string PixelBlocksTeamOfThree = nameof(BcPixelBlocks) + ", 5 images, 3 workers";

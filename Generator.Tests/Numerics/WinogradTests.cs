@@ -2,7 +2,7 @@
 // writes, TrainStep, folding BatchNorm), and that a network trains the same with it on and off. The kernels' values
 // (forward, weight and bias gradient, input gradient) against a direct double-precision convolution are in
 // BlockedConvTests (BcWinograd*, BcPixelBlocks, each also with Winograd off; BcPixelBlocks and BcWinogradWide have
-// enough tiles for the Winograd weight gradient, and BcWinogradWeightGradient16Tiles enough channels; BcWinogradSmall's stays im2col); teams in TeamForwardTests (BcPixelBlocks); gradients by finite differences in
+// enough tiles for the Winograd weight gradient, and BcWinogradWeightGradient16Tiles enough channels; BcWinogradSmall's is im2col's on AVX-512 only); teams in TeamForwardTests (BcPixelBlocks); gradients by finite differences in
 // GradientCheckTests (GcWinograd).
 using System;
 using System.Linq;
@@ -66,6 +66,17 @@ namespace CnnGen.Tests.Numerics
             // AVX-512 keeps the rule above: the seed layer's channels-last im2col measured faster there
             Assert.False(MemoryPlanner.IsWinogradWeightGradient(Conv(36, 14, 14, 72), 16));
             Assert.True(MemoryPlanner.IsWinogradWeightGradient(Conv(256, 14, 14, 256), 16));
+        }
+
+        [Fact]
+        public void BatchSplitWorkersKeepTheirOwnTransformedWeightGradientWhenItFitsL2()
+        {
+            static CheckedLayer Conv(int cin, int h, int w, int cout) => NumericsSupport.ConvLayer(cin, h, w, cout, 3, 1, 1, 1);
+            Assert.True(CnnGen.Generator.Emit.KernelEmitter.IsWinogradGradientPerWorker(Conv(36, 14, 14, 72)));    // the seed net's layer: dU 365 KiB
+            Assert.True(CnnGen.Generator.Emit.KernelEmitter.IsWinogradGradientPerWorker(Conv(64, 56, 56, 64)));    // 576 KiB
+            Assert.True(CnnGen.Generator.Emit.KernelEmitter.IsWinogradGradientPerWorker(Conv(40, 30, 57, 16)));    // BcWinogradWide
+            Assert.False(CnnGen.Generator.Emit.KernelEmitter.IsWinogradGradientPerWorker(Conv(128, 13, 14, 128))); // 2.3 MiB: rows shared
+            Assert.False(CnnGen.Generator.Emit.KernelEmitter.IsWinogradGradientPerWorker(Conv(256, 14, 14, 256))); // 9 MiB
         }
 
         [Fact]
