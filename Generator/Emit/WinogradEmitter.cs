@@ -176,47 +176,38 @@ namespace CnnGen.Generator.Emit
                     w.Line("// db += the sum of dy over the chunk's images: G'[7] (row 1 of A is all ones) holds each tile's sum of dy");
                     w.Line($"for (int m = 0; m < {M}; m++) Unsafe.Add(ref db, m) += System.Numerics.Tensors.TensorPrimitives.Sum<float>(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref g, {7 * MT} + m * {GT}), chunkImages * {T}));");
                 }
-                if (own)
-                {
-                    w.Line("// dU[xi] = G'[xi] * V[xi]^T over this worker's images of the chunk (stored for the first chunk, added for the rest)");
-                    w.Open("for (int xi = 0; xi < 36; xi++)");
-                    w.Line($"ref float dux = ref Unsafe.Add(ref du, xi * {(long)M * C});");
-                    w.Line($"ref float gx = ref Unsafe.Add(ref g, xi * {MT});");
-                    w.Line($"ref float vx = ref Unsafe.Add(ref v, xi * {CT});");
-                    GemmEmitter.Emit(w, new BroadcastGemm
-                    {
-                        Name = "Gradients", Rows = I(M), RowsConst = M, N = C, T = $"chunkImages * {T}",
-                        A = "gx", LdAr = GT, LdAt = 1, B = "vx", LdB = GT, BTransposed = true, C = "dux", LdC = C, AccumulateIf = "chunk > 0",
-                    }, isa);
-                    w.Close(); // xi
-                    w.Close(); // chunks
-                    w.Line($"if (chunks > 0) global::CnnGen.Winograd.AccumulateWeightGradient(MemoryMarshal.CreateReadOnlySpan(ref du, {36L * M * C}), {M}, {C}, MemoryMarshal.CreateSpan(ref dw, {9L * M * C}));");
-                }
+                if (!own) w.Line("if (parts > 1) barrier!.SignalAndWait(parts); // every worker's transforms of the chunk are whole");
+                if (own) w.Line("// dU[xi] = G'[xi] * V[xi]^T over this worker's images of the chunk (stored for the first chunk, added for the rest)");
                 else
                 {
-                    w.Line("if (parts > 1) barrier!.SignalAndWait(parts); // every worker's transforms of the chunk are whole");
                     w.Line("// dU[xi] = G'[xi] * V[xi]^T over every worker's images of the chunk (stored for the first, added for the rest), this");
                     w.Line("// worker's rows; dU[xi]'s rows stay in L2 across the workers' blocks");
-                    w.Open("for (int xi = 0; xi < 36; xi++)");
-                    w.Line($"ref float dux = ref Unsafe.Add(ref du, xi * {(long)M * C});");
+                }
+                w.Open("for (int xi = 0; xi < 36; xi++)");
+                w.Line($"ref float dux = ref Unsafe.Add(ref du, xi * {(long)M * C});");
+                if (!own)
+                {
                     w.Open("for (int wq = 0; wq < parts; wq++)");
                     w.Line($"int depth = Math.Clamp(Math.Min(per, batch - wq * per) - chunkFirst, 0, {G}) * {T}; // worker wq's tiles of the chunk");
                     w.Line("if (depth == 0) continue;");
                     w.Line("ref float wblock = ref Unsafe.Add(ref col, (wq - part) * workerStride); // worker wq's columns");
-                    w.Line($"ref float gx = ref Unsafe.Add(ref wblock, {XD + DD + VL} + xi * {MT});");
-                    w.Line($"ref float vx = ref Unsafe.Add(ref wblock, {XD + DD} + xi * {CT});");
-                    GemmEmitter.Emit(w, new BroadcastGemm
-                    {
-                        Name = "Gradients", Rows = I(M), RowsConst = M, N = C, T = "depth",
-                        A = "gx", LdAr = GT, LdAt = 1, B = "vx", LdB = GT, BTransposed = true, C = "dux", LdC = C, AccumulateIf = "chunk > 0 || wq > 0",
-                        RowRange = true, PrefetchC = 36L * M * C * 4 > GemmEmitter.L2Bytes,
-                    }, isa);
-                    w.Close(); // workers
-                    w.Close(); // xi
-                    w.Line("if (parts > 1) barrier!.SignalAndWait(parts); // every worker is done reading the chunk's transforms: they may be overwritten");
-                    w.Close(); // chunks
-                    w.Line($"global::CnnGen.Winograd.AccumulateWeightGradient(MemoryMarshal.CreateReadOnlySpan(ref du, {36L * M * C}), {M}, {C}, MemoryMarshal.CreateSpan(ref dw, {9L * M * C}), rBegin, rEnd);");
                 }
+                string block = own ? "col" : "wblock";
+                w.Line($"ref float gx = ref Unsafe.Add(ref {block}, {XD + DD + VL} + xi * {MT});");
+                w.Line($"ref float vx = ref Unsafe.Add(ref {block}, {XD + DD} + xi * {CT});");
+                GemmEmitter.Emit(w, new BroadcastGemm
+                {
+                    Name = "Gradients", Rows = I(M), RowsConst = M, N = C, T = own ? $"chunkImages * {T}" : "depth",
+                    A = "gx", LdAr = GT, LdAt = 1, B = "vx", LdB = GT, BTransposed = true, C = "dux", LdC = C, AccumulateIf = own ? "chunk > 0" : "chunk > 0 || wq > 0",
+                    RowRange = !own, PrefetchC = !own && 36L * M * C * 4 > GemmEmitter.L2Bytes,
+                }, isa);
+                if (!own) w.Close(); // workers
+                w.Close(); // xi
+                if (!own) w.Line("if (parts > 1) barrier!.SignalAndWait(parts); // every worker is done reading the chunk's transforms: they may be overwritten");
+                w.Close(); // chunks
+                w.Line(own
+                    ? $"if (chunks > 0) global::CnnGen.Winograd.AccumulateWeightGradient(MemoryMarshal.CreateReadOnlySpan(ref du, {36L * M * C}), {M}, {C}, MemoryMarshal.CreateSpan(ref dw, {9L * M * C}));"
+                    : $"global::CnnGen.Winograd.AccumulateWeightGradient(MemoryMarshal.CreateReadOnlySpan(ref du, {36L * M * C}), {M}, {C}, MemoryMarshal.CreateSpan(ref dw, {9L * M * C}), rBegin, rEnd);");
 
                 EmitPhases(w, W, QW);
                 EmitInputTiles(w, QW, CT);
