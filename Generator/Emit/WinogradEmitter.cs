@@ -103,7 +103,7 @@ namespace CnnGen.Generator.Emit
         /// G^T dU G to their own gradient buffer, instead of sharing dU by rows (which meets at a barrier twice per chunk and
         /// reads the other worker's transforms across cores): when dU ([36][Cout][Cin]) fits the L2, each worker's chunk GEMMs
         /// keep it there, and the doubled dU traffic and the second pass over dW cost less. Measured on the AVX2 Zen 3 VM, 2
-        /// workers, bests of alternating runs: the seed net's 36 -> 72 layer (dU 373 KiB) on 64 images 3.20 / 3.37 -> 2.92 /
+        /// workers, bests of alternating runs: the seed net's 36 -> 72 layer (dU 364 KiB) on 64 images 3.20 / 3.37 -> 2.92 /
         /// 3.26 ms and its training step 21.6-21.7 -> 20.8-21.2 ms; 16 x 64 x 56 x 56 -> 64 (576 KiB) 11.8-18.4 -> 10.3-11.4 ms;
         /// 16 x 128 x 28 x 28 -> 128 (2.3 MiB) about the same (9.2-9.3 vs 8.3-9.2 ms); 16 x 256 x 14 x 14 -> 256 (9 MiB)
         /// 13.1-14.9 -> 21.3-24.5 ms, so that one keeps the row split.</summary>
