@@ -199,7 +199,7 @@ namespace CnnGen.Generator.Emit
                 {
                     Name = "Gradients", Rows = I(M), RowsConst = M, N = C, T = own ? $"chunkImages * {T}" : "depth",
                     A = "gx", LdAr = GT, LdAt = 1, B = "vx", LdB = GT, BTransposed = true, C = "dux", LdC = C, AccumulateIf = own ? "chunk > 0" : "chunk > 0 || wq > 0",
-                    RowRange = !own, PrefetchC = !own && 36L * M * C * 4 > GemmEmitter.L2Bytes,
+                    RowRange = !own, PrefetchC = !own, // the row split is for a dU larger than L2: prefetch its next tile
                 }, isa);
                 if (!own) w.Close(); // workers
                 w.Close(); // xi
