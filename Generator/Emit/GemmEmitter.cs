@@ -161,6 +161,7 @@ namespace CnnGen.Generator.Emit
             int MC = Math.Max(MR, ABlockFloats / Math.Max(1, KC) / MR * MR);
             bool rowLoop = g.RowsConst is int mc && mc > MC;
             int full = g.N / NR * NR, rest = g.N - full;
+            (int Tall, int TallTiles, int Short)? even = g.RowRange || rowLoop ? null : EvenHeights(g.RowsConst, MR);
             string load = g.Accumulate ? "true" : depthLoop ? "load" : g.AccumulateIf is string when ? $"({when})" : "false";
 
             w.Open("");
@@ -197,7 +198,7 @@ namespace CnnGen.Generator.Emit
                 w.Line($"int nextAt = j + {NR} < {last} ? (j + {NR}) * {g.T} + pc * {NR} : pc + kc < {g.T} ? {first} * {g.T} + (pc + kc) * {NR} : -1; // the next block of B");
                 w.Line($"int share = (kc * {NR} + {16 * tiles - 1}) / {16 * tiles} * 16; // floats of it per row tile");
                 string prefetch = $"if (nextAt >= 0) for (int q = r / {MR} * share, qEnd = Math.Min(q + share, kc * {NR}); q < qEnd; q += 16) CacheHints.PrefetchL2(ref Unsafe.Add(ref {g.B}, nextAt + q));";
-                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip", beforeTile: prefetch);
+                EmitRowTiles(w, g, NR, MR, even, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip", beforeTile: prefetch);
                 w.Close();
             }
             else if (full > 0 && g.BTransposed)
@@ -206,7 +207,7 @@ namespace CnnGen.Generator.Emit
                 EmitPrepare(w, g, "j", NR);
                 PackTransposed(w, g, isa, NR, "j", NR);
                 string? prefetchC = g.PrefetchC ? PrefetchNextC(g, NR, MR, r0, rowEnd, I(full)) : null;
-                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "panel", beforeTile: prefetchC);
+                EmitRowTiles(w, g, NR, MR, even, r0, rowEnd, load, edgeCols: 0, j: "j", b: "panel", beforeTile: prefetchC);
                 w.Close();
             }
             else if (full > 0)
@@ -233,7 +234,7 @@ namespace CnnGen.Generator.Emit
                 w.Open("for (int s = 0; s < strips; s++)");
                 w.Line($"int j = jc + s * {NR};");
                 w.Line(g.BInPlace ? $"ref float strip = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + j); // B's rows in place" : $"ref float strip = ref Unsafe.Add(ref panel, s * {KC * NR});");
-                EmitRowTiles(w, g, NR, MR, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip", kind: g.BInPlace ? "InPlace" : "", beforeTile: prefetchB);
+                EmitRowTiles(w, g, NR, MR, even, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip", kind: g.BInPlace ? "InPlace" : "", beforeTile: prefetchB);
                 w.Close();
                 w.Close();
             }
@@ -277,7 +278,7 @@ namespace CnnGen.Generator.Emit
                         w.Line($"dst = ref Unsafe.Add(ref dst, {restWidth});");
                         w.Close();
                     }
-                    EmitRowTiles(w, g, restWidth, MR, r0, rowEnd, load, edgeCols: exact ? 0 : tileRest, j: I(full), b: inPlace ? "packed" : "panel", kind: restKind);
+                    EmitRowTiles(w, g, restWidth, MR, even, r0, rowEnd, load, edgeCols: exact ? 0 : tileRest, j: I(full), b: inPlace ? "packed" : "panel", kind: restKind);
                     if (dotCols > 0) w.Close();
                 }
                 if (dotCols > 0)
@@ -293,9 +294,18 @@ namespace CnnGen.Generator.Emit
             if (rowLoop) w.Close();
 
             // The micro-kernels: one per tile height in use.
-            var heights = new System.Collections.Generic.SortedSet<int> { g.RowsConst is int m0 && m0 < MR ? m0 : MR };
-            if (g.RowsConst is int m1) { if (m1 % MR != 0 && m1 > MR) heights.Add(m1 % MR); }
-            else heights.Add(1);
+            var heights = new System.Collections.Generic.SortedSet<int>();
+            if (even is var (tall, tallTiles, shortRows))
+            {
+                if (tallTiles > 0) heights.Add(tall);
+                heights.Add(shortRows);
+            }
+            else
+            {
+                heights.Add(g.RowsConst is int m0 && m0 < MR ? m0 : MR);
+                if (g.RowsConst is int m1) { if (m1 % MR != 0 && m1 > MR) heights.Add(m1 % MR); }
+                else heights.Add(1);
+            }
             if ((full > 0 && !g.BInPlace) || (tileRest > 0 && restKind == ""))
                 foreach (int h in heights) EmitMicroKernel(w, g, isa, h, "");
             if (full > 0 && g.BInPlace)
@@ -528,9 +538,41 @@ namespace CnnGen.Generator.Emit
         private static string TileName(BroadcastGemm g, int rows, string kind = "") => $"{g.Name}Tile{rows}x{kind}";
 
         /// <summary>The tiles of one strip: full MR-row tiles, then the remainder (a constant count, or single rows).</summary>
-        private static void EmitRowTiles(CodeWriter w, BroadcastGemm g, int NR, int MR, string r0, string rowEnd, string load, int edgeCols, string j, string b, string kind = "", string? beforeTile = null)
+        /// <summary>Row tile heights for a GEMM over all of a constant <paramref name="rows"/> (no row range, no row blocks) whose
+        /// last full-height tile would leave 1 to 3 rows over: as many tiles as full-height tiling needs, their heights
+        /// differing by at most one, so no tile is shorter than 4 rows. A 1-3 row tile runs its few FMA chains into the FMA
+        /// latency (4 cycles per step whatever its height, 2 FMAs per cycle), so it costs about as much as a 4-row tile:
+        /// 49 pixels (a 7 x 7 map at batch 1, its pixels as rows) as 8 x 6 + 1 cost 52 rows' time, as 4 x 6 + 5 x 5 cost 49.
+        /// Null when full-height tiles and their remainder are already as good. The FMAs per element of C are the same either
+        /// way, in the same order, so results are identical.</summary>
+        internal static (int Tall, int TallTiles, int Short)? EvenHeights(int? rows, int MR)
+        {
+            if (rows is not int m || m <= MR || m % MR == 0 || m % MR >= 4) return null;
+            int tiles = (m + MR - 1) / MR, shortRows = m / tiles;
+            if (shortRows < 4) return null;
+            return (shortRows + 1, m % tiles, shortRows);
+        }
+
+        private static void EmitRowTiles(CodeWriter w, BroadcastGemm g, int NR, int MR, (int Tall, int TallTiles, int Short)? even, string r0, string rowEnd, string load, int edgeCols, string j, string b, string kind = "", string? beforeTile = null)
         {
             w.Line($"int r = {r0};");
+            if (even is var (tall, tallTiles, shortRows))
+            {
+                int tiles = (g.RowsConst!.Value + MR - 1) / MR;
+                w.Line($"// {I(g.RowsConst.Value)} rows as {(tallTiles > 0 ? $"{tallTiles} tile{(tallTiles == 1 ? "" : "s")} of {tall} and " : "")}{tiles - tallTiles}{(tallTiles > 0 ? "" : $" tile{(tiles == 1 ? "" : "s")}")} of {shortRows}: none shorter than 4 rows (GemmEmitter.EvenHeights)");
+                if (tallTiles > 0)
+                {
+                    w.Open($"for (; r < {tallTiles * tall}; r += {tall})");
+                    if (beforeTile is not null) w.Line(beforeTile);
+                    TileCall(w, g, NR, tall, load, edgeCols, j, b, kind);
+                    w.Close();
+                }
+                w.Open($"for (; r < {rowEnd}; r += {shortRows})");
+                if (beforeTile is not null) w.Line(beforeTile);
+                TileCall(w, g, NR, shortRows, load, edgeCols, j, b, kind);
+                w.Close();
+                return;
+            }
             if (g.RowsConst is int m && m < MR)
             {
                 TileCall(w, g, NR, m, load, edgeCols, j, b, kind);

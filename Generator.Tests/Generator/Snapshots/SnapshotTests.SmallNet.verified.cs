@@ -1814,30 +1814,43 @@ __________________________________________________________________";
                                     int j = jc + s * 32;
                                     ref float strip = ref Unsafe.Add(ref panel, s * 128);
                                     int r = 0;
-                                    for (; r + 8 <= 9; r += 8)
+                                    // 9 rows as 1 tile of 5 and 1 of 4: none shorter than 4 rows (GemmEmitter.EvenHeights)
+                                    for (; r < 5; r += 5)
                                     {
-                                        InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
+                                        InputGradTile5x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
                                     }
-                                    if (r < 9)
+                                    for (; r < 9; r += 4)
                                     {
-                                        InputGradTile1x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
+                                        InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
                                     }
                                 }
                             }
-                            // 1 rows x 32 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 32 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile1x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00, c01;
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
                                 if (load)
                                 {
                                     c00 = Vector512.LoadUnsafe(ref c);
                                     c01 = Vector512.LoadUnsafe(ref c, 16);
+                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
+                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
+                                    c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
+                                    c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 16);
+                                    c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
                                 }
                                 else
                                 {
                                     c00 = Vector512<float>.Zero;
                                     c01 = c00;
+                                    c10 = Vector512<float>.Zero;
+                                    c11 = c10;
+                                    c20 = Vector512<float>.Zero;
+                                    c21 = c20;
+                                    c30 = Vector512<float>.Zero;
+                                    c31 = c30;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
@@ -1846,17 +1859,32 @@ __________________________________________________________________";
                                     Vector512<float> ai = Vector512.Create(a);
                                     c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
                                     c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
+                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
+                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 2));
+                                    c20 = Vector512.MultiplyAddEstimate(ai, b0, c20);
+                                    c21 = Vector512.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector512.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector512.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector512.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 9);
                                     b = ref Unsafe.Add(ref b, 32);
                                 }
                                 c00.StoreUnsafe(ref c);
                                 c01.StoreUnsafe(ref c, 16);
+                                c10.StoreUnsafe(ref c, ldc);
+                                c11.StoreUnsafe(ref c, ldc + 16);
+                                c20.StoreUnsafe(ref c, 2 * ldc);
+                                c21.StoreUnsafe(ref c, 2 * ldc + 16);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 16);
                             }
-                            // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 5 rows x 32 columns of C in 10 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile5x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41;
                                 if (load)
                                 {
                                     c00 = Vector512.LoadUnsafe(ref c);
@@ -1869,12 +1897,6 @@ __________________________________________________________________";
                                     c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 16);
                                     c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
                                     c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
-                                    c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
-                                    c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
-                                    c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
-                                    c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
-                                    c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
-                                    c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
                                 }
                                 else
                                 {
@@ -1888,12 +1910,6 @@ __________________________________________________________________";
                                     c31 = c30;
                                     c40 = Vector512<float>.Zero;
                                     c41 = c40;
-                                    c50 = Vector512<float>.Zero;
-                                    c51 = c50;
-                                    c60 = Vector512<float>.Zero;
-                                    c61 = c60;
-                                    c70 = Vector512<float>.Zero;
-                                    c71 = c70;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
@@ -1914,15 +1930,6 @@ __________________________________________________________________";
                                     ai = Vector512.Create(Unsafe.Add(ref a, 4));
                                     c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
                                     c41 = Vector512.MultiplyAddEstimate(ai, b1, c41);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 5));
-                                    c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
-                                    c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 6));
-                                    c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
-                                    c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 7));
-                                    c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
-                                    c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
                                     a = ref Unsafe.Add(ref a, 9);
                                     b = ref Unsafe.Add(ref b, 32);
                                 }
@@ -1936,12 +1943,6 @@ __________________________________________________________________";
                                 c31.StoreUnsafe(ref c, 3 * ldc + 16);
                                 c40.StoreUnsafe(ref c, 4 * ldc);
                                 c41.StoreUnsafe(ref c, 4 * ldc + 16);
-                                c50.StoreUnsafe(ref c, 5 * ldc);
-                                c51.StoreUnsafe(ref c, 5 * ldc + 16);
-                                c60.StoreUnsafe(ref c, 6 * ldc);
-                                c61.StoreUnsafe(ref c, 6 * ldc + 16);
-                                c70.StoreUnsafe(ref c, 7 * ldc);
-                                c71.StoreUnsafe(ref c, 7 * ldc + 16);
                             }
                         }
                     }
@@ -2585,21 +2586,22 @@ __________________________________________________________________";
                                     int j = jc + s * 16;
                                     ref float strip = ref Unsafe.Add(ref panel, s * 64);
                                     int r = 0;
-                                    for (; r + 6 <= 9; r += 6)
+                                    // 9 rows as 1 tile of 5 and 1 of 4: none shorter than 4 rows (GemmEmitter.EvenHeights)
+                                    for (; r < 5; r += 5)
                                     {
-                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
+                                        InputGradTile5x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
                                     }
-                                    if (r < 9)
+                                    for (; r < 9; r += 4)
                                     {
-                                        InputGradTile3x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
+                                        InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
                                     }
                                 }
                             }
-                            // 3 rows x 16 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector256<float> c00, c01, c10, c11, c20, c21;
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
                                 if (load)
                                 {
                                     c00 = Vector256.LoadUnsafe(ref c);
@@ -2608,6 +2610,8 @@ __________________________________________________________________";
                                     c11 = Vector256.LoadUnsafe(ref c, ldc + 8);
                                     c20 = Vector256.LoadUnsafe(ref c, 2 * ldc);
                                     c21 = Vector256.LoadUnsafe(ref c, 2 * ldc + 8);
+                                    c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
                                 }
                                 else
                                 {
@@ -2617,6 +2621,8 @@ __________________________________________________________________";
                                     c11 = c10;
                                     c20 = Vector256<float>.Zero;
                                     c21 = c20;
+                                    c30 = Vector256<float>.Zero;
+                                    c31 = c30;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
@@ -2631,6 +2637,9 @@ __________________________________________________________________";
                                     ai = Vector256.Create(Unsafe.Add(ref a, 2));
                                     c20 = Vector256.MultiplyAddEstimate(ai, b0, c20);
                                     c21 = Vector256.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector256.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector256.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector256.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 9);
                                     b = ref Unsafe.Add(ref b, 16);
                                 }
@@ -2640,12 +2649,14 @@ __________________________________________________________________";
                                 c11.StoreUnsafe(ref c, ldc + 8);
                                 c20.StoreUnsafe(ref c, 2 * ldc);
                                 c21.StoreUnsafe(ref c, 2 * ldc + 8);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 8);
                             }
-                            // 6 rows x 16 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 5 rows x 16 columns of C in 10 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile5x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                                Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41;
                                 if (load)
                                 {
                                     c00 = Vector256.LoadUnsafe(ref c);
@@ -2658,8 +2669,6 @@ __________________________________________________________________";
                                     c31 = Vector256.LoadUnsafe(ref c, 3 * ldc + 8);
                                     c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
                                     c41 = Vector256.LoadUnsafe(ref c, 4 * ldc + 8);
-                                    c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
-                                    c51 = Vector256.LoadUnsafe(ref c, 5 * ldc + 8);
                                 }
                                 else
                                 {
@@ -2673,8 +2682,6 @@ __________________________________________________________________";
                                     c31 = c30;
                                     c40 = Vector256<float>.Zero;
                                     c41 = c40;
-                                    c50 = Vector256<float>.Zero;
-                                    c51 = c50;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
@@ -2695,9 +2702,6 @@ __________________________________________________________________";
                                     ai = Vector256.Create(Unsafe.Add(ref a, 4));
                                     c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
                                     c41 = Vector256.MultiplyAddEstimate(ai, b1, c41);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 5));
-                                    c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
-                                    c51 = Vector256.MultiplyAddEstimate(ai, b1, c51);
                                     a = ref Unsafe.Add(ref a, 9);
                                     b = ref Unsafe.Add(ref b, 16);
                                 }
@@ -2711,8 +2715,6 @@ __________________________________________________________________";
                                 c31.StoreUnsafe(ref c, 3 * ldc + 8);
                                 c40.StoreUnsafe(ref c, 4 * ldc);
                                 c41.StoreUnsafe(ref c, 4 * ldc + 8);
-                                c50.StoreUnsafe(ref c, 5 * ldc);
-                                c51.StoreUnsafe(ref c, 5 * ldc + 8);
                             }
                         }
                     }
@@ -3299,21 +3301,22 @@ __________________________________________________________________";
                                     int j = jc + s * 8;
                                     ref float strip = ref Unsafe.Add(ref panel, s * 32);
                                     int r = 0;
-                                    for (; r + 6 <= 9; r += 6)
+                                    // 9 rows as 1 tile of 5 and 1 of 4: none shorter than 4 rows (GemmEmitter.EvenHeights)
+                                    for (; r < 5; r += 5)
                                     {
-                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
+                                        InputGradTile5x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
                                     }
-                                    if (r < 9)
+                                    for (; r < 9; r += 4)
                                     {
-                                        InputGradTile3x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
+                                        InputGradTile4x(ref Unsafe.Add(ref wg, r * 1 + pc * 9), ref strip, ref Unsafe.Add(ref dcg, r * 64 + j), 64, kc, false);
                                     }
                                 }
                             }
-                            // 3 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 4 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile3x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile4x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector128<float> c00, c01, c10, c11, c20, c21;
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
                                 if (load)
                                 {
                                     c00 = Vector128.LoadUnsafe(ref c);
@@ -3322,6 +3325,8 @@ __________________________________________________________________";
                                     c11 = Vector128.LoadUnsafe(ref c, ldc + 4);
                                     c20 = Vector128.LoadUnsafe(ref c, 2 * ldc);
                                     c21 = Vector128.LoadUnsafe(ref c, 2 * ldc + 4);
+                                    c30 = Vector128.LoadUnsafe(ref c, 3 * ldc);
+                                    c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
                                 }
                                 else
                                 {
@@ -3331,6 +3336,8 @@ __________________________________________________________________";
                                     c11 = c10;
                                     c20 = Vector128<float>.Zero;
                                     c21 = c20;
+                                    c30 = Vector128<float>.Zero;
+                                    c31 = c30;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
@@ -3345,6 +3352,9 @@ __________________________________________________________________";
                                     ai = Vector128.Create(Unsafe.Add(ref a, 2));
                                     c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
                                     c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+                                    ai = Vector128.Create(Unsafe.Add(ref a, 3));
+                                    c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+                                    c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
                                     a = ref Unsafe.Add(ref a, 9);
                                     b = ref Unsafe.Add(ref b, 8);
                                 }
@@ -3354,12 +3364,14 @@ __________________________________________________________________";
                                 c11.StoreUnsafe(ref c, ldc + 4);
                                 c20.StoreUnsafe(ref c, 2 * ldc);
                                 c21.StoreUnsafe(ref c, 2 * ldc + 4);
+                                c30.StoreUnsafe(ref c, 3 * ldc);
+                                c31.StoreUnsafe(ref c, 3 * ldc + 4);
                             }
-                            // 6 rows x 8 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 5 rows x 8 columns of C in 10 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile5x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+                                Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41;
                                 if (load)
                                 {
                                     c00 = Vector128.LoadUnsafe(ref c);
@@ -3372,8 +3384,6 @@ __________________________________________________________________";
                                     c31 = Vector128.LoadUnsafe(ref c, 3 * ldc + 4);
                                     c40 = Vector128.LoadUnsafe(ref c, 4 * ldc);
                                     c41 = Vector128.LoadUnsafe(ref c, 4 * ldc + 4);
-                                    c50 = Vector128.LoadUnsafe(ref c, 5 * ldc);
-                                    c51 = Vector128.LoadUnsafe(ref c, 5 * ldc + 4);
                                 }
                                 else
                                 {
@@ -3387,8 +3397,6 @@ __________________________________________________________________";
                                     c31 = c30;
                                     c40 = Vector128<float>.Zero;
                                     c41 = c40;
-                                    c50 = Vector128<float>.Zero;
-                                    c51 = c50;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
@@ -3409,9 +3417,6 @@ __________________________________________________________________";
                                     ai = Vector128.Create(Unsafe.Add(ref a, 4));
                                     c40 = Vector128.MultiplyAddEstimate(ai, b0, c40);
                                     c41 = Vector128.MultiplyAddEstimate(ai, b1, c41);
-                                    ai = Vector128.Create(Unsafe.Add(ref a, 5));
-                                    c50 = Vector128.MultiplyAddEstimate(ai, b0, c50);
-                                    c51 = Vector128.MultiplyAddEstimate(ai, b1, c51);
                                     a = ref Unsafe.Add(ref a, 9);
                                     b = ref Unsafe.Add(ref b, 8);
                                 }
@@ -3425,8 +3430,6 @@ __________________________________________________________________";
                                 c31.StoreUnsafe(ref c, 3 * ldc + 4);
                                 c40.StoreUnsafe(ref c, 4 * ldc);
                                 c41.StoreUnsafe(ref c, 4 * ldc + 4);
-                                c50.StoreUnsafe(ref c, 5 * ldc);
-                                c51.StoreUnsafe(ref c, 5 * ldc + 4);
                             }
                         }
                     }

@@ -6486,13 +6486,10 @@ ________________________________________________________________________________
                             int j = jc + s * 32;
                             ref float strip = ref Unsafe.Add(ref panel, s * 128);
                             int r = 0;
-                            for (; r + 8 <= 18; r += 8)
+                            // 18 rows as 3 tiles of 6: none shorter than 4 rows (GemmEmitter.EvenHeights)
+                            for (; r < 18; r += 6)
                             {
-                                InputGradGroupTile8x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcol, r * 144 + j), 144, kc, false);
-                            }
-                            if (r < 18)
-                            {
-                                InputGradGroupTile2x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcol, r * 144 + j), 144, kc, false);
+                                InputGradGroupTile6x(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcol, r * 144 + j), 144, kc, false);
                             }
                         }
                     }
@@ -6501,57 +6498,17 @@ ________________________________________________________________________________
                         ref float src = ref Unsafe.Add(ref gy, pc * 144 + 128);
                         for (int t = 0; t < kc; t++) Vector512.LoadUnsafe(ref src, (nuint)(t * 144)).StoreUnsafe(ref panel, (nuint)(t * 16));
                         int r = 0;
-                        for (; r + 8 <= 18; r += 8)
+                        // 18 rows as 3 tiles of 6: none shorter than 4 rows (GemmEmitter.EvenHeights)
+                        for (; r < 18; r += 6)
                         {
-                            InputGradGroupTile8xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref Unsafe.Add(ref dcol, r * 144 + 128), 144, kc, false);
-                        }
-                        if (r < 18)
-                        {
-                            InputGradGroupTile2xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref Unsafe.Add(ref dcol, r * 144 + 128), 144, kc, false);
+                            InputGradGroupTile6xNarrow(ref Unsafe.Add(ref w, r * 1 + pc * 18), ref panel, ref Unsafe.Add(ref dcol, r * 144 + 128), 144, kc, false);
                         }
                     }
-                    // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 6 rows x 32 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void InputGradGroupTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void InputGradGroupTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector512<float> c00, c01, c10, c11;
-                        if (load)
-                        {
-                            c00 = Vector512.LoadUnsafe(ref c);
-                            c01 = Vector512.LoadUnsafe(ref c, 16);
-                            c10 = Vector512.LoadUnsafe(ref c, ldc);
-                            c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                        }
-                        else
-                        {
-                            c00 = Vector512<float>.Zero;
-                            c01 = c00;
-                            c10 = Vector512<float>.Zero;
-                            c11 = c10;
-                        }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                            Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                            Vector512<float> ai = Vector512.Create(a);
-                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                            c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                            c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                            a = ref Unsafe.Add(ref a, 18);
-                            b = ref Unsafe.Add(ref b, 32);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c01.StoreUnsafe(ref c, 16);
-                        c10.StoreUnsafe(ref c, ldc);
-                        c11.StoreUnsafe(ref c, ldc + 16);
-                    }
-                    // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void InputGradGroupTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
                         if (load)
                         {
                             c00 = Vector512.LoadUnsafe(ref c);
@@ -6566,10 +6523,6 @@ ________________________________________________________________________________
                             c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
                             c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
                             c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
-                            c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
-                            c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
-                            c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
-                            c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
                         }
                         else
                         {
@@ -6585,10 +6538,6 @@ ________________________________________________________________________________
                             c41 = c40;
                             c50 = Vector512<float>.Zero;
                             c51 = c50;
-                            c60 = Vector512<float>.Zero;
-                            c61 = c60;
-                            c70 = Vector512<float>.Zero;
-                            c71 = c70;
                         }
                         for (int t = 0; t < kc; t++)
                         {
@@ -6612,12 +6561,6 @@ ________________________________________________________________________________
                             ai = Vector512.Create(Unsafe.Add(ref a, 5));
                             c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
                             c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 6));
-                            c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
-                            c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 7));
-                            c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
-                            c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
                             a = ref Unsafe.Add(ref a, 18);
                             b = ref Unsafe.Add(ref b, 32);
                         }
@@ -6633,44 +6576,12 @@ ________________________________________________________________________________
                         c41.StoreUnsafe(ref c, 4 * ldc + 16);
                         c50.StoreUnsafe(ref c, 5 * ldc);
                         c51.StoreUnsafe(ref c, 5 * ldc + 16);
-                        c60.StoreUnsafe(ref c, 6 * ldc);
-                        c61.StoreUnsafe(ref c, 6 * ldc + 16);
-                        c70.StoreUnsafe(ref c, 7 * ldc);
-                        c71.StoreUnsafe(ref c, 7 * ldc + 16);
                     }
-                    // 2 rows x 16 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                    // 6 rows x 16 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void InputGradGroupTile2xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                    static void InputGradGroupTile6xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                     {
-                        Vector512<float> c00, c10;
-                        if (load)
-                        {
-                            c00 = Vector512.LoadUnsafe(ref c);
-                            c10 = Vector512.LoadUnsafe(ref c, ldc);
-                        }
-                        else
-                        {
-                            c00 = Vector512<float>.Zero;
-                            c10 = Vector512<float>.Zero;
-                        }
-                        for (int t = 0; t < kc; t++)
-                        {
-                            Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                            Vector512<float> ai = Vector512.Create(a);
-                            c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                            c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                            a = ref Unsafe.Add(ref a, 18);
-                            b = ref Unsafe.Add(ref b, 16);
-                        }
-                        c00.StoreUnsafe(ref c);
-                        c10.StoreUnsafe(ref c, ldc);
-                    }
-                    // 8 rows x 16 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                    static void InputGradGroupTile8xNarrow(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                    {
-                        Vector512<float> c00, c10, c20, c30, c40, c50, c60, c70;
+                        Vector512<float> c00, c10, c20, c30, c40, c50;
                         if (load)
                         {
                             c00 = Vector512.LoadUnsafe(ref c);
@@ -6679,8 +6590,6 @@ ________________________________________________________________________________
                             c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
                             c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
                             c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
-                            c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
-                            c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
                         }
                         else
                         {
@@ -6690,8 +6599,6 @@ ________________________________________________________________________________
                             c30 = Vector512<float>.Zero;
                             c40 = Vector512<float>.Zero;
                             c50 = Vector512<float>.Zero;
-                            c60 = Vector512<float>.Zero;
-                            c70 = Vector512<float>.Zero;
                         }
                         for (int t = 0; t < kc; t++)
                         {
@@ -6708,10 +6615,6 @@ ________________________________________________________________________________
                             c40 = Vector512.MultiplyAddEstimate(ai, b0, c40);
                             ai = Vector512.Create(Unsafe.Add(ref a, 5));
                             c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 6));
-                            c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
-                            ai = Vector512.Create(Unsafe.Add(ref a, 7));
-                            c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
                             a = ref Unsafe.Add(ref a, 18);
                             b = ref Unsafe.Add(ref b, 16);
                         }
@@ -6721,8 +6624,6 @@ ________________________________________________________________________________
                         c30.StoreUnsafe(ref c, 3 * ldc);
                         c40.StoreUnsafe(ref c, 4 * ldc);
                         c50.StoreUnsafe(ref c, 5 * ldc);
-                        c60.StoreUnsafe(ref c, 6 * ldc);
-                        c70.StoreUnsafe(ref c, 7 * ldc);
                     }
                 }
                 for (int i = 0; i < 4; i++)
@@ -6934,13 +6835,10 @@ ________________________________________________________________________________
                                     int j = jc + s * 32;
                                     ref float strip = ref Unsafe.Add(ref panel, s * 128);
                                     int r = 0;
-                                    for (; r + 8 <= 18; r += 8)
+                                    // 18 rows as 3 tiles of 6: none shorter than 4 rows (GemmEmitter.EvenHeights)
+                                    for (; r < 18; r += 6)
                                     {
-                                        InputGradTile8x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
-                                    }
-                                    if (r < 18)
-                                    {
-                                        InputGradTile2x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
+                                        InputGradTile6x(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref strip, ref Unsafe.Add(ref dcg, r * 36 + j), 36, kc, false);
                                     }
                                 }
                             }
@@ -6956,61 +6854,19 @@ ________________________________________________________________________________
                                     dst = ref Unsafe.Add(ref dst, 8);
                                 }
                                 int r = 0;
-                                for (; r + 8 <= 18; r += 8)
+                                // 18 rows as 3 tiles of 6: none shorter than 4 rows (GemmEmitter.EvenHeights)
+                                for (; r < 18; r += 6)
                                 {
                                     ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile8xHalf(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 8, kc, false);
-                                    for (int i = 0; i < 8; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
-                                }
-                                if (r < 18)
-                                {
-                                    ref float ct = ref Unsafe.Add(ref dcg, r * 36 + 32);
-                                    InputGradTile2xHalf(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 8, kc, false);
-                                    for (int i = 0; i < 2; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
+                                    InputGradTile6xHalf(ref Unsafe.Add(ref wg, r * 1 + pc * 18), ref panel, ref edge, 8, kc, false);
+                                    for (int i = 0; i < 6; i++) for (int q = 0; q < 4; q++) Unsafe.Add(ref ct, i * 36 + q) = Unsafe.Add(ref edge, i * 8 + q);
                                 }
                             }
-                            // 2 rows x 32 columns of C in 4 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 6 rows x 32 columns of C in 12 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile2x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile6x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector512<float> c00, c01, c10, c11;
-                                if (load)
-                                {
-                                    c00 = Vector512.LoadUnsafe(ref c);
-                                    c01 = Vector512.LoadUnsafe(ref c, 16);
-                                    c10 = Vector512.LoadUnsafe(ref c, ldc);
-                                    c11 = Vector512.LoadUnsafe(ref c, ldc + 16);
-                                }
-                                else
-                                {
-                                    c00 = Vector512<float>.Zero;
-                                    c01 = c00;
-                                    c10 = Vector512<float>.Zero;
-                                    c11 = c10;
-                                }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
-                                    Vector512<float> b1 = Vector512.LoadUnsafe(ref b, 16);
-                                    Vector512<float> ai = Vector512.Create(a);
-                                    c00 = Vector512.MultiplyAddEstimate(ai, b0, c00);
-                                    c01 = Vector512.MultiplyAddEstimate(ai, b1, c01);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 1));
-                                    c10 = Vector512.MultiplyAddEstimate(ai, b0, c10);
-                                    c11 = Vector512.MultiplyAddEstimate(ai, b1, c11);
-                                    a = ref Unsafe.Add(ref a, 18);
-                                    b = ref Unsafe.Add(ref b, 32);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c01.StoreUnsafe(ref c, 16);
-                                c10.StoreUnsafe(ref c, ldc);
-                                c11.StoreUnsafe(ref c, ldc + 16);
-                            }
-                            // 8 rows x 32 columns of C in 16 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile8x(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                            {
-                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+                                Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
                                 if (load)
                                 {
                                     c00 = Vector512.LoadUnsafe(ref c);
@@ -7025,10 +6881,6 @@ ________________________________________________________________________________
                                     c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 16);
                                     c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
                                     c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 16);
-                                    c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
-                                    c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 16);
-                                    c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
-                                    c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 16);
                                 }
                                 else
                                 {
@@ -7044,10 +6896,6 @@ ________________________________________________________________________________
                                     c41 = c40;
                                     c50 = Vector512<float>.Zero;
                                     c51 = c50;
-                                    c60 = Vector512<float>.Zero;
-                                    c61 = c60;
-                                    c70 = Vector512<float>.Zero;
-                                    c71 = c70;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
@@ -7071,12 +6919,6 @@ ________________________________________________________________________________
                                     ai = Vector512.Create(Unsafe.Add(ref a, 5));
                                     c50 = Vector512.MultiplyAddEstimate(ai, b0, c50);
                                     c51 = Vector512.MultiplyAddEstimate(ai, b1, c51);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 6));
-                                    c60 = Vector512.MultiplyAddEstimate(ai, b0, c60);
-                                    c61 = Vector512.MultiplyAddEstimate(ai, b1, c61);
-                                    ai = Vector512.Create(Unsafe.Add(ref a, 7));
-                                    c70 = Vector512.MultiplyAddEstimate(ai, b0, c70);
-                                    c71 = Vector512.MultiplyAddEstimate(ai, b1, c71);
                                     a = ref Unsafe.Add(ref a, 18);
                                     b = ref Unsafe.Add(ref b, 32);
                                 }
@@ -7092,44 +6934,12 @@ ________________________________________________________________________________
                                 c41.StoreUnsafe(ref c, 4 * ldc + 16);
                                 c50.StoreUnsafe(ref c, 5 * ldc);
                                 c51.StoreUnsafe(ref c, 5 * ldc + 16);
-                                c60.StoreUnsafe(ref c, 6 * ldc);
-                                c61.StoreUnsafe(ref c, 6 * ldc + 16);
-                                c70.StoreUnsafe(ref c, 7 * ldc);
-                                c71.StoreUnsafe(ref c, 7 * ldc + 16);
                             }
-                            // 2 rows x 8 columns of C in 2 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
+                            // 6 rows x 8 columns of C in 6 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
                             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile2xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
+                            static void InputGradTile6xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
                             {
-                                Vector256<float> c00, c10;
-                                if (load)
-                                {
-                                    c00 = Vector256.LoadUnsafe(ref c);
-                                    c10 = Vector256.LoadUnsafe(ref c, ldc);
-                                }
-                                else
-                                {
-                                    c00 = Vector256<float>.Zero;
-                                    c10 = Vector256<float>.Zero;
-                                }
-                                for (int t = 0; t < kc; t++)
-                                {
-                                    Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-                                    Vector256<float> ai = Vector256.Create(a);
-                                    c00 = Vector256.MultiplyAddEstimate(ai, b0, c00);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 1));
-                                    c10 = Vector256.MultiplyAddEstimate(ai, b0, c10);
-                                    a = ref Unsafe.Add(ref a, 18);
-                                    b = ref Unsafe.Add(ref b, 8);
-                                }
-                                c00.StoreUnsafe(ref c);
-                                c10.StoreUnsafe(ref c, ldc);
-                            }
-                            // 8 rows x 8 columns of C in 8 registers; a: A(r, pc), b: the packed panel, c: C(r, j) with row stride ldc
-                            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-                            static void InputGradTile8xHalf(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load)
-                            {
-                                Vector256<float> c00, c10, c20, c30, c40, c50, c60, c70;
+                                Vector256<float> c00, c10, c20, c30, c40, c50;
                                 if (load)
                                 {
                                     c00 = Vector256.LoadUnsafe(ref c);
@@ -7138,8 +6948,6 @@ ________________________________________________________________________________
                                     c30 = Vector256.LoadUnsafe(ref c, 3 * ldc);
                                     c40 = Vector256.LoadUnsafe(ref c, 4 * ldc);
                                     c50 = Vector256.LoadUnsafe(ref c, 5 * ldc);
-                                    c60 = Vector256.LoadUnsafe(ref c, 6 * ldc);
-                                    c70 = Vector256.LoadUnsafe(ref c, 7 * ldc);
                                 }
                                 else
                                 {
@@ -7149,8 +6957,6 @@ ________________________________________________________________________________
                                     c30 = Vector256<float>.Zero;
                                     c40 = Vector256<float>.Zero;
                                     c50 = Vector256<float>.Zero;
-                                    c60 = Vector256<float>.Zero;
-                                    c70 = Vector256<float>.Zero;
                                 }
                                 for (int t = 0; t < kc; t++)
                                 {
@@ -7167,10 +6973,6 @@ ________________________________________________________________________________
                                     c40 = Vector256.MultiplyAddEstimate(ai, b0, c40);
                                     ai = Vector256.Create(Unsafe.Add(ref a, 5));
                                     c50 = Vector256.MultiplyAddEstimate(ai, b0, c50);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 6));
-                                    c60 = Vector256.MultiplyAddEstimate(ai, b0, c60);
-                                    ai = Vector256.Create(Unsafe.Add(ref a, 7));
-                                    c70 = Vector256.MultiplyAddEstimate(ai, b0, c70);
                                     a = ref Unsafe.Add(ref a, 18);
                                     b = ref Unsafe.Add(ref b, 8);
                                 }
@@ -7180,8 +6982,6 @@ ________________________________________________________________________________
                                 c30.StoreUnsafe(ref c, 3 * ldc);
                                 c40.StoreUnsafe(ref c, 4 * ldc);
                                 c50.StoreUnsafe(ref c, 5 * ldc);
-                                c60.StoreUnsafe(ref c, 6 * ldc);
-                                c70.StoreUnsafe(ref c, 7 * ldc);
                             }
                         }
                     }
