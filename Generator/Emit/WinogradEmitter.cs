@@ -8,8 +8,8 @@
 //   3. 36 GEMMs M[xi] [Cout x tiles] = U[xi] [Cout x Cin] * V[xi] [Cin x tiles] (GemmEmitter, per ISA);
 //   4. y = A^T M A + bias for every tile, four tiles side by side, written back row by row.
 // 36 multiplications per tile and channel pair instead of 144 (4x fewer; the transforms are additions and small
-// constants). The transforms use Vector128 on every kernel set (four tiles per vector: a 13-pixel map has four tiles per
-// row); the GEMMs use the ISA's register tiles. A team (inference on fewer images than workers) splits the input channels
+// constants). The transforms take four tiles per Vector128 (a 13-pixel map has four tiles per row), or on the AVX2 and
+// AVX-512 sets eight per Vector256 when a row has 8 tiles or more (TileGroup); the GEMMs use the ISA's register tiles. A team (inference on fewer images than workers) splits the input channels
 // of steps 1-2 (one V in worker 0's columns, a barrier before the GEMMs read it) and the output channels of steps 3-4.
 using System;
 using System.Linq;
@@ -47,7 +47,9 @@ namespace CnnGen.Generator.Emit
                 w.Line(GemmEmitter.RowShare(M, MR));
                 w.Line($"int cBegin = part * {C} / parts, cEnd = (part + 1) * {C} / parts; // this worker's input channels to transform");
                 GemmEmitter.DeclareScratch(w, isa);
-                w.Line("Span<float> outSpan = stackalloc float[64]; // one output block: 4 rows x 4 columns of 4 tiles");
+                int TG = TileGroup(isa, TW);
+                string V = TG == 8 ? "Vector256" : "Vector128";
+                w.Line($"Span<float> outSpan = stackalloc float[{16 * TG}]; // one output block: 4 rows x 4 columns of {TG} tiles");
                 w.Line("ref float ob = ref MemoryMarshal.GetReference(outSpan);");
                 w.Line("ref float shared = ref parts > 1 ? ref team : ref col;");
                 w.Line($"ref float xd = ref shared; // [{C}][{RP} rows][4 phases][{QW}]: padded input planes, padded column 4q + p at [p][q]");
@@ -60,9 +62,9 @@ namespace CnnGen.Generator.Emit
                 w.Line("if (parts > 1 && n > 0) barrier!.SignalAndWait(parts); // the team is done with the last image's V");
 
                 w.Line("// 1. each input plane in phase layout (padded row h + 1, padded column w + 1), then 2. V[xi][c][t] = (B^T d B)[xi]");
-                w.Line("//    for every 6x6 input tile d, 4 tiles at a time (the last group of a row overlaps the one before when the row's");
-                w.Line("//    tile count is not a multiple of 4); this worker's channels");
-                EmitTransformPlanes(w, C, "c", "xn", "xd", "v", "InputTiles", H, W, TW, QW, PL, T, begin: "cBegin", end: "cEnd");
+                w.Line($"//    for every 6x6 input tile d, {TG} tiles at a time (the last group of a row overlaps the one before when the row's");
+                w.Line($"//    tile count is not a multiple of {TG}); this worker's channels");
+                EmitTransformPlanes(w, C, "c", "xn", "xd", "v", "InputTiles", H, W, TW, QW, PL, T, TG, begin: "cBegin", end: "cEnd");
                 w.Line("if (parts > 1) barrier!.SignalAndWait(parts); // V is whole");
 
                 w.Line($"// 3. M[xi] = U[xi] * V[xi] for this worker's output channels");
@@ -78,23 +80,24 @@ namespace CnnGen.Generator.Emit
                 }, isa);
                 w.Close();
 
-                w.Line($"// 4. y = A^T M A{(bias ? " + bias" : "")} for every tile, 4 tiles at a time, then row by row into the image");
+                w.Line($"// 4. y = A^T M A{(bias ? " + bias" : "")} for every tile, {TG} tiles at a time, then row by row into the image");
                 w.Open("for (int m = rBegin; m < rEnd; m++)");
-                w.Line(bias ? "Vector128<float> b = Vector128.Create(Unsafe.Add(ref bias, m));" : "Vector128<float> b = Vector128<float>.Zero;");
+                w.Line(bias ? $"{V}<float> b = {V}.Create(Unsafe.Add(ref bias, m));" : $"{V}<float> b = {V}<float>.Zero;");
                 w.Line($"ref float mt = ref Unsafe.Add(ref mm, m * {T});");
                 w.Line($"ref float ym = ref Unsafe.Add(ref yn, m * {HW});");
                 w.Open($"for (int th = 0; th < {TH}; th++)");
-                w.Open($"for (int tw = 0; tw < {TW}; tw += 4)");
-                w.Line(FirstTile(TW));
+                w.Open($"for (int tw = 0; tw < {TW}; tw += {TG})");
+                w.Line(FirstTile(TW, TG));
                 w.Line($"OutputTiles(ref Unsafe.Add(ref mt, th * {TW} + t0), ref ob, b);");
                 w.Line("StoreTiles(ref ob, ref ym, 4 * th, 4 * t0);");
+                if (TG == 8) w.Line("StoreTiles(ref Unsafe.Add(ref ob, 4), ref ym, 4 * th, 4 * t0 + 16); // the group's last 4 tiles");
                 w.Close().Close().Close();
                 w.Close(); // images
 
                 EmitPhases(w, W, QW);
-                EmitInputTiles(w, QW, CT);
-                EmitOutputTiles(w, MT);
-                EmitStoreTiles(w, H, W);
+                EmitInputTiles(w, QW, CT, TG);
+                EmitOutputTiles(w, MT, TG);
+                EmitStoreTiles(w, H, W, TG);
                 w.Close();
             });
         }
@@ -165,9 +168,10 @@ namespace CnnGen.Generator.Emit
                 w.Line($"ref float vi = ref Unsafe.Add(ref v, i * {T});");
                 w.Line($"ref float gi = ref Unsafe.Add(ref g, i * {T});");
                 w.Line("// V = B^T x B for every input tile, as in the forward");
-                EmitTransformPlanes(w, C, "c", "xn", "xd", "vi", "InputTiles", H, W, TW, QW, PL, T, rowStride: GT);
+                int TG = TileGroup(isa, TW);
+                EmitTransformPlanes(w, C, "c", "xn", "xd", "vi", "InputTiles", H, W, TW, QW, PL, T, TG, rowStride: GT);
                 w.Line("// G' = A dy A^T for every output tile (the gradient outside the map is the planes' zero padding)");
-                EmitTransformPlanes(w, M, "m", "dyn", "dyd", "gi", "GradientTiles", H, W, TW, QW, PL, T, rowStride: GT);
+                EmitTransformPlanes(w, M, "m", "dyn", "dyd", "gi", "GradientTiles", H, W, TW, QW, PL, T, TG, rowStride: GT);
                 w.Close(); // images
                 if (l.Bias)
                 {
@@ -210,8 +214,8 @@ namespace CnnGen.Generator.Emit
                     : $"global::CnnGen.Winograd.AccumulateWeightGradient(MemoryMarshal.CreateReadOnlySpan(ref du, {36L * M * C}), {M}, {C}, MemoryMarshal.CreateSpan(ref dw, {9L * M * C}), rBegin, rEnd);");
 
                 EmitPhases(w, W, QW);
-                EmitInputTiles(w, QW, CT);
-                EmitGradientTiles(w, QW, MT);
+                EmitInputTiles(w, QW, CT, TG);
+                EmitGradientTiles(w, QW, MT, TG);
                 w.Close();
             });
         }
@@ -220,7 +224,7 @@ namespace CnnGen.Generator.Emit
         /// layout (<paramref name="planes"/>), then <paramref name="tiles"/> (InputTiles or GradientTiles) on every group
         /// of 4 tiles, written to <paramref name="target"/> ([36][channels][tiles]).</summary>
         private static void EmitTransformPlanes(CodeWriter w, int channels, string ch, string source, string planes, string target, string tiles,
-            int H, int W, int TW, int QW, long PL, int T, string begin = "0", string? end = null, long rowStride = 0)
+            int H, int W, int TW, int QW, long PL, int T, int TG, string begin = "0", string? end = null, long rowStride = 0)
         {
             if (rowStride == 0) rowStride = T;
             int TH = T / TW;
@@ -230,8 +234,8 @@ namespace CnnGen.Generator.Emit
             w.Line($"for (int h = 0; h < {H}; h++) Phases(ref Unsafe.Add(ref src, h * {W}), ref Unsafe.Add(ref plane, (h + 1) * {4 * QW}));");
             w.Line($"ref float tc = ref Unsafe.Add(ref {target}, {ch} * {rowStride});");
             w.Line($"for (int th = 0; th < {TH}; th++)");
-            w.Line($"    for (int tw = 0; tw < {TW}; tw += 4)");
-            w.Line($"    {{ {FirstTile(TW)} {tiles}(ref Unsafe.Add(ref plane, th * {16 * QW} + t0), ref Unsafe.Add(ref tc, th * {TW} + t0)); }}");
+            w.Line($"    for (int tw = 0; tw < {TW}; tw += {TG})");
+            w.Line($"    {{ {FirstTile(TW, TG)} {tiles}(ref Unsafe.Add(ref plane, th * {16 * QW} + t0), ref Unsafe.Add(ref tc, th * {TW} + t0)); }}");
             w.Close();
         }
 
@@ -246,19 +250,20 @@ namespace CnnGen.Generator.Emit
             d[3],
         };
 
-        /// <summary>G'[xi][m][t..t+3] = (A dy A^T)[xi] for four neighbouring output tiles: d at padded row 0 of the tile row
+        /// <summary>G'[xi][m][t..t+TG-1] = (A dy A^T)[xi] for TG (4 or 8) neighbouring output tiles: d at padded row 0 of the tile row
         /// (output row 4 th is padded row 4 th + 1, output column 4 t + j is padded column 4 t + j + 1).</summary>
-        private static void EmitGradientTiles(CodeWriter w, int QW, long MT)
+        private static void EmitGradientTiles(CodeWriter w, int QW, long MT, int TG)
         {
+            string V = TG == 8 ? "Vector256" : "Vector128";
             w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open("static void GradientTiles(ref float d, ref float gt)");
             for (int j = 0; j < 4; j++)
             {
                 int pc = j + 1;
                 w.Line($"// column {j} of the tiles (padded column 4t + {pc}: phase {pc & 3}{(pc >= 4 ? ", next index" : "")}); A down the column");
-                for (int i = 0; i < 4; i++) w.Line($"Vector128<float> d{i}{j} = Vector128.LoadUnsafe(ref d, {(i + 1) * 4 * QW + (pc & 3) * QW + (pc >> 2)});");
+                for (int i = 0; i < 4; i++) w.Line($"{V}<float> d{i}{j} = {V}.LoadUnsafe(ref d, {(i + 1) * 4 * QW + (pc & 3) * QW + (pc >> 2)});");
                 string[] t = GradientTransform(Enumerable.Range(0, 4).Select(i => $"d{i}{j}").ToArray());
-                for (int k = 0; k < 6; k++) w.Line($"Vector128<float> t{k}{j} = {t[k]};");
+                for (int k = 0; k < 6; k++) w.Line($"{V}<float> t{k}{j} = {t[k]};");
             }
             w.Line("// A along every row, stored at G'[6k + l]");
             for (int k = 0; k < 6; k++)
@@ -271,7 +276,12 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>The first tile of a group of 4: the last group of a row starts 4 before the row's end (overlapping the
         /// group before) when the row's tile count is not a multiple of 4.</summary>
-        private static string FirstTile(int tilesPerRow) => tilesPerRow % 4 == 0 ? "int t0 = tw;" : $"int t0 = Math.Min(tw, {tilesPerRow - 4});";
+        private static string FirstTile(int tilesPerRow, int group) => tilesPerRow % group == 0 ? "int t0 = tw;" : $"int t0 = Math.Min(tw, {tilesPerRow - group});";
+
+        /// <summary>Tiles the transforms take at once, side by side in one vector: 8 (Vector256) on the AVX2 and AVX-512 sets
+        /// when a row has 8 or more tiles (maps of 29 columns and more: ResNet's 56 x 56 stage has 14), halving their
+        /// instructions there; else 4 (Vector128; a 13-pixel map has four tiles per row).</summary>
+        private static int TileGroup(IsaTarget isa, int tilesPerRow) => isa.Width >= 8 && tilesPerRow >= 8 ? 8 : 4;
 
         /// <summary>One input row into the phase layout: source column w goes to padded column w + 1, i.e. phase (w + 1) % 4,
         /// index (w + 1) / 4. Inside the row 16 columns at a time: four loads and a 4 x 4 transpose give four phases x four
@@ -348,19 +358,20 @@ namespace CnnGen.Generator.Emit
             $"{m[1]} - {m[2]} + ({m[3]} - {m[4]}) * 8f + {m[5]}",
         };
 
-        /// <summary>V[xi][c][t..t+3] = (B^T d B)[xi] for four neighbouring tiles: d at padded row 0 of the tile row, phase
+        /// <summary>V[xi][c][t..t+TG-1] = (B^T d B)[xi] for TG (4 or 8) neighbouring tiles: d at padded row 0 of the tile row, phase
         /// index t (tile t starts at padded column 4t: phase 0, index t); vt at V[0][c][t].</summary>
-        private static void EmitInputTiles(CodeWriter w, int QW, long CT)
+        private static void EmitInputTiles(CodeWriter w, int QW, long CT, int TG)
         {
+            string V = TG == 8 ? "Vector256" : "Vector128";
             w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open("static void InputTiles(ref float d, ref float vt)");
             for (int j = 0; j < 6; j++)
             {
                 w.Line($"// column {j} of the tiles: phase {j & 3}{(j >= 4 ? ", next index" : "")}; B^T down the column");
-                var loads = Enumerable.Range(0, 6).Select(i => $"Vector128.LoadUnsafe(ref d, {i * 4 * QW + (j & 3) * QW + (j >> 2)})").ToArray();
-                for (int i = 0; i < 6; i++) w.Line($"Vector128<float> d{i}{j} = {loads[i]};");
+                var loads = Enumerable.Range(0, 6).Select(i => $"{V}.LoadUnsafe(ref d, {i * 4 * QW + (j & 3) * QW + (j >> 2)})").ToArray();
+                for (int i = 0; i < 6; i++) w.Line($"{V}<float> d{i}{j} = {loads[i]};");
                 string[] t = InputTransform(Enumerable.Range(0, 6).Select(i => $"d{i}{j}").ToArray());
-                for (int k = 0; k < 6; k++) w.Line($"Vector128<float> t{k}{j} = {t[k]};");
+                for (int k = 0; k < 6; k++) w.Line($"{V}<float> t{k}{j} = {t[k]};");
             }
             w.Line("// B^T along every row, stored at V[6k + l]");
             for (int k = 0; k < 6; k++)
@@ -371,39 +382,41 @@ namespace CnnGen.Generator.Emit
             w.Close();
         }
 
-        /// <summary>The 4 x 4 outputs of four neighbouring tiles from M[xi][m][t..t+3] (mt at M[0][m][t]) plus b, into
-        /// ob[(4i + j) * 4 + tile].</summary>
-        private static void EmitOutputTiles(CodeWriter w, long MT)
+        /// <summary>The 4 x 4 outputs of TG (4 or 8) neighbouring tiles from M[xi][m][t..t+TG-1] (mt at M[0][m][t]) plus b, into
+        /// ob[(4i + j) * TG + tile].</summary>
+        private static void EmitOutputTiles(CodeWriter w, long MT, int TG)
         {
+            string V = TG == 8 ? "Vector256" : "Vector128";
             w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-            w.Open("static void OutputTiles(ref float mt, ref float ob, Vector128<float> b)");
+            w.Open($"static void OutputTiles(ref float mt, ref float ob, {V}<float> b)");
             for (int l = 0; l < 6; l++)
             {
                 w.Line($"// column {l}: A^T down the column");
-                for (int k = 0; k < 6; k++) w.Line($"Vector128<float> m{k}{l} = Vector128.LoadUnsafe(ref mt, {(6 * k + l) * MT});");
+                for (int k = 0; k < 6; k++) w.Line($"{V}<float> m{k}{l} = {V}.LoadUnsafe(ref mt, {(6 * k + l) * MT});");
                 string[] s = OutputTransform(Enumerable.Range(0, 6).Select(k => $"m{k}{l}").ToArray());
-                for (int i = 0; i < 4; i++) w.Line($"Vector128<float> s{i}{l} = {s[i]};");
+                for (int i = 0; i < 4; i++) w.Line($"{V}<float> s{i}{l} = {s[i]};");
             }
             w.Line("// A^T along every row, plus the bias");
             for (int i = 0; i < 4; i++)
             {
                 string[] o = OutputTransform(Enumerable.Range(0, 6).Select(l => $"s{i}{l}").ToArray());
-                for (int j = 0; j < 4; j++) w.Line($"({o[j]} + b).StoreUnsafe(ref ob, {(4 * i + j) * 4});");
+                for (int j = 0; j < 4; j++) w.Line($"({o[j]} + b).StoreUnsafe(ref ob, {(4 * i + j) * TG});");
             }
             w.Close();
         }
 
-        /// <summary>Writes four tiles' 4 x 4 outputs (ob[(4i + j) * 4 + tile]) at output row oh0, column ow0: a 4 x 4
-        /// transpose per row when all 16 columns and 4 rows are inside the map, else element by element.</summary>
-        private static void EmitStoreTiles(CodeWriter w, int H, int W)
+        /// <summary>Writes four tiles' 4 x 4 outputs (ob[(4i + j) * TG + tile], TG tiles per group) at output row oh0, column
+        /// ow0: a 4 x 4 transpose per row when all 16 columns and 4 rows are inside the map, else element by element. A group
+        /// of 8 tiles is two calls, the second at ob + 4.</summary>
+        private static void EmitStoreTiles(CodeWriter w, int H, int W, int TG)
         {
             w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open("static void StoreTiles(ref float ob, ref float ym, int oh0, int ow0)");
             w.Open($"if (System.Runtime.Intrinsics.X86.Sse.IsSupported && oh0 + 4 <= {H} && ow0 + 16 <= {W})");
             w.Open("for (int i = 0; i < 4; i++)");
             w.Line($"ref float row = ref Unsafe.Add(ref ym, (oh0 + i) * {W} + ow0);");
-            w.Line("Vector128<float> o0 = Vector128.LoadUnsafe(ref ob, (nuint)(16 * i)), o1 = Vector128.LoadUnsafe(ref ob, (nuint)(16 * i + 4));");
-            w.Line("Vector128<float> o2 = Vector128.LoadUnsafe(ref ob, (nuint)(16 * i + 8)), o3 = Vector128.LoadUnsafe(ref ob, (nuint)(16 * i + 12));");
+            w.Line($"Vector128<float> o0 = Vector128.LoadUnsafe(ref ob, (nuint)({4 * TG} * i)), o1 = Vector128.LoadUnsafe(ref ob, (nuint)({4 * TG} * i + {TG}));");
+            w.Line($"Vector128<float> o2 = Vector128.LoadUnsafe(ref ob, (nuint)({4 * TG} * i + {2 * TG})), o3 = Vector128.LoadUnsafe(ref ob, (nuint)({4 * TG} * i + {3 * TG}));");
             Transpose4(w, new[] { "o0", "o1", "o2", "o3" }, new[] { "q0", "q1", "q2", "q3" });
             w.Line("q0.StoreUnsafe(ref row); q1.StoreUnsafe(ref row, 4); q2.StoreUnsafe(ref row, 8); q3.StoreUnsafe(ref row, 12);");
             w.Close();
@@ -411,7 +424,7 @@ namespace CnnGen.Generator.Emit
             w.Close();
             w.Open($"for (int i = 0; i < 4 && oh0 + i < {H}; i++)");
             w.Line($"ref float row = ref Unsafe.Add(ref ym, (oh0 + i) * {W});");
-            w.Line($"for (int q = 0; q < 4; q++) for (int j = 0; j < 4; j++) {{ int ow = ow0 + 4 * q + j; if (ow < {W}) Unsafe.Add(ref row, ow) = Unsafe.Add(ref ob, (4 * i + j) * 4 + q); }}");
+            w.Line($"for (int q = 0; q < 4; q++) for (int j = 0; j < 4; j++) {{ int ow = ow0 + 4 * q + j; if (ow < {W}) Unsafe.Add(ref row, ow) = Unsafe.Add(ref ob, (4 * i + j) * {TG} + q); }}");
             w.Close();
             w.Close();
         }
