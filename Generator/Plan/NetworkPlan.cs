@@ -304,7 +304,8 @@ namespace CnnGen.Generator.Plan
         /// Winograd. On AVX-512 (16) the layers of <see cref="IsWinogradWeightGradient(CheckedLayer)"/>: the seed net's
         /// 36 -> 72 layer (14 x 14, 16 tiles) measured slower as Winograd there (3.0 -> 3.5 ms for 64 images, stop 17) and
         /// takes the channels-last im2col (2.6 ms). On AVX2 and Vector128 every Winograd conv (all have 16 tiles or more): the
-        /// transforms run on Vector128 on every set, so they cost the narrower sets' GEMMs relatively less, and the seed
+        /// transforms run on Vector128 (on maps of fewer than 8 tiles per row, Vector256 above that on the wider sets), so
+        /// they cost the narrower sets' GEMMs relatively less, and the seed
         /// layer measured 9.2 -> 5.5 ms (AVX2) and 26 -> 11.3 ms (Vector128) for 64 images, 1 thread (Zen 3, stop 25).</summary>
         public static bool IsWinogradWeightGradient(CheckedLayer l, int vectorWidth) =>
             vectorWidth >= 16 ? IsWinogradWeightGradient(l) : IsWinograd(l);
