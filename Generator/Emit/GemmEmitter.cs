@@ -537,7 +537,6 @@ namespace CnnGen.Generator.Emit
 
         private static string TileName(BroadcastGemm g, int rows, string kind = "") => $"{g.Name}Tile{rows}x{kind}";
 
-        /// <summary>The tiles of one strip: full MR-row tiles, then the remainder (a constant count, or single rows).</summary>
         /// <summary>Row tile heights for a GEMM over all of a constant <paramref name="rows"/> (no row range, no row blocks) whose
         /// last full-height tile would leave 1 to 3 rows over: as many tiles as full-height tiling needs, their heights
         /// differing by at most one, so no tile is shorter than 4 rows. A 1-3 row tile runs its few FMA chains into the FMA
@@ -553,6 +552,8 @@ namespace CnnGen.Generator.Emit
             return (shortRows + 1, m % tiles, shortRows);
         }
 
+        /// <summary>The tiles of one strip: full MR-row tiles, then the remainder (a constant count, or single rows), or the
+        /// <see cref="EvenHeights"/> tiles when <paramref name="even"/> is set.</summary>
         private static void EmitRowTiles(CodeWriter w, BroadcastGemm g, int NR, int MR, (int Tall, int TallTiles, int Short)? even, string r0, string rowEnd, string load, int edgeCols, string j, string b, string kind = "", string? beforeTile = null)
         {
             w.Line($"int r = {r0};");

@@ -4,13 +4,14 @@
 // (WinogradWeightGradient: dU = sum over tiles of (A dy A^T) (B^T x B)^T, then dW += G^T dU G). Forward, per image:
 //   1. the input planes, zero padded, with each row's columns split into four phases (padded column 4q + p at [p][q]),
 //      so the j-th column of four neighbouring 6x6 tiles (tile stride 4) is one contiguous Vector128;
-//   2. V[xi][c][t] = (B^T d B)[xi] for every tile t and channel c, four tiles side by side;
+//   2. V[xi][c][t] = (B^T d B)[xi] for every tile t and channel c, four (or eight) tiles side by side;
 //   3. 36 GEMMs M[xi] [Cout x tiles] = U[xi] [Cout x Cin] * V[xi] [Cin x tiles] (GemmEmitter, per ISA);
-//   4. y = A^T M A + bias for every tile, four tiles side by side, written back row by row.
+//   4. y = A^T M A + bias for every tile, four (or eight) tiles side by side, written back row by row.
 // 36 multiplications per tile and channel pair instead of 144 (4x fewer; the transforms are additions and small
 // constants). The transforms take four tiles per Vector128 (a 13-pixel map has four tiles per row), or on the AVX2 and
-// AVX-512 sets eight per Vector256 when a row has 8 tiles or more (TileGroup); the GEMMs use the ISA's register tiles. A team (inference on fewer images than workers) splits the input channels
-// of steps 1-2 (one V in worker 0's columns, a barrier before the GEMMs read it) and the output channels of steps 3-4.
+// AVX-512 sets eight per Vector256 when a row has 8 tiles or more (TileGroup); the GEMMs use the ISA's register tiles.
+// A team (inference on fewer images than workers) splits the input channels of steps 1-2 (one V in worker 0's columns,
+// a barrier before the GEMMs read it) and the output channels of steps 3-4.
 using System;
 using System.Linq;
 using CnnGen.Generator.Model;
