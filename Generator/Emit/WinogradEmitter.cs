@@ -3,7 +3,7 @@
 // filters transposed and rotated (Runtime/Winograd.cs transforms the weights for both), and the weight gradient
 // (WinogradWeightGradient: dU = sum over tiles of (A dy A^T) (B^T x B)^T, then dW += G^T dU G). Forward, per image:
 //   1. the input planes, zero padded, with each row's columns split into four phases (padded column 4q + p at [p][q]),
-//      so the j-th column of four neighbouring 6x6 tiles (tile stride 4) is one contiguous Vector128;
+//      so the j-th column of four (or eight) neighbouring 6x6 tiles (tile stride 4) is one contiguous vector;
 //   2. V[xi][c][t] = (B^T d B)[xi] for every tile t and channel c, four (or eight) tiles side by side;
 //   3. 36 GEMMs M[xi] [Cout x tiles] = U[xi] [Cout x Cin] * V[xi] [Cin x tiles] (GemmEmitter, per ISA);
 //   4. y = A^T M A + bias for every tile, four (or eight) tiles side by side, written back row by row.
