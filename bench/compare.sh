@@ -9,7 +9,7 @@
 #       both alike), and a 2-thread scaling table; (e) ResNet-18's conv stages at batch 1, 1 and 2 threads. In (d) and
 #       (e) an FMA loop and reads of two 4 MiB buffers, each on 1 thread and halved over CnnGen's worker pool of 2, take
 #       the same turns: the scaling table's "FMA" and "L3 read" columns, what two cores gave a perfectly parallel job of
-#       each kind in those seconds
+#       each kind in those seconds; and a core-to-core hand-off probe (CoreHop), the "hop ns" column
 # Usage: bash bench/compare.sh [--quick] [--rounds N] [--steps 30] [--seconds 2]
 # --rounds N alternates CnnGen and PyTorch N times and keeps each side's best (lowest) time per line, which damps
 # noise from other processes on the machine. Raw lines go to bench/compare-raw.txt.
@@ -58,7 +58,7 @@ for n in dict.fromkeys(notes):
     print("#", n)
 # the 1-thread FMA peak CnnGen measured (best of its rounds); 1-thread conv lines get their share of it
 # the machine's own scaling lines (MachineScalingWorkload), shown as columns of the scaling table, not as rows
-REFS = ("fmaref/", "readref/")
+REFS = ("fmaref/", "readref/", "hopref/")  # hopref lines carry ns per core-to-core hand-off where others carry ms
 peak = None
 if "fma/peak/t1" in best and "cnngen" in best["fma/peak/t1"]:
     ms, flops, _ = best["fma/peak/t1"]["cnngen"]
@@ -85,9 +85,11 @@ print("2-thread scaling (1-thread ms / 2-thread ms, same side). Conv layers of (
 print("pair per round (pair1 / t2), the median of the rounds' ratios; other lines: best 1-thread / best 2-thread ms.")
 print("FMA, L3 read: in CnnGen's process, an FMA loop (no memory traffic) and sums over two 4 MiB buffers, each on 1 thread")
 print("and halved over its worker pool of 2, took the same turns as the line's pair: the scaling two cores gave a perfectly")
-print("parallel job of each kind in those seconds (median of the rounds).")
-print(f"| {'case':44} | {'CnnGen':>7} | {'PyTorch':>7} | {'FMA':>7} | {'L3 read':>7} |")
-print(f"|{'-'*46}|{'-'*8}:|{'-'*8}:|{'-'*8}:|{'-'*8}:|")
+print("parallel job of each kind in those seconds (median of the rounds). hop: ns per core-to-core hand-off in the same")
+print("turns (CoreHop; every round's value): 30-45 when the VM's two vCPUs share an L3, 200-250 when they do not, and")
+print("then every line whose workers share data (a batch-1 team most) runs slower.")
+print(f"| {'case':44} | {'CnnGen':>7} | {'PyTorch':>7} | {'FMA':>7} | {'L3 read':>7} | {'hop ns':>11} |")
+print(f"|{'-'*46}|{'-'*8}:|{'-'*8}:|{'-'*8}:|{'-'*8}:|{'-'*12}:|")
 def scaling(side, key):
     pair, two = rounds.get((side, key[:-2] + "pair1")), rounds.get((side, key))
     if pair and two:
@@ -98,7 +100,9 @@ for key in order:
     if key.startswith(REFS) or not key.endswith("/t2") or (key[:-1] + "1" not in best and key[:-2] + "pair1" not in best):
         continue
     values = [scaling("cnngen", key), scaling("pytorch", key)]
-    values += [scaling("cnngen", ref + key) if ref + key in best else None for ref in REFS]
+    values += [scaling("cnngen", ref + key) if ref + key in best else None for ref in REFS[:2]]
     cells = [f"{v:7.2f}" if v is not None else f"{'-':>7}" for v in values]
+    hops = rounds.get(("cnngen", "hopref/" + key), [])
+    cells.append(f"{' / '.join(f'{h:.0f}' for h in hops) or '-':>11}")
     print(f"| {key[:-3]:44} | {' | '.join(cells)} |")
 PY

@@ -17,8 +17,9 @@ namespace CnnGen.Tests.Numerics
     [BasicBlock(16), BasicBlock(24, Stride = 2), GlobalAvgPool, Dense(7)]
     public partial class TfResidual;
 
-    // Late-layer shapes: more output channels than pixels, so the team splits the output channels (ragged 100 = 16 x 6 + 4
-    // and 35 per group); a 1x1 grouped conv reads its input directly.
+    // Late-layer shapes: more output channels than pixels, so the team splits the output channels (ragged 100 = 16 x 6 + 4,
+    // which a pair of workers takes as 50 + 50 in tiles of 6 and 5, and 35 per group); a 1x1 grouped conv reads its input
+    // directly.
     [Network(Channels = 64, Height = 7, Width = 7)]
     [Conv2D(100, 3, Padding = 1), ReLU, Conv2D(70, 1, Groups = 2), GlobalAvgPool, Dense(5)]
     public partial class TfLate;
@@ -134,6 +135,19 @@ namespace CnnGen.Tests.Numerics
             net.Training = true; // a training forward runs as a team too
             net.Forward(x1, y1, 1);
             Assert.Equal(2, net.LastCallWorkers);
+        }
+
+        [Fact]
+        public void APairOfWorkersTakesHalfTheRowsEachWhenWholeTilesWouldNot()
+        {
+            // GemmEmitter.PairRows: the rows of each worker of a pair (RowShare), or null when whole tiles split evenly
+            Assert.Equal(32, CnnGen.Generator.Emit.GemmEmitter.PairRows(64, 6));  // tiles of 6 would give 30 + 34
+            Assert.Equal(50, CnnGen.Generator.Emit.GemmEmitter.PairRows(100, 6)); // 48 + 52 (TfLate)
+            Assert.Equal(36, CnnGen.Generator.Emit.GemmEmitter.PairRows(72, 8));  // 32 + 40 in AVX-512's tiles of 8
+            Assert.Null(CnnGen.Generator.Emit.GemmEmitter.PairRows(96, 6));       // 48 + 48 already
+            Assert.Null(CnnGen.Generator.Emit.GemmEmitter.PairRows(64, 8));
+            Assert.Null(CnnGen.Generator.Emit.GemmEmitter.PairRows(35, 6));       // odd: whole tiles
+            Assert.Null(CnnGen.Generator.Emit.GemmEmitter.PairRows(6, 6));        // 3 each would be tiles too short to pay
         }
 
         public static IEnumerable<object[]> Isas() => NumericsSupport.SupportedIsas.Select(isa => new object[] { isa });

@@ -123,7 +123,22 @@ namespace CnnGen.Generator.Emit
         public static string RowShare(int rows, int tileRows)
         {
             int tiles = (rows + tileRows - 1) / tileRows;
-            return $"int rBegin = part * {tiles} / parts * {tileRows}, rEnd = Math.Min((part + 1) * {tiles} / parts * {tileRows}, {rows});";
+            string begin = $"part * {tiles} / parts * {tileRows}", end = $"Math.Min((part + 1) * {tiles} / parts * {tileRows}, {rows})";
+            return PairRows(rows, tileRows) is int half
+                ? $"int rBegin = parts == 2 ? part * {half} : {begin}, rEnd = parts == 2 ? rBegin + {half} : {end}; // a pair: half the rows each (GemmEmitter.PairRows)"
+                : $"int rBegin = {begin}, rEnd = {end};";
+        }
+        /// <summary>Each worker's rows when a pair of workers (the usual team: two cores) shares a GEMM of <paramref name="rows"/>
+        /// rows, or null when whole tiles already split them evenly. Whole tiles of <paramref name="tileRows"/> give one worker a
+        /// tile more, or the short last tile: 64 rows in tiles of 6 are 30 and 34. Half the rows each, tiled from its own first
+        /// row (<see cref="EvenHeights"/>: 32 = 2 x 6 + 4 x 5): the 1x64x56x56 Winograd forward on 2 threads, whose products
+        /// take 70% of the time, measured bests 0.576-0.582 -> 0.557-0.564 ms (AVX2 Zen 3, each worker transforming the whole
+        /// input; with the input split by channels it had measured 0.563 -> 0.575, for no reason found).</summary>
+        internal static int? PairRows(int rows, int tileRows)
+        {
+            int tiles = (rows + tileRows - 1) / tileRows;
+            if (rows % 2 != 0 || rows / 2 < 4 || tiles / 2 * tileRows == rows / 2) return null;
+            return rows / 2;
         }
         /// <summary>Longest depth block: the packed panel (KC x NR floats, 24-25 KiB on both sets) and a tile's rows of A stay
         /// inside L1 (48 KiB on Zen 5 and recent Intel cores). AVX-512 takes 196, not 192: a 14 x 14 map's pixels (the seed
@@ -162,6 +177,10 @@ namespace CnnGen.Generator.Emit
             bool rowLoop = g.RowsConst is int mc && mc > MC;
             int full = g.N / NR * NR, rest = g.N - full;
             (int Tall, int TallTiles, int Short)? even = g.RowRange || rowLoop ? null : EvenHeights(g.RowsConst, MR);
+            // a pair of workers takes half the rows each (RowShare): a constant count, tiled evenly unless row blocks cut it
+            if (g.RowRange && g.FitRows) throw new InvalidOperationException($"{g.Name}: a row range is shared in tiles of the set's full height, which FitRows would change");
+            Tiling? pair = g.RowRange && g.RowsConst is int rowsAll && PairRows(rowsAll, MR) is int half
+                ? new Tiling(half, rowLoop && half > MC ? null : EvenHeights(half, MR)) : null;
             string load = g.Accumulate ? "true" : depthLoop ? "load" : g.AccumulateIf is string when ? $"({when})" : "false";
 
             w.Open("");
@@ -198,7 +217,7 @@ namespace CnnGen.Generator.Emit
                 w.Line($"int nextAt = j + {NR} < {last} ? (j + {NR}) * {g.T} + pc * {NR} : pc + kc < {g.T} ? {first} * {g.T} + (pc + kc) * {NR} : -1; // the next block of B");
                 w.Line($"int share = (kc * {NR} + {16 * tiles - 1}) / {16 * tiles} * 16; // floats of it per row tile");
                 string prefetch = $"if (nextAt >= 0) for (int q = r / {MR} * share, qEnd = Math.Min(q + share, kc * {NR}); q < qEnd; q += 16) CacheHints.PrefetchL2(ref Unsafe.Add(ref {g.B}, nextAt + q));";
-                EmitRowTiles(w, g, NR, MR, even, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip", beforeTile: prefetch);
+                EmitRowTiles(w, g, NR, MR, even, pair, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip", beforeTile: prefetch);
                 w.Close();
             }
             else if (full > 0 && g.BTransposed)
@@ -207,7 +226,7 @@ namespace CnnGen.Generator.Emit
                 EmitPrepare(w, g, "j", NR);
                 PackTransposed(w, g, isa, NR, "j", NR);
                 string? prefetchC = g.PrefetchC ? PrefetchNextC(g, NR, MR, r0, rowEnd, I(full)) : null;
-                EmitRowTiles(w, g, NR, MR, even, r0, rowEnd, load, edgeCols: 0, j: "j", b: "panel", beforeTile: prefetchC);
+                EmitRowTiles(w, g, NR, MR, even, pair, r0, rowEnd, load, edgeCols: 0, j: "j", b: "panel", beforeTile: prefetchC);
                 w.Close();
             }
             else if (full > 0)
@@ -234,7 +253,7 @@ namespace CnnGen.Generator.Emit
                 w.Open("for (int s = 0; s < strips; s++)");
                 w.Line($"int j = jc + s * {NR};");
                 w.Line(g.BInPlace ? $"ref float strip = ref Unsafe.Add(ref {g.B}, pc * {g.LdB} + j); // B's rows in place" : $"ref float strip = ref Unsafe.Add(ref panel, s * {KC * NR});");
-                EmitRowTiles(w, g, NR, MR, even, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip", kind: g.BInPlace ? "InPlace" : "", beforeTile: prefetchB);
+                EmitRowTiles(w, g, NR, MR, even, pair, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip", kind: g.BInPlace ? "InPlace" : "", beforeTile: prefetchB);
                 w.Close();
                 w.Close();
             }
@@ -278,7 +297,7 @@ namespace CnnGen.Generator.Emit
                         w.Line($"dst = ref Unsafe.Add(ref dst, {restWidth});");
                         w.Close();
                     }
-                    EmitRowTiles(w, g, restWidth, MR, even, r0, rowEnd, load, edgeCols: exact ? 0 : tileRest, j: I(full), b: inPlace ? "packed" : "panel", kind: restKind);
+                    EmitRowTiles(w, g, restWidth, MR, even, pair, r0, rowEnd, load, edgeCols: exact ? 0 : tileRest, j: I(full), b: inPlace ? "packed" : "panel", kind: restKind);
                     if (dotCols > 0) w.Close();
                 }
                 if (dotCols > 0)
@@ -294,18 +313,8 @@ namespace CnnGen.Generator.Emit
             if (rowLoop) w.Close();
 
             // The micro-kernels: one per tile height in use.
-            var heights = new System.Collections.Generic.SortedSet<int>();
-            if (even is var (tall, tallTiles, shortRows))
-            {
-                if (tallTiles > 0) heights.Add(tall);
-                heights.Add(shortRows);
-            }
-            else
-            {
-                heights.Add(g.RowsConst is int m0 && m0 < MR ? m0 : MR);
-                if (g.RowsConst is int m1) { if (m1 % MR != 0 && m1 > MR) heights.Add(m1 % MR); }
-                else heights.Add(1);
-            }
+            var heights = new System.Collections.Generic.SortedSet<int>(TileHeights(g.RowsConst, even, MR));
+            if (pair is Tiling paired) heights.UnionWith(TileHeights(paired.Rows, paired.Even, MR));
             if ((full > 0 && !g.BInPlace) || (tileRest > 0 && restKind == ""))
                 foreach (int h in heights) EmitMicroKernel(w, g, isa, h, "");
             if (full > 0 && g.BInPlace)
@@ -552,18 +561,49 @@ namespace CnnGen.Generator.Emit
             return (shortRows + 1, m % tiles, shortRows);
         }
 
+        /// <summary>A constant row count's tiling: full-height tiles and their remainder, or <see cref="EvenHeights"/>.</summary>
+        private readonly record struct Tiling(int Rows, (int Tall, int TallTiles, int Short)? Even);
+
+        /// <summary>The micro-kernel heights the tiles of <paramref name="rows"/> rows (a constant, or any count) call.</summary>
+        private static int[] TileHeights(int? rows, (int Tall, int TallTiles, int Short)? even, int MR)
+        {
+            if (even is var (tall, tallTiles, shortRows)) return tallTiles > 0 ? new[] { tall, shortRows } : new[] { shortRows };
+            if (rows is not int m) return new[] { MR, 1 };
+            if (m < MR) return new[] { m };
+            return m % MR != 0 ? new[] { MR, m % MR } : new[] { MR };
+        }
+
         /// <summary>The tiles of one strip: full MR-row tiles, then the remainder (a constant count, or single rows), or the
-        /// <see cref="EvenHeights"/> tiles when <paramref name="even"/> is set.</summary>
-        private static void EmitRowTiles(CodeWriter w, BroadcastGemm g, int NR, int MR, (int Tall, int TallTiles, int Short)? even, string r0, string rowEnd, string load, int edgeCols, string j, string b, string kind = "", string? beforeTile = null)
+        /// <see cref="EvenHeights"/> tiles when <paramref name="even"/> is set. With <paramref name="pair"/>, a pair of workers
+        /// (parts == 2) tiles its half of the rows (<see cref="PairRows"/>) that way instead.</summary>
+        private static void EmitRowTiles(CodeWriter w, BroadcastGemm g, int NR, int MR, (int Tall, int TallTiles, int Short)? even, Tiling? pair, string r0, string rowEnd, string load, int edgeCols, string j, string b, string kind = "", string? beforeTile = null)
         {
             w.Line($"int r = {r0};");
+            if (pair is not Tiling half)
+            {
+                EmitTiles(w, g, NR, MR, g.RowsConst, even, r0, rowEnd, load, edgeCols, j, b, kind, beforeTile);
+                return;
+            }
+            w.Open("if (parts == 2)");
+            w.Line($"// a pair of workers: {half.Rows} rows each (GemmEmitter.PairRows)");
+            EmitTiles(w, g, NR, MR, half.Rows, half.Even, r0, rowEnd, load, edgeCols, j, b, kind, beforeTile);
+            w.Close();
+            w.Open("else");
+            EmitTiles(w, g, NR, MR, g.RowsConst, even, r0, rowEnd, load, edgeCols, j, b, kind, beforeTile);
+            w.Close();
+        }
+
+        /// <summary>Row tiles from r up to <paramref name="rowEnd"/>, which lies <paramref name="rows"/> rows on (a constant when
+        /// known) or, in a row range, the last worker's.</summary>
+        private static void EmitTiles(CodeWriter w, BroadcastGemm g, int NR, int MR, int? rows, (int Tall, int TallTiles, int Short)? even, string r0, string rowEnd, string load, int edgeCols, string j, string b, string kind, string? beforeTile)
+        {
             if (even is var (tall, tallTiles, shortRows))
             {
-                int tiles = (g.RowsConst!.Value + MR - 1) / MR;
-                w.Line($"// {I(g.RowsConst.Value)} rows as {(tallTiles > 0 ? $"{tallTiles} tile{(tallTiles == 1 ? "" : "s")} of {tall} and " : "")}{tiles - tallTiles}{(tallTiles > 0 ? "" : $" tile{(tiles == 1 ? "" : "s")}")} of {shortRows}: none shorter than 4 rows (GemmEmitter.EvenHeights)");
+                int tiles = (rows!.Value + MR - 1) / MR;
+                w.Line($"// {I(rows.Value)} rows as {(tallTiles > 0 ? $"{tallTiles} tile{(tallTiles == 1 ? "" : "s")} of {tall} and " : "")}{tiles - tallTiles}{(tallTiles > 0 ? "" : $" tile{(tiles == 1 ? "" : "s")}")} of {shortRows}: none shorter than 4 rows (GemmEmitter.EvenHeights)");
                 if (tallTiles > 0)
                 {
-                    w.Open($"for (; r < {tallTiles * tall}; r += {tall})");
+                    w.Open($"for (; r < {(r0 == "0" ? "" : r0 + " + ")}{tallTiles * tall}; r += {tall})");
                     if (beforeTile is not null) w.Line(beforeTile);
                     TileCall(w, g, NR, tall, load, edgeCols, j, b, kind);
                     w.Close();
@@ -574,7 +614,7 @@ namespace CnnGen.Generator.Emit
                 w.Close();
                 return;
             }
-            if (g.RowsConst is int m && m < MR)
+            if (rows is int m && m < MR)
             {
                 TileCall(w, g, NR, m, load, edgeCols, j, b, kind);
                 return;
@@ -583,7 +623,7 @@ namespace CnnGen.Generator.Emit
             if (beforeTile is not null) w.Line(beforeTile);
             TileCall(w, g, NR, MR, load, edgeCols, j, b, kind);
             w.Close();
-            if (g.RowsConst is int m2)
+            if (rows is int m2)
             {
                 if (m2 % MR == 0) return;
                 w.Open($"if (r < {rowEnd})");

@@ -997,7 +997,6 @@ namespace CnnGen.Generator.Emit
             if (plan.Winograds.Count > 0 || plan.Packs.Count > 0) w.Line("ref float wgm = ref _winogradMemory.Reference;");
             if (plan.Winograds.Count > 0) w.Line("bool winograd = Winograd;");
             w.Line("ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);");
-            if (plan.Winograds.Count > 0) w.Line("ref float team = ref _columns.Reference; // a team's shared Winograd input transforms: worker 0's columns");
             w.Line("nint mb = _mb;");
             w.Line("nint n = n0;");
             var (partials, _) = Partials(plan);
@@ -1049,7 +1048,7 @@ namespace CnnGen.Generator.Emit
                                 : !folded && plan.Packs[lp.PackIndex].Offset < 0 ? "ref Unsafe.NullRef<float>(), "
                                 : $"ref (_job.Packed ? ref Unsafe.Add(ref wgm, {id}{(folded ? "PackedFolded" : "Packed")}) : ref Unsafe.NullRef<float>()), ";
                             string conv = $"{k.ConvForward(layer, isa)}({x}, {weights}, {bias}, {output}, ref col, {packed}count, part, parts);";
-                            return wg ? $"if (winograd) {k.Winograd(layer, isa)}({x}, ref Unsafe.Add(ref wgm, {id}{winogradSlot}), {bias}, {output}, ref col, ref team, _barrier, count, part, parts); else {conv}" : conv;
+                            return wg ? $"if (winograd) {k.Winograd(layer, isa)}({x}, ref Unsafe.Add(ref wgm, {id}{winogradSlot}), {bias}, {output}, ref col, count, part, parts); else {conv}" : conv;
                         }
                         if (lp.FoldIndex >= 0 && !wg)
                         {
@@ -1217,7 +1216,7 @@ namespace CnnGen.Generator.Emit
                             ? "// Winograd F(4x4, 3x3): the weight (and bias) gradient, then the input gradient"
                             : "// the weight (and bias) gradient from im2col (too few tiles for Winograd's), the input gradient as Winograd F(4x4, 3x3)");
                         w.Line($"if (!split) {ConvWeightGradientCall(plan, lp, k, isa, x, dy, winograd: true, team: "_barrier, count, (_job.Batch + _threads - 1) / _threads, _job.Batch, worker, _job.Slices")}");
-                        w.Line($"{(want == "true" ? "" : $"if ({want}) ")}{k.Winograd(l, isa, inputGradient: true)}({dy}, ref Unsafe.Add(ref wgm, {Id(l.Name)}WinogradInputGradient), ref Unsafe.NullRef<float>(), {dx}, ref col, ref col, null, count, 0, 1);");
+                        w.Line($"{(want == "true" ? "" : $"if ({want}) ")}{k.Winograd(l, isa, inputGradient: true)}({dy}, ref Unsafe.Add(ref wgm, {Id(l.Name)}WinogradInputGradient), ref Unsafe.NullRef<float>(), {dx}, ref col, count, 0, 1);");
                         w.Close();
                         w.Line($"else {backward("!split", want)}");
                         break;

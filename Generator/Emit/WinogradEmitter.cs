@@ -10,8 +10,10 @@
 // 36 multiplications per tile and channel pair instead of 144 (4x fewer; the transforms are additions and small
 // constants). The transforms take four tiles per Vector128 (a 13-pixel map has four tiles per row), or on the AVX2 and
 // AVX-512 sets eight per Vector256 when a row has 8 tiles or more (TileGroup); the GEMMs use the ISA's register tiles.
-// A team (inference on fewer images than workers) splits the input channels of steps 1-2 (one V in worker 0's columns,
-// a barrier before the GEMMs read it) and the output channels of steps 3-4.
+// A team (inference on fewer images than workers) splits the output channels of steps 3-4; each worker runs steps 1-2
+// on the whole input into its own columns. Splitting those by input channels into one shared V (and a barrier) cost the
+// same on cores that share an L3, and twice the time on the 2-vCPU VMs when the host put the two on cores that do not
+// (1x64x56x56, 2 threads: 0.56 -> 1.0-1.2 ms, where this measures 0.56-0.58 in either state).
 using System;
 using System.Linq;
 using CnnGen.Generator.Model;
@@ -42,31 +44,27 @@ namespace CnnGen.Generator.Emit
             {
                 int MR = GemmEmitter.TileRows(isa);
                 w.Line("// u: the transformed weights, 36 matrices [" + M + " x " + C + "] (Winograd.TransformWeights). part/parts: a team");
-                w.Line("// shares each image: the workers transform their shares of the input channels into one V in the team's scratch");
-                w.Line("// (worker 0's columns), meet at the barrier, then each takes its own output channels' GEMM rows and outputs.");
-                w.Open($"private static void {name}(ref float x, ref float u, ref float bias, ref float y, ref float col, ref float team, SpinBarrier? barrier, int batch, int part, int parts)");
+                w.Line("// shares each image: every worker transforms the whole input into its own columns (no barrier, nothing read");
+                w.Line("// across cores), then takes its own output channels' GEMM rows and outputs.");
+                w.Open($"private static void {name}(ref float x, ref float u, ref float bias, ref float y, ref float col, int batch, int part, int parts)");
                 w.Line(GemmEmitter.RowShare(M, MR));
-                w.Line($"int cBegin = part * {C} / parts, cEnd = (part + 1) * {C} / parts; // this worker's input channels to transform");
                 GemmEmitter.DeclareScratch(w, isa);
                 int TG = TileGroup(isa, TW);
                 string V = TG == 8 ? "Vector256" : "Vector128";
                 w.Line($"Span<float> outSpan = stackalloc float[{16 * TG}]; // one output block: 4 rows x 4 columns of {TG} tiles");
                 w.Line("ref float ob = ref MemoryMarshal.GetReference(outSpan);");
-                w.Line("ref float shared = ref parts > 1 ? ref team : ref col;");
-                w.Line($"ref float xd = ref shared; // [{C}][{RP} rows][4 phases][{QW}]: padded input planes, padded column 4q + p at [p][q]");
-                w.Line($"ref float v = ref Unsafe.Add(ref shared, {XD}); // [36][{C}][{T}] ({CT} floats apart): transformed input tiles");
-                w.Line($"ref float mm = ref Unsafe.Add(ref col, {XD + VL}); // [36][{M}][{T}] ({MT} floats apart): their products with the weights (each worker's own)");
-                w.Line($"MemoryMarshal.CreateSpan(ref Unsafe.Add(ref xd, cBegin * {PL}), (cEnd - cBegin) * {PL}).Clear(); // the padding stays zero; every image overwrites the interior");
+                w.Line($"ref float xd = ref col; // [{C}][{RP} rows][4 phases][{QW}]: padded input planes, padded column 4q + p at [p][q]");
+                w.Line($"ref float v = ref Unsafe.Add(ref col, {XD}); // [36][{C}][{T}] ({CT} floats apart): transformed input tiles");
+                w.Line($"ref float mm = ref Unsafe.Add(ref col, {XD + VL}); // [36][{M}][{T}] ({MT} floats apart): their products with the weights");
+                w.Line($"MemoryMarshal.CreateSpan(ref xd, {(long)C * PL}).Clear(); // the padding stays zero; every image overwrites the interior");
                 w.Open("for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {(long)C * HW});");
                 w.Line($"ref float yn = ref Unsafe.Add(ref y, n * {(long)M * HW});");
-                w.Line("if (parts > 1 && n > 0) barrier!.SignalAndWait(parts); // the team is done with the last image's V");
 
                 w.Line("// 1. each input plane in phase layout (padded row h + 1, padded column w + 1), then 2. V[xi][c][t] = (B^T d B)[xi]");
                 w.Line($"//    for every 6x6 input tile d, {TG} tiles at a time (the last group of a row overlaps the one before when the row's");
-                w.Line($"//    tile count is not a multiple of {TG}); this worker's channels");
-                EmitTransformPlanes(w, C, "c", "xn", "xd", "v", "InputTiles", H, W, TW, QW, PL, T, TG, begin: "cBegin", end: "cEnd");
-                w.Line("if (parts > 1) barrier!.SignalAndWait(parts); // V is whole");
+                w.Line($"//    tile count is not a multiple of {TG}); every worker of a team all of them");
+                EmitTransformPlanes(w, C, "c", "xn", "xd", "v", "InputTiles", H, W, TW, QW, PL, T, TG);
 
                 w.Line($"// 3. M[xi] = U[xi] * V[xi] for this worker's output channels");
                 w.Open("for (int xi = 0; xi < 36; xi++)");
@@ -77,7 +75,9 @@ namespace CnnGen.Generator.Emit
                 {
                     Name = "Products", Rows = I(M), RowsConst = M, N = T, T = I(C), TConst = C,
                     A = "ux", LdAr = C, LdAt = 1, B = "vx", LdB = T, C = "mx", LdC = T, RowRange = true,
-                    PrefetchA = 36L * M * C * 4 > GemmEmitter.L2Bytes, BInPlace = true,
+                    // V's strips are read in place, a row of T floats apart (from L3 once V outgrows L2): each row tile asks for its
+                    // share of the next strips' rows (1x64x56x56, 1 thread: bests 0.968 / 0.922 -> 0.950 / 0.906 ms)
+                    PrefetchA = 36L * M * C * 4 > GemmEmitter.L2Bytes, BInPlace = true, PrefetchB = true,
                 }, isa);
                 w.Close();
 

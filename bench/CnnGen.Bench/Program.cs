@@ -186,11 +186,21 @@ namespace CnnGen.Bench
             }
             using (owner)
             {
+                double hopBefore = HopNs();
                 List<double> samples = Samples(action, int.MaxValue);
+                double hopAfter = HopNs();
                 Console.WriteLine(FormattableString.Invariant(
-                    $"{key} {pass} t{threads}: best {samples[0]:0.000} ms, median {samples[samples.Count / 2]:0.000} ms, {flops / samples[0] / 1e6:0.0} GFLOP/s (best), {samples.Count} samples"));
+                    $"{key} {pass} t{threads}: best {samples[0]:0.000} ms, median {samples[samples.Count / 2]:0.000} ms, {flops / samples[0] / 1e6:0.0} GFLOP/s (best), {samples.Count} samples; core hop {hopBefore:0} / {hopAfter:0} ns before / after"));
             }
             return 0;
+        }
+
+        /// <summary>ns per core-to-core hand-off right now (<see cref="CoreHop"/>), on a pool of its own that is gone before
+        /// the caller measures anything else.</summary>
+        private static double HopNs()
+        {
+            using var pool = new WorkerPool(2);
+            return new CoreHop(pool).Measure();
         }
 
         private static void Line(string key, double ms, double flops, int images) =>
@@ -225,10 +235,11 @@ namespace CnnGen.Bench
 
         /// <summary>A 1-thread and a 2-thread workload in turns with the machine's own scaling
         /// (<see cref="MachineScalingWorkload"/>): prints key/t1 (when <paramref name="t1"/>), key/pair1, key/t2, and
-        /// fmaref/key/... and readref/key/... (pair1, t2) for the FMA loop and the L3 reads.</summary>
+        /// fmaref/key/... and readref/key/... (pair1, t2) for the FMA loop and the L3 reads, and hopref/key/t2: the ns per
+        /// core-to-core hand-off (<see cref="CoreHop"/>) in those turns.</summary>
         private static void PairLines(string key, Action one, Action two, MachineScalingWorkload machine, double flops, int images, bool t1 = false)
         {
-            double[] ms = MeasureTurns(one, two, machine.FmaOne, machine.FmaTwo, machine.ReadOne, machine.ReadTwo);
+            double[] ms = MeasureTurns(one, two, machine.FmaOne, machine.FmaTwo, machine.ReadOne, machine.ReadTwo, machine.Hop.Run);
             if (t1) Line($"{key}/t1", ms[0], flops, images);
             Line($"{key}/pair1", ms[0], flops, images);
             Line($"{key}/t2", ms[1], flops, images);
@@ -236,6 +247,7 @@ namespace CnnGen.Bench
             Line($"fmaref/{key}/t2", ms[3], 0, 1);
             Line($"readref/{key}/pair1", ms[4], 0, 1);
             Line($"readref/{key}/t2", ms[5], 0, 1);
+            Line($"hopref/{key}/t2", CoreHop.NsPerHop(ms[6]), 0, 1); // ns per core-to-core hand-off, not ms
         }
 
         /// <summary>Sorted ms per call: warm up, then samples of >= 20 ms each until ~_seconds (at least 3, at most

@@ -1,8 +1,10 @@
 // The timed bodies, shared by the BenchmarkDotNet classes and the `compare` console mode.
 using System;
+using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Threading;
 using System.Threading.Tasks;
 using CnnGen.Samples;
 
@@ -190,6 +192,56 @@ namespace CnnGen.Bench
         public void Dispose() { foreach (NativeBuffer b in _buffers) b.Dispose(); }
     }
 
+    /// <summary>Core-to-core hand-off latency: the two workers of a <see cref="WorkerPool"/> of two take turns incrementing one
+    /// counter on its own cache line, each waiting (spinning) for the other's value, so every step moves the line from one
+    /// core to the other. <see cref="Measure"/> gives ns per hand-off. On the 2-core cloud VMs this runs on, the host puts
+    /// the two vCPUs sometimes on cores that share an L3 (30-45 ns here; a C ping-pong measured 45-55) and, for stretches of
+    /// seconds to minutes, on cores that do not (200-250 ns; 230 in C); in the latter state a batch-1 team whose workers
+    /// shared Winograd's transformed input measured twice as slow (1x64x56x56 forward, 2 threads: 0.56 -> 1.0-1.2 ms, 1
+    /// thread 0.92), as is every line whose workers exchange data. It tags each 2-thread line's seconds.</summary>
+    public sealed class CoreHop : IWorkerJob
+    {
+        private const int Hops = 20_000;
+        private readonly WorkerPool _pool;
+        private readonly long[] _line = new long[48]; // the counter at [24]: 192 bytes from either end, a line of its own
+
+        public CoreHop(WorkerPool pool) => _pool = pool;
+
+        /// <summary>One run of <see cref="Hops"/> hand-offs (a few ms).</summary>
+        public void Run()
+        {
+            Volatile.Write(ref _line[24], 0);
+            _pool.Run(this);
+        }
+
+        /// <summary>ns per hand-off: the best of 5 runs.</summary>
+        public double Measure()
+        {
+            double best = double.MaxValue;
+            for (int i = 0; i < 6; i++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                Run();
+                double ns = Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1e6 / Hops;
+                if (i > 0) best = Math.Min(best, ns); // the first wakes the worker and JITs
+            }
+            return best;
+        }
+
+        /// <summary>Milliseconds of one <see cref="Run"/> as ns per hand-off.</summary>
+        public static double NsPerHop(double ms) => ms * 1e6 / Hops;
+
+        void IWorkerJob.Execute(int worker)
+        {
+            ref long counter = ref _line[24];
+            for (long next = worker; next < Hops; next += 2)
+            {
+                while (Volatile.Read(ref counter) != next) { } // the other core's turn
+                Volatile.Write(ref counter, next + 1);
+            }
+        }
+    }
+
     /// <summary>The machine's own 2-thread scaling, for the 2-thread lines to be read against, in two kinds of work: the
     /// same FMA loop as <see cref="FmaPeak"/> (no memory traffic), about 2 ms of it, and sums over two 4 MiB buffers
     /// (<see cref="BufferReads"/>; each core's share fits its part of the L3; about 1 ms), each either on one thread or
@@ -204,7 +256,14 @@ namespace CnnGen.Bench
         private readonly BufferReads _reads;
         private float _sink;
 
-        public MachineScalingWorkload() => _reads = new BufferReads(_pool, 1 << 20, repeats: 12);
+        public MachineScalingWorkload()
+        {
+            _reads = new BufferReads(_pool, 1 << 20, repeats: 12);
+            Hop = new CoreHop(_pool);
+        }
+
+        /// <summary>The pool's core-to-core hand-off probe.</summary>
+        public CoreHop Hop { get; }
 
         public void FmaOne() => Fma(FmaIterations);
         public void FmaTwo() => _pool.Run(this);
