@@ -96,6 +96,25 @@ namespace CnnGen.Tests.Numerics
                     Assert.True(one.LayerOutput(layer, image).SequenceEqual(team.LayerOutput(layer, image)), $"layer {layer} ({one.LayerInfos[layer].Name}), image {image}");
         }
 
+        /// <summary>Nets whose team runs Winograd convs, on 2 and 3 workers, with the input transform shared and not.</summary>
+        public static IEnumerable<object[]> WinogradTeams() =>
+            from name in new[] { nameof(BcPixelBlocks), nameof(TfResidual) }
+            from isa in NumericsSupport.SupportedIsas
+            from threads in new[] { 2, 3 }
+            from share in new[] { true, false }
+            select new object[] { name, isa, threads, share };
+
+        [Theory]
+        [MemberData(nameof(WinogradTeams))]
+        public void WinogradTeamEqualsOneWorkerWithSharedOrOwnTransforms(string netName, Isa isa, int threads, bool share)
+        {
+            // TeamProbe picks the mode at each job from the cores' measured round trips; both are forced
+            // here. Other tests running meanwhile take the forced mode too, which computes the same values.
+            TeamProbe.Force = share;
+            try { TeamForwardEqualsOneWorkerBitForBit(netName, isa, threads, 1, training: false); }
+            finally { TeamProbe.Force = null; }
+        }
+
         [Theory]
         [MemberData(nameof(Isas))]
         public void TrainingAfterTeamInferenceIsUnaffected(Isa isa)

@@ -265,6 +265,12 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Per worker: BatchNorm partial sums, combined after the barrier in worker order.</summary>");
             w.Line("private readonly double[] _partials;");
             w.Line("private readonly SpinBarrier _barrier = new SpinBarrier();");
+            if (plan.Winograds.Count > 0)
+            {
+                w.Line("/// <summary>Whether a team's cores share a cache, asked at the start of every team job: its Winograd convs then share one");
+                w.Line("/// input transform, else each worker transforms the whole input (TeamProbe, KernelEmitter.Winograd).</summary>");
+                w.Line("private readonly TeamProbe _teamProbe = new TeamProbe();");
+            }
             w.Line("/// <summary>The split backward of one image: how far the input-gradient chain (worker 0) and the weight gradients (worker 1) have come.</summary>");
             w.Line("private readonly LayerCursor _chainCursor = new LayerCursor(), _weightsCursor = new LayerCursor();");
             w.Line("private readonly Parameter[] _parameters;");
@@ -692,6 +698,7 @@ namespace CnnGen.Generator.Emit
             w.Line("bool split = mode != Mode.Forward && slices == 1 && _threads > 1 && FlopsPerImage * batch >= TeamMinimumFlops;");
             w.Line("int workers = team ? _threads : split ? 2 : slices;");
             w.Line("_job.Team = team;");
+            if (wino) w.Line("if (team || split) _teamProbe.Arm(); // the team's workers measure their cores first (RunSlice)");
             w.Line("_job.Split = split;");
             w.Line("_job.Slices = slices;");
             w.Open("if (split)");
@@ -764,6 +771,12 @@ namespace CnnGen.Generator.Emit
                 w.Line("TransformWinogradShare(worker, _job.Workers, _job.RefreshForward, _job.RefreshBackward);");
                 w.Line("return;");
                 w.Close();
+            }
+            if (wino)
+            {
+                w.Line("// a team (or a split backward) first asks whether its cores share a cache; nothing before this can throw, so every");
+                w.Line("// worker of the job reaches it");
+                w.Line("if (_job.Team || _job.Split) _teamProbe.CoresShareCache(worker, _job.Workers);");
             }
             w.Line("int batch = _job.Batch;");
             w.Open("if (_job.Team)");
@@ -997,6 +1010,7 @@ namespace CnnGen.Generator.Emit
             if (plan.Winograds.Count > 0 || plan.Packs.Count > 0) w.Line("ref float wgm = ref _winogradMemory.Reference;");
             if (plan.Winograds.Count > 0) w.Line("bool winograd = Winograd;");
             w.Line("ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);");
+            if (plan.Winograds.Count > 0) w.Line("ref float team = ref _columns.Reference; // a team's shared Winograd input transforms: worker 0's columns");
             w.Line("nint mb = _mb;");
             w.Line("nint n = n0;");
             var (partials, _) = Partials(plan);
@@ -1048,7 +1062,7 @@ namespace CnnGen.Generator.Emit
                                 : !folded && plan.Packs[lp.PackIndex].Offset < 0 ? "ref Unsafe.NullRef<float>(), "
                                 : $"ref (_job.Packed ? ref Unsafe.Add(ref wgm, {id}{(folded ? "PackedFolded" : "Packed")}) : ref Unsafe.NullRef<float>()), ";
                             string conv = $"{k.ConvForward(layer, isa)}({x}, {weights}, {bias}, {output}, ref col, {packed}count, part, parts);";
-                            return wg ? $"if (winograd) {k.Winograd(layer, isa)}({x}, ref Unsafe.Add(ref wgm, {id}{winogradSlot}), {bias}, {output}, ref col, count, part, parts); else {conv}" : conv;
+                            return wg ? $"if (winograd) {k.Winograd(layer, isa)}({x}, ref Unsafe.Add(ref wgm, {id}{winogradSlot}), {bias}, {output}, ref col, ref team, _barrier, _teamProbe.Near, count, part, parts); else {conv}" : conv;
                         }
                         if (lp.FoldIndex >= 0 && !wg)
                         {
@@ -1216,7 +1230,7 @@ namespace CnnGen.Generator.Emit
                             ? "// Winograd F(4x4, 3x3): the weight (and bias) gradient, then the input gradient"
                             : "// the weight (and bias) gradient from im2col (too few tiles for Winograd's), the input gradient as Winograd F(4x4, 3x3)");
                         w.Line($"if (!split) {ConvWeightGradientCall(plan, lp, k, isa, x, dy, winograd: true, team: "_barrier, count, (_job.Batch + _threads - 1) / _threads, _job.Batch, worker, _job.Slices")}");
-                        w.Line($"{(want == "true" ? "" : $"if ({want}) ")}{k.Winograd(l, isa, inputGradient: true)}({dy}, ref Unsafe.Add(ref wgm, {Id(l.Name)}WinogradInputGradient), ref Unsafe.NullRef<float>(), {dx}, ref col, count, 0, 1);");
+                        w.Line($"{(want == "true" ? "" : $"if ({want}) ")}{k.Winograd(l, isa, inputGradient: true)}({dy}, ref Unsafe.Add(ref wgm, {Id(l.Name)}WinogradInputGradient), ref Unsafe.NullRef<float>(), {dx}, ref col, ref col, null, false, count, 0, 1);");
                         w.Close();
                         w.Line($"else {backward("!split", want)}");
                         break;

@@ -10,10 +10,11 @@
 // 36 multiplications per tile and channel pair instead of 144 (4x fewer; the transforms are additions and small
 // constants). The transforms take four tiles per Vector128 (a 13-pixel map has four tiles per row), or on the AVX2 and
 // AVX-512 sets eight per Vector256 when a row has 8 tiles or more (TileGroup); the GEMMs use the ISA's register tiles.
-// A team (inference on fewer images than workers) splits the output channels of steps 3-4; each worker runs steps 1-2
-// on the whole input into its own columns. Splitting those by input channels into one shared V (and a barrier) cost the
-// same on cores that share an L3, and twice the time on the 2-vCPU VMs when the host put the two on cores that do not
-// (1x64x56x56, 2 threads: 0.56 -> 1.0-1.2 ms, where this measures 0.56-0.58 in either state).
+// A team (inference on fewer images than workers) splits the output channels of steps 3-4. Steps 1-2 it splits by input
+// channels into one shared V (a barrier before the GEMMs read it) when its cores share a cache (TeamProbe: the
+// workers' round trips at the job's start); else every worker runs them on the whole input into its own columns. On the 2-vCPU VMs, with cores
+// that share an L3 the shared V is 4-5% faster (every worker spares half the transform); with cores that do not it
+// took twice the time (1x64x56x56, 2 threads: 1.0-1.2 ms where the workers' own transforms take 0.56-0.58).
 using System;
 using System.Linq;
 using CnnGen.Generator.Model;
@@ -44,27 +45,34 @@ namespace CnnGen.Generator.Emit
             {
                 int MR = GemmEmitter.TileRows(isa);
                 w.Line("// u: the transformed weights, 36 matrices [" + M + " x " + C + "] (Winograd.TransformWeights). part/parts: a team");
-                w.Line("// shares each image: every worker transforms the whole input into its own columns (no barrier, nothing read");
-                w.Line("// across cores), then takes its own output channels' GEMM rows and outputs.");
-                w.Open($"private static void {name}(ref float x, ref float u, ref float bias, ref float y, ref float col, int batch, int part, int parts)");
+                w.Line("// shares each image, each worker taking its own output channels' GEMM rows and outputs. With shareInput (cores");
+                w.Line("// that share a cache: TeamProbe, per job) the workers transform their shares of the input channels into one V");
+                w.Line("// in the team's scratch (worker 0's columns) and meet at the barrier; else each transforms the whole input into its");
+                w.Line("// own columns (no barrier, nothing read across cores).");
+                w.Open($"private static void {name}(ref float x, ref float u, ref float bias, ref float y, ref float col, ref float team, SpinBarrier? barrier, bool shareInput, int batch, int part, int parts)");
                 w.Line(GemmEmitter.RowShare(M, MR));
+                w.Line("bool shared = shareInput && parts > 1;");
+                w.Line($"int cBegin = shared ? part * {C} / parts : 0, cEnd = shared ? (part + 1) * {C} / parts : {C}; // this worker's input channels to transform");
                 GemmEmitter.DeclareScratch(w, isa);
                 int TG = TileGroup(isa, TW);
                 string V = TG == 8 ? "Vector256" : "Vector128";
                 w.Line($"Span<float> outSpan = stackalloc float[{16 * TG}]; // one output block: 4 rows x 4 columns of {TG} tiles");
                 w.Line("ref float ob = ref MemoryMarshal.GetReference(outSpan);");
-                w.Line($"ref float xd = ref col; // [{C}][{RP} rows][4 phases][{QW}]: padded input planes, padded column 4q + p at [p][q]");
-                w.Line($"ref float v = ref Unsafe.Add(ref col, {XD}); // [36][{C}][{T}] ({CT} floats apart): transformed input tiles");
-                w.Line($"ref float mm = ref Unsafe.Add(ref col, {XD + VL}); // [36][{M}][{T}] ({MT} floats apart): their products with the weights");
-                w.Line($"MemoryMarshal.CreateSpan(ref xd, {(long)C * PL}).Clear(); // the padding stays zero; every image overwrites the interior");
+                w.Line("ref float transforms = ref shared ? ref team : ref col;");
+                w.Line($"ref float xd = ref transforms; // [{C}][{RP} rows][4 phases][{QW}]: padded input planes, padded column 4q + p at [p][q]");
+                w.Line($"ref float v = ref Unsafe.Add(ref transforms, {XD}); // [36][{C}][{T}] ({CT} floats apart): transformed input tiles");
+                w.Line($"ref float mm = ref Unsafe.Add(ref col, {XD + VL}); // [36][{M}][{T}] ({MT} floats apart): their products with the weights (each worker's own)");
+                w.Line($"MemoryMarshal.CreateSpan(ref Unsafe.Add(ref xd, cBegin * {PL}), (cEnd - cBegin) * {PL}).Clear(); // the padding stays zero; every image overwrites the interior");
                 w.Open("for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {(long)C * HW});");
                 w.Line($"ref float yn = ref Unsafe.Add(ref y, n * {(long)M * HW});");
+                w.Line("if (shared && n > 0) barrier!.SignalAndWait(parts); // the team is done with the last image's V");
 
                 w.Line("// 1. each input plane in phase layout (padded row h + 1, padded column w + 1), then 2. V[xi][c][t] = (B^T d B)[xi]");
                 w.Line($"//    for every 6x6 input tile d, {TG} tiles at a time (the last group of a row overlaps the one before when the row's");
-                w.Line($"//    tile count is not a multiple of {TG}); every worker of a team all of them");
-                EmitTransformPlanes(w, C, "c", "xn", "xd", "v", "InputTiles", H, W, TW, QW, PL, T, TG);
+                w.Line($"//    tile count is not a multiple of {TG}); this worker's channels");
+                EmitTransformPlanes(w, C, "c", "xn", "xd", "v", "InputTiles", H, W, TW, QW, PL, T, TG, begin: "cBegin", end: "cEnd");
+                w.Line("if (shared) barrier!.SignalAndWait(parts); // V is whole");
 
                 w.Line($"// 3. M[xi] = U[xi] * V[xi] for this worker's output channels");
                 w.Open("for (int xi = 0; xi < 36; xi++)");
