@@ -698,9 +698,9 @@ namespace CnnGen.Generator.Emit
             w.Line("bool split = mode != Mode.Forward && slices == 1 && _threads > 1 && FlopsPerImage * batch >= TeamMinimumFlops;");
             w.Line("int workers = team ? _threads : split ? 2 : slices;");
             w.Line("_job.Team = team;");
-            if (wino) w.Line("if (team || split) _teamProbe.Arm(); // the team's workers measure their cores first (RunSlice)");
             w.Line("_job.Split = split;");
             w.Line("_job.Slices = slices;");
+            if (wino) w.Line("if (team || (split && mode == Mode.TrainStep)) _teamProbe.Arm(); // a team forward follows: its workers measure their cores first (RunSlice)");
             w.Open("if (split)");
             w.Line("_chainCursor.Reset();");
             w.Line("_weightsCursor.Reset();");
@@ -774,9 +774,9 @@ namespace CnnGen.Generator.Emit
             }
             if (wino)
             {
-                w.Line("// a team (or a split backward) first asks whether its cores share a cache; nothing before this can throw, so every");
-                w.Line("// worker of the job reaches it");
-                w.Line("if (_job.Team || _job.Split) _teamProbe.CoresShareCache(worker, _job.Workers);");
+                w.Line("// a team forward (a team, or a split training step's forward) first asks whether its cores share a cache; nothing");
+                w.Line("// before this can throw, so every worker of the job reaches it");
+                w.Line("if (_job.Team || (_job.Split && _job.Mode == Mode.TrainStep)) _teamProbe.CoresShareCache(worker, _job.Workers);");
             }
             w.Line("int batch = _job.Batch;");
             w.Open("if (_job.Team)");

@@ -12,9 +12,10 @@
 // AVX-512 sets eight per Vector256 when a row has 8 tiles or more (TileGroup); the GEMMs use the ISA's register tiles.
 // A team (inference on fewer images than workers) splits the output channels of steps 3-4. Steps 1-2 it splits by input
 // channels into one shared V (a barrier before the GEMMs read it) when its cores share a cache (TeamProbe: the
-// workers' round trips at the job's start); else every worker runs them on the whole input into its own columns. On the 2-vCPU VMs, with cores
-// that share an L3 the shared V is 4-5% faster (every worker spares half the transform); with cores that do not it
-// took twice the time (1x64x56x56, 2 threads: 1.0-1.2 ms where the workers' own transforms take 0.56-0.58).
+// workers' round trips at the job's start); else every worker runs them on the whole input into its own columns. On
+// the 2-vCPU VMs, with cores that share an L3 the shared V is 4-5% faster (every worker spares half the transform);
+// with cores that do not it took twice the time (1x64x56x56, 2 threads: 1.0-1.2 ms where the workers' own transforms
+// take 0.56-0.58).
 using System;
 using System.Linq;
 using CnnGen.Generator.Model;
