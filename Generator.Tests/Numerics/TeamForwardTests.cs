@@ -30,6 +30,12 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(8, 3, Padding = 1), ReLU, MaxPool2D(2), GlobalAvgPool, Dense(3)]
     public partial class TfManyBlocks;
 
+    // Winograd convs whose 8 tile rows a pair of workers splits (KernelEmitter.PairSplitsTiles: 64 tiles each): the map's
+    // last tile row and column overhang it (30 x 62), so the second worker reads padding rows below the map.
+    [Network(Channels = 16, Height = 30, Width = 62)]
+    [Conv2D(24, 3, Padding = 1), ReLU, Conv2D(20, 3, Padding = 1, Bias = false), GlobalAvgPool, Dense(5)]
+    public partial class TfWinogradTiles;
+
     public sealed class TeamForwardTests
     {
         private delegate INetwork Create(int maxBatch, Isa isa, int threads);
@@ -46,6 +52,7 @@ namespace CnnGen.Tests.Numerics
             [nameof(TfResidual)] = (b, isa, t) => new TfResidual(b, 1, isa, t) { TeamMinimumFlops = 0 },
             [nameof(TfLate)] = (b, isa, t) => new TfLate(b, 1, isa, t) { TeamMinimumFlops = 0 },
             [nameof(TfManyBlocks)] = (b, isa, t) => new TfManyBlocks(b, 1, isa, t) { TeamMinimumFlops = 0 },
+            [nameof(TfWinogradTiles)] = (b, isa, t) => new TfWinogradTiles(b, 1, isa, t) { TeamMinimumFlops = 0 },
             [nameof(FixtureResNet)] = (b, isa, t) => new FixtureResNet(b, 1, isa, t) { TeamMinimumFlops = 0 },
             [nameof(FixtureInception)] = (b, isa, t) => new FixtureInception(b, 1, isa, t) { TeamMinimumFlops = 0 },
             [nameof(FixtureDenseNet)] = (b, isa, t) => new FixtureDenseNet(b, 1, isa, t) { TeamMinimumFlops = 0 },
@@ -96,9 +103,10 @@ namespace CnnGen.Tests.Numerics
                     Assert.True(one.LayerOutput(layer, image).SequenceEqual(team.LayerOutput(layer, image)), $"layer {layer} ({one.LayerInfos[layer].Name}), image {image}");
         }
 
-        /// <summary>Nets whose team runs Winograd convs, on 2 and 3 workers, with the input transform shared and not.</summary>
+        /// <summary>Nets whose team runs Winograd convs, on 2 and 3 workers, with the input transform shared and not (a pair on
+        /// TfWinogradTiles splits the tile rows whatever the mode).</summary>
         public static IEnumerable<object[]> WinogradTeams() =>
-            from name in new[] { nameof(BcPixelBlocks), nameof(TfResidual) }
+            from name in new[] { nameof(BcPixelBlocks), nameof(TfResidual), nameof(TfWinogradTiles) }
             from isa in NumericsSupport.SupportedIsas
             from threads in new[] { 2, 3 }
             from share in new[] { true, false }
@@ -167,6 +175,18 @@ namespace CnnGen.Tests.Numerics
             Assert.Null(CnnGen.Generator.Emit.GemmEmitter.PairRows(64, 8));
             Assert.Null(CnnGen.Generator.Emit.GemmEmitter.PairRows(35, 6));       // odd: whole tiles
             Assert.Null(CnnGen.Generator.Emit.GemmEmitter.PairRows(6, 6));        // 3 each would be tiles too short to pay
+        }
+
+        [Fact]
+        public void APairSplitsTheTileRowsOfLargeWinogradMapsOnly()
+        {
+            // KernelEmitter.PairSplitsTiles(tile rows, tiles per row): an even number of tile rows and 64+ tiles a worker
+            Assert.True(CnnGen.Generator.Emit.KernelEmitter.PairSplitsTiles(14, 14));  // ResNet's 56 x 56: 98 tiles each
+            Assert.True(CnnGen.Generator.Emit.KernelEmitter.PairSplitsTiles(8, 16));   // TfWinogradTiles: 64 each
+            Assert.False(CnnGen.Generator.Emit.KernelEmitter.PairSplitsTiles(8, 15));  // 60 each: too narrow a GEMM
+            Assert.False(CnnGen.Generator.Emit.KernelEmitter.PairSplitsTiles(7, 7));   // 28 x 28: odd
+            Assert.False(CnnGen.Generator.Emit.KernelEmitter.PairSplitsTiles(4, 4));   // 14 x 14
+            Assert.False(CnnGen.Generator.Emit.KernelEmitter.PairSplitsTiles(9, 16));  // odd
         }
 
         public static IEnumerable<object[]> Isas() => NumericsSupport.SupportedIsas.Select(isa => new object[] { isa });
