@@ -78,17 +78,7 @@ namespace CnnGen.Generator.Emit
                     w.Line("// 1. the input rows under this worker's tiles in phase layout, then 2. V[xi][c][t] = (B^T d B)[xi] for its tiles");
                     EmitTransformPlanes(w, C, "c", "xn", "pxd", "pv", "InputTiles", H, W, TW, QW, PL, T, TG, tileRows: ("th0", "th1"));
                     w.Line($"// 3. M[xi] = U[xi] * V[xi] on this worker's {T / 2} tiles, every output channel");
-                    w.Open("for (int xi = 0; xi < 36; xi++)");
-                    w.Line($"ref float ux = ref Unsafe.Add(ref u, xi * {(long)M * C});");
-                    w.Line($"ref float vx = ref Unsafe.Add(ref pv, xi * {CT} + tFirst);");
-                    w.Line($"ref float mx = ref Unsafe.Add(ref pmm, xi * {MT} + tFirst);");
-                    GemmEmitter.Emit(w, new BroadcastGemm
-                    {
-                        Name = "TileProducts", Rows = I(M), RowsConst = M, N = T / 2, T = I(C), TConst = C,
-                        A = "ux", LdAr = C, LdAt = 1, B = "vx", LdB = T, C = "mx", LdC = T,
-                        PrefetchA = 36L * M * C * 4 > GemmEmitter.L2Bytes, BInPlace = true, PrefetchB = true,
-                    }, isa);
-                    w.Close();
+                    EmitProducts(w, isa, "TileProducts", M, C, T, CT, MT, "pv", "pmm", " + tFirst", T / 2, rowRange: false);
                     EmitOutputTransform(w, bias, V, M, T, TW, HW, TG, "0", I(M), "th0", "th1", "pmm");
                     w.Close(); // images
                     w.Close();
@@ -114,19 +104,7 @@ namespace CnnGen.Generator.Emit
                 w.Line("if (shared) barrier!.SignalAndWait(parts); // V is whole");
 
                 w.Line($"// 3. M[xi] = U[xi] * V[xi] for this worker's output channels");
-                w.Open("for (int xi = 0; xi < 36; xi++)");
-                w.Line($"ref float ux = ref Unsafe.Add(ref u, xi * {(long)M * C});");
-                w.Line($"ref float vx = ref Unsafe.Add(ref v, xi * {CT});");
-                w.Line($"ref float mx = ref Unsafe.Add(ref mm, xi * {MT});");
-                GemmEmitter.Emit(w, new BroadcastGemm
-                {
-                    Name = "Products", Rows = I(M), RowsConst = M, N = T, T = I(C), TConst = C,
-                    A = "ux", LdAr = C, LdAt = 1, B = "vx", LdB = T, C = "mx", LdC = T, RowRange = true,
-                    // V's strips are read in place, a row of T floats apart (from L3 once V outgrows L2): each row tile asks for its
-                    // share of the next strips' rows (1x64x56x56, 1 thread: bests 0.968 / 0.922 -> 0.950 / 0.906 ms)
-                    PrefetchA = 36L * M * C * 4 > GemmEmitter.L2Bytes, BInPlace = true, PrefetchB = true,
-                }, isa);
-                w.Close();
+                EmitProducts(w, isa, "Products", M, C, T, CT, MT, "v", "mm", "", T, rowRange: true);
 
                 EmitOutputTransform(w, bias, V, M, T, TW, HW, TG, "rBegin", "rEnd", "0", I(TH), "mm");
                 w.Close(); // images
@@ -265,6 +243,27 @@ namespace CnnGen.Generator.Emit
         /// 56 x 56 stage: 98 each). The output-channel split costs the pair a barrier and V read across cores, or the whole
         /// transform twice; smaller maps keep it, as half their tiles make too narrow a GEMM (28 x 28: 49 tiles, 14 x 14: 16).</summary>
         internal static bool PairSplitsTiles(int tileRows, int tilesPerRow) => tileRows % 2 == 0 && tileRows / 2 * tilesPerRow >= 64;
+
+        /// <summary>Step 3 of the forward: M[xi] = U[xi] * V[xi] for the 36 matrices, on <paramref name="columns"/> of the T tiles
+        /// from <paramref name="firstTile"/> (an offset expression, or empty) and, with <paramref name="rowRange"/>, only rows
+        /// [rBegin, rEnd).</summary>
+        private static void EmitProducts(CodeWriter w, IsaTarget isa, string name, int M, int C, int T, long CT, long MT, string v, string mm,
+            string firstTile, int columns, bool rowRange)
+        {
+            w.Open("for (int xi = 0; xi < 36; xi++)");
+            w.Line($"ref float ux = ref Unsafe.Add(ref u, xi * {(long)M * C});");
+            w.Line($"ref float vx = ref Unsafe.Add(ref {v}, xi * {CT}{firstTile});");
+            w.Line($"ref float mx = ref Unsafe.Add(ref {mm}, xi * {MT}{firstTile});");
+            GemmEmitter.Emit(w, new BroadcastGemm
+            {
+                Name = name, Rows = I(M), RowsConst = M, N = columns, T = I(C), TConst = C,
+                A = "ux", LdAr = C, LdAt = 1, B = "vx", LdB = T, C = "mx", LdC = T, RowRange = rowRange,
+                // V's strips are read in place, a row of T floats apart (from L3 once V outgrows L2): each row tile asks for its
+                // share of the next strips' rows (1x64x56x56, 1 thread: bests 0.968 / 0.922 -> 0.950 / 0.906 ms)
+                PrefetchA = 36L * M * C * 4 > GemmEmitter.L2Bytes, BInPlace = true, PrefetchB = true,
+            }, isa);
+            w.Close();
+        }
 
         /// <summary>Step 4 of the forward: y = A^T M A (+ bias) for output channels [m0, m1) and tile rows [th0, th1), TG tiles at
         /// a time, written row by row into the image.</summary>
