@@ -15,7 +15,9 @@
 // workers' round trips at the job's start); else every worker runs them on the whole input into its own columns. On
 // the 2-vCPU VMs, with cores that share an L3 the shared V is 4-5% faster (every worker spares half the transform);
 // with cores that do not it took twice the time (1x64x56x56, 2 threads: 1.0-1.2 ms where the workers' own transforms
-// take 0.56-0.58).
+// take 0.56-0.58). A pair of workers on a large map (PairSplitsTiles: ResNet's 56 x 56 stage) splits its tile rows
+// instead: each runs steps 1-4 on its own half of the tiles, sharing nothing (1x64x56x56, 2 threads: medians
+// 0.57-0.61 -> 0.50-0.56 ms).
 using System;
 using System.Linq;
 using CnnGen.Generator.Model;
@@ -308,7 +310,7 @@ namespace CnnGen.Generator.Emit
             if (rowStride == 0) rowStride = T;
             int TH = T / TW;
             // tile rows [th0, th1) read padded rows [4 th0, 4 th1 + 2): input rows [4 th0 - 1, 4 th1 + 1) inside the map
-            string hBegin = tileRows is { } tr ? $"Math.Max(0, 4 * {tr.First} - 1)" : "0", hEnd = tileRows is { } te ? $"Math.Min({H}, 4 * {te.End} + 1)" : I(H);
+            var (hBegin, hEnd) = tileRows is { } tr ? ($"Math.Max(0, 4 * {tr.First} - 1)", $"Math.Min({H}, 4 * {tr.End} + 1)") : ("0", I(H));
             w.Open($"for (int {ch} = {begin}; {ch} < {end ?? I(channels)}; {ch}++)");
             w.Line($"ref float src = ref Unsafe.Add(ref {source}, {ch} * {H * W});");
             w.Line($"ref float plane = ref Unsafe.Add(ref {planes}, {ch} * {PL});");
