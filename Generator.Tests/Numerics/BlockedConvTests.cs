@@ -165,6 +165,17 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(64, 3, Padding = 1)]
     public partial class BcPackedRemainder;
 
+    // Packed convs that are 3x3 stride 1 pad 1 infer as Winograd F(2x2, 3x3) (MemoryPlanner.IsPackedWinograd; BcPacked7x7 and
+    // BcPackedRemainder too): 3 x 3 tiles on a 5 x 6 map, rounded up to 4 a row (the last tile row and column hang over the
+    // map's bottom edge; a whole tile column is padding), and 2 x 7 tiles on 3 x 14, two groups of four a row.
+    [Network(Channels = 24, Height = 5, Width = 6)]
+    [Conv2D(64, 3, Padding = 1)]
+    public partial class BcPackedWinogradRagged;
+
+    [Network(Channels = 8, Height = 3, Width = 14)]
+    [Conv2D(96, 3, Padding = 1, Bias = false)]
+    public partial class BcPackedWinogradWide;
+
     // With a BatchNorm to fold, only the folded inference reads packed weights (the unfolded forward reads them as stored).
     [Network(Channels = 64, Height = 7, Width = 7)]
     [Conv2D(128, 3, Padding = 1, Bias = false), BatchNorm, ReLU, Conv2D(96, 3, Stride = 2, Padding = 1, Bias = false), BatchNorm]
@@ -217,10 +228,17 @@ namespace CnnGen.Tests.Numerics
             [nameof(BcPacked7x7)] = new(isa => new BcPacked7x7(3, 1, isa), 64, 7, 7, 128, 3, 1, 1, 1, true, 3),
             [nameof(BcPackedStride2)] = new(isa => new BcPackedStride2(Batch, 1, isa), 32, 14, 14, 128, 3, 2, 1, 1, false),
             [nameof(BcPackedRemainder)] = new(isa => new BcPackedRemainder(Batch, 1, isa), 16, 3, 3, 64, 3, 1, 1, 1, true),
+            [nameof(BcPackedWinogradRagged)] = new(isa => new BcPackedWinogradRagged(3, 1, isa), 24, 5, 6, 64, 3, 1, 1, 1, true, 3),
+            [nameof(BcPackedWinogradWide)] = new(isa => new BcPackedWinogradWide(Batch, 1, isa), 8, 3, 14, 96, 3, 1, 1, 1, false),
+            [PackedWinogradTeamOfTwo] = new(isa => new BcPackedWinogradRagged(1, 1, isa, threads: 2) { TeamMinimumFlops = 0 }, 24, 5, 6, 64, 3, 1, 1, 1, true, 1),
         };
 
         /// <summary>The cases whose conv runs as Winograd by default; they also run with <see cref="INetwork.Winograd"/> off.</summary>
-        private static readonly HashSet<string> WinogradCases = new() { nameof(BcPixelBlocks), nameof(BcWinogradSmall), nameof(BcWinogradWide), nameof(BcWinogradDotColumns), nameof(BcWinogradWeightGradient16Tiles) };
+        private static readonly HashSet<string> WinogradCases = new()
+        {
+            nameof(BcPixelBlocks), nameof(BcWinogradSmall), nameof(BcWinogradWide), nameof(BcWinogradDotColumns), nameof(BcWinogradWeightGradient16Tiles),
+            nameof(BcPacked7x7), nameof(BcPackedRemainder), nameof(BcPackedWinogradRagged), nameof(BcPackedWinogradWide), PackedWinogradTeamOfTwo,
+        };
 
         private const int Batch = 2;
         private const string WinogradChunks = nameof(BcWinogradWeightGradient16Tiles) + ", 3 images";
@@ -231,6 +249,7 @@ namespace CnnGen.Tests.Numerics
         private const string PixelBlocksTeamOfTwo = nameof(BcPixelBlocks) + ", 4 images, 2 workers";
         private const string ChannelsLastTeamOfTwo = nameof(BcChannelsLast) + ", 5 images, 2 workers";
         private const string PixelBlocksTeamOfThree = nameof(BcPixelBlocks) + ", 5 images, 3 workers";
+        private const string PackedWinogradTeamOfTwo = nameof(BcPackedWinogradRagged) + ", 1 image, a team of 2";
 
         public static IEnumerable<object[]> All() =>
             from name in Cases.Keys
@@ -333,6 +352,23 @@ namespace CnnGen.Tests.Numerics
             Assert.False(MemoryPlanner.IsPackedForward(Conv(128, 28, 28, 256, 3, 2, 1)));  // 196 pixels: 256 < 2 x 196
             Assert.False(MemoryPlanner.IsPackedForward(Conv(64, 7, 7, 100, 3, 1, 1)));     // 100: no whole strips of 32
             Assert.False(MemoryPlanner.IsPackedForward(Conv(512, 7, 7, 512, 1)));          // 1x1 stride 1 reads its input
+        }
+
+        [Fact]
+        public void PackedThreeByThreeSameConvsInferAsWinogradTwoByTwo()
+        {
+            Assert.True(MemoryPlanner.IsPackedWinograd(Conv(512, 7, 7, 512, 3, 1, 1)));    // ResNet-18's 7 x 7 stage
+            Assert.True(MemoryPlanner.IsPackedWinograd(Conv(64, 7, 7, 128, 3, 1, 1)));     // BcPacked7x7
+            Assert.False(MemoryPlanner.IsPackedWinograd(Conv(256, 14, 14, 512, 3, 2, 1))); // stride 2: the direct packed GEMM
+            Assert.False(MemoryPlanner.IsPackedWinograd(Conv(256, 14, 14, 512, 1, 2, 0))); // 1x1
+            Assert.False(MemoryPlanner.IsPackedWinograd(Conv(256, 14, 14, 256, 3, 1, 1))); // F(4x4, 3x3), not packed
+            Assert.False(MemoryPlanner.IsPackedWinograd(Conv(64, 7, 7, 100, 3, 1, 1)));    // not packed: 100 is no whole strips
+            // 7 x 7: 4 x 4 tiles; 5 x 6: 3 x 3 rounded up to 3 x 4; 3 x 14: 2 x 7 rounded up to 2 x 8
+            Assert.Equal((4, 4, 4), MemoryPlanner.PackedWinogradTiles(Conv(512, 7, 7, 512, 3, 1, 1)));
+            Assert.Equal((3, 3, 4), MemoryPlanner.PackedWinogradTiles(Conv(24, 5, 6, 64, 3, 1, 1)));
+            Assert.Equal((2, 7, 8), MemoryPlanner.PackedWinogradTiles(Conv(8, 3, 14, 96, 3, 1, 1)));
+            // V^T and M^T: 16 matrices of 16 tiles x 512 each, 513 lines apart; Y^T: 49 rows of 512, 33 lines apart
+            Assert.Equal(16L * (8208 + 8208) + 49 * 528, MemoryPlanner.PackedWinogradWorkspace(Conv(512, 7, 7, 512, 3, 1, 1)));
         }
 
         [Fact]

@@ -58,6 +58,7 @@ namespace CnnGen.Tests.Numerics
             [nameof(FixtureDenseNet)] = (b, isa, t) => new FixtureDenseNet(b, 1, isa, t) { TeamMinimumFlops = 0 },
             [nameof(GtFoldNet)] = (b, isa, t) => new GtFoldNet(b, 1, isa, t) { TeamMinimumFlops = 0 },
             [nameof(BcPacked7x7)] = (b, isa, t) => new BcPacked7x7(b, 1, isa, t) { TeamMinimumFlops = 0 },
+            [nameof(BcPackedWinogradWide)] = (b, isa, t) => new BcPackedWinogradWide(b, 1, isa, t) { TeamMinimumFlops = 0 },
         };
 
         /// <summary>(threads, batch): two workers on one image; three on one (7x7-style maps give a worker no strip); three on two.</summary>

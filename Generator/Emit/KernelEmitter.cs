@@ -626,7 +626,13 @@ namespace CnnGen.Generator.Emit
                     ? "// every group's output channels: it reads only its share of the weights (and builds the columns itself)."
                     : "// (output pixels) of each block: it builds and reads only its share of the columns.");
                 bool packed = MemoryPlanner.IsPackedForward(l);
-                if (packed)
+                if (packed && MemoryPlanner.IsPackedWinograd(l))
+                {
+                    w.Line("// packedWeights: the Winograd F(2x2, 3x3) weights (WeightPacking.PackWinogradStrips: 16 matrices U^T in strips of the panel");
+                    w.Line("// width), or a null reference; with them each image runs as Winograd F(2x2, 3x3) with the output channels as vectors");
+                    w.Line("// (inference), the team splitting the channels.");
+                }
+                else if (packed)
                 {
                     w.Line("// packedWeights: the packed weights (WeightPacking.PackStrips, strips of the panel width), or a null reference; with them each");
                     w.Line("// image runs as C^T = col^T * W^T with the output channels as vectors (inference), the team splitting the channels.");
@@ -672,7 +678,14 @@ namespace CnnGen.Generator.Emit
                 w.Open(IG > 1 ? "for (; n < batch; n++)" : "for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
                 w.Line($"ref float yn = ref Unsafe.Add(ref y, n * {outSize});");
-                if (packed)
+                if (packed && MemoryPlanner.IsPackedWinograd(l))
+                {
+                    w.Open("if (!Unsafe.IsNullRef(ref packedWeights))");
+                    EmitPackedWinograd(w, l, isa);
+                    w.Line("continue;");
+                    w.Close();
+                }
+                else if (packed)
                 {
                     int strips = l.Output.C / NR;
                     w.Open("if (!Unsafe.IsNullRef(ref packedWeights))");

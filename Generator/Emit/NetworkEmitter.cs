@@ -213,7 +213,9 @@ namespace CnnGen.Generator.Emit
             {
                 CheckedLayer pl = plan.Layers[pk.Conv].Layer;
                 string conv = Id(pl.Name);
-                string what = $"{pl.Name}: weights as strips of W^T for the inference forward, [{pl.Output.C} x {pl.Input.C * pl.Kernel * pl.Kernel}]";
+                string what = MemoryPlanner.IsPackedWinograd(pl)
+                    ? $"{pl.Name}: Winograd F(2x2, 3x3) weights as strips of U^T for the inference forward, 16 x [{pl.Output.C} x {pl.Input.C}]"
+                    : $"{pl.Name}: weights as strips of W^T for the inference forward, [{pl.Output.C} x {pl.Input.C * pl.Kernel * pl.Kernel}]";
                 if (pk.Offset >= 0) w.Line($"private const nint {conv}Packed = {I(pk.Offset)}; // {what}");
                 if (pk.FoldedOffset >= 0) w.Line($"private const nint {conv}PackedFolded = {I(pk.FoldedOffset)}; // {what}, with the BatchNorm folded in");
             }
@@ -887,7 +889,11 @@ namespace CnnGen.Generator.Emit
                     CheckedLayer l = lp.Layer;
                     long length = (long)l.Output.C * l.Input.C * l.Kernel * l.Kernel;
                     string weights = folded ? $"_foldMemory.AsSpan({Id(l.Name)}FoldedWeight, {I(length)})" : ArenaSpan(plan.Parameters[lp.WeightIndex], "_parameterMemory");
-                    w.Line($"WeightPacking.PackStrips({weights}, _winogradMemory.AsSpan({Id(l.Name)}{(folded ? "PackedFolded" : "Packed")}, {I(length)}), {I(l.Output.C)}, {I(length / l.Output.C)}, width);");
+                    string slot = Id(l.Name) + (folded ? "PackedFolded" : "Packed");
+                    if (MemoryPlanner.IsPackedWinograd(l))
+                        w.Line($"WeightPacking.PackWinogradStrips({weights}, _winogradMemory.AsSpan({slot}, {I(MemoryPlanner.PackedWinogradPositions * (long)l.Output.C * l.Input.C)}), {I(l.Output.C)}, {I(l.Input.C)}, width);");
+                    else
+                        w.Line($"WeightPacking.PackStrips({weights}, _winogradMemory.AsSpan({slot}, {I(length)}), {I(l.Output.C)}, {I(length / l.Output.C)}, width);");
                 }
                 w.Line($"{version} = ParameterState;");
                 w.Close();
@@ -1008,7 +1014,7 @@ namespace CnnGen.Generator.Emit
             w.Line("ref float prm = ref _parameterMemory.Reference;");
             w.Line("ref float fld = ref _foldMemory.Reference;");
             if (plan.Winograds.Count > 0 || plan.Packs.Count > 0) w.Line("ref float wgm = ref _winogradMemory.Reference;");
-            if (plan.Winograds.Count > 0) w.Line("bool winograd = Winograd;");
+            if (plan.Winograds.Count > 0 || plan.Packs.Any(pk => MemoryPlanner.IsPackedWinograd(plan.Layers[pk.Conv].Layer))) w.Line("bool winograd = Winograd;");
             w.Line("ref float col = ref Unsafe.Add(ref _columns.Reference, (nint)worker * 2 * ColumnsLength);");
             if (plan.Winograds.Count > 0) w.Line("ref float team = ref _columns.Reference; // a team's shared Winograd input transforms: worker 0's columns");
             w.Line("nint mb = _mb;");
@@ -1060,7 +1066,7 @@ namespace CnnGen.Generator.Emit
                             // (a conv with a BatchNorm to fold keeps only packed folded weights: its unfolded forward reads them unpacked)
                             string packed = lp.PackIndex < 0 ? ""
                                 : !folded && plan.Packs[lp.PackIndex].Offset < 0 ? "ref Unsafe.NullRef<float>(), "
-                                : $"ref (_job.Packed ? ref Unsafe.Add(ref wgm, {id}{(folded ? "PackedFolded" : "Packed")}) : ref Unsafe.NullRef<float>()), ";
+                                : $"ref (_job.Packed{(MemoryPlanner.IsPackedWinograd(layer) ? " && winograd" : "")} ? ref Unsafe.Add(ref wgm, {id}{(folded ? "PackedFolded" : "Packed")}) : ref Unsafe.NullRef<float>()), ";
                             string conv = $"{k.ConvForward(layer, isa)}({x}, {weights}, {bias}, {output}, ref col, {packed}count, part, parts);";
                             return wg ? $"if (winograd) {k.Winograd(layer, isa)}({x}, ref Unsafe.Add(ref wgm, {id}{winogradSlot}), {bias}, {output}, ref col, ref team, _barrier, _teamProbe.Near, count, part, parts); else {conv}" : conv;
                         }
