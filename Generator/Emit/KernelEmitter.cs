@@ -614,7 +614,13 @@ namespace CnnGen.Generator.Emit
             int NB = direct ? N : PixelBlock(l);
             bool streamed = direct && (long)KG * N * 4 > GemmEmitter.L2Bytes; // a 1x1 conv's input image outgrowing L2
             long inSize = l.Input.Size, outSize = l.Output.Size;
-            return Use(name, l.Name, "Forward of " + ConvDescription(l) + (NB < N ? $" im2col and GEMM in blocks of {NB} pixels." : ""), w =>
+            string winogradNote = "";
+            if (MemoryPlanner.IsPackedWinograd(l))
+            {
+                var (th, _, tw4) = MemoryPlanner.PackedWinogradTiles(l);
+                winogradNote = $" Inference with packed weights: Winograd F(2x2, 3x3), 16 GEMMs [{th * tw4} tiles x {l.Input.C}] * [{l.Input.C} x {l.Output.C}].";
+            }
+            return Use(name, l.Name, "Forward of " + ConvDescription(l) + (NB < N ? $" im2col and GEMM in blocks of {NB} pixels." : "") + winogradNote, w =>
             {
                 bool rows = TeamSplitsRows(l);
                 int NR = GemmEmitter.PanelWidth(isa), MR = GemmEmitter.TileRows(isa);

@@ -424,8 +424,9 @@ namespace CnnGen.Generator.Emit
             w.Line("public bool FoldBatchNorm { get; set; } = true;");
             w.Line();
             w.Line("/// <summary>3x3 stride-1 pad-1 convs with 16+ channels on maps of 13 x 13 or more run their forward and input gradient");
-            w.Line("/// as Winograd F(4x4, 3x3): 4x fewer multiplications; the float rounding differs from the direct sum (about 1e-6 of");
-            w.Line("/// the sum of |terms| here). False runs every conv as im2col + GEMM. Default true.</summary>");
+            w.Line("/// as Winograd F(4x4, 3x3): 4x fewer multiplications; packed inference convs on smaller maps (MemoryPlanner.IsPackedWinograd)");
+            w.Line("/// infer as F(2x2, 3x3). The float rounding differs from the direct sum (about 1e-6 of the sum of |terms| here). False");
+            w.Line("/// runs every conv as im2col + GEMM. Default true.</summary>");
             w.Line("public bool Winograd { get; set; } = true;");
             w.Line();
             w.Line("/// <summary>The output of layer <paramref name=\"layer\"/> (index into <see cref=\"Layers\"/>) for image <paramref name=\"image\"/>");

@@ -325,8 +325,9 @@ ________________________________________________________________________________
         public bool FoldBatchNorm { get; set; } = true;
 
         /// <summary>3x3 stride-1 pad-1 convs with 16+ channels on maps of 13 x 13 or more run their forward and input gradient
-        /// as Winograd F(4x4, 3x3): 4x fewer multiplications; the float rounding differs from the direct sum (about 1e-6 of
-        /// the sum of |terms| here). False runs every conv as im2col + GEMM. Default true.</summary>
+        /// as Winograd F(4x4, 3x3): 4x fewer multiplications; packed inference convs on smaller maps (MemoryPlanner.IsPackedWinograd)
+        /// infer as F(2x2, 3x3). The float rounding differs from the direct sum (about 1e-6 of the sum of |terms| here). False
+        /// runs every conv as im2col + GEMM. Default true.</summary>
         public bool Winograd { get; set; } = true;
 
         /// <summary>The output of layer <paramref name="layer"/> (index into <see cref="Layers"/>) for image <paramref name="image"/>
