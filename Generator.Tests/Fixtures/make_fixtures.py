@@ -430,6 +430,13 @@ def graph_batchnorm():
     return finish(g, x, softmax=True), {"conv2": (4, 2, 2), "flatten1": (16,), "bn3": (6,), "softmax1": (3,)}
 
 
+def graph_packed_winograd():
+    g = Graph((4, 5, 5))
+    x = relu(g, "relu1", bn(g, "bn1", conv(g, "conv1", "input", 64, 3, 1, 1, bias=False)))
+    x = dense(g, "dense1", g.node("gap1", "gap", None, x), 3)
+    return finish(g, x, softmax=False), {"relu1": (64, 5, 5), "gap1": (64,), "dense1": (3,)}
+
+
 # name -> (builder, mode, first seed). eval: inference forward (running statistics) and backward of a random output
 # gradient; train: training-mode forward (batch statistics, running statistics updated) and backward; loss: one
 # training step's loss (softmax cross-entropy of the main head plus Weight x each auxiliary head's) and its gradients.
@@ -442,6 +449,7 @@ GRAPH_FIXTURES = {
     "FixtureDenseNet.train": (graph_densenet, "train", 600),
     "FixtureBatchNorm.eval": (graph_batchnorm, "eval", 700),
     "FixtureBatchNorm.train": (graph_batchnorm, "train", 800),
+    "FixturePackedWinograd.eval": (graph_packed_winograd, "eval", 900),
 }
 
 

@@ -81,4 +81,11 @@ namespace CnnGen.Tests.Numerics
     [Conv2D(4, 3, Stride = 2, Groups = 2, Bias = false), BatchNorm(Momentum = 0.3, Epsilon = 1e-3), ReLU]
     [Flatten, Dense(6), BatchNorm, ReLU, Dense(3), Softmax]
     public partial class FixtureBatchNorm;
+
+    // A packed inference conv that runs as Winograd F(2x2, 3x3) (MemoryPlanner.IsPackedWinograd: 64 output channels over
+    // 25 pixels, 3 x 3 tiles with a ragged last row and column), with its BatchNorm folded in: 4x5x5 -> conv 64 - BN - ReLU
+    // -> gap 64 -> dense 3
+    [Network(Channels = 4, Height = 5, Width = 5)]
+    [Conv2D(64, 3, Padding = 1, Bias = false), BatchNorm, ReLU, GlobalAvgPool, Dense(3)]
+    public partial class FixturePackedWinograd;
 }

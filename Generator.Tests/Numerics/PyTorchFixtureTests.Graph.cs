@@ -25,12 +25,14 @@ namespace CnnGen.Tests.Numerics
             ["FixtureInception"] = (isa, threads, maxBatch) => new FixtureInception(maxBatch, seed: 1, isa, threads),
             ["FixtureDenseNet"] = (isa, threads, maxBatch) => new FixtureDenseNet(maxBatch, seed: 1, isa, threads),
             ["FixtureBatchNorm"] = (isa, threads, maxBatch) => new FixtureBatchNorm(maxBatch, seed: 1, isa, threads),
+            ["FixturePackedWinograd"] = (isa, threads, maxBatch) => new FixturePackedWinograd(maxBatch, seed: 1, isa, threads),
         };
 
         private static readonly string[] GraphFixtures =
         {
             "FixtureResNet.eval", "FixtureResNet.train", "FixtureInception.eval", "FixtureInception.loss",
             "FixtureDenseNet.eval", "FixtureDenseNet.train", "FixtureBatchNorm.eval", "FixtureBatchNorm.train",
+            "FixturePackedWinograd.eval",
         };
 
         public static IEnumerable<object[]> GraphCases() =>
