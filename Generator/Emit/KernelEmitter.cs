@@ -650,6 +650,7 @@ namespace CnnGen.Generator.Emit
                     w.Line("if (rBegin >= rEnd) return;");
                 }
                 GemmEmitter.DeclareScratch(w, isa);
+                if (packed && MemoryPlanner.IsPackedWinograd(l)) DeclarePackedWinogradScratch(w, l);
                 int blocks = (N + NB - 1) / NB;
                 bool blockSplit = !rows && blocks > 1;
                 if (blockSplit)

@@ -19,8 +19,21 @@ namespace CnnGen.Generator.Emit
 {
     internal sealed partial class KernelEmitter
     {
+        /// <summary>The packed Winograd forward's stack scratch, declared once at the top of the kernel (not per image): the
+        /// padded input plane in its two column phases, and the row transforms.</summary>
+        private static void DeclarePackedWinogradScratch(CodeWriter w, CheckedLayer l)
+        {
+            var (TH, _, TW4) = MemoryPlanner.PackedWinogradTiles(l);
+            int RP = 2 * TH + 2, QW = TW4 + 1, groups = TW4 / 4;
+            w.Line($"Span<float> phaseSpan = stackalloc float[{2 * RP * QW}]; // packed Winograd: [2 phases][{RP} padded rows][{QW}], padded column 2q + p at [p][q]");
+            w.Line("ref float ph = ref MemoryMarshal.GetReference(phaseSpan);");
+            w.Line("phaseSpan.Clear(); // the padding stays zero: every channel rewrites the same interior");
+            w.Line($"Span<Vector128<float>> rowSpan = stackalloc Vector128<float>[{RP * 4 * groups}]; // B^T d along each padded row: [{RP} rows][4][{groups} groups of 4 tiles]");
+            w.Line("ref Vector128<float> rt = ref MemoryMarshal.GetReference(rowSpan);");
+        }
+
         /// <summary>The body of a packed Winograd conv's inference forward for image n (inside ConvForward's packed branch: xn,
-        /// yn, col, packedWeights, bias, part and parts in scope).</summary>
+        /// yn, col, packedWeights, bias, part, parts and the scratch of <see cref="DeclarePackedWinogradScratch"/> in scope).</summary>
         private static void EmitPackedWinograd(CodeWriter w, CheckedLayer l, IsaTarget isa)
         {
             int C = l.Input.C, M = l.Output.C, H = l.Output.H, W = l.Output.W, HW = H * W;
@@ -39,11 +52,6 @@ namespace CnnGen.Generator.Emit
             w.Line($"ref float vt = ref col; // V^T: 16 matrices [{T} tiles x {C}] ({VS} floats apart), tile t of channel c at c * {T} + t");
             w.Line($"ref float mt = ref Unsafe.Add(ref col, {VL}); // C^T: 16 matrices [{T} tiles x {M}] ({MS} floats apart)");
             w.Line($"ref float yt = ref Unsafe.Add(ref col, {VL + ML}); // Y^T [{HW} pixels x {M}], rows {YS} floats apart");
-            w.Line($"Span<float> phaseSpan = stackalloc float[{2 * RP * QW}]; // [2 phases][{RP} padded rows][{QW}]: padded column 2q + p at [p][q]");
-            w.Line("ref float ph = ref MemoryMarshal.GetReference(phaseSpan);");
-            w.Line("phaseSpan.Clear(); // the padding stays zero: every channel rewrites the same interior");
-            w.Line($"Span<Vector128<float>> rowSpan = stackalloc Vector128<float>[{RP * 4 * groups}]; // B^T d along each padded row: [{RP} rows][4][{groups} groups of 4 tiles]");
-            w.Line("ref Vector128<float> rt = ref MemoryMarshal.GetReference(rowSpan);");
             w.Line($"// 1. V^T[xi][t][c] = (B^T d B)[xi], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]");
             w.Open($"for (int c = 0; c < {C}; c++)");
             w.Line($"ref float xc = ref Unsafe.Add(ref xn, c * {HW});");
