@@ -614,8 +614,9 @@ namespace CnnGen.Generator.Emit
             int NB = direct ? N : PixelBlock(l);
             bool streamed = direct && (long)KG * N * 4 > GemmEmitter.L2Bytes; // a 1x1 conv's input image outgrowing L2
             long inSize = l.Input.Size, outSize = l.Output.Size;
+            bool packedWinograd = MemoryPlanner.IsPackedWinograd(l); // implies packed, below
             string winogradNote = "";
-            if (MemoryPlanner.IsPackedWinograd(l))
+            if (packedWinograd)
             {
                 var (th, _, tw4) = MemoryPlanner.PackedWinogradTiles(l);
                 winogradNote = $" Inference with packed weights: Winograd F(2x2, 3x3), 16 GEMMs [{th * tw4} tiles x {l.Input.C}] * [{l.Input.C} x {l.Output.C}].";
@@ -632,7 +633,7 @@ namespace CnnGen.Generator.Emit
                     ? "// every group's output channels: it reads only its share of the weights (and builds the columns itself)."
                     : "// (output pixels) of each block: it builds and reads only its share of the columns.");
                 bool packed = MemoryPlanner.IsPackedForward(l);
-                if (packed && MemoryPlanner.IsPackedWinograd(l))
+                if (packedWinograd)
                 {
                     w.Line("// packedWeights: the Winograd F(2x2, 3x3) weights (WeightPacking.PackWinogradStrips: 16 matrices U^T in strips of the panel");
                     w.Line("// width), or a null reference; with them each image runs as Winograd F(2x2, 3x3) with the output channels as vectors");
@@ -650,7 +651,7 @@ namespace CnnGen.Generator.Emit
                     w.Line("if (rBegin >= rEnd) return;");
                 }
                 GemmEmitter.DeclareScratch(w, isa);
-                if (packed && MemoryPlanner.IsPackedWinograd(l)) DeclarePackedWinogradScratch(w, l);
+                if (packedWinograd) DeclarePackedWinogradScratch(w, l);
                 int blocks = (N + NB - 1) / NB;
                 bool blockSplit = !rows && blocks > 1;
                 if (blockSplit)
@@ -685,7 +686,7 @@ namespace CnnGen.Generator.Emit
                 w.Open(IG > 1 ? "for (; n < batch; n++)" : "for (int n = 0; n < batch; n++)");
                 w.Line($"ref float xn = ref Unsafe.Add(ref x, n * {inSize});");
                 w.Line($"ref float yn = ref Unsafe.Add(ref y, n * {outSize});");
-                if (packed && MemoryPlanner.IsPackedWinograd(l))
+                if (packedWinograd)
                 {
                     w.Open("if (!Unsafe.IsNullRef(ref packedWeights))");
                     EmitPackedWinograd(w, l, isa);

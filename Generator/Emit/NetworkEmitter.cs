@@ -890,11 +890,10 @@ namespace CnnGen.Generator.Emit
                     CheckedLayer l = lp.Layer;
                     long length = (long)l.Output.C * l.Input.C * l.Kernel * l.Kernel;
                     string weights = folded ? $"_foldMemory.AsSpan({Id(l.Name)}FoldedWeight, {I(length)})" : ArenaSpan(plan.Parameters[lp.WeightIndex], "_parameterMemory");
-                    string slot = Id(l.Name) + (folded ? "PackedFolded" : "Packed");
-                    if (MemoryPlanner.IsPackedWinograd(l))
-                        w.Line($"WeightPacking.PackWinogradStrips({weights}, _winogradMemory.AsSpan({slot}, {I(MemoryPlanner.PackedWinogradPositions * (long)l.Output.C * l.Input.C)}), {I(l.Output.C)}, {I(l.Input.C)}, width);");
-                    else
-                        w.Line($"WeightPacking.PackStrips({weights}, _winogradMemory.AsSpan({slot}, {I(length)}), {I(l.Output.C)}, {I(length / l.Output.C)}, width);");
+                    string packedSpan = $"_winogradMemory.AsSpan({Id(l.Name)}{(folded ? "PackedFolded" : "Packed")}, {I(MemoryPlanner.PackedWeightsLength(l))})";
+                    w.Line(MemoryPlanner.IsPackedWinograd(l)
+                        ? $"WeightPacking.PackWinogradStrips({weights}, {packedSpan}, {I(l.Output.C)}, {I(l.Input.C)}, width);"
+                        : $"WeightPacking.PackStrips({weights}, {packedSpan}, {I(l.Output.C)}, {I(length / l.Output.C)}, width);");
                 }
                 w.Line($"{version} = ParameterState;");
                 w.Close();
