@@ -26,6 +26,19 @@ namespace CnnGen.Bench
     [Conv2D(512, 3, Padding = 1)]
     public partial class Conv512x7To512;
 
+    // ResNet-18's stride-2 3x3 convs, the first of stages 2-4 (batch-1 inference).
+    [Network(Channels = 64, Height = 56, Width = 56)]
+    [Conv2D(128, 3, Stride = 2, Padding = 1)]
+    public partial class Conv64x56To128S2;
+
+    [Network(Channels = 128, Height = 28, Width = 28)]
+    [Conv2D(256, 3, Stride = 2, Padding = 1)]
+    public partial class Conv128x28To256S2;
+
+    [Network(Channels = 256, Height = 14, Width = 14)]
+    [Conv2D(512, 3, Stride = 2, Padding = 1)]
+    public partial class Conv256x14To512S2;
+
     // ResNet stem: 7x7, stride 2, padding 3 on 224x224 RGB.
     [Network(Channels = 3, Height = 224, Width = 224)]
     [Conv2D(64, 7, Stride = 2, Padding = 3)]

@@ -144,17 +144,18 @@ namespace CnnGen.Bench
         {
             if (args.Length < 2)
             {
-                Console.Error.WriteLine("usage: loop KEY PASS [--threads N] [--seconds S] [--no-winograd]; KEY one of: seed, "
+                Console.Error.WriteLine("usage: loop KEY PASS [--threads N] [--seconds S] [--batch N] [--instances K] [--no-winograd]; KEY one of: seed, "
                     + string.Join(", ", ConvShape.LoopShapes.Select(s => s.Key).Distinct()));
                 return 2;
             }
             string key = args[0], pass = args[1];
-            int threads = 1, batch = 0;
+            int threads = 1, batch = 0, instances = 1;
             for (int i = 2; i + 1 < args.Length; i++)
             {
                 if (args[i] == "--threads") threads = int.Parse(args[i + 1]);
                 if (args[i] == "--seconds") _seconds = double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
                 if (args[i] == "--batch") batch = int.Parse(args[i + 1]);
+                if (args[i] == "--instances") instances = int.Parse(args[i + 1]);
             }
             Action action;
             double flops;
@@ -171,18 +172,27 @@ namespace CnnGen.Bench
                 ConvShape? shape = ConvShape.LoopShapes.FirstOrDefault(s => s.Key == key);
                 if (shape is null) { Console.Error.WriteLine($"unknown key {key}"); return 2; }
                 if (batch > 0) shape = shape.WithBatch(batch); // the same layer on fewer or more images
-                var work = new ConvWorkload(shape, threads);
-                owner = work;
-                if (args.Contains("--no-winograd")) work.Winograd = false; // im2col + GEMM for an eligible 3x3 conv
-                work.Forward();
-                (action, flops) = pass switch
+                // --instances K: K copies of the layer (own weights, own workers) called in turn, so that weights larger than
+                // L3 / K stream from memory on every call, as they do in a network; the default 1 keeps them in cache
+                var works = Enumerable.Range(0, instances).Select(_ => new ConvWorkload(shape, threads)).ToArray();
+                owner = new Owners(works);
+                Action Pass(ConvWorkload work) => pass switch
                 {
-                    "fwd" => ((Action)work.Forward, shape.PassFlops),
-                    "fwdbwd" => (work.ForwardBackward, 3 * shape.PassFlops),
-                    "bwdw" => (work.BackwardWeights, shape.PassFlops),
-                    "bwd" => (work.Backward, 2 * shape.PassFlops),
+                    "fwd" => work.Forward,
+                    "fwdbwd" => work.ForwardBackward,
+                    "bwdw" => work.BackwardWeights,
+                    "bwd" => work.Backward,
                     _ => throw new ArgumentException($"unknown pass {pass}: fwd, fwdbwd, bwdw or bwd"),
                 };
+                foreach (ConvWorkload work in works)
+                {
+                    if (args.Contains("--no-winograd")) work.Winograd = false; // im2col + GEMM for an eligible 3x3 conv
+                    work.Forward();
+                }
+                Action[] passes = works.Select(Pass).ToArray();
+                int turn = 0;
+                action = passes.Length == 1 ? passes[0] : () => { passes[turn](); turn = (turn + 1) % passes.Length; };
+                flops = pass switch { "fwdbwd" => 3 * shape.PassFlops, "bwd" => 2 * shape.PassFlops, _ => shape.PassFlops };
             }
             using (owner)
             {
@@ -201,6 +211,12 @@ namespace CnnGen.Bench
         {
             using var pool = new WorkerPool(2);
             return new CoreHop(pool).Measure();
+        }
+
+        /// <summary>Disposes every workload of a `loop --instances` run.</summary>
+        private sealed class Owners(IEnumerable<IDisposable> items) : IDisposable
+        {
+            public void Dispose() { foreach (IDisposable item in items) item.Dispose(); }
         }
 
         private static void Line(string key, double ms, double flops, int images) =>

@@ -58,6 +58,14 @@ namespace CnnGen.Bench
             new ConvShape(1, 512, 7, 7, 512, 3, 1, 1, (b, t) => new Conv512x7To512(b, threads: t)),
         };
 
+        /// <summary>Extra keys for the loop mode: ResNet-18's stride-2 3x3 convs at batch 1.</summary>
+        public static readonly IReadOnlyList<ConvShape> StrideTwo = new[]
+        {
+            new ConvShape(1, 64, 56, 56, 128, 3, 2, 1, (b, t) => new Conv64x56To128S2(b, threads: t)),
+            new ConvShape(1, 128, 28, 28, 256, 3, 2, 1, (b, t) => new Conv128x28To256S2(b, threads: t)),
+            new ConvShape(1, 256, 14, 14, 512, 3, 2, 1, (b, t) => new Conv256x14To512S2(b, threads: t)),
+        };
+
         /// <summary>Extra keys for the loop mode: a worker's slice of ResNet-18's batch-8 training step (4 images).</summary>
         public static readonly IReadOnlyList<ConvShape> Slices = new[]
         {
@@ -66,7 +74,7 @@ namespace CnnGen.Bench
         };
 
         /// <summary>Every key the loop mode accepts (besides <c>seed</c>).</summary>
-        public static IEnumerable<ConvShape> LoopShapes => All.Concat(BatchOne).Concat(Slices);
+        public static IEnumerable<ConvShape> LoopShapes => All.Concat(BatchOne).Concat(StrideTwo).Concat(Slices);
 
         /// <summary>--quick: the seed net's layer, one 3x3 ResNet stage and the 1x1.</summary>
         public static bool Quick { get; set; }
