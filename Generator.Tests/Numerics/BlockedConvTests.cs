@@ -226,6 +226,9 @@ namespace CnnGen.Tests.Numerics
             [ChannelsLastTeamOfTwo] = new(isa => new BcChannelsLast(5, 1, isa, threads: 2), 20, 12, 11, 13, 3, 1, 1, 1, true, 5),
             [nameof(BcWholeRowBlocks)] = new(isa => new BcWholeRowBlocks(Batch, 1, isa), 3, 64, 64, 16, 7, 2, 3, 1, true),
             [nameof(BcPacked7x7)] = new(isa => new BcPacked7x7(3, 1, isa), 64, 7, 7, 128, 3, 1, 1, 1, true, 3),
+            // 5 images: the training forward (and Winograd off) takes a group of 4 through one GEMM and the fifth alone, the
+            // packed inference every image as Winograd F(2x2, 3x3)
+            [PackedImageGroups] = new(isa => new BcPacked7x7(5, 1, isa), 64, 7, 7, 128, 3, 1, 1, 1, true, 5),
             [nameof(BcPackedStride2)] = new(isa => new BcPackedStride2(Batch, 1, isa), 32, 14, 14, 128, 3, 2, 1, 1, false),
             [nameof(BcPackedRemainder)] = new(isa => new BcPackedRemainder(Batch, 1, isa), 16, 3, 3, 64, 3, 1, 1, 1, true),
             [nameof(BcPackedWinogradRagged)] = new(isa => new BcPackedWinogradRagged(3, 1, isa), 24, 5, 6, 64, 3, 1, 1, 1, true, 3),
@@ -237,7 +240,7 @@ namespace CnnGen.Tests.Numerics
         private static readonly HashSet<string> WinogradCases = new()
         {
             nameof(BcPixelBlocks), nameof(BcWinogradSmall), nameof(BcWinogradWide), nameof(BcWinogradDotColumns), nameof(BcWinogradWeightGradient16Tiles),
-            nameof(BcPacked7x7), nameof(BcPackedRemainder), nameof(BcPackedWinogradRagged), nameof(BcPackedWinogradWide), PackedWinogradTeamOfTwo,
+            nameof(BcPacked7x7), PackedImageGroups, nameof(BcPackedRemainder), nameof(BcPackedWinogradRagged), nameof(BcPackedWinogradWide), PackedWinogradTeamOfTwo,
         };
 
         private const int Batch = 2;
@@ -250,6 +253,7 @@ namespace CnnGen.Tests.Numerics
         private const string ChannelsLastTeamOfTwo = nameof(BcChannelsLast) + ", 5 images, 2 workers";
         private const string PixelBlocksTeamOfThree = nameof(BcPixelBlocks) + ", 5 images, 3 workers";
         private const string PackedWinogradTeamOfTwo = nameof(BcPackedWinogradRagged) + ", 1 image, a team of 2";
+        private const string PackedImageGroups = nameof(BcPacked7x7) + ", 5 images";
 
         public static IEnumerable<object[]> All() =>
             from name in Cases.Keys
@@ -363,6 +367,9 @@ namespace CnnGen.Tests.Numerics
             Assert.False(MemoryPlanner.IsPackedWinograd(Conv(256, 14, 14, 512, 1, 2, 0))); // 1x1
             Assert.False(MemoryPlanner.IsPackedWinograd(Conv(256, 14, 14, 256, 3, 1, 1))); // F(4x4, 3x3), not packed
             Assert.False(MemoryPlanner.IsPackedWinograd(Conv(64, 7, 7, 100, 3, 1, 1)));    // not packed: 100 is no whole strips
+            // their training forward takes 4 images per GEMM (7 x 7: 196 columns); the packed inference runs each as Winograd
+            Assert.Equal(4, MemoryPlanner.ImageGroup(Conv(512, 7, 7, 512, 3, 1, 1)));
+            Assert.Equal(4, MemoryPlanner.ImageGroup(Conv(64, 7, 7, 128, 3, 1, 1)));       // BcPacked7x7, 5 images
             // 7 x 7: 4 x 4 tiles; 5 x 6: 3 x 3 rounded up to 3 x 4; 3 x 14: 2 x 7 rounded up to 2 x 8
             Assert.Equal((4, 4, 4), MemoryPlanner.PackedWinogradTiles(Conv(512, 7, 7, 512, 3, 1, 1)));
             Assert.Equal((3, 3, 4), MemoryPlanner.PackedWinogradTiles(Conv(24, 5, 6, 64, 3, 1, 1)));
