@@ -207,17 +207,18 @@ namespace CnnGen.Generator.Emit
             if (g.BPrepacked)
             {
                 if (rest != 0 || tConst is null) throw new InvalidOperationException($"{g.Name}: a prepacked B needs whole {NR}-column strips and a constant depth");
+                if (rowLoop) throw new InvalidOperationException($"{g.Name}: a prepacked B's rows share its prefetches from their first row, so they take no row blocks");
                 w.Line($"// B's strips are packed already: columns [j, j + {NR}) are [{g.T} x {NR}] at B + j * {g.T}");
                 w.Open($"for (int j = {(g.ColumnRange ? "jBegin" : "0")}; j < {(g.ColumnRange ? "jEnd" : I(full))}; j += {NR})");
                 w.Line($"ref float strip = ref Unsafe.Add(ref {g.B}, j * {g.T} + pc * {NR});");
                 string first = g.ColumnRange ? "jBegin" : "0", last = g.ColumnRange ? "jEnd" : I(full);
-                // B (the weights) streams from memory in blocks too short for the hardware prefetcher to run ahead of: each full
-                // row tile asks for its share of the next block's lines in L2 (the whole block at once overflows the miss queue)
-                int tiles = g.RowsConst is int rc ? Math.Max(1, rc / MR) : 1;
+                // B (the weights) streams from memory in blocks too short for the hardware prefetcher to run ahead of: each row
+                // tile asks for its rows' share of the next block's lines in L2, spread over its depth steps (a few lines every 16
+                // steps: a tile's whole share at once overflowed the miss queue, and the loads waited on memory)
+                string rowCount = g.RowsConst is int rc ? I(rc) : $"({rowEnd} - {r0})";
                 w.Line($"int nextAt = j + {NR} < {last} ? (j + {NR}) * {g.T} + pc * {NR} : pc + kc < {g.T} ? {first} * {g.T} + (pc + kc) * {NR} : -1; // the next block of B");
-                w.Line($"int share = (kc * {NR} + {16 * tiles - 1}) / {16 * tiles} * 16; // floats of it per row tile");
-                string prefetch = $"if (nextAt >= 0) for (int q = r / {MR} * share, qEnd = Math.Min(q + share, kc * {NR}); q < qEnd; q += 16) CacheHints.PrefetchL2(ref Unsafe.Add(ref {g.B}, nextAt + q));";
-                EmitRowTiles(w, g, NR, MR, even, pair, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip", beforeTile: prefetch);
+                w.Line($"int lines = nextAt >= 0 ? (kc * {NR} + 15) / 16 : 0, perRow = (lines + {rowCount} - 1) / {rowCount}; // its cache lines, and each row's share");
+                EmitRowTiles(w, g, NR, MR, even, pair, r0, rowEnd, load, edgeCols: 0, j: "j", b: "strip");
                 w.Close();
             }
             else if (full > 0 && g.BTransposed)
@@ -546,6 +547,9 @@ namespace CnnGen.Generator.Emit
 
         private static string TileName(BroadcastGemm g, int rows, string kind = "") => $"{g.Name}Tile{rows}x{kind}";
 
+        /// <summary>The first row of a prepacked B's GEMM (its rows share out the next block's prefetches from there).</summary>
+        private static string PrepackedFirstRow(BroadcastGemm g) => g.RowRange ? "rBegin" : "0";
+
         /// <summary>Row tile heights for a GEMM over all of a constant <paramref name="rows"/> (no row range, no row blocks) whose
         /// last full-height tile would leave 1 to 3 rows over: as many tiles as full-height tiling needs, their heights
         /// differing by at most one, so no tile is shorter than 4 rows. A 1-3 row tile runs its few FMA chains into the FMA
@@ -642,6 +646,8 @@ namespace CnnGen.Generator.Emit
         {
             string a = $"ref Unsafe.Add(ref {g.A}, r * {g.LdAr} + pc * {g.LdAt})";
             string init = g.Init is not null && !g.Accumulate ? $", ref Unsafe.Add(ref {g.Init}, r)" : "";
+            // a prepacked B's tiles: their rows' share of the next block of B to prefetch (EmitMicroKernel)
+            if (g.BPrepacked) init += $", ref Unsafe.Add(ref {g.B}, Math.Max(nextAt, 0) + (r - {PrepackedFirstRow(g)}) * perRow * 16), Math.Min({rows} * perRow, lines - (r - {PrepackedFirstRow(g)}) * perRow)";
             if (edgeCols == 0)
             {
                 w.Line($"{TileName(g, rows, kind)}({a}, ref {b}, ref Unsafe.Add(ref {g.C}, r * {g.LdC} + {j}), {g.LdC}, kc, {load}{init});");
@@ -665,7 +671,8 @@ namespace CnnGen.Generator.Emit
             bool init = g.Init is not null && !g.Accumulate;
             w.Line($"// {rows} rows x {NR} columns of C in {vectors * rows} registers; a: A(r, pc), b: {(inPlace ? $"B itself (row stride {g.LdB})" : "the packed panel")}, c: C(r, j) with row stride ldc");
             w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-            w.Open($"static void {TileName(g, rows, kind)}(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load{(init ? ", ref float init" : "")})");
+            bool spread = g.BPrepacked; // prefetches pfLines lines of the next block of B from pf, spread over the depth steps
+            w.Open($"static void {TileName(g, rows, kind)}(ref float a, ref float b, ref float c, nuint ldc, int kc, bool load{(init ? ", ref float init" : "")}{(spread ? ", ref float pf, int pfLines" : "")})");
             w.Line(string.Join(", ", Enumerable(rows).SelectMany(i => Enumerable(vectors).Select(v => $"c{i}{v}"))).Insert(0, VT + " ") + ";");
             w.Open("if (load)");
             for (int i = 0; i < rows; i++)
@@ -683,14 +690,19 @@ namespace CnnGen.Generator.Emit
                 if (!narrow) w.Line($"c{i}1 = c{i}0;");
             }
             w.Close();
-            bool prefetch = g.PrefetchA && g.LdAt == 1;
+            bool prefetchA = g.PrefetchA && g.LdAt == 1, prefetch = prefetchA || spread;
+            if (spread) w.Line("int per = pfLines > 0 ? (pfLines * 16 + kc - 1) / kc : 0, done = 0; // lines of the next block of B every 16 steps");
             if (prefetch)
             {
-                w.Line("// the next tile's rows of A (same depth block) toward L2, one line per row every 16 steps (all at once overflows the");
-                w.Line("// miss queue): a run of one depth block per row is too short for the hardware prefetcher to follow, and A (the");
-                w.Line("// weights) streams from memory");
+                if (prefetchA)
+                {
+                    w.Line("// the next tile's rows of A (same depth block) toward L2, one line per row every 16 steps (all at once overflows the");
+                    w.Line("// miss queue): a run of one depth block per row is too short for the hardware prefetcher to follow, and A (the");
+                    w.Line("// weights) streams from memory");
+                }
                 w.Open("for (int t0 = 0; t0 < kc; t0 += 16)");
-                w.Line(string.Join(" ", Enumerable(rows).Select(i => $"CacheHints.PrefetchL2(ref Unsafe.Add(ref a, {I((rows + i) * g.LdAr)}));")));
+                if (prefetchA) w.Line(string.Join(" ", Enumerable(rows).Select(i => $"CacheHints.PrefetchL2(ref Unsafe.Add(ref a, {I((rows + i) * g.LdAr)}));")));
+                if (spread) w.Line("for (int e = Math.Min(done + per, pfLines); done < e; done++) CacheHints.PrefetchL2(ref Unsafe.Add(ref pf, done * 16));");
                 w.Open("for (int t = t0, tEnd = Math.Min(t0 + 16, kc); t < tEnd; t++)");
             }
             else w.Open("for (int t = 0; t < kc; t++)");
