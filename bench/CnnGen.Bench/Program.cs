@@ -176,12 +176,12 @@ namespace CnnGen.Bench
                 // L3 / K stream from memory on every call, as they do in a network; the default 1 keeps them in cache
                 var works = Enumerable.Range(0, instances).Select(_ => new ConvWorkload(shape, threads)).ToArray();
                 owner = new Owners(works);
-                Action Pass(ConvWorkload work) => pass switch
+                (Func<ConvWorkload, Action> Pass, double Flops) chosen = pass switch
                 {
-                    "fwd" => work.Forward,
-                    "fwdbwd" => work.ForwardBackward,
-                    "bwdw" => work.BackwardWeights,
-                    "bwd" => work.Backward,
+                    "fwd" => (work => work.Forward, shape.PassFlops),
+                    "fwdbwd" => (work => work.ForwardBackward, 3 * shape.PassFlops),
+                    "bwdw" => (work => work.BackwardWeights, shape.PassFlops),
+                    "bwd" => (work => work.Backward, 2 * shape.PassFlops),
                     _ => throw new ArgumentException($"unknown pass {pass}: fwd, fwdbwd, bwdw or bwd"),
                 };
                 foreach (ConvWorkload work in works)
@@ -189,10 +189,10 @@ namespace CnnGen.Bench
                     if (args.Contains("--no-winograd")) work.Winograd = false; // im2col + GEMM for an eligible 3x3 conv
                     work.Forward();
                 }
-                Action[] passes = works.Select(Pass).ToArray();
+                Action[] passes = works.Select(chosen.Pass).ToArray();
                 int turn = 0;
                 action = passes.Length == 1 ? passes[0] : () => { passes[turn](); turn = (turn + 1) % passes.Length; };
-                flops = pass switch { "fwdbwd" => 3 * shape.PassFlops, "bwd" => 2 * shape.PassFlops, _ => shape.PassFlops };
+                flops = chosen.Flops;
             }
             using (owner)
             {
